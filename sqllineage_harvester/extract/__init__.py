@@ -1,0 +1,185 @@
+"""SQL text -> per-statement lineage.
+
+>>> [r.kind for r in extract("INSERT INTO t SELECT a FROM s; SELECT 1")]
+['insert', 'select']
+>>> r = extract("INSERT INTO mart.t (x) SELECT a + 1 FROM raw.s", "postgres")[0]
+>>> [str(d) for d in r.inputs], [str(d) for d in r.outputs]
+(['raw.s'], ['mart.t'])
+>>> [(str(c.target), [str(s) for s in c.sources], c.transform) for c in r.columns]
+[('mart.t.x', ['raw.s.a'], 'TRANSFORMATION')]
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Mapping
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import SqlglotError
+from sqlglot.tokens import Token, TokenType
+
+from ..errors import ConfigError
+from ..model import StatementLineage
+from .catalog import Catalog
+from .script import body_statements, collapse_temp_tables
+from .statements import Context, analyse
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+DEFAULT_TIMEOUT = 5.0
+# Dialects whose bare ``USE x`` names a database (three-part names) rather than a schema.
+USE_NAMES_DATABASE = frozenset({"snowflake", "tsql", "fabric"})
+
+__all__ = ["extract", "Catalog", "collapse_temp_tables", "dialect_names", "resolve_dialect"]
+
+
+class StatementTimeout(Exception):
+    pass
+
+
+def dialect_names() -> list[str]:
+    from sqlglot.dialects import DIALECTS
+
+    return sorted(d.lower() for d in DIALECTS)
+
+
+def resolve_dialect(name: str | None) -> str | None:
+    """Check a dialect name; raise ConfigError listing the known ones."""
+    if not name:
+        return None
+    try:
+        Dialect.get_or_raise(name)
+    except (ValueError, SqlglotError) as e:
+        raise ConfigError(f"unknown dialect {name!r}; known: {', '.join(dialect_names())}") from e
+    return name.lower()
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    usable = seconds and seconds > 0 and threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    if not usable:
+        yield
+        return
+
+    def _expire(signum: int, frame: object) -> None:
+        raise StatementTimeout
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _split(sql: str, dialect: Dialect) -> list[tuple[str, list[Token] | None]]:
+    """Statements of a script: their text and tokens (None when untokenizable)."""
+    try:
+        tokens = dialect.tokenize(sql)
+    except (SqlglotError, RecursionError, ValueError) as e:
+        pieces = [p for p in re.split(r";\s*(?:\n|$)", sql) if p.strip()]
+        return [(p.strip(), None) for p in pieces] or [(sql, None)]
+    chunks: list[tuple[str, list[Token] | None]] = []
+    current: list[Token] = []
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if current:
+                chunks.append((sql[current[0].start : current[-1].end + 1], current))
+            current = []
+        else:
+            current.append(token)
+    if current:
+        chunks.append((sql[current[0].start : current[-1].end + 1], current))
+    return chunks
+
+
+def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
+    if tokens is None:
+        tokens = dialect.tokenize(text)
+    parsed = [e for e in dialect.parser().parse(tokens, text) if e is not None]
+    if not parsed:
+        raise SqlglotError("no statement")
+    return parsed[0]
+
+
+def _failure(index: int, text: str, reason: str) -> StatementLineage:
+    return StatementLineage(index=index, kind="other", error=reason, sql=text)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, StatementTimeout):
+        return "timed out: the statement took longer than the time limit to analyse"
+    if isinstance(error, RecursionError):
+        return "too deeply nested to analyse"
+    if isinstance(error, MemoryError):
+        return "too large to analyse"
+    message = str(error).strip().splitlines()
+    first = message[0] if message else type(error).__name__
+    return f"could not parse: {first[:300]}"
+
+
+def extract(
+    sql: str,
+    dialect: str | None = None,
+    *,
+    catalog: Mapping[str, Mapping[str, str]] | Catalog | None = None,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    collapse_temp: bool = False,
+) -> list[StatementLineage]:
+    """Lineage of every statement in ``sql``; bad statements carry an ``error``.
+
+    Statements share state in order: ``USE`` and ``SET search_path`` qualify
+    later names, and tables created earlier lend their columns to later ones.
+    """
+    name = resolve_dialect(dialect)
+    glot = Dialect.get_or_raise(name)
+    cat = catalog.copy() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
+    ctx = Context(
+        dialect=name,
+        catalog=cat,
+        database=_norm(default_database, name),
+        schema=_norm(default_schema, name),
+        use_sets_database=(name or "") in USE_NAMES_DATABASE,
+    )
+    if not isinstance(sql, str):
+        raise ConfigError("SQL must be text")
+    results: list[StatementLineage] = []
+    for text, tokens in _statements(sql, glot):
+        index = len(results)
+        try:
+            with _time_limit(timeout):
+                node = _parse(text, tokens, glot)
+                results.append(analyse(node, ctx, index, text))
+        except (SqlglotError, StatementTimeout, RecursionError, MemoryError) as e:
+            results.append(_failure(index, text, _describe(e)))
+        except Exception as e:  # a bug of ours must not stop the script
+            results.append(_failure(index, text, f"internal error: {type(e).__name__}: {e}"))
+    if not results:
+        results.append(_failure(0, sql, "empty input: no SQL statement found"))
+    return collapse_temp_tables(results) if collapse_temp else results
+
+
+def _statements(sql: str, glot: Dialect) -> Iterator[tuple[str, list[Token] | None]]:
+    for text, tokens in _split(sql, glot):
+        inner = body_statements(text)
+        if inner is None:
+            yield text, tokens
+        else:
+            for part in inner:
+                yield from _statements(part, glot)
+
+
+def _norm(name: str | None, dialect: str | None) -> str | None:
+    if not name:
+        return None
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    return normalize_identifiers(exp.to_identifier(name), dialect=dialect).name

@@ -1,0 +1,103 @@
+"""Table -> columns knowledge: the user's catalog plus what a script creates.
+
+Names are normalized with the dialect's identifier rules before they are
+stored, so a catalog written in lower case matches Snowflake's upper-cased
+unquoted names. Keys may be ``db.schema.table``, ``schema.table`` or
+``table``; a lookup matches from the right, so a short key answers a long
+reference and the other way round, preferring the most specific entry.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from ..errors import ConfigError
+
+# Stand-ins for a missing database / schema, so every table has three parts.
+NO_DB = "__nodb__"
+NO_SCHEMA = "__noschema__"
+PLACEHOLDERS = frozenset({NO_DB, NO_SCHEMA})
+
+Parts = tuple[str, str, str]
+
+
+def is_placeholder(name: str) -> bool:
+    return name.lower() in PLACEHOLDERS
+
+
+def table_parts(table: exp.Table) -> Parts:
+    """The (database, schema, table) of a table node, placeholders for gaps."""
+    db, schema = table.catalog, table.db
+    return (NO_DB if not db or is_placeholder(db) else db, NO_SCHEMA if not schema or is_placeholder(schema) else schema, table.name)
+
+
+def display_name(parts: Parts) -> str:
+    return ".".join(p for p in parts if p and not is_placeholder(p))
+
+
+def _matches(key: tuple[str, ...], ref: Parts) -> int:
+    """Score how well a catalog key fits a reference; 0 means no fit."""
+    score = 1
+    for k, r in zip(reversed(key), reversed(ref)):
+        if is_placeholder(r):
+            continue
+        if k != r:
+            return 0
+        score += 1
+    return score
+
+
+class Catalog:
+    """Columns of known tables, in declaration order."""
+
+    def __init__(self) -> None:
+        self._by_table: dict[str, dict[tuple[str, ...], dict[str, str]]] = {}
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Mapping[str, str]] | None, dialect: str | None) -> Catalog:
+        catalog = cls()
+        for key, columns in (mapping or {}).items():
+            if not isinstance(columns, Mapping):
+                raise ConfigError(f"catalog entry {key!r} must map column names to types")
+            try:
+                table = normalize_identifiers(exp.to_table(str(key), dialect=dialect), dialect=dialect)
+            except SqlglotError as e:
+                raise ConfigError(f"catalog key {key!r} is not a table name: {e}") from e
+            names = {}
+            for column, kind in columns.items():
+                ident = normalize_identifiers(exp.to_identifier(str(column)), dialect=dialect)
+                names[ident.name] = str(kind)
+            parts = tuple(p for p in (table.catalog, table.db, table.name) if p)
+            catalog.add(parts, names)
+        return catalog
+
+    def copy(self) -> Catalog:
+        other = Catalog()
+        other._by_table = {k: dict(v) for k, v in self._by_table.items()}
+        return other
+
+    def add(self, parts: tuple[str, ...], columns: Mapping[str, str]) -> None:
+        key = tuple(p for p in parts if not is_placeholder(p))
+        self._by_table.setdefault(key[-1], {})[key] = dict(columns)
+
+    def drop(self, parts: tuple[str, ...]) -> None:
+        key = tuple(p for p in parts if not is_placeholder(p))
+        self._by_table.get(key[-1], {}).pop(key, None)
+
+    def columns(self, ref: Parts) -> dict[str, str] | None:
+        candidates = self._by_table.get(ref[2])
+        if not candidates:
+            return None
+        best, best_score = None, 0
+        for key, cols in candidates.items():
+            score = _matches(key, ref)
+            if score > best_score:
+                best, best_score = cols, score
+        return best
+
+    def __bool__(self) -> bool:
+        return bool(self._by_table)

@@ -1,0 +1,417 @@
+"""Column-level lineage of one query: one qualify, one walk of its scopes.
+
+``trace_query`` returns, for each output column of a SELECT / set operation,
+the base-table columns it is computed from (direct lineage, with a transform
+type) and the columns that influence it indirectly (joins, filters, grouping,
+sorting, windows, conditions). Results of a scope's projections are memoized,
+so a CTE used ten times is walked once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlglot import exp
+from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, build_scope, find_all_in_scope
+from sqlglot.schema import MappingSchema
+
+from ..model import (
+    AGGREGATION,
+    CONDITIONAL,
+    FILTER,
+    GROUP_BY,
+    IDENTITY,
+    JOIN,
+    SORT,
+    TRANSFORMATION,
+    WINDOW,
+    ColumnRef,
+    IndirectRef,
+)
+from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
+
+_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+
+TableNamer = Callable[[exp.Table], str]
+
+
+@dataclass
+class Trace:
+    """Where one value comes from."""
+
+    sources: set[ColumnRef] = field(default_factory=set)
+    transform: str = IDENTITY
+    indirect: set[IndirectRef] = field(default_factory=set)
+
+    def absorb(self, other: Trace) -> None:
+        self.sources |= other.sources
+        self.indirect |= other.indirect
+        if _RANK[other.transform] > _RANK[self.transform]:
+            self.transform = other.transform
+
+
+@dataclass
+class QueryTrace:
+    """Lineage of a whole query: its output columns and what it reads."""
+
+    outputs: list[tuple[str, Trace]]
+    tables: list[exp.Table]
+    indirect: set[IndirectRef]
+    warnings: list[str]
+
+
+def table_name(table: exp.Table) -> str:
+    """The display name of a (qualified) table node."""
+    parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
+    return ".".join(parts)
+
+
+def _own_columns(node: exp.Expr | None) -> list[exp.Column]:
+    if node is None:
+        return []
+    return [c for c in find_all_in_scope(node, exp.Column)]
+
+
+def classify(expression: exp.Expr) -> str:
+    """IDENTITY for a bare column, AGGREGATION when aggregated, else TRANSFORMATION."""
+    node = expression.unalias() if isinstance(expression, exp.Alias) else expression
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Column):
+        return IDENTITY
+    for found in find_all_in_scope(node, exp.AggFunc):
+        if found is not None:
+            return AGGREGATION
+    return TRANSFORMATION
+
+
+class _Walker:
+    def __init__(self, root: Scope, catalog: Catalog, warnings: list[str]) -> None:
+        self.root = root
+        self.catalog = catalog
+        self.warnings = warnings
+        self.memo: dict[tuple[int, str], Trace] = {}
+        self.scope_of: dict[int, Scope] = {}
+        for scope in root.traverse():
+            self.scope_of[id(scope.expression)] = scope
+
+    # -- projections -------------------------------------------------------
+    def output_names(self, scope: Scope) -> list[str]:
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            return self.output_names(scope.set_operation_scopes[0])
+        if isinstance(expression, exp.Select):
+            return [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
+        alias = expression.args.get("alias")
+        if isinstance(alias, exp.TableAlias) and alias.columns:
+            return [c.name for c in alias.columns]
+        return [alias.name] if isinstance(alias, exp.TableAlias) and alias.name else []
+
+    def projection(self, scope: Scope, name: str) -> Trace:
+        key = (id(scope), name)
+        cached = self.memo.get(key)
+        if cached is not None:
+            return cached
+        self.memo[key] = Trace()  # breaks cycles (recursive CTEs)
+        trace = self._projection(scope, name)
+        self.memo[key] = trace
+        return trace
+
+    def _projection(self, scope: Scope, name: str) -> Trace:
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            names = self.output_names(scope)
+            index = names.index(name) if name in names else -1
+            trace = Trace()
+            for branch in scope.set_operation_scopes:
+                trace.absorb(self.by_position(branch, index, name))
+            return trace
+        if not isinstance(expression, exp.Select):
+            return self._udtf_column(scope, name)
+        for select in expression.selects:
+            if select.alias_or_name == name and not isinstance(select, exp.Star):
+                return self.value(scope, select)
+        # Not projected by name: pass through an unexpanded star.
+        star = next((s for s in expression.selects if _is_star(s)), None)
+        if star is not None:
+            return self.through_star(scope, star, name)
+        return Trace()
+
+    def by_position(self, scope: Scope, index: int, name: str) -> Trace:
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            trace = Trace()
+            for branch in scope.set_operation_scopes:
+                trace.absorb(self.by_position(branch, index, name))
+            return trace
+        if isinstance(expression, exp.Select) and 0 <= index < len(expression.selects):
+            select = expression.selects[index]
+            if _is_star(select):
+                return self.through_star(scope, select, name)
+            return self.projection(scope, select.alias_or_name)
+        return self.projection(scope, name)
+
+    def through_star(self, scope: Scope, star: exp.Expr, name: str) -> Trace:
+        qualifier = star.table if isinstance(star, exp.Column) else ""
+        names = [qualifier] if qualifier else list(scope.selected_sources)
+        trace = Trace()
+        for source_name in names:
+            trace.absorb(self.source_column(scope, source_name, name))
+        return trace
+
+    def _udtf_column(self, scope: Scope, name: str) -> Trace:
+        # LATERAL VIEW explode(x), UNNEST(x), FLATTEN(input => x): every column it
+        # yields is computed from the columns it is given.
+        trace = Trace(transform=TRANSFORMATION)
+        for column in _own_columns(scope.expression):
+            trace.absorb(self.column(scope.parent or scope, column, through=True))
+        trace.transform = TRANSFORMATION
+        return trace
+
+    # -- expressions ------------------------------------------------------
+    def value(self, scope: Scope, expression: exp.Expr) -> Trace:
+        """Direct sources of one projected expression, plus its own conditions."""
+        trace = Trace(transform=classify(expression))
+        if _is_star(expression):
+            return self.star_trace(scope, expression)
+        own = trace.transform
+        for column in _own_columns(expression):
+            if _under_condition(column, expression):
+                for ref in self.column(scope, column).sources:
+                    trace.indirect.add(IndirectRef(ref, CONDITIONAL))
+                continue
+            if _under_window_spec(column, expression):
+                for ref in self.column(scope, column).sources:
+                    trace.indirect.add(IndirectRef(ref, WINDOW))
+                continue
+            trace.absorb(self.column(scope, column))
+        for sub in _child_selects(expression):
+            child = self.scope_of.get(id(sub))
+            if child is None:
+                continue
+            for out in self.output_names(child)[:1]:
+                trace.absorb(self.projection(child, out))
+            trace.indirect |= self.scope_indirect(child)
+            trace.transform = own if _RANK[own] >= _RANK[trace.transform] else trace.transform
+        return trace
+
+    def star_trace(self, scope: Scope, star: exp.Expr) -> Trace:
+        qualifier = star.table if isinstance(star, exp.Column) else ""
+        names = [qualifier] if qualifier else list(scope.selected_sources)
+        trace = Trace()
+        for source_name in names:
+            trace.absorb(self.source_column(scope, source_name, "*"))
+        return trace
+
+    def column(self, scope: Scope, column: exp.Column, through: bool = False) -> Trace:
+        if isinstance(column.this, exp.Star):
+            return self.star_trace(scope, column)
+        name = column.name
+        qualifier = column.table
+        if not qualifier:
+            qualifier = self.resolve(scope, name)
+            if qualifier is None:
+                return Trace()
+        search: Scope | None = scope
+        while search is not None:
+            if qualifier in search.sources:
+                return self.source_column(search, qualifier, name)
+            search = search.parent
+        return Trace()
+
+    def resolve(self, scope: Scope, name: str) -> str | None:
+        """Find which source of a scope an unqualified column belongs to."""
+        sources = scope.selected_sources
+        if len(sources) == 1:
+            return next(iter(sources))
+        owners = []
+        for source_name, (_, source) in sources.items():
+            if isinstance(source, Scope):
+                if name in self.output_names(source):
+                    owners.append(source_name)
+            else:
+                columns = self.catalog.columns(_parts(source)) if isinstance(source, exp.Table) else None
+                if columns and name in columns:
+                    owners.append(source_name)
+        if len(owners) == 1:
+            return owners[0]
+        if not owners:
+            # Only one source whose columns we do not know: the column must be its.
+            unknown = [n for n, (_, s) in sources.items() if self._columns_unknown(s)]
+            if len(unknown) == 1:
+                return unknown[0]
+        if scope.parent is not None and not sources:
+            return self.resolve(scope.parent, name)
+        self.warnings.append(f"could not tell which table column {name!r} comes from")
+        return None
+
+    def _columns_unknown(self, source: exp.Table | Scope) -> bool:
+        if isinstance(source, Scope):
+            return any(_is_star(s) for s in getattr(source.expression, "selects", []))
+        return isinstance(source, exp.Table) and not self.catalog.columns(_parts(source))
+
+    def source_column(self, scope: Scope, source_name: str, name: str) -> Trace:
+        source = scope.sources.get(source_name)
+        if isinstance(source, Scope):
+            if name == "*":
+                trace = Trace()
+                for out in self.output_names(source):
+                    trace.absorb(self.projection(source, out))
+                return trace
+            return self.projection(source, name)
+        if isinstance(source, exp.Table):
+            if not source.name or isinstance(source.this, exp.Func):
+                return Trace(transform=TRANSFORMATION)
+            return Trace({ColumnRef(table_name(source), name)})
+        return Trace()
+
+    # -- indirect dependencies -------------------------------------------
+    def scope_indirect(self, scope: Scope) -> set[IndirectRef]:
+        select = scope.expression
+        found: set[IndirectRef] = set()
+        if not isinstance(select, exp.Select):
+            return found
+        clauses: list[tuple[exp.Expr | None, str]] = [
+            (select.args.get("where"), FILTER),
+            (select.args.get("having"), FILTER),
+            (select.args.get("qualify"), FILTER),
+            (select.args.get("group"), GROUP_BY),
+            (select.args.get("order"), SORT),
+        ]
+        for join in select.args.get("joins") or []:
+            clauses.append((join.args.get("on"), JOIN))
+            for ident in join.args.get("using") or []:
+                for source_name in scope.selected_sources:
+                    for ref in self.source_column(scope, source_name, ident.name).sources:
+                        found.add(IndirectRef(ref, JOIN))
+        for clause, kind in clauses:
+            for column in _own_columns(clause):
+                for ref in self.column(scope, column).sources:
+                    found.add(IndirectRef(ref, kind))
+            for sub in _child_selects(clause) if clause is not None else []:
+                child = self.scope_of.get(id(sub))
+                if child is not None:
+                    for out in self.output_names(child):
+                        for ref in self.projection(child, out).sources:
+                            found.add(IndirectRef(ref, kind))
+        return found
+
+
+_parts = table_parts
+
+
+def _placeholders(dialect: str | None) -> tuple[str, str]:
+    """The stand-ins as the dialect spells unquoted names (upper for Snowflake)."""
+    ident = normalize_identifiers(exp.to_identifier(NO_DB), dialect=dialect).name
+    return (NO_DB, NO_SCHEMA) if ident == NO_DB else (NO_DB.upper(), NO_SCHEMA.upper())
+
+
+def _is_star(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star))
+
+
+def _child_selects(node: exp.Expr) -> list[exp.Expr]:
+    """Subqueries directly under ``node`` (not nested in another subquery)."""
+    found = []
+    for sub in node.find_all(exp.Select, exp.SetOperation):
+        if sub is node:
+            continue
+        parent = sub.parent
+        nested = False
+        while parent is not None and parent is not node:
+            if isinstance(parent, (exp.Select, exp.SetOperation)):
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            found.append(sub)
+    return found
+
+
+def _under_condition(column: exp.Expr, top: exp.Expr) -> bool:
+    node = column
+    while node is not top and node.parent is not None:
+        parent = node.parent
+        if isinstance(parent, exp.If) and node.arg_key == "this":
+            return True
+        if isinstance(parent, exp.Case) and node.arg_key == "this":
+            return False  # CASE x WHEN ...: x is compared, but still a value source
+        node = parent
+    return False
+
+
+def _under_window_spec(column: exp.Expr, top: exp.Expr) -> bool:
+    node = column
+    while node is not top and node.parent is not None:
+        parent = node.parent
+        if isinstance(parent, exp.Window) and node.arg_key in ("partition_by", "order"):
+            return True
+        node = parent
+    return False
+
+
+def infer_schema(expression: exp.Expr, catalog: Catalog, dialect: str | None) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+    """Schema for sqlglot's qualifier: the catalog's tables, nested three deep."""
+    schema: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    if not catalog:
+        return schema
+    for table in expression.find_all(exp.Table):
+        if not table.name:
+            continue
+        columns = catalog.columns(_parts(table))
+        if columns:
+            db, sch, name = _parts(table)
+            no_db, no_schema = _placeholders(dialect)
+            db = no_db if db == NO_DB else db
+            sch = no_schema if sch == NO_SCHEMA else sch
+            schema.setdefault(db, {}).setdefault(sch, {})[name] = columns
+    return schema
+
+
+def qualify_query(expression: exp.Expr, catalog: Catalog, dialect: str | None, warnings: list[str]) -> exp.Expr:
+    """Qualify tables (placeholders for missing parts) and, where possible, columns."""
+    schema = MappingSchema(infer_schema(expression, catalog, dialect), dialect=dialect, normalize=False)
+    no_db, no_schema = _placeholders(dialect)
+    options = dict(
+        dialect=dialect,
+        schema=schema,
+        catalog=no_db,
+        db=no_schema,
+        validate_qualify_columns=False,
+        quote_identifiers=False,
+        identify=False,
+    )
+    try:
+        return qualify(expression, **options)
+    except (OptimizeError, KeyError, ValueError) as e:
+        warnings.append(f"columns qualified by fallback rules: {e}")
+        return qualify(expression, qualify_columns=False, **options)
+
+
+def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> QueryTrace:
+    """Lineage of a SELECT / set operation (already qualified)."""
+    warnings: list[str] = []
+    root = build_scope(query)
+    if root is None:
+        return QueryTrace([], [], set(), ["not a query"])
+    walker = _Walker(root, catalog, warnings)
+    outputs = []
+    names = walker.output_names(root)
+    for index, name in enumerate(names):
+        trace = walker.by_position(root, index, name)
+        outputs.append((name, trace))
+    tables: list[exp.Table] = []
+    indirect: set[IndirectRef] = set()
+    for scope in root.traverse():
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
+                tables.append(source)
+        indirect |= walker.scope_indirect(scope)
+    return QueryTrace(outputs, tables, indirect, list(dict.fromkeys(warnings)))
+
+
+__all__ = ["QueryTrace", "Trace", "classify", "display_name", "qualify_query", "table_name", "trace_query", "SqlglotError"]

@@ -121,3 +121,166 @@ class StatementLineage:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+# -- harvesting --------------------------------------------------------------
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of a query log / history table, whatever the database.
+
+    ``executions`` > 1 where a row stands for many runs (pg_stat_statements).
+    ``cursor`` is the source's own position of this row (a timestamp, an
+    offset); the harvest stores the highest one it has committed.
+    """
+
+    sql: str
+    dialect: str | None = None
+    query_id: str | None = None
+    database: str | None = None
+    schema: str | None = None
+    user: str | None = None
+    role: str | None = None
+    system: str | None = None  # host, warehouse, cluster
+    start_time: str | None = None  # ISO-8601 UTC
+    end_time: str | None = None
+    status: str | None = None  # success | failed | ... (None: unknown, taken as success)
+    rows: int | None = None
+    executions: int = 1
+    session_id: str | None = None
+    source_hash: str | None = None  # the log's own statement hash, where it has one
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Fingerprinted:
+    """A log entry with its literals redacted and its statement fingerprint."""
+
+    entry: LogEntry
+    fingerprint: str
+    redacted_sql: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One distinct write statement as harvested: the graph's Operation node.
+
+    ``id`` is stable for the same fingerprint, dialect and defaults, so the same
+    statement seen again updates ``last_seen`` and ``executions`` instead of
+    adding a node.
+    """
+
+    id: str
+    type: str  # a StatementLineage.kind
+    fingerprint: str
+    sql: str | None  # redacted text; None when storage of SQL text is off
+    inputs: tuple[DatasetRef, ...]
+    outputs: tuple[DatasetRef, ...]
+    columns: tuple[ColumnLineage, ...]
+    indirect: tuple[IndirectRef, ...]
+    namespace: str  # e.g. postgres://host:5432 or snowflake://account
+    user: str | None
+    system: str | None
+    first_seen: str | None
+    last_seen: str | None
+    executions: int = 1
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Reads of a dataset by a user on a day (plain SELECTs are not stored one by one)."""
+
+    dataset: str
+    namespace: str
+    user: str | None
+    day: str  # YYYY-MM-DD
+    count: int
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """A distinct statement that could not be parsed, kept with its reason."""
+
+    fingerprint: str
+    dialect: str | None
+    reason: str
+    sql: str | None  # redacted
+    executions: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+# -- lineage queries -----------------------------------------------------------
+@dataclass(frozen=True, order=True)
+class LineageNode:
+    """A dataset or a column as a store knows it.
+
+    ``key`` is the store's own handle for the node (stable within one store);
+    ``name`` is ``db.schema.table`` or ``db.schema.table.column``.
+    """
+
+    key: str
+    name: str
+    kind: str  # dataset | column
+    namespace: str = ""
+    type: str | None = None  # the dataset's type (table, view, ...)
+
+
+@dataclass(frozen=True, order=True)
+class LineageEdge:
+    """Data flowing from ``source`` to ``target`` (node keys) through one operation.
+
+    ``type`` is IDENTITY / TRANSFORMATION / AGGREGATION or an indirect kind
+    (JOIN, FILTER, ...) for columns; DIRECT or an indirect kind for datasets.
+    """
+
+    source: str
+    target: str
+    operation: str  # Operation.id
+    type: str
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """What a query result says about an operation on the way."""
+
+    id: str
+    type: str
+    users: tuple[str, ...] = ()
+    systems: tuple[str, ...] = ()
+    first_seen: str | None = None
+    last_seen: str | None = None
+    executions: int = 0
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """A node of a query result: how far from the root and how it was reached."""
+
+    node: LineageNode
+    depth: int
+    operations: tuple[str, ...] = ()  # operations on the edges that reached it
+    users: tuple[str, ...] = ()
+    last_seen: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    """The answer to upstream / downstream / impact / path."""
+
+    root: LineageNode
+    direction: str  # upstream | downstream | path
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[LineageEdge, ...]
+    operations: tuple[OperationInfo, ...] = ()
+    target: LineageNode | None = None  # path only
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts a store keeps: graph sizes, harvest counters, failure reasons."""
+
+    counts: tuple[tuple[str, int], ...]  # (table, rows), e.g. ("datasets", 120)
+    counters: tuple[tuple[str, int], ...]  # harvest counters, e.g. ("rows:insert", 900)
+    failures: tuple[tuple[str, int], ...]  # (reason, executions), most frequent first

@@ -32,6 +32,7 @@ from .statements import Context, analyse
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 DEFAULT_TIMEOUT = 5.0
+DEFAULT_MAX_BYTES = 1_000_000  # larger statements are only read for bulk INSERT..VALUES targets
 # Dialects whose bare ``USE x`` names a database (three-part names) rather than a schema.
 USE_NAMES_DATABASE = frozenset({"snowflake", "tsql", "fabric"})
 
@@ -78,25 +79,47 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _split(sql: str, dialect: Dialect) -> list[tuple[str, list[Token] | None]]:
-    """Statements of a script: their text and tokens (None when untokenizable)."""
+Chunk = tuple[str, "list[Token] | None", str]  # text, tokens, the text token offsets refer to
+
+
+def _split(sql: str, dialect: Dialect, max_bytes: int) -> list[Chunk]:
+    """Statements of a script: their text and tokens (None when not tokenized)."""
     try:
+        if len(sql) > max_bytes:
+            raise ValueError("too large to tokenize whole")
         tokens = dialect.tokenize(sql)
-    except (SqlglotError, RecursionError, ValueError) as e:
+    except (SqlglotError, RecursionError, ValueError):
         pieces = [p for p in re.split(r";\s*(?:\n|$)", sql) if p.strip()]
-        return [(p.strip(), None) for p in pieces] or [(sql, None)]
-    chunks: list[tuple[str, list[Token] | None]] = []
+        return [(p.strip(), None, p.strip()) for p in pieces] or [(sql, None, sql)]
+    chunks: list[Chunk] = []
     current: list[Token] = []
     for token in tokens:
         if token.token_type == TokenType.SEMICOLON:
             if current:
-                chunks.append((sql[current[0].start : current[-1].end + 1], current))
+                chunks.append((sql[current[0].start : current[-1].end + 1], current, sql))
             current = []
         else:
             current.append(token)
     if current:
-        chunks.append((sql[current[0].start : current[-1].end + 1], current))
+        chunks.append((sql[current[0].start : current[-1].end + 1], current, sql))
     return chunks
+
+
+_BULK_VALUES = re.compile(
+    r"^\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+([^\s(]+)\s*(\([^)]*\))?\s*VALUES\b", re.IGNORECASE
+)
+
+
+def _oversized(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage:
+    """A statement above the size limit: bulk INSERT..VALUES by its head, else a clear error."""
+    head = _BULK_VALUES.match(text[:65536])
+    if head:
+        stub = f"INSERT INTO {head.group(1)} {head.group(2) or ''} VALUES (1)"
+        node = _parse(stub, None, glot)
+        result = analyse(node, ctx, index, stub)
+        return StatementLineage(index=index, kind=result.kind, outputs=result.outputs, sql=text[:200])
+    size = len(text.encode("utf-8", "replace")) / 1e6
+    return _failure(index, text[:200], f"too large: {size:.1f} MB is above the {ctx.max_bytes / 1e6:.1f} MB limit for one statement")
 
 
 def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
@@ -119,6 +142,10 @@ def _describe(error: BaseException) -> str:
         return "too deeply nested to analyse"
     if isinstance(error, MemoryError):
         return "too large to analyse"
+    from .statements import NotUnderstood
+
+    if isinstance(error, NotUnderstood):
+        return f"not understood: {error}"
     message = str(error).strip().splitlines()
     first = message[0] if message else type(error).__name__
     return f"could not parse: {first[:300]}"
@@ -133,6 +160,7 @@ def extract(
     default_schema: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     collapse_temp: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[StatementLineage]:
     """Lineage of every statement in ``sql``; bad statements carry an ``error``.
 
@@ -143,6 +171,7 @@ def extract(
     glot = Dialect.get_or_raise(name)
     cat = catalog.copy() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
     ctx = Context(
+        max_bytes=max_bytes,
         dialect=name,
         catalog=cat,
         database=_norm(default_database, name),
@@ -152,12 +181,17 @@ def extract(
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
     results: list[StatementLineage] = []
-    for text, tokens in _statements(sql, glot):
+    for text, tokens, base in _statements(sql, glot, max_bytes):
         index = len(results)
         try:
             with _time_limit(timeout):
+                if len(text) > max_bytes:
+                    results.append(_oversized(text, index, ctx, glot))
+                    continue
+                if tokens is None:
+                    tokens, base = glot.tokenize(text), text
                 node = _parse(text, tokens, glot)
-                results.append(analyse(node, ctx, index, text))
+                results.append(analyse(node, ctx, index, text, tokens, base))
         except (SqlglotError, StatementTimeout, RecursionError, MemoryError) as e:
             results.append(_failure(index, text, _describe(e)))
         except Exception as e:  # a bug of ours must not stop the script
@@ -167,14 +201,14 @@ def extract(
     return collapse_temp_tables(results) if collapse_temp else results
 
 
-def _statements(sql: str, glot: Dialect) -> Iterator[tuple[str, list[Token] | None]]:
-    for text, tokens in _split(sql, glot):
-        inner = body_statements(text)
+def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
+    for text, tokens, base in _split(sql, glot, max_bytes):
+        inner = body_statements(text) if len(text) <= max_bytes else None
         if inner is None:
-            yield text, tokens
+            yield text, tokens, base
         else:
             for part in inner:
-                yield from _statements(part, glot)
+                yield from _statements(part, glot, max_bytes)
 
 
 def _norm(name: str | None, dialect: str | None) -> str | None:

@@ -13,7 +13,9 @@ from typing import Callable
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.tokens import TokenType
 
 from ..model import (
     FILTER,
@@ -38,6 +40,9 @@ class Context:
     schema: str | None = None
     temp_tables: set[str] = field(default_factory=set)
     use_sets_database: bool = False
+    tokens: list | None = None  # the current statement's tokens, for original text
+    text: str = ""  # the text the tokens' offsets refer to
+    max_bytes: int = 1_000_000
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
@@ -117,6 +122,8 @@ def _write_query(
     partial = Partial(kind, outputs=[out])
     if isinstance(query, exp.Values) or query is None:
         return partial
+    if not names:
+        name_projections(query, ctx)
     trace = _traced(ctx, query)
     partial.inputs = _inputs(ctx, trace)
     partial.indirect = trace.indirect
@@ -160,6 +167,65 @@ def _is_temporary(node: exp.Expr) -> bool:
         return True
     table = node.find(exp.Table)
     return bool(table and table.this and table.this.args.get("temporary"))
+
+
+_STOP = {TokenType.FROM, TokenType.INTO, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.LIMIT,
+         TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT, TokenType.HAVING, TokenType.WINDOW, TokenType.QUALIFY}
+_OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSE = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
+
+
+def projection_texts(tokens: list | None, sql: str) -> list[str]:
+    """The select list of the outermost SELECT, as written, one text per item."""
+    if not tokens:
+        return []
+    depth, best, start = 0, None, None
+    for i, token in enumerate(tokens):
+        if token.token_type in _OPEN:
+            depth += 1
+        elif token.token_type in _CLOSE:
+            depth -= 1
+        elif token.token_type == TokenType.SELECT and (best is None or depth < best):
+            best, start = depth, i
+    if start is None:
+        return []
+    items: list[list] = [[]]
+    depth = 0
+    for token in tokens[start + 1 :]:
+        kind = token.token_type
+        if depth == 0 and (kind in _STOP or kind in _CLOSE):
+            break
+        if kind in _OPEN:
+            depth += 1
+        elif kind in _CLOSE:
+            depth -= 1
+        if depth == 0 and kind == TokenType.COMMA:
+            items.append([])
+            continue
+        if not items[0] and len(items) == 1 and kind in (TokenType.DISTINCT, TokenType.ALL):
+            continue
+        items[-1].append(token)
+    return [sql[item[0].start : item[-1].end + 1].strip() if item else "" for item in items]
+
+
+def name_projections(query: exp.Expr, ctx: Context) -> None:
+    """Name unaliased computed columns by their text, as written: ``max(col1)``."""
+    select = query
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    texts = projection_texts(ctx.tokens, ctx.text)
+    if len(texts) != len(select.expressions):
+        return
+    for text, item in zip(texts, select.expressions):
+        if isinstance(item, (exp.Alias, exp.Column, exp.Star)) or not text:
+            continue
+        lowered = text.lower()
+        if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")):
+            continue
+        name = text if ("'" in text or '"' in text) else lowered
+        item.replace(exp.alias_(item.copy(), exp.to_identifier(" ".join(name.split()), quoted=True)))
 
 
 # -- handlers ----------------------------------------------------------------
@@ -489,7 +555,38 @@ def handle_command(node: exp.Expr, ctx: Context) -> Partial:
     if word == "REPLACE" and text.upper().lstrip().startswith("INTO"):
         insert = sqlglot.parse_one("INSERT " + text, read=ctx.dialect)
         return handle_insert(insert, ctx)
-    return Partial("other")
+    if word in SESSION_WORDS:
+        return Partial("session")
+    if word in OTHER_WORDS:
+        return Partial("other")
+    raise NotUnderstood(f"unsupported statement starting with {word!r}")
+
+
+class NotUnderstood(SqlglotError):
+    """Raised for text that parses but is no statement we know."""
+
+
+# Statements sqlglot keeps as opaque commands, known to carry no lineage.
+SESSION_WORDS = frozenset({"SET", "RESET", "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY", "SAVEPOINT",
+                           "RELEASE", "DECLARE", "ALTER SESSION", "START", "END", "ABORT", "PREPARE"})
+OTHER_WORDS = frozenset({"VACUUM", "CALL", "SHOW", "EXPLAIN", "REFRESH", "EXECUTE", "EXEC", "LOCK", "UNLOCK",
+                         "GRANT", "REVOKE", "CHECKPOINT", "CLUSTER", "REINDEX", "FETCH", "CLOSE", "MOVE", "DESCRIBE",
+                         "DESC", "LIST", "LS", "PUT", "GET", "REMOVE", "RM", "UNDROP", "MSCK", "OPTIMIZE", "ZORDER",
+                         "RAISE", "RETURN", "IF", "WHILE", "LOOP", "FOR", "PRINT", "ASSERT", "LET", "DO", "PERFORM",
+                         "EXCEPTION", "GO", "OPEN", "BREAK", "CONTINUE", "LEAVE", "ITERATE", "REPEAT", "CASE",
+                         "CREATE", "ALTER", "DROP", "COMMENT", "ANALYZE", "LOAD", "EXPORT", "IMPORT", "BACKUP", "RESTORE",
+                         "USE", "KILL", "WAITFOR", "TRUNCATE", "BEGIN", "COMMIT", "ROLLBACK", "REFRESH", "INVALIDATE",
+                         "COMPUTE", "ADD", "UNCACHE", "CLEAR", "UNSET", "ATTACH", "DETACH", "INSTALL", "PRAGMA",
+                         "SUMMARIZE", "PIVOT", "UNPIVOT", "COPY", "UNLOAD", "REPLACE", "HANDLER", "FLUSH", "PURGE",
+                         "RENAME", "CHECK", "CHECKSUM", "REPAIR", "SIGNAL", "RESIGNAL", "GET DIAGNOSTICS", "SETUSER"})
+
+
+def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
+    """A bare expression at statement level: a few real commands look like one."""
+    word = (node.sql(ctx.dialect).split(" ", 1)[0] if node else "").upper()
+    if word in SESSION_WORDS or word in OTHER_WORDS:
+        return Partial("session" if word in SESSION_WORDS else "other")
+    raise NotUnderstood(f"not a SQL statement (starts with {word!r})")
 
 
 def handle_set(node: exp.Expr, ctx: Context) -> Partial:
@@ -521,14 +618,21 @@ HANDLERS: dict[type, Handler] = {
     exp.Use: handle_use,
     exp.Set: handle_set,
     exp.Command: handle_command,
+    exp.Alias: handle_fragment,
+    exp.Column: handle_fragment,
+    exp.Identifier: handle_fragment,
+    exp.Literal: handle_fragment,
     exp.Transaction: lambda node, ctx: Partial("session"),
     exp.Commit: lambda node, ctx: Partial("session"),
     exp.Rollback: lambda node, ctx: Partial("session"),
 }
 
 
-def analyse(node: exp.Expr, ctx: Context, index: int, sql: str) -> StatementLineage:
+def analyse(
+    node: exp.Expr, ctx: Context, index: int, sql: str, tokens: list | None = None, base: str | None = None
+) -> StatementLineage:
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
+    ctx.tokens, ctx.text = tokens, base if base is not None else sql
     node = normalize_identifiers(node, dialect=ctx.dialect)
     if isinstance(node, exp.Subquery):
         node = node.unnest()

@@ -1,0 +1,175 @@
+"""Load and validate the declarative dialect files in ``dialects/*.toml``.
+
+A database is data: everything the harvester knows about one (its sqlglot
+dialect, how its exported history maps onto a log entry, the live history
+query) lives in one TOML file, and core code reads it from a :class:`Dialect`.
+
+>>> get_dialect("snowflake").export.columns["QUERY_TEXT"]
+'sql'
+>>> "postgres" in list_dialects()
+True
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+from .model import LogEntry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# LogEntry fields an export column may fill (dialect and cursor are the reader's).
+MAPPABLE_FIELDS = tuple(f.name for f in fields(LogEntry) if f.name not in ("dialect", "cursor"))
+CURSOR_FIELDS = ("start_time", "end_time", "offset")
+
+
+@dataclass(frozen=True)
+class StatusValues:
+    """Which status values mean success, failure, or a run still going (upper case)."""
+
+    success: frozenset[str] = frozenset()
+    failure: frozenset[str] = frozenset()
+    unfinished: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """How the rows of an exported history file become log entries."""
+
+    columns: Mapping[str, str]  # export column -> LogEntry field, in preference order
+    cursor: str = "offset"  # start_time | end_time | offset
+    timestamp_formats: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    status: StatusValues = StatusValues()
+
+
+@dataclass(frozen=True)
+class HistoryTable:
+    """The live history table: for the database readers of later issues."""
+
+    query: str
+    cursor_column: str
+    kind: str = "append"  # append | cumulative
+    key_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    sqlglot: str
+    export: ExportFormat
+    history: HistoryTable | None = None
+    use_names_database: bool = False
+    backslash_escapes: bool = False
+    path: str = ""
+
+
+def dialects_dir() -> Path:
+    """``<checkout>/dialects`` next to the package, else the copy installed inside it."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent / "dialects", package / "_dialects"):
+        if candidate.is_dir() and any(candidate.glob("*.toml")):
+            return candidate
+    raise ConfigError(f"no dialect files found in {package.parent / 'dialects'} or {package / '_dialects'}")
+
+
+def list_dialects() -> list[str]:
+    """Names of the dialect files available, sorted."""
+    return sorted(p.stem for p in dialects_dir().glob("*.toml"))
+
+
+@lru_cache(maxsize=None)
+def get_dialect(name: str) -> Dialect:
+    """The dialect named ``name`` (a file ``dialects/<name>.toml``); ConfigError if unknown."""
+    path = dialects_dir() / f"{name.lower()}.toml"
+    if not path.is_file():
+        raise ConfigError(f"unknown dialect {name!r}; known: {', '.join(list_dialects())}")
+    return load_dialect(path)
+
+
+def load_dialect(path: str | Path) -> Dialect:
+    """Read and validate one dialect file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read dialect file {path}: {e}") from e
+    try:
+        return _dialect(data, str(path))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ConfigError(f"dialect file {path}: {e}") from e
+
+
+def _dialect(data: dict[str, Any], path: str) -> Dialect:
+    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "export", "history"}, "")
+    history = data.get("history")
+    return Dialect(
+        name=_typed(data, "name", str),
+        sqlglot=_typed(data, "sqlglot", str),
+        export=_export(_typed(data, "export", dict)),
+        history=_history(history) if history is not None else None,
+        use_names_database=_typed(data, "use_names_database", bool, False),
+        backslash_escapes=_typed(data, "backslash_escapes", bool, False),
+        path=path,
+    )
+
+
+def _export(data: dict[str, Any]) -> ExportFormat:
+    _only(data, {"columns", "cursor", "timestamp_formats", "timezone", "status"}, "export.")
+    columns = _typed(data, "columns", dict)
+    for column, field_name in columns.items():
+        if field_name not in MAPPABLE_FIELDS:
+            raise ValueError(f"export.columns.{column}: {field_name!r} is not one of {', '.join(MAPPABLE_FIELDS)}")
+    if "sql" not in columns.values():
+        raise ValueError("export.columns must map a column to 'sql'")
+    cursor = _typed(data, "cursor", str, "offset")
+    if cursor not in CURSOR_FIELDS:
+        raise ValueError(f"export.cursor must be one of {', '.join(CURSOR_FIELDS)}, not {cursor!r}")
+    status = _typed(data, "status", dict, {})
+    _only(status, {"success", "failure", "unfinished"}, "export.status.")
+    return ExportFormat(
+        columns=dict(columns),
+        cursor=cursor,
+        timestamp_formats=tuple(_typed(data, "timestamp_formats", list, [])),
+        timezone=_typed(data, "timezone", str, "UTC"),
+        status=StatusValues(**{k: frozenset(str(v).upper() for v in _typed(status, k, list, [])) for k in status}),
+    )
+
+
+def _history(data: dict[str, Any]) -> HistoryTable:
+    _only(data, {"query", "cursor_column", "kind", "key_columns"}, "history.")
+    kind = _typed(data, "kind", str, "append")
+    if kind not in ("append", "cumulative"):
+        raise ValueError(f"history.kind must be append or cumulative, not {kind!r}")
+    return HistoryTable(
+        query=_typed(data, "query", str).strip(),
+        cursor_column=_typed(data, "cursor_column", str),
+        kind=kind,
+        key_columns=tuple(_typed(data, "key_columns", list, [])),
+    )
+
+
+_MISSING = object()
+
+
+def _typed(data: Mapping[str, Any], key: str, kind: type, default: Any = _MISSING) -> Any:
+    value = data.get(key, default)
+    if value is _MISSING:
+        raise KeyError(f"missing {key!r}")
+    if not isinstance(value, kind):
+        raise TypeError(f"{key!r} must be a {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _only(data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(prefix + k for k in unknown)}")

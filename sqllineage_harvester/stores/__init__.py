@@ -1,0 +1,141 @@
+"""Where lineage lasts: the ``Store`` seam and the registry of stores by URL scheme.
+
+>>> safe_url("postgresql://harvester:s3cret@db.example:5432/lineage")
+'postgresql://harvester:***@db.example:5432/lineage'
+>>> sorted(STORES)
+['postgres', 'postgresql', 'postgresql+psycopg', 'sqlite']
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import ConfigError, HarvesterError
+from ..model import (
+    LineageEdge,
+    LineageNode,
+    Operation,
+    OperationInfo,
+    ParseFailure,
+    StoreStats,
+    Usage,
+)
+
+DEFAULT_URL = "sqlite:///lineage.db"
+UPSTREAM, DOWNSTREAM = "upstream", "downstream"
+
+# One line per implementation: URL scheme -> "module:Class" (imported on first use,
+# so a store's driver is only needed when that store is used).
+STORES: dict[str, str] = {
+    "sqlite": "sqllineage_harvester.stores.sql:SQLStore",
+    "postgresql": "sqllineage_harvester.stores.sql:SQLStore",
+    "postgresql+psycopg": "sqllineage_harvester.stores.sql:SQLStore",
+    "postgres": "sqllineage_harvester.stores.sql:SQLStore",
+}
+
+
+class StoreError(HarvesterError):
+    """The store cannot be opened, read or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock for longer than we wait."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The store (file, directory or database role) does not allow writing."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything one harvest step writes, in one transaction.
+
+    ``operations[i].executions`` and ``usage[i].count`` are *new* executions and
+    reads to add; ``counters`` are increments. ``source``/``cursor`` advance the
+    source's watermark together with the rest. A ``key`` makes the write
+    exactly-once: a batch whose key was already written is skipped whole.
+    """
+
+    operations: tuple[Operation, ...] = ()
+    usage: tuple[Usage, ...] = ()
+    failures: tuple[ParseFailure, ...] = ()
+    cache: Mapping[str, str] = field(default_factory=dict)  # statement key -> lineage JSON
+    counters: Mapping[str, int] = field(default_factory=dict)  # e.g. "rows:insert" -> 3
+    source: str | None = None
+    cursor: str | None = None
+    key: str | None = None
+
+
+class Store(Protocol):
+    """What the harvest writes through and the queries read through."""
+
+    url: str
+
+    def write_batch(self, batch: Batch) -> None: ...
+
+    def cursor(self, source: str) -> str | None: ...
+
+    def cache_get(self, keys: Collection[str]) -> dict[str, str]: ...
+
+    def resolve(self, name: str) -> list[LineageNode]:
+        """Nodes whose full name is ``name`` or ends with ``.name`` (case-insensitive)."""
+        ...
+
+    def neighbors(
+        self,
+        keys: Collection[str],
+        direction: str,
+        *,
+        direct_only: bool = False,
+        since: str | None = None,
+        as_of: str | None = None,
+    ) -> list[LineageEdge]:
+        """Edges one step downstream (out of ``keys``) or upstream (into them)."""
+        ...
+
+    def describe(self, keys: Collection[str]) -> dict[str, LineageNode]: ...
+
+    def operations(self, ids: Collection[str]) -> dict[str, OperationInfo]: ...
+
+    def stats(self) -> StoreStats: ...
+
+    def close(self) -> None: ...
+
+
+def scheme(url: str) -> str:
+    """>>> scheme("sqlite:///lineage.db")
+    'sqlite'
+    """
+    return url.split(":", 1)[0].lower() if ":" in url else ""
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be printed: any password replaced by ``***``."""
+    head, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    userinfo, host = rest.split("@", 1)
+    user = userinfo.split(":", 1)[0]
+    return f"{head}://{user}:***@{host}" if ":" in userinfo else url
+
+
+def open_store(url: str | None = None) -> Store:
+    """The store a URL names; a plain path means an SQLite file."""
+    url = url or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    target = STORES.get(scheme(url))
+    if target is None:
+        raise ConfigError(
+            f"unknown store {safe_url(url)!r}; use one of: " + ", ".join(f"{s}://" for s in STORES)
+        )
+    module, cls = target.split(":")
+    try:
+        store_class = getattr(importlib.import_module(module), cls)
+    except ImportError as e:
+        raise ConfigError(f"store {scheme(url)}:// needs a driver that is not installed: {e}") from e
+    store: Store = store_class(url)
+    return store

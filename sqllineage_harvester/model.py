@@ -284,3 +284,26 @@ class StoreStats:
     counts: tuple[tuple[str, int], ...]  # (table, rows), e.g. ("datasets", 120)
     counters: tuple[tuple[str, int], ...]  # harvest counters, e.g. ("rows:insert", 900)
     failures: tuple[tuple[str, int], ...]  # (reason, executions), most frequent first
+
+
+@dataclass(frozen=True)
+class KindCoverage:
+    """Log rows of one statement kind, and how many of them had their lineage extracted."""
+
+    kind: str
+    rows: int
+    extracted: int
+
+    @property
+    def share(self) -> float:
+        return self.extracted / self.rows if self.rows else 0.0
+
+
+@dataclass(frozen=True)
+class LineageStats:
+    """The answer to ``stats``: sizes, coverage by statement kind, top failure reasons."""
+
+    counts: tuple[tuple[str, int], ...]
+    coverage: tuple[KindCoverage, ...]
+    failures: tuple[tuple[str, int], ...]
+    counters: tuple[tuple[str, int], ...] = ()

@@ -392,6 +392,18 @@ def qualify_query(expression: exp.Expr, catalog: Catalog, dialect: str | None, w
         return qualify(expression, qualify_columns=False, **options)
 
 
+def tables_only(query: exp.Expr) -> QueryTrace:
+    """Table-level lineage: the base tables a query reads, without qualifying columns."""
+    root = build_scope(query)
+    tables: list[exp.Table] = []
+    if root is not None:
+        for scope in root.traverse():
+            for source in scope.sources.values():
+                if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
+                    tables.append(source)
+    return QueryTrace([], tables, set(), [])
+
+
 def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> QueryTrace:
     """Lineage of a SELECT / set operation (already qualified)."""
     warnings: list[str] = []

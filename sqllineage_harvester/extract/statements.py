@@ -27,7 +27,7 @@ from ..model import (
     StatementLineage,
 )
 from .catalog import Catalog, table_parts
-from .columns import QueryTrace, qualify_query, table_name, trace_query
+from .columns import QueryTrace, qualify_query, table_name, tables_only, trace_query
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Context:
     tokens: list | None = None  # the current statement's tokens, for original text
     text: str = ""  # the text the tokens' offsets refer to
     max_bytes: int = 1_000_000
+    columns: bool = True  # False: table-level only (no qualify, no column walk)
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
@@ -102,6 +103,8 @@ def _target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
 
 
 def _traced(ctx: Context, query: exp.Expr) -> QueryTrace:
+    if not ctx.columns:
+        return tables_only(query)
     warnings: list[str] = []
     qualified = qualify_query(query, ctx.catalog, ctx.dialect, warnings)
     trace = trace_query(qualified, ctx.catalog, ctx.dialect)
@@ -225,7 +228,8 @@ def name_projections(query: exp.Expr, ctx: Context) -> None:
         if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")):
             continue
         name = text if ("'" in text or '"' in text) else lowered
-        item.replace(exp.alias_(item.copy(), exp.to_identifier(" ".join(name.split()), quoted=True)))
+        alias = exp.to_identifier(" ".join(name.split()), quoted=True)
+        item.replace(exp.alias_(item.copy(), alias, copy=False))
 
 
 # -- handlers ----------------------------------------------------------------
@@ -329,16 +333,16 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
         return Partial("update")
     assignments = [e for e in node.expressions if isinstance(e, exp.EQ)]
     names = [a.this.name for a in assignments]
-    select = exp.Select(expressions=[exp.alias_(a.expression.copy(), f"__c{i}") for i, a in enumerate(assignments)])
+    select = exp.Select(expressions=[exp.alias_(a.expression, f"__c{i}", copy=False) for i, a in enumerate(assignments)])
     source = target.copy()
     joins = source.args.pop("joins", None) or []
     select.set("from_", exp.From(this=source))
     from_ = node.args.get("from_")
-    extra = [exp.Join(this=from_.this.copy())] if from_ is not None else []
-    extra += [exp.Join(this=j.this.copy()) for j in (from_.args.get("joins") or [])] if from_ is not None else []
-    select.set("joins", [j.copy() for j in joins] + extra)
+    extra = [exp.Join(this=from_.this)] if from_ is not None else []
+    extra += [exp.Join(this=j.this) for j in (from_.args.get("joins") or [])] if from_ is not None else []
+    select.set("joins", list(joins) + extra)
     if node.args.get("where") is not None:
-        select.set("where", node.args["where"].copy())
+        select.set("where", node.args["where"])
     partial = _write_query(ctx, "update", target, names, select)
     return _drop_target_unless_read(partial)
 
@@ -356,10 +360,10 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     target = node.this
     if not isinstance(target, exp.Table):
         return Partial("delete")
-    select = exp.Select(expressions=[exp.Star()]).from_(target.copy())
-    select.set("joins", [exp.Join(this=t.copy()) for t in node.args.get("using") or []])
+    select = exp.Select(expressions=[exp.Star()], from_=exp.From(this=target.copy()))
+    select.set("joins", [exp.Join(this=t) for t in node.args.get("using") or []])
     if node.args.get("where") is not None:
-        select.set("where", node.args["where"].copy())
+        select.set("where", node.args["where"])
     trace = _traced(ctx, select)
     out = _dataset(ctx, target)
     partial = Partial("delete", inputs=_inputs(ctx, trace), outputs=[out], indirect=trace.indirect)
@@ -376,7 +380,7 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
     for when in node.args["whens"].expressions:
         then = when.args.get("then")
         if when.args.get("condition") is not None:
-            conditions.append(when.args["condition"].copy())
+            conditions.append(when.args["condition"])
         if isinstance(then, exp.Update):
             for eq in then.expressions:
                 names.append(eq.this.name)
@@ -389,11 +393,11 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
             for column, value in zip(columns, then.expression.expressions):
                 names.append(column.name)
                 values.append(value)
-    select = exp.Select(expressions=[exp.alias_(v.copy(), f"__c{i}") for i, v in enumerate(values)] or [exp.Star()])
+    select = exp.Select(expressions=[exp.alias_(v, f"__c{i}", copy=False) for i, v in enumerate(values)] or [exp.Star()])
     select.set("from_", exp.From(this=target.copy()))
-    select.set("joins", [exp.Join(this=using.copy(), on=node.args["on"].copy())])
+    select.set("joins", [exp.Join(this=using, on=node.args["on"])])
     if conditions:
-        select.set("where", exp.Where(this=exp.or_(*conditions)))
+        select.set("where", exp.Where(this=exp.or_(*conditions, copy=False)))
     partial = _write_query(ctx, "merge", target, names, select)
     merged: dict[ColumnRef, ColumnLineage] = {}
     for col in partial.columns:

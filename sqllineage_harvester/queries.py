@@ -1,0 +1,178 @@
+"""upstream / downstream / impact / path / stats, on top of any ``Store``.
+
+Traversal is breadth-first, one ``store.neighbors`` call per level, so a node's
+depth is its shortest distance from the root and every store (SQL, graph
+database) answers the same way. A NAME is a dataset (``db.schema.table``) or a
+column (``db.schema.table.column``), possibly shortened from the left
+(``orders.amount``) when that is unambiguous.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from .errors import ConfigError
+from .model import (
+    GraphNode, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
+)
+from .stores import DOWNSTREAM, UPSTREAM, Store
+
+ROWS, EXTRACTED = "rows:", "extracted:"  # harvest counters coverage is computed from
+
+
+class UnknownNameError(ConfigError):
+    """No dataset or column in the store has that name."""
+
+
+class AmbiguousNameError(ConfigError):
+    """A partial name matches several nodes; ``candidates`` lists them."""
+
+    def __init__(self, name: str, candidates: list[LineageNode]) -> None:
+        self.candidates = candidates
+        listed = "\n".join(f"  {n.name} ({n.kind}, {n.namespace})" for n in candidates[:20])
+        more = f"\n  ... and {len(candidates) - 20} more" if len(candidates) > 20 else ""
+        super().__init__(f"{name!r} is ambiguous; say which one:\n{listed}{more}")
+
+
+def find(store: Store, name: str) -> LineageNode:
+    """The one node ``name`` means; an exact full name wins over longer names ending with it."""
+    nodes = store.resolve(name)
+    if not nodes:
+        raise UnknownNameError(f"no dataset or column named {name!r} in the store")
+    exact = [n for n in nodes if n.name.lower() == name.strip().lower()]
+    if len(nodes) == 1 or len(exact) == 1:
+        return nodes[0] if len(nodes) == 1 else exact[0]
+    raise AmbiguousNameError(name, nodes)
+
+
+def end_of(moment: str | None) -> str | None:
+    """An ``--as-of`` date means the end of that day.
+
+    >>> end_of("2024-03-01")
+    '2024-03-01T23:59:59.999999'
+    >>> end_of("2024-03-01T12:00:00")
+    '2024-03-01T12:00:00'
+    """
+    return f"{moment}T23:59:59.999999" if moment and len(moment) == 10 else moment
+
+
+def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
+         direct_only: bool = False, since: str | None = None, as_of: str | None = None,
+         stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
+    """Breadth-first from ``roots``: each reached key's depth, and the edges walked."""
+    depths = {key: 0 for key in roots}
+    frontier, edges, level = list(depths), set(), 0
+    while frontier and (depth is None or level < depth) and stop not in depths:
+        level += 1
+        step = store.neighbors(frontier, direction, direct_only=direct_only, since=since, as_of=end_of(as_of))
+        frontier = []
+        for edge in step:
+            far = edge.target if direction == DOWNSTREAM else edge.source
+            if far not in depths:
+                depths[far] = level
+                frontier.append(far)
+            edges.add(edge)
+    return depths, sorted(edges)
+
+
+def near_far(edge: LineageEdge, direction: str) -> tuple[str, str]:
+    return (edge.source, edge.target) if direction != UPSTREAM else (edge.target, edge.source)
+
+
+def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int],
+          edges: list[LineageEdge], details: bool, target: LineageNode | None = None) -> LineageGraph:
+    """Name the keys a walk reached and say how each was reached (operations, users, last seen)."""
+    names = store.describe(depths)
+    reached: dict[str, list[LineageEdge]] = defaultdict(list)
+    for edge in edges:
+        near, far = near_far(edge, direction)
+        if depths.get(near, -2) == depths[far] - 1:
+            reached[far].append(edge)
+    ops = store.operations({e.operation for e in edges}) if details else {}
+    nodes = [node(names[key], depth, reached[key], ops) for key, depth in depths.items()]
+    nodes.sort(key=lambda n: (n.depth, n.node.name, n.node.namespace))
+    return LineageGraph(root, direction, tuple(nodes), tuple(edges),
+                        tuple(ops[k] for k in sorted(ops)), target)
+
+
+def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, OperationInfo]) -> GraphNode:
+    operations = tuple(sorted({e.operation for e in via}))
+    users = tuple(sorted({u for o in operations if o in ops for u in ops[o].users}))
+    last = max((e.last_seen for e in via if e.last_seen), default=None)
+    return GraphNode(name, depth, operations, users, last)
+
+
+def traverse(store: Store, name: str, direction: str, depth: int | None, direct_only: bool,
+             since: str | None, as_of: str | None, details: bool) -> LineageGraph:
+    if depth is not None and depth < 0:
+        raise ConfigError("--depth must be 0 or more")
+    root = find(store, name)
+    depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
+    return graph(store, root, direction, depths, edges, details)
+
+
+def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
+             since: str | None = None, as_of: str | None = None) -> LineageGraph:
+    """Everything ``name`` comes from, each with its distance."""
+    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details=False)
+
+
+def downstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
+               since: str | None = None, as_of: str | None = None) -> LineageGraph:
+    """Everything that comes from ``name``, each with its distance."""
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details=False)
+
+
+def impact(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
+           since: str | None = None, as_of: str | None = None) -> LineageGraph:
+    """Downstream with each node's impact level, the operations and users on the way,
+    and when that lineage was last seen."""
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details=True)
+
+
+def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bool = False,
+         since: str | None = None, as_of: str | None = None) -> LineageGraph:
+    """Every shortest way data gets from ``a`` to ``b`` (empty when there is none).
+
+    A table and a column are compared at table level.
+    """
+    start, goal = find(store, a), find(store, b)
+    if start.kind != goal.kind:
+        start, goal = dataset_of(store, start), dataset_of(store, goal)
+    depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, since, as_of, stop=goal.key)
+    if goal.key not in depths:
+        return LineageGraph(start, "path", (), (), (), goal)
+    keep_nodes, keep_edges, todo = {goal.key}, set(), [goal.key]
+    while todo:  # back from the goal along edges that go one level closer to the start
+        key = todo.pop()
+        for edge in edges:
+            if edge.target == key and depths.get(edge.source, -2) == depths[key] - 1:
+                keep_edges.add(edge)
+                if edge.source not in keep_nodes:
+                    keep_nodes.add(edge.source)
+                    todo.append(edge.source)
+    kept = {k: depths[k] for k in keep_nodes}
+    result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges), details=True, target=goal)
+    return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal)
+
+
+def dataset_of(store: Store, node: LineageNode) -> LineageNode:
+    if node.kind == "dataset":
+        return node
+    table = node.name.rsplit(".", 1)[0]
+    same = [n for n in store.resolve(table) if n.kind == "dataset" and n.name == table
+            and n.namespace == node.namespace]
+    if not same:
+        raise UnknownNameError(f"no dataset {table!r} for column {node.name!r}")
+    return same[0]
+
+
+def stats(store: Store) -> LineageStats:
+    """Store sizes, coverage by statement kind (from the harvest's ``rows:<kind>`` and
+    ``extracted:<kind>`` counters) and the most frequent failure reasons."""
+    raw = store.stats()
+    counted = dict(raw.counters)
+    kinds = sorted({k[len(ROWS):] for k in counted if k.startswith(ROWS)})
+    coverage = tuple(KindCoverage(k, counted[ROWS + k], counted.get(EXTRACTED + k, 0)) for k in kinds)
+    return LineageStats(raw.counts, coverage, raw.failures, raw.counters)

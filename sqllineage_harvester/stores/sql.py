@@ -1,0 +1,643 @@
+"""The lineage graph in SQL tables (SQLAlchemy Core): an SQLite file by default,
+PostgreSQL with the same code.
+
+Nodes get integer ids; a node's key for the queries is ``d<id>`` (dataset) or
+``c<id>`` (column). Writes are upserts on unique keys, one transaction a batch:
+SQLite takes the write lock up front (``BEGIN IMMEDIATE``, waiting ``timeout``
+seconds for another writer); PostgreSQL relies on ``INSERT .. ON CONFLICT``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text,
+    create_engine, event, func, select, update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from ..model import (
+    DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure,
+    StoreStats, Usage,
+)
+from . import DOWNSTREAM, Batch, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
+
+SCHEMA_VERSION = 1
+CHUNK = 900  # ids per IN (...): below every driver's bind-parameter limit
+DIRECT = "DIRECT"
+T = TypeVar("T")
+
+metadata = MetaData()
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+datasets = Table(
+    "datasets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False, unique=True),  # namespace + "/" + name
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("short", Text, nullable=False),  # lower-cased last part: finds partial names
+    Column("type", Text, nullable=False),
+    Index("ix_datasets_short", "short"),
+)
+columns = Table(
+    "columns", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dataset_id", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Index("ux_columns_dataset_name", "dataset_id", "name", unique=True),
+    Index("ix_columns_name", "name"),
+)
+users = Table("users", metadata, Column("id", Integer, primary_key=True),
+              Column("name", Text, nullable=False, unique=True))
+systems = Table("systems", metadata, Column("id", Integer, primary_key=True),
+                Column("name", Text, nullable=False, unique=True))
+operations = Table(
+    "operations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False, unique=True),  # Operation.id
+    Column("type", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("sql", Text),
+    Column("namespace", Text, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    Column("executions", BigInteger, nullable=False),
+)
+input_to = Table(  # dataset INPUT_TO operation; type DIRECT, or JOIN/FILTER/.. if only read indirectly
+    "input_to", metadata,
+    Column("dataset_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("type", Text, nullable=False),
+    PrimaryKeyConstraint("dataset_id", "operation_id"),
+    Index("ix_input_to_operation", "operation_id", "dataset_id"),
+)
+produces = Table(  # operation PRODUCES dataset
+    "produces", metadata,
+    Column("operation_id", Integer, nullable=False),
+    Column("dataset_id", Integer, nullable=False),
+    PrimaryKeyConstraint("operation_id", "dataset_id"),
+    Index("ix_produces_dataset", "dataset_id", "operation_id"),
+)
+performed = Table(  # user PERFORMED operation
+    "performed", metadata,
+    Column("user_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    PrimaryKeyConstraint("user_id", "operation_id"),
+    Index("ix_performed_operation", "operation_id"),
+)
+hosted = Table(  # system HOSTED operation
+    "hosted", metadata,
+    Column("system_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    PrimaryKeyConstraint("system_id", "operation_id"),
+    Index("ix_hosted_operation", "operation_id"),
+)
+column_edges = Table(
+    "column_edges", metadata,
+    Column("src", Integer, nullable=False),
+    Column("dst", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    PrimaryKeyConstraint("src", "dst", "operation_id", "type"),
+    Index("ix_column_edges_dst", "dst", "src"),
+    Index("ix_column_edges_operation", "operation_id"),
+    sqlite_with_rowid=False,
+)
+usage = Table(
+    "usage", metadata,
+    Column("dataset_id", Integer, nullable=False),
+    Column("user", Text, nullable=False),  # "" when the log has no user
+    Column("day", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("dataset_id", "user", "day"),
+)
+parse_failures = Table(
+    "parse_failures", metadata,
+    Column("fingerprint", Text, nullable=False),
+    Column("dialect", Text, nullable=False),  # "" when unknown
+    Column("reason", Text, nullable=False),
+    Column("sql", Text),
+    Column("executions", BigInteger, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    PrimaryKeyConstraint("fingerprint", "dialect"),
+)
+statement_cache = Table("statement_cache", metadata, Column("key", Text, primary_key=True),
+                        Column("lineage", Text, nullable=False))
+counters = Table("counters", metadata, Column("name", Text, primary_key=True),
+                 Column("value", BigInteger, nullable=False))
+sources = Table("sources", metadata, Column("name", Text, primary_key=True),
+                Column("cursor", Text), Column("updated_at", Text, nullable=False))
+batches = Table("batches", metadata, Column("key", Text, primary_key=True),
+                Column("written_at", Text, nullable=False))
+
+# Upgrades from version n to n + 1, applied in order inside one transaction.
+UPGRADES: dict[int, Callable[[Connection], None]] = {}
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def short_name(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower()
+
+
+def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
+    """``d``/``c`` node keys -> (dataset ids, column ids)."""
+    ds, cs = [], []
+    for key in keys:
+        (ds if key[0] == "d" else cs).append(int(key[1:]))
+    return ds, cs
+
+
+def engine_url(url: str) -> str:
+    """PostgreSQL URLs go through psycopg 3 whatever driver they name."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def translate(e: Exception, url: str, timeout: float) -> StoreError:
+    """A driver error -> the harvester's own, with a message a person can act on."""
+    orig = getattr(e, "orig", e)
+    text = str(orig).lower()
+    state = getattr(orig, "sqlstate", None) or ""
+    where = f"store {safe_url(url)}"
+    if "locked" in text or "busy" in text or state == "55P03":
+        return StoreLockedError(f"{where} is locked by another writer (waited {timeout:g}s); retry later")
+    if "readonly" in text or "read-only" in text or state in ("25006", "42501"):
+        return StoreReadOnlyError(f"{where} is read-only: {orig}")
+    if "disk is full" in text or state == "53100":
+        return StoreError(f"{where}: disk full; nothing of this batch was written")
+    if "unable to open" in text:
+        return StoreError(f"{where} cannot be opened (does its directory exist?): {orig}")
+    return StoreError(f"{where}: {orig}")
+
+
+def transient(e: BaseException | None) -> bool:
+    """PostgreSQL deadlock / serialization failure: the batch can simply be retried."""
+    return getattr(getattr(e, "orig", None), "sqlstate", None) in ("40P01", "40001")
+
+
+class SQLStore:
+    """The ``Store`` on an SQL database through SQLAlchemy Core."""
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        self.url, self.timeout = url, timeout
+        try:
+            self.engine = self._engine(engine_url(url))
+        except (SQLAlchemyError, ValueError) as e:  # a malformed URL
+            raise StoreError(f"store {safe_url(url)}: {e}") from e
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        self._insert = sqlite_insert if self.sqlite else pg_insert
+        self._least = func.min if self.sqlite else func.least
+        self._greatest = func.max if self.sqlite else func.greatest
+        with self._errors():
+            self._prepare()
+
+    def _engine(self, url: str) -> Engine:
+        if not url.startswith("sqlite"):
+            return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, connect_args={"timeout": self.timeout, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi: sqlite3.Connection, _: Any) -> None:
+            dbapi.isolation_level = None  # transactions are begun below, not by the driver
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
+                try:
+                    dbapi.execute(f"PRAGMA {pragma}")
+                except sqlite3.Error:  # a read-only file keeps its journal mode
+                    pass
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop("write", False) else "BEGIN")
+
+        return engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SQLStore({safe_url(self.url)!r})"
+
+    # -- transactions and errors ------------------------------------------------
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (DBAPIError, sqlite3.Error) as e:
+            raise translate(e, self.url, self.timeout) from e
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._errors(), self.engine.connect() as conn:
+            yield conn
+
+    def _prepare(self) -> None:
+        """Create the schema, or upgrade it, once; refuse a newer one."""
+        version = self._version()
+        if version == SCHEMA_VERSION:
+            return
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(f"store {safe_url(self.url)} has schema version {version}; "
+                             f"this harvester knows up to {SCHEMA_VERSION}: upgrade it")
+        with self._write() as conn:
+            if not self.sqlite:  # two harvesters creating one schema take turns
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7219471)")
+            metadata.create_all(conn)
+            current = conn.scalar(select(func.max(schema_version.c.version)))
+            if current is None:
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+                return
+            for v in range(current, SCHEMA_VERSION):
+                UPGRADES[v](conn)
+            conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
+
+    def _version(self) -> int | None:
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, "schema_version"):
+                return None
+            return conn.scalar(select(func.max(schema_version.c.version)))
+
+    # -- writing ----------------------------------------------------------------
+    def write_batch(self, batch: Batch) -> None:
+        for attempt in range(3):
+            try:
+                with self._errors(), self._write() as conn:
+                    self._write_all(conn, batch)
+                return
+            except StoreError as e:
+                if attempt == 2 or not transient(e.__cause__):
+                    raise
+
+    def _write_all(self, conn: Connection, batch: Batch) -> None:
+        if batch.key is not None:
+            if conn.scalar(select(batches.c.key).where(batches.c.key == batch.key)):
+                return
+            conn.execute(batches.insert().values(key=batch.key, written_at=now()))
+        self._write_operations(conn, merge_operations(batch.operations))
+        self._write_usage(conn, batch.usage)
+        self._write_failures(conn, batch.failures)
+        self._upsert(conn, statement_cache, ["key"], [{"key": k, "lineage": v} for k, v in sorted(
+            batch.cache.items())], lambda ex: {"lineage": ex.lineage})
+        self._upsert(conn, counters, ["name"], [{"name": k, "value": v} for k, v in sorted(
+            batch.counters.items())], lambda ex: {"value": counters.c.value + ex.value})
+        if batch.source is not None:
+            self._upsert(conn, sources, ["name"], [{"name": batch.source, "cursor": batch.cursor,
+                         "updated_at": now()}], lambda ex: {"cursor": ex.cursor, "updated_at": ex.updated_at})
+
+    def _upsert(self, conn: Connection, table: Table, keys: list[str], rows: Sequence[dict[str, Any]],
+                changes: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        """INSERT .. ON CONFLICT (keys) DO UPDATE SET changes(excluded) (or DO NOTHING)."""
+        if not rows:
+            return
+        stmt = self._insert(table)
+        stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
+                if changes else stmt.on_conflict_do_nothing(index_elements=keys))
+        for part in chunks(rows, 5000):
+            conn.execute(stmt, part)
+
+    def _window(self, table: Table) -> Callable[[Any], dict[str, Any]]:
+        """first_seen = the earliest, last_seen = the latest (NULL means unknown)."""
+        def changes(ex: Any) -> dict[str, Any]:
+            first, last = table.c.first_seen, table.c.last_seen
+            return {"first_seen": self._least(func.coalesce(first, ex.first_seen), func.coalesce(ex.first_seen, first)),
+                    "last_seen": self._greatest(func.coalesce(last, ex.last_seen), func.coalesce(ex.last_seen, last))}
+        return changes
+
+    def _ids(self, conn: Connection, table: Table, key: str, values: Iterable[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in chunks(sorted(set(values))):
+            out.update(conn.execute(select(table.c[key], table.c.id).where(table.c[key].in_(part))).all())
+        return out
+
+    def _seen(self, conn: Connection, keys: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        o, out = operations, {}
+        for part in chunks(keys):
+            for key, first, last in conn.execute(select(o.c.key, o.c.first_seen, o.c.last_seen)
+                                                 .where(o.c.key.in_(part))):
+                out[key] = (first, last)
+        return out
+
+    def _named(self, conn: Connection, table: Table, names: set[str]) -> dict[str, int]:
+        self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(names)])
+        return self._ids(conn, table, "name", names)
+
+    def _dataset_ids(self, conn: Connection, refs: dict[tuple[str, str], str]) -> dict[tuple[str, str], int]:
+        """(namespace, name) -> id, creating the datasets; refs maps them to their type."""
+        rows = sorted(({"key": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
+                        "type": kind} for (ns, name), kind in refs.items()), key=lambda r: r["key"])
+        self._upsert(conn, datasets, ["key"], rows)
+        ids = self._ids(conn, datasets, "key", (r["key"] for r in rows))
+        return {(ns, name): ids[f"{ns}/{name}"] for ns, name in refs}
+
+    def _column_ids(self, conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        self._upsert(conn, columns, ["dataset_id", "name"],
+                     [{"dataset_id": d, "name": n} for d, n in sorted(wanted)])
+        out: dict[tuple[int, str], int] = {}
+        for part in chunks(sorted({d for d, _ in wanted})):
+            for cid, did, name in conn.execute(select(columns.c.id, columns.c.dataset_id, columns.c.name)
+                                               .where(columns.c.dataset_id.in_(part))):
+                if (did, name) in wanted:
+                    out[(did, name)] = cid
+        return out
+
+    def _write_operations(self, conn: Connection, ops: list[Operation]) -> None:
+        if not ops:
+            return
+        refs: dict[tuple[str, str], str] = {}
+        for op in ops:
+            for col in column_refs(op):
+                refs.setdefault((op.namespace, col.dataset), "table")
+            for ref in (*op.inputs, *op.outputs):
+                refs[(op.namespace, ref.name)] = ref.type
+        dataset_ids = self._dataset_ids(conn, refs)
+        before = self._seen(conn, [op.id for op in ops])
+        self._upsert(conn, operations, ["key"], [
+            {"key": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
+             "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
+             "executions": op.executions} for op in ops],
+            lambda ex: {**self._window(operations)(ex), "executions": operations.c.executions + ex.executions,
+                        "sql": func.coalesce(ex.sql, operations.c.sql)})
+        op_ids = self._ids(conn, operations, "key", (op.id for op in ops))
+        self._link_new(conn, [op for op in ops if op.id not in before], op_ids, dataset_ids)
+        for op in ops:  # a known operation's edges only see their window widen
+            if op.id in before and widens(before[op.id], op):
+                conn.execute(update(column_edges).where(column_edges.c.operation_id == op_ids[op.id])
+                             .values(self._window(column_edges)(_Seen(op))))
+        self._link_people(conn, ops, op_ids)
+
+    def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
+                  dataset_ids: dict[tuple[str, str], int]) -> None:
+        """INPUT_TO, PRODUCES and column edges of operations the store has not seen."""
+        inputs, outputs, wanted, edges = [], [], set(), []
+        for op in ops:
+            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[(ns, name)])
+            inputs += [{"dataset_id": ds(r.name), "operation_id": oid, "type": t} for r, t in input_types(op)]
+            outputs += [{"operation_id": oid, "dataset_id": ds(r.name)} for r in op.outputs]
+            for src, dst, kind in column_edge_refs(op):
+                s, d = (ds(src.dataset), src.column), (ds(dst.dataset), dst.column)
+                wanted |= {s, d}
+                edges.append((s, d, oid, kind, op.first_seen, op.last_seen))
+        self._upsert(conn, input_to, ["dataset_id", "operation_id"], inputs)
+        self._upsert(conn, produces, ["operation_id", "dataset_id"], outputs)
+        column_ids = self._column_ids(conn, wanted)
+        self._upsert(conn, column_edges, ["src", "dst", "operation_id", "type"], sorted(
+            ({"src": column_ids[s], "dst": column_ids[d], "operation_id": o, "type": k,
+              "first_seen": f, "last_seen": la} for s, d, o, k, f, la in edges),
+            key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])))
+
+    def _link_people(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int]) -> None:
+        user_ids = self._named(conn, users, {op.user for op in ops if op.user})
+        system_ids = self._named(conn, systems, {op.system for op in ops if op.system})
+        self._upsert(conn, performed, ["user_id", "operation_id"], [
+            {"user_id": user_ids[op.user], "operation_id": op_ids[op.id], "first_seen": op.first_seen,
+             "last_seen": op.last_seen} for op in ops if op.user], self._window(performed))
+        self._upsert(conn, hosted, ["system_id", "operation_id"], [
+            {"system_id": system_ids[op.system], "operation_id": op_ids[op.id]} for op in ops if op.system])
+
+    def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
+        if not rows:
+            return
+        ids = self._dataset_ids(conn, {(u.namespace, u.dataset): "table" for u in rows})
+        merged: dict[tuple[int, str, str], int] = {}
+        for u in rows:
+            k = (ids[(u.namespace, u.dataset)], u.user or "", u.day)
+            merged[k] = merged.get(k, 0) + u.count
+        self._upsert(conn, usage, ["dataset_id", "user", "day"], [
+            {"dataset_id": d, "user": u, "day": day, "count": n} for (d, u, day), n in sorted(merged.items())],
+            lambda ex: {"count": usage.c.count + ex.count})
+
+    def _write_failures(self, conn: Connection, rows: Sequence[ParseFailure]) -> None:
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for f in rows:
+            row = {"fingerprint": f.fingerprint, "dialect": f.dialect or "", "reason": f.reason, "sql": f.sql,
+                   "executions": f.executions, "first_seen": f.first_seen, "last_seen": f.last_seen}
+            old = merged.get((f.fingerprint, f.dialect or ""))
+            if old:
+                row["executions"] += old["executions"]
+                row["first_seen"] = min(filter(None, (old["first_seen"], f.first_seen)), default=None)
+                row["last_seen"] = max(filter(None, (old["last_seen"], f.last_seen)), default=None)
+            merged[(f.fingerprint, f.dialect or "")] = row
+        self._upsert(conn, parse_failures, ["fingerprint", "dialect"], [merged[k] for k in sorted(merged)],
+                     lambda ex: {**self._window(parse_failures)(ex), "reason": ex.reason, "sql": ex.sql,
+                                 "executions": parse_failures.c.executions + ex.executions})
+
+    # -- reading ----------------------------------------------------------------
+    def cursor(self, source: str) -> str | None:
+        with self._read() as conn:
+            return conn.scalar(select(sources.c.cursor).where(sources.c.name == source))
+
+    def cache_get(self, keys: Collection[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with self._read() as conn:
+            for part in chunks(sorted(set(keys))):
+                out.update(conn.execute(select(statement_cache.c.key, statement_cache.c.lineage)
+                                        .where(statement_cache.c.key.in_(part))).all())
+        return out
+
+    def resolve(self, name: str) -> list[LineageNode]:
+        want = name.strip().lower()
+        if "://" in want:  # namespace/name: exactly that dataset
+            with self._read() as conn:
+                rows = conn.execute(select(datasets.c.id).where(func.lower(datasets.c.key) == want)).scalars()
+                return by_name(self.describe([f"d{i}" for i in rows]).values())
+        parts = want.split(".")
+        with self._read() as conn:
+            found = [f"d{i}" for i, full in conn.execute(
+                select(datasets.c.id, datasets.c.name).where(datasets.c.short == parts[-1]))
+                if suffix_match(full, want)]
+            query = select(columns.c.id, datasets.c.name, columns.c.name).join(
+                datasets, datasets.c.id == columns.c.dataset_id)
+            query = (query.where(datasets.c.short == parts[-2], func.lower(columns.c.name) == parts[-1])
+                     if len(parts) > 1 else query.where(columns.c.name == name.strip()))
+            found += [f"c{i}" for i, ds, col in conn.execute(query) if suffix_match(f"{ds}.{col}", want)]
+        return by_name(self.describe(found).values())
+
+    def neighbors(self, keys: Collection[str], direction: str, *, direct_only: bool = False,
+                  since: str | None = None, as_of: str | None = None) -> list[LineageEdge]:
+        dataset_ids, column_ids = split_keys(keys)
+        edges: list[LineageEdge] = []
+        with self._read() as conn:
+            for part in chunks(dataset_ids):
+                query = self._dataset_step(part, direction, direct_only, since, as_of)
+                edges += [LineageEdge(f"d{s}", f"d{t}", o, k, f, la) for s, t, o, k, f, la in conn.execute(query)]
+            for part in chunks(column_ids):
+                query = self._column_step(part, direction, direct_only, since, as_of)
+                edges += [LineageEdge(f"c{s}", f"c{t}", o, k, f, la) for s, t, o, k, f, la in conn.execute(query)]
+        return edges
+
+    def _dataset_step(self, ids: list[int], direction: str, direct_only: bool,
+                      since: str | None, as_of: str | None) -> Any:
+        i, p, o = input_to, produces, operations
+        query = select(i.c.dataset_id, p.c.dataset_id, o.c.key, i.c.type, o.c.first_seen, o.c.last_seen)
+        if direction == DOWNSTREAM:
+            query = query.select_from(i).join(o, o.c.id == i.c.operation_id).join(
+                p, p.c.operation_id == i.c.operation_id).where(i.c.dataset_id.in_(ids))
+        else:
+            query = query.select_from(p).join(o, o.c.id == p.c.operation_id).join(
+                i, i.c.operation_id == p.c.operation_id).where(p.c.dataset_id.in_(ids))
+        query = query.where(i.c.type == DIRECT) if direct_only else query
+        return window(query, o, since, as_of)
+
+    def _column_step(self, ids: list[int], direction: str, direct_only: bool,
+                     since: str | None, as_of: str | None) -> Any:
+        e, o = column_edges, operations
+        query = select(e.c.src, e.c.dst, o.c.key, e.c.type, e.c.first_seen, e.c.last_seen).join(
+            o, o.c.id == e.c.operation_id).where((e.c.src if direction == DOWNSTREAM else e.c.dst).in_(ids))
+        query = query.where(e.c.type.in_(DIRECT_TYPES)) if direct_only else query
+        return window(query, e, since, as_of)
+
+    def describe(self, keys: Collection[str]) -> dict[str, LineageNode]:
+        dataset_ids, column_ids = split_keys(keys)
+        d, c, out = datasets, columns, {}
+        with self._read() as conn:
+            for part in chunks(dataset_ids):
+                for i, ns, name, kind in conn.execute(select(d.c.id, d.c.namespace, d.c.name, d.c.type)
+                                                      .where(d.c.id.in_(part))):
+                    out[f"d{i}"] = LineageNode(f"d{i}", name, "dataset", ns, kind)
+            for part in chunks(column_ids):
+                for i, ns, name, col, kind in conn.execute(
+                        select(c.c.id, d.c.namespace, d.c.name, c.c.name, d.c.type)
+                        .join(d, d.c.id == c.c.dataset_id).where(c.c.id.in_(part))):
+                    out[f"c{i}"] = LineageNode(f"c{i}", f"{name}.{col}", "column", ns, kind)
+        return out
+
+    def operations(self, ids: Collection[str]) -> dict[str, OperationInfo]:
+        o, out = operations, {}
+        with self._read() as conn:
+            for part in chunks(sorted(set(ids))):
+                rows = conn.execute(select(o.c.id, o.c.key, o.c.type, o.c.first_seen, o.c.last_seen,
+                                           o.c.executions).where(o.c.key.in_(part))).all()
+                people = self._people(conn, [r[0] for r in rows])
+                for oid, key, kind, first, last, runs in rows:
+                    who, where = people.get(oid, ((), ()))
+                    out[key] = OperationInfo(key, kind, who, where, first, last, runs)
+        return out
+
+    def _people(self, conn: Connection, op_ids: list[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+        found: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in op_ids}
+        for oid, name in conn.execute(select(performed.c.operation_id, users.c.name).join(
+                users, users.c.id == performed.c.user_id).where(performed.c.operation_id.in_(op_ids))):
+            found[oid][0].append(name)
+        for oid, name in conn.execute(select(hosted.c.operation_id, systems.c.name).join(
+                systems, systems.c.id == hosted.c.system_id).where(hosted.c.operation_id.in_(op_ids))):
+            found[oid][1].append(name)
+        return {i: (tuple(sorted(u)), tuple(sorted(s))) for i, (u, s) in found.items()}
+
+    def stats(self) -> StoreStats:
+        tables = (datasets, columns, operations, users, systems, input_to, produces, column_edges,
+                  usage, parse_failures, statement_cache)
+        with self._read() as conn:
+            counts = tuple((t.name, conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables)
+            kept = tuple(conn.execute(select(counters.c.name, counters.c.value).order_by(counters.c.name)).tuples())
+            total = func.sum(parse_failures.c.executions)
+            reasons = tuple(conn.execute(select(parse_failures.c.reason, total).group_by(parse_failures.c.reason)
+                                         .order_by(total.desc(), parse_failures.c.reason).limit(10)).tuples())
+        return StoreStats(counts, kept, tuple((r, int(n)) for r, n in reasons))
+
+
+class _Seen:
+    """An operation's window dressed as the ``excluded`` row of an upsert."""
+
+    def __init__(self, op: Operation) -> None:
+        self.first_seen, self.last_seen = op.first_seen, op.last_seen
+
+
+def window(query: Any, table: Table, since: str | None, as_of: str | None) -> Any:
+    """Only lineage seen in [since, as_of]: last seen at or after since, first seen by as_of."""
+    if since:
+        query = query.where(table.c.last_seen >= since)
+    if as_of:
+        query = query.where(table.c.first_seen <= as_of)
+    return query
+
+
+def widens(seen: tuple[str | None, str | None], op: Operation) -> bool:
+    first, last = seen
+    return bool((op.first_seen and (first is None or op.first_seen < first))
+                or (op.last_seen and (last is None or op.last_seen > last)))
+
+
+def by_name(nodes: Iterable[LineageNode]) -> list[LineageNode]:
+    return sorted(nodes, key=lambda n: (n.name, n.namespace, n.kind))
+
+
+def suffix_match(full: str, want: str) -> bool:
+    full = full.lower()
+    return full == want or full.endswith("." + want)
+
+
+def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
+    """One operation per id: executions summed, the widest window (sorted: a stable lock order)."""
+    merged: dict[str, Operation] = {}
+    for op in ops:
+        old = merged.get(op.id)
+        if old is not None:
+            first = min(filter(None, (old.first_seen, op.first_seen)), default=None)
+            last = max(filter(None, (old.last_seen, op.last_seen)), default=None)
+            op = Operation(**{**vars(op), "first_seen": first, "last_seen": last,
+                              "executions": old.executions + op.executions})
+        merged[op.id] = op
+    return [merged[k] for k in sorted(merged)]
+
+
+def column_refs(op: Operation) -> Iterator[Any]:
+    for src, dst, _ in column_edge_refs(op):
+        yield src
+        yield dst
+
+
+def column_edge_refs(op: Operation) -> list[tuple[Any, Any, str]]:
+    """(source column, target column, type): direct sources, indirect ones, and the
+    statement-wide indirect columns (a WHERE) applied to every written column."""
+    out: set[tuple[Any, Any, str]] = set()
+    targets = [c.target for c in op.columns if c.target.dataset]
+    for c in op.columns:
+        if c.target.dataset:
+            out |= {(s, c.target, c.transform) for s in c.sources if s.dataset}
+            out |= {(i.source, c.target, i.type) for i in c.indirect if i.source.dataset}
+    out |= {(i.source, t, i.type) for i in op.indirect if i.source.dataset for t in targets}
+    return sorted(out)
+
+
+def input_types(op: Operation) -> list[tuple[Any, str]]:
+    """Each input with DIRECT, or its indirect kind when it is only read through JOIN/FILTER/..."""
+    direct = {s.dataset for c in op.columns for s in c.sources}
+    indirect = {i.source.dataset: i.type for c in op.columns for i in c.indirect}
+    indirect.update({i.source.dataset: i.type for i in op.indirect})
+    return [(r, indirect[r.name] if r.name in indirect and r.name not in direct else DIRECT)
+            for r in op.inputs]

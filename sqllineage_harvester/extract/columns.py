@@ -65,8 +65,14 @@ class QueryTrace:
 
 
 def table_name(table: exp.Table) -> str:
-    """The display name of a (qualified) table node."""
+    """The display name of a (qualified) table node; T-SQL temp tables keep their #."""
     parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
+    ident = table.this
+    if isinstance(ident, exp.Identifier) and parts:
+        if ident.args.get("global_"):
+            parts[-1] = "##" + parts[-1]
+        elif ident.args.get("temporary"):
+            parts[-1] = "#" + parts[-1]
     return ".".join(parts)
 
 
@@ -372,10 +378,18 @@ def infer_schema(expression: exp.Expr, catalog: Catalog, dialect: str | None) ->
     return schema
 
 
-def qualify_query(expression: exp.Expr, catalog: Catalog, dialect: str | None, warnings: list[str]) -> exp.Expr:
-    """Qualify tables (placeholders for missing parts) and, where possible, columns."""
-    schema = MappingSchema(infer_schema(expression, catalog, dialect), dialect=dialect, normalize=False)
+def qualify_query(
+    expression: exp.Expr,
+    catalog: Catalog,
+    dialect: str | None,
+    warnings: list[str],
+    database: str | None = None,
+    schema_name: str | None = None,
+) -> exp.Expr:
+    """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns."""
     no_db, no_schema = _placeholders(dialect)
+    _default_tables(expression, database, schema_name)
+    schema = MappingSchema(infer_schema(expression, catalog, dialect), dialect=dialect, normalize=False)
     options = dict(
         dialect=dialect,
         schema=schema,
@@ -402,6 +416,20 @@ def tables_only(query: exp.Expr) -> QueryTrace:
                 if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
                     tables.append(source)
     return QueryTrace([], tables, set(), [])
+
+
+def _default_tables(expression: exp.Expr, database: str | None, schema_name: str | None) -> None:
+    """Give unqualified base tables the session's database / schema (not CTE names)."""
+    if not database and not schema_name:
+        return
+    ctes = {cte.alias_or_name for cte in expression.find_all(exp.CTE)}
+    for table in expression.find_all(exp.Table):
+        if not table.name or isinstance(table.this, exp.Func) or (not table.db and table.name in ctes):
+            continue
+        if not table.args.get("db") and schema_name:
+            table.set("db", exp.to_identifier(schema_name))
+        if not table.args.get("catalog") and database and table.args.get("db"):
+            table.set("catalog", exp.to_identifier(database))
 
 
 def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> QueryTrace:

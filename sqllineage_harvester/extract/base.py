@@ -1,0 +1,230 @@
+"""What every statement handler shares: the script context, the partial result,
+naming of datasets and projections, and "a query whose columns land in a table".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlglot import exp
+from sqlglot.tokens import TokenType
+
+from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
+from .catalog import Catalog, table_parts
+from .columns import QueryTrace, Trace, qualify_query, table_name, tables_only, trace_query
+
+@dataclass
+class Context:
+    """What statements of one script share, in order."""
+
+    dialect: str | None
+    catalog: Catalog
+    database: str | None = None
+    schema: str | None = None
+    temp_tables: set[str] = field(default_factory=set)
+    use_sets_database: bool = False
+    tokens: list | None = None  # the current statement's tokens, for original text
+    text: str = ""  # the text the tokens' offsets refer to
+    max_bytes: int = 1_000_000
+    columns: bool = True  # False: table-level only (no qualify, no column walk)
+
+    def qualify(self, table: exp.Table) -> str:
+        """Display name of a target table, with the session's defaults."""
+        if not table.args.get("db") and self.schema:
+            table.set("db", exp.to_identifier(self.schema))
+        if not table.args.get("catalog") and self.database and table.args.get("db"):
+            table.set("catalog", exp.to_identifier(self.database))
+        return table_name(table)
+
+    def parts(self, table: exp.Table) -> tuple[str, str, str]:
+        self.qualify(table)
+        return table_parts(table)
+
+
+@dataclass
+class Partial:
+    """What a handler found; ``extract`` turns it into a StatementLineage."""
+
+    kind: str
+    inputs: list[DatasetRef] = field(default_factory=list)
+    outputs: list[DatasetRef] = field(default_factory=list)
+    columns: list[ColumnLineage] = field(default_factory=list)
+    indirect: set[IndirectRef] = field(default_factory=set)
+    objects: list[DatasetRef] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- helpers ----------------------------------------------------------------
+def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
+    name = ctx.qualify(table)
+    if name in ctx.temp_tables and type_ == "table":
+        type_ = "temp_table"
+    return DatasetRef(name, type_)
+
+
+def inputs_of(ctx: Context, trace: QueryTrace, exclude: exp.Table | None = None) -> list[DatasetRef]:
+    seen = []
+    for table in trace.tables:
+        if table is exclude:
+            continue
+        ref = dataset(ctx, table)
+        if ref not in seen:
+            seen.append(ref)
+    return seen
+
+
+def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
+    """The table a write lands in, and its explicit column list if any."""
+    if isinstance(node, exp.Schema):
+        names = [c.name for c in node.expressions if isinstance(c, (exp.Identifier, exp.Column, exp.ColumnDef))]
+        table = node.this if isinstance(node.this, exp.Table) else None
+        return table, names
+    if isinstance(node, exp.Table):
+        return node, []
+    return None, []
+
+
+def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
+    if not ctx.columns:
+        return tables_only(query)
+    warnings: list[str] = []
+    qualified = qualify_query(query, ctx.catalog, ctx.dialect, warnings, ctx.database, ctx.schema)
+    trace = trace_query(qualified, ctx.catalog, ctx.dialect)
+    trace.warnings[:0] = warnings
+    return trace
+
+
+def write_query(
+    ctx: Context,
+    kind: str,
+    target: exp.Table,
+    names: list[str],
+    query: exp.Expr,
+    target_type: str = "table",
+    reads_target: exp.Table | None = None,
+) -> Partial:
+    """A query whose output columns land in ``target`` (by ``names`` or position).
+
+    ``reads_target`` is the node standing for the target inside a synthetic
+    query (UPDATE, MERGE): the target counts as an input only where its own
+    columns feed a written value.
+    """
+    out = dataset(ctx, target, target_type)
+    partial = Partial(kind, outputs=[out])
+    if isinstance(query, exp.Values) or query is None:
+        return partial
+    if not names:
+        name_projections(query, ctx)
+    trace = traced(ctx, query)
+    partial.inputs = inputs_of(ctx, trace, exclude=reads_target)
+    partial.indirect = trace.indirect
+    partial.warnings = trace.warnings
+    target_names = names or catalog_names(ctx, target, len(trace.outputs)) or [n for n, _ in trace.outputs]
+    merged: dict[str, Trace] = {}
+    for name, (_, source) in zip(target_names, trace.outputs):
+        if name in merged:
+            merged[name].absorb(source)
+        elif source.sources or source.indirect:
+            merged[name] = source
+    partial.columns = [lineage(ColumnRef(out.name, name), source) for name, source in merged.items()]
+    if len(names) and len(names) != len(trace.outputs):
+        partial.warnings.append(f"{len(names)} target columns but the query yields {len(trace.outputs)}")
+    if kind in ("create_table_as", "create_view", "select_into"):
+        remember(ctx, target, target_names if "*" not in target_names else [])
+    if reads_target is not None:
+        partial.indirect = {r for r in partial.indirect if r.source.dataset != out.name}
+        if any(s.dataset == out.name for c in partial.columns for s in c.sources) and out not in partial.inputs:
+            partial.inputs.append(out)
+    return partial
+
+
+def catalog_names(ctx: Context, target: exp.Table, count: int) -> list[str]:
+    known = ctx.catalog.columns(ctx.parts(target))
+    if known and len(known) == count:
+        return list(known)
+    return []
+
+
+def remember(ctx: Context, target: exp.Table, names: list[str]) -> None:
+    parts = ctx.parts(target)
+    if names:
+        ctx.catalog.drop(parts)
+        ctx.catalog.add(parts, {n: "" for n in names})
+
+
+def lineage(target: ColumnRef, trace: Trace) -> ColumnLineage:
+    return ColumnLineage(target, tuple(sorted(trace.sources)), trace.transform, tuple(sorted(trace.indirect)))
+
+
+def is_temporary(node: exp.Expr) -> bool:
+    props = node.args.get("properties")
+    if props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions):
+        return True
+    table = node.find(exp.Table)
+    return bool(table and table.this and table.this.args.get("temporary"))
+
+
+_STOP = {TokenType.FROM, TokenType.INTO, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.LIMIT,
+         TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT, TokenType.HAVING, TokenType.WINDOW, TokenType.QUALIFY}
+_OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSE = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
+
+
+def projection_texts(tokens: list | None, sql: str) -> list[str]:
+    """The select list of the outermost SELECT, as written, one text per item."""
+    if not tokens:
+        return []
+    depth, best, start = 0, None, None
+    for i, token in enumerate(tokens):
+        if token.token_type in _OPEN:
+            depth += 1
+        elif token.token_type in _CLOSE:
+            depth -= 1
+        elif token.token_type == TokenType.SELECT and (best is None or depth < best):
+            best, start = depth, i
+    if start is None:
+        return []
+    items: list[list] = [[]]
+    depth = 0
+    for token in tokens[start + 1 :]:
+        kind = token.token_type
+        if depth == 0 and (kind in _STOP or kind in _CLOSE):
+            break
+        if kind in _OPEN:
+            depth += 1
+        elif kind in _CLOSE:
+            depth -= 1
+        if depth == 0 and kind == TokenType.COMMA:
+            items.append([])
+            continue
+        if not items[0] and len(items) == 1 and kind in (TokenType.DISTINCT, TokenType.ALL):
+            continue
+        items[-1].append(token)
+    return [sql[item[0].start : item[-1].end + 1].strip() if item else "" for item in items]
+
+
+def name_projections(query: exp.Expr, ctx: Context) -> None:
+    """Name unaliased computed columns by their text, as written: ``max(col1)``."""
+    select = query
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    texts = projection_texts(ctx.tokens, ctx.text)
+    if len(texts) != len(select.expressions):
+        return
+    for text, item in zip(texts, select.expressions):
+        if isinstance(item, (exp.Alias, exp.Column, exp.Star)) or not text:
+            continue
+        lowered = text.lower()
+        if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")):
+            continue
+        name = text if ("'" in text or '"' in text) else lowered
+        alias = exp.to_identifier(" ".join(name.split()), quoted=True)
+        item.replace(exp.alias_(item.copy(), alias, copy=False))
+
+
+
+
+Handler = Callable[[exp.Expr, Context], Partial]

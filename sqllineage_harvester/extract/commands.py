@@ -1,0 +1,122 @@
+"""Statements sqlglot keeps as opaque text: session settings, UNLOAD, REPLACE,
+RENAME TABLE, and words we know carry no lineage. Anything else is reported as
+not understood rather than silently passed over.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from ..model import DatasetRef
+from .base import Context, Partial, inputs_of, traced
+
+_SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
+_SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_UNLOAD = re.compile(r"^\s*\(\s*'((?:[^']|'')*)'\s*\)\s*TO\s*'([^']*)'", re.IGNORECASE | re.DOTALL)
+
+
+def _set_schema(ctx: Context, text: str) -> None:
+    for item in text.split(","):
+        name = item.strip().strip("'\"")
+        if name and name != "$user":
+            ctx.schema = _normalize_name(name, ctx.dialect)
+            return
+
+
+def _normalize_name(name: str, dialect: str | None) -> str:
+    return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect).name)
+
+
+_RENAME_TABLE = re.compile(r"^\s*TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
+
+
+def _rename_tables(ctx: Context, text: str, rename: Callable[[exp.Table, exp.Table, Context], Partial]) -> Partial:
+    """MySQL RENAME TABLE a TO b [, c TO d]."""
+    match = _RENAME_TABLE.match(text)
+    partial = Partial("rename")
+    for pair in (match.group(1).split(",") if match else []):
+        old, _, new = pair.partition(" TO ") if " TO " in pair else pair.partition(" to ")
+        if old.strip() and new.strip():
+            one = rename(exp.to_table(old.strip(), dialect=ctx.dialect), exp.to_table(new.strip(), dialect=ctx.dialect), ctx)
+            partial.inputs += one.inputs
+            partial.outputs += one.outputs
+            partial.columns += one.columns
+    return partial
+
+
+def handle_command(
+    node: exp.Expr,
+    ctx: Context,
+    insert: Callable[[exp.Expr, Context], Partial],
+    rename: Callable[[exp.Table, exp.Table, Context], Partial],
+) -> Partial:
+    word = (node.name or "").upper()
+    text = node.expression.name if isinstance(node.expression, exp.Literal) else (
+        node.expression.sql() if isinstance(node.expression, exp.Expr) else str(node.expression or ""))
+    if word == "SET":
+        match = _SEARCH_PATH.search(text) or _SET_SCHEMA.search(text)
+        if match:
+            _set_schema(ctx, match.group(1))
+        return Partial("session")
+    if word == "UNLOAD":
+        match = _UNLOAD.search(text)
+        if match:
+            query = sqlglot.parse_one(match.group(1).replace("''", "'"), read=ctx.dialect)
+            trace = traced(ctx, query)
+            return Partial("copy", inputs=inputs_of(ctx, trace), outputs=[DatasetRef(match.group(2), "file")])
+    if word == "REPLACE" and text.upper().lstrip().startswith("INTO"):
+        return insert(sqlglot.parse_one("INSERT " + text, read=ctx.dialect), ctx)
+    if word == "RENAME":
+        partial = _rename_tables(ctx, text, rename)
+        if partial.outputs:
+            return partial
+    if word in SESSION_WORDS:
+        return Partial("session")
+    if word in OTHER_WORDS:
+        return Partial("other")
+    raise NotUnderstood(f"unsupported statement starting with {word!r}")
+
+
+class NotUnderstood(SqlglotError):
+    """Raised for text that parses but is no statement we know."""
+
+
+# Statements sqlglot keeps as opaque commands, known to carry no lineage.
+SESSION_WORDS = frozenset({"SET", "RESET", "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY", "SAVEPOINT",
+                           "RELEASE", "DECLARE", "ALTER SESSION", "START", "END", "ABORT", "PREPARE"})
+OTHER_WORDS = frozenset({"VACUUM", "CALL", "SHOW", "EXPLAIN", "REFRESH", "EXECUTE", "EXEC", "LOCK", "UNLOCK",
+                         "GRANT", "REVOKE", "CHECKPOINT", "CLUSTER", "REINDEX", "FETCH", "CLOSE", "MOVE", "DESCRIBE",
+                         "DESC", "LIST", "LS", "PUT", "GET", "REMOVE", "RM", "UNDROP", "MSCK", "OPTIMIZE", "ZORDER",
+                         "RAISE", "RETURN", "IF", "WHILE", "LOOP", "FOR", "PRINT", "ASSERT", "LET", "DO", "PERFORM",
+                         "EXCEPTION", "GO", "OPEN", "BREAK", "CONTINUE", "LEAVE", "ITERATE", "REPEAT", "CASE",
+                         "CREATE", "ALTER", "DROP", "COMMENT", "ANALYZE", "LOAD", "EXPORT", "IMPORT", "BACKUP", "RESTORE",
+                         "USE", "KILL", "WAITFOR", "TRUNCATE", "BEGIN", "COMMIT", "ROLLBACK", "REFRESH", "INVALIDATE",
+                         "COMPUTE", "ADD", "UNCACHE", "CLEAR", "UNSET", "ATTACH", "DETACH", "INSTALL", "PRAGMA",
+                         "SUMMARIZE", "PIVOT", "UNPIVOT", "COPY", "UNLOAD", "REPLACE", "HANDLER", "FLUSH", "PURGE",
+                         "RENAME", "CHECK", "CHECKSUM", "REPAIR", "SIGNAL", "RESIGNAL", "GET DIAGNOSTICS", "SETUSER"})
+
+
+def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
+    """A bare expression at statement level: a few real commands look like one."""
+    word = (node.sql(ctx.dialect).split(" ", 1)[0] if node else "").upper()
+    if word in SESSION_WORDS or word in OTHER_WORDS:
+        return Partial("session" if word in SESSION_WORDS else "other")
+    raise NotUnderstood(f"not a SQL statement (starts with {word!r})")
+
+
+def handle_set(node: exp.Expr, ctx: Context) -> Partial:
+    for item in node.expressions:
+        inner = item.this if isinstance(item, exp.SetItem) else item
+        if isinstance(inner, exp.EQ) and inner.this.name.lower() == "search_path":
+            value = inner.expression
+            names = [v.name for v in (value.expressions if isinstance(value, exp.Tuple) else [value])]
+            _set_schema(ctx, ",".join(names))
+    return Partial("session")
+
+

@@ -1,0 +1,258 @@
+"""UPDATE, DELETE, MERGE, multi-table INSERT and upserts.
+
+Each is rewritten as one synthetic SELECT over the same tables, joins and
+conditions, whose projections are the written values; the column walker then
+answers it like any query. The node standing for the target inside that SELECT
+is passed on, so the target counts as an input only where it is really read.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..model import ColumnLineage, ColumnRef, DatasetRef
+from .base import Context, Partial, dataset, inputs_of, lineage, target_table, traced, write_query
+from .columns import Trace
+
+
+def _with(select: exp.Select, node: exp.Expr) -> exp.Select:
+    """Carry a statement's WITH clause over to its synthetic SELECT."""
+    with_ = node.args.get("with_")
+    if with_ is not None:
+        select.set("with_", with_)
+    return select
+
+
+def _assignments(node: exp.Expr) -> list[tuple[exp.Column, exp.Expr]]:
+    """SET pairs, with ``(a, b) = (SELECT x, y ...)`` and ``(a, b) = (x, y)`` spread out."""
+    pairs: list[tuple[exp.Column, exp.Expr]] = []
+    for eq in node.expressions:
+        if not isinstance(eq, exp.EQ):
+            continue
+        left, right = eq.this, eq.expression
+        if isinstance(left, (exp.Tuple, exp.Paren)) and not isinstance(left, exp.Column):
+            columns = left.expressions if isinstance(left, exp.Tuple) else [left.this]
+            inner = right.this if isinstance(right, exp.Subquery) else None
+            if isinstance(inner, exp.Select):
+                for i, column in enumerate(columns):
+                    one = inner.copy()
+                    one.set("expressions", [one.expressions[i]] if i < len(one.expressions) else [])
+                    pairs.append((column, exp.Subquery(this=one)))
+            elif isinstance(right, exp.Tuple):
+                pairs.extend(zip(columns, right.expressions))
+            continue
+        if isinstance(left, exp.Column):
+            pairs.append((left, right))
+    return pairs
+
+
+def _aliases(items: list[exp.Expr]) -> dict[str, exp.Table]:
+    return {t.alias_or_name: t for t in items if isinstance(t, exp.Table)}
+
+
+def handle_update(node: exp.Expr, ctx: Context) -> Partial:
+    target = node.this
+    if not isinstance(target, exp.Table):
+        return Partial("update")
+    from_ = node.args.get("from_")
+    joins = list(target.args.get("joins") or [])
+    from_items = ([from_.this] + [j.this for j in from_.args.get("joins") or []]) if from_ is not None else []
+    from_joins = list(from_.args.get("joins") or []) if from_ is not None else []
+    named = _aliases([target] + [j.this for j in joins] + from_items)
+    main = target
+    # T-SQL: UPDATE o SET ... FROM dbo.orders AS o -- the target is an alias of a FROM table.
+    if not target.db and target.name in named and named[target.name] is not target and from_items:
+        main = named[target.name]
+    pairs = _assignments(node)
+    owners: list[exp.Table] = []
+    for column, _ in pairs:
+        owner = named.get(column.table) if column.table else None
+        owners.append(owner if owner is not None else main)
+    names_out = {id(t): dataset(ctx, t.copy()) for t in set(owners) | {main}}
+    head = main.copy() if main is target else target.copy()
+    head.set("joins", None)
+    select = exp.Select(expressions=[exp.alias_(value, f"__c{i}", copy=False) for i, (_, value) in enumerate(pairs)])
+    if main is target:
+        select.set("from_", exp.From(this=head))
+        select.set("joins", joins + [exp.Join(this=t) for t in from_items])
+    else:
+        select.set("from_", exp.From(this=from_.this))
+        select.set("joins", from_joins + joins)
+    if node.args.get("where") is not None:
+        select.set("where", node.args["where"])
+    _with(select, node)
+    trace = traced(ctx, select)
+    exclude = head if main is target else from_.this
+    partial = Partial("update", inputs=inputs_of(ctx, trace, exclude=exclude), indirect=trace.indirect,
+                      warnings=trace.warnings)
+    written = {ref.name for ref in names_out.values()}
+    merged: dict[ColumnRef, Trace] = {}
+    for (column, _), owner, (_, source) in zip(pairs, owners, trace.outputs):
+        ref = ColumnRef(names_out[id(owner)].name, column.name)
+        merged.setdefault(ref, Trace()).absorb(source)
+    partial.columns = [lineage(ref, t) for ref, t in merged.items() if t.sources or t.indirect]
+    partial.outputs = list(dict.fromkeys(names_out[id(o)] for o in owners)) or [names_out[id(main)]]
+    read = {s.dataset for c in partial.columns for s in c.sources}
+    for out in partial.outputs:
+        if out.name in read and out not in partial.inputs:
+            partial.inputs.append(out)
+    partial.indirect = {r for r in partial.indirect if r.source.dataset not in written}
+    return partial
+
+
+def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
+    target = node.this
+    if not isinstance(target, exp.Table):
+        return Partial("delete")
+    head = target.copy()
+    select = exp.Select(expressions=[exp.Star()], from_=exp.From(this=head))
+    using = [t for t in node.args.get("using") or []]
+    named = _aliases(using)
+    if not target.db and target.name in named:  # DELETE t FROM big_table AS t JOIN ...
+        head = named[target.name]
+        select.set("from_", exp.From(this=head))
+        using = [u for u in using if u is not head]
+    select.set("joins", [exp.Join(this=t) for t in using])
+    if node.args.get("where") is not None:
+        select.set("where", node.args["where"])
+    _with(select, node)
+    out = dataset(ctx, head.copy())
+    trace = traced(ctx, select)
+    indirect = {r for r in trace.indirect if r.source.dataset != out.name}
+    return Partial("delete", inputs=inputs_of(ctx, trace, exclude=head), outputs=[out], indirect=indirect,
+                   warnings=trace.warnings)
+
+
+def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Expr) -> list[tuple[str, exp.Expr]]:
+    """(target column, value) pairs of one WHEN branch."""
+    if isinstance(then, exp.Update):
+        if any(isinstance(e, exp.Star) for e in then.expressions):
+            return _star_pairs(ctx, target, using)
+        return [(column.name, value) for column, value in _assignments(then)]
+    if not isinstance(then, exp.Insert):
+        return []
+    columns = then.this.expressions if isinstance(then.this, exp.Tuple) else []
+    values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
+    if isinstance(then.this, exp.Star) or (isinstance(then.this, exp.Var) and then.this.name.upper() == "ROW"):
+        return _star_pairs(ctx, target, using)
+    if len(columns) == 1 and isinstance(columns[0], exp.Anonymous) and columns[0].name.upper() == "VALUES":
+        values, columns = columns[0].expressions, []  # BigQuery: INSERT VALUES (...) with no column list
+    names = [c.name for c in columns]
+    if not names:
+        names = list(ctx.catalog.columns(ctx.parts(target.copy())) or {})
+        if len(names) != len(values):
+            return []
+    return list(zip(names, values))
+
+
+def _star_pairs(ctx: Context, target: exp.Table, using: exp.Expr) -> list[tuple[str, exp.Expr]]:
+    """UPDATE SET * / INSERT * / INSERT ROW: every source column by name."""
+    alias = using.alias_or_name
+    known = ctx.catalog.columns(ctx.parts(using.copy())) if isinstance(using, exp.Table) else None
+    known = known or ctx.catalog.columns(ctx.parts(target.copy()))
+    if known:
+        return [(name, exp.column(name, table=alias)) for name in known]
+    return [("*", exp.Column(this=exp.Star(), table=exp.to_identifier(alias)))]
+
+
+def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
+    target, using = node.this, node.args.get("using")
+    if not isinstance(target, exp.Table) or using is None:
+        return Partial("merge")
+    pairs: list[tuple[str, exp.Expr]] = []
+    conditions: list[exp.Expr] = []
+    for when in node.args["whens"].expressions:
+        if when.args.get("condition") is not None:
+            conditions.append(when.args["condition"])
+        pairs += _merge_values(when.args.get("then"), ctx, target, using)
+    head = target.copy()
+    values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Star()]
+    select = exp.Select(expressions=values, from_=exp.From(this=head))
+    select.set("joins", [exp.Join(this=using, on=node.args["on"])])
+    if conditions:
+        select.set("where", exp.Where(this=exp.or_(*conditions, copy=False)))
+    _with(select, node)
+    partial = write_query(ctx, "merge", target, [n for n, _ in pairs] if pairs else [], select, reads_target=head)
+    if not pairs:
+        partial.columns = []
+    return partial
+
+
+def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
+    """Snowflake INSERT ALL/FIRST and Hive's FROM src INSERT ... INSERT ..."""
+    source = node.args.get("source")
+    partial = Partial("insert")
+    for item in node.expressions:
+        insert = item.this if isinstance(item, exp.ConditionalInsert) else item
+        table, names = target_table(insert.this)
+        if table is None or source is None:
+            continue
+        query = insert.expression
+        if isinstance(query, exp.Values):
+            row = query.expressions[0].expressions if query.expressions else []
+            alias = exp.TableAlias(this=exp.to_identifier("__src"))
+            inner = source.copy() if not isinstance(source, exp.Table) else exp.select("*").from_(source.copy())
+            query = exp.Select(expressions=[v.copy() for v in row], from_=exp.From(this=exp.Subquery(this=inner, alias=alias)))
+        elif isinstance(query, exp.Select) and query.args.get("from_") is None:
+            query.set("from_", exp.From(this=source.copy()))
+        elif query is None:
+            query = source.copy()
+        if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
+            query.set("where", exp.Where(this=item.expression.copy()))
+        one = write_query(ctx, "insert", table, names, query)
+        partial.outputs += [o for o in one.outputs if o not in partial.outputs]
+        partial.inputs += [i for i in one.inputs if i not in partial.inputs]
+        partial.columns += one.columns
+        partial.indirect |= one.indirect
+        partial.warnings += one.warnings
+    return partial
+
+
+def add_upsert(node: exp.Insert, ctx: Context, partial: Partial) -> Partial:
+    """ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE: the update clause is lineage too."""
+    conflict = node.args.get("conflict")
+    if conflict is None or not partial.outputs:
+        return partial
+    out = partial.outputs[0]
+    inserted = {c.target.column: c for c in partial.columns}
+    by_target = dict(inserted)
+    for eq in conflict.expressions or []:
+        if not isinstance(eq, exp.EQ) or not isinstance(eq.this, exp.Column):
+            continue
+        name = eq.this.name
+        sources: set[ColumnRef] = set()
+        for column in eq.expression.find_all(exp.Column, exp.Identifier):
+            if isinstance(column, exp.Identifier) and not isinstance(column.parent, exp.Anonymous):
+                continue
+            col_name = column.name
+            via_values = isinstance(column.parent, exp.Anonymous) and column.parent.name.upper() == "VALUES"
+            if via_values or (isinstance(column, exp.Column) and column.table.upper() == "EXCLUDED"):
+                sources |= set(inserted[col_name].sources) if col_name in inserted else set()
+            elif isinstance(column, exp.Column):
+                sources.add(ColumnRef(out.name, col_name))
+        if not sources:
+            continue
+        previous = by_target.get(name)
+        merged = set(previous.sources) if previous else set()
+        bare = isinstance(eq.expression, exp.Column)
+        transform = "IDENTITY" if bare and (previous is None or previous.transform == "IDENTITY") else "TRANSFORMATION"
+        by_target[name] = ColumnLineage(ColumnRef(out.name, name), tuple(sorted(merged | sources)), transform,
+                                        previous.indirect if previous else ())
+        if any(s.dataset == out.name for s in sources) and out not in partial.inputs:
+            partial.inputs.append(out)
+    partial.columns = list(by_target.values())
+    return partial
+
+
+def export_data(node: exp.Expr, ctx: Context) -> Partial:
+    """BigQuery EXPORT DATA OPTIONS(uri=...) AS SELECT: a query written to files."""
+    uri = None
+    for prop in (node.args.get("options").expressions if node.args.get("options") else []):
+        if isinstance(prop, exp.Property) and prop.name.lower() == "uri":
+            uri = prop.args["value"].name
+    query = node.this
+    partial = Partial("copy", outputs=[DatasetRef(uri, "file")] if uri else [])
+    if isinstance(query, (exp.Select, exp.SetOperation)):
+        trace = traced(ctx, query)
+        partial.inputs = inputs_of(ctx, trace)
+    return partial

@@ -1,0 +1,117 @@
+"""Query results -> table (people), json (machines), dot (Graphviz), mermaid (Markdown).
+
+The JSON shape is a contract::
+
+    {"root": "db.schema.table[.column]", "direction": "downstream",
+     "nodes": [{"name": ..., "kind": "dataset|column", "depth": n, "namespace": ...,
+                "operations": [...], "users": [...], "last_seen": ...}],
+     "edges": [{"source": name, "target": name, "operation": id, "type": ...,
+                "first_seen": ..., "last_seen": ...}],
+     "operations": [{"id": ..., "type": ..., "users": [...], ...}]}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .errors import ConfigError
+from .model import INDIRECT_TYPES, LineageGraph, LineageStats
+
+FORMATS = ("table", "json", "dot", "mermaid")
+
+
+def graph_dict(graph: LineageGraph) -> dict[str, Any]:
+    names = {n.node.key: n.node.name for n in graph.nodes}
+    out: dict[str, Any] = {"root": graph.root.name, "direction": graph.direction}
+    if graph.target is not None:
+        out["target"] = graph.target.name
+    out["nodes"] = [
+        {"name": n.node.name, "kind": n.node.kind, "depth": n.depth, "namespace": n.node.namespace,
+         "operations": list(n.operations), "users": list(n.users), "last_seen": n.last_seen}
+        for n in graph.nodes]
+    out["edges"] = [
+        {"source": names.get(e.source, e.source), "target": names.get(e.target, e.target),
+         "operation": e.operation, "type": e.type, "first_seen": e.first_seen, "last_seen": e.last_seen}
+        for e in graph.edges]
+    out["operations"] = [
+        {"id": o.id, "type": o.type, "users": list(o.users), "systems": list(o.systems),
+         "first_seen": o.first_seen, "last_seen": o.last_seen, "executions": o.executions}
+        for o in graph.operations]
+    return out
+
+
+def graph_json(graph: LineageGraph) -> str:
+    return json.dumps(graph_dict(graph), ensure_ascii=False, indent=2)
+
+
+def graph_table(graph: LineageGraph) -> str:
+    if not graph.nodes:
+        return f"no lineage from {graph.root.name} to {graph.target.name if graph.target else '?'}"
+    rows = [("DEPTH", "KIND", "NAME", "VIA", "USERS", "LAST SEEN")] + [
+        (str(n.depth), n.node.kind, n.node.name, ",".join(n.operations) or "-",
+         ",".join(n.users) or "-", n.last_seen or "-") for n in graph.nodes]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def graph_dot(graph: LineageGraph) -> str:
+    lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
+    for n in graph.nodes:
+        style = ", style=bold" if n.node.key == graph.root.key else ""
+        shape = "" if n.node.kind == "dataset" else ", shape=ellipse"
+        lines.append(f"  {quote(n.node.key)} [label={quote(n.node.name)}{shape}{style}];")
+    for e in graph.edges:
+        dashed = ", style=dashed" if e.type in INDIRECT_TYPES else ""
+        lines.append(f"  {quote(e.source)} -> {quote(e.target)} [label={quote(e.type)}{dashed}];")
+    return "\n".join(lines + ["}"])
+
+
+def graph_mermaid(graph: LineageGraph) -> str:
+    ids = {n.node.key: f"n{i}" for i, n in enumerate(graph.nodes)}
+    lines = ["flowchart LR"]
+    for n in graph.nodes:
+        label = n.node.name.replace('"', "#quot;")
+        lines.append(f'  {ids[n.node.key]}["{label}"]' if n.node.kind == "dataset"
+                     else f'  {ids[n.node.key]}("{label}")')
+    for e in graph.edges:
+        if e.source in ids and e.target in ids:
+            arrow = "-.->" if e.type in INDIRECT_TYPES else "-->"
+            lines.append(f"  {ids[e.source]} {arrow}|{e.type}| {ids[e.target]}")
+    return "\n".join(lines)
+
+
+RENDERERS: dict[str, Callable[[LineageGraph], str]] = {
+    "table": graph_table, "json": graph_json, "dot": graph_dot, "mermaid": graph_mermaid,
+}
+
+
+def render_graph(graph: LineageGraph, fmt: str = "table") -> str:
+    try:
+        return RENDERERS[fmt](graph)
+    except KeyError:
+        raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}") from None
+
+
+def stats_dict(stats: LineageStats) -> dict[str, Any]:
+    return {
+        "counts": dict(stats.counts),
+        "coverage": [{"kind": c.kind, "rows": c.rows, "extracted": c.extracted, "share": round(c.share, 4)}
+                     for c in stats.coverage],
+        "failures": [{"reason": r, "executions": n} for r, n in stats.failures],
+        "counters": dict(stats.counters),
+    }
+
+
+def stats_table(stats: LineageStats) -> str:
+    lines = [f"{name:<16} {n:>12,}" for name, n in stats.counts]
+    if stats.coverage:
+        lines += ["", f"{'KIND':<16} {'ROWS':>12} {'EXTRACTED':>12} {'COVERAGE':>9}"]
+        lines += [f"{c.kind:<16} {c.rows:>12,} {c.extracted:>12,} {c.share:>9.1%}" for c in stats.coverage]
+    if stats.failures:
+        lines += ["", "TOP FAILURE REASONS"] + [f"{n:>8,}  {r}" for r, n in stats.failures]
+    return "\n".join(lines)

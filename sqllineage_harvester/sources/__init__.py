@@ -1,0 +1,109 @@
+"""Where log entries come from: each source yields ``LogEntry`` values after a cursor.
+
+A source is chosen by URL scheme or file suffix from ``READERS``, one line per
+reader; readers are imported when first used, so one that needs a database
+driver costs nothing until it is asked for.
+
+>>> parse_mapping("sql=QUERY_TEXT, user=USER_NAME")
+{'sql': 'QUERY_TEXT', 'user': 'USER_NAME'}
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Mapping, Protocol, runtime_checkable
+
+from ..dialects import MAPPABLE_FIELDS, Dialect, get_dialect
+from ..errors import ConfigError
+from ..model import LogEntry
+
+
+@dataclass
+class SourceStats:
+    """What a source met while reading; skipped rows are counted by reason."""
+
+    rows_read: int = 0  # data rows met after the cursor, good or not
+    entries: int = 0  # log entries yielded
+    failed: int = 0  # failed executions, skipped
+    before_cursor: int = 0  # rows already committed by an earlier run
+    skipped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)  # reason -> first place it happened
+    files: int = 0
+    file_errors: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, where: str) -> None:
+        self.skipped[reason] += 1
+        self.examples.setdefault(reason, where)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A log to harvest. ``url`` names it for the store's cursor table."""
+
+    url: str
+    stats: SourceStats
+
+    def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
+        """Entries whose cursor comes after ``after_cursor`` (all of them for None), in order."""
+        ...
+
+
+# URL scheme or file suffix -> "module:Class" under this package.
+READERS: dict[str, str] = {
+    "file": "files:FileSource",
+    ".csv": "files:FileSource",
+    ".tsv": "files:FileSource",
+    ".jsonl": "files:FileSource",
+    ".ndjson": "files:FileSource",
+    ".json": "files:FileSource",
+    "": "files:FileSource",  # a folder of exports
+}
+
+
+def open_source(
+    url_or_path: str | Path,
+    dialect: str | Dialect,
+    mapping: str | Mapping[str, str] | None = None,
+) -> Source:
+    """The source for a URL (``scheme://...``) or a file / folder path.
+
+    ``mapping`` (``"sql=QUERY_TEXT,user=USER_NAME"`` or a dict of field -> column)
+    overrides the dialect's export columns field by field.
+    """
+    dialect = get_dialect(dialect) if isinstance(dialect, str) else dialect
+    columns = parse_mapping(mapping) if isinstance(mapping, str) else dict(mapping or {})
+    text = str(url_or_path)
+    key = text.split("://", 1)[0].lower() if "://" in text else _suffix(Path(text))
+    target = READERS.get(key)
+    if target is None:
+        raise ConfigError(f"no reader for {text!r}; known: {', '.join(sorted(k for k in READERS if k))}")
+    module_name, class_name = target.split(":")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    source: Source = getattr(module, class_name)(text, dialect, columns)
+    return source
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """``"sql=QUERY_TEXT,user=USER_NAME"`` -> ``{"sql": "QUERY_TEXT", "user": "USER_NAME"}``."""
+    mapping: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, column = (s.strip() for s in item.partition("="))
+        if not sep or not column:
+            raise ConfigError(f"mapping item {item!r} must look like field=COLUMN")
+        if name not in MAPPABLE_FIELDS:
+            raise ConfigError(f"mapping field {name!r} is not one of {', '.join(MAPPABLE_FIELDS)}")
+        mapping[name] = column
+    return mapping
+
+
+def _suffix(path: Path) -> str:
+    if path.is_dir():
+        return ""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    return suffixes[-1] if suffixes else path.suffix.lower()
+
+
+__all__ = ["READERS", "Source", "SourceStats", "open_source", "parse_mapping"]

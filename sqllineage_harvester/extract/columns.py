@@ -50,7 +50,7 @@ class Trace:
     def absorb(self, other: Trace) -> None:
         self.sources |= other.sources
         self.indirect |= other.indirect
-        if _RANK[other.transform] > _RANK[self.transform]:
+        if other.sources and _RANK[other.transform] > _RANK[self.transform]:
             self.transform = other.transform
 
 
@@ -82,15 +82,19 @@ def _own_columns(node: exp.Expr | None) -> list[exp.Column]:
     return [c for c in find_all_in_scope(node, exp.Column)]
 
 
+# Functions sqlglot files under AggFunc that only look at neighbouring rows.
+_ROW_FUNCTIONS = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
+
+
 def classify(expression: exp.Expr) -> str:
     """IDENTITY for a bare column, AGGREGATION when aggregated, else TRANSFORMATION."""
     node = expression.unalias() if isinstance(expression, exp.Alias) else expression
     while isinstance(node, exp.Paren):
         node = node.this
-    if isinstance(node, exp.Column):
-        return IDENTITY
+    if isinstance(node, (exp.Column, exp.Subquery)):
+        return IDENTITY  # a scalar subquery is as strong as what it projects
     for found in find_all_in_scope(node, exp.AggFunc):
-        if found is not None:
+        if not isinstance(found, _ROW_FUNCTIONS):
             return AGGREGATION
     return TRANSFORMATION
 
@@ -112,6 +116,9 @@ class _Walker:
             return self.output_names(scope.set_operation_scopes[0])
         if isinstance(expression, exp.Select):
             return [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
+        inner = [s for s in scope.sources.values() if isinstance(s, Scope) and isinstance(s.expression, exp.Select)]
+        if len(inner) == 1:
+            return self.output_names(inner[0])
         alias = expression.args.get("alias")
         if isinstance(alias, exp.TableAlias) and alias.columns:
             return [c.name for c in alias.columns]
@@ -170,6 +177,10 @@ class _Walker:
         return trace
 
     def _udtf_column(self, scope: Scope, name: str) -> Trace:
+        # LATERAL (SELECT ...) / CROSS APPLY: the subquery inside answers.
+        inner = [s for s in scope.sources.values() if isinstance(s, Scope) and isinstance(s.expression, exp.Select)]
+        if len(inner) == 1:
+            return self.projection(inner[0], name)
         # LATERAL VIEW explode(x), UNNEST(x), FLATTEN(input => x): every column it
         # yields is computed from the columns it is given.
         trace = Trace(transform=TRANSFORMATION)
@@ -184,25 +195,25 @@ class _Walker:
         trace = Trace(transform=classify(expression))
         if _is_star(expression):
             return self.star_trace(scope, expression)
-        own = trace.transform
         for column in _own_columns(expression):
-            if _under_condition(column, expression):
+            role = _role(column, expression)
+            if role is None:
+                trace.absorb(self.column(scope, column))
+            else:
                 for ref in self.column(scope, column).sources:
-                    trace.indirect.add(IndirectRef(ref, CONDITIONAL))
-                continue
-            if _under_window_spec(column, expression):
-                for ref in self.column(scope, column).sources:
-                    trace.indirect.add(IndirectRef(ref, WINDOW))
-                continue
-            trace.absorb(self.column(scope, column))
+                    trace.indirect.add(IndirectRef(ref, role))
         for sub in _child_selects(expression):
             child = self.scope_of.get(id(sub))
             if child is None:
                 continue
+            role = _role(sub, expression)
             for out in self.output_names(child)[:1]:
-                trace.absorb(self.projection(child, out))
+                found = self.projection(child, out)
+                if role is None:
+                    trace.absorb(found)
+                else:
+                    trace.indirect |= {IndirectRef(ref, role) for ref in found.sources}
             trace.indirect |= self.scope_indirect(child)
-            trace.transform = own if _RANK[own] >= _RANK[trace.transform] else trace.transform
         return trace
 
     def star_trace(self, scope: Scope, star: exp.Expr) -> Trace:
@@ -338,26 +349,18 @@ def _child_selects(node: exp.Expr) -> list[exp.Expr]:
     return found
 
 
-def _under_condition(column: exp.Expr, top: exp.Expr) -> bool:
-    node = column
+def _role(node: exp.Expr, top: exp.Expr) -> str | None:
+    """None when ``node`` feeds the value of ``top``; else how it influences it."""
     while node is not top and node.parent is not None:
         parent = node.parent
         if isinstance(parent, exp.If) and node.arg_key == "this":
-            return True
-        if isinstance(parent, exp.Case) and node.arg_key == "this":
-            return False  # CASE x WHEN ...: x is compared, but still a value source
-        node = parent
-    return False
-
-
-def _under_window_spec(column: exp.Expr, top: exp.Expr) -> bool:
-    node = column
-    while node is not top and node.parent is not None:
-        parent = node.parent
+            return CONDITIONAL  # CASE WHEN cond / IF(cond, ...)
         if isinstance(parent, exp.Window) and node.arg_key in ("partition_by", "order"):
-            return True
+            return WINDOW
+        if isinstance(parent, exp.Filter) and node.arg_key == "expression":
+            return FILTER  # agg(x) FILTER (WHERE cond)
         node = parent
-    return False
+    return None
 
 
 def infer_schema(expression: exp.Expr, catalog: Catalog, dialect: str | None) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
@@ -399,11 +402,73 @@ def qualify_query(
         quote_identifiers=False,
         identify=False,
     )
+    _mark_recursive(expression)
+    _expand_alias_refs(expression, catalog)
     try:
         return qualify(expression, **options)
     except (OptimizeError, KeyError, ValueError) as e:
         warnings.append(f"columns qualified by fallback rules: {e}")
+    try:
         return qualify(expression, qualify_columns=False, **options)
+    except (SqlglotError, KeyError, ValueError, TypeError) as e:
+        warnings.append(f"names left unqualified: {e}")
+        return expression
+
+
+def _mark_recursive(expression: exp.Expr) -> None:
+    """T-SQL and Snowflake allow recursive CTEs without the RECURSIVE keyword."""
+    for with_ in expression.find_all(exp.With):
+        if with_.args.get("recursive"):
+            continue
+        for cte in with_.expressions:
+            name = cte.alias_or_name
+            if any(t.name == name and not t.db for t in cte.this.find_all(exp.Table)):
+                with_.set("recursive", True)
+                break
+
+
+def _expand_alias_refs(expression: exp.Expr, catalog: Catalog) -> None:
+    """``SELECT a * 2 AS dbl, dbl + 1 AS x``: a later item naming an earlier alias
+    reads that alias's expression (Snowflake, BigQuery, Redshift, DuckDB...), unless
+    the one source table is known to have a column of that name."""
+    for select in expression.find_all(exp.Select):
+        aliases: dict[str, exp.Expr] = {}
+        tables = [t for t in select.args.get("from_").find_all(exp.Table)] if select.args.get("from_") else []
+        known: set[str] = set()
+        for table in tables:
+            known |= set(catalog.columns(_parts(table)) or {})
+        for item in select.expressions:
+            if aliases:
+                for column in list(find_all_in_scope(item, exp.Column)):
+                    if not column.table and column.name in aliases and column.name not in known:
+                        if column is item or (isinstance(item, exp.Alias) and item.this is column and item.alias == column.name):
+                            continue
+                        column.replace(exp.Paren(this=aliases[column.name].copy()))
+            if isinstance(item, exp.Alias) and not isinstance(item.this, exp.Column):
+                aliases[item.alias] = item.this
+
+
+def _unused_ctes(query: exp.Expr) -> set[int]:
+    """ids of CTE nodes no other part of the query refers to."""
+    ctes = list(query.find_all(exp.CTE))
+    if not ctes:
+        return set()
+    unused = set()
+    for cte in ctes:
+        name = cte.alias_or_name
+        used = any(t.name == name and not t.db and not _inside(t, cte) for t in query.find_all(exp.Table))
+        if not used:
+            unused.add(id(cte))
+    return unused
+
+
+def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
 
 
 def tables_only(query: exp.Expr) -> QueryTrace:
@@ -446,7 +511,10 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
         outputs.append((name, trace))
     tables: list[exp.Table] = []
     indirect: set[IndirectRef] = set()
+    unused = _unused_ctes(query)
     for scope in root.traverse():
+        if scope.is_cte and id(scope.expression.parent) in unused:
+            continue
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
                 tables.append(source)

@@ -14,7 +14,7 @@ import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Protocol, runtime_checkable
+from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 
 from ..dialects import MAPPABLE_FIELDS, Dialect, get_dialect
 from ..errors import ConfigError
@@ -30,6 +30,7 @@ class SourceStats:
     failed: int = 0  # failed executions, skipped
     before_cursor: int = 0  # rows already committed by an earlier run
     skipped: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)  # kept rows with a flaw (bad_timestamp, ...)
     examples: dict[str, str] = field(default_factory=dict)  # reason -> first place it happened
     files: int = 0
     file_errors: list[str] = field(default_factory=list)
@@ -67,11 +68,13 @@ def open_source(
     url_or_path: str | Path,
     dialect: str | Dialect,
     mapping: str | Mapping[str, str] | None = None,
+    **options: Any,
 ) -> Source:
     """The source for a URL (``scheme://...``) or a file / folder path.
 
     ``mapping`` (``"sql=QUERY_TEXT,user=USER_NAME"`` or a dict of field -> column)
-    overrides the dialect's export columns field by field.
+    overrides the dialect's export columns field by field; ``options`` go to the
+    reader (files: ``encoding``, ``max_statement``).
     """
     dialect = get_dialect(dialect) if isinstance(dialect, str) else dialect
     columns = parse_mapping(mapping) if isinstance(mapping, str) else dict(mapping or {})
@@ -82,7 +85,7 @@ def open_source(
         raise ConfigError(f"no reader for {text!r}; known: {', '.join(sorted(k for k in READERS if k))}")
     module_name, class_name = target.split(":")
     module = importlib.import_module(f"{__name__}.{module_name}")
-    source: Source = getattr(module, class_name)(text, dialect, columns)
+    source: Source = getattr(module, class_name)(text, dialect, columns, **options)
     return source
 
 

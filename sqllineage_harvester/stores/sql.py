@@ -563,10 +563,11 @@ class SQLStore:
                   usage, parse_failures, statement_cache)
         with self._read() as conn:
             counts = tuple((t.name, conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables)
-            kept = tuple(conn.execute(select(counters.c.name, counters.c.value).order_by(counters.c.name)).tuples())
+            kept = tuple((name, int(n)) for name, n in conn.execute(
+                select(counters.c.name, counters.c.value).order_by(counters.c.name)))
             total = func.sum(parse_failures.c.executions)
             reasons = tuple(conn.execute(select(parse_failures.c.reason, total).group_by(parse_failures.c.reason)
-                                         .order_by(total.desc(), parse_failures.c.reason).limit(10)).tuples())
+                                         .order_by(total.desc(), parse_failures.c.reason).limit(10)))
         return StoreStats(counts, kept, tuple((r, int(n)) for r, n in reasons))
 
 

@@ -1,0 +1,394 @@
+"""Exported history files: CSV / TSV and JSON lines, gzip'd or not, one file or a folder.
+
+Rows become log entries through the dialect's ``[export]`` section: which
+column fills which field, how times are written, which status values mean a
+failed or unfinished run. A user mapping overrides it field by field. The file
+is streamed line by line; a bad row (malformed, wrong field count, bytes that
+are not in the file's encoding, a statement over the size limit) is skipped and
+counted by reason, a bad file (unreadable, broken gzip, no SQL column) is noted
+in ``stats.file_errors``; neither stops the read.
+
+Cursor: ``t:<ISO time>|<file>|<row>`` where the dialect's cursor is a time the
+file has, else ``o:<file>|<row>``; ``<file>`` is the path relative to the folder
+read (the file name for a single file) and ``<row>`` the data row's number in it.
+Rows at or before ``after_cursor`` are skipped, so a resumed run continues where
+the last committed one ended, provided the export is in time order (as history
+exports are) or, for row cursors, the files have not been rewritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+import re
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import IO, Any, Iterator, Mapping
+
+from ..dialects import Dialect, ExportFormat
+from ..errors import ConfigError
+from ..model import LogEntry
+from . import SourceStats
+
+CSV_SUFFIXES = (".csv", ".tsv")
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+DEFAULT_MAX_STATEMENT = 64 * 1024 * 1024  # characters
+
+
+class _Skip(Exception):
+    """A row that cannot become a log entry; the message is the reason."""
+
+
+class _LineState:
+    __slots__ = ("bad_encoding", "too_long")
+
+    def __init__(self) -> None:
+        self.bad_encoding = self.too_long = False
+
+    def take(self) -> str | None:
+        """The reason to skip the record just read, if any, clearing it."""
+        reason = "encoding" if self.bad_encoding else "too_long" if self.too_long else None
+        self.bad_encoding = self.too_long = False
+        return reason
+
+
+def _lines(stream: IO[bytes], encoding: str, limit: int, state: _LineState) -> Iterator[str]:
+    """Decoded lines (endings kept), flagging undecodable and over-long ones in ``state``."""
+    readline = stream.readline
+    while True:
+        raw = readline(limit)
+        if not raw:
+            return
+        if len(raw) == limit and not raw.endswith(b"\n"):
+            state.too_long = True
+            while raw and not raw.endswith(b"\n"):
+                raw = readline(limit)
+            yield "\n"
+            continue
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError:
+            state.bad_encoding = True
+            yield raw.decode(encoding, "replace")
+
+
+class _Plan:
+    """How one file's rows, as lists of strings, become log entry fields."""
+
+    def __init__(self, names: list[str], columns: Mapping[str, str], export: ExportFormat, tz: tzinfo):
+        index: dict[str, int] = {}
+        for i, name in enumerate(names):
+            index.setdefault(name.strip().lstrip("\ufeff").lower(), i)
+        by_field: dict[str, list[int]] = {}
+        for column, name in columns.items():
+            if column in index:
+                by_field.setdefault(name, []).append(index[column])
+        if "sql" not in by_field:
+            wanted = [c for c, f in columns.items() if f == "sql"]
+            raise _Skip(f"no SQL column (looked for {', '.join(wanted)})")
+        self.width = len(names)
+        self.missing = sorted(c for c in columns if c not in index)
+        self.single = [(f, ix[0]) for f, ix in by_field.items() if len(ix) == 1]
+        self.multi = [(f, tuple(ix)) for f, ix in by_field.items() if len(ix) > 1]
+        self.times = [f for f in ("start_time", "end_time") if f in by_field]
+        self.ints = [f for f in ("rows", "executions") if f in by_field]
+        self.status = export.status if "status" in by_field else None
+        self.formats, self.tz = export.timestamp_formats, tz
+        self.cursor_field = export.cursor if export.cursor in by_field else None
+        self.bad_times = 0
+
+    def fields(self, row: list[str]) -> dict[str, Any]:
+        """The entry's fields from one row; raises _Skip for rows that are not entries."""
+        kw: dict[str, Any] = {f: row[i] or None for f, i in self.single}
+        for f, ix in self.multi:
+            kw[f] = next((row[i] for i in ix if row[i]), None)
+        if not kw["sql"] or kw["sql"].isspace():
+            raise _Skip("empty_sql")
+        for f in self.times:
+            if kw[f] is not None:
+                kw[f] = parse_time(kw[f], self.formats, self.tz)
+                self.bad_times += kw[f] is None
+        for f in self.ints:
+            kw[f] = _integer(kw[f])
+        if kw.get("executions", 1) is None:
+            del kw["executions"]
+        if self.status is not None and kw["status"] is not None:
+            kw["status"] = self._status(kw["status"])
+        return kw
+
+    def _status(self, value: str) -> str:
+        upper = value.strip().upper()
+        if upper in self.status.failure:  # type: ignore[union-attr]
+            raise _Skip("failed")
+        if upper in self.status.unfinished:  # type: ignore[union-attr]
+            raise _Skip("unfinished")
+        return "success" if upper in self.status.success else value.strip().lower()  # type: ignore[union-attr]
+
+
+def _integer(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return int(float(text))
+        except ValueError:
+            return None
+
+
+class FileSource:
+    """History exported to files: one file, or a folder read in name order."""
+
+    def __init__(
+        self,
+        path: str,
+        dialect: Dialect,
+        mapping: Mapping[str, str] | None = None,
+        *,
+        encoding: str = "utf-8",
+        max_statement: int = DEFAULT_MAX_STATEMENT,
+    ):
+        self.path = Path(path[len("file://"):] if path.startswith("file://") else path)
+        if not self.path.exists():
+            raise ConfigError(f"no such file or folder: {self.path}")
+        self.url = self.path.resolve().as_uri()
+        self.dialect = dialect
+        self.encoding = encoding
+        self.max_statement = max_statement
+        self.columns = _columns(dialect.export.columns, mapping or {})
+        self.tz = zone(dialect.export.timezone)
+        self.stats = SourceStats()
+        csv.field_size_limit(max(csv.field_size_limit(), max_statement + 1))
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(name used in cursors, path) of every file read, in reading order."""
+        if self.path.is_file():
+            return [(self.path.name, self.path)]
+        found = [p for p in self.path.rglob("*") if p.is_file() and _format(p)]
+        return sorted((p.relative_to(self.path).as_posix(), p) for p in found)
+
+    def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
+        after = _parse_cursor(after_cursor)
+        for name, path in self.files():
+            if after and after[0] == "o" and name < after[1]:
+                continue
+            self.stats.files += 1
+            try:
+                with path.open("rb") as raw:
+                    yield from self._read_file(name, _open(raw), _format(path), after)
+            except (OSError, EOFError, zlib.error, _Skip) as e:
+                self.stats.file_errors.append(f"{name}: {e}")
+
+    def _read_file(self, name: str, stream: IO[bytes], fmt: str, after: tuple[Any, ...] | None) -> Iterator[LogEntry]:
+        state = _LineState()
+        lines = _lines(stream, self.encoding, self.max_statement + 1024 * 1024, state)
+        rows = _csv_rows(lines, fmt, state) if fmt != "json" else _json_rows(lines, self.columns, state)
+        plan: _Plan | None = None
+        last_time, stats, sqlglot = "", self.stats, self.dialect.sqlglot
+        for offset, (line, row, problem) in enumerate(rows):
+            if plan is None:  # the first row names the columns
+                plan = _Plan(row, self.columns, self.dialect.export, self.tz)
+                _check_cursor_kind(after, plan, name)
+                continue
+            if plan.cursor_field is None:
+                cursor = f"o:{name}|{offset}"
+                if after and (name, offset) <= after[1:]:
+                    stats.before_cursor += 1
+                    continue
+            stats.rows_read += 1
+            where = f"{name}:{line}"
+            try:
+                if problem:
+                    raise _Skip(problem)
+                if len(row) != plan.width:
+                    raise _Skip("field_count")
+                kw = plan.fields(row)
+            except _Skip as skip:
+                if str(skip) == "failed":
+                    stats.failed += 1
+                else:
+                    stats.skip(str(skip), where)
+                continue
+            if plan.cursor_field is not None:
+                last_time = kw.get(plan.cursor_field) or last_time
+                cursor = f"t:{last_time}|{name}|{offset}"
+                if after and (last_time, name, offset) <= after[1:]:
+                    stats.rows_read -= 1
+                    stats.before_cursor += 1
+                    continue
+            if len(kw["sql"]) > self.max_statement:
+                stats.skip("too_long", where)
+                continue
+            stats.entries += 1
+            yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)
+        if plan is not None:
+            stats.warnings["bad_timestamp"] += plan.bad_times
+            if plan.missing:
+                stats.warnings["files_missing_columns"] += 1
+                stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")
+
+
+def _check_cursor_kind(after: tuple[Any, ...] | None, plan: _Plan, name: str) -> None:
+    kind = "o" if plan.cursor_field is None else "t"
+    if after and after[0] != kind:
+        raise ConfigError(f"{name}: the cursor given is a {'row' if after[0] == 'o' else 'time'} cursor, but this file's"
+                          f" rows have {'no ' if kind == 'o' else ''}times; was the mapping changed?")
+
+
+Row = tuple[int, list[str], "str | None"]
+
+
+def _csv_rows(lines: Iterator[str], fmt: str, state: _LineState) -> Iterator[Row]:
+    """(line number, fields, reason to skip or None) for each CSV record; blank lines dropped."""
+    first = next(lines, "")
+    delimiter = "\t" if fmt == "tsv" else max(",\t;|", key=first.count)
+    reader = csv.reader(_chain(first, lines), delimiter=delimiter)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            state.take()
+            yield reader.line_num, [], "too_long" if "field larger" in str(e) else "malformed"
+            continue
+        problem = state.take()
+        if row or problem:
+            yield reader.line_num, row, problem
+
+
+def _json_rows(lines: Iterator[str], columns: Mapping[str, str], state: _LineState) -> Iterator[Row]:
+    """JSON lines as rows over the mapped columns, after a header row of their names."""
+    names = list(columns)
+    yield 0, names, None
+    for number, line in enumerate(lines, 1):
+        problem = state.take()
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            yield number, [], problem or "malformed_json"
+            continue
+        if not isinstance(obj, dict):
+            yield number, [], problem or "not_an_object"
+            continue
+        lowered = {str(k).lower(): v for k, v in obj.items()}
+        yield number, [_text(lowered.get(c)) for c in names], problem
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else json.dumps(value)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _open(raw: IO[bytes]) -> IO[bytes]:
+    """The byte stream of a file, decompressed when it starts like gzip."""
+    head = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
+    return io.BufferedReader(gzip.GzipFile(fileobj=raw)) if head == b"\x1f\x8b" else raw  # type: ignore[arg-type]
+
+
+def _format(path: Path) -> str | None:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in CSV_SUFFIXES:
+        return suffix[1:]
+    return "json" if suffix in JSON_SUFFIXES else None
+
+
+def _columns(dialect_columns: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:
+    """Lower-cased column -> field, the user's mapping first, then the dialect's other fields."""
+    columns = {column.lower(): name for name, column in mapping.items()}
+    for column, name in dialect_columns.items():
+        if name not in mapping:
+            columns.setdefault(column.lower(), name)
+    return columns
+
+
+def _parse_cursor(cursor: str | None) -> tuple[Any, ...] | None:
+    """``t:<time>|<file>|<row>`` -> ("t", time, file, row); ``o:<file>|<row>`` -> ("o", file, row)."""
+    if not cursor:
+        return None
+    try:
+        kind, _, body = cursor.partition(":")
+        rest, _, row = body.rpartition("|")
+        if kind == "o":
+            return ("o", rest, int(row))
+        if kind == "t":
+            time, _, name = rest.partition("|")
+            return ("t", time, name, int(row))
+    except ValueError:
+        pass
+    raise ConfigError(f"not a file source cursor: {cursor!r}")
+
+
+_ZONED = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:[.,](\d{1,9}))?\s*(Z|[+-]\d\d:?\d\d)?\s*$")
+
+
+def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
+    """``text`` as ISO-8601 UTC with microseconds (``2024-01-15T18:23:45.123000Z``), or None.
+
+    >>> parse_time("2024-01-15 10:23:45.123 -0800", (), timezone.utc)
+    '2024-01-15T18:23:45.123000Z'
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _parse_time_slowly(text.strip(), formats)
+        if moment is None:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def _parse_time_slowly(text: str, formats: tuple[str, ...]) -> datetime | None:
+    match = _ZONED.match(text)
+    if match:  # what Python 3.10's fromisoformat refuses: "Z", "-0800", " -08:00", nanoseconds
+        day, clock, fraction, offset = match.groups()
+        offset = "+00:00" if offset in (None, "Z") else offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"
+        try:
+            moment = datetime.fromisoformat(f"{day}T{clock}.{(fraction or '0')[:6]:0<6}{offset}")
+            return moment if match.group(4) else moment.replace(tzinfo=None)
+        except ValueError:
+            pass
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def zone(name: str) -> tzinfo:
+    """The time zone of times written without one: "UTC", "+02:00" or an IANA name."""
+    if name.upper() in ("UTC", "Z", "GMT"):
+        return timezone.utc
+    try:
+        return datetime.fromisoformat(f"2000-01-01T00:00:00{name}").tzinfo or timezone.utc
+    except ValueError:
+        pass
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception as e:  # ZoneInfoNotFoundError, ValueError, missing tzdata
+        raise ConfigError(f"unknown time zone {name!r}") from e
+
+
+__all__ = ["FileSource", "parse_time"]

@@ -150,7 +150,7 @@ def remember(ctx: Context, target: exp.Table, names: list[str]) -> None:
     parts = ctx.parts(target)
     if names:
         ctx.catalog.drop(parts)
-        ctx.catalog.add(parts, {n: "" for n in names})
+        ctx.catalog.add(parts, {n: "unknown" for n in names})
 
 
 def lineage(target: ColumnRef, trace: Trace) -> ColumnLineage:
@@ -162,7 +162,7 @@ def is_temporary(node: exp.Expr) -> bool:
     if props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions):
         return True
     table = node.find(exp.Table)
-    return bool(table and table.this and table.this.args.get("temporary"))
+    return bool(table and table.this and (table.this.args.get("temporary") or table.this.args.get("global_")))
 
 
 _STOP = {TokenType.FROM, TokenType.INTO, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.LIMIT,

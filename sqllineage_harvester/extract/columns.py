@@ -404,6 +404,7 @@ def qualify_query(
     )
     _mark_recursive(expression)
     _expand_alias_refs(expression, catalog)
+    _pin_single_source_columns(expression)
     try:
         return qualify(expression, **options)
     except (OptimizeError, KeyError, ValueError) as e:
@@ -413,6 +414,32 @@ def qualify_query(
     except (SqlglotError, KeyError, ValueError, TypeError) as e:
         warnings.append(f"names left unqualified: {e}")
         return expression
+
+
+def _pin_single_source_columns(expression: exp.Expr) -> None:
+    """In a SELECT over one source, unqualified columns are that source's.
+
+    SQL resolves a name in the innermost scope first; sqlglot's qualifier
+    refuses to assume so in a subquery whose source it has no schema for, and
+    then qualifies nothing at all. Pinning them first keeps the rest exact.
+    """
+    for select in expression.find_all(exp.Select):
+        from_ = select.args.get("from_")
+        if from_ is None or select.args.get("joins") or select.args.get("laterals"):
+            continue
+        source = from_.this
+        if not isinstance(source, (exp.Table, exp.Subquery)) or (isinstance(source, exp.Table) and isinstance(source.this, exp.Func)):
+            continue
+        name = source.alias_or_name
+        if not name or isinstance(source, exp.Table) and source.args.get("alias") and source.args["alias"].columns:
+            continue
+        aliases = {e.alias for e in select.expressions if isinstance(e, exp.Alias)}
+        for part in [*select.expressions, select.args.get("where")]:
+            if part is None:
+                continue
+            for column in find_all_in_scope(part, exp.Column):
+                if not column.table and column.name not in aliases and not isinstance(column.this, exp.Star):
+                    column.set("table", exp.to_identifier(name))
 
 
 def _mark_recursive(expression: exp.Expr) -> None:

@@ -33,6 +33,7 @@ def _normalize_name(name: str, dialect: str | None) -> str:
     return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect).name)
 
 
+_ON_COMMIT = re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)\b", re.IGNORECASE)
 _RENAME_TABLE = re.compile(r"^\s*TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -53,9 +54,10 @@ def _rename_tables(ctx: Context, text: str, rename: Callable[[exp.Table, exp.Tab
 def handle_command(
     node: exp.Expr,
     ctx: Context,
-    insert: Callable[[exp.Expr, Context], Partial],
+    dispatch: Callable[[exp.Expr, Context], Partial],
     rename: Callable[[exp.Table, exp.Table, Context], Partial],
 ) -> Partial:
+    """``dispatch`` analyses a statement rebuilt from the command's text."""
     word = (node.name or "").upper()
     text = node.expression.name if isinstance(node.expression, exp.Literal) else (
         node.expression.sql() if isinstance(node.expression, exp.Expr) else str(node.expression or ""))
@@ -71,7 +73,9 @@ def handle_command(
             trace = traced(ctx, query)
             return Partial("copy", inputs=inputs_of(ctx, trace), outputs=[DatasetRef(match.group(2), "file")])
     if word == "REPLACE" and text.upper().lstrip().startswith("INTO"):
-        return insert(sqlglot.parse_one("INSERT " + text, read=ctx.dialect), ctx)
+        return dispatch(sqlglot.parse_one("INSERT " + text, read=ctx.dialect), ctx)
+    if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
+        return dispatch(sqlglot.parse_one("CREATE " + _ON_COMMIT.sub(" ", text), read=ctx.dialect), ctx)
     if word == "RENAME":
         partial = _rename_tables(ctx, text, rename)
         if partial.outputs:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from ..model import ColumnLineage, ColumnRef, DatasetRef, StatementLineage
+from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 
 # CREATE PROCEDURE / FUNCTION headers and bare BEGIN blocks: the body is analysed
 # statement by statement; the wrapper itself is never reported as a table.
@@ -35,48 +35,98 @@ def body_statements(text: str) -> list[str] | None:
     return None
 
 
+@dataclass
+class _Temp:
+    """What a temp table was made from, gathered over every write to it."""
+
+    inputs: list[DatasetRef] = field(default_factory=list)
+    columns: dict[str, ColumnLineage] = field(default_factory=dict)
+
+    def add(self, inputs: tuple[DatasetRef, ...], columns: list[ColumnLineage]) -> None:
+        self.inputs = list(dict.fromkeys(self.inputs + list(inputs)))
+        for col in columns:
+            name = col.target.column
+            old = self.columns.get(name)
+            if old is not None:
+                col = replace(col, sources=tuple(sorted(set(old.sources) | set(col.sources))),
+                              transform=_strongest(old.transform, col.transform),
+                              indirect=tuple(sorted(set(old.indirect) | set(col.indirect))))
+            self.columns[name] = col
+
+    def column(self, name: str) -> tuple[set[ColumnRef], str] | None:
+        """Sources of one of its columns; through a ``SELECT *`` by name."""
+        col = self.columns.get(name)
+        if col is not None:
+            return set(col.sources), col.transform
+        star = self.columns.get("*")
+        if star is not None:
+            return {ColumnRef(s.dataset, name if s.column == "*" else s.column) for s in star.sources}, star.transform
+        return None
+
+
+_ORDER = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
+
+
+def _strongest(a: str, b: str) -> str:
+    return max(a, b, key=_ORDER.index)
+
+
 def collapse_temp_tables(results: list[StatementLineage]) -> list[StatementLineage]:
     """Fold temp tables away, so that ``a -> tmp -> b`` reads ``a -> b``.
 
     Statements whose only outputs are temp tables disappear; later statements
-    that read a temp table read what it was made from instead.
+    that read a temp table read what it was made from instead, column for column
+    (several writes to one temp table add up), and filters on its columns become
+    filters on the columns they came from.
     """
-    tables: dict[str, tuple[tuple[DatasetRef, ...], dict[str, ColumnLineage]]] = {}
+    temps: dict[str, _Temp] = {}
     collapsed: list[StatementLineage] = []
     for result in results:
-        inputs = _expand_inputs(result.inputs, tables)
-        columns = tuple(_expand_column(c, tables) for c in result.columns)
-        result = replace(result, inputs=inputs, columns=columns)
-        temps = [o for o in result.outputs if o.type == "temp_table"]
-        for temp in temps:
-            previous = tables.get(temp.name, ((), {}))
-            by_column = dict(previous[1])
-            by_column.update({c.target.column: c for c in columns if c.target.dataset == temp.name})
-            tables[temp.name] = (tuple(dict.fromkeys(previous[0] + inputs)), by_column)
-        if temps and len(temps) == len(result.outputs):
+        if temps:
+            result = replace(
+                result,
+                inputs=_expand_inputs(result.inputs, temps),
+                columns=tuple(_expand_column(c, temps) for c in result.columns),
+                indirect=_expand_indirect(result.indirect, temps),
+            )
+        written = [o for o in result.outputs if o.type == "temp_table"]
+        for temp in written:
+            own = [c for c in result.columns if c.target.dataset == temp.name]
+            temps.setdefault(temp.name, _Temp()).add(result.inputs, own)
+        if written and len(written) == len(result.outputs):
             continue
         collapsed.append(replace(result, index=len(collapsed)))
     return collapsed
 
 
-def _expand_inputs(inputs: tuple[DatasetRef, ...], tables: dict) -> tuple[DatasetRef, ...]:
+def _expand_inputs(inputs: tuple[DatasetRef, ...], temps: dict[str, _Temp]) -> tuple[DatasetRef, ...]:
     out: list[DatasetRef] = []
     for ref in inputs:
-        out += list(tables[ref.name][0]) if ref.name in tables else [ref]
+        out += temps[ref.name].inputs if ref.name in temps else [ref]
     return tuple(dict.fromkeys(out))
 
 
-def _expand_column(column: ColumnLineage, tables: dict) -> ColumnLineage:
-    sources: list[ColumnRef] = []
+def _expand_column(column: ColumnLineage, temps: dict[str, _Temp]) -> ColumnLineage:
+    sources: set[ColumnRef] = set()
     transform = column.transform
-    order = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
     for source in column.sources:
-        known = tables.get(source.dataset)
-        if known is None:
-            sources.append(source)
+        found = temps[source.dataset].column(source.column) if source.dataset in temps else None
+        if found is None:
+            if source.dataset not in temps:
+                sources.add(source)
             continue
-        upstream = known[1].get(source.column)
-        if upstream is not None:
-            sources += upstream.sources
-            transform = max(transform, upstream.transform, key=order.index)
-    return replace(column, sources=tuple(sorted(set(sources))), transform=transform)
+        sources |= found[0]
+        transform = _strongest(transform, found[1]) if found[0] else transform
+    indirect = _expand_indirect(column.indirect, temps)
+    return replace(column, sources=tuple(sorted(sources)), transform=transform, indirect=indirect)
+
+
+def _expand_indirect(refs: tuple[IndirectRef, ...], temps: dict[str, _Temp]) -> tuple[IndirectRef, ...]:
+    out: set[IndirectRef] = set()
+    for ref in refs:
+        if ref.source.dataset not in temps:
+            out.add(ref)
+            continue
+        found = temps[ref.source.dataset].column(ref.source.column)
+        out |= {IndirectRef(s, ref.type) for s in (found[0] if found else ())}
+    return tuple(sorted(out))

@@ -35,7 +35,7 @@ def handle_select(node: exp.Expr, ctx: Context) -> Partial:
     if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):
         target = into.this
         node.set("into", None)
-        if into.args.get("temporary") or (target.this and target.this.args.get("temporary")):
+        if into.args.get("temporary") or is_temporary(into):
             ctx.temp_tables.add(ctx.qualify(target))
         return write_query(ctx, "select_into", target, [], node)
     trace = traced(ctx, node)
@@ -57,6 +57,8 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
     with_ = node.args.get("with_")
     if with_ is not None and isinstance(query, (exp.Select, exp.SetOperation)) and query.args.get("with_") is None:
         query.set("with_", with_)
+    if isinstance(query, exp.Subquery):  # INSERT INTO t (a, b) (SELECT ...)
+        query = query.unnest()
     if not names:
         names = _partition_names(ctx, table, query)
     partial = write_query(ctx, kind, table, names, query)
@@ -98,7 +100,6 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
         if isinstance(query, exp.Subquery):
             query = query.this
         if kind_word == "VIEW":
-            ctx.temp_tables.discard(ctx.qualify(table))
             return write_query(ctx, "create_view", table, names, query, "view")
         target_type = "model" if kind_word == "MODEL" else "table"
         return write_query(ctx, "create_table_as", table, names, query, target_type)
@@ -233,7 +234,12 @@ def handle_use(node: exp.Expr, ctx: Context) -> Partial:
 
 
 def _command(node: exp.Expr, ctx: Context) -> Partial:
-    return commands.handle_command(node, ctx, insert=handle_insert, rename=rename_table)
+    return commands.handle_command(node, ctx, dispatch=_dispatch, rename=rename_table)
+
+
+def _dispatch(node: exp.Expr, ctx: Context) -> Partial:
+    handler = HANDLERS.get(type(node))
+    return handler(node, ctx) if handler else Partial("other")
 
 
 def _session(node: exp.Expr, ctx: Context) -> Partial:
@@ -278,8 +284,7 @@ def analyse(
     node = normalize_identifiers(node, dialect=ctx.dialect)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
-    handler = HANDLERS.get(type(node))
-    partial = handler(node, ctx) if handler else Partial("other")
+    partial = _dispatch(node, ctx)
     return StatementLineage(
         index=index,
         kind=partial.kind,

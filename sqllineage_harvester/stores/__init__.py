@@ -106,7 +106,9 @@ class Store(Protocol):
 
 
 def scheme(url: str) -> str:
-    """>>> scheme("sqlite:///lineage.db")
+    """The URL's scheme, lower-cased.
+
+    >>> scheme("SQLite:///lineage.db")
     'sqlite'
     """
     return url.split(":", 1)[0].lower() if ":" in url else ""

@@ -73,7 +73,11 @@ def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None =
                 depths[far] = level
                 frontier.append(far)
             edges.add(edge)
-    return depths, sorted(edges)
+    return depths, sorted(edges, key=edge_order)
+
+
+def edge_order(edge: LineageEdge) -> tuple[str, str, str, str]:
+    return (edge.source, edge.target, edge.operation, edge.type)
 
 
 def near_far(edge: LineageEdge, direction: str) -> tuple[str, str]:
@@ -153,7 +157,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
                     keep_nodes.add(edge.source)
                     todo.append(edge.source)
     kept = {k: depths[k] for k in keep_nodes}
-    result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges), details=True, target=goal)
+    result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True)
     return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal)
 
 

@@ -21,12 +21,14 @@ from typing import Iterator, Mapping
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
 from ..errors import ConfigError
 from ..model import StatementLineage
 from .catalog import Catalog
 from .script import body_statements, collapse_temp_tables
+from .commands import PROCEDURAL_WORDS
 from .statements import Context, analyse
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -131,6 +133,23 @@ def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
     return parsed[0]
 
 
+_USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
+
+
+def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """Statements sqlglot cannot parse whose meaning is still plain: ``USE warehouse``
+    (a keyword as a name), and procedural lines known to carry no lineage."""
+    match = _USE.match(text)
+    if match:
+        kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
+        node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
+        return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+    word = text.split(None, 1)[0].upper() if text.strip() else ""
+    if word in PROCEDURAL_WORDS:
+        return StatementLineage(index=index, kind="other", sql=text)
+    return None
+
+
 def _failure(index: int, text: str, reason: str) -> StatementLineage:
     return StatementLineage(index=index, kind="other", error=reason, sql=text)
 
@@ -197,7 +216,7 @@ def extract(
                 node = _parse(text, tokens, glot)
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except (SqlglotError, StatementTimeout, RecursionError, MemoryError) as e:
-            results.append(_failure(index, text, _describe(e)))
+            results.append(_fallback(text, index, ctx, glot) or _failure(index, text, _describe(e)))
         except Exception as e:  # a bug of ours must not stop the script
             results.append(_failure(index, text, f"internal error: {type(e).__name__}: {e}"))
     if not results:

@@ -32,9 +32,9 @@ class Context:
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
         if not table.args.get("db") and self.schema:
-            table.set("db", exp.to_identifier(self.schema))
+            table.set("db", exp.to_identifier(self.schema, quoted=True))  # already normalized
         if not table.args.get("catalog") and self.database and table.args.get("db"):
-            table.set("catalog", exp.to_identifier(self.database))
+            table.set("catalog", exp.to_identifier(self.database, quoted=True))
         return table_name(table)
 
     def parts(self, table: exp.Table) -> tuple[str, str, str]:

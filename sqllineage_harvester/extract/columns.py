@@ -165,7 +165,11 @@ class _Walker:
             select = expression.selects[index]
             if _is_star(select):
                 return self.through_star(scope, select, name)
-            return self.projection(scope, select.alias_or_name)
+            key = (id(scope), f"#{index}")  # by position: two items may share a name
+            if key not in self.memo:
+                self.memo[key] = Trace()
+                self.memo[key] = self.value(scope, select)
+            return self.memo[key]
         return self.projection(scope, name)
 
     def through_star(self, scope: Scope, star: exp.Expr, name: str) -> Trace:
@@ -407,7 +411,7 @@ def qualify_query(
     _pin_single_source_columns(expression)
     try:
         return qualify(expression, **options)
-    except (OptimizeError, KeyError, ValueError) as e:
+    except (OptimizeError, KeyError, ValueError, TypeError) as e:
         warnings.append(f"columns qualified by fallback rules: {e}")
     try:
         return qualify(expression, qualify_columns=False, **options)
@@ -519,9 +523,9 @@ def _default_tables(expression: exp.Expr, database: str | None, schema_name: str
         if not table.name or isinstance(table.this, exp.Func) or (not table.db and table.name in ctes):
             continue
         if not table.args.get("db") and schema_name:
-            table.set("db", exp.to_identifier(schema_name))
+            table.set("db", exp.to_identifier(schema_name, quoted=True))  # already normalized
         if not table.args.get("catalog") and database and table.args.get("db"):
-            table.set("catalog", exp.to_identifier(database))
+            table.set("catalog", exp.to_identifier(database, quoted=True))
 
 
 def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> QueryTrace:

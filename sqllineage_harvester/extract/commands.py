@@ -106,6 +106,13 @@ OTHER_WORDS = frozenset({"VACUUM", "CALL", "SHOW", "EXPLAIN", "REFRESH", "EXECUT
                          "RENAME", "CHECK", "CHECKSUM", "REPAIR", "SIGNAL", "RESIGNAL", "GET DIAGNOSTICS", "SETUSER"})
 
 
+# Procedural statements inside routine bodies: no lineage, and no parse error either.
+PROCEDURAL_WORDS = frozenset({"RETURN", "LET", "DECLARE", "GET", "PERFORM", "RAISE", "IF", "ELSIF", "ELSEIF", "ELSE",
+                              "WHILE", "LOOP", "FOR", "FOREACH", "EXIT", "CONTINUE", "BREAK", "LEAVE", "ITERATE",
+                              "REPEAT", "OPEN", "FETCH", "CLOSE", "SIGNAL", "RESIGNAL", "PRINT", "THROW", "EXCEPTION",
+                              "CALL", "EXEC", "EXECUTE", "SET", "ASSERT", "GOTO", "WAITFOR", "END", "NULL"})
+
+
 def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
     """A bare expression at statement level: a few real commands look like one."""
     word = (node.sql(ctx.dialect).split(" ", 1)[0] if node else "").upper()

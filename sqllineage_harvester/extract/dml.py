@@ -63,6 +63,9 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     # T-SQL: UPDATE o SET ... FROM dbo.orders AS o -- the target is an alias of a FROM table.
     if not target.db and target.name in named and named[target.name] is not target and from_items:
         main = named[target.name]
+    same = [t for t in from_items if t.name == target.name and t.db == target.db and t.catalog == target.catalog]
+    if main is target and not target.alias and len(same) == 1:  # UPDATE dbo.t SET .. FROM dbo.t AS x JOIN ..
+        main = same[0]
     pairs = _assignments(node)
     owners: list[exp.Table] = []
     for column, _ in pairs:
@@ -199,7 +202,9 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
             query = source.copy()
         if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
             query.set("where", exp.Where(this=item.expression.copy()))
-        one = write_query(ctx, "insert", table, names, query)
+        kind = "insert_overwrite" if insert.args.get("overwrite") else "insert"
+        partial.kind = kind if partial.kind == "insert" else partial.kind
+        one = write_query(ctx, kind, table, names, query)
         partial.outputs += [o for o in one.outputs if o not in partial.outputs]
         partial.inputs += [i for i in one.inputs if i not in partial.inputs]
         partial.columns += one.columns
@@ -233,15 +238,26 @@ def add_upsert(node: exp.Insert, ctx: Context, partial: Partial) -> Partial:
         if not sources:
             continue
         previous = by_target.get(name)
+        value = eq.expression
+        bare = isinstance(value, exp.Column) or (isinstance(value, exp.Anonymous) and value.name.upper() == "VALUES")
+        transform = "IDENTITY" if bare else ("AGGREGATION" if value.find(exp.AggFunc) else "TRANSFORMATION")
+        for used in (inserted.get(c.name) for c in eq.expression.find_all(exp.Column, exp.Identifier)):
+            if used is not None and used.sources:
+                transform = _strongest(transform, used.transform)
+        if previous is not None:
+            transform = _strongest(transform, previous.transform)
         merged = set(previous.sources) if previous else set()
-        bare = isinstance(eq.expression, exp.Column)
-        transform = "IDENTITY" if bare and (previous is None or previous.transform == "IDENTITY") else "TRANSFORMATION"
         by_target[name] = ColumnLineage(ColumnRef(out.name, name), tuple(sorted(merged | sources)), transform,
                                         previous.indirect if previous else ())
         if any(s.dataset == out.name for s in sources) and out not in partial.inputs:
             partial.inputs.append(out)
     partial.columns = list(by_target.values())
     return partial
+
+
+def _strongest(a: str, b: str) -> str:
+    order = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
+    return max(a, b, key=order.index)
 
 
 def export_data(node: exp.Expr, ctx: Context) -> Partial:

@@ -220,17 +220,18 @@ def handle_truncate(node: exp.Expr, ctx: Context) -> Partial:
 def handle_use(node: exp.Expr, ctx: Context) -> Partial:
     target = node.this
     kind = (node.args.get("kind").name if node.args.get("kind") else "").upper()
-    if isinstance(target, exp.Table):
-        if kind == "SCHEMA" or (not kind and not ctx.use_sets_database):
-            ctx.schema = target.name
-            if target.db:
-                ctx.database = target.db
-        elif kind in ("DATABASE", "CATALOG", ""):
-            ctx.database = target.name
-            ctx.schema = None if kind != "" or not ctx.use_sets_database else ctx.schema
+    if not isinstance(target, exp.Table):
+        return Partial("session")
+    # Where names have three parts (Snowflake, T-SQL) USE [DATABASE] x names a database;
+    # elsewhere (MySQL, Hive, Spark) a "database" is what the others call a schema.
+    names_database = kind == "CATALOG" or (ctx.use_sets_database and kind in ("DATABASE", ""))
+    if names_database:
+        ctx.database, ctx.schema = target.name, None
+    elif kind in ("SCHEMA", "DATABASE", "NAMESPACE", ""):
+        ctx.schema = target.name
+        if target.db:
+            ctx.database = target.db
     return Partial("session")
-
-
 
 
 def _command(node: exp.Expr, ctx: Context) -> Partial:

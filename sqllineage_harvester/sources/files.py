@@ -101,12 +101,10 @@ class _Plan:
         self.bad_times = 0
 
     def fields(self, row: list[str]) -> dict[str, Any]:
-        """The entry's fields from one row; raises _Skip for rows that are not entries."""
+        """The entry's fields from one row, converted; status is success, failed, unfinished or as given."""
         kw: dict[str, Any] = {f: row[i] or None for f, i in self.single}
         for f, ix in self.multi:
             kw[f] = next((row[i] for i in ix if row[i]), None)
-        if not kw["sql"] or kw["sql"].isspace():
-            raise _Skip("empty_sql")
         for f in self.times:
             if kw[f] is not None:
                 kw[f] = parse_time(kw[f], self.formats, self.tz)
@@ -120,12 +118,13 @@ class _Plan:
         return kw
 
     def _status(self, value: str) -> str:
-        upper = value.strip().upper()
-        if upper in self.status.failure:  # type: ignore[union-attr]
-            raise _Skip("failed")
-        if upper in self.status.unfinished:  # type: ignore[union-attr]
-            raise _Skip("unfinished")
-        return "success" if upper in self.status.success else value.strip().lower()  # type: ignore[union-attr]
+        upper, status = value.strip().upper(), self.status
+        assert status is not None
+        if upper in status.success:
+            return "success"
+        if upper in status.failure:
+            return "failed"
+        return "unfinished" if upper in status.unfinished else value.strip().lower()
 
 
 def _integer(text: str | None) -> int | None:
@@ -188,48 +187,47 @@ class FileSource:
         lines = _lines(stream, self.encoding, self.max_statement + 1024 * 1024, state)
         rows = _csv_rows(lines, fmt, state) if fmt != "json" else _json_rows(lines, self.columns, state)
         plan: _Plan | None = None
-        last_time, stats, sqlglot = "", self.stats, self.dialect.sqlglot
+        last_time, stats, sqlglot, limit = "", self.stats, self.dialect.sqlglot, self.max_statement
         for offset, (line, row, problem) in enumerate(rows):
             if plan is None:  # the first row names the columns
                 plan = _Plan(row, self.columns, self.dialect.export, self.tz)
                 _check_cursor_kind(after, plan, name)
                 continue
-            if plan.cursor_field is None:
-                cursor = f"o:{name}|{offset}"
-                if after and (name, offset) <= after[1:]:
-                    stats.before_cursor += 1
-                    continue
+            if problem is None and len(row) != plan.width:
+                problem = "field_count"
+            kw = plan.fields(row) if problem is None else None
+            if plan.cursor_field is not None and kw is not None:
+                last_time = kw[plan.cursor_field] or last_time
+            if after and (((last_time, name, offset) if plan.cursor_field else (name, offset)) <= after[1:]):
+                stats.before_cursor += 1
+                continue
             stats.rows_read += 1
-            where = f"{name}:{line}"
-            try:
-                if problem:
-                    raise _Skip(problem)
-                if len(row) != plan.width:
-                    raise _Skip("field_count")
-                kw = plan.fields(row)
-            except _Skip as skip:
-                if str(skip) == "failed":
+            reason = problem or _problem(kw, limit)  # type: ignore[arg-type]
+            if reason is not None:
+                if reason == "failed":
                     stats.failed += 1
                 else:
-                    stats.skip(str(skip), where)
-                continue
-            if plan.cursor_field is not None:
-                last_time = kw.get(plan.cursor_field) or last_time
-                cursor = f"t:{last_time}|{name}|{offset}"
-                if after and (last_time, name, offset) <= after[1:]:
-                    stats.rows_read -= 1
-                    stats.before_cursor += 1
-                    continue
-            if len(kw["sql"]) > self.max_statement:
-                stats.skip("too_long", where)
+                    stats.skip(reason, f"{name}:{line}")
                 continue
             stats.entries += 1
-            yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)
+            cursor = f"t:{last_time}|{name}|{offset}" if plan.cursor_field else f"o:{name}|{offset}"
+            yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)  # type: ignore[arg-type]
         if plan is not None:
             stats.warnings["bad_timestamp"] += plan.bad_times
             if plan.missing:
                 stats.warnings["files_missing_columns"] += 1
                 stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")
+
+
+def _problem(kw: dict[str, Any], limit: int) -> str | None:
+    """Why a row with these fields is not harvested, or None."""
+    sql = kw["sql"]
+    if not sql or sql.isspace():
+        return "empty_sql"
+    if len(sql) > limit:
+        return "too_long"
+    status = kw.get("status")
+    return status if status in ("failed", "unfinished") else None
 
 
 def _check_cursor_kind(after: tuple[Any, ...] | None, plan: _Plan, name: str) -> None:
@@ -346,6 +344,8 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
     >>> parse_time("2024-01-15 10:23:45.123 -0800", (), timezone.utc)
     '2024-01-15T18:23:45.123000Z'
     """
+    if text[-6:-5] == " " and text[-5:-4] in ("+", "-"):  # Snowsight's "... 10:23:45.123 -0800"
+        text = text[:-6] + text[-5:]
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -27,7 +27,7 @@ from sqlglot.tokens import Token, TokenType
 from ..errors import ConfigError
 from ..model import StatementLineage
 from .catalog import Catalog
-from .script import body_statements, collapse_temp_tables
+from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
 from .statements import Context, analyse
 
@@ -133,6 +133,9 @@ def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
     return parsed[0]
 
 
+_DIRECTORY_USING = re.compile(
+    r"^\s*(INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'[^']*')\s+USING\s+\w+(?:\s+OPTIONS\s*\([^)]*\))?", re.IGNORECASE
+)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
 
@@ -144,6 +147,10 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
         return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+    directory = _DIRECTORY_USING.match(text)
+    if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
+        node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)
+        return analyse(node, ctx, index, text)
     word = text.split(None, 1)[0].upper() if text.strip() else ""
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
@@ -204,7 +211,7 @@ def extract(
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
     results: list[StatementLineage] = []
-    for text, tokens, base in _statements(sql, glot, max_bytes):
+    for text, tokens, base in _statements(separate_batches(sql), glot, max_bytes):
         index = len(results)
         try:
             with _time_limit(timeout):

@@ -58,8 +58,8 @@ class Partial:
 # -- helpers ----------------------------------------------------------------
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     name = ctx.qualify(table)
-    if name in ctx.temp_tables and type_ == "table":
-        type_ = "temp_table"
+    if name in ctx.temp_tables and type_ in ("table", "view"):
+        type_ = "temp_" + type_
     return DatasetRef(name, type_)
 
 

@@ -403,6 +403,7 @@ def qualify_query(
         catalog=no_db,
         db=no_schema,
         validate_qualify_columns=False,
+        allow_partial_qualification=True,  # an incomplete catalog is not an error
         quote_identifiers=False,
         identify=False,
     )

@@ -124,7 +124,10 @@ def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
 def handle_set(node: exp.Expr, ctx: Context) -> Partial:
     for item in node.expressions:
         inner = item.this if isinstance(item, exp.SetItem) else item
-        if isinstance(inner, exp.EQ) and inner.this.name.lower() == "search_path":
+        if not isinstance(inner, exp.EQ):
+            continue
+        setting = inner.this.sql().lstrip("@").lower()
+        if setting in ("search_path", "dataset_id", "schema", "current_schema"):  # BigQuery: SET @@dataset_id
             value = inner.expression
             names = [v.name for v in (value.expressions if isinstance(value, exp.Tuple) else [value])]
             _set_schema(ctx, ",".join(names))

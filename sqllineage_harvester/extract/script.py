@@ -7,17 +7,23 @@ from dataclasses import dataclass, field, replace
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 
-# CREATE PROCEDURE / FUNCTION headers and bare BEGIN blocks: the body is analysed
-# statement by statement; the wrapper itself is never reported as a table.
+_I = re.IGNORECASE | re.DOTALL
 _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.DOTALL)
-_ROUTINE = re.compile(
-    r"^\s*(?:CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:PROCEDURE|PROC|FUNCTION)\b.*?\b(?:AS|IS)?\s*BEGIN\b"
-    r"|BEGIN\s+(?!TRANSACTION\b|TRAN\b|WORK\b|ISOLATION\b|DEFERRED\b|IMMEDIATE\b|EXCLUSIVE\b)"
-    r"|(?:DECLARE\b[^;]*?\bBEGIN\b))",
-    re.IGNORECASE | re.DOTALL,
-)
-_END = re.compile(r"^\s*END(?:\s+(?:IF|LOOP|WHILE|PROCEDURE|FUNCTION))?\s*\w*\s*$", re.IGNORECASE)
-_ROUTINE_HEAD = re.compile(r"^\s*CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:PROCEDURE|PROC|FUNCTION)\b", re.IGNORECASE)
+_ROUTINE_HEAD = re.compile(r"^\s*(?:CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:PROCEDURE|PROC|FUNCTION)\b|DO\b)", _I)
+# Wrappers around the statements of a routine or block, stripped one at a time:
+# the routine itself is never reported as a table; what it runs is analysed.
+_WRAPPERS = [
+    re.compile(r"^\s*CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:PROCEDURE|PROC)\b.*?\b(?:AS|BEGIN)\b(?!\s*\$)", _I),
+    re.compile(r"^\s*DECLARE\b.*?\bBEGIN\b", _I),
+    re.compile(r"^\s*BEGIN(?:\s+(?:TRY|CATCH))?\b(?!\s*(?:TRANSACTION|TRAN|WORK|ISOLATION|DEFERRED|IMMEDIATE|EXCLUSIVE)\b)(?=\s*\S)", _I),
+    re.compile(r"^\s*END\s+(?:TRY|CATCH|IF|LOOP|WHILE|FOR)\b", _I),
+    re.compile(r"^\s*(?:ELS(?:E\s*)?IF|IF)\b[^;]*?\bTHEN\b", _I),
+    re.compile(r"^\s*ELSE\b", _I),
+    re.compile(r"^\s*(?:FOR|WHILE)\b[^;]*?\b(?:LOOP|DO)\b|^\s*LOOP\b", _I),
+]
+_END = re.compile(r"^\s*(?:END(?:\s+(?:IF|LOOP|WHILE|FOR|PROCEDURE|FUNCTION|TRY|CATCH))?\s*\w*|\$\w*\$\s*(?:LANGUAGE\s+\w+)?)\s*$", _I)
+_GO = re.compile(r"^[ \t]*GO[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
 def body_statements(text: str) -> list[str] | None:
@@ -28,11 +34,30 @@ def body_statements(text: str) -> list[str] | None:
         dollar = _DOLLAR_BODY.search(text)
         if dollar:
             return [dollar.group(2)]
-    match = _ROUTINE.match(text)
-    if match:
-        rest = text[match.end() :].strip()
-        return [rest] if rest else []
+    for wrapper in _WRAPPERS:
+        match = wrapper.match(text)
+        if match:
+            rest = text[match.end() :].strip()
+            return [rest] if rest else []
     return None
+
+
+def separate_batches(sql: str) -> str:
+    """T-SQL ``GO`` lines and MySQL ``DELIMITER //`` blocks become plain semicolons."""
+    if "go" in sql.lower():
+        sql = _GO.sub(";", sql)
+    if "delimiter" not in sql.lower():
+        return sql
+    out: list[str] = []
+    delimiter = ";"
+    position = 0
+    for match in _DELIMITER.finditer(sql):
+        chunk = sql[position : match.start()]
+        out.append(chunk.replace(delimiter, ";") if delimiter != ";" else chunk)
+        delimiter, position = match.group(1), match.end()
+    tail = sql[position:]
+    out.append(tail.replace(delimiter, ";") if delimiter != ";" else tail)
+    return "".join(out)
 
 
 @dataclass
@@ -89,7 +114,7 @@ def collapse_temp_tables(results: list[StatementLineage]) -> list[StatementLinea
                 columns=tuple(_expand_column(c, temps) for c in result.columns),
                 indirect=_expand_indirect(result.indirect, temps),
             )
-        written = [o for o in result.outputs if o.type == "temp_table"]
+        written = [o for o in result.outputs if o.type in ("temp_table", "temp_view")]
         for temp in written:
             own = [c for c in result.columns if c.target.dataset == temp.name]
             temps.setdefault(temp.name, _Temp()).add(result.inputs, own)

@@ -59,6 +59,9 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
         query.set("with_", with_)
     if isinstance(query, exp.Subquery):  # INSERT INTO t (a, b) (SELECT ...)
         query = query.unnest()
+    if isinstance(query, exp.Values) and query.find(exp.Subquery):  # VALUES (1, (SELECT max(id) FROM s))
+        rows = query.expressions
+        query = exp.Select(expressions=list(rows[0].expressions)) if rows and isinstance(rows[0], exp.Tuple) else query
     if not names:
         names = _partition_names(ctx, table, query)
     partial = write_query(ctx, kind, table, names, query)

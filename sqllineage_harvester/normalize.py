@@ -69,7 +69,9 @@ def redact(sql: str, backslash_escapes: bool = True) -> str:
         parts = sql.split("'")
         if not len(parts) % 2:  # an unterminated string runs to the end
             parts.append("")
-        sql = "'?'".join(parts[::2])  # 'it''s' becomes '?''?': still one string
+        sql = "'?'".join(parts[::2])
+        while "'?''?'" in sql:  # 'it''s' is one string
+            sql = sql.replace("'?''?'", "'?'")
     return _NUMBERS.sub("?", sql)
 
 
@@ -87,7 +89,7 @@ def fold(redacted: str) -> str:
         key = " ".join(redacted.lower().split())
     key = key.rstrip("; ")
     if "?" in key:
-        key = key.replace("'?''?'", "'?'").replace("'?'", "?")
+        key = key.replace("'?'", "?")
         key = _IN_LIST.sub("in (?+)", key)
         if "values" in key:
             key = _VALUES_ROWS.sub(r"\1", key)

@@ -110,3 +110,43 @@ def _suffix(path: Path) -> str:
 
 
 __all__ = ["READERS", "Source", "SourceStats", "open_source", "parse_mapping"]
+
+
+class _Window:
+    """A source limited to entries that started within [since, until] (ISO-8601 text)."""
+
+    def __init__(self, inner: Source, since: str | None, until: str | None) -> None:
+        self.inner, self.since, self.until = inner, _iso(since), _iso(until)
+        self.url = inner.url
+        self.stats = inner.stats
+
+    def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
+        for entry in self.inner.read(after_cursor):
+            start = entry.start_time or ""
+            if self.since and start and start < self.since:
+                self.stats.skip("before_since", start)
+                continue
+            if self.until and start and start > self.until:
+                self.stats.skip("after_until", start)
+                continue
+            yield entry
+
+
+def _iso(text: str | None) -> str | None:
+    """A date or time as the sources write times: UTC ISO-8601 text, comparable as strings."""
+    if not text:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise ConfigError(f"not a date or time: {text!r} (use YYYY-MM-DD or ISO-8601)") from e
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def window(source: Source, since: str | None, until: str | None) -> Source:
+    """``source`` with only the entries that started between ``since`` and ``until``."""
+    return _Window(source, since, until)

@@ -213,7 +213,8 @@ class FileSource:
             cursor = f"t:{last_time}|{name}|{offset}" if plan.cursor_field else f"o:{name}|{offset}"
             yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)  # type: ignore[arg-type]
         if plan is not None:
-            stats.warnings["bad_timestamp"] += plan.bad_times
+            if plan.bad_times:
+                stats.warnings["bad_timestamp"] += plan.bad_times
             if plan.missing:
                 stats.warnings["files_missing_columns"] += 1
                 stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")

@@ -1,0 +1,170 @@
+"""Extraction results + the log entry they came from -> what the store keeps.
+
+Each write statement becomes an ``Operation`` whose id is stable for the same
+statement (fingerprint, dialect, defaults, position in its script), so seeing it
+again only moves ``last_seen`` and adds executions. Plain SELECTs become
+``Usage`` rows (reads per dataset, user and day); statements that could not be
+parsed become ``ParseFailure`` rows. Every name and reason is redacted: a
+column named after an expression can carry a literal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from hashlib import blake2b
+from typing import Any, Iterable
+
+from .model import (
+    WRITE_KINDS,
+    ColumnLineage,
+    ColumnRef,
+    DatasetRef,
+    Fingerprinted,
+    IndirectRef,
+    Operation,
+    ParseFailure,
+    StatementLineage,
+    Usage,
+)
+from .normalize import redact
+from .render import statement_dict
+
+
+def statement_key(item: Fingerprinted, dialect: str | None) -> str:
+    """The dedup key: same fingerprint, dialect and defaults -> same lineage."""
+    entry = item.entry
+    text = f"{dialect or ''}\x1f{entry.database or ''}\x1f{entry.schema or ''}\x1f{item.fingerprint}"
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def encode(results: list[StatementLineage]) -> str:
+    """Lineage as the JSON the statement cache keeps (no SQL text)."""
+    rows = []
+    for r in results:
+        row = statement_dict(r)
+        row["types"] = {d.name: d.type for d in r.inputs + r.outputs if d.type != "table"}
+        rows.append(row)
+    return json.dumps(rows, separators=(",", ":"))
+
+
+def decode(text: str) -> list[StatementLineage]:
+    return [_statement(d) for d in json.loads(text)]
+
+
+def _column_ref(text: str, datasets: Iterable[str]) -> ColumnRef:
+    for name in sorted(datasets, key=len, reverse=True):
+        if text.startswith(name + "."):
+            return ColumnRef(name, text[len(name) + 1 :])
+    dataset, _, column = text.rpartition(".")
+    return ColumnRef(dataset, column)
+
+
+def _statement(d: dict[str, Any]) -> StatementLineage:
+    names = set(d["inputs"]) | set(d["outputs"])
+    for c in d["columns"]:
+        names |= {s.rpartition(".")[0] for s in c["sources"]}
+    types = d.get("types", {})
+
+    def ref(text: str) -> ColumnRef:
+        return _column_ref(text, names)
+
+    def indirect(items: list[dict[str, str]]) -> tuple[IndirectRef, ...]:
+        return tuple(IndirectRef(ref(i["source"]), i["type"]) for i in items)
+
+    return StatementLineage(
+        index=d["index"],
+        kind=d["kind"],
+        inputs=tuple(DatasetRef(n, types.get(n, "table")) for n in d["inputs"]),
+        outputs=tuple(DatasetRef(n, types.get(n, "table")) for n in d["outputs"]),
+        columns=tuple(
+            ColumnLineage(ref(c["target"]), tuple(ref(s) for s in c["sources"]), c["transform"], indirect(c["indirect"]))
+            for c in d["columns"]
+        ),
+        indirect=indirect(d["indirect"]),
+        objects=tuple(DatasetRef(n) for n in d.get("objects", [])),
+        warnings=tuple(d.get("warnings", [])),
+        error=d.get("error"),
+    )
+
+
+def sanitize(result: StatementLineage) -> StatementLineage:
+    """Redact literals that reached names or messages (``coalesce(email, 'x@y.z')`` as a column name)."""
+
+    def col(c: ColumnRef) -> ColumnRef:
+        return c if "'" not in c.column and not any(ch.isdigit() for ch in c.column) else ColumnRef(c.dataset, redact(c.column))
+
+    columns = tuple(
+        replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
+                indirect=tuple(IndirectRef(col(i.source), i.type) for i in c.indirect))
+        for c in result.columns
+    )
+    return replace(
+        result,
+        columns=columns,
+        warnings=tuple(redact(w) for w in result.warnings),
+        error=redact(result.error) if result.error else None,
+        sql="",
+    )
+
+
+@dataclass
+class Harvested:
+    """What one batch of log entries adds to the store."""
+
+    operations: list[Operation] = field(default_factory=list)
+    usage: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
+    failures: list[ParseFailure] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + by
+
+    def usage_rows(self) -> list[Usage]:
+        return [Usage(d, ns, user, day, n) for (d, ns, user, day), n in self.usage.items()]
+
+
+def add_entry(
+    out: Harvested,
+    item: Fingerprinted,
+    key: str,
+    results: list[StatementLineage],
+    namespace: str,
+    dialect: str | None,
+    store_sql: bool = True,
+) -> None:
+    """Turn one log entry's statements into operations, usage and failures."""
+    entry = item.entry
+    runs = max(entry.executions, 0)
+    first, last = entry.start_time, entry.end_time or entry.start_time
+    for result in results:
+        out.count(f"rows:{result.kind}", runs)
+        if result.error:
+            out.failures.append(ParseFailure(f"{key}:{result.index}", dialect, result.error,
+                                             item.redacted_sql if store_sql else None, runs, first, last))
+            continue
+        out.count(f"extracted:{result.kind}", runs)
+        if result.kind == "select":
+            day = (first or "")[:10] or "unknown"
+            for dataset in result.inputs:
+                slot = (dataset.name, namespace, entry.user, day)
+                out.usage[slot] = out.usage.get(slot, 0) + runs
+            continue
+        if result.kind not in WRITE_KINDS and not (result.inputs and result.outputs):
+            continue
+        out.operations.append(Operation(
+            id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}".encode(), digest_size=16).hexdigest(),
+            type=result.kind,
+            fingerprint=item.fingerprint,
+            sql=item.redacted_sql if store_sql else None,
+            inputs=result.inputs,
+            outputs=result.outputs,
+            columns=result.columns,
+            indirect=result.indirect,
+            namespace=namespace,
+            user=entry.user,
+            system=entry.system,
+            first_seen=first,
+            last_seen=last,
+            executions=runs,
+        ))

@@ -6,8 +6,10 @@ fingerprint is a BLAKE2b hash of that text with whitespace and case folded
 (outside quoted identifiers), ``IN (?, ?, ...)`` lists collapsed and repeated
 ``VALUES`` rows folded: statements that differ only in literals, spacing or
 keyword case share it. Where the log has its own statement hash
-(``LogEntry.source_hash``) that is the fingerprint. An exact-text cache sits in
-front: real logs repeat the very same text most of the time.
+(``LogEntry.source_hash``) it keys a cache that skips the work, but the
+fingerprint is always ours, so a statement keeps one fingerprint across rows
+and runs. An exact-text cache sits in front: real logs repeat the very same text
+most of the time.
 
 Speed: most statements take the fast path (``str.split`` on quotes, then one
 regular expression for numbers, a few µs for a 400-character statement); text
@@ -145,7 +147,9 @@ class Normalizer:
                 return Fingerprinted(entry, *known)
         stats.computed += 1
         redacted = redact(sql, self.backslash_escapes)
-        known = (source_hash or fingerprint_of(redacted), redacted)
+        # Our own fingerprint always: the log's hash only saves work, so one statement
+        # keeps one fingerprint whether or not a row (or an earlier run) carried the hash.
+        known = (fingerprint_of(redacted), redacted)
         if source_hash:
             self._remember(self._by_source_hash, source_hash, known)
         if len(sql) <= self.max_cached_chars:

@@ -197,7 +197,8 @@ class FileSource:
                 problem = "field_count"
             kw = plan.fields(row) if problem is None else None
             if plan.cursor_field is not None and kw is not None:
-                last_time = kw[plan.cursor_field] or last_time
+                # The running maximum: rows out of time order stay after the cursor they follow.
+                last_time = max(last_time, kw[plan.cursor_field] or "")
             if after and (((last_time, name, offset) if plan.cursor_field else (name, offset)) <= after[1:]):
                 stats.before_cursor += 1
                 continue

@@ -110,15 +110,32 @@ def sanitize(result: StatementLineage) -> StatementLineage:
 
 @dataclass
 class Harvested:
-    """What one batch of log entries adds to the store."""
+    """What one batch of log entries adds to the store, repeats already added up."""
 
-    operations: list[Operation] = field(default_factory=list)
+    ops: dict[tuple[str, str | None, str | None], Operation] = field(default_factory=dict)
     usage: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
     failures: list[ParseFailure] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
 
     def count(self, name: str, by: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + by
+
+    @property
+    def operations(self) -> list[Operation]:
+        return list(self.ops.values())
+
+    def add_operation(self, op: Operation) -> None:
+        slot = (op.id, op.user, op.system)
+        known = self.ops.get(slot)
+        if known is None:
+            self.ops[slot] = op
+            return
+        self.ops[slot] = replace(
+            known,
+            executions=known.executions + op.executions,
+            first_seen=min(filter(None, (known.first_seen, op.first_seen)), default=None),
+            last_seen=max(filter(None, (known.last_seen, op.last_seen)), default=None),
+        )
 
     def usage_rows(self) -> list[Usage]:
         return [Usage(d, ns, user, day, n) for (d, ns, user, day), n in self.usage.items()]
@@ -152,7 +169,7 @@ def add_entry(
             continue
         if result.kind not in WRITE_KINDS and not (result.inputs and result.outputs):
             continue
-        out.operations.append(Operation(
+        out.add_operation(Operation(
             id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}".encode(), digest_size=16).hexdigest(),
             type=result.kind,
             fingerprint=item.fingerprint,

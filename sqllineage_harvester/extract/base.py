@@ -56,7 +56,13 @@ class Partial:
 
 
 # -- helpers ----------------------------------------------------------------
+# Spark SQL reads files as tables: SELECT * FROM parquet.`s3://bucket/path/`.
+FILE_FORMATS = frozenset({"parquet", "csv", "json", "orc", "avro", "delta", "text", "binaryfile", "iceberg", "hudi"})
+
+
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
+    if table.db.lower() in FILE_FORMATS and not table.catalog and ("/" in table.name or ":" in table.name):
+        return DatasetRef(table.name, "file")
     name = ctx.qualify(table)
     if name in ctx.temp_tables and type_ in ("table", "view"):
         type_ = "temp_" + type_

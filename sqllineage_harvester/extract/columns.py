@@ -476,7 +476,7 @@ def _expand_alias_refs(expression: exp.Expr, catalog: Catalog) -> None:
                         if column is item or (isinstance(item, exp.Alias) and item.this is column and item.alias == column.name):
                             continue
                         column.replace(exp.Paren(this=aliases[column.name].copy()))
-            if isinstance(item, exp.Alias) and not isinstance(item.this, exp.Column):
+            if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias):
                 aliases[item.alias] = item.this
 
 

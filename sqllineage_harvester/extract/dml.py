@@ -169,7 +169,7 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
             conditions.append(when.args["condition"])
         pairs += _merge_values(when.args.get("then"), ctx, target, using)
     head = target.copy()
-    values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Star()]
+    values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Literal.number(1)]
     select = exp.Select(expressions=values, from_=exp.From(this=head))
     select.set("joins", [exp.Join(this=using, on=node.args["on"])])
     if conditions:

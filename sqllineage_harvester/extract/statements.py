@@ -31,10 +31,13 @@ __all__ = ["Context", "NotUnderstood", "analyse"]
 
 # -- handlers ----------------------------------------------------------------
 def handle_select(node: exp.Expr, ctx: Context) -> Partial:
-    into = node.args.get("into")
+    first = node
+    while isinstance(first, exp.SetOperation):
+        first = first.this
+    into = first.args.get("into") if isinstance(first, exp.Select) else None
     if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):
         target = into.this
-        node.set("into", None)
+        first.set("into", None)
         if into.args.get("temporary") or is_temporary(into):
             ctx.temp_tables.add(ctx.qualify(target))
         return write_query(ctx, "select_into", target, [], node)
@@ -59,9 +62,12 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
         query.set("with_", with_)
     if isinstance(query, exp.Subquery):  # INSERT INTO t (a, b) (SELECT ...)
         query = query.unnest()
-    if isinstance(query, exp.Values) and query.find(exp.Subquery):  # VALUES (1, (SELECT max(id) FROM s))
-        rows = query.expressions
-        query = exp.Select(expressions=list(rows[0].expressions)) if rows and isinstance(rows[0], exp.Tuple) else query
+    if isinstance(query, exp.Values) and query.find(exp.Subquery):  # VALUES (1, (SELECT max(id) FROM s)), (...)
+        rows = [exp.Select(expressions=list(r.expressions)) for r in query.expressions if isinstance(r, exp.Tuple)]
+        if rows:
+            query = rows[0]
+            for row in rows[1:]:
+                query = exp.union(query, row, distinct=False, copy=False)
     if not names:
         names = _partition_names(ctx, table, query)
     partial = write_query(ctx, kind, table, names, query)

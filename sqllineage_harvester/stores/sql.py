@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    bindparam,
     BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text,
     create_engine, event, func, select, update,
 )
@@ -394,10 +395,15 @@ class SQLStore:
                         "sql": func.coalesce(ex.sql, operations.c.sql)})
         op_ids = self._ids(conn, operations, "key", (op.id for op in ops))
         self._link_new(conn, [op for op in ops if op.id not in before], op_ids, dataset_ids)
-        for op in ops:  # a known operation's edges only see their window widen
-            if op.id in before and widens(before[op.id], op):
-                conn.execute(update(column_edges).where(column_edges.c.operation_id == op_ids[op.id])
-                             .values(self._window(column_edges)(_Seen(op))))
+        # A known operation's edges only see their window widen: one statement, many parameter sets.
+        widened = [{"oid": op_ids[op.id], "first": op.first_seen, "last": op.last_seen}
+                   for op in ops if op.id in before and widens(before[op.id], op)]
+        if widened:
+            seen = _Seen.__new__(_Seen)
+            seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
+            stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
+                    .values(self._window(column_edges)(seen)))
+            conn.execute(stmt, widened)
         self._link_people(conn, ops, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],

@@ -281,7 +281,7 @@ def stats(store_url: str | None, fmt: str) -> None:
 @click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
               help='JSON file {"db.schema.table": {"column": "type"}}: expands * and resolves columns.')
 @click.option("--no-sql-text", is_flag=True, help="Store no SQL text at all (it is always redacted).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=20000, show_default=True,
               help="Log rows per transaction (the cursor advances with each).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that parse new statements in parallel.")

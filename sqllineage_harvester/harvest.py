@@ -23,7 +23,7 @@ from .normalize import Normalizer
 from .sources import Source
 from .stores import Batch, Store
 
-DEFAULT_BATCH = 5000
+DEFAULT_BATCH = 20000
 
 
 @dataclass
@@ -83,7 +83,8 @@ def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]
 
 def _extract_one(args: tuple[str, str | None, str | None, str | None, object, float | None]) -> str:
     sql, dialect, database, schema, catalog, timeout = args
-    results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout)
+    results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout,
+                      columns="writes")  # plain SELECTs are kept as usage per table
     return encode([sanitize(r) for r in results])
 
 

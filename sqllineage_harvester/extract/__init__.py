@@ -187,20 +187,22 @@ def extract(
     timeout: float | None = DEFAULT_TIMEOUT,
     collapse_temp: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    columns: bool = True,
+    columns: bool | str = True,
 ) -> list[StatementLineage]:
     """Lineage of every statement in ``sql``; bad statements carry an ``error``.
 
     Statements share state in order: ``USE`` and ``SET search_path`` qualify
     later names, and tables created earlier lend their columns to later ones.
-    ``columns=False`` gives table-level lineage only, several times faster.
+    ``columns=False`` gives table-level lineage only, several times faster;
+    ``columns="writes"`` column-level for writes and table-level for plain SELECTs.
     ``timeout`` bounds the seconds one statement may take; ``max_bytes`` its size.
     """
     name = resolve_dialect(dialect)
     glot = Dialect.get_or_raise(name)
     cat = catalog.copy() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
     ctx = Context(
-        columns=columns,
+        columns=columns is True or columns == "writes",
+        select_columns=columns is True,
         max_bytes=max_bytes,
         dialect=name,
         catalog=cat,

@@ -28,6 +28,7 @@ class Context:
     text: str = ""  # the text the tokens' offsets refer to
     max_bytes: int = 1_000_000
     columns: bool = True  # False: table-level only (no qualify, no column walk)
+    select_columns: bool = True  # False: plain SELECTs at table level even when columns is True
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""

@@ -41,7 +41,14 @@ def handle_select(node: exp.Expr, ctx: Context) -> Partial:
         if into.args.get("temporary") or is_temporary(into):
             ctx.temp_tables.add(ctx.qualify(target))
         return write_query(ctx, "select_into", target, [], node)
-    trace = traced(ctx, node)
+    if not ctx.select_columns and ctx.columns:
+        ctx.columns = False  # reads only count as usage: their tables are all that is kept
+        try:
+            trace = traced(ctx, node)
+        finally:
+            ctx.columns = True
+    else:
+        trace = traced(ctx, node)
     partial = Partial("select", inputs=inputs_of(ctx, trace), indirect=trace.indirect, warnings=trace.warnings)
     for name, source in trace.outputs:
         partial.columns.append(lineage(ColumnRef("", name), source))

@@ -149,8 +149,13 @@ def add_entry(
     namespace: str,
     dialect: str | None,
     store_sql: bool = True,
+    lineage: list[StatementLineage] | None = None,
 ) -> None:
-    """Turn one log entry's statements into operations, usage and failures."""
+    """Turn one log entry's statements into operations, usage and failures.
+
+    ``results`` are counted for coverage; ``lineage`` (default: the same) is what
+    is stored, e.g. with a session's temp tables read through.
+    """
     entry = item.entry
     runs = max(entry.executions, 0)
     first, last = entry.start_time, entry.end_time or entry.start_time
@@ -159,8 +164,11 @@ def add_entry(
         if result.error:
             out.failures.append(ParseFailure(f"{key}:{result.index}", dialect, result.error,
                                              item.redacted_sql if store_sql else None, runs, first, last))
+        else:
+            out.count(f"extracted:{result.kind}", runs)
+    for result in results if lineage is None else lineage:
+        if result.error:
             continue
-        out.count(f"extracted:{result.kind}", runs)
         if result.kind == "select":
             day = (first or "")[:10] or "unknown"
             for dataset in result.inputs:

@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Callable, Iterable, Iterator, Mapping
 
 from .extract import Catalog, extract
+from .extract.script import TEMP_TYPES, TempState
 from .graph import Harvested, add_entry, decode, encode, sanitize, statement_key
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
@@ -24,6 +25,7 @@ from .sources import Source
 from .stores import Batch, Store
 
 DEFAULT_BATCH = 20000
+MAX_SESSIONS = 10_000  # sessions whose temp tables are remembered at once
 
 
 @dataclass
@@ -98,6 +100,7 @@ class Harvester:
         self.catalog = Catalog.from_mapping(options.catalog, options.dialect) if options.catalog else None
         self.report = HarvestReport(source=source.url)
         self._pool: ProcessPoolExecutor | None = None
+        self.sessions: dict[str, TempState] = {}  # session id -> its temp tables, oldest first
 
     def run(self, progress: Callable[[int], None] | None = None) -> HarvestReport:
         started = time.perf_counter()
@@ -127,8 +130,9 @@ class Harvester:
         fresh = self._lookup(items, keys)
         out = Harvested()
         for item, key in zip(items, keys):
-            add_entry(out, item, key, self.known[key], self.options.namespace, self.options.dialect,
-                      self.options.store_sql)
+            results = self.known[key]
+            add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,
+                      lineage=self._through_session(item, results))
         last = chunk[-1].cursor
         batch = Batch(
             operations=tuple(out.operations),
@@ -144,6 +148,20 @@ class Harvester:
         self.report.operations += len(out.operations)
         self.report.batches += 1
         self.report.cursor = last
+
+    def _through_session(self, item: Fingerprinted, results: list[StatementLineage]) -> list[StatementLineage]:
+        """Temp tables made earlier in the same session are read through: a -> tmp -> b gives a -> b."""
+        session = item.entry.session_id
+        if not session:
+            return results
+        state = self.sessions.get(session)
+        if state is None:
+            if not any(o.type in TEMP_TYPES for r in results for o in r.outputs):
+                return results
+            if len(self.sessions) >= MAX_SESSIONS:
+                self.sessions.pop(next(iter(self.sessions)))
+            state = self.sessions[session] = TempState()
+        return [folded for r in results if (folded := state.fold(r)) is not None]
 
     def _lookup(self, items: list[Fingerprinted], keys: list[str]) -> dict[str, str]:
         """Lineage for every key: memory, then the store's cache, then extraction."""

@@ -206,3 +206,23 @@ def test_demo_runs_in_an_empty_folder(tmp_path):
     assert code == 0, err
     assert "ANALYTICS.RAW.PAYMENTS.AMOUNT" in out and "STG_PAYMENTS" in out
     assert (tmp_path / "demo-lineage.db").exists()
+
+
+def test_temp_tables_are_read_through_within_a_session(tmp_path):
+    log = tmp_path / "history.csv"
+    rows = [
+        ("q1", "CREATE TEMPORARY TABLE tmp_pay AS SELECT id, amount * rate AS usd FROM raw.payments", "s1", "01"),
+        ("q2", "INSERT INTO marts.paid (id, usd) SELECT id, usd FROM tmp_pay", "s1", "02"),
+        ("q3", "INSERT INTO marts.audit (id) SELECT id FROM tmp_pay", "s2", "03"),  # another session: a real table
+    ]
+    header = "QUERY_ID,QUERY_TEXT,DATABASE_NAME,SCHEMA_NAME,USER_NAME,START_TIME,END_TIME,EXECUTION_STATUS,SESSION_ID\n"
+    log.write_text(header + "".join(
+        f'{q},"{sql}",DB,STG,ETL,2024-03-01 10:00:{s}.000 +0000,2024-03-01 10:00:{s}.500 +0000,SUCCESS,{sid}\n'
+        for q, sql, sid, s in rows))
+    db = tmp_path / "l.db"
+    run_harvest(db, log=log)
+    store = open_store(f"sqlite:///{db}")
+    paid = {n.node.name for n in queries.upstream(store, "MARTS.PAID.USD").nodes}
+    assert paid == {"DB.MARTS.PAID.USD", "DB.RAW.PAYMENTS.AMOUNT", "DB.RAW.PAYMENTS.RATE"}
+    audit = {n.node.name for n in queries.upstream(store, "MARTS.AUDIT.ID").nodes}
+    assert "DB.STG.TMP_PAY.ID" in audit

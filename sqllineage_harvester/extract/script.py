@@ -96,6 +96,34 @@ def _strongest(a: str, b: str) -> str:
     return max(a, b, key=_ORDER.index)
 
 
+TEMP_TYPES = ("temp_table", "temp_view")
+
+
+class TempState:
+    """Temp tables seen so far in one script or one session, and what they hold."""
+
+    def __init__(self) -> None:
+        self.temps: dict[str, _Temp] = {}
+
+    def fold(self, result: StatementLineage) -> StatementLineage | None:
+        """``result`` reading temp tables' sources instead; None when it only writes temp tables."""
+        temps = self.temps
+        if temps:
+            result = replace(
+                result,
+                inputs=_expand_inputs(result.inputs, temps),
+                columns=tuple(_expand_column(c, temps) for c in result.columns),
+                indirect=_expand_indirect(result.indirect, temps),
+            )
+        written = [o for o in result.outputs if o.type in TEMP_TYPES]
+        for temp in written:
+            own = [c for c in result.columns if c.target.dataset == temp.name]
+            temps.setdefault(temp.name, _Temp()).add(result.inputs, own)
+        if written and len(written) == len(result.outputs):
+            return None
+        return result
+
+
 def collapse_temp_tables(results: list[StatementLineage]) -> list[StatementLineage]:
     """Fold temp tables away, so that ``a -> tmp -> b`` reads ``a -> b``.
 
@@ -104,23 +132,12 @@ def collapse_temp_tables(results: list[StatementLineage]) -> list[StatementLinea
     (several writes to one temp table add up), and filters on its columns become
     filters on the columns they came from.
     """
-    temps: dict[str, _Temp] = {}
+    state = TempState()
     collapsed: list[StatementLineage] = []
     for result in results:
-        if temps:
-            result = replace(
-                result,
-                inputs=_expand_inputs(result.inputs, temps),
-                columns=tuple(_expand_column(c, temps) for c in result.columns),
-                indirect=_expand_indirect(result.indirect, temps),
-            )
-        written = [o for o in result.outputs if o.type in ("temp_table", "temp_view")]
-        for temp in written:
-            own = [c for c in result.columns if c.target.dataset == temp.name]
-            temps.setdefault(temp.name, _Temp()).add(result.inputs, own)
-        if written and len(written) == len(result.outputs):
-            continue
-        collapsed.append(replace(result, index=len(collapsed)))
+        folded = state.fold(result)
+        if folded is not None:
+            collapsed.append(replace(folded, index=len(collapsed)))
     return collapsed
 
 

@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -38,6 +38,7 @@ class StatusValues:
     success: frozenset[str] = frozenset()
     failure: frozenset[str] = frozenset()
     unfinished: frozenset[str] = frozenset()
+    ignored: frozenset[str] = frozenset()  # rows that are no statement (a log's Connect, Quit, ...)
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,36 @@ class ExportFormat:
     timestamp_formats: tuple[str, ...] = ()
     timezone: str = "UTC"
     status: StatusValues = StatusValues()
+    null_values: frozenset[str] = frozenset()  # texts that stand for NULL ("NULL", "\\N"), upper case
+    text_limit: int = 0  # the database cuts texts at this many characters (or bytes): exactly as long is truncated
+    system_users: frozenset[str] = frozenset()  # users whose statements are the database's own (upper case)
+
+
+@dataclass(frozen=True)
+class TextChunks:
+    """Statement text kept in pieces, one row each: rows alike in ``key`` are one statement
+    whose ``text`` column values, in ``order`` order, join into its text."""
+
+    key: tuple[str, ...]
+    order: str
+    text: str
 
 
 @dataclass(frozen=True)
 class HistoryTable:
-    """The live history table: for the database readers of later issues."""
+    """The live history table: the query the history reader runs and how to page it."""
 
     query: str
     cursor_column: str
     kind: str = "append"  # append | cumulative
     key_columns: tuple[str, ...] = ()
+    cursor_type: str = "timestamp"  # timestamp | integer: how :cursor is bound
+    id_column: str = ""  # tells apart rows with the same cursor value (in ORDER BY after the cursor)
+    driver: str = ""  # the SQLAlchemy dialect+driver a bare scheme (mysql://) stands for
+    grant: str = ""  # what to grant when the history table cannot be read
+    settings: Mapping[str, str] = field(default_factory=dict)  # {name} placeholders in the query, overridable
+    text_chunks: TextChunks | None = None
+    catalog_query: str = ""  # rows of (table_catalog, table_schema, table_name, column_name, data_type)
 
 
 @dataclass(frozen=True)
@@ -123,7 +144,8 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
 
 
 def _export(data: dict[str, Any]) -> ExportFormat:
-    _only(data, {"columns", "cursor", "timestamp_formats", "timezone", "status"}, "export.")
+    _only(data, {"columns", "cursor", "timestamp_formats", "timezone", "status", "null_values", "text_limit",
+                 "system_users"}, "export.")
     columns = _typed(data, "columns", dict)
     for column, field_name in columns.items():
         if field_name not in MAPPABLE_FIELDS:
@@ -134,26 +156,43 @@ def _export(data: dict[str, Any]) -> ExportFormat:
     if cursor not in CURSOR_FIELDS:
         raise ValueError(f"export.cursor must be one of {', '.join(CURSOR_FIELDS)}, not {cursor!r}")
     status = _typed(data, "status", dict, {})
-    _only(status, {"success", "failure", "unfinished"}, "export.status.")
+    _only(status, {"success", "failure", "unfinished", "ignored"}, "export.status.")
     return ExportFormat(
         columns=dict(columns),
         cursor=cursor,
         timestamp_formats=tuple(_typed(data, "timestamp_formats", list, [])),
         timezone=_typed(data, "timezone", str, "UTC"),
         status=StatusValues(**{k: frozenset(str(v).upper() for v in _typed(status, k, list, [])) for k in status}),
+        null_values=frozenset(str(v).upper() for v in _typed(data, "null_values", list, [])),
+        text_limit=_typed(data, "text_limit", int, 0),
+        system_users=frozenset(str(v).upper() for v in _typed(data, "system_users", list, [])),
     )
 
 
 def _history(data: dict[str, Any]) -> HistoryTable:
-    _only(data, {"query", "cursor_column", "kind", "key_columns"}, "history.")
+    _only(data, {"query", "cursor_column", "kind", "key_columns", "cursor_type", "id_column", "driver", "grant",
+                 "settings", "text_chunks", "catalog_query"}, "history.")
     kind = _typed(data, "kind", str, "append")
     if kind not in ("append", "cumulative"):
         raise ValueError(f"history.kind must be append or cumulative, not {kind!r}")
+    cursor_type = _typed(data, "cursor_type", str, "timestamp")
+    if cursor_type not in ("timestamp", "integer"):
+        raise ValueError(f"history.cursor_type must be timestamp or integer, not {cursor_type!r}")
+    chunks = _typed(data, "text_chunks", dict, {})
+    _only(chunks, {"key", "order", "text"}, "history.text_chunks.")
     return HistoryTable(
         query=_typed(data, "query", str).strip(),
         cursor_column=_typed(data, "cursor_column", str),
         kind=kind,
         key_columns=tuple(_typed(data, "key_columns", list, [])),
+        cursor_type=cursor_type,
+        id_column=_typed(data, "id_column", str, ""),
+        driver=_typed(data, "driver", str, ""),
+        grant=_typed(data, "grant", str, "").strip(),
+        settings={str(k): str(v) for k, v in _typed(data, "settings", dict, {}).items()},
+        text_chunks=TextChunks(tuple(_typed(chunks, "key", list)), _typed(chunks, "order", str),
+                               _typed(chunks, "text", str)) if chunks else None,
+        catalog_query=_typed(data, "catalog_query", str, "").strip(),
     )
 
 

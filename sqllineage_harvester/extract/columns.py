@@ -17,6 +17,7 @@ from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope, find_all_in_scope
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.schema import MappingSchema
 
 from ..model import (
@@ -372,17 +373,28 @@ def infer_schema(expression: exp.Expr, catalog: Catalog, dialect: str | None) ->
     schema: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
     if not catalog:
         return schema
+    glot = Dialect.get_or_raise(dialect)
     for table in expression.find_all(exp.Table):
         if not table.name:
             continue
-        columns = catalog.columns(_parts(table))
+        parts = _normalized_parts(table, glot)
+        columns = catalog.columns(parts)
         if columns:
-            db, sch, name = _parts(table)
+            db, sch, name = parts
             no_db, no_schema = _placeholders(dialect)
             db = no_db if db == NO_DB else db
             sch = no_schema if sch == NO_SCHEMA else sch
             schema.setdefault(db, {}).setdefault(sch, {})[name] = columns
     return schema
+
+
+def _normalized_parts(table: exp.Table, glot: Dialect) -> tuple[str, str, str]:
+    """A table's parts as they will read once qualify has normalized the query."""
+    names = []
+    for key in ("catalog", "db", "this"):
+        ident = table.args.get(key)
+        names.append(glot.normalize_identifier(ident.copy()).name if isinstance(ident, exp.Identifier) else "")
+    return (names[0] or NO_DB, names[1] or NO_SCHEMA, names[2])
 
 
 def qualify_query(
@@ -449,6 +461,8 @@ def _pin_single_source_columns(expression: exp.Expr) -> None:
 
 def _mark_recursive(expression: exp.Expr) -> None:
     """T-SQL and Snowflake allow recursive CTEs without the RECURSIVE keyword."""
+    if expression.find(exp.With) is None:
+        return
     for with_ in expression.find_all(exp.With):
         if with_.args.get("recursive"):
             continue
@@ -478,29 +492,6 @@ def _expand_alias_refs(expression: exp.Expr, catalog: Catalog) -> None:
                         column.replace(exp.Paren(this=aliases[column.name].copy()))
             if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias):
                 aliases[item.alias] = item.this
-
-
-def _unused_ctes(query: exp.Expr) -> set[int]:
-    """ids of CTE nodes no other part of the query refers to."""
-    ctes = list(query.find_all(exp.CTE))
-    if not ctes:
-        return set()
-    unused = set()
-    for cte in ctes:
-        name = cte.alias_or_name
-        used = any(t.name == name and not t.db and not _inside(t, cte) for t in query.find_all(exp.Table))
-        if not used:
-            unused.add(id(cte))
-    return unused
-
-
-def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is ancestor:
-            return True
-        parent = parent.parent
-    return False
 
 
 def tables_only(query: exp.Expr) -> QueryTrace:
@@ -543,10 +534,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
         outputs.append((name, trace))
     tables: list[exp.Table] = []
     indirect: set[IndirectRef] = set()
-    unused = _unused_ctes(query)
     for scope in root.traverse():
-        if scope.is_cte and id(scope.expression.parent) in unused:
-            continue
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
                 tables.append(source)

@@ -250,6 +250,35 @@ def handle_use(node: exp.Expr, ctx: Context) -> Partial:
     return Partial("session")
 
 
+def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
+    """Normalize identifiers by the dialect's rules, once.
+
+    sqlglot's qualifier normalizes the query it is given anyway, so a query that
+    will be qualified is left to it and only the rest of the statement (the
+    target, its column list) is normalized here.
+    """
+    dialect = ctx.dialect
+    if not ctx.columns:
+        return normalize_identifiers(node, dialect=dialect)
+    if isinstance(node, (exp.Select, exp.SetOperation)):
+        if not ctx.select_columns:
+            return normalize_identifiers(node, dialect=dialect)
+        first = node
+        while isinstance(first, exp.SetOperation):
+            first = first.this
+        into = first.args.get("into") if isinstance(first, exp.Select) else None
+        if into is not None:
+            normalize_identifiers(into, dialect=dialect)
+        return node
+    query = node.args.get("expression") if isinstance(node, (exp.Insert, exp.Create)) else None
+    if isinstance(query, (exp.Select, exp.SetOperation)):
+        node.set("expression", None)
+        normalize_identifiers(node, dialect=dialect)
+        node.set("expression", query)
+        return node
+    return normalize_identifiers(node, dialect=dialect)
+
+
 def _command(node: exp.Expr, ctx: Context) -> Partial:
     return commands.handle_command(node, ctx, dispatch=_dispatch, rename=rename_table)
 
@@ -298,7 +327,7 @@ def analyse(
 ) -> StatementLineage:
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
     ctx.tokens, ctx.text = tokens, base if base is not None else sql
-    node = normalize_identifiers(node, dialect=ctx.dialect)
+    node = _normalize(node, ctx)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
     partial = _dispatch(node, ctx)

@@ -61,6 +61,14 @@ READERS: dict[str, str] = {
     ".ndjson": "files:FileSource",
     ".json": "files:FileSource",
     "": "files:FileSource",  # a folder of exports
+    "snowflake": "history:HistorySource",
+    "bigquery": "history:HistorySource",
+    "redshift": "history:HistorySource",
+    "databricks": "history:HistorySource",
+    "mysql": "history:HistorySource",
+    "mysql+pymysql": "history:HistorySource",
+    "mariadb": "history:HistorySource",
+    "mariadb+pymysql": "history:HistorySource",
 }
 
 

@@ -98,13 +98,16 @@ class _Plan:
         self.status = export.status if "status" in by_field else None
         self.formats, self.tz = export.timestamp_formats, tz
         self.cursor_field = export.cursor if export.cursor in by_field else None
+        self.nulls = export.null_values
         self.bad_times = 0
 
     def fields(self, row: list[str]) -> dict[str, Any]:
         """The entry's fields from one row, converted; status is success, failed, unfinished or as given."""
         kw: dict[str, Any] = {f: row[i] or None for f, i in self.single}
         for f, ix in self.multi:
-            kw[f] = next((row[i] for i in ix if row[i]), None)
+            kw[f] = next((row[i] for i in ix if row[i] and row[i].upper() not in self.nulls), None)
+        if self.nulls:
+            kw.update({f: None for f, v in kw.items() if v is not None and v.upper() in self.nulls})
         for f in self.times:
             if kw[f] is not None:
                 kw[f] = parse_time(kw[f], self.formats, self.tz)
@@ -124,6 +127,8 @@ class _Plan:
             return "success"
         if upper in status.failure:
             return "failed"
+        if upper in status.ignored:
+            return "ignored"
         return "unfinished" if upper in status.unfinished else value.strip().lower()
 
 
@@ -203,7 +208,7 @@ class FileSource:
                 stats.before_cursor += 1
                 continue
             stats.rows_read += 1
-            reason = problem or _problem(kw, limit)  # type: ignore[arg-type]
+            reason = problem or skip_reason(kw, limit, self.dialect.export)  # type: ignore[arg-type]
             if reason is not None:
                 if reason == "failed":
                     stats.failed += 1
@@ -221,7 +226,12 @@ class FileSource:
                 stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")
 
 
-def _problem(kw: dict[str, Any], limit: int) -> str | None:
+# Every statement the harvester sends to a database starts with this comment, so that
+# reading the history back skips the harvester's own queries.
+HARVESTER_TAG = "/* sqllineage-harvester */"
+
+
+def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | None:
     """Why a row with these fields is not harvested, or None."""
     sql = kw["sql"]
     if not sql or sql.isspace():
@@ -229,7 +239,16 @@ def _problem(kw: dict[str, Any], limit: int) -> str | None:
     if len(sql) > limit:
         return "too_long"
     status = kw.get("status")
-    return status if status in ("failed", "unfinished") else None
+    if status in ("failed", "unfinished"):
+        return status
+    if status == "ignored":
+        return "not_a_statement"
+    if export.text_limit and export.text_limit in (len(sql), len(sql.encode("utf-8"))):
+        return "truncated"  # cut at the limit (in characters, or bytes as MySQL counts); longer is whole
+    if HARVESTER_TAG in sql:
+        return "harvester_query"
+    user = kw.get("user")
+    return "system_user" if user and user.upper() in export.system_users else None
 
 
 def _check_cursor_kind(after: tuple[Any, ...] | None, plan: _Plan, name: str) -> None:
@@ -278,7 +297,16 @@ def _json_rows(lines: Iterator[str], columns: Mapping[str, str], state: _LineSta
             yield number, [], problem or "not_an_object"
             continue
         lowered = {str(k).lower(): v for k, v in obj.items()}
-        yield number, [_text(lowered.get(c)) for c in names], problem
+        yield number, [_text(_member(lowered, c)) for c in names], problem
+
+
+def _member(obj: dict[str, Any], name: str) -> Any:
+    """``obj[name]``, where a dotted name (``session_info.session_id``) reaches into nested objects."""
+    if name in obj or "." not in name:
+        return obj.get(name)
+    head, _, rest = name.partition(".")
+    inner = obj.get(head)
+    return _member({str(k).lower(): v for k, v in inner.items()}, rest) if isinstance(inner, dict) else None
 
 
 def _text(value: Any) -> str:
@@ -393,4 +421,4 @@ def zone(name: str) -> tzinfo:
         raise ConfigError(f"unknown time zone {name!r}") from e
 
 
-__all__ = ["FileSource", "parse_time"]
+__all__ = ["HARVESTER_TAG", "FileSource", "parse_time", "skip_reason"]

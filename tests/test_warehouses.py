@@ -1,0 +1,301 @@
+"""Warehouse history sources: each warehouse's export harvested end to end, the
+history queries in the dialect files, the rows a reader skips, and MariaDB and
+a Redshift stand-in (PostgreSQL, for the chunked text) read live."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import sys
+from collections.abc import Iterator
+from fnmatch import fnmatchcase as fnmatch
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot.errors import ErrorLevel
+
+sys.path.insert(0, str(Path(__file__).parent))
+import mariadbserver  # noqa: E402
+
+from sqllineage_harvester.dialects import get_dialect, list_dialects  # noqa: E402
+from sqllineage_harvester.harvest import Options, harvest  # noqa: E402
+from sqllineage_harvester.sources import open_source  # noqa: E402
+from sqllineage_harvester.sources.files import HARVESTER_TAG  # noqa: E402
+from sqllineage_harvester.sources.history import HistorySource, SourceError, fill  # noqa: E402
+from sqllineage_harvester.stores import open_store  # noqa: E402
+
+LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
+WAREHOUSES = ["snowflake", "bigquery", "redshift", "databricks", "mysql", "mariadb"]
+EXPORTS = {
+    "snowflake": "snowflake/query_history_2024_04.csv",
+    "bigquery": "bigquery/jobs.jsonl",
+    "redshift": "redshift/sys_query_history.csv",
+    "databricks": "databricks/query_history.csv",
+    "mysql": "mysql/events_statements_history_long.csv",
+    "mariadb": "mariadb/general_log.csv",
+}
+TABLE_EDGES = "SELECT DISTINCT si.name, so.name FROM input_to i JOIN datasets si ON si.id = i.dataset_id " \
+              "JOIN produces p ON p.operation_id = i.operation_id JOIN datasets so ON so.id = p.dataset_id " \
+              "WHERE i.type = 'DIRECT'"
+COLUMN_EDGES = "SELECT DISTINCT sd.name || '.' || sc.name, dd.name || '.' || dc.name FROM column_edges e " \
+               "JOIN columns sc ON sc.id = e.src JOIN datasets sd ON sd.id = sc.dataset_id " \
+               "JOIN columns dc ON dc.id = e.dst JOIN datasets dd ON dd.id = dc.dataset_id " \
+               "WHERE e.type IN ('IDENTITY', 'TRANSFORMATION', 'AGGREGATION')"
+
+
+def harvested(source, db: Path, dialect: str):
+    report = harvest(source, open_store(f"sqlite:///{db}"),
+                     Options(dialect=get_dialect(dialect).sqlglot, namespace=f"{dialect}://test", batch_size=100))
+    con = sqlite3.connect(db)
+    try:
+        return report, set(con.execute(TABLE_EDGES)), set(con.execute(COLUMN_EDGES))
+    finally:
+        con.close()
+
+
+def harvest_export(dialect: str, tmp_path: Path):
+    return harvested(open_source(LOGS / EXPORTS[dialect], dialect), tmp_path / "lineage.db", dialect)
+
+
+# (dialect, table edges, column edges) each export must yield, among others.
+EXPECTED = [
+    ("snowflake",
+     {("@ANALYTICS.RAW.LANDING/customers/*/", "ANALYTICS.RAW.CUSTOMERS"),  # COPY INTO from a stage
+      ("ANALYTICS.MARTS.FCT_ORDERS", "ANALYTICS.MARTS.FCT_ORDERS_BACKUP"),  # CLONE
+      ("ANALYTICS.STAGING.STG_ORDERS", "ANALYTICS.MARTS.LARGE_ORDERS"),  # INSERT ALL
+      ("ANALYTICS.STAGING.STG_ORDERS", "ANALYTICS.MARTS.REFUNDS"),  # INSERT FIRST
+      ("ANALYTICS.RAW.PRODUCTS", "ANALYTICS.MARTS.DIM_PRODUCTS"),  # MERGE
+      ("ANALYTICS.MARTS.DAILY_REVENUE_NEW", "ANALYTICS.MARTS.DAILY_REVENUE")},  # SWAP WITH
+     {("ANALYTICS.STAGING.STG_ORDERS.AMOUNT_USD", "ANALYTICS.MARTS.SMALL_ORDERS.AMOUNT_USD"),
+      ("ANALYTICS.STAGING.STG_ORDERS.AMOUNT_USD", "ANALYTICS.MARTS.CANCELLATIONS.LOST_USD"),
+      ("ANALYTICS.RAW.PRODUCTS.PRICE", "ANALYTICS.MARTS.DIM_PRODUCTS.PRICE"),
+      ("ANALYTICS.MARTS.FCT_ORDERS.AMOUNT_USD", "ANALYTICS.MARTS.DAILY_REVENUE_NEW.REVENUE")}),
+    ("bigquery",
+     {("shop-prod.raw.orders", "recent_orders"), ("recent_orders", "shop-prod.marts.fct_orders"),  # script, temp table
+      ("shop-prod.marts.customer_features", "shop-prod.ml.churn_model"),  # CREATE MODEL
+      ("shop-prod.marts.customer_features", "shop-prod.marts.churn_scores"),  # ML.PREDICT
+      ("shop-prod.marts.customer_features", "shop-prod.marts.vip_customers")},  # through a session's temp table
+     {("recent_orders.amount", "shop-prod.marts.fct_orders.amount_usd"),
+      ("shop-prod.marts.customer_features.lifetime_value", "shop-prod.ml.churn_model.lifetime_value"),
+      ("shop-prod.marts.fct_orders.amount_usd", "shop-prod.marts.customer_features.lifetime_value")}),
+    ("redshift",
+     {("s3://shop-landing/orders/*/", "dev.raw.orders"),  # COPY
+      ("dev.marts.fct_orders", "s3://shop-exports/fct_orders/"),  # UNLOAD
+      ("dev.staging.stg_orders", "dev.staging.stg_orders_new"),  # CREATE TABLE (LIKE ..)
+      ("dev.raw.orders", "dev.staging.stg_orders_new")},
+     {("dev.raw.orders.amount", "dev.staging.stg_orders_new.amount_usd"),
+      ("dev.raw.fx_rates.rate", "dev.staging.stg_orders_new.amount_usd"),
+      ("dev.staging.stg_orders.order_id", "dev.marts.fct_orders.order_id")}),
+    ("databricks",
+     {("main.raw.orders", "main.staging.stg_orders"),  # CREATE OR REPLACE TABLE .. USING DELTA AS
+      ("main.staging.stg_orders", "main.marts.daily_revenue"),  # INSERT OVERWRITE
+      ("main.raw.customers", "main.marts.dim_customers")},
+     {("main.raw.orders.amount", "main.staging.stg_orders.amount_usd"),
+      ("main.staging.stg_orders.amount_usd", "main.marts.daily_revenue.revenue"),
+      ("main.raw.customers.country", "main.marts.dim_customers.country")}),
+    ("mysql",
+     {("shop.orders", "reports.customer_totals"),  # ON DUPLICATE KEY UPDATE
+      ("shop.orders", "reports.latest_order"),  # REPLACE INTO
+      ("shop.orders", "reports.orders_20240401")},  # CREATE TABLE .. SELECT
+     {("shop.orders.amount", "reports.customer_totals.total_spent"),
+      ("shop.orders.amount", "reports.latest_order.amount"),
+      ("shop.orders.id", "reports.orders_20240401.order_id")}),
+    ("mariadb",  # the general log
+     {("shop.orders", "reports.customer_totals"), ("shop.orders", "reports.latest_order"),
+      ("shop.orders", "reports.orders_20240410")},
+     {("shop.orders.customer_id", "reports.latest_order.customer_id")}),
+]
+
+
+@pytest.mark.parametrize("dialect, tables, columns", EXPECTED, ids=[e[0] for e in EXPECTED])
+def test_each_warehouse_export_is_harvested_to_table_and_column_lineage(tmp_path, dialect, tables, columns):
+    report, table_edges, column_edges = harvest_export(dialect, tmp_path)
+    assert report.rows_read > 200 and report.parsed >= 4
+    missing = {(a, b) for a, b in tables if not any(fnmatch(s, a) and d == b for s, d in table_edges)}
+    assert not missing, sorted(missing)
+    assert columns <= column_edges, sorted(columns - column_edges)
+
+
+# (dialect, reasons rows are skipped for, whether the export records failed runs)
+SKIPS = [
+    ("snowflake", {"empty_sql", "encoding", "truncated", "harvester_query", "system_user"}, True),
+    ("bigquery", {"empty_sql", "encoding", "harvester_query", "unfinished"}, True),
+    ("redshift", {"empty_sql", "encoding", "truncated", "harvester_query", "system_user"}, True),
+    ("databricks", {"empty_sql", "encoding", "harvester_query"}, True),
+    ("mysql", {"empty_sql", "encoding", "truncated", "harvester_query"}, True),
+    ("mariadb", {"empty_sql", "encoding", "harvester_query", "not_a_statement"}, False),
+]
+
+
+@pytest.mark.parametrize("dialect, reasons, has_failures", SKIPS, ids=[s[0] for s in SKIPS])
+def test_bad_rows_are_skipped_and_counted_never_fatal(tmp_path, dialect, reasons, has_failures):
+    report, _, _ = harvest_export(dialect, tmp_path)
+    assert reasons <= set(report.skipped), report.skipped
+    assert report.skipped["harvester_query"] == 10  # one a day in every fixture
+    assert (report.failed_executions > 0) == has_failures
+    assert report.entries + report.failed_executions + sum(report.skipped.values()) == report.rows_read
+
+
+@pytest.mark.parametrize("dialect", [d for d in list_dialects() if get_dialect(d).history])
+def test_the_history_query_is_valid_sql_for_its_dialect(dialect):
+    spec = get_dialect(dialect)
+    assert spec.history is not None
+    for query in filter(None, (spec.history.query, spec.history.catalog_query)):
+        tree = sqlglot.parse_one(fill(query, spec.history.settings), read=spec.sqlglot, error_level=ErrorLevel.RAISE)
+        assert isinstance(tree, sqlglot.exp.Select)
+    if spec.history.kind == "append":
+        assert ":cursor" in spec.history.query and spec.history.grant
+
+
+@pytest.mark.parametrize("dialect", WAREHOUSES)
+def test_every_warehouse_names_its_live_url_scheme_and_grant(dialect):
+    from sqllineage_harvester.sources import READERS
+
+    assert READERS[dialect] == "history:HistorySource"
+    spec = get_dialect(dialect)
+    assert spec.history is not None and spec.history.grant and spec.history.catalog_query
+
+
+# -- MariaDB, live -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[mariadbserver.MariaDB]:
+    pytest.importorskip("pymysql")
+    if mariadbserver.find_server() is None:
+        if os.environ.get("SQLLINEAGE_REQUIRE_SERVERS"):
+            pytest.fail("MariaDB server binaries are required but missing (apt-get install mariadb-server)")
+        pytest.skip("no MariaDB server binaries (install mariadb-server)")
+    server = mariadbserver.start_server()
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+WORKLOAD = [
+    "CREATE DATABASE shop",
+    "CREATE DATABASE reports",
+    "CREATE TABLE shop.customers (id INT PRIMARY KEY, email VARCHAR(200), country CHAR(2), tier VARCHAR(10))",
+    "CREATE TABLE shop.orders (id INT PRIMARY KEY, customer_id INT, amount DECIMAL(10, 2), created_at DATETIME)",
+    "CREATE TABLE reports.customer_totals (customer_id INT PRIMARY KEY, total_spent DECIMAL(12, 2))",
+    "CREATE TABLE reports.latest_order (customer_id INT PRIMARY KEY, order_id INT, amount DECIMAL(10, 2))",
+    "INSERT INTO shop.customers VALUES (1, 'jane.doe@example.com', 'DE', NULL), (2, 'li.wei@example.net', 'FR', NULL)",
+    "INSERT INTO shop.orders VALUES (10, 1, 120.50, '2024-04-01 10:00:00'), (11, 1, 80.00, '2024-04-02 11:00:00'), "
+    "(12, 2, 15.25, '2024-04-02 12:00:00')",
+    "INSERT INTO reports.customer_totals (customer_id, total_spent) SELECT customer_id, SUM(amount) FROM shop.orders "
+    "GROUP BY customer_id ON DUPLICATE KEY UPDATE total_spent = VALUES(total_spent)",
+    "REPLACE INTO reports.latest_order (customer_id, order_id, amount) SELECT customer_id, MAX(id), MAX(amount) "
+    "FROM shop.orders GROUP BY customer_id",
+    "CREATE TABLE reports.big_orders SELECT id AS order_id, customer_id, amount FROM shop.orders WHERE amount > 50",
+    "UPDATE shop.customers c JOIN reports.customer_totals t ON t.customer_id = c.id SET c.tier = 'gold' "
+    "WHERE t.total_spent > 100",
+]
+
+
+def run_workload(server: mariadbserver.MariaDB, statements: list[str]) -> None:
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def mariadb_workload(mariadb) -> mariadbserver.MariaDB:
+    run_workload(mariadb, WORKLOAD)
+    conn = mariadb.connect()
+    with conn.cursor() as cur:
+        try:
+            cur.execute("INSERT INTO reports.latest_order SELECT * FROM shop.no_such_table")  # a failed run
+        except Exception:  # noqa: BLE001 - meant to fail
+            pass
+        cur.execute("USE shop")
+        cur.execute("CREATE TEMPORARY TABLE recent AS SELECT id, customer_id, amount FROM orders")
+        cur.execute("INSERT INTO reports.big_orders (order_id, customer_id, amount) SELECT id, customer_id, amount FROM recent")
+        cur.execute("SELECT " + ", ".join(f"{i} AS c{i}" for i in range(300)))  # longer than the 1024 kept
+    conn.close()
+    return mariadb
+
+
+def test_mariadb_history_is_harvested_live(tmp_path, mariadb_workload):
+    source = open_source(mariadb_workload.url(), "mariadb")
+    report, tables, columns = harvested(source, tmp_path / "lineage.db", "mariadb")
+    assert {("shop.orders", "reports.customer_totals"), ("shop.orders", "reports.latest_order"),
+            ("shop.orders", "reports.big_orders")} <= tables
+    assert {("shop.orders.amount", "reports.customer_totals.total_spent"),
+            ("shop.orders.id", "reports.latest_order.order_id"),
+            ("shop.orders.amount", "reports.big_orders.amount")} <= columns
+    assert report.failed_executions >= 1 and report.skipped.get("truncated", 0) >= 1
+    assert "Sup3r" not in source.url
+    # The harvester's own query is in the history now: the next run skips it and writes nothing new
+    # (what it reads is the driver's connection chatter: SET NAMES, SELECT VERSION(), ...).
+    again, _, _ = harvested(open_source(mariadb_workload.url(), "mariadb"), tmp_path / "lineage.db", "mariadb")
+    assert again.operations == 0 and again.skipped.get("harvester_query", 0) >= 1
+    assert 0 < again.rows_read < report.rows_read
+
+
+def test_mariadb_resumes_after_the_stored_cursor(tmp_path, mariadb_workload):
+    db = tmp_path / "lineage.db"
+    harvested(open_source(mariadb_workload.url(), "mariadb"), db, "mariadb")
+    run_workload(mariadb_workload, ["INSERT INTO reports.customer_totals (customer_id, total_spent) "
+                                    "SELECT customer_id, amount FROM reports.latest_order WHERE customer_id = 2 "
+                                    "ON DUPLICATE KEY UPDATE total_spent = total_spent + 1"])
+    report, tables, _ = harvested(open_source(mariadb_workload.url(), "mariadb"), db, "mariadb")
+    assert report.operations == 1 and ("reports.latest_order", "reports.customer_totals") in tables
+
+
+def test_mariadb_catalog_comes_from_information_schema(mariadb_workload):
+    catalog = HistorySource(mariadb_workload.url(), get_dialect("mariadb")).catalog()
+    assert list(catalog["shop.orders"]) == ["id", "customer_id", "amount", "created_at"]
+
+
+def test_a_missing_grant_is_one_clear_line_naming_it(mariadb):
+    run_workload(mariadb, ["CREATE USER IF NOT EXISTS 'nogrant'@'%' IDENTIFIED BY 'Sup3rSecret'"])
+    source = open_source(mariadb.url("nogrant", "Sup3rSecret"), "mariadb")
+    with pytest.raises(SourceError) as info:
+        list(source.read())
+    message = str(info.value)
+    assert "GRANT SELECT ON performance_schema.*" in message and "\n" not in message
+    assert "Sup3rSecret" not in message
+
+
+# -- Redshift's chunked text, on PostgreSQL ----------------------------------
+REDSHIFT_TABLES = """
+CREATE TABLE sys_query_history (user_id int, query_id bigint, session_id int, database_name text, query_type text,
+                                status text, start_time timestamp, end_time timestamp, returned_rows bigint);
+CREATE TABLE sys_querytext (user_id int, query_id bigint, sequence int, text varchar(4000));
+"""
+
+
+def test_redshift_text_chunks_are_joined_in_order(tmp_path, pg_cluster):
+    import psycopg
+
+    url = pg_cluster.create_database("redshift_standin")
+    long_sql = ("INSERT INTO marts.fct_orders (order_id, amount_usd) SELECT o.id, o.amount * r.rate FROM raw.orders o "
+                "JOIN raw.fx_rates r ON r.currency = o.currency WHERE o.id NOT IN (" +
+                ", ".join(str(i) for i in range(1500)) + ")")
+    statements = [(1, long_sql, "success"), (2, "UNLOAD ('SELECT * FROM marts.fct_orders') TO 's3://b/x/' "
+                   "IAM_ROLE 'arn:aws:iam::1:role/r'", "success"), (3, "INSERT INTO x SELECT * FROM nope", "failed"),
+                  (4, f"{HARVESTER_TAG}\nSELECT 1 FROM sys_query_history", "success")]
+    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(REDSHIFT_TABLES)
+        for qid, sql, status in statements:
+            conn.execute("INSERT INTO sys_query_history VALUES (%s, %s, 7, 'dev', 'INSERT', %s, "
+                         "'2024-04-01 10:00:00'::timestamp + %s * interval '1 second', "
+                         "'2024-04-01 10:00:01'::timestamp + %s * interval '1 second', 5)",
+                         (10 if qid != 4 else 1, qid, status, qid, qid))
+            chunks = [sql[i:i + 4000] for i in range(0, len(sql), 4000)]
+            for seq in reversed(range(len(chunks))):  # stored out of order
+                conn.execute("INSERT INTO sys_querytext VALUES (10, %s, %s, %s)", (qid, seq, chunks[seq]))
+    assert len(long_sql) > 8000
+    source = open_source(url.replace("postgresql://", "redshift://", 1), "redshift")
+    entries = list(source.read())
+    assert [e.sql for e in entries] == [long_sql, statements[1][1]]
+    assert source.stats.failed == 1 and source.stats.skipped["harvester_query"] == 1
+    report, tables, columns = harvested(open_source(url.replace("postgresql://", "redshift://", 1), "redshift"),
+                                        tmp_path / "lineage.db", "redshift")
+    assert ("dev.raw.fx_rates", "dev.marts.fct_orders") in tables
+    assert ("dev.marts.fct_orders", "s3://b/x/") in tables
+    assert ("dev.raw.orders.amount", "dev.marts.fct_orders.amount_usd") in columns

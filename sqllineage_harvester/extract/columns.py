@@ -286,10 +286,27 @@ class _Walker:
                 return trace
             return self.projection(source, name)
         if isinstance(source, exp.Table):
-            if not source.name or isinstance(source.this, exp.Func):
+            if isinstance(source.this, exp.Func):
+                return self.function_column(source.this, name)
+            if not source.name:
                 return Trace(transform=TRANSFORMATION)
             return Trace({ColumnRef(table_name(source), name)})
         return Trace()
+
+    def function_column(self, func: exp.Func, name: str) -> Trace:
+        """A column of a table function over a query (BigQuery ML.PREDICT(MODEL m, (SELECT ...))):
+        a column the query also has passes through; any other is computed from all of it."""
+        inner = [self.scope_of[id(q)] for q in func.find_all(exp.Select) if id(q) in self.scope_of]
+        if not inner:
+            return Trace(transform=TRANSFORMATION)
+        scope = inner[0]
+        if name in self.output_names(scope):
+            return self.projection(scope, name)
+        trace = Trace(transform=TRANSFORMATION)
+        for out in self.output_names(scope):
+            trace.absorb(self.projection(scope, out))
+        trace.transform = TRANSFORMATION
+        return trace
 
     # -- indirect dependencies -------------------------------------------
     def scope_indirect(self, scope: Scope) -> set[IndirectRef]:
@@ -494,6 +511,12 @@ def _expand_alias_refs(expression: exp.Expr, catalog: Catalog) -> None:
                 aliases[item.alias] = item.this
 
 
+def _function_tables(func: exp.Func) -> list[exp.Table]:
+    """Tables named directly as arguments of a table function (not inside its subqueries)."""
+    return [t for t in func.find_all(exp.Table) if t.name and not isinstance(t.this, exp.Func)
+            and t.find_ancestor(exp.Select, exp.Func) is func]
+
+
 def tables_only(query: exp.Expr) -> QueryTrace:
     """Table-level lineage: the base tables a query reads, without qualifying columns."""
     root = build_scope(query)
@@ -501,7 +524,9 @@ def tables_only(query: exp.Expr) -> QueryTrace:
     if root is not None:
         for scope in root.traverse():
             for source in scope.sources.values():
-                if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
+                if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+                    tables += _function_tables(source.this)
+                elif isinstance(source, exp.Table) and source.name:
                     tables.append(source)
     return QueryTrace([], tables, set(), [])
 
@@ -536,7 +561,9 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     indirect: set[IndirectRef] = set()
     for scope in root.traverse():
         for source in scope.sources.values():
-            if isinstance(source, exp.Table) and source.name and not isinstance(source.this, exp.Func):
+            if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+                tables += _function_tables(source.this)  # ML.PREDICT(MODEL m, ...) reads the model
+            elif isinstance(source, exp.Table) and source.name:
                 tables.append(source)
         indirect |= walker.scope_indirect(scope)
     return QueryTrace(outputs, tables, indirect, list(dict.fromkeys(warnings)))

@@ -285,10 +285,14 @@ def stats(store_url: str | None, fmt: str) -> None:
               help="Log rows per transaction (the cursor advances with each).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that parse new statements in parallel.")
+@click.option("--follow", is_flag=True, help="Keep harvesting every --interval seconds until stopped "
+              "(SIGTERM or Ctrl-C stops after the batch in hand).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds between passes with --follow.")
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
-            batch_size: int, workers: int, fmt: str) -> None:
+            batch_size: int, workers: int, follow: bool, interval: float, fmt: str) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -308,16 +312,72 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     from .harvest import HarvestReport
     from .harvest import harvest as run_harvest
 
+    stopping = _stop_on_signals()
     try:
-        report: HarvestReport = run_harvest(*_harvest_parts(source_url, dialect, store_url, since, until, mapping,
-                                                            namespace, catalog_path, no_sql_text, batch_size, workers),
-                                            progress=_progress())
+        with _harvest_lock(source_url, store_url):
+            while True:
+                parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
+                                       catalog_path, no_sql_text, batch_size, workers)
+                report: HarvestReport = run_harvest(*parts, progress=_progress(), stop=stopping.is_set)
+                click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
+                if fmt == "json":
+                    click.echo(json.dumps(report.as_dict()), nl=True)
+                    sys.stdout.flush()
+                if not follow or stopping.wait(interval):
+                    break
     except HarvesterError as e:
         _fail(e)
-        return
-    click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict()))
+
+
+def _stop_on_signals() -> Any:
+    """An event set by SIGTERM / SIGINT: the harvest stops after the batch in hand."""
+    import signal
+    import threading
+
+    event = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+        click.echo("\nharvest: stopping after the batch in hand", err=True)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    return event
+
+
+class _harvest_lock:
+    """One harvester per (source, store) on this machine: a second one exits with a clear line."""
+
+    def __init__(self, source_url: str, store_url: str | None) -> None:
+        import hashlib
+        import tempfile
+
+        key = hashlib.blake2b(f"{source_url}\x1f{store_url or ''}".encode(), digest_size=8).hexdigest()
+        self.path = Path(tempfile.gettempdir()) / f"sqllineage-harvester-{key}.lock"
+        self.handle: Any = None
+
+    def __enter__(self) -> "_harvest_lock":
+        import fcntl
+
+        self.handle = self.path.open("a")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            self.handle.close()
+            raise HarvesterError("another harvest of this source into this store is running; "
+                                 "not starting a second one (it would only repeat its work)") from e
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.handle.close()
+
+
+# URL schemes whose database is plain from the scheme alone (a file needs --dialect).
+SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "snowflake": "snowflake",
+                   "bigquery": "bigquery", "redshift": "redshift", "databricks": "databricks", "mysql": "mysql",
+                   "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
 
 
 def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, since: str | None,
@@ -327,6 +387,8 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     from .harvest import Options
     from .sources import open_source, window
 
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    dialect = dialect or SCHEME_DIALECTS.get(scheme)
     if not dialect:
         raise ConfigError("--dialect is required for a file source (see `sqllineage-harvester dialects`)")
     spec = get_dialect(dialect)
@@ -334,10 +396,31 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     if since or until:
         source = window(source, since, until)
     store = _open_store(store_url)
-    catalog = load_catalog(catalog_path, spec.sqlglot)
-    options = Options(dialect=spec.sqlglot, namespace=namespace or f"{spec.name}://default",
+    catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot)
+    options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers)
     return source, store, options
+
+
+def _catalog(path: str | None, live_url: str | None, dialect: str) -> Any:
+    """--catalog FILE.json or postgresql://...; a live PostgreSQL source is its own catalog by default."""
+    url = path if path and "://" in path else (live_url if not path else None)
+    if url:
+        from .pgcatalog import read_catalog
+
+        return read_catalog(url).tables
+    return load_catalog(path, dialect)
+
+
+def _namespace(source_url: str, dialect_name: str) -> str:
+    """OpenLineage-style: postgres://host:port for a live server, DIALECT://default otherwise."""
+    if "://" in source_url and not source_url.startswith(("file:", "pglog:")):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(source_url)
+        if parts.hostname:
+            return f"{dialect_name}://{parts.hostname}:{parts.port}" if parts.port else f"{dialect_name}://{parts.hostname}"
+    return f"{dialect_name}://default"
 
 
 def _progress() -> Callable[[int], None] | None:

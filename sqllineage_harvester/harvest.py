@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from hashlib import blake2b
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -97,12 +98,17 @@ class Harvester:
         self.source, self.store, self.options = source, store, options
         self.normalizer = Normalizer()
         self.known: dict[str, list[StatementLineage]] = {}
-        self.catalog = Catalog.from_mapping(options.catalog, options.dialect) if options.catalog else None
+        catalog = options.catalog
+        self.catalog = catalog if isinstance(catalog, Catalog) or not catalog else Catalog.from_mapping(catalog, options.dialect)
+        if hasattr(source, "batch_size"):  # sources that checkpoint once per batch (pg_stat_statements)
+            source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
         self._pool: ProcessPoolExecutor | None = None
         self.sessions: dict[str, TempState] = {}  # session id -> its temp tables, oldest first
 
-    def run(self, progress: Callable[[int], None] | None = None) -> HarvestReport:
+    def run(self, progress: Callable[[int], None] | None = None,
+            stop: Callable[[], bool] | None = None) -> HarvestReport:
+        """Harvest until the source is exhausted, or ``stop()`` says so after a batch."""
         started = time.perf_counter()
         cursor = self.store.cursor(self.source.url)
         try:
@@ -110,6 +116,8 @@ class Harvester:
                 self._harvest(chunk)
                 if progress:
                     progress(len(chunk))
+                if stop is not None and stop():
+                    break
         finally:
             if self._pool is not None:
                 self._pool.shutdown()
@@ -142,7 +150,7 @@ class Harvester:
             counters=out.counters,
             source=self.source.url,
             cursor=last,
-            key=f"{self.source.url}\x1f{chunk[0].cursor}\x1f{last}",
+            key=blake2b(f"{self.source.url}\x1f{chunk[0].cursor}\x1f{last}".encode(), digest_size=16).hexdigest(),
         )
         self.store.write_batch(batch)
         self.report.operations += len(out.operations)
@@ -199,6 +207,7 @@ class Harvester:
 
 
 def harvest(source: Source, store: Store, options: Options,
-            progress: Callable[[int], None] | None = None) -> HarvestReport:
+            progress: Callable[[int], None] | None = None,
+            stop: Callable[[], bool] | None = None) -> HarvestReport:
     """Harvest ``source`` into ``store`` from its stored cursor on; see :class:`Harvester`."""
-    return Harvester(source, store, options).run(progress)
+    return Harvester(source, store, options).run(progress, stop)

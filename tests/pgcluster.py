@@ -106,6 +106,29 @@ class PgCluster:
         if (self.data / "postmaster.pid").exists():
             self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def require_password(self, user: str, password: str) -> None:
+        """A login role that must give ``password`` over TCP (every other role stays trusted)."""
+        import psycopg
+
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all {user} 127.0.0.1/32 scram-sha-256\n" + hba.read_text(encoding="utf-8"),
+                       encoding="utf-8")
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {user}")
+            conn.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{password}'")
+            conn.execute("SELECT pg_reload_conf()")
+
+    def configure(self, **settings: str) -> None:
+        """Change server settings at run time (ALTER SYSTEM + reload), e.g. log_statement="all"."""
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            for name, value in settings.items():
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
+
     def create_database(self, name: str) -> str:
         import psycopg
 

@@ -61,6 +61,9 @@ READERS: dict[str, str] = {
     ".ndjson": "files:FileSource",
     ".json": "files:FileSource",
     "": "files:FileSource",  # a folder of exports
+    "postgresql": "postgres:PostgresSource",  # live pg_stat_statements
+    "postgres": "postgres:PostgresSource",
+    "pglog": "pglog:PgLogSource",  # PostgreSQL csvlog / jsonlog files or folders: pglog:///var/log/postgresql
     "snowflake": "history:HistorySource",
     "bigquery": "history:HistorySource",
     "redshift": "history:HistorySource",

@@ -1,0 +1,202 @@
+"""PostgreSQL server logs: csvlog and jsonlog files, one or a folder, gzip'd or not.
+
+``pglog:///var/lib/postgresql/data/log`` (or a file). Statements come from the
+messages ``log_statement`` writes (``statement: ...``, ``execute <name>: ...``)
+and ``log_min_duration_statement`` writes (``duration: 1.2 ms  statement: ...``);
+the parse and bind steps of the extended protocol, and duration lines without a
+text, are left out, so each execution is counted once. A csvlog record keeps a
+multi-line statement in one quoted field. Each entry has the record's time,
+user, database and session id (so a session's temp tables chain); the
+``query_id`` (PostgreSQL 14+, ``compute_query_id``) becomes ``source_hash``.
+
+A statement followed in its session by an ERROR about it failed: it is counted
+as failed and not harvested. To know, an entry waits until its session logs
+again (at most ``WINDOW`` records, or the end of the log).
+
+The literals in these logs are real values: the harvest redacts them before
+anything is stored; bind parameters (``DETAIL: parameters: $1 = ...``) are never read.
+
+Cursor: ``l:<file>|<record>``, the file's path relative to the folder read and
+the record's number in it. Files are read in name order (PostgreSQL's
+``postgresql-%Y-%m-%d_%H%M%S`` names sort by time); a final record still being
+written (no line end yet) is left for the next run.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+import zlib
+from collections import deque
+from pathlib import Path
+from typing import IO, Any, Iterator, Mapping
+
+from ..dialects import Dialect
+from ..errors import ConfigError
+from ..model import LogEntry
+from . import SourceStats
+from .files import parse_time, zone
+
+WINDOW = 1000  # records an entry waits for its session's next record
+_STATEMENT = re.compile(r"(?:duration: [0-9.]+ ms  )?(?:statement|execute [^:\n]*): ")
+_FAILED = frozenset({"ERROR", "FATAL", "PANIC"})
+# csvlog fields (PostgreSQL 13+) by position, and the jsonlog keys they correspond to.
+CSV_FIELDS = {"time": 0, "user": 1, "database": 2, "pid": 3, "session": 5, "severity": 11, "message": 13,
+              "query": 19, "application": 22, "query_id": 25}
+JSON_KEYS = {"time": "timestamp", "user": "user", "database": "dbname", "pid": "pid", "session": "session_id",
+             "severity": "error_severity", "message": "message", "query": "statement",
+             "application": "application_name", "query_id": "query_id"}
+Record = dict[str, str]
+
+
+class _Held:
+    """A statement waiting for the next record of its session."""
+
+    __slots__ = ("number", "session", "entry", "done", "failed")
+
+    def __init__(self, number: int, session: str, entry: LogEntry) -> None:
+        self.number, self.session, self.entry = number, session, entry
+        self.done = self.failed = False
+
+
+class PgLogSource:
+    """Statements of a PostgreSQL csvlog / jsonlog file or folder."""
+
+    def __init__(self, path: str, dialect: Dialect, mapping: Mapping[str, str] | None = None, *,
+                 schema: str | None = "public", timezone: str = "UTC", window: int = WINDOW) -> None:
+        text = path.split("://", 1)[1] if "://" in path else path
+        self.path = Path(text)
+        if not self.path.exists():
+            raise ConfigError(f"no such log file or folder: {self.path}")
+        self.url = "pglog://" + self.path.resolve().as_posix()
+        self.dialect, self.schema, self.window = dialect, schema, window
+        self.tz = zone(timezone)
+        self.stats = SourceStats()
+        csv.field_size_limit(1 << 30)
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(name used in cursors, path) of every log file, in reading order."""
+        if self.path.is_file():
+            return [(self.path.name, self.path)]
+        found = [p for p in self.path.rglob("*") if p.is_file() and _format(p)]
+        return sorted((p.relative_to(self.path).as_posix(), p) for p in found)
+
+    def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
+        after = _parse_cursor(after_cursor)
+        for name, path in self.files():
+            if after and name < after[0]:
+                continue
+            self.stats.files += 1
+            skip_to = after[1] if after and name == after[0] else -1
+            try:
+                with path.open("rb") as raw:
+                    yield from self._read_file(name, raw, _format(path) or "csv", skip_to)
+            except (OSError, EOFError, zlib.error, csv.Error) as e:
+                self.stats.file_errors.append(f"{name}: {e}")
+
+    def _read_file(self, name: str, raw: IO[bytes], fmt: str, skip_to: int) -> Iterator[LogEntry]:
+        waiting: deque[_Held] = deque()  # statements in log order, each until its session logs again
+        by_session: dict[str, _Held] = {}
+        for number, record in enumerate(_records(_text(raw), fmt)):
+            session = record["session"] or record["pid"]
+            held = by_session.pop(session, None)
+            if held is not None:  # the record after a statement in its session says whether it failed
+                held.done = True
+                held.failed = record["severity"] in _FAILED and record["query"] in ("", held.entry.sql)
+            if number > skip_to and record["severity"] not in _FAILED:
+                entry = self._entry(record, f"l:{name}|{number}")
+                if entry is not None:
+                    waiting.append(held := _Held(number, session, entry))
+                    by_session[session] = held
+            yield from self._release(waiting, by_session, number - self.window)
+        yield from self._release(waiting, by_session, None)
+
+    def _release(self, waiting: deque[_Held], by_session: dict[str, _Held], before: int | None) -> Iterator[LogEntry]:
+        while waiting and (before is None or waiting[0].done or waiting[0].number <= before):
+            held = waiting.popleft()
+            if by_session.get(held.session) is held:
+                del by_session[held.session]
+            self.stats.rows_read += 1
+            if held.failed:
+                self.stats.failed += 1
+                continue
+            self.stats.entries += 1
+            yield held.entry
+
+    def _entry(self, record: Record, cursor: str) -> LogEntry | None:
+        message = record["message"]
+        match = _STATEMENT.match(message)
+        if match is None:
+            return None
+        sql = message[match.end():]
+        if not sql.strip():
+            self.stats.skip("empty_sql", cursor)
+            return None
+        query_id = record["query_id"]
+        return LogEntry(
+            sql=sql, dialect=self.dialect.sqlglot, database=record["database"] or None, schema=self.schema,
+            user=record["user"] or None, start_time=self._time(record["time"]), session_id=record["session"] or None,
+            source_hash=query_id if query_id not in ("", "0") else None, cursor=cursor,
+        )
+
+    def _time(self, text: str) -> str | None:
+        """``2024-01-15 10:23:45.123 UTC`` -> ``2024-01-15T10:23:45.123000Z``."""
+        if text.endswith((" UTC", " GMT")) and len(text) == 27:
+            return f"{text[:10]}T{text[11:23]}000Z"
+        stamp, _, zone_name = text.rpartition(" ")
+        if zone_name[:1] in "+-" and zone_name[1:].replace(":", "").isdigit():
+            return parse_time(stamp + zone_name + ("" if len(zone_name) > 3 else ":00"), (), self.tz)
+        self.stats.warnings["zone_assumed"] += 1  # an abbreviation such as CET: the timezone option decides
+        return parse_time(stamp or text, (), self.tz)
+
+
+def _records(lines: IO[str], fmt: str) -> Iterator[Record]:
+    if fmt == "json":
+        for line in lines:
+            if line.strip() and line.endswith("\n"):
+                obj = json.loads(line)
+                yield {k: _str(obj.get(key)) for k, key in JSON_KEYS.items()}
+        return
+    for row in csv.reader(_complete_lines(lines)):
+        if len(row) >= 23:
+            yield {k: row[i] if i < len(row) else "" for k, i in CSV_FIELDS.items()}
+
+
+def _complete_lines(lines: IO[str]) -> Iterator[str]:
+    """The lines of a file, without a last one still being written (no line end)."""
+    for line in lines:
+        if line.endswith("\n"):
+            yield line
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else str(value)
+
+
+def _text(raw: IO[bytes]) -> IO[str]:
+    stream: IO[bytes] = raw
+    if isinstance(raw, io.BufferedReader) and raw.peek(2)[:2] == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+
+
+def _format(path: Path) -> str | None:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    suffix = suffixes[-1] if suffixes else ""
+    return {".csv": "csv", ".json": "json", ".jsonl": "json"}.get(suffix)
+
+
+def _parse_cursor(cursor: str | None) -> tuple[str, int] | None:
+    if not cursor:
+        return None
+    kind, _, body = cursor.partition(":")
+    name, _, number = body.rpartition("|")
+    if kind != "l" or not number.isdigit():
+        raise ConfigError(f"not a PostgreSQL log cursor: {cursor!r}")
+    return name, int(number)
+
+
+__all__ = ["PgLogSource"]

@@ -26,7 +26,7 @@ import zlib
 import re
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Callable, Iterator, Mapping
 
 from ..dialects import Dialect, ExportFormat
 from ..errors import ConfigError
@@ -163,17 +163,14 @@ class FileSource:
         self.dialect = dialect
         self.encoding = encoding
         self.max_statement = max_statement
-        self.columns = _columns(dialect.export.columns, mapping or {})
+        self.columns = export_columns(dialect.export.columns, mapping or {})
         self.tz = zone(dialect.export.timezone)
         self.stats = SourceStats()
         csv.field_size_limit(max(csv.field_size_limit(), max_statement + 1))
 
     def files(self) -> list[tuple[str, Path]]:
         """(name used in cursors, path) of every file read, in reading order."""
-        if self.path.is_file():
-            return [(self.path.name, self.path)]
-        found = [p for p in self.path.rglob("*") if p.is_file() and _format(p)]
-        return sorted((p.relative_to(self.path).as_posix(), p) for p in found)
+        return log_files(self.path)
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = _parse_cursor(after_cursor)
@@ -339,7 +336,16 @@ def _format(path: Path) -> str | None:
     return "json" if suffix in JSON_SUFFIXES else None
 
 
-def _columns(dialect_columns: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:
+def log_files(path: Path, readable: Callable[[Path], str | None] | None = None) -> list[tuple[str, Path]]:
+    """(name used in cursors, path) of a file, or of every readable file under a folder, in order."""
+    if path.is_file():
+        return [(path.name, path)]
+    readable = readable or _format
+    found = [p for p in path.rglob("*") if p.is_file() and readable(p)]
+    return sorted((p.relative_to(path).as_posix(), p) for p in found)
+
+
+def export_columns(dialect_columns: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:
     """Lower-cased column -> field, the user's mapping first, then the dialect's other fields."""
     columns = {column.lower(): name for name, column in mapping.items()}
     for column, name in dialect_columns.items():

@@ -38,7 +38,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import parse_time, zone
+from .files import log_files, parse_time, zone
 
 WINDOW = 1000  # records an entry waits for its session's next record
 _STATEMENT = re.compile(r"(?:duration: [0-9.]+ ms  )?(?:statement|execute [^:\n]*): ")
@@ -79,10 +79,7 @@ class PgLogSource:
 
     def files(self) -> list[tuple[str, Path]]:
         """(name used in cursors, path) of every log file, in reading order."""
-        if self.path.is_file():
-            return [(self.path.name, self.path)]
-        found = [p for p in self.path.rglob("*") if p.is_file() and _format(p)]
-        return sorted((p.relative_to(self.path).as_posix(), p) for p in found)
+        return log_files(self.path, _format)
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = _parse_cursor(after_cursor)

@@ -44,6 +44,7 @@ from ..harvest import DEFAULT_BATCH
 from ..model import LogEntry
 from ..stores import safe_url
 from . import SourceStats
+from .files import export_columns
 
 MARK = "/* sqllineage-harvester */ "
 RESET_QUERY = MARK + "SELECT stats_reset::text FROM pg_stat_statements_info"
@@ -157,7 +158,7 @@ class PostgresSource:
             raise ConfigError("batch_size must be 1 or more")
         self.dsn, self.url = url, safe_url(url)
         self.dialect, self.history = dialect, dialect.history
-        self.columns = _columns(dialect.export.columns, mapping or {})
+        self.columns = export_columns(dialect.export.columns, mapping or {})
         self.batch_size, self.schema = batch_size, schema
         self.retries, self.backoff = retries, backoff
         self.stats = SourceStats()
@@ -269,15 +270,6 @@ class _Plan:
         if out.get("rows") is not None:  # a running total: this run's share of it
             out["rows"] = round(int(out["rows"]) * new / calls) if calls else None
         return out
-
-
-def _columns(dialect_columns: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Lower-cased column -> field, the user's mapping first, then the dialect's other fields."""
-    columns = {column.lower(): name for name, column in mapping.items()}
-    for column, name in dialect_columns.items():
-        if name not in mapping:
-            columns.setdefault(column.lower(), name)
-    return columns
 
 
 __all__ = ["PostgresSource", "SourceError", "decode_state", "encode_state", "with_retries", "describe"]

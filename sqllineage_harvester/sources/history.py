@@ -29,7 +29,7 @@ from ..dialects import Dialect, HistoryTable
 from ..errors import ConfigError, HarvesterError
 from ..model import LogEntry
 from . import SourceStats
-from .files import HARVESTER_TAG, DEFAULT_MAX_STATEMENT, _columns, _Plan, _Skip, skip_reason, zone
+from .files import HARVESTER_TAG, DEFAULT_MAX_STATEMENT, export_columns, _Plan, _Skip, skip_reason, zone
 
 START = {"timestamp": "1970-01-01 00:00:00+00:00", "integer": 0}
 DENIED = ("denied", "not authorized", "insufficient privilege", "permission", "unauthorized", "403")
@@ -52,7 +52,7 @@ class HistorySource:
         self.export = replace(dialect.export, text_limit=0) if self.history.text_chunks else dialect.export
         self.engine_url = engine_url(url, self.history.driver)
         self.url = _hide_password(self.engine_url)
-        self.columns = _columns(dialect.export.columns, mapping or {})
+        self.columns = export_columns(dialect.export.columns, mapping or {})
         self.settings = {**self.history.settings, **(settings or {})}
         self.fetch_size, self.max_statement = fetch_size, max_statement
         self.stats = SourceStats()

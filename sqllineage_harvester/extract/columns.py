@@ -10,6 +10,7 @@ so a CTE used ten times is walked once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from sqlglot import exp
@@ -343,6 +344,7 @@ class _Walker:
 _parts = table_parts
 
 
+@lru_cache(maxsize=None)
 def _placeholders(dialect: str | None) -> tuple[str, str]:
     """The stand-ins as the dialect spells unquoted names (upper for Snowflake)."""
     ident = normalize_identifiers(exp.to_identifier(NO_DB), dialect=dialect).name
@@ -385,13 +387,13 @@ def _role(node: exp.Expr, top: exp.Expr) -> str | None:
     return None
 
 
-def infer_schema(expression: exp.Expr, catalog: Catalog, dialect: str | None) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+def infer_schema(tables: list[exp.Table], catalog: Catalog, dialect: str | None) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
     """Schema for sqlglot's qualifier: the catalog's tables, nested three deep."""
     schema: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
     if not catalog:
         return schema
     glot = Dialect.get_or_raise(dialect)
-    for table in expression.find_all(exp.Table):
+    for table in tables:
         if not table.name:
             continue
         parts = _normalized_parts(table, glot)
@@ -423,11 +425,13 @@ def qualify_query(
     schema_name: str | None = None,
 ) -> exp.Expr:
     """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns."""
+    glot = Dialect.get_or_raise(dialect)
     no_db, no_schema = _placeholders(dialect)
-    _default_tables(expression, database, schema_name)
-    schema = MappingSchema(infer_schema(expression, catalog, dialect), dialect=dialect, normalize=False)
+    nodes = _Nodes(expression)
+    _default_tables(nodes, database, schema_name)
+    schema = MappingSchema(infer_schema(nodes.tables, catalog, dialect), dialect=glot, normalize=False)
     options = dict(
-        dialect=dialect,
+        dialect=glot,
         schema=schema,
         catalog=no_db,
         db=no_schema,
@@ -436,9 +440,9 @@ def qualify_query(
         quote_identifiers=False,
         identify=False,
     )
-    _mark_recursive(expression)
-    _expand_alias_refs(expression, catalog)
-    _pin_single_source_columns(expression)
+    _mark_recursive(nodes)
+    _expand_alias_refs(nodes, catalog)
+    _pin_single_source_columns(nodes)
     try:
         return qualify(expression, **options)
     except (OptimizeError, KeyError, ValueError, TypeError) as e:
@@ -450,14 +454,29 @@ def qualify_query(
         return expression
 
 
-def _pin_single_source_columns(expression: exp.Expr) -> None:
+class _Nodes:
+    """The nodes the pre-passes look at, gathered in one walk of the query."""
+
+    def __init__(self, expression: exp.Expr) -> None:
+        self.selects: list[exp.Select] = []
+        self.tables: list[exp.Table] = []
+        self.withs: list[exp.With] = []
+        self.ctes: list[exp.CTE] = []
+        kinds = {exp.Select: self.selects, exp.Table: self.tables, exp.With: self.withs, exp.CTE: self.ctes}
+        for node in expression.walk():
+            found = kinds.get(type(node))
+            if found is not None:
+                found.append(node)
+
+
+def _pin_single_source_columns(nodes: _Nodes) -> None:
     """In a SELECT over one source, unqualified columns are that source's.
 
     SQL resolves a name in the innermost scope first; sqlglot's qualifier
     refuses to assume so in a subquery whose source it has no schema for, and
     then qualifies nothing at all. Pinning them first keeps the rest exact.
     """
-    for select in expression.find_all(exp.Select):
+    for select in nodes.selects:
         from_ = select.args.get("from_")
         if from_ is None or select.args.get("joins") or select.args.get("laterals"):
             continue
@@ -476,11 +495,9 @@ def _pin_single_source_columns(expression: exp.Expr) -> None:
                     column.set("table", exp.to_identifier(name))
 
 
-def _mark_recursive(expression: exp.Expr) -> None:
+def _mark_recursive(nodes: _Nodes) -> None:
     """T-SQL and Snowflake allow recursive CTEs without the RECURSIVE keyword."""
-    if expression.find(exp.With) is None:
-        return
-    for with_ in expression.find_all(exp.With):
+    for with_ in nodes.withs:
         if with_.args.get("recursive"):
             continue
         for cte in with_.expressions:
@@ -490,11 +507,11 @@ def _mark_recursive(expression: exp.Expr) -> None:
                 break
 
 
-def _expand_alias_refs(expression: exp.Expr, catalog: Catalog) -> None:
+def _expand_alias_refs(nodes: _Nodes, catalog: Catalog) -> None:
     """``SELECT a * 2 AS dbl, dbl + 1 AS x``: a later item naming an earlier alias
     reads that alias's expression (Snowflake, BigQuery, Redshift, DuckDB...), unless
     the one source table is known to have a column of that name."""
-    for select in expression.find_all(exp.Select):
+    for select in nodes.selects:
         aliases: dict[str, exp.Expr] = {}
         tables = [t for t in select.args.get("from_").find_all(exp.Table)] if select.args.get("from_") else []
         known: set[str] = set()
@@ -531,12 +548,12 @@ def tables_only(query: exp.Expr) -> QueryTrace:
     return QueryTrace([], tables, set(), [])
 
 
-def _default_tables(expression: exp.Expr, database: str | None, schema_name: str | None) -> None:
+def _default_tables(nodes: _Nodes, database: str | None, schema_name: str | None) -> None:
     """Give unqualified base tables the session's database / schema (not CTE names)."""
     if not database and not schema_name:
         return
-    ctes = {cte.alias_or_name for cte in expression.find_all(exp.CTE)}
-    for table in expression.find_all(exp.Table):
+    ctes = {cte.alias_or_name for cte in nodes.ctes}
+    for table in nodes.tables:
         if not table.name or isinstance(table.this, exp.Func) or (not table.db and table.name in ctes):
             continue
         if not table.args.get("db") and schema_name:

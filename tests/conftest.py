@@ -1,7 +1,7 @@
 """Fixtures: every store implementation, on real files and a real server.
 
-``store`` is parametrized over the implementations (a Neo4j store joins the
-list later); ``op`` builds Operation values from a compact description.
+``store`` is parametrized over the implementations (SQLite file, a throwaway
+PostgreSQL cluster, a throwaway ArcadeDB Bolt server for Neo4j); ``op`` builds Operation values from a compact description.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pgcluster  # noqa: E402
+from boltserver import bolt_server  # noqa: E402,F401  (the session fixture)
 
 from sqllineage_harvester.model import (  # noqa: E402
     IDENTITY, ColumnLineage, ColumnRef, DatasetRef, IndirectRef, Operation,
@@ -24,7 +25,7 @@ from sqllineage_harvester.model import (  # noqa: E402
 from sqllineage_harvester.stores import Store, open_store  # noqa: E402
 
 NAMESPACE = "postgres://warehouse:5432"
-STORES = ["sqlite", "postgresql"]
+STORES = ["sqlite", "postgresql", "neo4j"]
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +44,8 @@ def pg_cluster() -> Iterator[pgcluster.PgCluster]:
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/lineage.db"
+    if request.param == "neo4j":
+        return str(request.getfixturevalue("bolt_server").create_database())
     cluster = request.getfixturevalue("pg_cluster")
     return str(cluster.create_database(f"lineage_{uuid.uuid4().hex[:12]}"))
 

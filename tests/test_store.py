@@ -18,6 +18,7 @@ from sqllineage_harvester.stores import (
 from sqllineage_harvester.stores.sql import SQLStore
 
 from conftest import NAMESPACE  # noqa: E402  (tests/ is on sys.path)
+from peek import peek  # noqa: E402
 
 ORDERS = ("raw.orders",)
 
@@ -26,18 +27,13 @@ def count(store, table: str) -> int:
     return dict(store.stats().counts)[table]
 
 
-def sql(store, query: str) -> list[tuple]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(query))]
-
-
 def failure(reason: str | None = "unsupported syntax", fp: str = "fp-bad") -> ParseFailure:
     return ParseFailure(fingerprint=fp, dialect="postgres", reason=reason, sql="SELEC ?", executions=2,
                         first_seen="2024-01-01T00:00:00", last_seen="2024-01-02T00:00:00")
 
 
 def test_new_store_has_schema_version_1(store):
-    assert sql(store, "SELECT version FROM schema_version") == [(1,)]
+    assert peek(store, "schema_version") == [(1,)]
 
 
 def test_reopening_keeps_the_data(store_url, op):
@@ -59,11 +55,11 @@ def test_graph_tables_hold_the_operation(store, op):
     assert counts["columns"] == 6  # stg.orders.{id,total}, raw.orders.{id,amount,tax}, raw.customers.id
     assert counts["column_edges"] == 3 + 2  # three direct sources, the JOIN into both written columns
     assert counts["input_to"] == 2 and counts["produces"] == 1
-    assert sorted(sql(store, "SELECT d.name, i.type FROM input_to i JOIN datasets d ON d.id = i.dataset_id")) == [
+    assert sorted(peek(store, "input_types")) == [
         ("raw.customers", "JOIN"), ("raw.orders", "DIRECT")]
-    assert sql(store, "SELECT u.name FROM performed p JOIN users u ON u.id = p.user_id") == [("etl",)]
-    assert sql(store, "SELECT s.name FROM hosted h JOIN systems s ON s.id = h.system_id") == [("warehouse",)]
-    assert sql(store, "SELECT key, namespace FROM datasets WHERE name = 'raw.orders'") == [
+    assert peek(store, "performers") == [("etl",)]
+    assert peek(store, "hosts") == [("warehouse",)]
+    assert peek(store, "dataset", name="raw.orders") == [
         (f"{NAMESPACE}/raw.orders", NAMESPACE)]
 
 
@@ -74,9 +70,9 @@ def test_same_operation_again_widens_its_window_and_adds_executions(store, op):
                                            executions=3),)))
     store.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, cols, seen=("2024-02-01", "2024-03-01"),
                                            executions=0),)))
-    assert sql(store, "SELECT first_seen, last_seen, executions FROM operations") == [
+    assert peek(store, "operation_windows") == [
         ("2024-01-15", "2024-03-01", 4)]
-    assert sql(store, "SELECT first_seen, last_seen FROM column_edges") == [("2024-01-15", "2024-03-01")]
+    assert peek(store, "edge_windows") == [("2024-01-15", "2024-03-01")]
     assert count(store, "column_edges") == 1 and count(store, "datasets") == 2
 
 
@@ -88,15 +84,15 @@ def test_a_batch_with_a_key_is_written_once(store, op):
     before = store.stats()
     store.write_batch(batch)
     assert store.stats() == before
-    assert sql(store, "SELECT executions FROM operations") == [(5,)]
-    assert sql(store, 'SELECT "count" FROM usage') == [(7,)]
+    assert [row[2] for row in peek(store, "operation_windows")] == [5]
+    assert peek(store, "usage_counts") == [(7,)]
 
 
 def test_the_same_operation_twice_in_one_batch_is_merged(store, op):
     cols = {"id": "raw.orders.id"}
     store.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, cols, seen=("2024-01-02", "2024-01-02")),
                                         op("o1", "stg.orders", ORDERS, cols, seen=("2024-01-01", "2024-01-05")))))
-    assert sql(store, "SELECT first_seen, last_seen, executions FROM operations") == [
+    assert peek(store, "operation_windows") == [
         ("2024-01-01", "2024-01-05", 2)]
 
 
@@ -105,7 +101,7 @@ def test_usage_failures_counters_add_up(store):
     store.write_batch(Batch(usage=reads, failures=(failure(),), counters={"rows:select": 4}))
     store.write_batch(Batch(usage=reads[:1], failures=(failure(), failure("timeout", "fp-slow")),
                             counters={"rows:select": 1, "rows:insert": 2}))
-    assert sorted(sql(store, 'SELECT "user", "count" FROM usage')) == [("", 1), ("ann", 6)]
+    assert sorted(peek(store, "usage")) == [("", 1), ("ann", 6)]
     stats = store.stats()
     assert dict(stats.counters) == {"rows:select": 5, "rows:insert": 2}
     assert stats.failures == (("unsupported syntax", 4), ("timeout", 2))
@@ -142,7 +138,7 @@ def test_a_failed_batch_leaves_nothing_and_keeps_the_cursor(store, op):
 
 def test_concurrent_writers_do_not_duplicate(store_url, op):
     ops = tuple(op(f"o{i}", f"stg.t{i}", ("raw.orders",), {"id": "raw.orders.id"}) for i in range(20))
-    stores = [SQLStore(store_url) for _ in range(4)]
+    stores = [open_store(store_url) for _ in range(4)]
     errors: list[Exception] = []
 
     def harvest(s):
@@ -161,15 +157,14 @@ def test_concurrent_writers_do_not_duplicate(store_url, op):
     check = stores[0]
     assert count(check, "operations") == 20 and count(check, "datasets") == 21
     assert count(check, "column_edges") == 20 and count(check, "columns") == 21
-    assert sql(check, "SELECT DISTINCT executions FROM operations") == [(20,)]
+    assert peek(check, "executions") == [(20,)]
     assert dict(check.stats().counters) == {"rows:insert": 20}
     for s in stores:
         s.close()
 
 
 def test_a_store_written_by_a_newer_harvester_is_refused(store_url, store):
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE schema_version SET version = 99"))
+    peek(store, "set_schema_version", version=99)
     with pytest.raises(StoreError, match="schema version 99"):
         open_store(store_url)
 

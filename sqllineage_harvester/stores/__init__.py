@@ -3,7 +3,7 @@
 >>> safe_url("postgresql://harvester:s3cret@db.example:5432/lineage")
 'postgresql://harvester:***@db.example:5432/lineage'
 >>> sorted(STORES)
-['postgres', 'postgresql', 'postgresql+psycopg', 'sqlite']
+['bolt', 'bolt+s', 'neo4j', 'neo4j+s', 'postgres', 'postgresql', 'postgresql+psycopg', 'sqlite']
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ STORES: dict[str, str] = {
     "postgresql": "sqllineage_harvester.stores.sql:SQLStore",
     "postgresql+psycopg": "sqllineage_harvester.stores.sql:SQLStore",
     "postgres": "sqllineage_harvester.stores.sql:SQLStore",
+    "neo4j": "sqllineage_harvester.stores.neo4j:Neo4jStore",
+    "neo4j+s": "sqllineage_harvester.stores.neo4j:Neo4jStore",
+    "bolt": "sqllineage_harvester.stores.neo4j:Neo4jStore",
+    "bolt+s": "sqllineage_harvester.stores.neo4j:Neo4jStore",
 }
 
 

@@ -1,0 +1,494 @@
+"""The lineage graph in Neo4j (or any Neo4j 5 compatible Bolt server), through the
+official ``neo4j`` driver.
+
+URLs: ``neo4j://user:password@host:7687/database`` (also ``bolt://``, ``neo4j+s://``,
+``bolt+s://``); the path names the database, the server's default when empty.
+
+The graph (every node has a unique ``id``; times are ISO-8601 UTC strings)::
+
+    (:Dataset)-[:INPUT_TO {type}]->(:Operation)-[:PRODUCES]->(:Dataset)
+    (:User)-[:PERFORMED {first_seen, last_seen}]->(:Operation)<-[:HOSTED]-(:System)
+    (:Dataset)-[:HAS_COLUMN]->(:Column)-[:FEEDS {operation, type, first_seen, last_seen}]->(:Column)
+
+The harvest's bookkeeping lives in the same graph, so it commits with the batch:
+``:HarvestSource`` (cursor), ``:StatementCache``, ``:Counter``, ``:Batch`` (keys of
+batches written), ``:Usage``, ``:ParseFailure`` and ``:SchemaVersion``.
+
+Every statement is parameterized, every write an ``UNWIND $rows ... MERGE`` of at
+most ``ROWS`` rows, one transaction a batch. Transactions are retried with back-off
+(the driver's managed transactions) when the server is unreachable or busy; a
+batch's ``key`` makes a retried commit harmless.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import neo4j
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
+
+from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
+from . import DOWNSTREAM, Batch, StoreError, safe_url
+from .sql import (
+    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now,
+    short_name, suffix_match, widens,
+)
+
+SCHEMA_VERSION = 1
+ROWS = 1000  # rows per UNWIND
+LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
+          "Counter", "HarvestSource", "Batch", "SchemaVersion")
+INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"))
+Tx = Any  # neo4j.ManagedTransaction
+
+
+class StoreUnavailableError(StoreError):
+    """The Bolt server cannot be reached (down, wrong address) or refuses the login."""
+
+
+def driver_target(url: str) -> tuple[str, tuple[str, str] | None, str | None]:
+    """(driver URI, auth, database) from a store URL.
+
+    >>> driver_target("neo4j+s://ann:p%40ss@graph.example:7687/lineage")
+    ('neo4j+s://graph.example:7687', ('ann', 'p@ss'), 'lineage')
+    >>> driver_target("bolt://localhost")
+    ('bolt://localhost', None, None)
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    uri = f"{parts.scheme.lower()}://{host}" + (f":{parts.port}" if parts.port else "")
+    auth = (unquote(parts.username or ""), unquote(parts.password or "")) if parts.username else None
+    return uri, auth, unquote(parts.path.strip("/")) or None
+
+
+def one_line(e: BaseException) -> str:
+    text = getattr(e, "message", None) or str(e) or type(e).__name__
+    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+def translate(e: Exception, url: str) -> StoreError:
+    """A driver error -> the harvester's own, one line, password hidden."""
+    where = f"store {safe_url(url)}"
+    if isinstance(e, AuthError) or "unauthorized" in str(getattr(e, "code", "")).lower():
+        return StoreUnavailableError(f"{where}: login refused (wrong user or password)")
+    if isinstance(e, ServiceUnavailable) or "not expected in state" in str(e):
+        return StoreUnavailableError(f"{where} is unreachable: {one_line(e)}")
+    if "DatabaseNotFound" in str(getattr(e, "code", "")):
+        return StoreError(f"{where}: the database does not exist")
+    return StoreError(f"{where}: {one_line(e)}")
+
+
+def conflict(e: BaseException | None) -> bool:
+    """Two writers MERGEd the same new node at once: rerun, and the MERGE finds it.
+    (Neo4j serializes such MERGEs itself; other Bolt servers report a duplicate key.)"""
+    code, text = str(getattr(e, "code", "")), str(e).lower()
+    return ("ConstraintValidationFailed" in code or "duplicated key" in text
+            or "concurrentmodification" in text.replace(" ", ""))
+
+
+def restarting(e: BaseException | None) -> bool:
+    """An error a server gives while it stops or starts: logins and databases come up after
+    the port, and a session cut in the middle of its login is left in the wrong state."""
+    return (isinstance(e, AuthError) or "DatabaseNotFound" in str(getattr(e, "code", ""))
+            or "not expected in state" in str(e))
+
+
+def key_of(label: str, ident: str) -> str:
+    return ("d" if label == "Dataset" else "c") + ident
+
+
+def split_keys(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``d``/``c`` node keys -> (dataset ids, column ids)."""
+    ds, cs = [], []
+    for key in keys:
+        (ds if key[0] == "d" else cs).append(key[1:])
+    return sorted(set(ds)), sorted(set(cs))
+
+
+def column_id(dataset_id: str, name: str) -> str:
+    return f"{dataset_id}#{name}"
+
+
+def earliest(prop: str, new: str) -> str:
+    """Cypher for the earlier of two optional ISO strings (NULL means unknown)."""
+    return (f"CASE WHEN {new} IS NULL THEN {prop} WHEN {prop} IS NULL OR {new} < {prop} "
+            f"THEN {new} ELSE {prop} END")
+
+
+def latest(prop: str, new: str) -> str:
+    return (f"CASE WHEN {new} IS NULL THEN {prop} WHEN {prop} IS NULL OR {new} > {prop} "
+            f"THEN {new} ELSE {prop} END")
+
+
+def widen(var: str) -> str:
+    return (f"{var}.first_seen = {earliest(f'{var}.first_seen', 'r.first_seen')}, "
+            f"{var}.last_seen = {latest(f'{var}.last_seen', 'r.last_seen')}")
+
+
+WINDOW = "($since IS NULL OR {v}.last_seen >= $since) AND ($as_of IS NULL OR {v}.first_seen <= $as_of)"
+# Each pattern starts at the given ids: some Bolt servers match in the order written.
+DATASET_STEP = {
+    DOWNSTREAM: "UNWIND $ids AS i MATCH (s:Dataset {id: i})-[e:INPUT_TO]->(o:Operation)-[:PRODUCES]->(t:Dataset)",
+    "upstream": "UNWIND $ids AS i MATCH (t:Dataset {id: i})<-[:PRODUCES]-(o:Operation)<-[e:INPUT_TO]-(s:Dataset)",
+}
+COLUMN_STEP = {
+    DOWNSTREAM: "UNWIND $ids AS i MATCH (s:Column {id: i})-[e:FEEDS]->(t:Column)",
+    "upstream": "UNWIND $ids AS i MATCH (t:Column {id: i})<-[e:FEEDS]-(s:Column)",
+}
+RETURN_EDGE = " RETURN s.id AS s, t.id AS t, {op} AS o, e.type AS k, {w}.first_seen AS f, {w}.last_seen AS l"
+
+
+def reach_query(label: str, direction: str, depth: int) -> str:
+    """Cypher for (node id, shortest distance) of everything within ``depth`` steps of ``$ids``.
+
+    Variable-length bounds cannot be parameters in Cypher; ``depth`` is an int.
+    """
+    arrow = ("-[{}]->", "<-[{}]-")[direction != DOWNSTREAM]
+    if label == "Column":
+        hops = arrow.format(f":FEEDS*1..{depth}")
+        keep = "all(e IN relationships(p) WHERE ($types IS NULL OR e.type IN $types) AND " + WINDOW.format(v="e") + ")"
+        far = "length(p)"
+    else:  # a dataset step is two hops: INPUT_TO an operation, which PRODUCES the next dataset
+        hops = arrow.format(f":INPUT_TO|PRODUCES*2..{2 * depth}")
+        keep = ("all(e IN relationships(p) WHERE type(e) = 'PRODUCES' OR $direct IS NULL OR e.type = $direct) "
+                "AND all(x IN nodes(p) WHERE NOT x:Operation OR (" + WINDOW.format(v="x") + "))")
+        far = "length(p) / 2"
+    return (f"UNWIND $ids AS i MATCH p = (:{label} {{id: i}}){hops}(n:{label}) WHERE {keep} "
+            f"RETURN n.id AS id, min({far}) AS far")
+
+
+class Neo4jStore:
+    """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
+
+    def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0) -> None:
+        self.url, self.retry_seconds, self.connected = url, retry_seconds, False
+        uri, auth, self.database = driver_target(url)
+        try:
+            self.driver = neo4j.GraphDatabase.driver(
+                uri, auth=auth, connection_timeout=timeout, max_transaction_retry_time=retry_seconds,
+                connection_acquisition_timeout=timeout + 5)
+        except (DriverError, Neo4jError, ValueError) as e:  # a malformed URL
+            raise StoreError(f"store {safe_url(url)}: {one_line(e)}") from e
+        try:
+            self._check()
+            self._prepare()
+        except StoreError:
+            self.driver.close()
+            raise
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore({safe_url(self.url)!r})"
+
+    # -- sessions and errors ------------------------------------------------------
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (Neo4jError, DriverError) as e:
+            raise translate(e, self.url) from e
+
+    def _check(self) -> None:
+        """Fail at once, and clearly, when the server is down or refuses us."""
+        with self._errors(), self.driver.session(database=self.database) as session:
+            session.run("RETURN 1 AS one").consume()
+        self.connected = True
+
+    def _session(self, method: str, work: Callable[[Tx], Any]) -> Any:
+        """A managed transaction: the driver retries lost connections and transient errors
+        with back-off; a server coming back up (refusing a login that worked, or not yet
+        serving the database) is retried here, within the same ``retry_seconds``."""
+        deadline, delay = time.monotonic() + self.retry_seconds, 0.1
+        while True:
+            try:
+                with self._errors(), self.driver.session(database=self.database) as session:
+                    return getattr(session, method)(work)
+            except StoreError as e:
+                again = conflict(e.__cause__) or (self.connected and restarting(e.__cause__))
+                if not again or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 8.0)
+
+    def _write(self, work: Callable[[Tx], Any]) -> Any:
+        return self._session("execute_write", work)
+
+    def _read(self, query: str, **params: Any) -> list[list[Any]]:
+        def work(tx: Tx) -> list[list[Any]]:
+            return [list(r.values()) for r in tx.run(query, params)]
+        return self._session("execute_read", work)
+
+    def _read_chunked(self, query: str, ids: Collection[str], **params: Any) -> list[list[Any]]:
+        return [row for part in chunks(sorted(set(ids)), ROWS) for row in self._read(query, ids=part, **params)]
+
+    def _prepare(self) -> None:
+        """Unique ids and lookup indexes (Neo4j 5 syntax); refuse a newer schema."""
+        for label in LABELS:
+            self._schema(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE")
+        for label, prop in INDEXES:
+            self._schema(f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")
+        found = self._read("MATCH (v:SchemaVersion {id: 'schema'}) RETURN v.version")
+        if found and found[0][0] > SCHEMA_VERSION:
+            raise StoreError(f"store {safe_url(self.url)} has schema version {found[0][0]}; "
+                             f"this harvester knows up to {SCHEMA_VERSION}: upgrade it")
+        if not found:
+            self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) ON CREATE SET v.version = $v",
+                                          v=SCHEMA_VERSION).consume())
+
+    def _schema(self, statement: str) -> None:
+        with self._errors(), self.driver.session(database=self.database) as session:
+            try:
+                session.run(statement).consume()
+            except ClientError as e:  # another harvester created it a moment ago
+                if "EquivalentSchemaRule" not in str(e.code) and "AlreadyExists" not in str(e.code):
+                    raise
+
+    # -- writing ------------------------------------------------------------------
+    def write_batch(self, batch: Batch) -> None:
+        bad = [f.fingerprint for f in batch.failures if f.reason is None]
+        if bad:
+            raise StoreError(f"store {safe_url(self.url)}: parse failure {bad[0]} has no reason; nothing written")
+        self._write(lambda tx: self._write_all(tx, batch))
+
+    def _write_all(self, tx: Tx, batch: Batch) -> None:
+        if batch.key is not None:
+            if tx.run("MATCH (b:Batch {id: $key}) RETURN count(b) AS n", key=batch.key).single()["n"]:
+                return
+            tx.run("CREATE (:Batch {id: $key, written_at: $at})", key=batch.key, at=now()).consume()
+        self._write_operations(tx, merge_operations(batch.operations))
+        self._write_usage(tx, batch)
+        self._write_failures(tx, batch)
+        unwind(tx, "MERGE (s:StatementCache {id: r.id}) SET s.lineage = r.lineage",
+               [{"id": k, "lineage": v} for k, v in sorted(batch.cache.items())])
+        unwind(tx, "MERGE (c:Counter {id: r.id}) ON CREATE SET c.value = r.value "
+                   "ON MATCH SET c.value = c.value + r.value",
+               [{"id": k, "value": v} for k, v in sorted(batch.counters.items())])
+        if batch.source is not None:
+            tx.run("MERGE (s:HarvestSource {id: $source}) SET s.cursor = $cursor, s.updated_at = $at",
+                   source=batch.source, cursor=batch.cursor, at=now()).consume()
+
+    def _datasets(self, tx: Tx, refs: dict[tuple[str, str], str]) -> None:
+        """Create the (namespace, name) datasets not yet known; refs maps them to their type."""
+        unwind(tx, "MERGE (d:Dataset {id: r.id}) ON CREATE SET d.namespace = r.namespace, d.name = r.name, "
+                   "d.short = r.short, d.type = r.type",
+               sorted(({"id": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
+                        "type": kind} for (ns, name), kind in refs.items()), key=lambda r: r["id"]))
+
+    def _write_operations(self, tx: Tx, ops: list[Operation]) -> None:
+        if not ops:
+            return
+        refs: dict[tuple[str, str], str] = {}
+        for op in ops:
+            for col in column_refs(op):
+                refs.setdefault((op.namespace, col.dataset), "table")
+            for ref in (*op.inputs, *op.outputs):
+                refs[(op.namespace, ref.name)] = ref.type
+        self._datasets(tx, refs)
+        before = {r["id"]: (r["f"], r["l"]) for part in chunks([op.id for op in ops], ROWS) for r in tx.run(
+            "UNWIND $ids AS i MATCH (o:Operation {id: i}) RETURN o.id AS id, o.first_seen AS f, o.last_seen AS l",
+            ids=part)}
+        unwind(tx, "MERGE (o:Operation {id: r.id}) ON CREATE SET o.type = r.type, o.fingerprint = r.fingerprint, "
+                   "o.sql = r.sql, o.namespace = r.namespace, o.first_seen = r.first_seen, "
+                   "o.last_seen = r.last_seen, o.executions = r.executions "
+                   f"ON MATCH SET {widen('o')}, o.executions = o.executions + r.executions, "
+                   "o.sql = coalesce(r.sql, o.sql)",
+               [{"id": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
+                 "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
+                 "executions": op.executions} for op in ops])
+        self._link_new(tx, [op for op in ops if op.id not in before])
+        # A known operation's edges only see their window widen: one statement, many parameter sets.
+        unwind(tx, "MATCH (:Column {id: r.target})<-[e:FEEDS]-(:Column) WHERE e.operation = r.operation "
+                   f"SET {widen('e')}",
+               sorted({(column_id(f"{op.namespace}/{dst.dataset}", dst.column), op.id, op.first_seen, op.last_seen)
+                       for op in ops if op.id in before and widens(before[op.id], op)
+                       for _, dst, _ in column_edge_refs(op)}),
+               lambda row: dict(zip(("target", "operation", "first_seen", "last_seen"), row)))
+        self._link_people(tx, ops)
+
+    def _link_new(self, tx: Tx, ops: list[Operation]) -> None:
+        """INPUT_TO, PRODUCES, columns and column edges of operations the store has not seen."""
+        inputs, outputs, cols, edges = [], [], {}, []
+        for op in ops:
+            ds = (lambda name, ns=op.namespace: f"{ns}/{name}")
+            inputs += [{"d": ds(r.name), "o": op.id, "type": t} for r, t in input_types(op)]
+            outputs += [{"d": ds(r.name), "o": op.id} for r in op.outputs]
+            for src, dst, kind in column_edge_refs(op):
+                s, t = column_id(ds(src.dataset), src.column), column_id(ds(dst.dataset), dst.column)
+                cols[s], cols[t] = (op.namespace, src), (op.namespace, dst)
+                edges.append({"s": s, "t": t, "o": op.id, "type": kind, "f": op.first_seen, "l": op.last_seen})
+        unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (o:Operation {id: r.o}) "
+                   "MERGE (d)-[e:INPUT_TO]->(o) ON CREATE SET e.type = r.type", inputs)
+        unwind(tx, "MATCH (o:Operation {id: r.o}) MATCH (d:Dataset {id: r.d}) MERGE (o)-[:PRODUCES]->(d)", outputs)
+        unwind(tx, "MATCH (d:Dataset {id: r.d}) MERGE (c:Column {id: r.id}) ON CREATE SET c.name = r.name, "
+                   "c.dataset = r.d, c.dshort = r.dshort MERGE (d)-[:HAS_COLUMN]->(c)",
+               [{"id": cid, "d": f"{ns}/{ref.dataset}", "name": ref.column, "dshort": short_name(ref.dataset)}
+                for cid, (ns, ref) in sorted(cols.items())])
+        unwind(tx, "MATCH (s:Column {id: r.s}) MATCH (t:Column {id: r.t}) "
+                   "MERGE (s)-[e:FEEDS {operation: r.o, type: r.type}]->(t) "
+                   "ON CREATE SET e.first_seen = r.f, e.last_seen = r.l",
+               sorted(edges, key=lambda r: (r["s"], r["t"], r["o"], r["type"])))
+
+    def _link_people(self, tx: Tx, ops: list[Operation]) -> None:
+        unwind(tx, "MERGE (u:User {id: r.user}) ON CREATE SET u.name = r.user WITH u, r "
+                   "MATCH (o:Operation {id: r.o}) MERGE (u)-[p:PERFORMED]->(o) "
+                   "ON CREATE SET p.first_seen = r.first_seen, p.last_seen = r.last_seen "
+                   f"ON MATCH SET {widen('p')}",
+               [{"user": op.user, "o": op.id, "first_seen": op.first_seen, "last_seen": op.last_seen}
+                for op in ops if op.user])
+        unwind(tx, "MERGE (s:System {id: r.system}) ON CREATE SET s.name = r.system WITH s, r "
+                   "MATCH (o:Operation {id: r.o}) MERGE (s)-[:HOSTED]->(o)",
+               [{"system": op.system, "o": op.id} for op in ops if op.system])
+
+    def _write_usage(self, tx: Tx, batch: Batch) -> None:
+        if not batch.usage:
+            return
+        self._datasets(tx, {(u.namespace, u.dataset): "table" for u in batch.usage})
+        merged: dict[tuple[str, str, str], int] = {}
+        for u in batch.usage:
+            k = (f"{u.namespace}/{u.dataset}", u.user or "", u.day)
+            merged[k] = merged.get(k, 0) + u.count
+        unwind(tx, "MERGE (u:Usage {id: r.id}) ON CREATE SET u.dataset = r.d, u.user = r.user, u.day = r.day, "
+                   "u.count = r.n ON MATCH SET u.count = u.count + r.n",
+               [{"id": "\x1f".join(k), "d": k[0], "user": k[1], "day": k[2], "n": n}
+                for k, n in sorted(merged.items())])
+
+    def _write_failures(self, tx: Tx, batch: Batch) -> None:
+        merged: dict[str, dict[str, Any]] = {}
+        for f in batch.failures:
+            row = {"id": f"{f.fingerprint}\x1f{f.dialect or ''}", "fingerprint": f.fingerprint,
+                   "dialect": f.dialect or "", "reason": f.reason, "sql": f.sql, "executions": f.executions,
+                   "first_seen": f.first_seen, "last_seen": f.last_seen}
+            old = merged.get(row["id"])
+            if old:
+                row["executions"] += old["executions"]
+                row["first_seen"] = min(filter(None, (old["first_seen"], f.first_seen)), default=None)
+                row["last_seen"] = max(filter(None, (old["last_seen"], f.last_seen)), default=None)
+            merged[row["id"]] = row
+        unwind(tx, "MERGE (f:ParseFailure {id: r.id}) ON CREATE SET f.fingerprint = r.fingerprint, "
+                   "f.dialect = r.dialect, f.reason = r.reason, f.sql = r.sql, f.executions = r.executions, "
+                   "f.first_seen = r.first_seen, f.last_seen = r.last_seen "
+                   f"ON MATCH SET {widen('f')}, f.reason = r.reason, f.sql = r.sql, "
+                   "f.executions = f.executions + r.executions",
+               [merged[k] for k in sorted(merged)])
+
+    # -- reading ------------------------------------------------------------------
+    def cursor(self, source: str) -> str | None:
+        rows = self._read("MATCH (s:HarvestSource {id: $source}) RETURN s.cursor", source=source)
+        return rows[0][0] if rows else None
+
+    def cache_get(self, keys: Collection[str]) -> dict[str, str]:
+        return {k: v for k, v in self._read_chunked(
+            "UNWIND $ids AS i MATCH (s:StatementCache {id: i}) RETURN s.id, s.lineage", keys)}
+
+    def resolve(self, name: str) -> list[LineageNode]:
+        want = name.strip().lower()
+        if "://" in want:  # namespace/name: exactly that dataset
+            rows = self._read("MATCH (d:Dataset) WHERE toLower(d.id) = $want RETURN d.id", want=want)
+            return by_name(self.describe([key_of("Dataset", r[0]) for r in rows]).values())
+        parts = want.split(".")
+        found = [key_of("Dataset", i) for i, full in self._read(
+            "MATCH (d:Dataset {short: $short}) RETURN d.id, d.name", short=parts[-1]) if suffix_match(full, want)]
+        if len(parts) > 1:
+            rows = self._read("MATCH (c:Column {dshort: $table}) WHERE toLower(c.name) = $column "
+                              "MATCH (d:Dataset {id: c.dataset}) RETURN c.id, d.name, c.name",
+                              table=parts[-2], column=parts[-1])
+        else:
+            rows = self._read("MATCH (c:Column {name: $column}) MATCH (d:Dataset {id: c.dataset}) "
+                              "RETURN c.id, d.name, c.name", column=name.strip())
+        found += [key_of("Column", i) for i, ds, col in rows if suffix_match(f"{ds}.{col}", want)]
+        return by_name(self.describe(found).values())
+
+    def neighbors(self, keys: Collection[str], direction: str, *, direct_only: bool = False,
+                  since: str | None = None, as_of: str | None = None) -> list[LineageEdge]:
+        dataset_ids, column_ids = split_keys(keys)
+        params = {"since": since, "as_of": as_of, "direct": DIRECT if direct_only else None,
+                  "types": list(DIRECT_TYPES) if direct_only else None}
+        datasets = (DATASET_STEP[direction] + " WHERE ($direct IS NULL OR e.type = $direct) AND "
+                    + WINDOW.format(v="o") + RETURN_EDGE.format(op="o.id", w="o"))
+        columns = (COLUMN_STEP[direction] + " WHERE ($types IS NULL OR e.type IN $types) AND "
+                   + WINDOW.format(v="e") + RETURN_EDGE.format(op="e.operation", w="e"))
+        return ([LineageEdge(key_of("Dataset", s), key_of("Dataset", t), o, k, f, la)
+                 for s, t, o, k, f, la in self._read_chunked(datasets, dataset_ids, **params)]
+                + [LineageEdge(key_of("Column", s), key_of("Column", t), o, k, f, la)
+                   for s, t, o, k, f, la in self._read_chunked(columns, column_ids, **params)])
+
+    def walk(self, roots: Collection[str], direction: str, depth: int | None = None, direct_only: bool = False,
+             since: str | None = None, as_of: str | None = None,
+             stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
+        """``queries.walk`` answered in Cypher: every node's shortest distance within ``depth``
+        from one variable-length path query, then the edges out of the nodes short of the edge
+        (one ``neighbors`` step). An unbounded walk goes level by level instead, since an open
+        variable-length pattern enumerates every path of a dense graph. ``as_of`` is taken as
+        given (``queries.end_of`` first, as ``queries.walk`` does)."""
+        from ..queries import edge_order, end_of, walk
+
+        if depth is None:
+            return walk(self, roots, direction, depth, direct_only, since, as_of, stop)
+        found = {key: 0 for key in roots}
+        dataset_ids, column_ids = split_keys(roots)
+        params = {"since": since, "as_of": end_of(as_of), "direct": DIRECT if direct_only else None,
+                  "types": list(DIRECT_TYPES) if direct_only else None}
+        for label, ids in (("Dataset", dataset_ids), ("Column", column_ids)):
+            if ids and depth > 0:
+                for ident, far in self._read(reach_query(label, direction, int(depth)), ids=ids, **params):
+                    key = key_of(label, ident)
+                    found[key] = min(found.get(key, far), far)
+        limit = min(found.get(stop, depth), depth) if stop is not None else depth
+        found = {k: d for k, d in found.items() if d <= limit}
+        inner = [k for k, d in found.items() if d < limit]
+        step = self.neighbors(inner, direction, direct_only=direct_only, since=since, as_of=end_of(as_of))
+        return found, sorted(set(step), key=edge_order)
+
+    def describe(self, keys: Collection[str]) -> dict[str, LineageNode]:
+        dataset_ids, column_ids = split_keys(keys)
+        out = {key_of("Dataset", i): LineageNode(key_of("Dataset", i), name, "dataset", ns, kind)
+               for i, ns, name, kind in self._read_chunked(
+                   "UNWIND $ids AS i MATCH (d:Dataset {id: i}) RETURN d.id, d.namespace, d.name, d.type",
+                   dataset_ids)}
+        out.update({key_of("Column", i): LineageNode(key_of("Column", i), f"{name}.{col}", "column", ns, kind)
+                    for i, ns, name, col, kind in self._read_chunked(
+                        "UNWIND $ids AS i MATCH (c:Column {id: i}) MATCH (d:Dataset {id: c.dataset}) "
+                        "RETURN c.id, d.namespace, d.name, c.name, d.type", column_ids)})
+        return out
+
+    def operations(self, ids: Collection[str]) -> dict[str, OperationInfo]:
+        users: dict[str, list[str]] = {}
+        systems: dict[str, list[str]] = {}
+        for i, name in self._read_chunked(
+                "UNWIND $ids AS i MATCH (o:Operation {id: i})<-[:PERFORMED]-(u:User) RETURN o.id, u.name", ids):
+            users.setdefault(i, []).append(name)
+        for i, name in self._read_chunked(
+                "UNWIND $ids AS i MATCH (o:Operation {id: i})<-[:HOSTED]-(s:System) RETURN o.id, s.name", ids):
+            systems.setdefault(i, []).append(name)
+        return {key: OperationInfo(key, kind, tuple(sorted(users.get(key, ()))), tuple(sorted(systems.get(key, ()))),
+                                   first, last, runs)
+                for key, kind, first, last, runs in self._read_chunked(
+                    "UNWIND $ids AS i MATCH (o:Operation {id: i}) "
+                    "RETURN o.id, o.type, o.first_seen, o.last_seen, o.executions", ids)}
+
+    def stats(self) -> StoreStats:
+        nodes = (("datasets", "Dataset"), ("columns", "Column"), ("operations", "Operation"), ("users", "User"),
+                 ("systems", "System"))
+        edges = (("input_to", "INPUT_TO"), ("produces", "PRODUCES"), ("column_edges", "FEEDS"))
+        more = (("usage", "Usage"), ("parse_failures", "ParseFailure"), ("statement_cache", "StatementCache"))
+        count = {name: self._read(f"MATCH (n:{label}) RETURN count(n)")[0][0] for name, label in nodes + more}
+        count.update({name: self._read(f"MATCH ()-[r:{kind}]->() RETURN count(r)")[0][0] for name, kind in edges})
+        order = [name for name, _ in nodes + edges + more]
+        kept = self._read("MATCH (c:Counter) RETURN c.id, c.value ORDER BY c.id")
+        reasons = self._read("MATCH (f:ParseFailure) WITH f.reason AS reason, sum(f.executions) AS n "
+                             "RETURN reason, n ORDER BY n DESC, reason LIMIT 10")
+        return StoreStats(tuple((name, int(count[name])) for name in order),
+                          tuple((k, int(v)) for k, v in kept), tuple((r, int(n)) for r, n in reasons))
+
+
+def unwind(tx: Tx, statement: str, rows: Iterable[Any], shape: Callable[[Any], dict[str, Any]] | None = None) -> None:
+    """``UNWIND $rows AS r <statement>``, ``ROWS`` rows at a time."""
+    for part in chunks(rows, ROWS):
+        tx.run("UNWIND $rows AS r " + statement, rows=[shape(r) for r in part] if shape else part).consume()

@@ -60,7 +60,21 @@ def end_of(moment: str | None) -> str | None:
 def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
          direct_only: bool = False, since: str | None = None, as_of: str | None = None,
          stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
-    """Breadth-first from ``roots``: each reached key's depth, and the edges walked."""
+    """Each key reached from ``roots`` with its shortest distance, and the edges walked.
+
+    A store that answers a whole walk in one query (a ``walk`` method: Neo4j's
+    variable-length paths) does so; the others go level by level (``walk_levels``).
+    Both give the same answer."""
+    own = getattr(store, "walk", None)
+    if own is not None:
+        return own(list(roots), direction, depth, direct_only, since, as_of, stop)  # type: ignore[no-any-return]
+    return walk_levels(store, roots, direction, depth, direct_only, since, as_of, stop)
+
+
+def walk_levels(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
+                direct_only: bool = False, since: str | None = None, as_of: str | None = None,
+                stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
+    """Breadth-first from ``roots``, one ``neighbors`` call a level."""
     depths = {key: 0 for key in roots}
     frontier, edges, level = list(depths), set(), 0
     while frontier and (depth is None or level < depth) and stop not in depths:
@@ -88,6 +102,8 @@ def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int
           edges: list[LineageEdge], details: bool, target: LineageNode | None = None) -> LineageGraph:
     """Name the keys a walk reached and say how each was reached (operations, users, last seen)."""
     names = store.describe(depths)
+    # Keys are the store's own; names and namespaces order the answer the same in every store.
+    edges = sorted(edges, key=lambda e: (*place(names, e.source), *place(names, e.target), e.operation, e.type))
     reached: dict[str, list[LineageEdge]] = defaultdict(list)
     for edge in edges:
         near, far = near_far(edge, direction)
@@ -98,6 +114,11 @@ def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int
     nodes.sort(key=lambda n: (n.depth, n.node.name, n.node.namespace))
     return LineageGraph(root, direction, tuple(nodes), tuple(edges),
                         tuple(ops[k] for k in sorted(ops)), target)
+
+
+def place(names: dict[str, LineageNode], key: str) -> tuple[str, str]:
+    known = names.get(key)
+    return (known.name, known.namespace or "") if known else ("", key)
 
 
 def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, OperationInfo]) -> GraphNode:

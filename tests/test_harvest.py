@@ -238,8 +238,14 @@ def test_follow_mode_stops_cleanly_on_sigterm_and_a_second_harvester_is_refused(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     follower = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
+        def committed() -> bool:
+            try:
+                return db.exists() and bool(snapshot(db)["cursor"])
+            except sqlite3.OperationalError:  # the store's tables are being created
+                return False
+
         deadline = time.time() + 30
-        while time.time() < deadline and (not db.exists() or not snapshot(db)["cursor"]):
+        while time.time() < deadline and not committed():
             time.sleep(0.1)
         assert snapshot(db)["cursor"], "the first pass never committed"
         second = subprocess.run(args[:-3], capture_output=True, text=True, env=env)

@@ -210,5 +210,30 @@ def test_cypher_walk_answers_as_the_level_by_level_walk(store, root, direction, 
     store.write_batch(Batch(operations=WAREHOUSE))
     start = queries.find(store, root).key
     goal = queries.find(store, stop).key if stop else None
-    expected = queries.walk(store, [start], direction, depth, direct, since, as_of, goal)
+    expected = queries.walk_levels(store, [start], direction, depth, direct, since, as_of, goal)
     assert store.walk([start], direction, depth, direct, since, as_of, goal) == expected
+
+
+def test_a_walk_the_server_times_out_goes_level_by_level(store, monkeypatch):
+    """Neo4j stops a transaction at its timeout (ArcadeDB ignores timeouts, so the server's
+    answer is staged here): the walk then goes level by level, with the same result."""
+    from neo4j.exceptions import Neo4jError
+    from test_queries import WAREHOUSE
+
+    store.write_batch(Batch(operations=WAREHOUSE))
+    start = queries.find(store, "raw.orders.amount").key
+    expected = queries.walk_levels(store, [start], "downstream", 6)
+    real_read, asked = Neo4jStore._read, []
+
+    def slow_read(self, query, timeout=None, **params):
+        asked.append(timeout)
+        if timeout is not None:
+            with self._errors():  # as the driver's error leaves a session
+                raise Neo4jError._hydrate_neo4j(code="Neo.ClientError.Transaction.TransactionTimedOut",
+                                                message="The transaction has been terminated.")
+        return real_read(self, query, **params)
+
+    monkeypatch.setattr(Neo4jStore, "_read", slow_read)
+    store.walk_seconds = 0.25
+    assert store.walk([start], "downstream", 6) == expected
+    assert 0.25 in asked

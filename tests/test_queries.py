@@ -210,3 +210,36 @@ def test_dot_mermaid_and_table_renderings(warehouse):
     table = render_graph(graph, "table").splitlines()
     assert table[0].split() == ["DEPTH", "KIND", "NAME", "VIA", "USERS", "LAST", "SEEN"]
     assert table[1].split()[:3] == ["0", "column", "mart.revenue.total"]
+
+
+def test_every_store_answers_a_harvested_log_identically(tmp_path, pg_cluster, bolt_server):
+    """The fixture Snowflake backfill harvested into each store: every dataset's and column's
+    upstream / impact JSON (names, levels, edges, operations, users, times) is the same."""
+    from pathlib import Path
+
+    from sqllineage_harvester.harvest import Options, harvest
+    from sqllineage_harvester.sources import open_source
+    from sqllineage_harvester.stores import open_store
+
+    log = Path(__file__).resolve().parent.parent / "fixtures" / "logs" / "snowflake" / "query_history.csv"
+    urls = [f"sqlite:///{tmp_path}/lineage.db", pg_cluster.create_database("lineage_same_answers"),
+            bolt_server.create_database()]
+    answers = []
+    for url in urls:
+        store = open_store(str(url))
+        try:
+            harvest(open_source(log, "snowflake"), store, Options(dialect="snowflake", namespace="snowflake://acme"))
+            names = sorted({n.node.name for root in ("raw.orders", "raw.payments", "raw.customers", "raw.products")
+                            for n in queries.downstream(store, root).nodes})
+            names += sorted({n.name for word in ("amount", "customer_id", "Email", "raw.orders.id", "status")
+                             for n in store.resolve(word)})
+            assert len(names) > 15, names
+            answers.append({name: [graph_dict(how(store, name, depth=depth))
+                                   for how in (queries.upstream, queries.impact) for depth in (None, 2)]
+                            for name in names})
+        finally:
+            store.close()
+    for name in answers[0]:
+        for other in answers[1:]:
+            assert json.dumps(other[name], indent=1) == json.dumps(answers[0][name], indent=1), name
+    assert answers[0].keys() == answers[1].keys() == answers[2].keys()

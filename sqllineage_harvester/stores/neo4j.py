@@ -36,11 +36,12 @@ from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, Operation
 from . import DOWNSTREAM, Batch, StoreError, safe_url
 from .sql import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now,
-    short_name, suffix_match, widens,
+    short_name, spellings, suffix_match, widens,
 )
 
 SCHEMA_VERSION = 1
 ROWS = 1000  # rows per UNWIND
+WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
           "Counter", "HarvestSource", "Batch", "SchemaVersion")
 INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"))
@@ -89,6 +90,11 @@ def conflict(e: BaseException | None) -> bool:
     code, text = str(getattr(e, "code", "")), str(e).lower()
     return ("ConstraintValidationFailed" in code or "duplicated key" in text
             or "concurrentmodification" in text.replace(" ", ""))
+
+
+def timed_out(e: BaseException | None) -> bool:
+    """The server gave up on a transaction at its timeout."""
+    return "timedout" in str(getattr(e, "code", "")).lower().replace("_", "") or "TransactionTimedOut" in str(e)
 
 
 def restarting(e: BaseException | None) -> bool:
@@ -165,8 +171,9 @@ def reach_query(label: str, direction: str, depth: int) -> str:
 class Neo4jStore:
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
-    def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0) -> None:
-        self.url, self.retry_seconds, self.connected = url, retry_seconds, False
+    def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,
+                 walk_seconds: float = WALK_SECONDS) -> None:
+        self.url, self.retry_seconds, self.walk_seconds, self.connected = url, retry_seconds, walk_seconds, False
         uri, auth, self.database = driver_target(url)
         try:
             self.driver = neo4j.GraphDatabase.driver(
@@ -220,7 +227,9 @@ class Neo4jStore:
     def _write(self, work: Callable[[Tx], Any]) -> Any:
         return self._session("execute_write", work)
 
-    def _read(self, query: str, **params: Any) -> list[list[Any]]:
+    def _read(self, query: str, timeout: float | None = None, **params: Any) -> list[list[Any]]:
+        """Rows of a read query; ``timeout`` (seconds) asks the server to give up on it."""
+        @neo4j.unit_of_work(timeout=timeout)
         def work(tx: Tx) -> list[list[Any]]:
             return [list(r.values()) for r in tx.run(query, params)]
         return self._session("execute_read", work)
@@ -400,8 +409,8 @@ class Neo4jStore:
                               "MATCH (d:Dataset {id: c.dataset}) RETURN c.id, d.name, c.name",
                               table=parts[-2], column=parts[-1])
         else:
-            rows = self._read("MATCH (c:Column {name: $column}) MATCH (d:Dataset {id: c.dataset}) "
-                              "RETURN c.id, d.name, c.name", column=name.strip())
+            rows = self._read("UNWIND $names AS n MATCH (c:Column {name: n}) MATCH (d:Dataset {id: c.dataset}) "
+                              "RETURN c.id, d.name, c.name", names=spellings(name))
         found += [key_of("Column", i) for i, ds, col in rows if suffix_match(f"{ds}.{col}", want)]
         return by_name(self.describe(found).values())
 
@@ -424,20 +433,29 @@ class Neo4jStore:
              stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
         """``queries.walk`` answered in Cypher: every node's shortest distance within ``depth``
         from one variable-length path query, then the edges out of the nodes short of the edge
-        (one ``neighbors`` step). An unbounded walk goes level by level instead, since an open
-        variable-length pattern enumerates every path of a dense graph. ``as_of`` is taken as
-        given (``queries.end_of`` first, as ``queries.walk`` does)."""
-        from ..queries import edge_order, end_of, walk
+        (one ``neighbors`` step). A variable-length pattern enumerates paths, not nodes, so on
+        a dense graph it can cost far more than a breadth-first walk: an unbounded walk, or one
+        the server has not answered within ``WALK_SECONDS``, goes level by level instead
+        (``queries.walk_levels``, one Cypher query a level). Same answer either way."""
+        from ..queries import edge_order, end_of, walk_levels
 
+        levels = lambda: walk_levels(self, roots, direction, depth, direct_only, since, as_of, stop)  # noqa: E731
         if depth is None:
-            return walk(self, roots, direction, depth, direct_only, since, as_of, stop)
+            return levels()
         found = {key: 0 for key in roots}
         dataset_ids, column_ids = split_keys(roots)
         params = {"since": since, "as_of": end_of(as_of), "direct": DIRECT if direct_only else None,
                   "types": list(DIRECT_TYPES) if direct_only else None}
         for label, ids in (("Dataset", dataset_ids), ("Column", column_ids)):
             if ids and depth > 0:
-                for ident, far in self._read(reach_query(label, direction, int(depth)), ids=ids, **params):
+                try:
+                    rows = self._read(reach_query(label, direction, int(depth)), timeout=self.walk_seconds,
+                                      ids=ids, **params)
+                except StoreError as e:
+                    if not timed_out(e.__cause__):
+                        raise
+                    return levels()
+                for ident, far in rows:
                     key = key_of(label, ident)
                     found[key] = min(found.get(key, far), far)
         limit = min(found.get(stop, depth), depth) if stop is not None else depth

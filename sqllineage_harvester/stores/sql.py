@@ -489,7 +489,7 @@ class SQLStore:
             query = select(columns.c.id, datasets.c.name, columns.c.name).join(
                 datasets, datasets.c.id == columns.c.dataset_id)
             query = (query.where(datasets.c.short == parts[-2], func.lower(columns.c.name) == parts[-1])
-                     if len(parts) > 1 else query.where(columns.c.name == name.strip()))
+                     if len(parts) > 1 else query.where(columns.c.name.in_(spellings(name))))
             found += [f"c{i}" for i, ds, col in conn.execute(query) if suffix_match(f"{ds}.{col}", want)]
         return by_name(self.describe(found).values())
 
@@ -601,6 +601,17 @@ def widens(seen: tuple[str | None, str | None], op: Operation) -> bool:
 
 def by_name(nodes: Iterable[LineageNode]) -> list[LineageNode]:
     return sorted(nodes, key=lambda n: (n.name, n.namespace, n.kind))
+
+
+def spellings(name: str) -> list[str]:
+    """A bare column name as typed, lower and upper case: what an indexed lookup tries,
+    since most warehouses fold unquoted names to one of the two.
+
+    >>> spellings(" Email ")
+    ['EMAIL', 'Email', 'email']
+    """
+    name = name.strip()
+    return sorted({name, name.lower(), name.upper()})
 
 
 def suffix_match(full: str, want: str) -> bool:

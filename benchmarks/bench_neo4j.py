@@ -13,9 +13,9 @@ Without ``--store`` a throwaway ArcadeDB Bolt server is started as the tests do
   one of them, a JOIN edge from the other's key into every written column):
   operations/s and column edges/s;
 * 10-level column impact queries from the first layer, from narrow and from wide
-  roots: median and worst latency of
-  ``queries.impact`` (level by level, any store) and, on Neo4j, of the Cypher
-  variable-length walk (``Neo4jStore.walk``) it can use.
+  roots: median and worst latency of ``queries.impact`` (on Neo4j through the
+  store's variable-length Cypher walk), of the walk alone level by level
+  (``queries.walk_levels``) and, on Neo4j, of the variable-length walk alone.
 
 A benchmark, not a test: prints numbers.
 """
@@ -123,7 +123,7 @@ def bench_impact(store: Store, width: int, count: int) -> list[str]:
         lines += [f"impact depth 10 ({label}), queries.impact   " + latency(
                       lambda name: len(queries.impact(store, name, depth=10).nodes), roots),
                   "  walk only, level by level (neighbors)  " + latency(
-                      lambda name: len(queries.walk(store, [keys[name]], "downstream", 10)[0]), roots)]
+                      lambda name: len(queries.walk_levels(store, [keys[name]], "downstream", 10)[0]), roots)]
         if hasattr(store, "walk"):
             lines.append("  walk only, Cypher variable-length path " + latency(
                 lambda name: len(store.walk([keys[name]], "downstream", 10)[0]), roots))  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Fixtures: every store implementation, on real files and a real server.
 
 ``store`` is parametrized over the implementations (SQLite file, a throwaway
-PostgreSQL cluster, a throwaway ArcadeDB Bolt server for Neo4j); ``op`` builds Operation values from a compact description.
+PostgreSQL cluster, a throwaway ArcadeDB Bolt server for Neo4j); ``op`` builds
+Operation values from a compact description.
 """
 
 from __future__ import annotations

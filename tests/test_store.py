@@ -1,4 +1,4 @@
-"""The Store contract, run against every store (SQLite file, PostgreSQL server)."""
+"""The Store contract, run against every store (SQLite file, PostgreSQL server, Bolt server)."""
 
 from __future__ import annotations
 

@@ -320,6 +320,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                                        catalog_path, no_sql_text, batch_size, workers)
                 report: HarvestReport = run_harvest(*parts, progress=_progress(), stop=stopping.is_set)
                 click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
+                for note in report.notes:
+                    click.echo(f"harvest: note: {note}", err=True)
                 if fmt == "json":
                     click.echo(json.dumps(report.as_dict()), nl=True)
                     sys.stdout.flush()

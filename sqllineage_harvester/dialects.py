@@ -80,6 +80,9 @@ class HistoryTable:
     settings: Mapping[str, str] = field(default_factory=dict)  # {name} placeholders in the query, overridable
     text_chunks: TextChunks | None = None
     catalog_query: str = ""  # rows of (table_catalog, table_schema, table_name, column_name, data_type)
+    # Run when ``query`` fails, e.g. because it joins a view an edition or a grant lacks
+    # (Snowflake's ACCESS_HISTORY); the reason is reported as a note.
+    fallback_query: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ def _export(data: dict[str, Any]) -> ExportFormat:
 
 def _history(data: dict[str, Any]) -> HistoryTable:
     _only(data, {"query", "cursor_column", "kind", "key_columns", "cursor_type", "id_column", "driver", "grant",
-                 "settings", "text_chunks", "catalog_query"}, "history.")
+                 "settings", "text_chunks", "catalog_query", "fallback_query"}, "history.")
     kind = _typed(data, "kind", str, "append")
     if kind not in ("append", "cumulative"):
         raise ValueError(f"history.kind must be append or cumulative, not {kind!r}")
@@ -193,6 +196,7 @@ def _history(data: dict[str, Any]) -> HistoryTable:
         text_chunks=TextChunks(tuple(_typed(chunks, "key", list)), _typed(chunks, "order", str),
                                _typed(chunks, "text", str)) if chunks else None,
         catalog_query=_typed(data, "catalog_query", str, "").strip(),
+        fallback_query=_typed(data, "fallback_query", str, "").strip(),
     )
 
 

@@ -17,6 +17,7 @@ from hashlib import blake2b
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Mapping
 
+from .declared import compare, declared
 from .extract import Catalog, extract
 from .extract.script import TEMP_TYPES, TempState
 from .graph import Harvested, add_entry, decode, encode, sanitize, statement_key
@@ -46,6 +47,8 @@ class HarvestReport:
     batches: int = 0
     seconds: float = 0.0
     cursor: str | None = None
+    crosscheck: dict[str, int] = field(default_factory=dict)  # the log's own lineage against our parse
+    notes: list[str] = field(default_factory=list)  # what the source wants the user to know
 
     @property
     def rows_per_second(self) -> float:
@@ -64,7 +67,19 @@ class HarvestReport:
             f"{self.distinct} distinct statements: {self.parsed} parsed, {self.failed} failed, "
             f"{self.cached} from cache; {self.operations} operations written in {self.batches} batches; "
             f"{self.rows_per_second:,.0f} rows/s"
-        )
+        ) + self._crosscheck()
+
+    def _crosscheck(self) -> str:
+        c = self.crosscheck
+        if not c:
+            return ""
+        parts = [f"tables agree on {c.get('tables_agree', 0)} of {c.get('tables_agree', 0) + c.get('tables_differ', 0)}"]
+        if "columns_agree" in c or "columns_differ" in c:
+            parts.append(f"columns on {c.get('columns_agree', 0)} of "
+                         f"{c.get('columns_agree', 0) + c.get('columns_differ', 0)}")
+        if c.get("used_for_unparsed"):
+            parts.append(f"used for {c['used_for_unparsed']} rows that did not parse")
+        return "; the log's own lineage: " + ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -130,6 +145,7 @@ class Harvester:
         self.report.entries = stats.entries
         self.report.failed_executions = stats.failed
         self.report.skipped = dict(stats.skipped)
+        self.report.notes = list(stats.notes)
         self.report.seconds = time.perf_counter() - started
 
     def _harvest(self, chunk: list[LogEntry]) -> None:
@@ -139,8 +155,14 @@ class Harvester:
         out = Harvested()
         for item, key in zip(items, keys):
             results = self.known[key]
+            lineage = self._through_session(item, results)
+            if item.entry.declared_inputs or item.entry.declared_outputs:
+                lineage = self._against_log(out, item.entry, results, lineage)
             add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,
-                      lineage=self._through_session(item, results))
+                      lineage=lineage)
+        for name, value in out.counters.items():
+            if name.startswith("crosscheck:"):
+                self.report.crosscheck[name[11:]] = self.report.crosscheck.get(name[11:], 0) + value
         last = chunk[-1].cursor
         batch = Batch(
             operations=tuple(out.operations),
@@ -156,6 +178,24 @@ class Harvester:
         self.report.operations += len(out.operations)
         self.report.batches += 1
         self.report.cursor = last
+
+    def _against_log(self, out: Harvested, entry: LogEntry, results: list[StatementLineage],
+                     lineage: list[StatementLineage]) -> list[StatementLineage]:
+        """Count how our parse stands against the log's own lineage; where the parse failed,
+        the log's lineage stands in for it (the failure is still recorded)."""
+        log = declared(entry.declared_inputs, entry.declared_outputs)
+        if log is None:
+            return lineage
+        verdict = compare(log, results)
+        if verdict is None:
+            if not log.outputs:
+                return lineage
+            out.count("crosscheck:used_for_unparsed")
+            return [sanitize(log.statement())]
+        out.count("crosscheck:tables_agree" if verdict.tables else "crosscheck:tables_differ")
+        if verdict.columns is not None:
+            out.count("crosscheck:columns_agree" if verdict.columns else "crosscheck:columns_differ")
+        return lineage
 
     def _through_session(self, item: Fingerprinted, results: list[StatementLineage]) -> list[StatementLineage]:
         """Temp tables made earlier in the same session are read through: a -> tmp -> b gives a -> b."""

@@ -149,6 +149,9 @@ class LogEntry:
     session_id: str | None = None
     source_hash: str | None = None  # the log's own statement hash, where it has one
     cursor: str | None = None
+    # The log's own lineage where it keeps one (see declared.py), as the log writes it.
+    declared_inputs: str | None = None
+    declared_outputs: str | None = None
 
 
 @dataclass(frozen=True)

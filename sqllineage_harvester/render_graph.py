@@ -104,7 +104,13 @@ def stats_dict(stats: LineageStats) -> dict[str, Any]:
                      for c in stats.coverage],
         "failures": [{"reason": r, "executions": n} for r, n in stats.failures],
         "counters": dict(stats.counters),
+        "crosscheck": crosscheck(stats),
     }
+
+
+def crosscheck(stats: LineageStats) -> dict[str, int]:
+    """How the log's own lineage (Snowflake ACCESS_HISTORY, BigQuery JOBS) stood against our parse."""
+    return {name[11:]: n for name, n in stats.counters if name.startswith("crosscheck:")}
 
 
 def stats_table(stats: LineageStats) -> str:
@@ -114,4 +120,8 @@ def stats_table(stats: LineageStats) -> str:
         lines += [f"{c.kind:<16} {c.rows:>12,} {c.extracted:>12,} {c.share:>9.1%}" for c in stats.coverage]
     if stats.failures:
         lines += ["", "TOP FAILURE REASONS"] + [f"{n:>8,}  {r}" for r, n in stats.failures]
+    checked = crosscheck(stats)
+    if checked:
+        lines += ["", "THE LOG'S OWN LINEAGE AGAINST OUR PARSE (rows)"]
+        lines += [f"{name.replace('_', ' '):<20} {n:>8,}" for name, n in sorted(checked.items())]
     return "\n".join(lines)

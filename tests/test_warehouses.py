@@ -142,7 +142,7 @@ def test_bad_rows_are_skipped_and_counted_never_fatal(tmp_path, dialect, reasons
 def test_the_history_query_is_valid_sql_for_its_dialect(dialect):
     spec = get_dialect(dialect)
     assert spec.history is not None
-    for query in filter(None, (spec.history.query, spec.history.catalog_query)):
+    for query in filter(None, (spec.history.query, spec.history.catalog_query, spec.history.fallback_query)):
         tree = sqlglot.parse_one(fill(query, spec.history.settings), read=spec.sqlglot, error_level=ErrorLevel.RAISE)
         assert isinstance(tree, sqlglot.exp.Select)
     if spec.history.kind == "append":
@@ -299,3 +299,39 @@ def test_redshift_text_chunks_are_joined_in_order(tmp_path, pg_cluster):
     assert ("dev.raw.fx_rates", "dev.marts.fct_orders") in tables
     assert ("dev.marts.fct_orders", "s3://b/x/") in tables
     assert ("dev.raw.orders.amount", "dev.marts.fct_orders.amount_usd") in columns
+
+
+def test_a_lineage_view_joined_live_or_left_out_with_a_note(tmp_path, pg_cluster):
+    """A history query that joins the database's own lineage view (as Snowflake's joins
+    ACCESS_HISTORY): where the view is missing the fallback query runs and the run says so;
+    where it is there, its lineage reaches the harvest's cross-check. Redshift's tables on
+    PostgreSQL stand in for the warehouse."""
+    import psycopg
+    from dataclasses import replace
+
+    url = pg_cluster.create_database("lineage_view_standin")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(REDSHIFT_TABLES)
+        conn.execute("INSERT INTO sys_query_history VALUES (10, 1, 7, 'dev', 'INSERT', 'success', "
+                     "'2024-04-01 10:00:00', '2024-04-01 10:00:01', 5)")
+        conn.execute("INSERT INTO sys_querytext VALUES (10, 1, 0, 'INSERT INTO marts.t (id) SELECT id FROM raw.s')")
+    plain = get_dialect("redshift")
+    joined = plain.history.query.replace(
+        "SELECT h.query_id,", "SELECT l.objects_read, l.objects_written, h.query_id,").replace(
+        "LEFT JOIN pg_user", "LEFT JOIN lineage_view AS l ON l.query_id = h.query_id\nLEFT JOIN pg_user")
+    spec = replace(plain, export=replace(plain.export, columns={**plain.export.columns,
+                                                                "objects_read": "declared_inputs",
+                                                                "objects_written": "declared_outputs"}),
+                   history=replace(plain.history, query=joined, fallback_query=plain.history.query))
+    standin = url.replace("postgresql://", "redshift://", 1)
+    source = HistorySource(standin, spec)
+    entries = list(source.read())
+    assert [e.declared_inputs for e in entries] == [None]
+    assert len(source.stats.notes) == 1 and "lineage_view" in source.stats.notes[0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE lineage_view (query_id bigint, objects_read text, objects_written text)")
+        conn.execute("INSERT INTO lineage_view VALUES (1, 'dev.raw.s', 'dev.marts.t')")
+    source = HistorySource(standin, spec)
+    report = harvest(source, open_store(f"sqlite:///{tmp_path / 'l.db'}"),
+                     Options(dialect="redshift", namespace="redshift://test"))
+    assert report.notes == [] and report.crosscheck == {"tables_agree": 1}

@@ -61,9 +61,15 @@ class Partial:
 FILE_FORMATS = frozenset({"parquet", "csv", "json", "orc", "avro", "delta", "text", "binaryfile", "iceberg", "hudi"})
 
 
+# BigQuery ML functions whose first argument is a MODEL, not a table.
+MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Forecast", "Evaluate", "Explain"})
+
+
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     if table.db.lower() in FILE_FORMATS and not table.catalog and ("/" in table.name or ":" in table.name):
         return DatasetRef(table.name, "file")
+    if type_ == "table" and table.arg_key == "this" and type(table.parent).__name__ in MODEL_FUNCTIONS:
+        type_ = "model"
     name = ctx.qualify(table)
     if name in ctx.temp_tables and type_ in ("table", "view"):
         type_ = "temp_" + type_

@@ -34,6 +34,7 @@ class SourceStats:
     examples: dict[str, str] = field(default_factory=dict)  # reason -> first place it happened
     files: int = 0
     file_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # one line each for the user (a fallback taken, ...)
 
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1

@@ -57,15 +57,23 @@ class HistorySource:
         self.fetch_size, self.max_statement = fetch_size, max_statement
         self.stats = SourceStats()
 
-    def query(self) -> str:
+    def query(self, fallback: bool = False) -> str:
         """The history query as sent: tagged, placeholders filled."""
-        return f"{HARVESTER_TAG}\n{fill(self.history.query, self.settings)}"
+        text = self.history.fallback_query if fallback else self.history.query
+        return f"{HARVESTER_TAG}\n{fill(text, self.settings)}"
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = json.loads(after_cursor) if after_cursor else None
         bound = after[0] if after else START[self.history.cursor_type]
         with self._connect() as conn:
-            result = self._execute(conn, self.query(), {"cursor": bound})
+            try:
+                result = self._execute(conn, self.query(), {"cursor": bound})
+            except SourceError as e:
+                if not self.history.fallback_query:
+                    raise
+                conn.rollback()  # a failed statement aborts PostgreSQL-like transactions
+                result = self._execute(conn, self.query(fallback=True), {"cursor": bound})
+                self.stats.notes.append(f"read the history without its lineage view ({e})")
             names = list(result.keys())
             plan = self._plan(names)
             for row in _statements(_rows(result, self.fetch_size), names, self.history):
@@ -188,6 +196,8 @@ def _texts(row: list[Any]) -> tuple[list[str], bool]:
             value = value.isoformat()  # taken in the dialect's time zone, as an export's would be
         elif isinstance(value, (datetime, date)):
             value = value.isoformat()
+        elif isinstance(value, (dict, list, tuple)):  # BigQuery's nested columns: as an export writes them
+            value = json.dumps(value, default=str)
         elif isinstance(value, Decimal):
             value = str(int(value)) if value == value.to_integral_value() else str(value)
         out.append("" if value is None else str(value))

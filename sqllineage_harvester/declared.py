@@ -1,0 +1,164 @@
+"""Lineage a database worked out itself, kept next to its query history.
+
+Snowflake's ``ACCESS_HISTORY`` (Enterprise edition) says per query which objects
+it read (``DIRECT_OBJECTS_ACCESSED``) and which it wrote, with each written
+column's ``directSources`` (``OBJECTS_MODIFIED``); BigQuery's ``JOBS`` names a
+job's ``referenced_tables`` and ``destination_table``. A dialect file maps those
+columns to the log entry's ``declared_inputs`` / ``declared_outputs`` (the JSON
+text as the log holds it), and the harvest
+
+* compares them with its own parse, table by table and, where the log has
+  columns, column edge by column edge (counted as ``crosscheck:*``), and
+* uses them as the lineage of a statement it could not parse.
+
+Both shapes are recognized from the JSON itself, so a new database whose log
+names tables as strings, ``{"objectName": ...}`` or ``{"project_id", "dataset_id",
+"table_id"}`` objects needs no code here.
+
+>>> d = declared('[{"objectName": "DB.RAW.ORDERS", "objectDomain": "Table"}]',
+...              '[{"objectName": "DB.MART.T", "objectDomain": "Table", "columns": [{"columnName": "ID", '
+...              '"directSources": [{"columnName": "ID", "objectName": "DB.RAW.ORDERS", "objectDomain": "Table"}]}]}]')
+>>> sorted(d.inputs), sorted(d.outputs), sorted(d.edges)
+(['db.raw.orders'], ['db.mart.t'], [('db.mart.t.id', 'db.raw.orders.id')])
+>>> declared('{"project_id": "p", "dataset_id": "_b1c2", "table_id": "anon9"}', None) is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .model import DIRECT_TYPES, ColumnLineage, ColumnRef, DatasetRef, StatementLineage
+
+# Objects that are not tables a parse names as such (stages, functions, ...) take no part.
+TABLE_DOMAINS = frozenset({"table", "view", "materialized view", "secure view", "external table", "dynamic table",
+                           "iceberg table", "event table", "stream"})
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A log's own lineage for one statement: names lower case, as far as the log qualifies them."""
+
+    inputs: frozenset[str]
+    outputs: frozenset[str]
+    edges: frozenset[tuple[str, str]]  # (written column, direct source column), "table.column"
+    names: tuple[tuple[str, str], ...] = ()  # lower case -> as the log spells it (tables, columns)
+    hidden: frozenset[str] = frozenset()  # session / script temp tables the log names apart, lower case
+
+    def statement(self, kind: str = "other") -> StatementLineage:
+        """The lineage as a parsed statement would give it (for a statement that did not parse)."""
+        spelled = dict(self.names)
+        columns: dict[str, list[ColumnRef]] = {}
+        for target, source in sorted(self.edges):
+            columns.setdefault(target, []).append(_column(source, spelled))
+        return StatementLineage(
+            index=0, kind=kind,
+            inputs=tuple(DatasetRef(spelled.get(n, n)) for n in sorted(self.inputs - self.outputs)),
+            outputs=tuple(DatasetRef(spelled.get(n, n)) for n in sorted(self.outputs)),
+            columns=tuple(ColumnLineage(_column(t, spelled), tuple(s), "TRANSFORMATION")
+                          for t, s in columns.items()))
+
+
+def declared(inputs: str | None, outputs: str | None) -> Declared | None:
+    """The lineage in a log entry's declared columns, or None when they name no table.
+    Text that is not JSON is taken as one name, or a comma-separated list of names."""
+    names: dict[str, str] = {}
+    hidden: set[str] = set()
+    read = set(_tables(_load(inputs), names, None, hidden))
+    edges: set[tuple[str, str]] = set()
+    written = set(_tables(_load(outputs), names, edges, hidden))
+    if not read and not written:
+        return None
+    return Declared(frozenset(read), frozenset(written), frozenset(edges), tuple(sorted(names.items())),
+                    frozenset(hidden))
+
+
+def _load(text: str | None) -> Any:
+    if not text or not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _tables(value: Any, names: dict[str, str], edges: set[tuple[str, str]] | None,
+            hidden: set[str]) -> Iterator[str]:
+    """Lower-case table names in ``value``; written columns' direct sources go to ``edges``,
+    temp tables the log keeps in hidden datasets to ``hidden``."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _tables(item, names, edges, hidden)
+        return
+    name = _name(value)
+    if name is None:
+        if isinstance(value, dict) and not str(value.get("table_id") or "").startswith(("anon", "_")):
+            hidden.add(str(value.get("table_id") or "").lower())
+        return
+    names.setdefault(name.lower(), name)
+    yield name.lower()
+    if edges is None or not isinstance(value, dict):
+        return
+    for column in value.get("columns") or ():
+        if not isinstance(column, dict) or not column.get("columnName"):
+            continue
+        target = f"{name}.{column['columnName']}"
+        names.setdefault(target.lower(), target)
+        for source in column.get("directSources") or ():
+            table = _name(source)
+            if table is not None and source.get("columnName"):
+                spelled = f"{table}.{source['columnName']}"
+                names.setdefault(spelled.lower(), spelled)
+                edges.add((target.lower(), spelled.lower()))
+
+
+def _name(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if not isinstance(value, dict):
+        return None
+    if "objectName" in value:
+        domain = str(value.get("objectDomain") or "table").lower()
+        return str(value["objectName"]) if domain in TABLE_DOMAINS and value["objectName"] else None
+    lowered = {str(k).lower(): v for k, v in value.items()}
+    table = lowered.get("table_id") or lowered.get("tableid")
+    dataset = str(lowered.get("dataset_id") or lowered.get("datasetid") or "")
+    if not table or dataset.startswith("_") or str(table).startswith("anon"):  # a query's anonymous result
+        return None
+    project = lowered.get("project_id") or lowered.get("projectid")
+    return ".".join(str(p) for p in (project, dataset, table) if p)
+
+
+def _column(text: str, spelled: dict[str, str]) -> ColumnRef:
+    table, _, column = spelled.get(text, text).rpartition(".")
+    return ColumnRef(table, column)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    tables: bool  # the same tables read and written
+    columns: bool | None  # the same direct column edges (None: the log names no columns)
+
+
+def compare(log: Declared, results: Iterable[StatementLineage]) -> Verdict | None:
+    """How our parse of a statement stands against the log's own lineage (None: nothing to
+    compare, the parse failed). Reads exclude what is written on both sides: logs differ on
+    whether a MERGE's target is also "accessed"."""
+    results = [r for r in results if r.error is None]
+    if not results:
+        return None
+    def tables(refs: Iterable[DatasetRef]) -> set[str]:  # models, files and stages are not tables to a log
+        return {d.name.lower() for d in refs if d.type in ("table", "view")
+                and d.name.lower().rsplit(".", 1)[-1] not in log.hidden}
+
+    ours_out = tables(d for r in results for d in r.outputs)
+    ours_in = tables(d for r in results for d in r.inputs)
+    tables = ours_out == set(log.outputs) and ours_in - ours_out == set(log.inputs) - set(log.outputs)
+    if not log.edges:
+        return Verdict(tables, None)
+    ours_edges = {(f"{c.target.dataset}.{c.target.column}".lower(), f"{s.dataset}.{s.column}".lower())
+                  for r in results for c in r.columns if c.transform in DIRECT_TYPES for s in c.sources}
+    return Verdict(tables, ours_edges == set(log.edges))

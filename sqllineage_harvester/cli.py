@@ -398,19 +398,28 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     if since or until:
         source = window(source, since, until)
     store = _open_store(store_url)
-    catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot)
+    catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,
+                       source)
     options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers)
     return source, store, options
 
 
-def _catalog(path: str | None, live_url: str | None, dialect: str) -> Any:
-    """--catalog FILE.json or postgresql://...; a live PostgreSQL source is its own catalog by default."""
+def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any = None) -> Any:
+    """--catalog FILE.json or postgresql://...; a live source is its own catalog by default
+    (PostgreSQL's information_schema, a warehouse's ``catalog_query``). A live catalog that
+    cannot be read is a note, not a failure: the harvest then uses the copy the store keeps."""
     url = path if path and "://" in path else (live_url if not path else None)
-    if url:
-        from .pgcatalog import read_catalog
+    try:
+        if url:
+            from .pgcatalog import read_catalog
 
-        return read_catalog(url).tables
+            return read_catalog(url).tables
+        if path is None and hasattr(source, "catalog"):
+            return source.catalog()
+    except HarvesterError as e:
+        click.echo(f"harvest: note: the catalog was not read ({e}); using the copy kept in the store", err=True)
+        return None
     return load_catalog(path, dialect)
 
 

@@ -10,6 +10,7 @@ resumes with nothing lost and nothing counted twice.
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from .declared import compare, declared
 from .extract import Catalog, extract
+from .extract.catalog import NO_DB, NO_SCHEMA, Parts, defined_columns
 from .extract.script import TEMP_TYPES, TempState
 from .graph import Harvested, add_entry, decode, encode, sanitize, statement_key
 from .model import Fingerprinted, LogEntry, StatementLineage
@@ -93,6 +95,14 @@ class Options:
     timeout: float | None = 5.0
 
 
+def name_parts(name: str) -> Parts:
+    """A dataset name as the catalog's (database, schema, table), placeholders for gaps."""
+    parts = name.split(".")
+    if len(parts) < 3:
+        return (NO_DB, NO_SCHEMA)[: 3 - len(parts)] + tuple(parts)  # type: ignore[return-value]
+    return (".".join(parts[:-2]), parts[-2], parts[-1])
+
+
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:
     iterator = iter(entries)
     while chunk := list(islice(iterator, size)):
@@ -113,13 +123,24 @@ class Harvester:
         self.source, self.store, self.options = source, store, options
         self.normalizer = Normalizer()
         self.known: dict[str, list[StatementLineage]] = {}
+        # The catalog: refreshed from the database (or a file) each run and kept in the store, so a
+        # run that cannot read it, and a log with no catalog of its own, start from the last one;
+        # tables the log creates or drops update it as the harvest goes.
+        self.catalog_key = f"catalog:{options.namespace}"  # one per database, whichever log tells of it
         catalog = options.catalog
-        self.catalog = catalog if isinstance(catalog, Catalog) or not catalog else Catalog.from_mapping(catalog, options.dialect)
+        if catalog:
+            self.catalog = catalog if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, options.dialect)
+            self.catalog_changed = True
+        else:
+            kept = store.cache_get([self.catalog_key]).get(self.catalog_key)
+            self.catalog = Catalog.load(json.loads(kept)) if kept else Catalog()
+            self.catalog_changed = False
         if hasattr(source, "batch_size"):  # sources that checkpoint once per batch (pg_stat_statements)
             source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
         self._pool: ProcessPoolExecutor | None = None
         self.sessions: dict[str, TempState] = {}  # session id -> its temp tables, oldest first
+        self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> columns its CREATE TABLE defines
 
     def run(self, progress: Callable[[int], None] | None = None,
             stop: Callable[[], bool] | None = None) -> HarvestReport:
@@ -155,6 +176,7 @@ class Harvester:
         out = Harvested()
         for item, key in zip(items, keys):
             results = self.known[key]
+            self._learn(item, key, results)
             lineage = self._through_session(item, results)
             if item.entry.declared_inputs or item.entry.declared_outputs:
                 lineage = self._against_log(out, item.entry, results, lineage)
@@ -164,6 +186,9 @@ class Harvester:
             if name.startswith("crosscheck:"):
                 self.report.crosscheck[name[11:]] = self.report.crosscheck.get(name[11:], 0) + value
         last = chunk[-1].cursor
+        if self.catalog_changed:
+            fresh = {**fresh, self.catalog_key: json.dumps(self.catalog.dump(), separators=(",", ":"))}
+            self.catalog_changed = False
         batch = Batch(
             operations=tuple(out.operations),
             usage=tuple(out.usage_rows()),
@@ -178,6 +203,34 @@ class Harvester:
         self.report.operations += len(out.operations)
         self.report.batches += 1
         self.report.cursor = last
+
+    def _learn(self, item: Fingerprinted, key: str, results: list[StatementLineage]) -> None:
+        """Tables the statement creates (with their columns) or drops change the catalog that
+        later batches and runs are parsed with."""
+        for r in results:
+            if r.error:
+                continue
+            if r.kind == "drop":
+                for ref in r.objects:
+                    self.catalog.drop(name_parts(ref.name))
+                    self.catalog_changed = True
+                continue
+            for ref in r.outputs:
+                if ref.type not in ("table", "view"):
+                    continue
+                if r.kind in ("create_table_as", "create_view", "select_into"):
+                    names = [c.target.column for c in r.columns if c.target.dataset == ref.name]
+                    columns = None if not names or "*" in names else dict.fromkeys(names, "")
+                elif r.kind == "ddl" and len(results) == 1 and ref in r.objects:
+                    if key not in self._defined:  # parsed once per distinct statement
+                        self._defined[key] = defined_columns(item.entry.sql, item.entry.dialect or self.options.dialect)
+                    columns = self._defined[key]
+                else:
+                    continue
+                parts = name_parts(ref.name)
+                if columns and self.catalog.columns(parts) != columns:
+                    self.catalog.add(parts, columns)
+                    self.catalog_changed = True
 
     def _against_log(self, out: Harvested, entry: LogEntry, results: list[StatementLineage],
                      lineage: list[StatementLineage]) -> list[StatementLineage]:

@@ -80,6 +80,23 @@ class Catalog:
         other._by_table = {k: dict(v) for k, v in self._by_table.items()}
         return other
 
+    def dump(self) -> list[list[object]]:
+        """The catalog as JSON-ready ``[[parts...], {column: type}]`` pairs, names as normalized.
+
+        >>> c = Catalog(); c.add(("db", "s", "MyTable"), {"Id": "int"})
+        >>> Catalog.load(c.dump()).columns(("db", "s", "MyTable"))
+        {'Id': 'int'}
+        """
+        return [[list(key), cols] for tables in self._by_table.values() for key, cols in sorted(tables.items())]
+
+    @classmethod
+    def load(cls, data: list[list[object]]) -> Catalog:
+        """A catalog from ``dump()``: no normalization, the names are taken as they are."""
+        catalog = cls()
+        for parts, columns in data:
+            catalog.add(tuple(str(p) for p in parts), {str(k): str(v) for k, v in dict(columns).items()})  # type: ignore[call-overload]
+        return catalog
+
     def add(self, parts: tuple[str, ...], columns: Mapping[str, str]) -> None:
         key = tuple(p for p in parts if not is_placeholder(p))
         self._by_table.setdefault(key[-1], {})[key] = dict(columns)
@@ -101,3 +118,24 @@ class Catalog:
 
     def __bool__(self) -> bool:
         return bool(self._by_table)
+
+
+def defined_columns(sql: str, dialect: str | None) -> dict[str, str] | None:
+    """The columns (name: type) one ``CREATE TABLE t (...)`` statement defines, names normalized;
+    None when ``sql`` is something else.
+
+    >>> defined_columns("CREATE TABLE s.t (Id INT, \\"Note\\" TEXT)", "postgres")
+    {'id': 'INT', 'Note': 'TEXT'}
+    """
+    import sqlglot
+
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return None
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        return None
+    schema = normalize_identifiers(tree.this, dialect=dialect)
+    return {d.name: (d.args["kind"].sql(dialect) if d.args.get("kind") else "")
+            for d in schema.expressions if isinstance(d, exp.ColumnDef)}
+

@@ -153,7 +153,7 @@ def test_the_history_query_is_valid_sql_for_its_dialect(dialect):
 def test_every_warehouse_names_its_live_url_scheme_and_grant(dialect):
     from sqllineage_harvester.sources import READERS
 
-    assert READERS[dialect] == "history:HistorySource"
+    assert READERS[dialect] == "history:open_history"
     spec = get_dialect(dialect)
     assert spec.history is not None and spec.history.grant and spec.history.catalog_query
 
@@ -335,3 +335,42 @@ def test_a_lineage_view_joined_live_or_left_out_with_a_note(tmp_path, pg_cluster
     report = harvest(source, open_store(f"sqlite:///{tmp_path / 'l.db'}"),
                      Options(dialect="redshift", namespace="redshift://test"))
     assert report.notes == [] and report.crosscheck == {"tables_agree": 1}
+
+
+def test_a_setting_given_several_values_reads_each_history_with_its_own_cursor(tmp_path, pg_cluster):
+    """``?region=us,eu`` for BigQuery: one query cannot read two regions, so each is read in turn,
+    each with its own cursor inside the run's. Two schemas on PostgreSQL stand in for regions."""
+    import psycopg
+    from dataclasses import replace
+
+    url = pg_cluster.create_database("regions_standin")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for region, target in (("us", "marts.us_orders"), ("eu", "marts.eu_orders")):
+            conn.execute(f"CREATE SCHEMA {region}")
+            conn.execute(REDSHIFT_TABLES.replace("sys_query", f"{region}.sys_query"))
+            conn.execute(f"INSERT INTO {region}.sys_query_history VALUES (10, 1, 7, 'dev', 'INSERT', 'success', "
+                         "'2024-04-01 10:00:00', '2024-04-01 10:00:01', 5)")
+            conn.execute(f"INSERT INTO {region}.sys_querytext VALUES (10, 1, 0, "
+                         f"'INSERT INTO {target} (id) SELECT id FROM raw.orders')")
+    plain = get_dialect("redshift")
+    spec = replace(plain, history=replace(
+        plain.history, settings={"region": "us"},
+        query=plain.history.query.replace("sys_query_history AS", "{region}.sys_query_history AS")
+        .replace("sys_querytext AS", "{region}.sys_querytext AS")))
+    standin = url.replace("postgresql://", "redshift://", 1) + "?region=us,eu"
+    db = tmp_path / "lineage.db"
+
+    def run():
+        return harvest(open_source(standin, spec), open_store(f"sqlite:///{db}"),
+                       Options(dialect="redshift", namespace="redshift://test"))
+
+    first = run()
+    assert first.operations == 2 and first.rows_read == 2
+    assert "region=us" in open_source(standin, spec).url and "region=eu" in open_source(standin, spec).url
+    assert run().rows_read == 0  # both cursors hold
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO eu.sys_query_history VALUES (10, 2, 7, 'dev', 'INSERT', 'success', "
+                     "'2024-04-01 11:00:00', '2024-04-01 11:00:01', 5)")
+        conn.execute("INSERT INTO eu.sys_querytext VALUES (10, 2, 0, 'INSERT INTO marts.eu_more (id) SELECT id FROM raw.x')")
+    again = run()
+    assert again.rows_read == 1 and again.operations == 1

@@ -11,8 +11,9 @@ driver costs nothing until it is asked for.
 from __future__ import annotations
 
 import importlib
+import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 
@@ -65,14 +66,14 @@ READERS: dict[str, str] = {
     "postgresql": "postgres:PostgresSource",  # live pg_stat_statements
     "postgres": "postgres:PostgresSource",
     "pglog": "pglog:PgLogSource",  # PostgreSQL csvlog / jsonlog files or folders: pglog:///var/log/postgresql
-    "snowflake": "history:HistorySource",
-    "bigquery": "history:HistorySource",
-    "redshift": "history:HistorySource",
-    "databricks": "history:HistorySource",
-    "mysql": "history:HistorySource",
-    "mysql+pymysql": "history:HistorySource",
-    "mariadb": "history:HistorySource",
-    "mariadb+pymysql": "history:HistorySource",
+    "snowflake": "history:open_history",
+    "bigquery": "history:open_history",
+    "redshift": "history:open_history",
+    "databricks": "history:open_history",
+    "mysql": "history:open_history",
+    "mysql+pymysql": "history:open_history",
+    "mariadb": "history:open_history",
+    "mariadb+pymysql": "history:open_history",
 }
 
 
@@ -122,6 +123,32 @@ def _suffix(path: Path) -> str:
 
 
 __all__ = ["READERS", "Source", "SourceStats", "open_source", "parse_mapping"]
+
+
+class Sequential:
+    """Several sources read one after another as one: each keeps its own cursor inside the
+    combined one (JSON ``{"parts": {source url: cursor}}``), so a resumed run picks each up
+    where it stopped."""
+
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
+        self.url = " + ".join(s.url for s in sources)
+        self.stats = SourceStats()
+        for source in sources:
+            source.stats = self.stats
+
+    def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
+        state: dict[str, str | None] = dict(json.loads(after_cursor)["parts"]) if after_cursor else {}
+        for source in self.sources:
+            for entry in source.read(state.get(source.url)):
+                state[source.url] = entry.cursor
+                yield replace(entry, cursor=json.dumps({"parts": state}, sort_keys=True))
+
+    def catalog(self) -> dict[str, dict[str, str]]:
+        merged: dict[str, dict[str, str]] = {}
+        for source in self.sources:
+            merged.update(getattr(source, "catalog", dict)())
+        return merged
 
 
 class _Window:

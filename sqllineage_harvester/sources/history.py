@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterator, Mapping
+from urllib.parse import parse_qsl, urlencode
 
 from ..dialects import Dialect, HistoryTable
 from ..errors import ConfigError, HarvesterError
@@ -50,10 +51,12 @@ class HistorySource:
         self.dialect, self.history = dialect, dialect.history
         # Text joined from its chunks is whole: the export's truncation limit does not apply.
         self.export = replace(dialect.export, text_limit=0) if self.history.text_chunks else dialect.export
+        url, chosen = split_settings(url, self.history.settings)
         self.engine_url = engine_url(url, self.history.driver)
-        self.url = _hide_password(self.engine_url)
+        # Settings chosen in the URL (?region=eu) name a history of their own: its own cursor.
+        self.url = _hide_password(self.engine_url) + (f"?{urlencode(sorted(chosen.items()))}" if chosen else "")
         self.columns = export_columns(dialect.export.columns, mapping or {})
-        self.settings = {**self.history.settings, **(settings or {})}
+        self.settings = {**self.history.settings, **chosen, **(settings or {})}
         self.fetch_size, self.max_statement = fetch_size, max_statement
         self.stats = SourceStats()
 
@@ -249,6 +252,43 @@ def fill(query: str, settings: Mapping[str, str]) -> str:
         raise ConfigError(f"the history query needs a setting {e.args[0]!r}") from e
 
 
+def split_settings(url: str, names: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The URL without the query parameters that name the dialect's settings, and those settings.
+
+    >>> split_settings("bigquery://shop-prod?region=eu&credentials_path=/k.json", {"region": "us"})
+    ('bigquery://shop-prod?credentials_path=%2Fk.json', {'region': 'eu'})
+    """
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url, {}
+    kept, chosen = [], {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key in names:
+            chosen[key] = value
+        else:
+            kept.append((key, value))
+    return (f"{base}?{urlencode(kept)}" if kept else base), chosen
+
+
+def open_history(url: str, dialect: Dialect, mapping: Mapping[str, str] | None = None, **options: Any) -> Any:
+    """A history source; a setting given several values (``?region=us,eu``: BigQuery keeps each
+    region's jobs apart and one query cannot read two) reads one history per value, in turn."""
+    if dialect.history is None:
+        raise ConfigError(f"dialect {dialect.name!r} has no [history] table to read live")
+    base, chosen = split_settings(url, dialect.history.settings)
+    several = {k: [v.strip() for v in value.split(",") if v.strip()] for k, value in chosen.items() if "," in value}
+    if not several:
+        return HistorySource(url, dialect, mapping, **options)
+    from . import Sequential
+
+    combos: list[dict[str, str]] = [dict(chosen)]
+    for key, values in several.items():
+        combos = [{**c, key: v} for c in combos for v in values]
+    joiner = "&" if "?" in base else "?"
+    return Sequential([HistorySource(f"{base}{joiner}{urlencode(sorted(c.items()))}", dialect, mapping, **options)
+                       for c in combos])
+
+
 def engine_url(url: str, driver: str) -> str:
     """The SQLAlchemy URL: a bare scheme (``mysql://``) gets the dialect file's driver."""
     scheme, sep, rest = url.partition("://")
@@ -267,4 +307,4 @@ def _hide_password(url: str) -> str:
         return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
-__all__ = ["HistorySource", "SourceError", "engine_url", "fill"]
+__all__ = ["HistorySource", "SourceError", "engine_url", "fill", "open_history", "split_settings"]

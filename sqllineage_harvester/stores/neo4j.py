@@ -34,7 +34,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
 from . import DOWNSTREAM, Batch, StoreError, safe_url
-from .sql import (
+from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now,
     short_name, spellings, suffix_match, widens,
 )

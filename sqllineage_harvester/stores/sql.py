@@ -12,14 +12,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import (
-    bindparam,
-    BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text,
-    create_engine, event, func, select, update,
-)
+from sqlalchemy import Table, bindparam, create_engine, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -30,141 +25,16 @@ from ..model import (
     StoreStats, Usage,
 )
 from . import DOWNSTREAM, Batch, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
+from .common import (
+    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, short_name,
+    spellings, suffix_match, widens,
+)
+from .schema import (
+    SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
+    parse_failures, performed, produces, schema_version, sources, statement_cache, systems, usage, users,
+)
 
-SCHEMA_VERSION = 1
-CHUNK = 900  # ids per IN (...): below every driver's bind-parameter limit
-DIRECT = "DIRECT"
-T = TypeVar("T")
-
-metadata = MetaData()
-schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
-datasets = Table(
-    "datasets", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("key", Text, nullable=False, unique=True),  # namespace + "/" + name
-    Column("namespace", Text, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("short", Text, nullable=False),  # lower-cased last part: finds partial names
-    Column("type", Text, nullable=False),
-    Index("ix_datasets_short", "short"),
-)
-columns = Table(
-    "columns", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("dataset_id", Integer, nullable=False),
-    Column("name", Text, nullable=False),
-    Index("ux_columns_dataset_name", "dataset_id", "name", unique=True),
-    Index("ix_columns_name", "name"),
-)
-users = Table("users", metadata, Column("id", Integer, primary_key=True),
-              Column("name", Text, nullable=False, unique=True))
-systems = Table("systems", metadata, Column("id", Integer, primary_key=True),
-                Column("name", Text, nullable=False, unique=True))
-operations = Table(
-    "operations", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("key", Text, nullable=False, unique=True),  # Operation.id
-    Column("type", Text, nullable=False),
-    Column("fingerprint", Text, nullable=False),
-    Column("sql", Text),
-    Column("namespace", Text, nullable=False),
-    Column("first_seen", Text),
-    Column("last_seen", Text),
-    Column("executions", BigInteger, nullable=False),
-)
-input_to = Table(  # dataset INPUT_TO operation; type DIRECT, or JOIN/FILTER/.. if only read indirectly
-    "input_to", metadata,
-    Column("dataset_id", Integer, nullable=False),
-    Column("operation_id", Integer, nullable=False),
-    Column("type", Text, nullable=False),
-    PrimaryKeyConstraint("dataset_id", "operation_id"),
-    Index("ix_input_to_operation", "operation_id", "dataset_id"),
-)
-produces = Table(  # operation PRODUCES dataset
-    "produces", metadata,
-    Column("operation_id", Integer, nullable=False),
-    Column("dataset_id", Integer, nullable=False),
-    PrimaryKeyConstraint("operation_id", "dataset_id"),
-    Index("ix_produces_dataset", "dataset_id", "operation_id"),
-)
-performed = Table(  # user PERFORMED operation
-    "performed", metadata,
-    Column("user_id", Integer, nullable=False),
-    Column("operation_id", Integer, nullable=False),
-    Column("first_seen", Text),
-    Column("last_seen", Text),
-    PrimaryKeyConstraint("user_id", "operation_id"),
-    Index("ix_performed_operation", "operation_id"),
-)
-hosted = Table(  # system HOSTED operation
-    "hosted", metadata,
-    Column("system_id", Integer, nullable=False),
-    Column("operation_id", Integer, nullable=False),
-    PrimaryKeyConstraint("system_id", "operation_id"),
-    Index("ix_hosted_operation", "operation_id"),
-)
-column_edges = Table(
-    "column_edges", metadata,
-    Column("src", Integer, nullable=False),
-    Column("dst", Integer, nullable=False),
-    Column("operation_id", Integer, nullable=False),
-    Column("type", Text, nullable=False),
-    Column("first_seen", Text),
-    Column("last_seen", Text),
-    PrimaryKeyConstraint("src", "dst", "operation_id", "type"),
-    Index("ix_column_edges_dst", "dst", "src"),
-    Index("ix_column_edges_operation", "operation_id"),
-    sqlite_with_rowid=False,
-)
-usage = Table(
-    "usage", metadata,
-    Column("dataset_id", Integer, nullable=False),
-    Column("user", Text, nullable=False),  # "" when the log has no user
-    Column("day", Text, nullable=False),
-    Column("count", BigInteger, nullable=False),
-    PrimaryKeyConstraint("dataset_id", "user", "day"),
-)
-parse_failures = Table(
-    "parse_failures", metadata,
-    Column("fingerprint", Text, nullable=False),
-    Column("dialect", Text, nullable=False),  # "" when unknown
-    Column("reason", Text, nullable=False),
-    Column("sql", Text),
-    Column("executions", BigInteger, nullable=False),
-    Column("first_seen", Text),
-    Column("last_seen", Text),
-    PrimaryKeyConstraint("fingerprint", "dialect"),
-)
-statement_cache = Table("statement_cache", metadata, Column("key", Text, primary_key=True),
-                        Column("lineage", Text, nullable=False))
-counters = Table("counters", metadata, Column("name", Text, primary_key=True),
-                 Column("value", BigInteger, nullable=False))
-sources = Table("sources", metadata, Column("name", Text, primary_key=True),
-                Column("cursor", Text), Column("updated_at", Text, nullable=False))
-batches = Table("batches", metadata, Column("key", Text, primary_key=True),
-                Column("written_at", Text, nullable=False))
-
-# Upgrades from version n to n + 1, applied in order inside one transaction.
 UPGRADES: dict[int, Callable[[Connection], None]] = {}
-
-
-def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def short_name(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower()
 
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -592,70 +462,3 @@ def window(query: Any, table: Table, since: str | None, as_of: str | None) -> An
         query = query.where(table.c.first_seen <= as_of)
     return query
 
-
-def widens(seen: tuple[str | None, str | None], op: Operation) -> bool:
-    first, last = seen
-    return bool((op.first_seen and (first is None or op.first_seen < first))
-                or (op.last_seen and (last is None or op.last_seen > last)))
-
-
-def by_name(nodes: Iterable[LineageNode]) -> list[LineageNode]:
-    return sorted(nodes, key=lambda n: (n.name, n.namespace, n.kind))
-
-
-def spellings(name: str) -> list[str]:
-    """A bare column name as typed, lower and upper case: what an indexed lookup tries,
-    since most warehouses fold unquoted names to one of the two.
-
-    >>> spellings(" Email ")
-    ['EMAIL', 'Email', 'email']
-    """
-    name = name.strip()
-    return sorted({name, name.lower(), name.upper()})
-
-
-def suffix_match(full: str, want: str) -> bool:
-    full = full.lower()
-    return full == want or full.endswith("." + want)
-
-
-def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
-    """One operation per id: executions summed, the widest window (sorted: a stable lock order)."""
-    merged: dict[str, Operation] = {}
-    for op in ops:
-        old = merged.get(op.id)
-        if old is not None:
-            first = min(filter(None, (old.first_seen, op.first_seen)), default=None)
-            last = max(filter(None, (old.last_seen, op.last_seen)), default=None)
-            op = Operation(**{**vars(op), "first_seen": first, "last_seen": last,
-                              "executions": old.executions + op.executions})
-        merged[op.id] = op
-    return [merged[k] for k in sorted(merged)]
-
-
-def column_refs(op: Operation) -> Iterator[Any]:
-    for src, dst, _ in column_edge_refs(op):
-        yield src
-        yield dst
-
-
-def column_edge_refs(op: Operation) -> list[tuple[Any, Any, str]]:
-    """(source column, target column, type): direct sources, indirect ones, and the
-    statement-wide indirect columns (a WHERE) applied to every written column."""
-    out: set[tuple[Any, Any, str]] = set()
-    targets = [c.target for c in op.columns if c.target.dataset]
-    for c in op.columns:
-        if c.target.dataset:
-            out |= {(s, c.target, c.transform) for s in c.sources if s.dataset}
-            out |= {(i.source, c.target, i.type) for i in c.indirect if i.source.dataset}
-    out |= {(i.source, t, i.type) for i in op.indirect if i.source.dataset for t in targets}
-    return sorted(out)
-
-
-def input_types(op: Operation) -> list[tuple[Any, str]]:
-    """Each input with DIRECT, or its indirect kind when it is only read through JOIN/FILTER/..."""
-    direct = {s.dataset for c in op.columns for s in c.sources}
-    indirect = {i.source.dataset: i.type for c in op.columns for i in c.indirect}
-    indirect.update({i.source.dataset: i.type for i in op.indirect})
-    return [(r, indirect[r.name] if r.name in indirect and r.name not in direct else DIRECT)
-            for r in op.inputs]

@@ -1,0 +1,102 @@
+"""What every store does alike: operations merged and taken apart into the rows a graph
+holds, before writing; names matched, when reading. A new store is one class that uses these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from ..model import LineageNode, Operation
+
+CHUNK = 900  # ids per IN (...) or UNWIND: below every driver's bind-parameter limit
+DIRECT = "DIRECT"  # an input read for its values, not only through a JOIN / FILTER / ...
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def short_name(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower()
+
+
+def widens(seen: tuple[str | None, str | None], op: Operation) -> bool:
+    first, last = seen
+    return bool((op.first_seen and (first is None or op.first_seen < first))
+                or (op.last_seen and (last is None or op.last_seen > last)))
+
+
+def by_name(nodes: Iterable[LineageNode]) -> list[LineageNode]:
+    return sorted(nodes, key=lambda n: (n.name, n.namespace, n.kind))
+
+
+def spellings(name: str) -> list[str]:
+    """A bare column name as typed, lower and upper case: what an indexed lookup tries,
+    since most warehouses fold unquoted names to one of the two.
+
+    >>> spellings(" Email ")
+    ['EMAIL', 'Email', 'email']
+    """
+    name = name.strip()
+    return sorted({name, name.lower(), name.upper()})
+
+
+def suffix_match(full: str, want: str) -> bool:
+    full = full.lower()
+    return full == want or full.endswith("." + want)
+
+
+def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
+    """One operation per id: executions summed, the widest window (sorted: a stable lock order)."""
+    merged: dict[str, Operation] = {}
+    for op in ops:
+        old = merged.get(op.id)
+        if old is not None:
+            first = min(filter(None, (old.first_seen, op.first_seen)), default=None)
+            last = max(filter(None, (old.last_seen, op.last_seen)), default=None)
+            op = Operation(**{**vars(op), "first_seen": first, "last_seen": last,
+                              "executions": old.executions + op.executions})
+        merged[op.id] = op
+    return [merged[k] for k in sorted(merged)]
+
+
+def column_refs(op: Operation) -> Iterator[Any]:
+    for src, dst, _ in column_edge_refs(op):
+        yield src
+        yield dst
+
+
+def column_edge_refs(op: Operation) -> list[tuple[Any, Any, str]]:
+    """(source column, target column, type): direct sources, indirect ones, and the
+    statement-wide indirect columns (a WHERE) applied to every written column."""
+    out: set[tuple[Any, Any, str]] = set()
+    targets = [c.target for c in op.columns if c.target.dataset]
+    for c in op.columns:
+        if c.target.dataset:
+            out |= {(s, c.target, c.transform) for s in c.sources if s.dataset}
+            out |= {(i.source, c.target, i.type) for i in c.indirect if i.source.dataset}
+    out |= {(i.source, t, i.type) for i in op.indirect if i.source.dataset for t in targets}
+    return sorted(out)
+
+
+def input_types(op: Operation) -> list[tuple[Any, str]]:
+    """Each input with DIRECT, or its indirect kind when it is only read through JOIN/FILTER/..."""
+    direct = {s.dataset for c in op.columns for s in c.sources}
+    indirect = {i.source.dataset: i.type for c in op.columns for i in c.indirect}
+    indirect.update({i.source.dataset: i.type for i in op.indirect})
+    return [(r, indirect[r.name] if r.name in indirect and r.name not in direct else DIRECT)
+            for r in op.inputs]

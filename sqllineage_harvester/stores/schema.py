@@ -1,0 +1,119 @@
+"""The SQL store's tables (SQLAlchemy Core): the seed design's graph in rows, plus the
+harvest's bookkeeping. Raise ``SCHEMA_VERSION`` and add an upgrade in sql.py with any change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+datasets = Table(
+    "datasets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False, unique=True),  # namespace + "/" + name
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("short", Text, nullable=False),  # lower-cased last part: finds partial names
+    Column("type", Text, nullable=False),
+    Index("ix_datasets_short", "short"),
+)
+columns = Table(
+    "columns", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dataset_id", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Index("ux_columns_dataset_name", "dataset_id", "name", unique=True),
+    Index("ix_columns_name", "name"),
+)
+users = Table("users", metadata, Column("id", Integer, primary_key=True),
+              Column("name", Text, nullable=False, unique=True))
+systems = Table("systems", metadata, Column("id", Integer, primary_key=True),
+                Column("name", Text, nullable=False, unique=True))
+operations = Table(
+    "operations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False, unique=True),  # Operation.id
+    Column("type", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("sql", Text),
+    Column("namespace", Text, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    Column("executions", BigInteger, nullable=False),
+)
+input_to = Table(  # dataset INPUT_TO operation; type DIRECT, or JOIN/FILTER/.. if only read indirectly
+    "input_to", metadata,
+    Column("dataset_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("type", Text, nullable=False),
+    PrimaryKeyConstraint("dataset_id", "operation_id"),
+    Index("ix_input_to_operation", "operation_id", "dataset_id"),
+)
+produces = Table(  # operation PRODUCES dataset
+    "produces", metadata,
+    Column("operation_id", Integer, nullable=False),
+    Column("dataset_id", Integer, nullable=False),
+    PrimaryKeyConstraint("operation_id", "dataset_id"),
+    Index("ix_produces_dataset", "dataset_id", "operation_id"),
+)
+performed = Table(  # user PERFORMED operation
+    "performed", metadata,
+    Column("user_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    PrimaryKeyConstraint("user_id", "operation_id"),
+    Index("ix_performed_operation", "operation_id"),
+)
+hosted = Table(  # system HOSTED operation
+    "hosted", metadata,
+    Column("system_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    PrimaryKeyConstraint("system_id", "operation_id"),
+    Index("ix_hosted_operation", "operation_id"),
+)
+column_edges = Table(
+    "column_edges", metadata,
+    Column("src", Integer, nullable=False),
+    Column("dst", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    PrimaryKeyConstraint("src", "dst", "operation_id", "type"),
+    Index("ix_column_edges_dst", "dst", "src"),
+    Index("ix_column_edges_operation", "operation_id"),
+    sqlite_with_rowid=False,
+)
+usage = Table(
+    "usage", metadata,
+    Column("dataset_id", Integer, nullable=False),
+    Column("user", Text, nullable=False),  # "" when the log has no user
+    Column("day", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("dataset_id", "user", "day"),
+)
+parse_failures = Table(
+    "parse_failures", metadata,
+    Column("fingerprint", Text, nullable=False),
+    Column("dialect", Text, nullable=False),  # "" when unknown
+    Column("reason", Text, nullable=False),
+    Column("sql", Text),
+    Column("executions", BigInteger, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    PrimaryKeyConstraint("fingerprint", "dialect"),
+)
+statement_cache = Table("statement_cache", metadata, Column("key", Text, primary_key=True),
+                        Column("lineage", Text, nullable=False))
+counters = Table("counters", metadata, Column("name", Text, primary_key=True),
+                 Column("value", BigInteger, nullable=False))
+sources = Table("sources", metadata, Column("name", Text, primary_key=True),
+                Column("cursor", Text), Column("updated_at", Text, nullable=False))
+batches = Table("batches", metadata, Column("key", Text, primary_key=True),
+                Column("written_at", Text, nullable=False))
+
+# Upgrades from version n to n + 1, applied in order inside one transaction.

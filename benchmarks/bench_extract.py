@@ -149,6 +149,7 @@ def pure_python_run(n: int) -> dict:
         subprocess.run(pip + [f"sqlglot=={sqlglot.__version__}", "click"], check=True)
         out = subprocess.run([str(venv / "bin" / "python"), __file__, "-n", str(n), "--json"],
                              check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        print(out.stderr, end="", file=sys.stderr)  # its table, as the compiled run printed ours
         return json.loads(out.stdout)
 
 

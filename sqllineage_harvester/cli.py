@@ -101,8 +101,9 @@ def parse(file: Any, dialect: str | None, catalog_path: str | None, default_data
         dialect = resolve_dialect(dialect)
         catalog = load_catalog(catalog_path, dialect)
         data = file.read()
-        options = dict(catalog=catalog, default_database=default_database, default_schema=default_schema,
-                       timeout=timeout, collapse_temp=collapse_temp, columns=level == "column")
+        options: dict[str, Any] = dict(catalog=catalog, default_database=default_database,
+                                       default_schema=default_schema, timeout=timeout, collapse_temp=collapse_temp,
+                                       columns=level == "column")
         if input_format == "sql":
             text = _decode(data)
             _emit(extract(text, dialect, **options), fmt, sys.stdout)

@@ -150,15 +150,15 @@ def compare(log: Declared, results: Iterable[StatementLineage]) -> Verdict | Non
     results = [r for r in results if r.error is None]
     if not results:
         return None
-    def tables(refs: Iterable[DatasetRef]) -> set[str]:  # models, files and stages are not tables to a log
+    def visible(refs: Iterable[DatasetRef]) -> set[str]:  # models, files and stages are not tables to a log
         return {d.name.lower() for d in refs if d.type in ("table", "view")
                 and d.name.lower().rsplit(".", 1)[-1] not in log.hidden}
 
-    ours_out = tables(d for r in results for d in r.outputs)
-    ours_in = tables(d for r in results for d in r.inputs)
-    tables = ours_out == set(log.outputs) and ours_in - ours_out == set(log.inputs) - set(log.outputs)
+    ours_out = visible(d for r in results for d in r.outputs)
+    ours_in = visible(d for r in results for d in r.inputs)
+    same = ours_out == set(log.outputs) and ours_in - ours_out == set(log.inputs) - set(log.outputs)
     if not log.edges:
-        return Verdict(tables, None)
+        return Verdict(same, None)
     ours_edges = {(f"{c.target.dataset}.{c.target.column}".lower(), f"{s.dataset}.{s.column}".lower())
                   for r in results for c in r.columns if c.transform in DIRECT_TYPES for s in c.sources}
-    return Verdict(tables, ours_edges == set(log.edges))
+    return Verdict(same, ours_edges == set(log.edges))

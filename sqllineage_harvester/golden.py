@@ -188,8 +188,8 @@ def mismatches(case: Case, seen: Observed) -> list[str]:
     if seen.errors:
         problems.append(f"unexpected errors: {seen.errors}")
     if case.kinds:
-        want = case.kinds * len(seen.kinds) if len(case.kinds) == 1 else case.kinds
-        if want != seen.kinds:
+        kinds = case.kinds * len(seen.kinds) if len(case.kinds) == 1 else case.kinds
+        if kinds != seen.kinds:
             problems.append(f"kinds: want {case.kinds}, got {seen.kinds}")
     for label, want, got in (("inputs", case.inputs, seen.inputs), ("outputs", case.outputs, seen.outputs)):
         if want != got:

@@ -109,7 +109,7 @@ def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]
         yield chunk
 
 
-def _extract_one(args: tuple[str, str | None, str | None, str | None, object, float | None]) -> str:
+def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | None, float | None]) -> str:
     sql, dialect, database, schema, catalog, timeout = args
     results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout,
                       columns="writes")  # plain SELECTs are kept as usage per table

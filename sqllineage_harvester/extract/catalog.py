@@ -9,7 +9,7 @@ reference and the other way round, preferring the most specific entry.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -90,11 +90,11 @@ class Catalog:
         return [[list(key), cols] for tables in self._by_table.values() for key, cols in sorted(tables.items())]
 
     @classmethod
-    def load(cls, data: list[list[object]]) -> Catalog:
+    def load(cls, data: list[list[Any]]) -> Catalog:
         """A catalog from ``dump()``: no normalization, the names are taken as they are."""
         catalog = cls()
         for parts, columns in data:
-            catalog.add(tuple(str(p) for p in parts), {str(k): str(v) for k, v in dict(columns).items()})  # type: ignore[call-overload]
+            catalog.add(tuple(str(p) for p in parts), {str(k): str(v) for k, v in dict(columns).items()})
         return catalog
 
     def add(self, parts: tuple[str, ...], columns: Mapping[str, str]) -> None:

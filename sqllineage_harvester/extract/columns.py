@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
@@ -430,7 +430,7 @@ def qualify_query(
     nodes = _Nodes(expression)
     _default_tables(nodes, database, schema_name)
     schema = MappingSchema(infer_schema(nodes.tables, catalog, dialect), dialect=glot, normalize=False)
-    options = dict(
+    options: dict[str, Any] = dict(
         dialect=glot,
         schema=schema,
         catalog=no_db,
@@ -462,7 +462,8 @@ class _Nodes:
         self.tables: list[exp.Table] = []
         self.withs: list[exp.With] = []
         self.ctes: list[exp.CTE] = []
-        kinds = {exp.Select: self.selects, exp.Table: self.tables, exp.With: self.withs, exp.CTE: self.ctes}
+        kinds: dict[type, list[Any]] = {exp.Select: self.selects, exp.Table: self.tables, exp.With: self.withs,
+                                        exp.CTE: self.ctes}
         for node in expression.walk():
             found = kinds.get(type(node))
             if found is not None:

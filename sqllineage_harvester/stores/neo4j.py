@@ -110,7 +110,8 @@ def key_of(label: str, ident: str) -> str:
 
 def split_keys(keys: Iterable[str]) -> tuple[list[str], list[str]]:
     """``d``/``c`` node keys -> (dataset ids, column ids)."""
-    ds, cs = [], []
+    ds: list[str] = []
+    cs: list[str] = []
     for key in keys:
         (ds if key[0] == "d" else cs).append(key[1:])
     return sorted(set(ds)), sorted(set(cs))
@@ -371,15 +372,16 @@ class Neo4jStore:
     def _write_failures(self, tx: Tx, batch: Batch) -> None:
         merged: dict[str, dict[str, Any]] = {}
         for f in batch.failures:
-            row = {"id": f"{f.fingerprint}\x1f{f.dialect or ''}", "fingerprint": f.fingerprint,
+            key = f"{f.fingerprint}\x1f{f.dialect or ''}"
+            row: dict[str, Any] = {"id": key, "fingerprint": f.fingerprint,
                    "dialect": f.dialect or "", "reason": f.reason, "sql": f.sql, "executions": f.executions,
                    "first_seen": f.first_seen, "last_seen": f.last_seen}
-            old = merged.get(row["id"])
+            old = merged.get(key)
             if old:
                 row["executions"] += old["executions"]
                 row["first_seen"] = min(filter(None, (old["first_seen"], f.first_seen)), default=None)
                 row["last_seen"] = max(filter(None, (old["last_seen"], f.last_seen)), default=None)
-            merged[row["id"]] = row
+            merged[key] = row
         unwind(tx, "MERGE (f:ParseFailure {id: r.id}) ON CREATE SET f.fingerprint = r.fingerprint, "
                    "f.dialect = r.dialect, f.reason = r.reason, f.sql = r.sql, f.executions = r.executions, "
                    "f.first_seen = r.first_seen, f.last_seen = r.last_seen "

@@ -39,7 +39,8 @@ UPGRADES: dict[int, Callable[[Connection], None]] = {}
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
     """``d``/``c`` node keys -> (dataset ids, column ids)."""
-    ds, cs = [], []
+    ds: list[int] = []
+    cs: list[int] = []
     for key in keys:
         (ds if key[0] == "d" else cs).append(int(key[1:]))
     return ds, cs

@@ -99,8 +99,11 @@ def timed_out(e: BaseException | None) -> bool:
 
 def restarting(e: BaseException | None) -> bool:
     """An error a server gives while it stops or starts: logins and databases come up after
-    the port, and a session cut in the middle of its login is left in the wrong state."""
-    return (isinstance(e, AuthError) or "DatabaseNotFound" in str(getattr(e, "code", ""))
+    the port, a session cut in the middle of its login is left in the wrong state, and a
+    statement running as the server shuts down fails with a database (not client) error.
+    The transaction is rolled back either way, and a batch's key makes its replay harmless."""
+    code = str(getattr(e, "code", ""))
+    return (isinstance(e, AuthError) or "DatabaseNotFound" in code or code.startswith("Neo.DatabaseError.")
             or "not expected in state" in str(e))
 
 

@@ -24,7 +24,7 @@ import io
 import json
 import zlib
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping
 
@@ -374,12 +374,35 @@ def _parse_cursor(cursor: str | None) -> tuple[Any, ...] | None:
 _ZONED = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:[.,](\d{1,9}))?\s*(Z|[+-]\d\d:?\d\d)?\s*$")
 
 
+# (day, hh:mm, zone, default zone) -> that minute in UTC ("2024-01-15T18:23"): a log's rows
+# share minutes, so a row's time costs a match and a lookup. Offsets and DST changes fall on
+# whole minutes, so seconds carry over unchanged.
+_MINUTES: dict[tuple[str, str, str | None, tzinfo], str] = {}
+
+
 def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
     """``text`` as ISO-8601 UTC with microseconds (``2024-01-15T18:23:45.123000Z``), or None.
 
     >>> parse_time("2024-01-15 10:23:45.123 -0800", (), timezone.utc)
     '2024-01-15T18:23:45.123000Z'
+    >>> parse_time("2024-01-15T23:59:07,5Z", (), timezone(timedelta(hours=1)))
+    '2024-01-15T23:59:07.500000Z'
+    >>> parse_time("2024-03-31 02:30:00", (), timezone(timedelta(hours=-5)))
+    '2024-03-31T07:30:00.000000Z'
     """
+    match = _ZONED.match(text)
+    if match:
+        day, clock, fraction, offset = match.groups()
+        key = (day, clock[:5], offset, tz)
+        minute = _MINUTES.get(key)
+        if minute is None:
+            minute = _utc_minute(day, clock[:5], offset, tz)
+            if minute is not None:
+                if len(_MINUTES) > 100_000:
+                    _MINUTES.clear()
+                _MINUTES[key] = minute
+        if minute is not None:
+            return f"{minute}:{clock[6:8] or '00'}.{(fraction or '')[:6]:0<6}Z"
     if text[-6:-5] == " " and text[-5:-4] in ("+", "-"):  # Snowsight's "... 10:23:45.123 -0800"
         text = text[:-6] + text[-5:]
     try:
@@ -391,6 +414,22 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def _utc_minute(day: str, clock: str, offset: str | None, tz: tzinfo) -> str | None:
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:
+        return None
+    if offset in (None, ""):
+        moment = moment.replace(tzinfo=tz)
+    elif offset == "Z":
+        moment = moment.replace(tzinfo=timezone.utc)
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")
 
 
 def _parse_time_slowly(text: str, formats: tuple[str, ...]) -> datetime | None:

@@ -83,6 +83,9 @@ class HistoryTable:
     # Run when ``query`` fails, e.g. because it joins a view an edition or a grant lacks
     # (Snowflake's ACCESS_HISTORY); the reason is reported as a note.
     fallback_query: str = ""
+    # Other history tables of the same database, chosen with ?log=<name> in the source URL
+    # (MariaDB's mysql.general_log next to performance_schema): each overrides the keys it names.
+    variants: Mapping[str, "HistoryTable"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,9 @@ def _export(data: dict[str, Any]) -> ExportFormat:
 
 def _history(data: dict[str, Any]) -> HistoryTable:
     _only(data, {"query", "cursor_column", "kind", "key_columns", "cursor_type", "id_column", "driver", "grant",
-                 "settings", "text_chunks", "catalog_query", "fallback_query"}, "history.")
+                 "settings", "text_chunks", "catalog_query", "fallback_query", "variants"}, "history.")
+    variants = _typed(data, "variants", dict, {})
+    base = {k: v for k, v in data.items() if k not in ("variants", "fallback_query")}
     kind = _typed(data, "kind", str, "append")
     if kind not in ("append", "cumulative"):
         raise ValueError(f"history.kind must be append or cumulative, not {kind!r}")
@@ -197,6 +202,7 @@ def _history(data: dict[str, Any]) -> HistoryTable:
                                _typed(chunks, "text", str)) if chunks else None,
         catalog_query=_typed(data, "catalog_query", str, "").strip(),
         fallback_query=_typed(data, "fallback_query", str, "").strip(),
+        variants={str(name): _history({**base, **_typed(variants, name, dict)}) for name in variants},
     )
 
 

@@ -23,6 +23,7 @@ from sqllineage_harvester.dialects import get_dialect, list_dialects  # noqa: E4
 from sqllineage_harvester.harvest import Options, harvest  # noqa: E402
 from sqllineage_harvester.sources import open_source  # noqa: E402
 from sqllineage_harvester.sources.files import HARVESTER_TAG  # noqa: E402
+from sqllineage_harvester.errors import ConfigError  # noqa: E402
 from sqllineage_harvester.sources.history import HistorySource, SourceError, fill  # noqa: E402
 from sqllineage_harvester.stores import open_store  # noqa: E402
 
@@ -142,7 +143,9 @@ def test_bad_rows_are_skipped_and_counted_never_fatal(tmp_path, dialect, reasons
 def test_the_history_query_is_valid_sql_for_its_dialect(dialect):
     spec = get_dialect(dialect)
     assert spec.history is not None
-    for query in filter(None, (spec.history.query, spec.history.catalog_query, spec.history.fallback_query)):
+    variants = [v.query for v in spec.history.variants.values()]
+    for query in filter(None, (spec.history.query, spec.history.catalog_query, spec.history.fallback_query,
+                               *variants)):
         tree = sqlglot.parse_one(fill(query, spec.history.settings), read=spec.sqlglot, error_level=ErrorLevel.RAISE)
         assert isinstance(tree, sqlglot.exp.Select)
     if spec.history.kind == "append":
@@ -234,6 +237,21 @@ def test_mariadb_history_is_harvested_live(tmp_path, mariadb_workload):
     again, _, _ = harvested(open_source(mariadb_workload.url(), "mariadb"), tmp_path / "lineage.db", "mariadb")
     assert again.operations == 0 and again.skipped.get("harvester_query", 0) >= 1
     assert 0 < again.rows_read < report.rows_read
+
+
+def test_mariadb_general_log_table_is_harvested_live(tmp_path, mariadb_workload):
+    """?log=general_log reads mysql.general_log instead: every statement, with a cursor of its own."""
+    url = mariadb_workload.url() + "?log=general_log"
+    source = open_source(url, "mariadb")
+    assert source.url.endswith("?log=general_log") and "general_log" in source.query()
+    report, tables, columns = harvested(source, tmp_path / "lineage.db", "mariadb")
+    assert {("shop.orders", "reports.customer_totals"), ("shop.orders", "reports.latest_order")} <= tables
+    assert ("shop.orders.amount", "reports.customer_totals.total_spent") in columns
+    assert report.skipped.get("not_a_statement", 0) >= 1  # Connect / Quit rows
+    again, _, _ = harvested(open_source(url, "mariadb"), tmp_path / "lineage.db", "mariadb")
+    assert again.operations == 0 and again.rows_read < report.rows_read
+    with pytest.raises(ConfigError, match="no history 'slow_log'"):
+        open_source(mariadb_workload.url() + "?log=slow_log", "mariadb")
 
 
 def test_mariadb_resumes_after_the_stored_cursor(tmp_path, mariadb_workload):

@@ -49,14 +49,21 @@ class HistorySource:
         if dialect.history is None or dialect.history.kind != "append":
             raise ConfigError(f"dialect {dialect.name!r} has no append-only [history] table to read live")
         self.dialect, self.history = dialect, dialect.history
+        url, chosen = split_settings(url, {**self.history.settings, "log": ""})
+        if "log" in chosen:  # another history table of this database (?log=general_log)
+            log = chosen["log"]
+            if log not in self.history.variants:
+                known = ", ".join(sorted(self.history.variants)) or "none"
+                raise ConfigError(f"dialect {dialect.name!r} has no history {log!r} (known: {known})")
+            self.history = self.history.variants[log]
         # Text joined from its chunks is whole: the export's truncation limit does not apply.
         self.export = replace(dialect.export, text_limit=0) if self.history.text_chunks else dialect.export
-        url, chosen = split_settings(url, self.history.settings)
         self.engine_url = engine_url(url, self.history.driver)
         # Settings chosen in the URL (?region=eu) name a history of their own: its own cursor.
         self.url = _hide_password(self.engine_url) + (f"?{urlencode(sorted(chosen.items()))}" if chosen else "")
         self.columns = export_columns(dialect.export.columns, mapping or {})
-        self.settings = {**self.history.settings, **chosen, **(settings or {})}
+        self.settings = {**self.history.settings, **{k: v for k, v in chosen.items() if k != "log"},
+                         **(settings or {})}
         self.fetch_size, self.max_statement = fetch_size, max_statement
         self.stats = SourceStats()
 
@@ -275,7 +282,7 @@ def open_history(url: str, dialect: Dialect, mapping: Mapping[str, str] | None =
     region's jobs apart and one query cannot read two) reads one history per value, in turn."""
     if dialect.history is None:
         raise ConfigError(f"dialect {dialect.name!r} has no [history] table to read live")
-    base, chosen = split_settings(url, dialect.history.settings)
+    base, chosen = split_settings(url, {**dialect.history.settings, "log": ""})
     several = {k: [v.strip() for v in value.split(",") if v.strip()] for k, value in chosen.items() if "," in value}
     if not several:
         return HistorySource(url, dialect, mapping, **options)

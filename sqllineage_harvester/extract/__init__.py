@@ -15,6 +15,7 @@ import logging
 import re
 import signal
 import threading
+from collections import deque
 from contextlib import contextmanager
 from typing import Iterator, Mapping
 
@@ -30,6 +31,7 @@ from .catalog import Catalog
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
 from .statements import Context, analyse
+from .unterminated import split_unterminated
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -213,7 +215,9 @@ def extract(
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
     results: list[StatementLineage] = []
-    for text, tokens, base in _statements(separate_batches(sql), glot, max_bytes):
+    todo = deque(_statements(separate_batches(sql), glot, max_bytes))
+    while todo:
+        text, tokens, base = todo.popleft()
         index = len(results)
         try:
             with _time_limit(timeout):
@@ -223,8 +227,14 @@ def extract(
                 if tokens is None:
                     tokens, base = glot.tokenize(text), text
                 node = _parse(text, tokens, glot)
+                if isinstance(node, exp.Command) and _unterminated(todo, tokens, base, glot):
+                    continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
-        except (SqlglotError, StatementTimeout, RecursionError, MemoryError) as e:
+        except SqlglotError as e:
+            if tokens and _unterminated(todo, tokens, base):
+                continue
+            results.append(_fallback(text, index, ctx, glot) or _failure(index, text, _describe(e)))
+        except (StatementTimeout, RecursionError, MemoryError) as e:
             results.append(_fallback(text, index, ctx, glot) or _failure(index, text, _describe(e)))
         except Exception as e:  # a bug of ours must not stop the script
             results.append(_failure(index, text, f"internal error: {type(e).__name__}: {e}"))
@@ -233,10 +243,36 @@ def extract(
     return collapse_temp_tables(results) if collapse_temp else results
 
 
+# Dialects where a statement needs no semicolon: their scripts are cut at statement keywords
+# up front (a permissive parse would read `SET NOCOUNT ON SELECT ...` as one SET). Elsewhere
+# only a chunk that fails to parse is cut.
+NO_SEMICOLONS = frozenset({"tsql"})
+
+
+def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
+    """Several statements with no semicolons between them: queue them one at a time. With
+    ``strict`` (the text did parse, as sqlglot's catch-all Command) only when every piece
+    parses as a statement sqlglot knows."""
+    pieces = split_unterminated(tokens, base)
+    if len(pieces) < 2:
+        return False
+    if strict is not None:
+        try:
+            if any(isinstance(_parse(text, part, strict), exp.Command) for text, part in pieces):
+                return False
+        except SqlglotError:
+            return False
+    todo.extendleft(reversed([(piece, part, base) for piece, part in pieces]))
+    return True
+
+
 def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
+    unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
-        if inner is None:
+        if inner is None and unterminated and tokens:
+            yield from ((piece, part, base) for piece, part in split_unterminated(tokens, base))
+        elif inner is None:
             yield text, tokens, base
         else:
             for part in inner:

@@ -214,6 +214,7 @@ def extract(
     )
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
+    backticks = (name or "") in BACKTICK_DIALECTS
     results: list[StatementLineage] = []
     todo = deque(_statements(separate_batches(sql), glot, max_bytes))
     while todo:
@@ -224,6 +225,9 @@ def extract(
                 if len(text) > max_bytes:
                     results.append(_oversized(text, index, ctx, glot))
                     continue
+                if backticks and "`" in text:  # Athena's Hive-style names in Trino SQL
+                    text = _BACKTICKED.sub(lambda m: f'"{m.group(1)}"' if m.group(1) is not None else m.group(0), text)
+                    tokens = None
                 if tokens is None:
                     tokens, base = glot.tokenize(text), text
                 node = _parse(text, tokens, glot)
@@ -247,6 +251,12 @@ def extract(
 # up front (a permissive parse would read `SET NOCOUNT ON SELECT ...` as one SET). Elsewhere
 # only a chunk that fails to parse is cut.
 NO_SEMICOLONS = frozenset({"tsql"})
+
+
+# Trino-based dialects quote names with "..."; Athena's own docs and users write `...` (its
+# Hive DDL syntax) in queries too. Outside string literals, `x` is read as "x".
+BACKTICK_DIALECTS = frozenset({"athena", "trino", "presto"})
+_BACKTICKED = re.compile(r"'(?:[^']|'')*'|`([^`]*)`")
 
 
 def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:

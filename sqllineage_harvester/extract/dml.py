@@ -56,8 +56,13 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
         return Partial("update")
     from_ = node.args.get("from_")
     joins = list(target.args.get("joins") or [])
-    from_items = ([from_.this] + [j.this for j in from_.args.get("joins") or []]) if from_ is not None else []
-    from_joins = list(from_.args.get("joins") or []) if from_ is not None else []
+    # UPDATE .. FROM a JOIN b ON ..: sqlglot hangs the joins on the FROM's first table.
+    from_table = from_.this.copy() if from_ is not None else None
+    from_joins = ([j.copy() for j in from_.args.get("joins") or []] + list(from_table.args.get("joins") or [])
+                  if from_table is not None else [])
+    if from_table is not None:
+        from_table.set("joins", None)
+    from_items = [from_table] + [j.this for j in from_joins] if from_table is not None else []
     named = _aliases([target] + [j.this for j in joins] + from_items)
     main = target
     # T-SQL: UPDATE o SET ... FROM dbo.orders AS o -- the target is an alias of a FROM table.
@@ -77,15 +82,16 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     select = exp.Select(expressions=[exp.alias_(value, f"__c{i}", copy=False) for i, (_, value) in enumerate(pairs)])
     if main is target:
         select.set("from_", exp.From(this=head))
-        select.set("joins", joins + [exp.Join(this=t) for t in from_items])
+        # FROM a JOIN b ON ..: a joins the target bare, b keeps its ON condition (JOIN inputs)
+        select.set("joins", joins + ([exp.Join(this=from_table)] + from_joins if from_table is not None else []))
     else:
-        select.set("from_", exp.From(this=from_.this))
+        select.set("from_", exp.From(this=from_table))
         select.set("joins", from_joins + joins)
     if node.args.get("where") is not None:
         select.set("where", node.args["where"])
     _with(select, node)
     trace = traced(ctx, select)
-    exclude = head if main is target else from_.this
+    exclude = head if main is target else from_table
     partial = Partial("update", inputs=inputs_of(ctx, trace, exclude=exclude), indirect=trace.indirect,
                       warnings=trace.warnings)
     written = {ref.name for ref in names_out.values()}

@@ -114,14 +114,22 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     if not isinstance(target, exp.Table):
         return Partial("delete")
     head = target.copy()
+    own_joins = list(head.args.get("joins") or [])  # DELETE o FROM t o JOIN c ON .. (T-SQL, MySQL)
+    head.set("joins", None)
     select = exp.Select(expressions=[exp.Star()], from_=exp.From(this=head))
-    using = [t for t in node.args.get("using") or []]
-    named = _aliases(using)
+    using, joined = [], []
+    for table in node.args.get("using") or []:
+        table = table.copy()  # USING a JOIN b ON ..: sqlglot hangs the joins on the table
+        joined += list(table.args.get("joins") or [])
+        table.set("joins", None)
+        using.append(table)
+    named = _aliases(using + [j.this for j in joined])
     if not target.db and target.name in named:  # DELETE t FROM big_table AS t JOIN ...
         head = named[target.name]
         select.set("from_", exp.From(this=head))
         using = [u for u in using if u is not head]
-    select.set("joins", [exp.Join(this=t) for t in using])
+        joined = [j for j in joined if j.this is not head]
+    select.set("joins", own_joins + [exp.Join(this=t) for t in using] + joined)
     if node.args.get("where") is not None:
         select.set("where", node.args["where"])
     _with(select, node)

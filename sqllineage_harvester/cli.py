@@ -358,7 +358,9 @@ class _harvest_lock:
         import tempfile
 
         key = hashlib.blake2b(f"{source_url}\x1f{store_url or ''}".encode(), digest_size=8).hexdigest()
-        self.path = Path(tempfile.gettempdir()) / f"sqllineage-harvester-{key}.lock"
+        folder = Path(tempfile.gettempdir()) / "sqllineage-harvester-locks"  # one file per (source, store), kept
+        folder.mkdir(exist_ok=True)
+        self.path = folder / f"{key}.lock"
         self.handle: Any = None
 
     def __enter__(self) -> "_harvest_lock":

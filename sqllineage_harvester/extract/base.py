@@ -11,8 +11,10 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
-from .catalog import Catalog, table_parts
-from .columns import QueryTrace, Trace, qualify_query, table_name, tables_only, trace_query
+from .catalog import NO_SCHEMA, Catalog, table_parts
+from .columns import (
+    QueryTrace, Trace, database_only_qualifies, qualify_query, session_local, table_name, tables_only, trace_query,
+)
 
 @dataclass
 class Context:
@@ -32,8 +34,10 @@ class Context:
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
-        if not table.args.get("db") and self.schema:
-            table.set("db", exp.to_identifier(self.schema, quoted=True))  # already normalized
+        if session_local(table):
+            return table_name(table)
+        if not table.args.get("db") and (self.schema or (self.database and database_only_qualifies(self.dialect))):
+            table.set("db", exp.to_identifier(self.schema or NO_SCHEMA, quoted=True))  # already normalized
         if not table.args.get("catalog") and self.database and table.args.get("db"):
             table.set("catalog", exp.to_identifier(self.database, quoted=True))
         return table_name(table)

@@ -66,6 +66,13 @@ class QueryTrace:
     warnings: list[str]
 
 
+def session_local(table: exp.Table) -> bool:
+    """A T-SQL #temp / ##global temp table or @table variable: it lives in no database or schema."""
+    ident = table.this
+    marked = isinstance(ident, exp.Identifier) and (ident.args.get("temporary") or ident.args.get("global_"))
+    return bool(marked) or table.name.startswith(("#", "@"))
+
+
 def table_name(table: exp.Table) -> str:
     """The display name of a (qualified) table node; T-SQL temp tables keep their #."""
     parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
@@ -428,7 +435,7 @@ def qualify_query(
     glot = Dialect.get_or_raise(dialect)
     no_db, no_schema = _placeholders(dialect)
     nodes = _Nodes(expression)
-    _default_tables(nodes, database, schema_name)
+    _default_tables(nodes, database, schema_name, no_schema if database_only_qualifies(dialect) else None)
     schema = MappingSchema(infer_schema(nodes.tables, catalog, dialect), dialect=glot, normalize=False)
     options: dict[str, Any] = dict(
         dialect=glot,
@@ -549,16 +556,26 @@ def tables_only(query: exp.Expr) -> QueryTrace:
     return QueryTrace([], tables, set(), [])
 
 
-def _default_tables(nodes: _Nodes, database: str | None, schema_name: str | None) -> None:
-    """Give unqualified base tables the session's database / schema (not CTE names)."""
+def database_only_qualifies(dialect: str | None) -> bool:
+    """Whether a known database with no known schema still qualifies a bare name (``db.table``).
+    Not in BigQuery: there a bare name in a script is a temp table, and project.table is no name."""
+    return (dialect or "") != "bigquery"
+
+
+def _default_tables(nodes: _Nodes, database: str | None, schema_name: str | None,
+                    no_schema: str | None = NO_SCHEMA) -> None:
+    """Give unqualified base tables the session's database / schema (not CTE names); with a
+    database but no schema, a bare name is ``database.table`` (the schema left unknown)."""
     if not database and not schema_name:
         return
     ctes = {cte.alias_or_name for cte in nodes.ctes}
     for table in nodes.tables:
         if not table.name or isinstance(table.this, exp.Func) or (not table.db and table.name in ctes):
             continue
-        if not table.args.get("db") and schema_name:
-            table.set("db", exp.to_identifier(schema_name, quoted=True))  # already normalized
+        if session_local(table):
+            continue
+        if not table.args.get("db") and (schema_name or no_schema):
+            table.set("db", exp.to_identifier(schema_name or no_schema, quoted=True))  # already normalized
         if not table.args.get("catalog") and database and table.args.get("db"):
             table.set("catalog", exp.to_identifier(database, quoted=True))
 

@@ -8,6 +8,8 @@ sqlglot statement type to its handler, one line each.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
@@ -250,6 +252,38 @@ def handle_use(node: exp.Expr, ctx: Context) -> Partial:
     return Partial("session")
 
 
+UNNAMED = "__unnamed_table__"
+
+
+def _dynamic_names(node: exp.Expr, dialect: str | None) -> bool:
+    """Snowflake / Databricks ``IDENTIFIER('db.t')`` and ``IDENTIFIER(t)`` become the table they
+    name; a table named by a variable, a bind parameter or an expression is marked unnamed.
+    Whether one was."""
+    unnamed = False
+    for schema in list(node.find_all(exp.Schema)):  # Databricks: INSERT INTO identifier('db.t') parses so
+        table, args = schema.this, schema.expressions
+        if (isinstance(table, exp.Table) and not table.db and table.name.upper() == "IDENTIFIER" and len(args) == 1
+                and isinstance(args[0], exp.Literal)):
+            schema.replace(exp.Table(this=exp.DynamicIdentifier(this=args[0].copy())))
+    for table in list(node.find_all(exp.Table)):
+        inner = table.this
+        if isinstance(inner, exp.DynamicIdentifier):
+            arg = inner.this
+        elif isinstance(inner, exp.Anonymous) and str(inner.this).upper() == "IDENTIFIER" and inner.expressions:
+            arg = inner.expressions[0]
+        else:
+            continue
+        if isinstance(arg, exp.Literal) and arg.is_string:
+            named = exp.to_table(arg.this, dialect=dialect)
+        elif isinstance(arg, (exp.Column, exp.Identifier)) and not isinstance(arg.this, exp.Star):
+            named = exp.to_table(arg.sql(dialect=dialect), dialect=dialect)
+        else:
+            named, unnamed = exp.Table(this=exp.to_identifier(UNNAMED, quoted=True)), True
+        for key in ("this", "db", "catalog"):
+            table.set(key, named.args.get(key))
+    return unnamed
+
+
 def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
     """Normalize identifiers by the dialect's rules, once.
 
@@ -327,10 +361,19 @@ def analyse(
 ) -> StatementLineage:
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
     ctx.tokens, ctx.text = tokens, base if base is not None else sql
+    unnamed = _dynamic_names(node, ctx.dialect)
     node = _normalize(node, ctx)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
     partial = _dispatch(node, ctx)
+    if unnamed:  # tables named by a variable: not a dataset we can name
+        partial.inputs = [d for d in partial.inputs if d.name != UNNAMED]
+        partial.outputs = [d for d in partial.outputs if d.name != UNNAMED]
+        partial.columns = [replace(c, sources=tuple(r for r in c.sources if r.dataset != UNNAMED),
+                                   indirect=tuple(r for r in c.indirect if r.source.dataset != UNNAMED))
+                           for c in partial.columns if c.target.dataset != UNNAMED]
+        partial.indirect = {r for r in partial.indirect if r.source.dataset != UNNAMED}
+        partial.warnings.append("a table named by a variable (IDENTIFIER($v)) is left out")
     return StatementLineage(
         index=index,
         kind=partial.kind,

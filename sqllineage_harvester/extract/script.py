@@ -18,6 +18,8 @@ _WRAPPERS = [
     re.compile(r"^\s*BEGIN(?:\s+(?:TRY|CATCH))?\b(?!\s*(?:TRANSACTION|TRAN|WORK|ISOLATION|DEFERRED|IMMEDIATE|EXCLUSIVE)\b)(?=\s*\S)", _I),
     re.compile(r"^\s*END\s+(?:TRY|CATCH|IF|LOOP|WHILE|FOR)\b", _I),
     re.compile(r"^\s*(?:ELS(?:E\s*)?IF|IF)\b[^;]*?\bTHEN\b", _I),
+    re.compile(r"^\s*IF\b[^;]*?\bBEGIN\b(?!\s*(?:TRANSACTION|TRAN|DISTRIBUTED)\b)", _I),  # T-SQL IF <cond> BEGIN
+    re.compile(r"^\s*END\s+(?=ELSE\b)", _I),  # T-SQL: END ELSE BEGIN ..
     re.compile(r"^\s*ELSE\b", _I),
     re.compile(r"^\s*(?:FOR|WHILE)\b[^;]*?\b(?:LOOP|DO)\b|^\s*LOOP\b", _I),
 ]

@@ -36,7 +36,7 @@ CHAINS = frozenset({TokenType.THEN, TokenType.FOR, TokenType.ON, TokenType.OR, T
 def split_unterminated(tokens: list[Token], text: str) -> list[tuple[str, list[Token]]]:
     """``(text, tokens)`` of each statement in a run of tokens that has no semicolons."""
     pieces: list[list[Token]] = [[]]
-    depth, head, has_query, has_body, guarded = 0, None, False, False, False
+    depth, head, has_query, body, guarded = 0, None, False, None, False
     for i, token in enumerate(tokens):
         kind = token.token_type
         if kind in (TokenType.L_PAREN, TokenType.L_BRACKET):
@@ -47,22 +47,24 @@ def split_unterminated(tokens: list[Token], text: str) -> list[tuple[str, list[T
             if head is not None and head.text.upper() == "IF" and not guarded:
                 guarded = True  # IF <condition> <the one statement it guards>
             elif _starts_new(kind, pieces[-1][-1], tokens[i + 1 : i + 3], head and head.token_type,
-                             has_query, has_body):
+                             has_query, body):
                 pieces.append([])
-                head, has_query, has_body, guarded = None, False, False, False
+                head, has_query, body, guarded = None, False, None, False
         if depth == 0 and kind not in (TokenType.L_PAREN, TokenType.R_PAREN):
             if head is None:
                 head = token
             elif kind in (TokenType.SELECT, TokenType.VALUES):
                 has_query = True
-            elif kind in DML:
-                has_body = True
+            elif kind in DML and body is None:
+                body = kind
         pieces[-1].append(token)
     return [(text[p[0].start : p[-1].end + 1], p) for p in pieces if p]
 
 
 def _starts_new(kind: TokenType, previous: Token, following: list[Token], head: TokenType | None,
-                has_query: bool, has_body: bool) -> bool:
+                has_query: bool, body: TokenType | None) -> bool:
+    """Whether ``kind`` begins a new statement; ``body`` is the first DML keyword of the one in
+    hand after its head (WITH .. INSERT)."""
     before = previous.token_type
     if before in CHAINS or (before == TokenType.COMMAND and previous.text.upper() in ("GRANT", "REVOKE")):
         return False
@@ -72,17 +74,19 @@ def _starts_new(kind: TokenType, previous: Token, following: list[Token], head: 
     if kind == TokenType.SELECT:
         if before in SET_OPERATORS or before == TokenType.L_PAREN:
             return False
-        if has_query:
-            return True
+        if has_query or body in (TokenType.UPDATE, TokenType.DELETE, TokenType.MERGE):
+            return True  # a query already, or WITH .. UPDATE / DELETE / MERGE
+        if body == TokenType.INSERT:
+            return False  # WITH .. INSERT INTO t SELECT
         if head == TokenType.CREATE:  # CREATE TABLE t AS SELECT, CREATE VIEW v AS SELECT
             return before != TokenType.ALIAS
         return head not in (TokenType.INSERT, TokenType.WITH)
     if kind in DML:
-        return not (head == TokenType.WITH and not has_body)  # WITH x AS (...) INSERT / UPDATE / ...
+        return not (head == TokenType.WITH and body is None)  # WITH x AS (...) INSERT / UPDATE / ...
     if kind == TokenType.WITH:  # a CTE, not a table hint WITH (NOLOCK) or an option list
         return head not in (TokenType.CREATE, TokenType.INSERT) and after not in (TokenType.L_PAREN, None)
-    if kind == TokenType.SET:
-        return head not in (TokenType.UPDATE, TokenType.MERGE, TokenType.ALTER, TokenType.INSERT)
+    if kind == TokenType.SET:  # UPDATE t SET, WITH .. UPDATE t SET, MERGE's UPDATE SET, ALTER .. SET
+        return head not in (TokenType.UPDATE, TokenType.MERGE, TokenType.ALTER, TokenType.INSERT) and body is None
     if kind in (TokenType.DROP, TokenType.ALTER):  # ALTER TABLE t DROP COLUMN c / ALTER COLUMN c
         return head != TokenType.ALTER or (after is not None and following[0].text.upper() == "TABLE")
     return True

@@ -138,6 +138,7 @@ def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
 _DIRECTORY_USING = re.compile(
     r"^\s*(INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'[^']*')\s+USING\s+\w+(?:\s+OPTIONS\s*\([^)]*\))?", re.IGNORECASE
 )
+_UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
 
@@ -149,6 +150,9 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
         return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+    top = _UPDATE_TOP.match(text)
+    if top:  # T-SQL UPDATE TOP (n) t SET ..: which n rows changes no lineage
+        return analyse(_parse("UPDATE " + text[top.end() :], None, glot), ctx, index, text)
     directory = _DIRECTORY_USING.match(text)
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)

@@ -13,7 +13,8 @@ from sqlglot.tokens import TokenType
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from .catalog import NO_SCHEMA, Catalog, table_parts
 from .columns import (
-    QueryTrace, Trace, database_only_qualifies, qualify_query, session_local, table_name, tables_only, trace_query,
+    QueryTrace, Trace, database_only_qualifies, file_path, qualify_query, session_local, table_name, tables_only,
+    trace_query,
 )
 
 @dataclass
@@ -62,7 +63,6 @@ class Partial:
 
 # -- helpers ----------------------------------------------------------------
 # Spark SQL reads files as tables: SELECT * FROM parquet.`s3://bucket/path/`.
-FILE_FORMATS = frozenset({"parquet", "csv", "json", "orc", "avro", "delta", "text", "binaryfile", "iceberg", "hudi"})
 
 
 # BigQuery ML functions whose first argument is a MODEL, not a table.
@@ -70,7 +70,7 @@ MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Fo
 
 
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
-    if table.db.lower() in FILE_FORMATS and not table.catalog and ("/" in table.name or ":" in table.name):
+    if file_path(table):
         return DatasetRef(table.name, "file")
     if type_ == "table" and table.arg_key == "this" and type(table.parent).__name__ in MODEL_FUNCTIONS:
         type_ = "model"

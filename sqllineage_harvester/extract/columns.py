@@ -66,6 +66,17 @@ class QueryTrace:
     warnings: list[str]
 
 
+# Spark SQL reads files as tables: SELECT * FROM parquet.`s3://bucket/path/`.
+FILE_FORMATS = frozenset({"parquet", "csv", "json", "orc", "avro", "delta", "text", "binaryfile", "iceberg", "hudi"})
+
+
+def file_path(table: exp.Table) -> bool:
+    """Whether the table is Spark's ``format.`path``` file source (its name is the path)."""
+    catalog = table.catalog
+    return (table.db.lower() in FILE_FORMATS and (not catalog or is_placeholder(catalog))
+            and ("/" in table.name or ":" in table.name))
+
+
 def session_local(table: exp.Table) -> bool:
     """A T-SQL #temp / ##global temp table or @table variable: it lives in no database or schema."""
     ident = table.this
@@ -74,7 +85,9 @@ def session_local(table: exp.Table) -> bool:
 
 
 def table_name(table: exp.Table) -> str:
-    """The display name of a (qualified) table node; T-SQL temp tables keep their #."""
+    """The display name of a (qualified) table node; T-SQL temp tables keep their #, files are their path."""
+    if file_path(table):
+        return table.name
     parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
     ident = table.this
     if isinstance(ident, exp.Identifier) and parts:

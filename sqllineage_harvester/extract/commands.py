@@ -80,9 +80,10 @@ def handle_command(
         partial = _rename_tables(ctx, text, rename)
         if partial.outputs:
             return partial
-    if word in SESSION_WORDS:
+    first = word.split()[0] if word else ""  # sqlglot names some commands by two words: ADD JAR
+    if word in SESSION_WORDS or first in SESSION_WORDS:
         return Partial("session")
-    if word in OTHER_WORDS:
+    if word in OTHER_WORDS or first in OTHER_WORDS:
         return Partial("other")
     raise NotUnderstood(f"unsupported statement starting with {word!r}")
 

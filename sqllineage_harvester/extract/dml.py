@@ -111,8 +111,11 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
 
 def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     target = node.this
-    if not isinstance(target, exp.Table):
-        return Partial("delete")
+    if not isinstance(target, exp.Table):  # BigQuery: DELETE `p.d.t` WHERE .. (no FROM)
+        tables = [t for t in node.args.get("tables") or [] if isinstance(t, exp.Table)]
+        if len(tables) != 1:
+            return Partial("delete")
+        target = tables[0]
     head = target.copy()
     own_joins = list(head.args.get("joins") or [])  # DELETE o FROM t o JOIN c ON .. (T-SQL, MySQL)
     head.set("joins", None)

@@ -25,6 +25,7 @@ _WRAPPERS = [
 ]
 _END = re.compile(r"^\s*(?:END(?:\s+(?:IF|LOOP|WHILE|FOR|PROCEDURE|FUNCTION|TRY|CATCH))?\s*\w*|\$\w*\$\s*(?:LANGUAGE\s+\w+)?)\s*$", _I)
 _GO = re.compile(r"^[ \t]*GO[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_SLASH = re.compile(r"^[ \t]*/[ \t]*$", re.MULTILINE)
 _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -45,9 +46,12 @@ def body_statements(text: str) -> list[str] | None:
 
 
 def separate_batches(sql: str) -> str:
-    """T-SQL ``GO`` lines and MySQL ``DELIMITER //`` blocks become plain semicolons."""
+    """T-SQL ``GO`` lines, Oracle SQL*Plus ``/`` lines and MySQL ``DELIMITER //`` blocks become
+    plain semicolons."""
     if "go" in sql.lower():
         sql = _GO.sub(";", sql)
+    if "/" in sql:
+        sql = _SLASH.sub(";", sql)
     if "delimiter" not in sql.lower():
         return sql
     out: list[str] = []

@@ -117,6 +117,9 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     if isinstance(query, (exp.Select, exp.SetOperation, exp.Subquery)):
         if isinstance(query, exp.Subquery):
             query = query.this
+        to_table = node.find(exp.ToTableProperty)  # ClickHouse: CREATE MATERIALIZED VIEW mv TO t AS SELECT
+        if kind_word == "VIEW" and to_table is not None and isinstance(to_table.this, exp.Table):
+            return write_query(ctx, "create_view", to_table.this, [], query, "table")  # it feeds t on every insert
         if kind_word == "VIEW":
             return write_query(ctx, "create_view", table, names, query, "view")
         target_type = "model" if kind_word == "MODEL" else "table"
@@ -267,6 +270,10 @@ def _dynamic_names(node: exp.Expr, dialect: str | None) -> bool:
             schema.replace(exp.Table(this=exp.DynamicIdentifier(this=args[0].copy())))
     for table in list(node.find_all(exp.Table)):
         inner = table.this
+        if dialect == "bigquery" and isinstance(inner, exp.Identifier) and "$" in inner.name[1:]:
+            # a partition decorator (events$20240101, t$__UNPARTITIONED__) names a part of the table
+            table.set("this", exp.to_identifier(inner.name.split("$")[0], quoted=inner.quoted))
+            continue
         if isinstance(inner, exp.DynamicIdentifier):
             arg = inner.this
         elif isinstance(inner, exp.Anonymous) and str(inner.this).upper() == "IDENTIFIER" and inner.expressions:

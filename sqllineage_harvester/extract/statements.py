@@ -259,9 +259,10 @@ UNNAMED = "__unnamed_table__"
 
 
 def _dynamic_names(node: exp.Expr, dialect: str | None) -> bool:
-    """Snowflake / Databricks ``IDENTIFIER('db.t')`` and ``IDENTIFIER(t)`` become the table they
-    name; a table named by a variable, a bind parameter or an expression is marked unnamed.
-    Whether one was."""
+    """Table references written as functions become the table they name: Snowflake / Databricks
+    ``IDENTIFIER('db.t')`` and ``IDENTIFIER(t)``, Snowflake ``SEMANTIC_VIEW(sv ...)``; BigQuery
+    partition decorators are dropped. A table named by a variable, a bind parameter or an
+    expression is marked unnamed. Whether one was."""
     unnamed = False
     for schema in list(node.find_all(exp.Schema)):  # Databricks: INSERT INTO identifier('db.t') parses so
         table, args = schema.this, schema.expressions
@@ -273,6 +274,11 @@ def _dynamic_names(node: exp.Expr, dialect: str | None) -> bool:
         if dialect == "bigquery" and isinstance(inner, exp.Identifier) and "$" in inner.name[1:]:
             # a partition decorator (events$20240101, t$__UNPARTITIONED__) names a part of the table
             table.set("this", exp.to_identifier(inner.name.split("$")[0], quoted=inner.quoted))
+            continue
+        if isinstance(inner, exp.SemanticView) and isinstance(inner.this, exp.Table):
+            # Snowflake SEMANTIC_VIEW(sv METRICS .. DIMENSIONS ..): a query of the semantic view sv
+            for key in ("this", "db", "catalog"):
+                table.set(key, inner.this.args.get(key))
             continue
         if isinstance(inner, exp.DynamicIdentifier):
             arg = inner.this

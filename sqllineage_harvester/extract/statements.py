@@ -8,6 +8,7 @@ sqlglot statement type to its handler, one line each.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from sqlglot import exp
@@ -256,6 +257,7 @@ def handle_use(node: exp.Expr, ctx: Context) -> Partial:
 
 
 UNNAMED = "__unnamed_table__"
+_NAMED_BY_FUNCTION = re.compile(r"(?:identifier|semantic_view)\s*\(", re.IGNORECASE)
 
 
 def _dynamic_names(node: exp.Expr, dialect: str | None) -> bool:
@@ -374,7 +376,8 @@ def analyse(
 ) -> StatementLineage:
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
     ctx.tokens, ctx.text = tokens, base if base is not None else sql
-    unnamed = _dynamic_names(node, ctx.dialect)
+    unnamed = _dynamic_names(node, ctx.dialect) if _NAMED_BY_FUNCTION.search(sql) or (
+        ctx.dialect == "bigquery" and "$" in sql) else False
     node = _normalize(node, ctx)
     if isinstance(node, exp.Subquery):
         node = node.unnest()

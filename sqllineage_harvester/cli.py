@@ -380,7 +380,8 @@ class _harvest_lock:
 
 
 # URL schemes whose database is plain from the scheme alone (a file needs --dialect).
-SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "snowflake": "snowflake",
+SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
+                   "snowflake": "snowflake",
                    "bigquery": "bigquery", "redshift": "redshift", "databricks": "databricks", "mysql": "mysql",
                    "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
 
@@ -428,7 +429,7 @@ def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any =
 
 def _namespace(source_url: str, dialect_name: str) -> str:
     """OpenLineage-style: postgres://host:port for a live server, DIALECT://default otherwise."""
-    if "://" in source_url and not source_url.startswith(("file:", "pglog:")):
+    if "://" in source_url and not source_url.startswith(("file:", "pglog:", "mysqllog:")):
         from urllib.parse import urlsplit
 
         parts = urlsplit(source_url)

@@ -4,7 +4,7 @@ and deleted afterwards.
 
 The server keeps statement history (performance_schema on, with the
 events_statements_history_long consumer) and the general query log in the
-mysql.general_log table, so the history reader can be tested against both.
+mysql.general_log table and in a file, so every reader can be tested against it.
 Times are UTC. Runs as root (``--user=root``) when the tests do.
 """
 
@@ -25,7 +25,7 @@ SETTINGS = [
     "--performance-schema-consumer-events-statements-history-long=ON",
     "--performance-schema-events-statements-history-long-size=10000",
     "--general-log=ON",
-    "--log-output=TABLE",
+    "--log-output=TABLE,FILE",  # the general log both as mysql.general_log and as a file
     "--default-time-zone=+00:00",
     "--skip-name-resolve",
     "--innodb-buffer-pool-size=32M",
@@ -69,13 +69,18 @@ class MariaDB:
         return pymysql.connect(host="127.0.0.1", port=self.port, user=user, password=password, database=database,
                                autocommit=autocommit, charset="utf8mb4")
 
+    @property
+    def general_log(self) -> Path:
+        return self.root / "general.log"
+
     def start(self) -> None:
         user = ["--user=root"] if os.geteuid() == 0 else []
         for _ in range(3):  # another process may take the free port between our look and the start
             self.port = free_port()
             args = [self.server, "--no-defaults", f"--datadir={self.root / 'data'}", f"--socket={self.socket}",
                     f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.root / 'mysqld.pid'}",
-                    f"--log-error={self.root / 'error.log'}", *user, *SETTINGS]
+                    f"--log-error={self.root / 'error.log'}", f"--general-log-file={self.general_log}",
+                    *user, *SETTINGS]
             self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if self._wait():
                 return

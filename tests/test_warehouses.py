@@ -392,3 +392,57 @@ def test_a_setting_given_several_values_reads_each_history_with_its_own_cursor(t
         conn.execute("INSERT INTO eu.sys_querytext VALUES (10, 2, 0, 'INSERT INTO marts.eu_more (id) SELECT id FROM raw.x')")
     again = run()
     assert again.rows_read == 1 and again.operations == 1
+
+
+def test_mariadb_general_log_file_is_harvested(tmp_path, mariadb_workload):
+    """mysqllog:// reads the general query log file the server writes (log_output = FILE)."""
+    url = f"mysqllog://{mariadb_workload.general_log}"
+    source = open_source(url, "mariadb")
+    entries = list(source.read())
+    assert any(e.sql.startswith("INSERT INTO reports.customer_totals") for e in entries)
+    assert all(e.session_id and e.start_time and e.start_time.endswith("Z") for e in entries)
+    assert any(e.user == "root" for e in entries)
+    report, tables, columns = harvested(open_source(url, "mariadb"), tmp_path / "lineage.db", "mariadb")
+    assert {("shop.orders", "reports.customer_totals"), ("shop.orders", "reports.latest_order")} <= tables
+    assert ("shop.orders.amount", "reports.customer_totals.total_spent") in columns
+    again, _, _ = harvested(open_source(url, "mariadb"), tmp_path / "lineage.db", "mariadb")
+    assert again.operations == 0 and again.rows_read < report.rows_read  # only what came after the cursor
+
+
+MYSQL8_LOG = """/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:
+Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock
+Time                 Id Command    Argument
+2024-11-24T20:01:02.123456Z\t   31 Connect\tetl@10.0.0.7 on shop using TCP/IP
+2024-11-24T20:01:02.200000Z\t   31 Query\tINSERT INTO reports.daily (day, total)
+SELECT DATE(created_at), SUM(amount)
+FROM orders
+GROUP BY DATE(created_at)
+2024-11-24T20:01:03.000000Z\t   32 Connect\tann@10.0.0.9 on  using TCP/IP
+2024-11-24T20:01:03.100000Z\t   32 Init DB\tcrm
+2024-11-24T20:01:03.200000Z\t   32 Query\tINSERT INTO contacts_copy SELECT id, email FROM contacts
+2024-11-24T20:01:04.000000Z\t   31 Quit\t
+/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:
+Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock
+Time                 Id Command    Argument
+2024-11-24T20:05:00.000000Z\t    8 Connect\tetl@10.0.0.7 on shop using TCP/IP
+2024-11-24T20:05:00.100000Z\t    8 Query\tUSE reports
+2024-11-24T20:05:00.200000Z\t    8 Query\tDELETE FROM daily WHERE day < '2024-01-01'
+2024-11-24T20:05:00.300000Z\t    8 Query\tSELECT 1 FROM dual WHERE 'still being writ"""
+
+
+def test_mysql8_general_log_file_format(tmp_path):
+    """MySQL 8's log format, a statement over several lines, Init DB and USE, a server restart
+    banner mid-file, and a last line still being written."""
+    log = tmp_path / "general.log"
+    log.write_text(MYSQL8_LOG)
+    entries = list(open_source(f"mysqllog://{log}", "mysql").read())
+    assert [(e.session_id, e.user, e.schema) for e in entries] == [
+        ("31", "etl", "shop"), ("32", "ann", "crm"), ("8", "etl", "shop"), ("8", "etl", "reports")]
+    assert entries[0].sql.endswith("GROUP BY DATE(created_at)") and entries[0].sql.count("\n") == 3
+    assert entries[0].start_time == "2024-11-24T20:01:02.200000Z"
+    report, tables, columns = harvested(open_source(f"mysqllog://{log}", "mysql"), tmp_path / "l.db", "mysql")
+    assert ("shop.orders", "reports.daily") in tables and ("crm.contacts", "crm.contacts_copy") in tables
+    assert ("shop.orders.amount", "reports.daily.total") in columns
+    log.write_text(MYSQL8_LOG + "ten'\n2024-11-24T20:06:00.000000Z\t    8 Query\tINSERT INTO reports.t SELECT a FROM shop.s\n")
+    again, tables, _ = harvested(open_source(f"mysqllog://{log}", "mysql"), tmp_path / "l.db", "mysql")
+    assert again.rows_read == 2 and ("shop.s", "reports.t") in tables  # the finished line, then the new one

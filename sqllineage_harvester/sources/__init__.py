@@ -65,6 +65,7 @@ READERS: dict[str, str] = {
     "": "files:FileSource",  # a folder of exports
     "postgresql": "postgres:PostgresSource",  # live pg_stat_statements
     "postgres": "postgres:PostgresSource",
+    "mysqllog": "mysqllog:MySqlLogSource",  # MySQL / MariaDB general query log files: mysqllog:///var/log/mysql
     "pglog": "pglog:PgLogSource",  # PostgreSQL csvlog / jsonlog files or folders: pglog:///var/log/postgresql
     "snowflake": "history:open_history",
     "bigquery": "history:open_history",

@@ -213,7 +213,9 @@ def extract(
         dialect=name,
         catalog=cat,
         database=_norm(default_database, name),
-        schema=_norm(default_schema, name),
+        # PostgreSQL and Redshift resolve bare names through search_path ("$user", public): with a
+        # database and no schema given, public is where a bare name lives.
+        schema=_norm(default_schema or (PUBLIC_SCHEMA.get(name or "") if default_database else None), name),
         use_sets_database=(name or "") in USE_NAMES_DATABASE,
     )
     if not isinstance(sql, str):
@@ -251,6 +253,7 @@ def extract(
     return collapse_temp_tables(results) if collapse_temp else results
 
 
+PUBLIC_SCHEMA = {"postgres": "public", "redshift": "public"}
 # Dialects where a statement needs no semicolon: their scripts are cut at statement keywords
 # up front (a permissive parse would read `SET NOCOUNT ON SELECT ...` as one SET). Elsewhere
 # only a chunk that fails to parse is cut.

@@ -137,7 +137,11 @@ def write_query(
     partial.inputs = inputs_of(ctx, trace, exclude=reads_target)
     partial.indirect = trace.indirect
     partial.warnings = trace.warnings
-    target_names = names or catalog_names(ctx, target, len(trace.outputs)) or [n for n, _ in trace.outputs]
+    # A table the statement creates takes the query's names; an existing one (INSERT without a
+    # column list) its own columns, by position, where the catalog knows them.
+    creates = kind in ("create_table_as", "create_view", "select_into")
+    target_names = (names or (None if creates else catalog_names(ctx, target, len(trace.outputs)))
+                    or [n for n, _ in trace.outputs])
     merged: dict[str, Trace] = {}
     for name, (_, source) in zip(target_names, trace.outputs):
         if name in merged:
@@ -147,7 +151,7 @@ def write_query(
     partial.columns = [lineage(ColumnRef(out.name, name), source) for name, source in merged.items()]
     if len(names) and len(names) != len(trace.outputs):
         partial.warnings.append(f"{len(names)} target columns but the query yields {len(trace.outputs)}")
-    if kind in ("create_table_as", "create_view", "select_into"):
+    if creates:
         remember(ctx, target, target_names if "*" not in target_names else [])
     if reads_target is not None:
         partial.indirect = {r for r in partial.indirect if r.source.dataset != out.name}

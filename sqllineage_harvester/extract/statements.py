@@ -23,6 +23,7 @@ from .base import (
     dataset,
     lineage,
     inputs_of,
+    name_projections,
     is_temporary,
     target_table,
     traced,
@@ -44,6 +45,8 @@ def handle_select(node: exp.Expr, ctx: Context) -> Partial:
         if into.args.get("temporary") or is_temporary(into):
             ctx.temp_tables.add(ctx.qualify(target))
         return write_query(ctx, "select_into", target, [], node)
+    if ctx.select_columns:
+        name_projections(node, ctx)  # an unaliased expression is named by its text: max(col1)
     if not ctx.select_columns and ctx.columns:
         ctx.columns = False  # reads only count as usage: their tables are all that is kept
         try:

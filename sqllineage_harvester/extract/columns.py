@@ -348,8 +348,15 @@ class _Walker:
                 for source_name in scope.selected_sources:
                     for ref in self.source_column(scope, source_name, ident.name).sources:
                         found.add(IndirectRef(ref, JOIN))
+        # ORDER BY n / GROUP BY n / HAVING total: a name of the select list, not of a table
+        aliases = {item.alias for item in select.expressions
+                   if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias)}
         for clause, kind in clauses:
             for column in _own_columns(clause):
+                if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not select.args.get("where"):
+                    trace = self.projection(scope, column.name)
+                    found |= {IndirectRef(ref, kind) for ref in trace.sources | {r.source for r in trace.indirect}}
+                    continue
                 for ref in self.column(scope, column).sources:
                     found.add(IndirectRef(ref, kind))
             for sub in _child_selects(clause) if clause is not None else []:

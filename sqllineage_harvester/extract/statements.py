@@ -14,7 +14,7 @@ from dataclasses import replace
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from ..model import IDENTITY, ColumnLineage, ColumnRef, DatasetRef, StatementLineage
+from ..model import IDENTITY, ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 from . import commands, dml
 from .base import (
     Context,
@@ -259,6 +259,23 @@ def handle_use(node: exp.Expr, ctx: Context) -> Partial:
     return Partial("session")
 
 
+# MySQL compares column names without case (table names with it, on most systems): one column
+# written COL2 here and col2 there is one column.
+CASELESS_COLUMNS = frozenset({"mysql"})
+
+
+def _lower_columns(partial: Partial) -> None:
+    def ref(c: ColumnRef) -> ColumnRef:
+        return ColumnRef(c.dataset, c.column.lower())
+
+    def ind(r: IndirectRef) -> IndirectRef:
+        return IndirectRef(ref(r.source), r.type)
+
+    partial.columns = [ColumnLineage(ref(c.target), tuple(sorted({ref(s) for s in c.sources})), c.transform,
+                                     tuple(sorted({ind(r) for r in c.indirect}))) for c in partial.columns]
+    partial.indirect = {ind(r) for r in partial.indirect}
+
+
 UNNAMED = "__unnamed_table__"
 _NAMED_BY_FUNCTION = re.compile(r"(?:identifier|semantic_view)\s*\(", re.IGNORECASE)
 
@@ -385,6 +402,8 @@ def analyse(
     if isinstance(node, exp.Subquery):
         node = node.unnest()
     partial = _dispatch(node, ctx)
+    if ctx.dialect in CASELESS_COLUMNS:
+        _lower_columns(partial)
     if unnamed:  # tables named by a variable: not a dataset we can name
         partial.inputs = [d for d in partial.inputs if d.name != UNNAMED]
         partial.outputs = [d for d in partial.outputs if d.name != UNNAMED]

@@ -297,8 +297,8 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
 
 
 def _norm(name: str | None, dialect: str | None) -> str | None:
+    """A default database / schema normalized as a part of a table name (BigQuery keeps its case)."""
     if not name:
         return None
-    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-
-    return normalize_identifiers(exp.to_identifier(name), dialect=dialect).name
+    table = exp.Table(this=exp.to_identifier("t"), db=exp.to_identifier(name))
+    return normalize_identifiers(table, dialect=dialect).args["db"].name

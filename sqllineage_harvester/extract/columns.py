@@ -437,9 +437,11 @@ def infer_schema(tables: list[exp.Table], catalog: Catalog, dialect: str | None)
 def _normalized_parts(table: exp.Table, glot: Dialect) -> tuple[str, str, str]:
     """A table's parts as they will read once qualify has normalized the query."""
     names = []
+    bare = exp.Table(**{k: table.args[k].copy() for k in ("catalog", "db", "this") if table.args.get(k) is not None})
+    normalized = normalize_identifiers(bare, dialect=glot)  # as a table: BigQuery keeps table names' case
     for key in ("catalog", "db", "this"):
-        ident = table.args.get(key)
-        names.append(glot.normalize_identifier(ident.copy()).name if isinstance(ident, exp.Identifier) else "")
+        ident = normalized.args.get(key)
+        names.append(ident.name if isinstance(ident, exp.Identifier) else "")
     return (names[0] or NO_DB, names[1] or NO_SCHEMA, names[2])
 
 

@@ -264,7 +264,22 @@ class _Walker:
             if qualifier in search.sources:
                 return self.source_column(search, qualifier, name)
             search = search.parent
-        return Trace()
+        return self.field_path(scope, column)
+
+    def field_path(self, scope: Scope, column: exp.Column) -> Trace:
+        """``widget.asset.id`` whose first part is no source: a path into a struct column, read as
+        that column (``t.widget.asset.id``: column widget of t)."""
+        parts = [p.name for p in column.parts]
+        if len(parts) < 2:
+            return Trace()
+        if len(parts) >= 3 and parts[0] in scope.sources:
+            trace = self.source_column(scope, parts[0], parts[1])
+        else:
+            owner = self.resolve(scope, parts[0]) if parts[0] not in scope.sources else None
+            trace = self.source_column(scope, owner, parts[0]) if owner is not None else Trace()
+        if trace.sources:  # a field of the column: computed from it
+            trace = Trace(set(trace.sources), TRANSFORMATION, set(trace.indirect))
+        return trace
 
     def resolve(self, scope: Scope, name: str) -> str | None:
         """Find which source of a scope an unqualified column belongs to."""

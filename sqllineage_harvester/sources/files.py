@@ -345,6 +345,21 @@ def log_files(path: Path, readable: Callable[[Path], str | None] | None = None) 
     return sorted((p.relative_to(path).as_posix(), p) for p in found)
 
 
+def record_cursor(cursor: str | None, kind: str, log: str) -> tuple[str, int] | None:
+    """``<kind>:<file>|<record>`` -> (file, record), the cursor of a server log reader.
+
+    >>> record_cursor("g:general.log|12", "g", "MySQL general log")
+    ('general.log', 12)
+    """
+    if not cursor:
+        return None
+    found, _, body = cursor.partition(":")
+    name, _, number = body.rpartition("|")
+    if found != kind or not number.isdigit():
+        raise ConfigError(f"not a {log} cursor: {cursor!r}")
+    return name, int(number)
+
+
 def export_columns(dialect_columns: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:
     """Lower-cased column -> field, the user's mapping first, then the dialect's other fields."""
     columns = {column.lower(): name for name, column in mapping.items()}

@@ -25,7 +25,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import log_files, parse_time, zone
+from .files import log_files, parse_time, record_cursor, zone
 from .pglog import _text
 
 _RECORD = re.compile(
@@ -51,7 +51,7 @@ class MySqlLogSource:
         self.stats = SourceStats()
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
-        after = _parse_cursor(after_cursor)
+        after = record_cursor(after_cursor, "g", "MySQL general log")
         for name, path in log_files(self.path, lambda _: "log"):
             if after and name < after[0]:
                 continue
@@ -128,16 +128,6 @@ def _records(lines: IO[str]) -> Iterator[tuple[str | None, str, str, str]]:
         current = [match.group("argument") or ""]
     if current is not None:
         yield (*head, "\n".join(current))
-
-
-def _parse_cursor(cursor: str | None) -> tuple[str, int] | None:
-    if not cursor:
-        return None
-    kind, _, body = cursor.partition(":")
-    name, _, number = body.rpartition("|")
-    if kind != "g" or not number.isdigit():
-        raise ConfigError(f"not a MySQL general log cursor: {cursor!r}")
-    return name, int(number)
 
 
 __all__ = ["MySqlLogSource"]

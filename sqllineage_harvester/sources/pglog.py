@@ -38,7 +38,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import log_files, parse_time, zone
+from .files import log_files, parse_time, record_cursor, zone
 
 WINDOW = 1000  # records an entry waits for its session's next record
 _STATEMENT = re.compile(r"(?:duration: [0-9.]+ ms  )?(?:statement|execute [^:\n]*): ")
@@ -82,7 +82,7 @@ class PgLogSource:
         return log_files(self.path, _format)
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
-        after = _parse_cursor(after_cursor)
+        after = record_cursor(after_cursor, "l", "PostgreSQL log")
         for name, path in self.files():
             if after and name < after[0]:
                 continue
@@ -184,16 +184,6 @@ def _format(path: Path) -> str | None:
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     suffix = suffixes[-1] if suffixes else ""
     return {".csv": "csv", ".json": "json", ".jsonl": "json"}.get(suffix)
-
-
-def _parse_cursor(cursor: str | None) -> tuple[str, int] | None:
-    if not cursor:
-        return None
-    kind, _, body = cursor.partition(":")
-    name, _, number = body.rpartition("|")
-    if kind != "l" or not number.isdigit():
-        raise ConfigError(f"not a PostgreSQL log cursor: {cursor!r}")
-    return name, int(number)
 
 
 __all__ = ["PgLogSource"]

@@ -263,3 +263,32 @@ def test_follow_mode_stops_cleanly_on_sigterm_and_a_second_harvester_is_refused(
         return sorted(row[1:] for row in snapshot(path)["operations"])
 
     assert ops(db) == ops(clean)  # repeated passes added nothing
+
+
+def test_a_full_disk_stops_the_run_clearly_and_the_rerun_loses_nothing(tmp_path):
+    """SQLite reports SQLITE_FULL when its file may not grow (here: PRAGMA max_page_count, the
+    same error a full disk gives): the run stops with one clear error, the batches before stay
+    committed, and once there is room a rerun ends exactly as a clean run does."""
+    from sqlalchemy import event
+
+    from sqllineage_harvester.stores import StoreError
+
+    clean, full = tmp_path / "clean.db", tmp_path / "full.db"
+    run_harvest(clean)
+    store = open_store(f"sqlite:///{full}")
+    pages = sqlite3.connect(full).execute("PRAGMA page_count").fetchone()[0]
+
+    @event.listens_for(store.engine, "connect")
+    def _no_room(dbapi_connection, _record):  # every connection the store opens from now on
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 12}")
+
+    store.engine.dispose()
+    with pytest.raises(StoreError, match="disk full; nothing of this batch was written"):
+        harvest(open_source(SNOWFLAKE_LOG, "snowflake"), store,
+                Options(dialect="snowflake", namespace="snowflake://test", batch_size=300))
+    store.close()
+    partial = snapshot(full)
+    assert partial != snapshot(clean)
+    resumed = run_harvest(full)
+    assert 0 < resumed.rows_read < 2520
+    assert snapshot(full) == snapshot(clean)

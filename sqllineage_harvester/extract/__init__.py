@@ -26,10 +26,11 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
 from ..errors import ConfigError
-from ..model import StatementLineage
+from ..model import DatasetRef, StatementLineage
 from .catalog import Catalog
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
+from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
 
@@ -138,6 +139,7 @@ def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
 _DIRECTORY_USING = re.compile(
     r"^\s*(INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'[^']*')\s+USING\s+\w+(?:\s+OPTIONS\s*\([^)]*\))?", re.IGNORECASE
 )
+_BULK_INSERT = re.compile(r"^\s*BULK\s+INSERT\s+(\S+)\s+FROM\s+'([^']*)'", re.IGNORECASE)
 _UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
@@ -150,6 +152,11 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
         return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+    bulk = _BULK_INSERT.match(text)
+    if bulk:  # T-SQL BULK INSERT t FROM 'file' [WITH (..)]: a load, like COPY
+        target = dataset(ctx, normalize_identifiers(exp.to_table(bulk.group(1), dialect=ctx.dialect), dialect=ctx.dialect))
+        return StatementLineage(index=index, kind="copy", inputs=(DatasetRef(bulk.group(2), "file"),),
+                                outputs=(target,), sql=text)
     top = _UPDATE_TOP.match(text)
     if top:  # T-SQL UPDATE TOP (n) t SET ..: which n rows changes no lineage
         return analyse(_parse("UPDATE " + text[top.end() :], None, glot), ctx, index, text)
@@ -236,7 +243,7 @@ def extract(
                     tokens = None
                 if tokens is None:
                     tokens, base = glot.tokenize(text), text
-                node = _parse(text, tokens, glot)
+                node = _parse(base, tokens, glot)  # the tokens point into base
                 if isinstance(node, exp.Command) and _unterminated(todo, tokens, base, glot):
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
@@ -275,11 +282,13 @@ def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Di
         return False
     if strict is not None:
         try:
-            if any(isinstance(_parse(text, part, strict), exp.Command) for text, part in pieces):
+            if any(isinstance(_parse(base, part, strict), exp.Command) for text, part in pieces):
                 return False
         except SqlglotError:
             return False
-    todo.extendleft(reversed([(piece, part, base) for piece, part in pieces]))
+    # Each piece is tokenized again on its own: sqlglot's fallback for statements it only
+    # knows as commands cannot work on a slice of another text's tokens.
+    todo.extendleft(reversed([(piece, None, piece) for piece, _ in pieces]))
     return True
 
 
@@ -288,7 +297,11 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
         if inner is None and unterminated and tokens:
-            yield from ((piece, part, base) for piece, part in split_unterminated(tokens, base))
+            pieces = split_unterminated(tokens, base)
+            if len(pieces) == 1:
+                yield text, tokens, base
+            else:  # each tokenized again on its own (see _unterminated)
+                yield from ((piece, None, piece) for piece, _ in pieces)
         elif inner is None:
             yield text, tokens, base
         else:

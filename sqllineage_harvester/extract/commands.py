@@ -104,7 +104,8 @@ OTHER_WORDS = frozenset({"VACUUM", "CALL", "SHOW", "EXPLAIN", "REFRESH", "EXECUT
                          "USE", "KILL", "WAITFOR", "TRUNCATE", "BEGIN", "COMMIT", "ROLLBACK", "REFRESH", "INVALIDATE",
                          "COMPUTE", "ADD", "UNCACHE", "CLEAR", "UNSET", "ATTACH", "DETACH", "INSTALL", "PRAGMA",
                          "SUMMARIZE", "PIVOT", "UNPIVOT", "COPY", "UNLOAD", "REPLACE", "HANDLER", "FLUSH", "PURGE",
-                         "RENAME", "CHECK", "CHECKSUM", "REPAIR", "SIGNAL", "RESIGNAL", "GET DIAGNOSTICS", "SETUSER"})
+                         "RENAME", "CHECK", "CHECKSUM", "REPAIR", "SIGNAL", "RESIGNAL", "GET DIAGNOSTICS", "SETUSER",
+                         "UPDATE STATISTICS", "DBCC", "BULK"})
 
 
 # Procedural statements inside routine bodies: no lineage, and no parse error either.

@@ -66,7 +66,7 @@ def _starts_new(kind: TokenType, previous: Token, following: list[Token], head: 
     """Whether ``kind`` begins a new statement; ``body`` is the first DML keyword of the one in
     hand after its head (WITH .. INSERT)."""
     before = previous.token_type
-    if before in CHAINS or (before == TokenType.COMMAND and previous.text.upper() in ("GRANT", "REVOKE")):
+    if before in CHAINS or previous.text.upper() in ("GRANT", "REVOKE", "BULK"):
         return False
     if before == TokenType.COMMIT and kind in (TokenType.DROP, TokenType.DELETE):
         return False  # ON COMMIT DROP / DELETE ROWS

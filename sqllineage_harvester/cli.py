@@ -170,8 +170,9 @@ def _emit(results: list, fmt: str, out: TextIO, ident: Any = None) -> None:
 # -- harvesting and queries ---------------------------------------------------
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--store", "store_url", default=None, envvar="SQLLINEAGE_STORE", show_envvar=True,
-                        help="Lineage store URL: sqlite:///path.db (default: sqlite:///lineage.db) or "
-                             "postgresql://user@host/db.")(func)
+                        help="Lineage store URL: sqlite:///path.db (default: sqlite:///lineage.db), "
+                             "postgresql://user@host/db, or neo4j://user:pass@host:7687/db (also bolt://, "
+                             "neo4j+s://).")(func)
 
 
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -272,7 +273,9 @@ def stats(store_url: str | None, fmt: str) -> None:
 
 @main.command()
 @click.option("--source", "source_url", required=True,
-              help="A history export (CSV / JSON lines, .gz too) or a folder of them.")
+              help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
+                   "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
+                   "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://).")
 @click.option("--dialect", "-d", default=None, help="Database the log comes from: a file in dialects/ (see `dialects`).")
 @store_option
 @click.option("--since", default=None, help="Skip log rows that started before this time (ISO-8601).")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .model import DIRECT_TYPES, ColumnLineage, ColumnRef, DatasetRef, StatementLineage
@@ -62,6 +63,7 @@ class Declared:
                           for t, s in columns.items()))
 
 
+@lru_cache(maxsize=4096)  # a statement run again carries the same text: read it once
 def declared(inputs: str | None, outputs: str | None) -> Declared | None:
     """The lineage in a log entry's declared columns, or None when they name no table.
     Text that is not JSON is taken as one name, or a comma-separated list of names."""

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from .declared import compare, declared
 from .extract import Catalog, extract
-from .extract.catalog import NO_DB, NO_SCHEMA, Parts, defined_columns
+from .extract.catalog import defined_columns, name_parts
 from .extract.script import TEMP_TYPES, TempState
 from .graph import Harvested, add_entry, decode, encode, sanitize, statement_key
 from .model import Fingerprinted, LogEntry, StatementLineage
@@ -93,14 +93,6 @@ class Options:
     batch_size: int = DEFAULT_BATCH
     workers: int = 1
     timeout: float | None = 5.0
-
-
-def name_parts(name: str) -> Parts:
-    """A dataset name as the catalog's (database, schema, table), placeholders for gaps."""
-    parts = name.split(".")
-    if len(parts) < 3:
-        return (NO_DB, NO_SCHEMA)[: 3 - len(parts)] + tuple(parts)  # type: ignore[return-value]
-    return (".".join(parts[:-2]), parts[-2], parts[-1])
 
 
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:

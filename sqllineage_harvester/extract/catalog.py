@@ -39,6 +39,18 @@ def display_name(parts: Parts) -> str:
     return ".".join(p for p in parts if p and not is_placeholder(p))
 
 
+def name_parts(name: str) -> Parts:
+    """The inverse of ``display_name``: (database, schema, table), placeholders for gaps.
+
+    >>> name_parts("s.t")
+    ('__nodb__', 's', 't')
+    """
+    parts = name.split(".")
+    if len(parts) < 3:
+        return (NO_DB, NO_SCHEMA)[: 3 - len(parts)] + tuple(parts)  # type: ignore[return-value]
+    return (".".join(parts[:-2]), parts[-2], parts[-1])
+
+
 def _matches(key: tuple[str, ...], ref: Parts) -> int:
     """Score how well a catalog key fits a reference; 0 means no fit."""
     score = 1

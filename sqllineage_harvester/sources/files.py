@@ -345,6 +345,29 @@ def log_files(path: Path, readable: Callable[[Path], str | None] | None = None) 
     return sorted((p.relative_to(path).as_posix(), p) for p in found)
 
 
+def open_text(raw: IO[bytes]) -> IO[str]:
+    """A server log file as UTF-8 text (bad bytes replaced), decompressed when it is gzip'd."""
+    return io.TextIOWrapper(_open(raw), encoding="utf-8", errors="replace", newline="")
+
+
+def read_logs(files: list[tuple[str, Path]], after: tuple[str, int] | None, stats: SourceStats,
+              read: Callable[[str, Path, IO[str], int], Iterator[LogEntry]],
+              errors: tuple[type[Exception], ...] = ()) -> Iterator[LogEntry]:
+    """The entries of a server log reader's files after its cursor ``(file, record)``: files
+    before the cursor's are skipped, ``read(name, path, text, skip_to)`` reads one file and skips
+    its records up to ``skip_to``; a file that cannot be read is recorded and the rest go on."""
+    for name, path in files:
+        if after and name < after[0]:
+            continue
+        stats.files += 1
+        skip_to = after[1] if after and name == after[0] else -1
+        try:
+            with path.open("rb") as raw:
+                yield from read(name, path, open_text(raw), skip_to)
+        except (OSError, EOFError, zlib.error, *errors) as e:
+            stats.file_errors.append(f"{name}: {e}")
+
+
 def record_cursor(cursor: str | None, kind: str, log: str) -> tuple[str, int] | None:
     """``<kind>:<file>|<record>`` -> (file, record), the cursor of a server log reader.
 

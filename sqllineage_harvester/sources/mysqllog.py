@@ -16,7 +16,6 @@ from the top of each; a last line still being written is left for the next run.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -25,8 +24,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import log_files, parse_time, record_cursor, zone
-from .pglog import _text
+from .files import log_files, parse_time, read_logs, record_cursor, zone
 
 _RECORD = re.compile(
     r"^(?P<time>\d{6}\s+\d{1,2}:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)?"
@@ -52,18 +50,9 @@ class MySqlLogSource:
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = record_cursor(after_cursor, "g", "MySQL general log")
-        for name, path in log_files(self.path, lambda _: "log"):
-            if after and name < after[0]:
-                continue
-            self.stats.files += 1
-            skip_to = after[1] if after and name == after[0] else -1
-            try:
-                with path.open("rb") as raw:
-                    yield from self._read_file(name, _text(raw), skip_to)
-            except (OSError, EOFError, zlib.error) as e:
-                self.stats.file_errors.append(f"{name}: {e}")
+        return read_logs(log_files(self.path, lambda _: "log"), after, self.stats, self._read_file)
 
-    def _read_file(self, name: str, lines: IO[str], skip_to: int) -> Iterator[LogEntry]:
+    def _read_file(self, name: str, path: Path, lines: IO[str], skip_to: int) -> Iterator[LogEntry]:
         users: dict[str, str] = {}
         databases: dict[str, str] = {}
         moment = None

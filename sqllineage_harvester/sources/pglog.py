@@ -25,11 +25,8 @@ written (no line end yet) is left for the next run.
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import json
 import re
-import zlib
 from collections import deque
 from pathlib import Path
 from typing import IO, Any, Iterator, Mapping
@@ -38,7 +35,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import log_files, parse_time, record_cursor, zone
+from .files import log_files, parse_time, read_logs, record_cursor, zone
 
 WINDOW = 1000  # records an entry waits for its session's next record
 _STATEMENT = re.compile(r"(?:duration: [0-9.]+ ms  )?(?:statement|execute [^:\n]*): ")
@@ -83,21 +80,12 @@ class PgLogSource:
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = record_cursor(after_cursor, "l", "PostgreSQL log")
-        for name, path in self.files():
-            if after and name < after[0]:
-                continue
-            self.stats.files += 1
-            skip_to = after[1] if after and name == after[0] else -1
-            try:
-                with path.open("rb") as raw:
-                    yield from self._read_file(name, raw, _format(path) or "csv", skip_to)
-            except (OSError, EOFError, zlib.error, csv.Error) as e:
-                self.stats.file_errors.append(f"{name}: {e}")
+        return read_logs(self.files(), after, self.stats, self._read_file, (csv.Error,))
 
-    def _read_file(self, name: str, raw: IO[bytes], fmt: str, skip_to: int) -> Iterator[LogEntry]:
+    def _read_file(self, name: str, path: Path, text: IO[str], skip_to: int) -> Iterator[LogEntry]:
         waiting: deque[_Held] = deque()  # statements in log order, each until its session logs again
         by_session: dict[str, _Held] = {}
-        for number, record in enumerate(_records(_text(raw), fmt)):
+        for number, record in enumerate(_records(text, _format(path) or "csv")):
             session = record["session"] or record["pid"]
             held = by_session.pop(session, None)
             if held is not None:  # the record after a statement in its session says whether it failed
@@ -171,13 +159,6 @@ def _complete_lines(lines: IO[str]) -> Iterator[str]:
 
 def _str(value: Any) -> str:
     return "" if value is None else value if isinstance(value, str) else str(value)
-
-
-def _text(raw: IO[bytes]) -> IO[str]:
-    stream: IO[bytes] = raw
-    if isinstance(raw, io.BufferedReader) and raw.peek(2)[:2] == b"\x1f\x8b":
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
 
 
 def _format(path: Path) -> str | None:

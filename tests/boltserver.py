@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import signal
 import socket
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from servers import server_missing
 
 PASSWORD = "bolt-test-secret"
 DATABASE = "lineage"
@@ -163,9 +163,7 @@ def bolt_server() -> Iterator[BoltServer]:
     """One ArcadeDB Bolt server for the whole session; skipped (or failed, when
     SQLLINEAGE_REQUIRE_SERVERS is set) without the wheel."""
     if find_home() is None:
-        if os.environ.get("SQLLINEAGE_REQUIRE_SERVERS"):
-            pytest.fail("the arcadedb-embedded wheel is required but missing")
-        pytest.skip("no Bolt test server (pip install arcadedb-embedded)")
+        server_missing("the arcadedb-embedded wheel is", "no Bolt test server (pip install arcadedb-embedded)")
     server = start_server()
     yield server
     server.stop()

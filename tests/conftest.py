@@ -7,7 +7,6 @@ Operation values from a compact description.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import uuid
@@ -18,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pgcluster  # noqa: E402
+from servers import server_missing  # noqa: E402
 from boltserver import bolt_server  # noqa: E402,F401  (the session fixture)
 
 from sqllineage_harvester.model import (  # noqa: E402
@@ -32,9 +32,7 @@ STORES = ["sqlite", "postgresql", "neo4j"]
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[pgcluster.PgCluster]:
     if pgcluster.find_bindir() is None:
-        if os.environ.get("SQLLINEAGE_REQUIRE_SERVERS"):
-            pytest.fail("PostgreSQL server binaries are required but missing")
-        pytest.skip("no PostgreSQL server binaries (install postgresql)")
+        server_missing("PostgreSQL server binaries are", "no PostgreSQL server binaries (install postgresql)")
     cluster = pgcluster.start_cluster()
     yield cluster
     cluster.stop()

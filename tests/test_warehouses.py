@@ -4,7 +4,6 @@ a Redshift stand-in (PostgreSQL, for the chunked text) read live."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import sys
@@ -18,6 +17,7 @@ from sqlglot.errors import ErrorLevel
 
 sys.path.insert(0, str(Path(__file__).parent))
 import mariadbserver  # noqa: E402
+from servers import server_missing  # noqa: E402
 
 from sqllineage_harvester.dialects import get_dialect, list_dialects  # noqa: E402
 from sqllineage_harvester.harvest import Options, harvest  # noqa: E402
@@ -166,9 +166,8 @@ def test_every_warehouse_names_its_live_url_scheme_and_grant(dialect):
 def mariadb() -> Iterator[mariadbserver.MariaDB]:
     pytest.importorskip("pymysql")
     if mariadbserver.find_server() is None:
-        if os.environ.get("SQLLINEAGE_REQUIRE_SERVERS"):
-            pytest.fail("MariaDB server binaries are required but missing (apt-get install mariadb-server)")
-        pytest.skip("no MariaDB server binaries (install mariadb-server)")
+        server_missing("MariaDB server binaries (apt-get install mariadb-server) are",
+                       "no MariaDB server binaries (install mariadb-server)")
     server = mariadbserver.start_server()
     yield server
     server.stop()

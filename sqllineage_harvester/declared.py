@@ -139,6 +139,14 @@ def _column(text: str, spelled: dict[str, str]) -> ColumnRef:
     return ColumnRef(table, column)
 
 
+CROSSCHECK = "crosscheck:"  # the prefix of the harvest counters this module's comparisons feed
+
+
+def crosscheck_counts(counters: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """The cross-check counters among a harvest's, without their prefix."""
+    return {name[len(CROSSCHECK):]: n for name, n in counters if name.startswith(CROSSCHECK)}
+
+
 @dataclass(frozen=True)
 class Verdict:
     tables: bool  # the same tables read and written

@@ -18,7 +18,7 @@ from hashlib import blake2b
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .declared import compare, declared
+from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .extract import Catalog, extract
 from .extract.catalog import defined_columns, name_parts
 from .extract.script import TEMP_TYPES, TempState
@@ -174,9 +174,8 @@ class Harvester:
                 lineage = self._against_log(out, item.entry, results, lineage)
             add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,
                       lineage=lineage)
-        for name, value in out.counters.items():
-            if name.startswith("crosscheck:"):
-                self.report.crosscheck[name[11:]] = self.report.crosscheck.get(name[11:], 0) + value
+        for name, value in crosscheck_counts(out.counters.items()).items():
+            self.report.crosscheck[name] = self.report.crosscheck.get(name, 0) + value
         last = chunk[-1].cursor
         if self.catalog_changed:
             fresh = {**fresh, self.catalog_key: json.dumps(self.catalog.dump(), separators=(",", ":"))}
@@ -204,8 +203,8 @@ class Harvester:
                 continue
             if r.kind == "drop":
                 for ref in r.objects:
-                    self.catalog.drop(name_parts(ref.name))
-                    self.catalog_changed = True
+                    if self.catalog.drop(name_parts(ref.name)):
+                        self.catalog_changed = True
                 continue
             for ref in r.outputs:
                 if ref.type not in ("table", "view"):
@@ -235,11 +234,11 @@ class Harvester:
         if verdict is None:
             if not log.outputs:
                 return lineage
-            out.count("crosscheck:used_for_unparsed")
+            out.count(CROSSCHECK + "used_for_unparsed")
             return [sanitize(log.statement())]
-        out.count("crosscheck:tables_agree" if verdict.tables else "crosscheck:tables_differ")
+        out.count(CROSSCHECK + ("tables_agree" if verdict.tables else "tables_differ"))
         if verdict.columns is not None:
-            out.count("crosscheck:columns_agree" if verdict.columns else "crosscheck:columns_differ")
+            out.count(CROSSCHECK + ("columns_agree" if verdict.columns else "columns_differ"))
         return lineage
 
     def _through_session(self, item: Fingerprinted, results: list[StatementLineage]) -> list[StatementLineage]:

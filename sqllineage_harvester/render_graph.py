@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from .declared import crosscheck_counts
 from .errors import ConfigError
 from .model import INDIRECT_TYPES, LineageGraph, LineageStats
 
@@ -110,7 +111,7 @@ def stats_dict(stats: LineageStats) -> dict[str, Any]:
 
 def crosscheck(stats: LineageStats) -> dict[str, int]:
     """How the log's own lineage (Snowflake ACCESS_HISTORY, BigQuery JOBS) stood against our parse."""
-    return {name[11:]: n for name, n in stats.counters if name.startswith("crosscheck:")}
+    return crosscheck_counts(stats.counters)
 
 
 def stats_table(stats: LineageStats) -> str:

@@ -113,9 +113,10 @@ class Catalog:
         key = tuple(p for p in parts if not is_placeholder(p))
         self._by_table.setdefault(key[-1], {})[key] = dict(columns)
 
-    def drop(self, parts: tuple[str, ...]) -> None:
+    def drop(self, parts: tuple[str, ...]) -> bool:
+        """Forget a table; whether it was known."""
         key = tuple(p for p in parts if not is_placeholder(p))
-        self._by_table.get(key[-1], {}).pop(key, None)
+        return self._by_table.get(key[-1], {}).pop(key, None) is not None
 
     def columns(self, ref: Parts) -> dict[str, str] | None:
         candidates = self._by_table.get(ref[2])

@@ -273,22 +273,28 @@ BACKTICK_DIALECTS = frozenset({"athena", "trino", "presto"})
 _BACKTICKED = re.compile(r"'(?:[^']|'')*'|`([^`]*)`")
 
 
+def _cut(tokens: list[Token], base: str) -> list[Chunk] | None:
+    """The statements of a run of tokens with no semicolons between them, or None for one.
+    Each is tokenized again on its own: sqlglot's fallback for statements it knows only as
+    commands cannot work on a slice of another text's tokens."""
+    pieces = split_unterminated(tokens, base)
+    return [(piece, None, piece) for piece, _ in pieces] if len(pieces) > 1 else None
+
+
 def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
     """Several statements with no semicolons between them: queue them one at a time. With
     ``strict`` (the text did parse, as sqlglot's catch-all Command) only when every piece
     parses as a statement sqlglot knows."""
-    pieces = split_unterminated(tokens, base)
-    if len(pieces) < 2:
+    cut = _cut(tokens, base)
+    if cut is None:
         return False
     if strict is not None:
         try:
-            if any(isinstance(_parse(base, part, strict), exp.Command) for text, part in pieces):
+            if any(isinstance(_parse(piece, None, strict), exp.Command) for piece, _, _ in cut):
                 return False
         except SqlglotError:
             return False
-    # Each piece is tokenized again on its own: sqlglot's fallback for statements it only
-    # knows as commands cannot work on a slice of another text's tokens.
-    todo.extendleft(reversed([(piece, None, piece) for piece, _ in pieces]))
+    todo.extendleft(reversed(cut))
     return True
 
 
@@ -296,17 +302,12 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
-        if inner is None and unterminated and tokens:
-            pieces = split_unterminated(tokens, base)
-            if len(pieces) == 1:
-                yield text, tokens, base
-            else:  # each tokenized again on its own (see _unterminated)
-                yield from ((piece, None, piece) for piece, _ in pieces)
-        elif inner is None:
-            yield text, tokens, base
-        else:
+        if inner is not None:
             for part in inner:
                 yield from _statements(part, glot, max_bytes)
+            continue
+        cut = _cut(tokens, base) if unterminated and tokens else None
+        yield from cut or [(text, tokens, base)]
 
 
 def _norm(name: str | None, dialect: str | None) -> str | None:

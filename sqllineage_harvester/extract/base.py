@@ -13,7 +13,7 @@ from sqlglot.tokens import TokenType
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from .catalog import NO_SCHEMA, Catalog, table_parts
 from .columns import (
-    QueryTrace, Trace, database_only_qualifies, file_path, qualify_query, session_local, table_name, tables_only,
+    QueryTrace, Trace, database_only_qualifies, default_table, file_path, qualify_query, table_name, tables_only,
     trace_query,
 )
 
@@ -35,12 +35,8 @@ class Context:
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
-        if session_local(table):
-            return table_name(table)
-        if not table.args.get("db") and (self.schema or (self.database and database_only_qualifies(self.dialect))):
-            table.set("db", exp.to_identifier(self.schema or NO_SCHEMA, quoted=True))  # already normalized
-        if not table.args.get("catalog") and self.database and table.args.get("db"):
-            table.set("catalog", exp.to_identifier(self.database, quoted=True))
+        default_table(table, self.database, self.schema,
+                      NO_SCHEMA if database_only_qualifies(self.dialect) else None)
         return table_name(table)
 
     def parts(self, table: exp.Table) -> tuple[str, str, str]:

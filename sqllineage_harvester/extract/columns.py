@@ -609,12 +609,19 @@ def _default_tables(nodes: _Nodes, database: str | None, schema_name: str | None
     for table in nodes.tables:
         if not table.name or isinstance(table.this, exp.Func) or (not table.db and table.name in ctes):
             continue
-        if session_local(table):
-            continue
-        if not table.args.get("db") and (schema_name or no_schema):
-            table.set("db", exp.to_identifier(schema_name or no_schema, quoted=True))  # already normalized
-        if not table.args.get("catalog") and database and table.args.get("db"):
-            table.set("catalog", exp.to_identifier(database, quoted=True))
+        default_table(table, database, schema_name, no_schema)
+
+
+def default_table(table: exp.Table, database: str | None, schema_name: str | None, no_schema: str | None) -> None:
+    """Fill a table's missing schema and database from the session's (names already normalized).
+    With a database but no schema, ``no_schema`` (a placeholder) stands for the schema, so the
+    name reads ``database.table``; None leaves such a name bare. Session-local tables stay bare."""
+    if session_local(table):
+        return
+    if not table.args.get("db") and (schema_name or (database and no_schema)):
+        table.set("db", exp.to_identifier(schema_name or no_schema, quoted=True))
+    if not table.args.get("catalog") and database and table.args.get("db"):
+        table.set("catalog", exp.to_identifier(database, quoted=True))
 
 
 def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> QueryTrace:

@@ -19,6 +19,14 @@ QUESTIONS: dict[str, tuple[str, str]] = {  # name: (SQL, Cypher)
                    "MATCH (u:User)-[:PERFORMED]->(:Operation) RETURN u.name"),
     "hosts": ("SELECT s.name FROM hosted h JOIN systems s ON s.id = h.system_id",
               "MATCH (s:System)-[:HOSTED]->(:Operation) RETURN s.name"),
+    "runs": ("SELECT 'user', u.name, p.first_seen, p.last_seen, p.executions FROM performed p "
+             "JOIN users u ON u.id = p.user_id UNION ALL "
+             "SELECT 'system', s.name, h.first_seen, h.last_seen, h.executions FROM hosted h "
+             "JOIN systems s ON s.id = h.system_id",
+             "MATCH (u:User)-[p:PERFORMED]->(:Operation) "
+             "RETURN 'user' AS k, u.name AS n, p.first_seen AS f, p.last_seen AS l, p.executions AS x "
+             "UNION ALL MATCH (s:System)-[h:HOSTED]->(:Operation) "
+             "RETURN 'system' AS k, s.name AS n, h.first_seen AS f, h.last_seen AS l, h.executions AS x"),
     "dataset": ("SELECT key, namespace FROM datasets WHERE name = :name",
                 "MATCH (d:Dataset {name: $name}) RETURN d.id, d.namespace"),
     "operation_windows": ("SELECT first_seen, last_seen, executions FROM operations",

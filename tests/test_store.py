@@ -32,8 +32,28 @@ def failure(reason: str | None = "unsupported syntax", fp: str = "fp-bad") -> Pa
                         first_seen="2024-01-01T00:00:00", last_seen="2024-01-02T00:00:00")
 
 
-def test_new_store_has_schema_version_1(store):
-    assert peek(store, "schema_version") == [(1,)]
+def test_new_store_has_the_current_schema_version(store):
+    assert peek(store, "schema_version") == [(2,)]
+
+
+def test_every_user_and_system_that_ran_an_operation_is_kept_with_its_own_runs(store, op):
+    day = "2024-01-0{}T00:00:00".format
+    store.write_batch(Batch(operations=(
+        op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, user="ALICE", system="WH_A", seen=(day(1), day(2)),
+           executions=3),
+        op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, user="BOB", system="WH_B", seen=(day(4), day(4))),
+        op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, user="ALICE", system="WH_B", seen=(day(5), day(6))),
+    )))
+    store.write_batch(Batch(operations=(
+        op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, user="BOB", system="WH_B", seen=(day(3), day(3)),
+           executions=2),)))
+    assert sorted(peek(store, "runs")) == [
+        ("system", "WH_A", day(1), day(2), 3),
+        ("system", "WH_B", day(3), day(6), 4),
+        ("user", "ALICE", day(1), day(6), 4),
+        ("user", "BOB", day(3), day(4), 3),
+    ]
+    assert peek(store, "operation_windows") == [(day(1), day(6), 7)]
 
 
 def test_reopening_keeps_the_data(store_url, op):
@@ -161,6 +181,24 @@ def test_concurrent_writers_do_not_duplicate(store_url, op):
     assert dict(check.stats().counters) == {"rows:insert": 20}
     for s in stores:
         s.close()
+
+
+def test_a_version_1_sqlite_store_is_upgraded_in_place(tmp_path, op):
+    path = tmp_path / "old.db"
+    open_store(f"sqlite:///{path}").close()
+    con = sqlite3.connect(path)  # what version 1 had: PERFORMED with a window, HOSTED bare
+    for column in ("performed.executions", "hosted.first_seen", "hosted.last_seen", "hosted.executions"):
+        table, name = column.split(".")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+    con.execute("UPDATE schema_version SET version = 1")
+    con.commit()
+    con.close()
+    store = open_store(f"sqlite:///{path}")
+    store.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, executions=2),)))
+    assert peek(store, "schema_version") == [(2,)]
+    assert sorted(peek(store, "runs")) == [("system", "warehouse", "2024-01-01T00:00:00", "2024-01-01T00:00:00", 2),
+                                           ("user", "etl", "2024-01-01T00:00:00", "2024-01-01T00:00:00", 2)]
+    store.close()
 
 
 def test_a_store_written_by_a_newer_harvester_is_refused(store_url, store):

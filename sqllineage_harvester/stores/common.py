@@ -5,6 +5,7 @@ holds, before writing; names matched, when reading. A new store is one class tha
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -60,18 +61,48 @@ def suffix_match(full: str, want: str) -> bool:
     return full == want or full.endswith("." + want)
 
 
+def _wider(a: str | None, b: str | None, pick: Any) -> str | None:
+    return pick(filter(None, (a, b)), default=None)
+
+
 def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
-    """One operation per id: executions summed, the widest window (sorted: a stable lock order)."""
+    """One operation per id: executions summed, the widest window (sorted: a stable lock order).
+    Who ran it is kept apart, by :func:`runs`: the merged operation's user and system are
+    whichever came last and mean nothing."""
     merged: dict[str, Operation] = {}
     for op in ops:
         old = merged.get(op.id)
         if old is not None:
-            first = min(filter(None, (old.first_seen, op.first_seen)), default=None)
-            last = max(filter(None, (old.last_seen, op.last_seen)), default=None)
-            op = Operation(**{**vars(op), "first_seen": first, "last_seen": last,
-                              "executions": old.executions + op.executions})
+            op = replace(op, first_seen=_wider(old.first_seen, op.first_seen, min),
+                         last_seen=_wider(old.last_seen, op.last_seen, max), executions=old.executions + op.executions)
         merged[op.id] = op
     return [merged[k] for k in sorted(merged)]
+
+
+@dataclass(frozen=True)
+class Run:
+    """Who (a user) or where (a system) ran one operation: its own window and count."""
+
+    operation: str
+    name: str
+    first_seen: str | None
+    last_seen: str | None
+    executions: int
+
+
+def runs(ops: Iterable[Operation], who: str) -> list[Run]:
+    """Every (operation, user) -- or (operation, system), with ``who="system"`` -- that ran in
+    ``ops``, each with the window and executions of its own runs only; sorted."""
+    found: dict[tuple[str, str], Run] = {}
+    for op in ops:
+        name = getattr(op, who)
+        if not name:
+            continue
+        old = found.get((op.id, name))
+        found[(op.id, name)] = Run(op.id, name, op.first_seen, op.last_seen, op.executions) if old is None else Run(
+            op.id, name, _wider(old.first_seen, op.first_seen, min), _wider(old.last_seen, op.last_seen, max),
+            old.executions + op.executions)
+    return [found[k] for k in sorted(found)]
 
 
 def column_refs(op: Operation) -> Iterator[Any]:

@@ -7,7 +7,7 @@ URLs: ``neo4j://user:password@host:7687/database`` (also ``bolt://``, ``neo4j+s:
 The graph (every node has a unique ``id``; times are ISO-8601 UTC strings)::
 
     (:Dataset)-[:INPUT_TO {type}]->(:Operation)-[:PRODUCES]->(:Dataset)
-    (:User)-[:PERFORMED {first_seen, last_seen}]->(:Operation)<-[:HOSTED]-(:System)
+    (:User)-[:PERFORMED {first_seen, last_seen, executions}]->(:Operation)<-[:HOSTED {first_seen, last_seen, executions}]-(:System)
     (:Dataset)-[:HAS_COLUMN]->(:Column)-[:FEEDS {operation, type, first_seen, last_seen}]->(:Column)
 
 The harvest's bookkeeping lives in the same graph, so it commits with the batch:
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -35,11 +35,11 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
 from . import DOWNSTREAM, Batch, StoreError, safe_url
 from .common import (
-    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now,
+    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs,
     short_name, spellings, suffix_match, widens,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and executions
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
@@ -251,8 +251,8 @@ class Neo4jStore:
         if found and found[0][0] > SCHEMA_VERSION:
             raise StoreError(f"store {safe_url(self.url)} has schema version {found[0][0]}; "
                              f"this harvester knows up to {SCHEMA_VERSION}: upgrade it")
-        if not found:
-            self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) ON CREATE SET v.version = $v",
+        if not found or found[0][0] < SCHEMA_VERSION:  # older graphs gain properties as they are written
+            self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) SET v.version = $v",
                                           v=SCHEMA_VERSION).consume())
 
     def _schema(self, statement: str) -> None:
@@ -275,7 +275,7 @@ class Neo4jStore:
             if tx.run("MATCH (b:Batch {id: $key}) RETURN count(b) AS n", key=batch.key).single()["n"]:
                 return
             tx.run("CREATE (:Batch {id: $key, written_at: $at})", key=batch.key, at=now()).consume()
-        self._write_operations(tx, merge_operations(batch.operations))
+        self._write_operations(tx, batch.operations)
         self._write_usage(tx, batch)
         self._write_failures(tx, batch)
         unwind(tx, "MERGE (s:StatementCache {id: r.id}) SET s.lineage = r.lineage",
@@ -294,9 +294,10 @@ class Neo4jStore:
                sorted(({"id": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
                         "type": kind} for (ns, name), kind in refs.items()), key=lambda r: r["id"]))
 
-    def _write_operations(self, tx: Tx, ops: list[Operation]) -> None:
-        if not ops:
+    def _write_operations(self, tx: Tx, ran: Sequence[Operation]) -> None:
+        if not ran:
             return
+        ops = merge_operations(ran)
         refs: dict[tuple[str, str], str] = {}
         for op in ops:
             for col in column_refs(op):
@@ -323,7 +324,7 @@ class Neo4jStore:
                        for op in ops if op.id in before and widens(before[op.id], op)
                        for _, dst, _ in column_edge_refs(op)}),
                lambda row: dict(zip(("target", "operation", "first_seen", "last_seen"), row)))
-        self._link_people(tx, ops)
+        self._link_people(tx, ran)
 
     def _link_new(self, tx: Tx, ops: list[Operation]) -> None:
         """INPUT_TO, PRODUCES, columns and column edges of operations the store has not seen."""
@@ -348,16 +349,15 @@ class Neo4jStore:
                    "ON CREATE SET e.first_seen = r.f, e.last_seen = r.l",
                sorted(edges, key=lambda r: (r["s"], r["t"], r["o"], r["type"])))
 
-    def _link_people(self, tx: Tx, ops: list[Operation]) -> None:
-        unwind(tx, "MERGE (u:User {id: r.user}) ON CREATE SET u.name = r.user WITH u, r "
-                   "MATCH (o:Operation {id: r.o}) MERGE (u)-[p:PERFORMED]->(o) "
-                   "ON CREATE SET p.first_seen = r.first_seen, p.last_seen = r.last_seen "
-                   f"ON MATCH SET {widen('p')}",
-               [{"user": op.user, "o": op.id, "first_seen": op.first_seen, "last_seen": op.last_seen}
-                for op in ops if op.user])
-        unwind(tx, "MERGE (s:System {id: r.system}) ON CREATE SET s.name = r.system WITH s, r "
-                   "MATCH (o:Operation {id: r.o}) MERGE (s)-[:HOSTED]->(o)",
-               [{"system": op.system, "o": op.id} for op in ops if op.system])
+    def _link_people(self, tx: Tx, ran: Sequence[Operation]) -> None:
+        """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
+        for label, rel, who in (("User", "PERFORMED", "user"), ("System", "HOSTED", "system")):
+            unwind(tx, f"MERGE (n:{label} {{id: r.name}}) ON CREATE SET n.name = r.name WITH n, r "
+                       f"MATCH (o:Operation {{id: r.o}}) MERGE (n)-[p:{rel}]->(o) "
+                       "ON CREATE SET p.first_seen = r.first_seen, p.last_seen = r.last_seen, p.executions = r.n "
+                       f"ON MATCH SET {widen('p')}, p.executions = coalesce(p.executions, 0) + r.n",
+                   [{"name": r.name, "o": r.operation, "first_seen": r.first_seen, "last_seen": r.last_seen,
+                     "n": r.executions} for r in runs(ran, who)])
 
     def _write_usage(self, tx: Tx, batch: Batch) -> None:
         if not batch.usage:

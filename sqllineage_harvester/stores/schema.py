@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
@@ -59,19 +59,23 @@ produces = Table(  # operation PRODUCES dataset
     PrimaryKeyConstraint("operation_id", "dataset_id"),
     Index("ix_produces_dataset", "dataset_id", "operation_id"),
 )
-performed = Table(  # user PERFORMED operation
+performed = Table(  # user PERFORMED operation: when, and how often, this user ran it
     "performed", metadata,
     Column("user_id", Integer, nullable=False),
     Column("operation_id", Integer, nullable=False),
     Column("first_seen", Text),
     Column("last_seen", Text),
+    Column("executions", BigInteger, nullable=False, server_default="0"),  # 0: harvested before version 2
     PrimaryKeyConstraint("user_id", "operation_id"),
     Index("ix_performed_operation", "operation_id"),
 )
-hosted = Table(  # system HOSTED operation
+hosted = Table(  # system HOSTED operation: when, and how often, it ran there
     "hosted", metadata,
     Column("system_id", Integer, nullable=False),
     Column("operation_id", Integer, nullable=False),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    Column("executions", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("system_id", "operation_id"),
     Index("ix_hosted_operation", "operation_id"),
 )

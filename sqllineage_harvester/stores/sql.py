@@ -26,7 +26,7 @@ from ..model import (
 )
 from . import DOWNSTREAM, Batch, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
 from .common import (
-    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, short_name,
+    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
     spellings, suffix_match, widens,
 )
 from .schema import (
@@ -34,7 +34,16 @@ from .schema import (
     parse_failures, performed, produces, schema_version, sources, statement_cache, systems, usage, users,
 )
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {}
+def _v1_to_v2(conn: Connection) -> None:
+    """Version 2: each PERFORMED / HOSTED edge has its own window and count (0: not known)."""
+    for statement in ("ALTER TABLE performed ADD COLUMN executions BIGINT NOT NULL DEFAULT 0",
+                      "ALTER TABLE hosted ADD COLUMN first_seen TEXT",
+                      "ALTER TABLE hosted ADD COLUMN last_seen TEXT",
+                      "ALTER TABLE hosted ADD COLUMN executions BIGINT NOT NULL DEFAULT 0"):
+        conn.exec_driver_sql(statement)
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
 
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -180,7 +189,7 @@ class SQLStore:
             if conn.scalar(select(batches.c.key).where(batches.c.key == batch.key)):
                 return
             conn.execute(batches.insert().values(key=batch.key, written_at=now()))
-        self._write_operations(conn, merge_operations(batch.operations))
+        self._write_operations(conn, batch.operations)
         self._write_usage(conn, batch.usage)
         self._write_failures(conn, batch.failures)
         self._upsert(conn, statement_cache, ["key"], [{"key": k, "lineage": v} for k, v in sorted(
@@ -247,9 +256,10 @@ class SQLStore:
                     out[(did, name)] = cid
         return out
 
-    def _write_operations(self, conn: Connection, ops: list[Operation]) -> None:
-        if not ops:
+    def _write_operations(self, conn: Connection, ran: Sequence[Operation]) -> None:
+        if not ran:
             return
+        ops = merge_operations(ran)
         refs: dict[tuple[str, str], str] = {}
         for op in ops:
             for col in column_refs(op):
@@ -275,7 +285,7 @@ class SQLStore:
             stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
                     .values(self._window(column_edges)(seen)))
             conn.execute(stmt, widened)
-        self._link_people(conn, ops, op_ids)
+        self._link_people(conn, ran, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
                   dataset_ids: dict[tuple[str, str], int]) -> None:
@@ -297,14 +307,15 @@ class SQLStore:
               "first_seen": f, "last_seen": la} for s, d, o, k, f, la in edges),
             key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])))
 
-    def _link_people(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int]) -> None:
-        user_ids = self._named(conn, users, {op.user for op in ops if op.user})
-        system_ids = self._named(conn, systems, {op.system for op in ops if op.system})
-        self._upsert(conn, performed, ["user_id", "operation_id"], [
-            {"user_id": user_ids[op.user], "operation_id": op_ids[op.id], "first_seen": op.first_seen,
-             "last_seen": op.last_seen} for op in ops if op.user], self._window(performed))
-        self._upsert(conn, hosted, ["system_id", "operation_id"], [
-            {"system_id": system_ids[op.system], "operation_id": op_ids[op.id]} for op in ops if op.system])
+    def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
+        """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
+        for table, who, names in ((performed, "user", users), (hosted, "system", systems)):
+            found = runs(ran, who)
+            ids = self._named(conn, names, {r.name for r in found})
+            self._upsert(conn, table, [f"{who}_id", "operation_id"], [
+                {f"{who}_id": ids[r.name], "operation_id": op_ids[r.operation], "first_seen": r.first_seen,
+                 "last_seen": r.last_seen, "executions": r.executions} for r in found],
+                lambda ex, t=table: {**self._window(t)(ex), "executions": t.c.executions + ex.executions})
 
     def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
         if not rows:

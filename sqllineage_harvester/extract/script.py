@@ -68,13 +68,16 @@ def separate_batches(sql: str) -> str:
 
 @dataclass
 class _Temp:
-    """What a temp table was made from, gathered over every write to it."""
+    """What a temp table was made from, gathered over every write to it: its inputs, its
+    columns' lineage, and what decided which rows it holds (its writes' JOIN / FILTER / ...)."""
 
     inputs: list[DatasetRef] = field(default_factory=list)
     columns: dict[str, ColumnLineage] = field(default_factory=dict)
+    indirect: set[IndirectRef] = field(default_factory=set)
 
-    def add(self, inputs: tuple[DatasetRef, ...], columns: list[ColumnLineage]) -> None:
-        self.inputs = list(dict.fromkeys(self.inputs + list(inputs)))
+    def add(self, result: StatementLineage, columns: list[ColumnLineage]) -> None:
+        self.inputs = list(dict.fromkeys(self.inputs + list(result.inputs)))
+        self.indirect |= set(result.indirect)
         for col in columns:
             name = col.target.column
             old = self.columns.get(name)
@@ -84,15 +87,25 @@ class _Temp:
                               indirect=tuple(sorted(set(old.indirect) | set(col.indirect))))
             self.columns[name] = col
 
-    def column(self, name: str) -> tuple[set[ColumnRef], str] | None:
-        """Sources of one of its columns; through a ``SELECT *`` by name."""
+    def column(self, name: str) -> tuple[set[ColumnRef], str, set[IndirectRef]] | None:
+        """Sources of one of its columns (through a ``SELECT *`` by name), and its own indirect inputs."""
         col = self.columns.get(name)
         if col is not None:
-            return set(col.sources), col.transform
+            return set(col.sources), col.transform, set(col.indirect)
         star = self.columns.get("*")
         if star is not None:
-            return {ColumnRef(s.dataset, name if s.column == "*" else s.column) for s in star.sources}, star.transform
+            sources = {ColumnRef(s.dataset, name if s.column == "*" else s.column) for s in star.sources}
+            return sources, star.transform, set(star.indirect)
         return None
+
+    def as_statement(self, name: str) -> StatementLineage:
+        """The temp table as one statement that writes it (how a session keeps it between runs)."""
+        return StatementLineage(index=0, kind="temp", inputs=tuple(self.inputs), outputs=(DatasetRef(name, "temp_table"),),
+                                columns=tuple(self.columns.values()), indirect=tuple(sorted(self.indirect)))
+
+    @classmethod
+    def from_statement(cls, result: StatementLineage) -> _Temp:
+        return cls(list(result.inputs), {c.target.column: c for c in result.columns}, set(result.indirect))
 
 
 _ORDER = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
@@ -108,26 +121,42 @@ TEMP_TYPES = ("temp_table", "temp_view")
 class TempState:
     """Temp tables seen so far in one script or one session, and what they hold."""
 
-    def __init__(self) -> None:
-        self.temps: dict[str, _Temp] = {}
+    def __init__(self, temps: dict[str, _Temp] | None = None) -> None:
+        self.temps: dict[str, _Temp] = temps or {}
 
     def fold(self, result: StatementLineage) -> StatementLineage | None:
-        """``result`` reading temp tables' sources instead; None when it only writes temp tables."""
+        """``result`` reading temp tables' sources instead; None when it only writes temp tables.
+        What decided a temp table's rows (its writes' JOIN / FILTER / ... inputs) decides the
+        rows of whatever is made from it, so the folded statement inherits it: folding never
+        loses an edge the unfolded graph had."""
         temps = self.temps
         if temps:
+            read = [temps[d.name] for d in result.inputs if d.name in temps]
+            inherited = {i for temp in read for i in temp.indirect}
             result = replace(
                 result,
                 inputs=_expand_inputs(result.inputs, temps),
                 columns=tuple(_expand_column(c, temps) for c in result.columns),
-                indirect=_expand_indirect(result.indirect, temps),
+                indirect=tuple(sorted(set(_expand_indirect(result.indirect, temps)) | inherited)),
             )
         written = [o for o in result.outputs if o.type in TEMP_TYPES]
         for temp in written:
             own = [c for c in result.columns if c.target.dataset == temp.name]
-            temps.setdefault(temp.name, _Temp()).add(result.inputs, own)
+            temps.setdefault(temp.name, _Temp()).add(result, own)
         if written and len(written) == len(result.outputs):
             return None
         return result
+
+    def forget(self, names: list[str]) -> None:
+        for name in names:
+            self.temps.pop(name, None)
+
+    def as_statements(self) -> list[StatementLineage]:
+        return [temp.as_statement(name) for name, temp in self.temps.items()]
+
+    @classmethod
+    def from_statements(cls, results: list[StatementLineage]) -> TempState:
+        return cls({r.outputs[0].name: _Temp.from_statement(r) for r in results if r.outputs})
 
 
 def collapse_temp_tables(results: list[StatementLineage]) -> list[StatementLineage]:
@@ -156,6 +185,7 @@ def _expand_inputs(inputs: tuple[DatasetRef, ...], temps: dict[str, _Temp]) -> t
 
 def _expand_column(column: ColumnLineage, temps: dict[str, _Temp]) -> ColumnLineage:
     sources: set[ColumnRef] = set()
+    indirect = set(_expand_indirect(column.indirect, temps))
     transform = column.transform
     for source in column.sources:
         found = temps[source.dataset].column(source.column) if source.dataset in temps else None
@@ -164,17 +194,21 @@ def _expand_column(column: ColumnLineage, temps: dict[str, _Temp]) -> ColumnLine
                 sources.add(source)
             continue
         sources |= found[0]
+        indirect |= found[2]  # a windowed or CASE-decided temp column stays so downstream
         transform = _strongest(transform, found[1]) if found[0] else transform
-    indirect = _expand_indirect(column.indirect, temps)
-    return replace(column, sources=tuple(sorted(sources)), transform=transform, indirect=indirect)
+    return replace(column, sources=tuple(sorted(sources)), transform=transform, indirect=tuple(sorted(indirect)))
 
 
 def _expand_indirect(refs: tuple[IndirectRef, ...], temps: dict[str, _Temp]) -> tuple[IndirectRef, ...]:
+    """A JOIN / FILTER / ... on a temp table's column is one on what that column came from:
+    its sources, and the columns that decided its value (window, condition)."""
     out: set[IndirectRef] = set()
     for ref in refs:
         if ref.source.dataset not in temps:
             out.add(ref)
             continue
         found = temps[ref.source.dataset].column(ref.source.column)
-        out |= {IndirectRef(s, ref.type) for s in (found[0] if found else ())}
+        if found:
+            out |= {IndirectRef(s, ref.type) for s in found[0]}
+            out |= {IndirectRef(i.source, ref.type) for i in found[2]}
     return tuple(sorted(out))

@@ -63,6 +63,9 @@ def _matches(key: tuple[str, ...], ref: Parts) -> int:
     return score
 
 
+UNKNOWN = "UNKNOWN"
+
+
 class Catalog:
     """Columns of known tables, in declaration order."""
 
@@ -110,8 +113,10 @@ class Catalog:
         return catalog
 
     def add(self, parts: tuple[str, ...], columns: Mapping[str, str]) -> None:
+        """Know a table's columns; a column whose type is not known (a learned one) is UNKNOWN,
+        which the parser takes like any type."""
         key = tuple(p for p in parts if not is_placeholder(p))
-        self._by_table.setdefault(key[-1], {})[key] = dict(columns)
+        self._by_table.setdefault(key[-1], {})[key] = {c: (t or "").strip() or UNKNOWN for c, t in columns.items()}
 
     def drop(self, parts: tuple[str, ...]) -> bool:
         """Forget a table; whether it was known."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from hashlib import blake2b
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .model import (
     WRITE_KINDS,
@@ -31,10 +31,12 @@ from .normalize import redact
 from .render import statement_dict
 
 
-def statement_key(item: Fingerprinted, dialect: str | None) -> str:
-    """The dedup key: same fingerprint, dialect and defaults -> same lineage."""
-    entry = item.entry
-    text = f"{dialect or ''}\x1f{entry.database or ''}\x1f{entry.schema or ''}\x1f{item.fingerprint}"
+def statement_key(item: Fingerprinted, dialect: str | None,
+                  defaults: tuple[str | None, str | None] | None = None) -> str:
+    """The dedup key: same fingerprint, dialect and defaults (the entry's own unless given:
+    what its session set) -> same lineage."""
+    database, schema = defaults if defaults is not None else (item.entry.database, item.entry.schema)
+    text = f"{dialect or ''}\x1f{database or ''}\x1f{schema or ''}\x1f{item.fingerprint}"
     return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -44,6 +46,8 @@ def encode(results: list[StatementLineage]) -> str:
     for r in results:
         row = statement_dict(r)
         row["types"] = {d.name: d.type for d in r.inputs + r.outputs if d.type != "table"}
+        if r.defaults is not None:
+            row["defaults"] = list(r.defaults)
         rows.append(row)
     return json.dumps(rows, separators=(",", ":"))
 
@@ -85,6 +89,7 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
         objects=tuple(DatasetRef(n) for n in d.get("objects", [])),
         warnings=tuple(d.get("warnings", [])),
         error=d.get("error"),
+        defaults=tuple(d["defaults"]) if d.get("defaults") else None,  # type: ignore[arg-type]
     )
 
 
@@ -105,6 +110,46 @@ def sanitize(result: StatementLineage) -> StatementLineage:
         warnings=tuple(redact(w) for w in result.warnings),
         error=redact(result.error) if result.error else None,
         sql="",
+    )
+
+
+TEMP = "temp"
+_TEMP_TYPES = ("temp_table", "temp_view", TEMP)
+
+
+def scope_temps(result: StatementLineage, scope: str, is_temp: Callable[[str], bool]) -> StatementLineage:
+    """Temp tables left in ``result`` (ones it could not be read through) become datasets of
+    their own session or statement: typed ``temp``, named ``name#scope``, so that two
+    pipelines that each use a ``tmp`` never meet on it.
+
+    >>> r = StatementLineage(0, "insert", inputs=(DatasetRef("tmp"),), outputs=(DatasetRef("m.t"),),
+    ...     columns=(ColumnLineage(ColumnRef("m.t", "a"), (ColumnRef("tmp", "a"),)),))
+    >>> s = scope_temps(r, "q1", lambda name: name == "tmp")
+    >>> s.inputs, s.columns[0].sources
+    ((DatasetRef(name='tmp#q1', type='temp'),), (ColumnRef(dataset='tmp#q1', column='a'),))
+    """
+    temps = {d.name for d in (*result.inputs, *result.outputs, *result.objects)
+             if d.type in _TEMP_TYPES or is_temp(d.name)}
+    if not temps:
+        return result
+
+    def ds(d: DatasetRef) -> DatasetRef:
+        return DatasetRef(f"{d.name}#{scope}", TEMP) if d.name in temps else d
+
+    def col(c: ColumnRef) -> ColumnRef:
+        return ColumnRef(f"{c.dataset}#{scope}", c.column) if c.dataset in temps else c
+
+    def ind(refs: tuple[IndirectRef, ...]) -> tuple[IndirectRef, ...]:
+        return tuple(IndirectRef(col(i.source), i.type) for i in refs)
+
+    return replace(
+        result,
+        inputs=tuple(ds(d) for d in result.inputs),
+        outputs=tuple(ds(d) for d in result.outputs),
+        objects=tuple(ds(d) for d in result.objects),
+        columns=tuple(replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
+                              indirect=ind(c.indirect)) for c in result.columns),
+        indirect=ind(result.indirect),
     )
 
 
@@ -166,6 +211,7 @@ def add_entry(
                                              item.redacted_sql if store_sql else None, runs, first, last))
         else:
             out.count(f"extracted:{result.kind}", runs)
+    parsed = {r.index: r for r in results}
     for result in results if lineage is None else lineage:
         if result.error:
             continue
@@ -177,8 +223,10 @@ def add_entry(
             continue
         if result.kind not in WRITE_KINDS and not (result.inputs and result.outputs):
             continue
+        # Read through a session's temp tables, one statement has other lineage: another operation.
+        variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
         out.add_operation(Operation(
-            id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}".encode(), digest_size=16).hexdigest(),
+            id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,
             fingerprint=item.fingerprint,
             sql=item.redacted_sql if store_sql else None,

@@ -20,16 +20,16 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .extract import Catalog, extract
-from .extract.catalog import defined_columns, name_parts
-from .extract.script import TEMP_TYPES, TempState
-from .graph import Harvested, add_entry, decode, encode, sanitize, statement_key
+from .extract.script import TempState
+from .graph import Harvested, add_entry, decode, encode, sanitize, scope_temps, statement_key
+from .learn import Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
+from .sessions import Session, Sessions
 from .sources import Source
 from .stores import Batch, Store
 
 DEFAULT_BATCH = 20000
-MAX_SESSIONS = 10_000  # sessions whose temp tables are remembered at once
 
 
 @dataclass
@@ -108,31 +108,47 @@ def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | 
     return encode([sanitize(r) for r in results])
 
 
+@dataclass
+class Parsed:
+    """A statement's lineage, the catalog entries it was parsed with, and where it came from."""
+
+    results: list[StatementLineage]
+    depends: dict[str, str | None] | None
+    generation: int  # the catalog generation it was last checked against
+    stored: bool  # taken from the store's cache (not parsed in this run)
+
+
+def cache_text(results_json: str, depends: Mapping[str, str | None]) -> str:
+    return f'{{"depends":{json.dumps(depends, separators=(",", ":"))},"lineage":{results_json}}}'
+
+
+def cache_read(text: str) -> tuple[list[StatementLineage], dict[str, str | None] | None]:
+    data = json.loads(text)
+    if isinstance(data, list):  # written before dependencies were recorded: checked as stale
+        return decode(text), None
+    return decode(json.dumps(data["lineage"])), data["depends"]
+
+
 class Harvester:
-    """One harvest of one source into one store."""
+    """One harvest of one source into one store: entries in log order, each statement seeing the
+    catalog, session state and temp tables that the entries before it left."""
 
     def __init__(self, source: Source, store: Store, options: Options) -> None:
         self.source, self.store, self.options = source, store, options
         self.normalizer = Normalizer()
-        self.known: dict[str, list[StatementLineage]] = {}
-        # The catalog: refreshed from the database (or a file) each run and kept in the store, so a
-        # run that cannot read it, and a log with no catalog of its own, start from the last one;
-        # tables the log creates or drops update it as the harvest goes.
-        self.catalog_key = f"catalog:{options.namespace}"  # one per database, whichever log tells of it
-        catalog = options.catalog
-        if catalog:
-            self.catalog = catalog if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, options.dialect)
-            self.catalog_changed = True
-        else:
-            kept = store.cache_get([self.catalog_key]).get(self.catalog_key)
-            self.catalog = Catalog.load(json.loads(kept)) if kept else Catalog()
-            self.catalog_changed = False
+        given = options.catalog
+        if given and not isinstance(given, Catalog):
+            given = Catalog.from_mapping(given, options.dialect)
+        keys = [f"catalog:{options.namespace}", f"temps:{options.namespace}"]
+        self.learning = Learning(options.namespace, store.cache_get(keys), given or None)
+        self.sessions = Sessions(store.sessions(source.url))
         if hasattr(source, "batch_size"):  # sources that checkpoint once per batch (pg_stat_statements)
             source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
         self._pool: ProcessPoolExecutor | None = None
-        self.sessions: dict[str, TempState] = {}  # session id -> its temp tables, oldest first
-        self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> columns its CREATE TABLE defines
+        self.known: dict[str, Parsed] = {}
+        self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
+        self._used: set[str] = set()  # keys counted in the report
 
     def run(self, progress: Callable[[int], None] | None = None,
             stop: Callable[[], bool] | None = None) -> HarvestReport:
@@ -163,65 +179,126 @@ class Harvester:
 
     def _harvest(self, chunk: list[LogEntry]) -> None:
         items = [self.normalizer(e) for e in chunk]
-        keys = [statement_key(i, self.options.dialect) for i in items]
-        fresh = self._lookup(items, keys)
-        out = Harvested()
-        for item, key in zip(items, keys):
-            results = self.known[key]
-            self._learn(item, key, results)
-            lineage = self._through_session(item, results)
-            if item.entry.declared_inputs or item.entry.declared_outputs:
-                lineage = self._against_log(out, item.entry, results, lineage)
-            add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,
-                      lineage=lineage)
+        self._prefetch(items)
+        out, cache = Harvested(), {}
+        for item in items:
+            key = self._entry(out, item)
+            if key in self._unwritten:
+                cache[key] = self._unwritten.pop(key)
         for name, value in crosscheck_counts(out.counters.items()).items():
             self.report.crosscheck[name] = self.report.crosscheck.get(name, 0) + value
         last = chunk[-1].cursor
-        if self.catalog_changed:
-            fresh = {**fresh, self.catalog_key: json.dumps(self.catalog.dump(), separators=(",", ":"))}
-            self.catalog_changed = False
         batch = Batch(
             operations=tuple(out.operations),
             usage=tuple(out.usage_rows()),
             failures=tuple(out.failures),
-            cache=fresh,
+            cache={**cache, **self.learning.changes()},
             counters=out.counters,
             source=self.source.url,
             cursor=last,
             key=blake2b(f"{self.source.url}\x1f{chunk[0].cursor}\x1f{last}".encode(), digest_size=16).hexdigest(),
+            sessions=self.sessions.changes(),
         )
         self.store.write_batch(batch)
         self.report.operations += len(out.operations)
         self.report.batches += 1
         self.report.cursor = last
+        if len(self.known) > 200_000:  # bounded memory; the store has them all
+            self.known.clear()
 
-    def _learn(self, item: Fingerprinted, key: str, results: list[StatementLineage]) -> None:
-        """Tables the statement creates (with their columns) or drops change the catalog that
-        later batches and runs are parsed with."""
-        for r in results:
-            if r.error:
-                continue
-            if r.kind == "drop":
-                for ref in r.objects:
-                    if self.catalog.drop(name_parts(ref.name)):
-                        self.catalog_changed = True
-                continue
-            for ref in r.outputs:
-                if ref.type not in ("table", "view"):
-                    continue
-                if r.kind in ("create_table_as", "create_view", "select_into"):
-                    names = [c.target.column for c in r.columns if c.target.dataset == ref.name]
-                    columns = None if not names or "*" in names else dict.fromkeys(names, "")
-                elif r.kind == "ddl" and len(results) == 1 and ref in r.objects:
-                    if key not in self._defined:  # parsed once per distinct statement
-                        self._defined[key] = defined_columns(item.entry.sql, item.entry.dialect or self.options.dialect)
-                    columns = self._defined[key]
-                else:
-                    continue
-                parts = name_parts(ref.name)
-                if columns and self.catalog.columns(parts) != columns:
-                    self.catalog.add(parts, columns)
-                    self.catalog_changed = True
+    def _entry(self, out: Harvested, item: Fingerprinted) -> str:
+        """One log entry, in log order: its lineage under the state the entries before it left,
+        what it teaches (catalog, session), and what it adds to the batch. Returns its key."""
+        entry = item.entry
+        defaults = self.sessions.defaults(entry)
+        key = statement_key(item, self.options.dialect, defaults)
+        results = self._lineage(key, item, defaults)
+        self.learning.learn(item, key, results, self.options.dialect)
+        session = self.sessions.touch(entry, results)
+        lineage = self._through_temps(key, entry, results, session)
+        if entry.declared_inputs or entry.declared_outputs:
+            lineage = self._against_log(out, entry, results, lineage)
+        add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,
+                  lineage=lineage)
+        return key
+
+    # -- lineage: memory, the store's cache, or a parse; never one the catalog has outgrown ------
+    def _prefetch(self, items: list[Fingerprinted]) -> None:
+        """Lineage for the batch's statements as the batch starts, read or parsed all at once
+        (in parallel with ``--workers``); an entry whose state changes before it is reached is
+        looked up again by ``_lineage``."""
+        wanted: dict[str, Fingerprinted] = {}
+        for item in items:  # the first text of a key is the one parsed, whatever the batch
+            key = statement_key(item, self.options.dialect, self.sessions.defaults(item.entry))
+            if key not in self.known:
+                wanted.setdefault(key, item)
+        if not wanted:
+            return
+        for key, text in self.store.cache_get(list(wanted)).items():
+            results, depends = cache_read(text)
+            self.known[key] = Parsed(results, depends, -1, True)
+            wanted.pop(key)
+        texts = self._extract_all([(i, self.sessions.defaults(i.entry)) for i in wanted.values()])
+        for key, text in zip(wanted, texts):
+            self._keep(key, text)
+
+    def _lineage(self, key: str, item: Fingerprinted, defaults: tuple[str | None, str | None]) -> list[StatementLineage]:
+        parsed = self.known.get(key)
+        if parsed is None:
+            stored = self.store.cache_get([key]).get(key)
+            if stored is not None:
+                results, depends = cache_read(stored)
+                parsed = self.known[key] = Parsed(results, depends, -1, True)
+        if parsed is not None and parsed.generation != self.learning.generation:
+            if self.learning.holds(parsed.depends):
+                parsed.generation = self.learning.generation
+            else:
+                parsed = None
+        if parsed is None:
+            parsed = self._keep(key, self._extract_all([(item, defaults)])[0])
+            self._used.discard(key)  # parsed anew: counted as parsed
+        if key not in self._used:
+            self._used.add(key)
+            self.report.distinct += 1
+            if parsed.stored:
+                self.report.cached += 1
+            elif any(r.error for r in parsed.results):
+                self.report.failed += 1
+            else:
+                self.report.parsed += 1
+        return parsed.results
+
+    def _keep(self, key: str, text: str) -> Parsed:
+        results = decode(text)
+        depends = self.learning.depends(results)
+        parsed = self.known[key] = Parsed(results, depends, self.learning.generation, False)
+        self._unwritten[key] = cache_text(text, depends)
+        return parsed
+
+    def _extract_all(self, jobs: list[tuple[Fingerprinted, tuple[str | None, str | None]]]) -> list[str]:
+        o = self.options
+        args = [(i.entry.sql, i.entry.dialect or o.dialect, db, schema, self.learning.catalog, o.timeout)
+                for i, (db, schema) in jobs]
+        if o.workers > 1 and len(args) > 8:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=o.workers)
+            return list(self._pool.map(_extract_one, args, chunksize=16))
+        return [_extract_one(a) for a in args]
+
+    # -- temp tables and the log's own lineage ------------------------------------------------------
+    def _through_temps(self, key: str, entry: LogEntry, results: list[StatementLineage],
+                       session: Session | None) -> list[StatementLineage]:
+        """Temp tables read through: ``a -> tmp -> b`` gives ``a -> b``, within the session, or
+        within the entry (a script) where the log has no sessions. A temp table that cannot be
+        read through is kept apart: typed ``temp`` and named for its session or statement, so it
+        never joins two pipelines."""
+        if session is not None:
+            state: TempState | None = session.temps
+        else:
+            state = None if entry.session_id else TempState()
+        lineage = results if state is None else [f for r in results if (f := state.fold(r)) is not None]
+        scope = ("s" + _short(entry.session_id)) if entry.session_id else ("q" + key[:10])
+        return [scope_temps(r, scope, self.learning.is_temp) for r in lineage]
 
     def _against_log(self, out: Harvested, entry: LogEntry, results: list[StatementLineage],
                      lineage: list[StatementLineage]) -> list[StatementLineage]:
@@ -241,53 +318,9 @@ class Harvester:
             out.count(CROSSCHECK + ("columns_agree" if verdict.columns else "columns_differ"))
         return lineage
 
-    def _through_session(self, item: Fingerprinted, results: list[StatementLineage]) -> list[StatementLineage]:
-        """Temp tables made earlier in the same session are read through: a -> tmp -> b gives a -> b."""
-        session = item.entry.session_id
-        if not session:
-            return results
-        state = self.sessions.get(session)
-        if state is None:
-            if not any(o.type in TEMP_TYPES for r in results for o in r.outputs):
-                return results
-            if len(self.sessions) >= MAX_SESSIONS:
-                self.sessions.pop(next(iter(self.sessions)))
-            state = self.sessions[session] = TempState()
-        return [folded for r in results if (folded := state.fold(r)) is not None]
 
-    def _lookup(self, items: list[Fingerprinted], keys: list[str]) -> dict[str, str]:
-        """Lineage for every key: memory, then the store's cache, then extraction."""
-        missing = {k: i for k, i in zip(keys, items) if k not in self.known}
-        if not missing:
-            return {}
-        for key, text in self.store.cache_get(list(missing)).items():
-            self.known[key] = decode(text)
-            self.report.cached += 1
-            self.report.distinct += 1
-            missing.pop(key, None)
-        fresh = dict(zip(missing, self._extract_all(list(missing.values()))))
-        for key, text in fresh.items():
-            results = decode(text)
-            self.known[key] = results
-            self.report.distinct += 1
-            if any(r.error for r in results):
-                self.report.failed += 1
-            else:
-                self.report.parsed += 1
-        if len(self.known) > 200_000:  # bounded memory; the store still has them all
-            self.known.clear()
-            self.known.update({k: decode(v) for k, v in fresh.items()})
-        return fresh
-
-    def _extract_all(self, items: list[Fingerprinted]) -> list[str]:
-        o = self.options
-        jobs = [(i.entry.sql, i.entry.dialect or o.dialect, i.entry.database, i.entry.schema, self.catalog, o.timeout)
-                for i in items]
-        if o.workers > 1 and len(jobs) > 8:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=o.workers)
-            return list(self._pool.map(_extract_one, jobs, chunksize=16))
-        return [_extract_one(job) for job in jobs]
+def _short(text: str) -> str:
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
 
 
 def harvest(source: Source, store: Store, options: Options,

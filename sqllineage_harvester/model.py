@@ -117,6 +117,9 @@ class StatementLineage:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     sql: str = field(default="", compare=False, repr=False)
+    # A session statement (USE, SET search_path, SET @@dataset_id) that changed the defaults
+    # later statements are qualified with: the (database, schema) it leaves.
+    defaults: tuple[str | None, str | None] | None = None
 
     @property
     def ok(self) -> bool:

@@ -213,7 +213,7 @@ def test_temp_tables_are_read_through_within_a_session(tmp_path):
     rows = [
         ("q1", "CREATE TEMPORARY TABLE tmp_pay AS SELECT id, amount * rate AS usd FROM raw.payments", "s1", "01"),
         ("q2", "INSERT INTO marts.paid (id, usd) SELECT id, usd FROM tmp_pay", "s1", "02"),
-        ("q3", "INSERT INTO marts.audit (id) SELECT id FROM tmp_pay", "s2", "03"),  # another session: a real table
+        ("q3", "INSERT INTO marts.audit (id) SELECT id FROM tmp_pay", "s2", "03"),  # another session's tmp_pay
     ]
     header = "QUERY_ID,QUERY_TEXT,DATABASE_NAME,SCHEMA_NAME,USER_NAME,START_TIME,END_TIME,EXECUTION_STATUS,SESSION_ID\n"
     log.write_text(header + "".join(
@@ -224,8 +224,10 @@ def test_temp_tables_are_read_through_within_a_session(tmp_path):
     store = open_store(f"sqlite:///{db}")
     paid = {n.node.name for n in queries.upstream(store, "MARTS.PAID.USD").nodes}
     assert paid == {"DB.MARTS.PAID.USD", "DB.RAW.PAYMENTS.AMOUNT", "DB.RAW.PAYMENTS.RATE"}
-    audit = {n.node.name for n in queries.upstream(store, "MARTS.AUDIT.ID").nodes}
-    assert "DB.STG.TMP_PAY.ID" in audit
+    audit = {n.node.name: n.node.type for n in queries.upstream(store, "MARTS.AUDIT.ID").nodes}
+    # s2 never made tmp_pay: what it reads is a temp table of its own session, never s1's
+    assert len(audit) == 2 and all(t == "temp" for n, t in audit.items() if n.startswith("DB.STG.TMP_PAY#s"))
+    assert not any(n.startswith("DB.RAW.") for n in audit)
 
 
 def test_follow_mode_stops_cleanly_on_sigterm_and_a_second_harvester_is_refused(tmp_path):

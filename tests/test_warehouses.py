@@ -74,11 +74,11 @@ EXPECTED = [
       ("ANALYTICS.RAW.PRODUCTS.PRICE", "ANALYTICS.MARTS.DIM_PRODUCTS.PRICE"),
       ("ANALYTICS.MARTS.FCT_ORDERS.AMOUNT_USD", "ANALYTICS.MARTS.DAILY_REVENUE_NEW.REVENUE")}),
     ("bigquery",
-     {("shop-prod.raw.orders", "recent_orders"), ("recent_orders", "shop-prod.marts.fct_orders"),  # script, temp table
+     {("shop-prod.raw.orders", "shop-prod.marts.fct_orders"),  # a script read through its temp table
       ("shop-prod.marts.customer_features", "shop-prod.ml.churn_model"),  # CREATE MODEL
       ("shop-prod.marts.customer_features", "shop-prod.marts.churn_scores"),  # ML.PREDICT
       ("shop-prod.marts.customer_features", "shop-prod.marts.vip_customers")},  # through a session's temp table
-     {("recent_orders.amount", "shop-prod.marts.fct_orders.amount_usd"),
+     {("shop-prod.raw.orders.amount", "shop-prod.marts.fct_orders.amount_usd"),
       ("shop-prod.marts.customer_features.lifetime_value", "shop-prod.ml.churn_model.lifetime_value"),
       ("shop-prod.marts.fct_orders.amount_usd", "shop-prod.marts.customer_features.lifetime_value")}),
     ("redshift",

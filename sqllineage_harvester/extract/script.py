@@ -116,6 +116,7 @@ def _strongest(a: str, b: str) -> str:
 
 
 TEMP_TYPES = ("temp_table", "temp_view")
+_CREATES = ("create_table_as", "create_view", "select_into", "ddl")
 
 
 class TempState:
@@ -130,6 +131,9 @@ class TempState:
         rows of whatever is made from it, so the folded statement inherits it: folding never
         loses an edge the unfolded graph had."""
         temps = self.temps
+        if result.kind == "drop":
+            self.forget([o.name for o in result.objects])
+            return result
         if temps:
             read = [temps[d.name] for d in result.inputs if d.name in temps]
             inherited = {i for temp in read for i in temp.indirect}
@@ -142,6 +146,8 @@ class TempState:
         written = [o for o in result.outputs if o.type in TEMP_TYPES]
         for temp in written:
             own = [c for c in result.columns if c.target.dataset == temp.name]
+            if result.kind in _CREATES:  # made anew: what an earlier table of that name held is gone
+                temps.pop(temp.name, None)
             temps.setdefault(temp.name, _Temp()).add(result, own)
         if written and len(written) == len(result.outputs):
             return None

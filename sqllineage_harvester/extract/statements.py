@@ -396,6 +396,7 @@ def analyse(
 ) -> StatementLineage:
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
     ctx.tokens, ctx.text = tokens, base if base is not None else sql
+    before = (ctx.database, ctx.schema)
     unnamed = _dynamic_names(node, ctx.dialect) if _NAMED_BY_FUNCTION.search(sql) or (
         ctx.dialect == "bigquery" and "$" in sql) else False
     node = _normalize(node, ctx)
@@ -422,4 +423,5 @@ def analyse(
         objects=tuple(dict.fromkeys(partial.objects)),
         warnings=tuple(dict.fromkeys(partial.warnings)),
         sql=sql,
+        defaults=(ctx.database, ctx.schema) if (ctx.database, ctx.schema) != before else None,
     )

@@ -71,6 +71,9 @@ class Batch:
     source: str | None = None
     cursor: str | None = None
     key: str | None = None
+    # The source's open sessions this batch changed: session id -> state JSON, or None when the
+    # session is closed (forgotten). Kept with the cursor, so a run cut anywhere resumes them.
+    sessions: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -83,6 +86,10 @@ class Store(Protocol):
     def cursor(self, source: str) -> str | None: ...
 
     def cache_get(self, keys: Collection[str]) -> dict[str, str]: ...
+
+    def sessions(self, source: str) -> dict[str, str]:
+        """The open sessions a harvest of ``source`` left: session id -> state JSON."""
+        ...
 
     def resolve(self, name: str) -> list[LineageNode]:
         """Nodes whose full name is ``name`` or ends with ``.name`` (case-insensitive)."""

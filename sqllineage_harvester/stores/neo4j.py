@@ -43,8 +43,8 @@ SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and execution
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
-          "Counter", "HarvestSource", "Batch", "SchemaVersion")
-INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"))
+          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion")
+INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"), ("Session", "source"))
 Tx = Any  # neo4j.ManagedTransaction
 
 
@@ -286,6 +286,12 @@ class Neo4jStore:
         if batch.source is not None:
             tx.run("MERGE (s:HarvestSource {id: $source}) SET s.cursor = $cursor, s.updated_at = $at",
                    source=batch.source, cursor=batch.cursor, at=now()).consume()
+            ids = {k: f"{batch.source}\x1f{k}" for k in batch.sessions}
+            unwind(tx, "MATCH (s:Session {id: r.id}) DELETE s",
+                   [{"id": ids[k]} for k, v in sorted(batch.sessions.items()) if v is None])
+            unwind(tx, "MERGE (s:Session {id: r.id}) SET s.source = r.source, s.session = r.session, s.state = r.state",
+                   [{"id": ids[k], "source": batch.source, "session": k, "state": v}
+                    for k, v in sorted(batch.sessions.items()) if v is not None])
 
     def _datasets(self, tx: Tx, refs: dict[tuple[str, str], str]) -> None:
         """Create the (namespace, name) datasets not yet known; refs maps them to their type."""
@@ -396,6 +402,9 @@ class Neo4jStore:
     def cursor(self, source: str) -> str | None:
         rows = self._read("MATCH (s:HarvestSource {id: $source}) RETURN s.cursor", source=source)
         return rows[0][0] if rows else None
+
+    def sessions(self, source: str) -> dict[str, str]:
+        return dict(self._read("MATCH (s:Session {source: $source}) RETURN s.session, s.state", source=source))
 
     def cache_get(self, keys: Collection[str]) -> dict[str, str]:
         return {k: v for k, v in self._read_chunked(

@@ -117,6 +117,13 @@ counters = Table("counters", metadata, Column("name", Text, primary_key=True),
                  Column("value", BigInteger, nullable=False))
 sources = Table("sources", metadata, Column("name", Text, primary_key=True),
                 Column("cursor", Text), Column("updated_at", Text, nullable=False))
+sessions = Table(  # the state of a source's open log sessions (temp tables, USE / search_path)
+    "sessions", metadata,
+    Column("source", Text, nullable=False),
+    Column("session_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    PrimaryKeyConstraint("source", "session_id"),
+)
 batches = Table("batches", metadata, Column("key", Text, primary_key=True),
                 Column("written_at", Text, nullable=False))
 

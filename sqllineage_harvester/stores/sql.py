@@ -10,11 +10,11 @@ seconds for another writer); PostgreSQL relies on ``INSERT .. ON CONFLICT``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, bindparam, create_engine, event, func, select, update
+from sqlalchemy import Table, bindparam, create_engine, delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -31,7 +31,7 @@ from .common import (
 )
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
-    parse_failures, performed, produces, schema_version, sources, statement_cache, systems, usage, users,
+    parse_failures, performed, produces, schema_version, sessions, sources, statement_cache, systems, usage, users,
 )
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -199,6 +199,15 @@ class SQLStore:
         if batch.source is not None:
             self._upsert(conn, sources, ["name"], [{"name": batch.source, "cursor": batch.cursor,
                          "updated_at": now()}], lambda ex: {"cursor": ex.cursor, "updated_at": ex.updated_at})
+            self._write_sessions(conn, batch.source, batch.sessions)
+
+    def _write_sessions(self, conn: Connection, source: str, changed: Mapping[str, str | None]) -> None:
+        closed = sorted(k for k, v in changed.items() if v is None)
+        for part in chunks(closed):
+            conn.execute(delete(sessions).where(sessions.c.source == source, sessions.c.session_id.in_(part)))
+        self._upsert(conn, sessions, ["source", "session_id"], [
+            {"source": source, "session_id": k, "state": v} for k, v in sorted(changed.items()) if v is not None],
+            lambda ex: {"state": ex.state})
 
     def _upsert(self, conn: Connection, table: Table, keys: list[str], rows: Sequence[dict[str, Any]],
                 changes: Callable[[Any], dict[str, Any]] | None = None) -> None:
@@ -348,6 +357,11 @@ class SQLStore:
     def cursor(self, source: str) -> str | None:
         with self._read() as conn:
             return conn.scalar(select(sources.c.cursor).where(sources.c.name == source))
+
+    def sessions(self, source: str) -> dict[str, str]:
+        with self._read() as conn:
+            return dict(conn.execute(select(sessions.c.session_id, sessions.c.state)
+                                     .where(sessions.c.source == source)).all())
 
     def cache_get(self, keys: Collection[str]) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -1,0 +1,140 @@
+"""What the log teaches about its tables, as the harvest goes: the catalog (tables created,
+copied with LIKE, renamed, swapped or dropped change it from the next statement on), the names
+made as temp tables, and whether a lineage parsed earlier still holds for today's catalog.
+
+A lineage is parsed with the catalog entries of the tables it names; it records a digest of
+each (``depends``). When one of them has changed since, the lineage is stale and is parsed
+again (``holds``), so a CREATE TABLE and an INSERT into it in one batch give the same columns
+as in two runs, and the statement cache never keeps an answer the catalog has outgrown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from hashlib import blake2b
+from typing import Mapping
+
+from .extract import Catalog
+from .extract.catalog import UNKNOWN, defined_columns, name_parts
+from .extract.script import TEMP_TYPES
+from .model import Fingerprinted, StatementLineage
+
+MAX_TEMP_NAMES = 10_000
+_TABLES = ("table", "view")
+_MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into")
+
+
+def _digest(columns: Mapping[str, str] | None) -> str | None:
+    if columns is None:
+        return None
+    return blake2b(json.dumps(list(columns.items())).encode(), digest_size=8).hexdigest()
+
+
+class Learning:
+    """The catalog of one namespace and the temp table names seen in it, kept in the store
+    (under ``catalog:NS`` and ``temps:NS`` in the statement cache) with the batch that changed them."""
+
+    def __init__(self, namespace: str, kept: Mapping[str, str], given: Catalog | None) -> None:
+        self.catalog_key, self.temps_key = f"catalog:{namespace}", f"temps:{namespace}"
+        stored = kept.get(self.catalog_key)
+        self.catalog = given if given is not None else Catalog.load(json.loads(stored)) if stored else Catalog()
+        self.temp_names: list[str] = json.loads(kept.get(self.temps_key) or "[]")
+        self._temp_set = set(self.temp_names)
+        self.generation = 0  # moves on with every change of the catalog
+        self._changed = {self.catalog_key} if given is not None else set()
+        self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> what its CREATE TABLE defines
+
+    # -- is a parsed lineage still right? ---------------------------------------------------
+    def depends(self, results: Iterable[StatementLineage]) -> dict[str, str | None]:
+        """Each table the lineage names, with the digest of its catalog entry now (None: unknown)."""
+        names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _TABLES}
+        return {name: _digest(self.catalog.columns(name_parts(name))) for name in sorted(names)}
+
+    def holds(self, depends: Mapping[str, str | None] | None) -> bool:
+        """Whether a lineage with these dependencies would be parsed the same today."""
+        if depends is None:  # a cache entry from before dependencies were recorded
+            return False
+        return all(_digest(self.catalog.columns(name_parts(n))) == d for n, d in depends.items())
+
+    # -- learning -----------------------------------------------------------------------------
+    def learn(self, item: Fingerprinted, key: str, results: list[StatementLineage], dialect: str | None) -> None:
+        for r in results:
+            if r.error:
+                continue
+            self._temps(r)
+            if r.kind == "drop":
+                for ref in r.objects:
+                    self._set(ref.name, None)
+            elif r.kind == "rename":
+                self._rename(r)
+            elif r.kind in _MADE_FROM_QUERY:
+                for ref in r.outputs:
+                    names = [c.target.column for c in r.columns if c.target.dataset == ref.name]
+                    if ref.type in _TABLES and names and "*" not in names:
+                        self._set(ref.name, dict.fromkeys(names, UNKNOWN))
+            elif r.kind == "ddl":
+                self._ddl(item, key, r, results, dialect)
+
+    def _ddl(self, item: Fingerprinted, key: str, r: StatementLineage, results: list[StatementLineage],
+             dialect: str | None) -> None:
+        made = [o for o in r.outputs if o.type in _TABLES and o in r.objects]
+        if len(made) != 1:
+            return
+        if r.inputs:  # CREATE TABLE new (LIKE cur), CREATE TABLE new LIKE cur, CREATE .. CLONE cur
+            columns = self.catalog.columns(name_parts(r.inputs[0].name))
+        elif len(results) == 1:
+            if key not in self._defined:  # parsed once per distinct statement
+                self._defined[key] = defined_columns(item.entry.sql, item.entry.dialect or dialect)
+            columns = self._defined[key]
+        else:
+            return
+        if columns:
+            self._set(made[0].name, dict(columns))
+
+    def _rename(self, r: StatementLineage) -> None:
+        """``ALTER TABLE a RENAME TO b`` moves a's columns to b; a swap exchanges them."""
+        moved = {i.name: self.catalog.columns(name_parts(i.name)) for i in r.inputs}
+        pairs = list(zip(r.inputs, r.outputs))
+        for old, _ in pairs:
+            if old.name not in {new.name for _, new in pairs}:
+                self._set(old.name, None)
+        for old, new in pairs:
+            columns = moved[old.name]
+            self._set(new.name, dict(columns) if columns is not None else None)
+
+    def _set(self, name: str, columns: dict[str, str] | None) -> None:
+        parts = name_parts(name)
+        if columns is None:
+            changed = self.catalog.drop(parts)
+        elif self.catalog.columns(parts) != {c: t.strip() or UNKNOWN for c, t in columns.items()}:
+            self.catalog.add(parts, columns)
+            changed = True
+        else:
+            changed = False
+        if changed:
+            self.generation += 1
+            self._changed.add(self.catalog_key)
+
+    def _temps(self, r: StatementLineage) -> None:
+        for ref in r.outputs:
+            if ref.type in TEMP_TYPES and ref.name not in self._temp_set:
+                self._temp_set.add(ref.name)
+                self.temp_names.append(ref.name)
+                if len(self.temp_names) > MAX_TEMP_NAMES:
+                    self._temp_set.discard(self.temp_names.pop(0))
+                self._changed.add(self.temps_key)
+
+    def is_temp(self, name: str) -> bool:
+        """A name the log made as a temp table and never as a table the catalog knows."""
+        return name in self._temp_set and self.catalog.columns(name_parts(name)) is None
+
+    def changes(self) -> dict[str, str]:
+        """The entries to keep with this batch (statement-cache rows); then starts afresh."""
+        out = {}
+        if self.catalog_key in self._changed:
+            out[self.catalog_key] = json.dumps(self.catalog.dump(), separators=(",", ":"))
+        if self.temps_key in self._changed:
+            out[self.temps_key] = json.dumps(self.temp_names, separators=(",", ":"))
+        self._changed.clear()
+        return out

@@ -56,6 +56,20 @@ def test_every_user_and_system_that_ran_an_operation_is_kept_with_its_own_runs(s
     assert peek(store, "operation_windows") == [(day(1), day(6), 7)]
 
 
+def test_a_written_column_with_no_source_is_a_node_that_the_filter_reaches(store, op):
+    store.write_batch(Batch(operations=(
+        op("o1", "marts.counts", ORDERS, {"day": "raw.orders.day", "n": [], "loaded_at": []},
+           indirect={"raw.orders.status": "FILTER"}),
+        op("o2", "marts.tags", ORDERS, {"source_system": []}),)))  # 'x' AS source_system: no input at all
+    counts = dict(store.stats().counts)
+    assert counts["columns"] == 6  # marts.counts.{day,n,loaded_at}, marts.tags.source_system, raw.orders.{day,status}
+    assert [n.name for n in store.resolve("marts.tags.source_system")] == ["marts.tags.source_system"]
+    assert counts["column_edges"] == 1 + 3  # day's source, the FILTER into every written column
+    from sqllineage_harvester import queries
+    reached = {n.node.name for n in queries.impact(store, "raw.orders.status").nodes}
+    assert {"marts.counts.n", "marts.counts.loaded_at", "marts.counts.day"} <= reached
+
+
 def test_reopening_keeps_the_data(store_url, op):
     first = open_store(store_url)
     first.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}),)))

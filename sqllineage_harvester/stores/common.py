@@ -106,6 +106,8 @@ def runs(ops: Iterable[Operation], who: str) -> list[Run]:
 
 
 def column_refs(op: Operation) -> Iterator[Any]:
+    """Every column an operation names: each written one (with a source or not) and each edge's ends."""
+    yield from (c.target for c in op.columns if c.target.dataset)
     for src, dst, _ in column_edge_refs(op):
         yield src
         yield dst

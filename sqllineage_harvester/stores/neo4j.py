@@ -339,6 +339,9 @@ class Neo4jStore:
             ds = (lambda name, ns=op.namespace: f"{ns}/{name}")
             inputs += [{"d": ds(r.name), "o": op.id, "type": t} for r, t in input_types(op)]
             outputs += [{"d": ds(r.name), "o": op.id} for r in op.outputs]
+            for c in op.columns:  # every written column is a node, with a source or not
+                if c.target.dataset:
+                    cols[column_id(ds(c.target.dataset), c.target.column)] = (op.namespace, c.target)
             for src, dst, kind in column_edge_refs(op):
                 s, t = column_id(ds(src.dataset), src.column), column_id(ds(dst.dataset), dst.column)
                 cols[s], cols[t] = (op.namespace, src), (op.namespace, dst)

@@ -304,6 +304,7 @@ class SQLStore:
             oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[(ns, name)])
             inputs += [{"dataset_id": ds(r.name), "operation_id": oid, "type": t} for r, t in input_types(op)]
             outputs += [{"operation_id": oid, "dataset_id": ds(r.name)} for r in op.outputs]
+            wanted |= {(ds(c.target.dataset), c.target.column) for c in op.columns if c.target.dataset}  # every written column
             for src, dst, kind in column_edge_refs(op):
                 s, d = (ds(src.dataset), src.column), (ds(dst.dataset), dst.column)
                 wanted |= {s, d}

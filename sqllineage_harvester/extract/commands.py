@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import DatasetRef
+from .parameters import parse_one
 from .base import Context, Partial, inputs_of, traced
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
@@ -69,13 +69,13 @@ def handle_command(
     if word == "UNLOAD":
         match = _UNLOAD.search(text)
         if match:
-            query = sqlglot.parse_one(match.group(1).replace("''", "'"), read=ctx.dialect)
+            query = parse_one(match.group(1).replace("''", "'"), ctx.dialect)
             trace = traced(ctx, query)
             return Partial("copy", inputs=inputs_of(ctx, trace), outputs=[DatasetRef(match.group(2), "file")])
     if word == "REPLACE" and text.upper().lstrip().startswith("INTO"):
-        return dispatch(sqlglot.parse_one("INSERT " + text, read=ctx.dialect), ctx)
+        return dispatch(parse_one("INSERT " + text, ctx.dialect), ctx)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
-        return dispatch(sqlglot.parse_one("CREATE " + _ON_COMMIT.sub(" ", text), read=ctx.dialect), ctx)
+        return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":
         partial = _rename_tables(ctx, text, rename)
         if partial.outputs:

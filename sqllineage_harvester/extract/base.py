@@ -14,7 +14,7 @@ from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from .catalog import NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, qualify_query, table_name, tables_only,
-    trace_query,
+    trace_query, per_target,
 )
 
 @dataclass
@@ -138,12 +138,8 @@ def write_query(
     creates = kind in ("create_table_as", "create_view", "select_into")
     target_names = (names or (None if creates else catalog_names(ctx, target, len(trace.outputs)))
                     or [n for n, _ in trace.outputs])
-    merged: dict[str, Trace] = {}
-    for name, (_, source) in zip(target_names, trace.outputs):
-        if name in merged:
-            merged[name].absorb(source)
-        elif source.sources or source.indirect:
-            merged[name] = source
+    # a column written from no column (count(*), now(), 'x') is still written: FILTER inputs reach it
+    merged = per_target([(name, source) for name, (_, source) in zip(target_names, trace.outputs)])
     partial.columns = [lineage(ColumnRef(out.name, name), source) for name, source in merged.items()]
     if len(names) and len(names) != len(trace.outputs):
         partial.warnings.append(f"{len(names)} target columns but the query yields {len(trace.outputs)}")

@@ -55,6 +55,27 @@ class Trace:
         if other.sources and _RANK[other.transform] > _RANK[self.transform]:
             self.transform = other.transform
 
+    def copy(self) -> Trace:
+        return Trace(set(self.sources), self.transform, set(self.indirect))
+
+    def add_value(self, other: Trace) -> None:
+        """Another value written to the same column (a second MERGE branch, a repeated target):
+        a value computed from no column ('open', now()) leaves the transform to the others."""
+        if not self.sources and other.sources:
+            self.transform = other.transform
+        self.absorb(other)
+
+
+def per_target(values: list[tuple[Any, Trace]]) -> dict[Any, Trace]:
+    """The values written to each target, merged; one written from no column is kept too."""
+    merged: dict[Any, Trace] = {}
+    for target, value in values:
+        if target in merged:
+            merged[target].add_value(value)
+        else:
+            merged[target] = value.copy()
+    return merged
+
 
 @dataclass
 class QueryTrace:

@@ -382,7 +382,7 @@ class _Walker:
             clauses.append((join.args.get("on"), JOIN))
             for ident in join.args.get("using") or []:
                 for source_name in scope.selected_sources:
-                    for ref in self.source_column(scope, source_name, ident.name).sources:
+                    for ref in _influences(self.source_column(scope, source_name, ident.name)):
                         found.add(IndirectRef(ref, JOIN))
         # ORDER BY n / GROUP BY n / HAVING total: a name of the select list, not of a table
         aliases = {item.alias for item in select.expressions
@@ -391,17 +391,22 @@ class _Walker:
             for column in _own_columns(clause):
                 if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not select.args.get("where"):
                     trace = self.projection(scope, column.name)
-                    found |= {IndirectRef(ref, kind) for ref in trace.sources | {r.source for r in trace.indirect}}
-                    continue
-                for ref in self.column(scope, column).sources:
-                    found.add(IndirectRef(ref, kind))
+                else:
+                    trace = self.column(scope, column)
+                found |= {IndirectRef(ref, kind) for ref in _influences(trace)}
             for sub in _child_selects(clause) if clause is not None else []:
                 child = self.scope_of.get(id(sub))
                 if child is not None:
                     for out in self.output_names(child):
-                        for ref in self.projection(child, out).sources:
-                            found.add(IndirectRef(ref, kind))
+                        found |= {IndirectRef(ref, kind) for ref in _influences(self.projection(child, out))}
         return found
+
+
+def _influences(trace: Trace) -> set[ColumnRef]:
+    """Every column a (possibly derived) value depends on: a clause that tests a subquery's
+    ``rn`` or ``CASE`` flag depends on its window's PARTITION BY / ORDER BY and the CASE's
+    conditions too."""
+    return trace.sources | {r.source for r in trace.indirect}
 
 
 _parts = table_parts

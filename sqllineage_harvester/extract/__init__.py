@@ -142,6 +142,7 @@ _DIRECTORY_USING = re.compile(
 )
 _BULK_INSERT = re.compile(r"^\s*BULK\s+INSERT\s+(\S+)\s+FROM\s+'([^']*)'", re.IGNORECASE)
 _UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
+_CALL_WITHOUT_EXEC = re.compile(r"^\s*(?:\[?\w+\]?\.){0,2}\[?\w+\]?\s+(?:N?'|@\w+\s*=)", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
 
@@ -161,6 +162,13 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     top = _UPDATE_TOP.match(text)
     if top:  # T-SQL UPDATE TOP (n) t SET ..: which n rows changes no lineage
         return analyse(_parse("UPDATE " + text[top.end() :], None, glot), ctx, index, text)
+    if _CALL_WITHOUT_EXEC.match(text):  # T-SQL: a batch may begin with a procedure call without EXEC
+        try:
+            node = _parse("EXEC " + text, None, glot)
+        except SqlglotError:
+            node = None
+        if isinstance(node, exp.Execute):
+            return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
     directory = _DIRECTORY_USING.match(text)
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)

@@ -14,7 +14,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import DatasetRef
 from .parameters import parse_one
-from .base import Context, Partial, inputs_of, traced
+from .base import Context, Partial, dataset, inputs_of, traced
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -86,6 +86,43 @@ def handle_command(
     if word in OTHER_WORDS or first in OTHER_WORDS:
         return Partial("other")
     raise NotUnderstood(f"unsupported statement starting with {word!r}")
+
+
+_RENAME_ARGUMENTS = ("objname", "newname", "objtype")
+
+
+def handle_execute(node: exp.Expr, ctx: Context, rename: Callable[[exp.Table, exp.Table, Context], Partial]) -> Partial:
+    """T-SQL ``EXEC sp_rename 'schema.old', 'new' [, 'OBJECT']``: a table renamed within its schema.
+    A column, index or statistics renamed (``'COLUMN'``, ...) changes its table, not its lineage."""
+    procedure = node.this
+    if not isinstance(procedure, exp.Table) or procedure.name.lower() != "sp_rename":
+        return Partial("other")
+    arguments = _procedure_arguments(node.expressions, _RENAME_ARGUMENTS)
+    old, new, kind = (arguments.get(k) for k in _RENAME_ARGUMENTS)
+    if not old or not new:
+        return Partial("other")
+    named = _table_named(old, ctx)
+    if (kind or "OBJECT").upper() != "OBJECT":
+        owner = exp.Table(this=named.args.get("db"), db=named.args.get("catalog")) if named.args.get("db") else None
+        out = dataset(ctx, owner) if owner is not None and kind.upper() in ("COLUMN", "INDEX", "STATISTICS") else None
+        return Partial("ddl", outputs=[out] if out else [], objects=[out] if out else [])
+    return rename(named, _table_named(new, ctx), ctx)
+
+
+def _procedure_arguments(items: list[exp.Expr], names: tuple[str, ...]) -> dict[str, str]:
+    """A procedure call's string arguments by name: ``@name = 'v'`` or by position."""
+    found: dict[str, str] = {}
+    for position, item in enumerate(items):
+        name = names[position] if position < len(names) else ""
+        if isinstance(item, exp.EQ):
+            name, item = item.this.name.lstrip("@").lower(), item.expression
+        if isinstance(item, (exp.Literal, exp.National)) and name:
+            found[name] = item.name
+    return found
+
+
+def _table_named(text: str, ctx: Context) -> exp.Table:
+    return normalize_identifiers(exp.to_table(text, dialect=ctx.dialect), dialect=ctx.dialect)
 
 
 class NotUnderstood(SqlglotError):

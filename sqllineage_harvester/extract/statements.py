@@ -128,36 +128,56 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
             return write_query(ctx, "create_view", table, names, query, "view")
         target_type = "model" if kind_word == "MODEL" else "table"
         return write_query(ctx, "create_table_as", table, names, query, target_type)
-    if kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema):
-        like = next((e for e in node.this.expressions if isinstance(e, exp.LikeProperty)), None)
-        columns = {c.name: (c.args["kind"].sql(ctx.dialect) if c.args.get("kind") else "")
-                   for c in node.this.expressions if isinstance(c, exp.ColumnDef)}
-        out = dataset(ctx, table)
-        if like is not None and isinstance(like.this, exp.Table):
-            source = dataset(ctx, like.this)
-            known = ctx.catalog.columns(ctx.parts(like.this))
-            if known:
-                ctx.catalog.add(ctx.parts(table), known)
-            return Partial("ddl", inputs=[source], outputs=[out], objects=[out])
-        if columns:
-            ctx.catalog.drop(ctx.parts(table))
-            ctx.catalog.add(ctx.parts(table), columns)
-        return Partial("ddl", outputs=[out], objects=[out])
-    like = node.find(exp.LikeProperty)
-    if like is not None and isinstance(like.this, exp.Table):
-        out = dataset(ctx, table)
-        return Partial("ddl", inputs=[dataset(ctx, like.this)], outputs=[out], objects=[out])
+    like = node.find(exp.LikeProperty)  # (LIKE t, ...) in PostgreSQL / Redshift, LIKE t elsewhere
+    template = like.this if like is not None and isinstance(like.this, exp.Table) else None
+    if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):
+        return _create_table(ctx, table, node.this, template)
     return Partial("ddl", objects=[dataset(ctx, table)])
 
 
-def _copy_table(ctx: Context, kind: str, source: exp.Table, target: exp.Table) -> Partial:
-    src, out = dataset(ctx, source), dataset(ctx, target)
+def _create_table(ctx: Context, table: exp.Table, schema: exp.Expr, template: exp.Table | None) -> Partial:
+    """CREATE TABLE t (columns) / t LIKE s: a table the script now knows the columns of. A LIKE
+    reads its template: ``inputs`` names it, and t takes its columns (then any of its own)."""
+    columns = dict(ctx.catalog.columns(ctx.parts(template)) or {}) if template is not None else {}
+    if isinstance(schema, exp.Schema):
+        columns.update({c.name: (c.args["kind"].sql(ctx.dialect) if c.args.get("kind") else "")
+                        for c in schema.expressions if isinstance(c, exp.ColumnDef)})
+    out = dataset(ctx, table)
+    if columns:
+        ctx.catalog.drop(ctx.parts(table))
+        ctx.catalog.add(ctx.parts(table), columns)
+    inputs = [dataset(ctx, template)] if template is not None else []
+    return Partial("ddl", inputs=inputs, outputs=[out], objects=[out])
+
+
+def _copy_table(ctx: Context, kind: str, source: exp.Table, target: exp.Table, target_type: str = "table") -> Partial:
+    """``target`` holds what ``source`` holds, column for column (a wildcard when unknown)."""
     known = ctx.catalog.columns(ctx.parts(source))
-    names = list(known) if known else ["*"]
-    columns = [ColumnLineage(ColumnRef(out.name, n), (ColumnRef(src.name, n),), IDENTITY) for n in names]
+    partial = _same_columns(ctx, kind, source, target, known, target_type)
     if known:
         ctx.catalog.add(ctx.parts(target), known)
+    return partial
+
+
+def _same_columns(ctx: Context, kind: str, source: exp.Table, target: exp.Table, known: dict[str, str] | None,
+                  target_type: str = "table") -> Partial:
+    src, out = dataset(ctx, source), dataset(ctx, target, target_type)
+    names = list(known) if known else ["*"]
+    columns = [ColumnLineage(ColumnRef(out.name, n), (ColumnRef(src.name, n),), IDENTITY) for n in names]
     return Partial(kind, inputs=[src], outputs=[out], columns=columns)
+
+
+def swap_tables(one: exp.Table, other: exp.Table, ctx: Context) -> Partial:
+    """Snowflake ALTER TABLE a SWAP WITH b: each holds what the other held, columns included."""
+    known = [ctx.catalog.columns(ctx.parts(t)) for t in (one, other)]  # both read before either changes
+    there = _same_columns(ctx, "rename", one.copy(), other.copy(), known[0])
+    back = _same_columns(ctx, "rename", other.copy(), one.copy(), known[1])
+    for table, columns in ((other, known[0]), (one, known[1])):
+        ctx.catalog.drop(ctx.parts(table))
+        if columns:
+            ctx.catalog.add(ctx.parts(table), columns)
+    return Partial("rename", inputs=there.inputs + back.inputs, outputs=there.outputs + back.outputs,
+                   columns=there.columns + back.columns)
 
 
 def handle_cache(node: exp.Expr, ctx: Context) -> Partial:
@@ -210,10 +230,7 @@ def handle_alter(node: exp.Expr, ctx: Context) -> Partial:
         if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
             return rename_table(table, action.this, ctx)
         if isinstance(action, exp.SwapTable) and isinstance(action.this, exp.Table):
-            there = _copy_table(ctx, "rename", table.copy(), action.this.copy())
-            back = _copy_table(ctx, "rename", action.this.copy(), table.copy())
-            return Partial("rename", inputs=there.inputs + back.inputs, outputs=there.outputs + back.outputs,
-                           columns=there.columns + back.columns)
+            return swap_tables(table, action.this, ctx)
     out = dataset(ctx, table)
     return Partial("ddl", outputs=[out], objects=[out])
 
@@ -352,6 +369,10 @@ def _command(node: exp.Expr, ctx: Context) -> Partial:
     return commands.handle_command(node, ctx, dispatch=_dispatch, rename=rename_table)
 
 
+def _execute(node: exp.Expr, ctx: Context) -> Partial:
+    return commands.handle_execute(node, ctx, rename=rename_table)
+
+
 def _dispatch(node: exp.Expr, ctx: Context) -> Partial:
     handler = HANDLERS.get(type(node))
     return handler(node, ctx) if handler else Partial("other")
@@ -381,6 +402,7 @@ HANDLERS: dict[type, Handler] = {
     exp.Use: handle_use,
     exp.Set: commands.handle_set,
     exp.Command: _command,
+    exp.Execute: _execute,
     exp.Alias: commands.handle_fragment,
     exp.Column: commands.handle_fragment,
     exp.Identifier: commands.handle_fragment,

@@ -15,6 +15,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from ..model import DatasetRef
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
+from .tables import rename_table
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -37,14 +38,14 @@ _ON_COMMIT = re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)
 _RENAME_TABLE = re.compile(r"^\s*TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
-def _rename_tables(ctx: Context, text: str, rename: Callable[[exp.Table, exp.Table, Context], Partial]) -> Partial:
+def _rename_tables(ctx: Context, text: str) -> Partial:
     """MySQL RENAME TABLE a TO b [, c TO d]."""
     match = _RENAME_TABLE.match(text)
     partial = Partial("rename")
     for pair in (match.group(1).split(",") if match else []):
         old, _, new = pair.partition(" TO ") if " TO " in pair else pair.partition(" to ")
         if old.strip() and new.strip():
-            one = rename(exp.to_table(old.strip(), dialect=ctx.dialect), exp.to_table(new.strip(), dialect=ctx.dialect), ctx)
+            one = rename_table(exp.to_table(old.strip(), dialect=ctx.dialect), exp.to_table(new.strip(), dialect=ctx.dialect), ctx)
             partial.inputs += one.inputs
             partial.outputs += one.outputs
             partial.columns += one.columns
@@ -55,7 +56,6 @@ def handle_command(
     node: exp.Expr,
     ctx: Context,
     dispatch: Callable[[exp.Expr, Context], Partial],
-    rename: Callable[[exp.Table, exp.Table, Context], Partial],
 ) -> Partial:
     """``dispatch`` analyses a statement rebuilt from the command's text."""
     word = (node.name or "").upper()
@@ -77,7 +77,7 @@ def handle_command(
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
         return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":
-        partial = _rename_tables(ctx, text, rename)
+        partial = _rename_tables(ctx, text)
         if partial.outputs:
             return partial
     first = word.split()[0] if word else ""  # sqlglot names some commands by two words: ADD JAR
@@ -91,7 +91,7 @@ def handle_command(
 _RENAME_ARGUMENTS = ("objname", "newname", "objtype")
 
 
-def handle_execute(node: exp.Expr, ctx: Context, rename: Callable[[exp.Table, exp.Table, Context], Partial]) -> Partial:
+def handle_execute(node: exp.Expr, ctx: Context) -> Partial:
     """T-SQL ``EXEC sp_rename 'schema.old', 'new' [, 'OBJECT']``: a table renamed within its schema.
     A column, index or statistics renamed (``'COLUMN'``, ...) changes its table, not its lineage."""
     procedure = node.this
@@ -106,7 +106,7 @@ def handle_execute(node: exp.Expr, ctx: Context, rename: Callable[[exp.Table, ex
         owner = exp.Table(this=named.args.get("db"), db=named.args.get("catalog")) if named.args.get("db") else None
         out = dataset(ctx, owner) if owner is not None and kind.upper() in ("COLUMN", "INDEX", "STATISTICS") else None
         return Partial("ddl", outputs=[out] if out else [], objects=[out] if out else [])
-    return rename(named, _table_named(new, ctx), ctx)
+    return rename_table(named, _table_named(new, ctx), ctx)
 
 
 def _procedure_arguments(items: list[exp.Expr], names: tuple[str, ...]) -> dict[str, str]:

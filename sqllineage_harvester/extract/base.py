@@ -13,7 +13,7 @@ from sqlglot.tokens import TokenType
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from .catalog import NO_SCHEMA, Catalog, table_parts
 from .columns import (
-    QueryTrace, Trace, database_only_qualifies, default_table, file_path, qualify_query, table_name, tables_only,
+    QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
     trace_query, per_target,
 )
 
@@ -68,6 +68,8 @@ MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Fo
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     if file_path(table):
         return DatasetRef(table.name, "file")
+    if is_location(table):
+        return DatasetRef(table.name, "stage" if table.name.startswith("@") else "file")
     if type_ == "table" and table.arg_key == "this" and type(table.parent).__name__ in MODEL_FUNCTIONS:
         type_ = "model"
     name = ctx.qualify(table)

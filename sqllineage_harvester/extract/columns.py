@@ -98,6 +98,11 @@ def file_path(table: exp.Table) -> bool:
             and ("/" in table.name or ":" in table.name))
 
 
+def is_location(table: exp.Table) -> bool:
+    """A stage or path read as a table (Snowflake ``FROM @stage/path``): its name is the location."""
+    return isinstance(table.this, exp.Var)
+
+
 def session_local(table: exp.Table) -> bool:
     """A T-SQL #temp / ##global temp table or @table variable: it lives in no database or schema."""
     ident = table.this
@@ -511,6 +516,7 @@ def qualify_query(
         identify=False,
     )
     _mark_recursive(nodes)
+    _positional_columns(nodes)
     _expand_alias_refs(nodes, catalog)
     _pin_single_source_columns(nodes)
     try:
@@ -564,6 +570,19 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
             for column in find_all_in_scope(part, exp.Column):
                 if not column.table and column.name not in aliases and not isinstance(column.this, exp.Star):
                     column.set("table", exp.to_identifier(name))
+
+
+def _positional_columns(nodes: _Nodes) -> None:
+    """``SELECT $1, s.$2:id FROM @stage/path s``: over staged files ``$n`` is the file's n-th column."""
+    for select in nodes.selects:
+        from_ = select.args.get("from_")
+        if from_ is None or not isinstance(from_.this, exp.Table) or not is_location(from_.this):
+            continue
+        for parameter in list(find_all_in_scope(select, exp.Parameter)):
+            if not (isinstance(parameter.this, exp.Literal) and parameter.this.is_int):
+                continue
+            name = exp.to_identifier(f"${parameter.this.name}", quoted=True)
+            parameter.replace(name if isinstance(parameter.parent, exp.Column) else exp.column(name))
 
 
 def _mark_recursive(nodes: _Nodes) -> None:
@@ -642,7 +661,7 @@ def default_table(table: exp.Table, database: str | None, schema_name: str | Non
     """Fill a table's missing schema and database from the session's (names already normalized).
     With a database but no schema, ``no_schema`` (a placeholder) stands for the schema, so the
     name reads ``database.table``; None leaves such a name bare. Session-local tables stay bare."""
-    if session_local(table):
+    if session_local(table) or is_location(table):
         return
     if not table.args.get("db") and (schema_name or (database and no_schema)):
         table.set("db", exp.to_identifier(schema_name or no_schema, quoted=True))

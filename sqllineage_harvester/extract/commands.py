@@ -15,7 +15,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from ..model import DatasetRef
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
-from .tables import rename_table
+from .tables import create_stream, rename_table
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -32,6 +32,21 @@ def _set_schema(ctx: Context, text: str) -> None:
 
 def _normalize_name(name: str, dialect: str | None) -> str:
     return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect).name)
+
+
+_NAME = r'(?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*'
+_STREAM = re.compile(
+    rf"^\s*(?:OR\s+REPLACE\s+)?STREAM\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s+(?:COPY\s+GRANTS\s+)?"
+    rf"ON\s+(?P<kind>(?:(?:EXTERNAL|DYNAMIC|EVENT)\s+)?TABLE|VIEW|STAGE)\s+(?P<source>{_NAME})", re.IGNORECASE)
+
+
+def _create_stream(ctx: Context, match: re.Match[str]) -> Partial:
+    """Snowflake CREATE STREAM s ON TABLE t / ON STAGE st (a directory table: files, no columns)."""
+    stream = _table_named(match.group("name"), ctx)
+    if match.group("kind").upper() == "STAGE":
+        return Partial("create_view", inputs=[DatasetRef("@" + match.group("source"), "stage")],
+                       outputs=[dataset(ctx, stream, "view")])
+    return create_stream(ctx, stream, _table_named(match.group("source"), ctx))
 
 
 _ON_COMMIT = re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)\b", re.IGNORECASE)
@@ -74,6 +89,9 @@ def handle_command(
             return Partial("copy", inputs=inputs_of(ctx, trace), outputs=[DatasetRef(match.group(2), "file")])
     if word == "REPLACE" and text.upper().lstrip().startswith("INTO"):
         return dispatch(parse_one("INSERT " + text, ctx.dialect), ctx)
+    stream = _STREAM.match(text) if word == "CREATE" else None
+    if stream:
+        return _create_stream(ctx, stream)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
         return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":

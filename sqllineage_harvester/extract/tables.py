@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..model import IDENTITY, ColumnLineage, ColumnRef
-from .base import Context, Partial, dataset
+from .base import Context, Partial, dataset, target_table, write_query
 
 
 def create_table(ctx: Context, table: exp.Table, schema: exp.Expr, template: exp.Table | None) -> Partial:
@@ -61,6 +61,11 @@ def swap_tables(one: exp.Table, other: exp.Table, ctx: Context) -> Partial:
 def handle_alter(node: exp.Expr, ctx: Context) -> Partial:
     table = node.this
     actions = node.args.get("actions") or []
+    query = next((a for a in actions if isinstance(a, (exp.Select, exp.SetOperation))), None)
+    if query is not None and (node.args.get("kind") or "").upper() == "VIEW":  # ALTER VIEW v [(a, b)] AS SELECT
+        view, names = target_table(table)
+        if view is not None:
+            return write_query(ctx, "create_view", view, names, query, "view")
     if not isinstance(table, exp.Table):
         return Partial("ddl")
     for action in actions:
@@ -96,3 +101,9 @@ def handle_truncate(node: exp.Expr, ctx: Context) -> Partial:
     return Partial("truncate", objects=[dataset(ctx, t) for t in node.expressions if isinstance(t, exp.Table)])
 
 
+
+
+def create_stream(ctx: Context, stream: exp.Table, source: exp.Table) -> Partial:
+    """Snowflake CREATE STREAM s ON TABLE|VIEW t: s yields t's rows (their changes), column for
+    column; queried like a view, it is one."""
+    return copy_table(ctx, "create_view", source, stream, "view")

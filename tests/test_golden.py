@@ -21,3 +21,15 @@ def test_golden_case(case):
         assert problems, f"{case.id}: marked known_gap but now passes; remove the marker"
         pytest.xfail(case.known_gap)
     assert not problems, f"{case.path}:{case.line} {case.title}\n" + "\n".join(problems)
+
+
+SOURCELESS = [c for c in CASES if any(not sources for sources, _ in c.columns.values()) and not c.known_gap]
+
+
+@pytest.mark.parametrize("case", SOURCELESS, ids=[c.id for c in SOURCELESS])
+def test_columns_listed_without_sources_are_written(case):
+    """``target <-`` says the column is written from no column: it must still be in the result,
+    so the statement's FILTER / GROUP_BY inputs reach it."""
+    seen = run(case)
+    missing = [t for t, (sources, _) in case.columns.items() if not sources and t not in seen.columns]
+    assert not missing, f"{case.path}:{case.line} {case.title}: not written: {missing}"

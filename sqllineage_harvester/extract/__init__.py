@@ -28,6 +28,7 @@ from sqlglot.tokens import Token, TokenType
 from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
 from .catalog import Catalog
+from .parameters import tokenize
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
 from .base import dataset
@@ -92,7 +93,7 @@ def _split(sql: str, dialect: Dialect, max_bytes: int) -> list[Chunk]:
     try:
         if len(sql) > max_bytes:
             raise ValueError("too large to tokenize whole")
-        tokens = dialect.tokenize(sql)
+        tokens = tokenize(dialect, sql)
     except (SqlglotError, RecursionError, ValueError):
         pieces = [p for p in re.split(r";\s*(?:\n|$)", sql) if p.strip()]
         return [(p.strip(), None, p.strip()) for p in pieces] or [(sql, None, sql)]
@@ -129,7 +130,7 @@ def _oversized(text: str, index: int, ctx: Context, glot: Dialect) -> StatementL
 
 def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
     if tokens is None:
-        tokens = dialect.tokenize(text)
+        tokens = tokenize(dialect, text)
     parsed = [e for e in dialect.parser().parse(tokens, text) if e is not None]
     if not parsed:
         raise SqlglotError("no statement")
@@ -141,6 +142,7 @@ _DIRECTORY_USING = re.compile(
 )
 _BULK_INSERT = re.compile(r"^\s*BULK\s+INSERT\s+(\S+)\s+FROM\s+'([^']*)'", re.IGNORECASE)
 _UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
+_CALL_WITHOUT_EXEC = re.compile(r"^\s*(?:\[?\w+\]?\.){0,2}\[?\w+\]?\s+(?:N?'|@\w+\s*=)", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
 
@@ -160,6 +162,13 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     top = _UPDATE_TOP.match(text)
     if top:  # T-SQL UPDATE TOP (n) t SET ..: which n rows changes no lineage
         return analyse(_parse("UPDATE " + text[top.end() :], None, glot), ctx, index, text)
+    if _CALL_WITHOUT_EXEC.match(text):  # T-SQL: a batch may begin with a procedure call without EXEC
+        try:
+            node = _parse("EXEC " + text, None, glot)
+        except SqlglotError:
+            node = None
+        if isinstance(node, exp.Execute):
+            return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
     directory = _DIRECTORY_USING.match(text)
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)
@@ -242,7 +251,7 @@ def extract(
                     text = _BACKTICKED.sub(lambda m: f'"{m.group(1)}"' if m.group(1) is not None else m.group(0), text)
                     tokens = None
                 if tokens is None:
-                    tokens, base = glot.tokenize(text), text
+                    tokens, base = tokenize(glot, text), text
                 node = _parse(base, tokens, glot)  # the tokens point into base
                 if isinstance(node, exp.Command) and _unterminated(todo, tokens, base, glot):
                     continue  # sqlglot's catch-all swallowed several statements

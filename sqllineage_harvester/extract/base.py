@@ -13,8 +13,8 @@ from sqlglot.tokens import TokenType
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from .catalog import NO_SCHEMA, Catalog, table_parts
 from .columns import (
-    QueryTrace, Trace, database_only_qualifies, default_table, file_path, qualify_query, table_name, tables_only,
-    trace_query,
+    QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
+    trace_query, per_target,
 )
 
 @dataclass
@@ -68,6 +68,8 @@ MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Fo
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     if file_path(table):
         return DatasetRef(table.name, "file")
+    if is_location(table):
+        return DatasetRef(table.name, "stage" if table.name.startswith("@") else "file")
     if type_ == "table" and table.arg_key == "this" and type(table.parent).__name__ in MODEL_FUNCTIONS:
         type_ = "model"
     name = ctx.qualify(table)
@@ -138,14 +140,14 @@ def write_query(
     creates = kind in ("create_table_as", "create_view", "select_into")
     target_names = (names or (None if creates else catalog_names(ctx, target, len(trace.outputs)))
                     or [n for n, _ in trace.outputs])
-    merged: dict[str, Trace] = {}
-    for name, (_, source) in zip(target_names, trace.outputs):
-        if name in merged:
-            merged[name].absorb(source)
-        elif source.sources or source.indirect:
-            merged[name] = source
+    placed, unplaced = by_position(target_names, trace.outputs)
+    # a column written from no column (count(*), now(), 'x') is still written: FILTER inputs reach it
+    merged = per_target(placed)
     partial.columns = [lineage(ColumnRef(out.name, name), source) for name, source in merged.items()]
-    if len(names) and len(names) != len(trace.outputs):
+    if unplaced:
+        partial.warnings.append(f"{', '.join(unplaced)} come from a * whose columns are unknown without a catalog: "
+                                "each is read from all of them")
+    elif len(names) and len(names) != len(trace.outputs):
         partial.warnings.append(f"{len(names)} target columns but the query yields {len(trace.outputs)}")
     if creates:
         remember(ctx, target, target_names if "*" not in target_names else [])
@@ -154,6 +156,26 @@ def write_query(
         if any(s.dataset == out.name for c in partial.columns for s in c.sources) and out not in partial.inputs:
             partial.inputs.append(out)
     return partial
+
+
+def by_position(names: list[str], outputs: list[tuple[str, Trace]]) -> tuple[list[tuple[str, Trace]], list[str]]:
+    """Target names paired with a query's outputs by position, and the names only a ``*`` can fill.
+
+    An unexpanded ``*`` stands for any number of columns: the names before it take the items
+    before it, the names after it the items after it (counted from the end), and each name in
+    between is read from everything the stars stand for.
+    """
+    stars = [i for i, (name, _) in enumerate(outputs) if name == "*"]
+    values = [trace for _, trace in outputs]
+    if not stars or len(names) == len(outputs) or len(names) < len(outputs) - (stars[-1] - stars[0] + 1):
+        return list(zip(names, values)), []
+    first, after = stars[0], len(outputs) - stars[-1] - 1
+    middle = Trace()
+    for trace in values[first : stars[-1] + 1]:
+        middle.absorb(trace)
+    inner = names[first : len(names) - after]
+    placed = list(zip(names[:first], values[:first])) + [(name, middle) for name in inner]
+    return placed + list(zip(names[len(names) - after :], values[len(values) - after :])), inner
 
 
 def catalog_names(ctx: Context, target: exp.Table, count: int) -> list[str]:

@@ -55,6 +55,27 @@ class Trace:
         if other.sources and _RANK[other.transform] > _RANK[self.transform]:
             self.transform = other.transform
 
+    def copy(self) -> Trace:
+        return Trace(set(self.sources), self.transform, set(self.indirect))
+
+    def add_value(self, other: Trace) -> None:
+        """Another value written to the same column (a second MERGE branch, a repeated target):
+        a value computed from no column ('open', now()) leaves the transform to the others."""
+        if not self.sources and other.sources:
+            self.transform = other.transform
+        self.absorb(other)
+
+
+def per_target(values: list[tuple[Any, Trace]]) -> dict[Any, Trace]:
+    """The values written to each target, merged; one written from no column is kept too."""
+    merged: dict[Any, Trace] = {}
+    for target, value in values:
+        if target in merged:
+            merged[target].add_value(value)
+        else:
+            merged[target] = value.copy()
+    return merged
+
 
 @dataclass
 class QueryTrace:
@@ -75,6 +96,11 @@ def file_path(table: exp.Table) -> bool:
     catalog = table.catalog
     return (table.db.lower() in FILE_FORMATS and (not catalog or is_placeholder(catalog))
             and ("/" in table.name or ":" in table.name))
+
+
+def is_location(table: exp.Table) -> bool:
+    """A stage or path read as a table (Snowflake ``FROM @stage/path``): its name is the location."""
+    return isinstance(table.this, exp.Var)
 
 
 def session_local(table: exp.Table) -> bool:
@@ -361,7 +387,7 @@ class _Walker:
             clauses.append((join.args.get("on"), JOIN))
             for ident in join.args.get("using") or []:
                 for source_name in scope.selected_sources:
-                    for ref in self.source_column(scope, source_name, ident.name).sources:
+                    for ref in _influences(self.source_column(scope, source_name, ident.name)):
                         found.add(IndirectRef(ref, JOIN))
         # ORDER BY n / GROUP BY n / HAVING total: a name of the select list, not of a table
         aliases = {item.alias for item in select.expressions
@@ -370,17 +396,22 @@ class _Walker:
             for column in _own_columns(clause):
                 if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not select.args.get("where"):
                     trace = self.projection(scope, column.name)
-                    found |= {IndirectRef(ref, kind) for ref in trace.sources | {r.source for r in trace.indirect}}
-                    continue
-                for ref in self.column(scope, column).sources:
-                    found.add(IndirectRef(ref, kind))
+                else:
+                    trace = self.column(scope, column)
+                found |= {IndirectRef(ref, kind) for ref in _influences(trace)}
             for sub in _child_selects(clause) if clause is not None else []:
                 child = self.scope_of.get(id(sub))
                 if child is not None:
                     for out in self.output_names(child):
-                        for ref in self.projection(child, out).sources:
-                            found.add(IndirectRef(ref, kind))
+                        found |= {IndirectRef(ref, kind) for ref in _influences(self.projection(child, out))}
         return found
+
+
+def _influences(trace: Trace) -> set[ColumnRef]:
+    """Every column a (possibly derived) value depends on: a clause that tests a subquery's
+    ``rn`` or ``CASE`` flag depends on its window's PARTITION BY / ORDER BY and the CASE's
+    conditions too."""
+    return trace.sources | {r.source for r in trace.indirect}
 
 
 _parts = table_parts
@@ -485,6 +516,7 @@ def qualify_query(
         identify=False,
     )
     _mark_recursive(nodes)
+    _positional_columns(nodes)
     _expand_alias_refs(nodes, catalog)
     _pin_single_source_columns(nodes)
     try:
@@ -538,6 +570,19 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
             for column in find_all_in_scope(part, exp.Column):
                 if not column.table and column.name not in aliases and not isinstance(column.this, exp.Star):
                     column.set("table", exp.to_identifier(name))
+
+
+def _positional_columns(nodes: _Nodes) -> None:
+    """``SELECT $1, s.$2:id FROM @stage/path s``: over staged files ``$n`` is the file's n-th column."""
+    for select in nodes.selects:
+        from_ = select.args.get("from_")
+        if from_ is None or not isinstance(from_.this, exp.Table) or not is_location(from_.this):
+            continue
+        for parameter in list(find_all_in_scope(select, exp.Parameter)):
+            if not (isinstance(parameter.this, exp.Literal) and parameter.this.is_int):
+                continue
+            name = exp.to_identifier(f"${parameter.this.name}", quoted=True)
+            parameter.replace(name if isinstance(parameter.parent, exp.Column) else exp.column(name))
 
 
 def _mark_recursive(nodes: _Nodes) -> None:
@@ -616,7 +661,7 @@ def default_table(table: exp.Table, database: str | None, schema_name: str | Non
     """Fill a table's missing schema and database from the session's (names already normalized).
     With a database but no schema, ``no_schema`` (a placeholder) stands for the schema, so the
     name reads ``database.table``; None leaves such a name bare. Session-local tables stay bare."""
-    if session_local(table):
+    if session_local(table) or is_location(table):
         return
     if not table.args.get("db") and (schema_name or (database and no_schema)):
         table.set("db", exp.to_identifier(schema_name or no_schema, quoted=True))

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import DatasetRef
-from .base import Context, Partial, inputs_of, traced
+from .parameters import parse_one
+from .base import Context, Partial, dataset, inputs_of, traced
+from .tables import create_stream, rename_table
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -33,18 +34,33 @@ def _normalize_name(name: str, dialect: str | None) -> str:
     return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect).name)
 
 
+_NAME = r'(?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*'
+_STREAM = re.compile(
+    rf"^\s*(?:OR\s+REPLACE\s+)?STREAM\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s+(?:COPY\s+GRANTS\s+)?"
+    rf"ON\s+(?P<kind>(?:(?:EXTERNAL|DYNAMIC|EVENT)\s+)?TABLE|VIEW|STAGE)\s+(?P<source>{_NAME})", re.IGNORECASE)
+
+
+def _create_stream(ctx: Context, match: re.Match[str]) -> Partial:
+    """Snowflake CREATE STREAM s ON TABLE t / ON STAGE st (a directory table: files, no columns)."""
+    stream = _table_named(match.group("name"), ctx)
+    if match.group("kind").upper() == "STAGE":
+        return Partial("create_view", inputs=[DatasetRef("@" + match.group("source"), "stage")],
+                       outputs=[dataset(ctx, stream, "view")])
+    return create_stream(ctx, stream, _table_named(match.group("source"), ctx))
+
+
 _ON_COMMIT = re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)\b", re.IGNORECASE)
 _RENAME_TABLE = re.compile(r"^\s*TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
-def _rename_tables(ctx: Context, text: str, rename: Callable[[exp.Table, exp.Table, Context], Partial]) -> Partial:
+def _rename_tables(ctx: Context, text: str) -> Partial:
     """MySQL RENAME TABLE a TO b [, c TO d]."""
     match = _RENAME_TABLE.match(text)
     partial = Partial("rename")
     for pair in (match.group(1).split(",") if match else []):
         old, _, new = pair.partition(" TO ") if " TO " in pair else pair.partition(" to ")
         if old.strip() and new.strip():
-            one = rename(exp.to_table(old.strip(), dialect=ctx.dialect), exp.to_table(new.strip(), dialect=ctx.dialect), ctx)
+            one = rename_table(exp.to_table(old.strip(), dialect=ctx.dialect), exp.to_table(new.strip(), dialect=ctx.dialect), ctx)
             partial.inputs += one.inputs
             partial.outputs += one.outputs
             partial.columns += one.columns
@@ -55,7 +71,6 @@ def handle_command(
     node: exp.Expr,
     ctx: Context,
     dispatch: Callable[[exp.Expr, Context], Partial],
-    rename: Callable[[exp.Table, exp.Table, Context], Partial],
 ) -> Partial:
     """``dispatch`` analyses a statement rebuilt from the command's text."""
     word = (node.name or "").upper()
@@ -69,15 +84,18 @@ def handle_command(
     if word == "UNLOAD":
         match = _UNLOAD.search(text)
         if match:
-            query = sqlglot.parse_one(match.group(1).replace("''", "'"), read=ctx.dialect)
+            query = parse_one(match.group(1).replace("''", "'"), ctx.dialect)
             trace = traced(ctx, query)
             return Partial("copy", inputs=inputs_of(ctx, trace), outputs=[DatasetRef(match.group(2), "file")])
     if word == "REPLACE" and text.upper().lstrip().startswith("INTO"):
-        return dispatch(sqlglot.parse_one("INSERT " + text, read=ctx.dialect), ctx)
+        return dispatch(parse_one("INSERT " + text, ctx.dialect), ctx)
+    stream = _STREAM.match(text) if word == "CREATE" else None
+    if stream:
+        return _create_stream(ctx, stream)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
-        return dispatch(sqlglot.parse_one("CREATE " + _ON_COMMIT.sub(" ", text), read=ctx.dialect), ctx)
+        return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":
-        partial = _rename_tables(ctx, text, rename)
+        partial = _rename_tables(ctx, text)
         if partial.outputs:
             return partial
     first = word.split()[0] if word else ""  # sqlglot names some commands by two words: ADD JAR
@@ -86,6 +104,43 @@ def handle_command(
     if word in OTHER_WORDS or first in OTHER_WORDS:
         return Partial("other")
     raise NotUnderstood(f"unsupported statement starting with {word!r}")
+
+
+_RENAME_ARGUMENTS = ("objname", "newname", "objtype")
+
+
+def handle_execute(node: exp.Expr, ctx: Context) -> Partial:
+    """T-SQL ``EXEC sp_rename 'schema.old', 'new' [, 'OBJECT']``: a table renamed within its schema.
+    A column, index or statistics renamed (``'COLUMN'``, ...) changes its table, not its lineage."""
+    procedure = node.this
+    if not isinstance(procedure, exp.Table) or procedure.name.lower() != "sp_rename":
+        return Partial("other")
+    arguments = _procedure_arguments(node.expressions, _RENAME_ARGUMENTS)
+    old, new, kind = (arguments.get(k) for k in _RENAME_ARGUMENTS)
+    if not old or not new:
+        return Partial("other")
+    named = _table_named(old, ctx)
+    if (kind or "OBJECT").upper() != "OBJECT":
+        owner = exp.Table(this=named.args.get("db"), db=named.args.get("catalog")) if named.args.get("db") else None
+        out = dataset(ctx, owner) if owner is not None and kind.upper() in ("COLUMN", "INDEX", "STATISTICS") else None
+        return Partial("ddl", outputs=[out] if out else [], objects=[out] if out else [])
+    return rename_table(named, _table_named(new, ctx), ctx)
+
+
+def _procedure_arguments(items: list[exp.Expr], names: tuple[str, ...]) -> dict[str, str]:
+    """A procedure call's string arguments by name: ``@name = 'v'`` or by position."""
+    found: dict[str, str] = {}
+    for position, item in enumerate(items):
+        name = names[position] if position < len(names) else ""
+        if isinstance(item, exp.EQ):
+            name, item = item.this.name.lstrip("@").lower(), item.expression
+        if isinstance(item, (exp.Literal, exp.National)) and name:
+            found[name] = item.name
+    return found
+
+
+def _table_named(text: str, ctx: Context) -> exp.Table:
+    return normalize_identifiers(exp.to_table(text, dialect=ctx.dialect), dialect=ctx.dialect)
 
 
 class NotUnderstood(SqlglotError):

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef
 from .base import Context, Partial, dataset, inputs_of, lineage, target_table, traced, write_query
-from .columns import Trace
+from .columns import per_target
 
 
 def _with(select: exp.Select, node: exp.Expr) -> exp.Select:
@@ -95,11 +95,9 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     partial = Partial("update", inputs=inputs_of(ctx, trace, exclude=exclude), indirect=trace.indirect,
                       warnings=trace.warnings)
     written = {ref.name for ref in names_out.values()}
-    merged: dict[ColumnRef, Trace] = {}
-    for (column, _), owner, (_, source) in zip(pairs, owners, trace.outputs):
-        ref = ColumnRef(names_out[id(owner)].name, column.name)
-        merged.setdefault(ref, Trace()).absorb(source)
-    partial.columns = [lineage(ref, t) for ref, t in merged.items() if t.sources or t.indirect]
+    merged = per_target([(ColumnRef(names_out[id(owner)].name, column.name), source)
+                      for (column, _), owner, (_, source) in zip(pairs, owners, trace.outputs)])
+    partial.columns = [lineage(ref, t) for ref, t in merged.items()]
     partial.outputs = list(dict.fromkeys(names_out[id(o)] for o in owners)) or [names_out[id(main)]]
     read = {s.dataset for c in partial.columns for s in c.sources}
     for out in partial.outputs:
@@ -252,12 +250,13 @@ def add_upsert(node: exp.Insert, ctx: Context, partial: Partial) -> Partial:
                 sources |= set(inserted[col_name].sources) if col_name in inserted else set()
             elif isinstance(column, exp.Column):
                 sources.add(ColumnRef(out.name, col_name))
-        if not sources:
-            continue
         previous = by_target.get(name)
         value = eq.expression
         bare = isinstance(value, exp.Column) or (isinstance(value, exp.Anonymous) and value.name.upper() == "VALUES")
         transform = "IDENTITY" if bare else ("AGGREGATION" if value.find(exp.AggFunc) else "TRANSFORMATION")
+        if not sources:  # SET n = 0, SET at = now(): written from no column
+            by_target.setdefault(name, ColumnLineage(ColumnRef(out.name, name), (), transform))
+            continue
         for used in (inserted.get(c.name) for c in eq.expression.find_all(exp.Column, exp.Identifier)):
             if used is not None and used.sources:
                 transform = _strongest(transform, used.transform)

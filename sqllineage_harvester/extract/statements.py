@@ -2,7 +2,8 @@
 
 Every write is reduced to "a query whose output columns land in a target"
 (``base.write_query``); UPDATE, MERGE and friends build a synthetic SELECT for
-it in ``dml``, opaque commands are read in ``commands``. ``HANDLERS`` maps each
+it in ``dml``, a table's life (LIKE, CLONE, RENAME, SWAP, DROP) is in ``tables``, COPY in
+``loads``, opaque commands are read in ``commands``. ``HANDLERS`` maps each
 sqlglot statement type to its handler, one line each.
 """
 
@@ -14,8 +15,8 @@ from dataclasses import replace
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from ..model import IDENTITY, ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
-from . import commands, dml
+from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
+from . import commands, dml, loads, tables
 from .base import (
     Context,
     Handler,
@@ -117,7 +118,7 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     query = node.expression
     clone = node.args.get("clone")
     if clone is not None and isinstance(clone.this, exp.Table):
-        return _copy_table(ctx, "create_table_as", clone.this, table)
+        return tables.copy_table(ctx, "create_table_as", clone.this, table)
     if isinstance(query, (exp.Select, exp.SetOperation, exp.Subquery)):
         if isinstance(query, exp.Subquery):
             query = query.this
@@ -128,118 +129,17 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
             return write_query(ctx, "create_view", table, names, query, "view")
         target_type = "model" if kind_word == "MODEL" else "table"
         return write_query(ctx, "create_table_as", table, names, query, target_type)
-    if kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema):
-        like = next((e for e in node.this.expressions if isinstance(e, exp.LikeProperty)), None)
-        columns = {c.name: (c.args["kind"].sql(ctx.dialect) if c.args.get("kind") else "")
-                   for c in node.this.expressions if isinstance(c, exp.ColumnDef)}
-        out = dataset(ctx, table)
-        if like is not None and isinstance(like.this, exp.Table):
-            source = dataset(ctx, like.this)
-            known = ctx.catalog.columns(ctx.parts(like.this))
-            if known:
-                ctx.catalog.add(ctx.parts(table), known)
-            return Partial("ddl", inputs=[source], outputs=[out], objects=[out])
-        if columns:
-            ctx.catalog.drop(ctx.parts(table))
-            ctx.catalog.add(ctx.parts(table), columns)
-        return Partial("ddl", outputs=[out], objects=[out])
-    like = node.find(exp.LikeProperty)
-    if like is not None and isinstance(like.this, exp.Table):
-        out = dataset(ctx, table)
-        return Partial("ddl", inputs=[dataset(ctx, like.this)], outputs=[out], objects=[out])
+    like = node.find(exp.LikeProperty)  # (LIKE t, ...) in PostgreSQL / Redshift, LIKE t elsewhere
+    template = like.this if like is not None and isinstance(like.this, exp.Table) else None
+    if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):
+        return tables.create_table(ctx, table, node.this, template)
     return Partial("ddl", objects=[dataset(ctx, table)])
-
-
-def _copy_table(ctx: Context, kind: str, source: exp.Table, target: exp.Table) -> Partial:
-    src, out = dataset(ctx, source), dataset(ctx, target)
-    known = ctx.catalog.columns(ctx.parts(source))
-    names = list(known) if known else ["*"]
-    columns = [ColumnLineage(ColumnRef(out.name, n), (ColumnRef(src.name, n),), IDENTITY) for n in names]
-    if known:
-        ctx.catalog.add(ctx.parts(target), known)
-    return Partial(kind, inputs=[src], outputs=[out], columns=columns)
 
 
 def handle_cache(node: exp.Expr, ctx: Context) -> Partial:
     if isinstance(node.this, exp.Table) and node.expression is not None:
         return write_query(ctx, "create_table_as", node.this, [], node.expression)
     return Partial("other")
-
-
-def _location(node: exp.Expr, ctx: Context) -> DatasetRef | None:
-    if isinstance(node, exp.Schema):
-        node = node.this
-    if isinstance(node, exp.Literal):
-        return DatasetRef(node.name, "file")
-    if isinstance(node, exp.Table) and isinstance(node.this, exp.Var):
-        name = node.this.name
-        return DatasetRef(name, "stage" if name.startswith("@") else "file")
-    if isinstance(node, exp.Table):
-        return dataset(ctx, node)
-    return None
-
-
-def handle_copy(node: exp.Expr, ctx: Context) -> Partial:
-    this = node.this
-    files = [f for f in (_location(f, ctx) if not isinstance(f, exp.Subquery) else None for f in node.args.get("files") or []) if f]
-    queries = [f.this for f in node.args.get("files") or [] if isinstance(f, exp.Subquery)]
-    partial = Partial("copy")
-    if isinstance(this, exp.Subquery):
-        queries.append(this.this)
-        target = None
-    else:
-        target = _location(this, ctx)
-    for query in queries:
-        trace = traced(ctx, query)
-        partial.inputs += inputs_of(ctx, trace)
-    if node.args.get("kind"):  # COPY target FROM files
-        partial.inputs = files + partial.inputs
-        partial.outputs = [target] if target else []
-    else:  # COPY table|query TO files
-        partial.inputs = ([target] if target else []) + partial.inputs
-        partial.outputs = files
-    return partial
-
-
-def handle_alter(node: exp.Expr, ctx: Context) -> Partial:
-    table = node.this
-    actions = node.args.get("actions") or []
-    if not isinstance(table, exp.Table):
-        return Partial("ddl")
-    for action in actions:
-        if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
-            return rename_table(table, action.this, ctx)
-        if isinstance(action, exp.SwapTable) and isinstance(action.this, exp.Table):
-            there = _copy_table(ctx, "rename", table.copy(), action.this.copy())
-            back = _copy_table(ctx, "rename", action.this.copy(), table.copy())
-            return Partial("rename", inputs=there.inputs + back.inputs, outputs=there.outputs + back.outputs,
-                           columns=there.columns + back.columns)
-    out = dataset(ctx, table)
-    return Partial("ddl", outputs=[out], objects=[out])
-
-
-def rename_table(old: exp.Table, new: exp.Table, ctx: Context) -> Partial:
-    """ALTER TABLE a RENAME TO b / RENAME TABLE a TO b: b is a, column for column."""
-    for part in ("db", "catalog"):
-        if not new.args.get(part) and old.args.get(part):
-            new.set(part, old.args[part].copy())
-    partial = _copy_table(ctx, "rename", old.copy(), new)
-    ctx.catalog.drop(ctx.parts(old))
-    return partial
-
-
-def handle_drop(node: exp.Expr, ctx: Context) -> Partial:
-    objects = []
-    for table in [node.this] if isinstance(node.this, exp.Table) else node.args.get("tables") or []:
-        if isinstance(table, exp.Table):
-            objects.append(dataset(ctx, table))
-            ctx.catalog.drop(ctx.parts(table))
-    kind_word = (node.args.get("kind") or "").upper()
-    return Partial("drop" if kind_word in ("TABLE", "VIEW", "") else "ddl", objects=objects)
-
-
-def handle_truncate(node: exp.Expr, ctx: Context) -> Partial:
-    return Partial("truncate", objects=[dataset(ctx, t) for t in node.expressions if isinstance(t, exp.Table)])
 
 
 def handle_use(node: exp.Expr, ctx: Context) -> Partial:
@@ -349,7 +249,7 @@ def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
 
 
 def _command(node: exp.Expr, ctx: Context) -> Partial:
-    return commands.handle_command(node, ctx, dispatch=_dispatch, rename=rename_table)
+    return commands.handle_command(node, ctx, dispatch=_dispatch)
 
 
 def _dispatch(node: exp.Expr, ctx: Context) -> Partial:
@@ -374,13 +274,14 @@ HANDLERS: dict[type, Handler] = {
     exp.Merge: dml.handle_merge,
     exp.MultitableInserts: dml.handle_multi_insert,
     exp.Export: dml.export_data,
-    exp.Copy: handle_copy,
-    exp.Alter: handle_alter,
-    exp.Drop: handle_drop,
-    exp.TruncateTable: handle_truncate,
+    exp.Copy: loads.handle_copy,
+    exp.Alter: tables.handle_alter,
+    exp.Drop: tables.handle_drop,
+    exp.TruncateTable: tables.handle_truncate,
     exp.Use: handle_use,
     exp.Set: commands.handle_set,
     exp.Command: _command,
+    exp.Execute: commands.handle_execute,
     exp.Alias: commands.handle_fragment,
     exp.Column: commands.handle_fragment,
     exp.Identifier: commands.handle_fragment,

@@ -102,7 +102,7 @@ class Catalog:
         >>> Catalog.load(c.dump()).columns(("db", "s", "MyTable"))
         {'Id': 'int'}
         """
-        return [[list(key), cols] for tables in self._by_table.values() for key, cols in sorted(tables.items())]
+        return [[list(key), cols] for key, cols in sorted(k for tables in self._by_table.values() for k in tables.items())]
 
     @classmethod
     def load(cls, data: list[list[Any]]) -> Catalog:

@@ -16,6 +16,7 @@ from hashlib import blake2b
 from typing import Any, Callable, Iterable
 
 from .model import (
+    STRUCTURE_KINDS,
     WRITE_KINDS,
     ColumnLineage,
     ColumnRef,
@@ -221,8 +222,8 @@ def add_entry(
                 slot = (dataset.name, namespace, entry.user, day)
                 out.usage[slot] = out.usage.get(slot, 0) + runs
             continue
-        if result.kind not in WRITE_KINDS and not (result.inputs and result.outputs):
-            continue
+        if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):
+            continue  # CREATE TABLE new LIKE cur copies a structure, not values: no lineage
         # Read through a session's temp tables, one statement has other lineage: another operation.
         variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
         out.add_operation(Operation(

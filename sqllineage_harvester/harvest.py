@@ -139,7 +139,7 @@ class Harvester:
         given = options.catalog
         if given and not isinstance(given, Catalog):
             given = Catalog.from_mapping(given, options.dialect)
-        keys = [f"catalog:{options.namespace}", f"temps:{options.namespace}"]
+        keys = [f"{kind}:{options.namespace}" for kind in ("catalog", "temps", "written")]
         self.learning = Learning(options.namespace, store.cache_get(keys), given or None)
         self.sessions = Sessions(store.sessions(source.url))
         if hasattr(source, "batch_size"):  # sources that checkpoint once per batch (pg_stat_statements)
@@ -213,9 +213,10 @@ class Harvester:
         defaults = self.sessions.defaults(entry)
         key = statement_key(item, self.options.dialect, defaults)
         results = self._lineage(key, item, defaults)
+        carried = [self.learning.carry(r) for r in results]
         self.learning.learn(item, key, results, self.options.dialect)
         session = self.sessions.touch(entry, results)
-        lineage = self._through_temps(key, entry, results, session)
+        lineage = self._through_temps(key, entry, carried, session)
         if entry.declared_inputs or entry.declared_outputs:
             lineage = self._against_log(out, entry, results, lineage)
         add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from hashlib import blake2b
 from typing import Mapping
 
 from .extract import Catalog
 from .extract.catalog import UNKNOWN, defined_columns, name_parts
 from .extract.script import TEMP_TYPES
-from .model import Fingerprinted, StatementLineage
+from .model import WRITE_KINDS, ColumnLineage, ColumnRef, Fingerprinted, StatementLineage
 
 MAX_TEMP_NAMES = 10_000
+MAX_WRITTEN = 100_000  # tables whose written columns are remembered
 _TABLES = ("table", "view")
 _MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into")
 
@@ -37,6 +39,10 @@ class Learning:
 
     def __init__(self, namespace: str, kept: Mapping[str, str], given: Catalog | None) -> None:
         self.catalog_key, self.temps_key = f"catalog:{namespace}", f"temps:{namespace}"
+        self.written_key = f"written:{namespace}"
+        # Columns the log was seen writing, per table: not a catalog (a write may name some
+        # columns only), but enough to carry a rename of a table the catalog does not know.
+        self.written: dict[str, list[str]] = json.loads(kept.get(self.written_key) or "{}")
         stored = kept.get(self.catalog_key)
         self.catalog = given if given is not None else Catalog.load(json.loads(stored)) if stored else Catalog()
         self.temp_names: list[str] = json.loads(kept.get(self.temps_key) or "[]")
@@ -63,6 +69,7 @@ class Learning:
             if r.error:
                 continue
             self._temps(r)
+            self._written(r)
             if r.kind == "drop":
                 for ref in r.objects:
                     self._set(ref.name, None)
@@ -96,6 +103,12 @@ class Learning:
         """``ALTER TABLE a RENAME TO b`` moves a's columns to b; a swap exchanges them."""
         moved = {i.name: self.catalog.columns(name_parts(i.name)) for i in r.inputs}
         pairs = list(zip(r.inputs, r.outputs))
+        written = {old.name: self.written.pop(old.name, None) for old, _ in pairs}
+        for old, new in pairs:
+            if written[old.name] is not None:
+                self.written[new.name] = written[old.name]  # type: ignore[assignment]
+        if any(w is not None for w in written.values()):
+            self._changed.add(self.written_key)
         for old, _ in pairs:
             if old.name not in {new.name for _, new in pairs}:
                 self._set(old.name, None)
@@ -125,6 +138,36 @@ class Learning:
                     self._temp_set.discard(self.temp_names.pop(0))
                 self._changed.add(self.temps_key)
 
+    def _written(self, r: StatementLineage) -> None:
+        if r.kind not in WRITE_KINDS or r.kind == "rename":
+            return
+        for c in r.columns:
+            if not c.target.dataset or c.target.column == "*":
+                continue
+            known = self.written.get(c.target.dataset)
+            if known is None:
+                if len(self.written) >= MAX_WRITTEN:
+                    self.written.pop(next(iter(self.written)))
+                known = self.written[c.target.dataset] = []
+            if c.target.column not in known:
+                known.append(c.target.column)
+                self._changed.add(self.written_key)
+
+    def carry(self, r: StatementLineage) -> StatementLineage:
+        """A rename of a table the catalog does not know (``new.* <- old.*``) carries each
+        column the log was seen writing into the old table."""
+        if r.kind != "rename" or r.error or not any(c.target.column == "*" for c in r.columns):
+            return r
+        columns = []
+        for c in r.columns:
+            names = self.written.get(c.sources[0].dataset) if c.target.column == "*" and len(c.sources) == 1 else None
+            if not names:
+                columns.append(c)
+                continue
+            columns += [ColumnLineage(ColumnRef(c.target.dataset, n), (ColumnRef(c.sources[0].dataset, n),), c.transform)
+                        for n in names]
+        return replace(r, columns=tuple(columns))
+
     def is_temp(self, name: str) -> bool:
         """A name the log made as a temp table and never as a table the catalog knows."""
         return name in self._temp_set and self.catalog.columns(name_parts(name)) is None
@@ -136,5 +179,7 @@ class Learning:
             out[self.catalog_key] = json.dumps(self.catalog.dump(), separators=(",", ":"))
         if self.temps_key in self._changed:
             out[self.temps_key] = json.dumps(self.temp_names, separators=(",", ":"))
+        if self.written_key in self._changed:
+            out[self.written_key] = json.dumps(self.written, separators=(",", ":"), sort_keys=True)
         self._changed.clear()
         return out

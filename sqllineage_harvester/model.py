@@ -42,6 +42,9 @@ STATEMENT_KINDS = (
     "other",
 )
 
+# Statement kinds that change tables' structure or a session, never their values.
+STRUCTURE_KINDS = frozenset({"ddl", "drop", "truncate", "session"})
+
 # Statement kinds that move data from inputs to outputs.
 WRITE_KINDS = frozenset(
     {

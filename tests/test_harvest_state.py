@@ -152,3 +152,10 @@ def test_the_store_is_the_same_however_the_log_is_cut(tmp_path, log, whole, batc
     assert per_run is None or runs > 2
     cut, expected = dump(db), dump(whole)
     assert cut == expected, "\n".join(differences(cut, expected))
+
+
+def test_a_table_made_like_another_takes_its_columns_but_no_lineage_from_it(whole):
+    # CREATE TABLE stg_orders_new LIKE stg_orders copies a structure: the rebuilt table's values
+    # come from raw.orders alone
+    upstream = names(whole, "upstream", "SHOP.MARTS.STG_ORDERS_NEW")
+    assert upstream == {"SHOP.MARTS.STG_ORDERS_NEW", "SHOP.RAW.ORDERS"}

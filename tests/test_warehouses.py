@@ -84,10 +84,10 @@ EXPECTED = [
     ("redshift",
      {("s3://shop-landing/orders/*/", "dev.raw.orders"),  # COPY
       ("dev.marts.fct_orders", "s3://shop-exports/fct_orders/"),  # UNLOAD
-      ("dev.staging.stg_orders", "dev.staging.stg_orders_new"),  # CREATE TABLE (LIKE ..)
       ("dev.raw.orders", "dev.staging.stg_orders_new")},
      {("dev.raw.orders.amount", "dev.staging.stg_orders_new.amount_usd"),
       ("dev.raw.fx_rates.rate", "dev.staging.stg_orders_new.amount_usd"),
+      ("dev.staging.stg_orders_new.amount_usd", "dev.staging.stg_orders.amount_usd"),  # the rename carries columns
       ("dev.staging.stg_orders.order_id", "dev.marts.fct_orders.order_id")}),
     ("databricks",
      {("main.raw.orders", "main.staging.stg_orders"),  # CREATE OR REPLACE TABLE .. USING DELTA AS

@@ -105,6 +105,8 @@ class PgLogSource:
             if by_session.get(held.session) is held:
                 del by_session[held.session]
             self.stats.rows_read += 1
+            if self.stats.own_query(held.entry.sql, held.entry.cursor or ""):
+                continue
             if held.failed:
                 self.stats.failed += 1
                 continue

@@ -43,10 +43,10 @@ from ..errors import ConfigError, HarvesterError
 from ..harvest import DEFAULT_BATCH
 from ..model import LogEntry
 from ..stores import safe_url
-from . import SourceStats
+from . import HARVESTER_TAG, SourceStats
 from .files import export_columns
 
-MARK = "/* sqllineage-harvester */ "
+MARK = HARVESTER_TAG + " "
 RESET_QUERY = MARK + "SELECT stats_reset::text FROM pg_stat_statements_info"
 SCHEMA_QUERY = MARK + "SELECT (current_schemas(false))[1]"
 HIDDEN_TEXT = "<insufficient privilege>"
@@ -199,23 +199,29 @@ class PostgresSource:
         state: State = {}
         changes: list[tuple[int, int, int, tuple[Any, ...]]] = []
         for row in rows:
-            sql = row[plan.sql]
-            if isinstance(sql, str) and sql.lstrip().startswith(MARK.strip()):
-                continue  # our own reads
             self.stats.rows_read += 1
             key, calls = digest([row[i] for i in plan.key]), int(row[plan.counter] or 0)
             before = base.get(key, 0)
-            state[key] = before if key in base else 0
             new = calls - before if calls >= before else calls
+            if new > 0 and self._harvested(row, plan):
+                state[key] = before if key in base else 0  # moves to calls as its entry is yielded
+                changes.append((key, calls, new, row))
+                continue
             if new <= 0:
                 self.stats.before_cursor += 1
-                state[key] = calls
-            elif not isinstance(sql, str) or not sql.strip() or sql == HIDDEN_TEXT:
-                self.stats.skip("insufficient_privilege" if sql == HIDDEN_TEXT else "empty_sql", str(row[plan.key[-1]]))
-                state[key] = calls
-            else:
-                changes.append((key, calls, new, row))
+            state[key] = calls
         yield from self._entries(sorted(changes, key=lambda c: c[0]), state, reset, schema, plan)
+
+    def _harvested(self, row: tuple[Any, ...], plan: _Plan) -> bool:
+        """Whether a row with new executions becomes an entry; if not, it is counted as skipped."""
+        sql, where = row[plan.sql], "|".join(str(row[i]) for i in plan.key)
+        if self.stats.own_query(sql, where):
+            return False
+        reason = ("insufficient_privilege" if sql == HIDDEN_TEXT else
+                  "empty_sql" if not isinstance(sql, str) or not sql.strip() else None)
+        if reason is not None:
+            self.stats.skip(reason, where)
+        return reason is None
 
     def _entries(self, changes: list[tuple[int, int, int, tuple[Any, ...]]], state: State, reset: str,
                  schema: str | None, plan: _Plan) -> Iterator[LogEntry]:

@@ -96,6 +96,9 @@ class Dialect:
     history: HistoryTable | None = None
     use_names_database: bool = False
     backslash_escapes: bool = False
+    # The database's own objects (catalogs, statistics views), never lineage: dotted name
+    # patterns with * and ?, matched against a name's last parts (see system_objects.py).
+    system_objects: tuple[str, ...] = ()
     path: str = ""
 
 
@@ -136,7 +139,8 @@ def load_dialect(path: str | Path) -> Dialect:
 
 
 def _dialect(data: dict[str, Any], path: str) -> Dialect:
-    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "export", "history"}, "")
+    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "export", "history"},
+          "")
     history = data.get("history")
     return Dialect(
         name=_typed(data, "name", str),
@@ -145,6 +149,7 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
         history=_history(history) if history is not None else None,
         use_names_database=_typed(data, "use_names_database", bool, False),
         backslash_escapes=_typed(data, "backslash_escapes", bool, False),
+        system_objects=_patterns(_typed(data, "system_objects", list, [])),
         path=path,
     )
 
@@ -173,6 +178,16 @@ def _export(data: dict[str, Any]) -> ExportFormat:
         text_limit=_typed(data, "text_limit", int, 0),
         system_users=frozenset(str(v).upper() for v in _typed(data, "system_users", list, [])),
     )
+
+
+def _patterns(values: list[Any]) -> tuple[str, ...]:
+    """``system_objects``: dotted name patterns, each part a name or a glob (``pg_catalog.*``)."""
+    for n, value in enumerate(values):
+        if not isinstance(value, str):
+            raise TypeError(f"system_objects[{n}] must be a string, not {type(value).__name__}")
+        if not all(part.strip() for part in value.split(".")):
+            raise ValueError(f"system_objects[{n}]: {value!r} has an empty name part")
+    return tuple(values)
 
 
 def _history(data: dict[str, Any]) -> HistoryTable:

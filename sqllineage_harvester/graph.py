@@ -29,6 +29,7 @@ from .model import (
 )
 from .normalize import redact
 from .render import statement_dict
+from .system_objects import without_system_objects
 
 
 def statement_key(item: Fingerprinted, dialect: str | None) -> str:
@@ -166,7 +167,8 @@ def add_entry(
                                              item.redacted_sql if store_sql else None, runs, first, last))
         else:
             out.count(f"extracted:{result.kind}", runs)
-    for result in results if lineage is None else lineage:
+    stored = results if lineage is None else lineage  # the database's own objects left out: system_objects.py
+    for result in filter(None, (without_system_objects(entry.dialect or dialect, r) for r in stored)):
         if result.error:
             continue
         if result.kind == "select":

@@ -218,7 +218,8 @@ class PostgresSource:
         if self.stats.own_query(sql, where):
             return False
         reason = ("insufficient_privilege" if sql == HIDDEN_TEXT else
-                  "empty_sql" if not isinstance(sql, str) or not sql.strip() else None)
+                  "empty_sql" if not isinstance(sql, str) or not sql.strip() else
+                  "nested_statement" if plan.nested(row) else None)
         if reason is not None:
             self.stats.skip(reason, where)
         return reason is None
@@ -232,9 +233,12 @@ class PostgresSource:
             state[key] = calls
             ends_batch = n == last or (n + 1) % self.batch_size == 0
             cursor = encode_state(reset, state) if ends_batch else f"pgss1;{reset};@{run}.{n}"
+            # Every run counted since the row's statistics began: the first of them was then.
+            since = plan.first_seen(row) if new == calls else None
             self.stats.entries += 1
-            yield LogEntry(dialect=self.dialect.sqlglot, cursor=cursor, executions=new, start_time=now,
-                           end_time=now, schema=schema, system=self.system, **plan.fields(row, new, calls))
+            yield LogEntry(dialect=self.dialect.sqlglot, cursor=cursor, executions=new, start_time=since or now,
+                           end_time=now, time_basis="harvest", schema=schema, system=self.system,
+                           **plan.fields(row, new, calls))
 
 
 def _reset_stamp(conn: Any) -> str:
@@ -259,6 +263,8 @@ class _Plan:
             raise ConfigError(f"the [history] query returns no column {', '.join(missing)}")
         self.key = [index[c.lower()] for c in history.key_columns]
         self.counter = index[history.cursor_column.lower()]
+        self.toplevel = index.get(history.toplevel_column.lower()) if history.toplevel_column else None
+        self.since = index.get(history.first_seen_column.lower()) if history.first_seen_column else None
         by_field: dict[str, list[int]] = {}
         for column, name in columns.items():
             if column in index and name != "executions":
@@ -267,6 +273,20 @@ class _Plan:
             raise ConfigError("the [history] query returns no column mapped to sql")
         self.sql = by_field["sql"][0]
         self.by_field = by_field
+
+    def nested(self, row: tuple[Any, ...]) -> bool:
+        """Whether the row is a statement run inside another (its toplevel column is false)."""
+        return self.toplevel is not None and row[self.toplevel] in (False, 0, "f", "false", "False", "0")
+
+    def first_seen(self, row: tuple[Any, ...]) -> str | None:
+        """When the row's statistics began (UTC ISO-8601), where the view says."""
+        value = row[self.since] if self.since is not None else None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if not isinstance(value, datetime):
+            return None
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def fields(self, row: tuple[Any, ...], new: int, calls: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -24,7 +24,12 @@ and an eviction or reset cannot be seen by anyone and are not counted.
 
 The text is as the view keeps it: constants as ``$1``, ``$2`` (utility
 statements such as CREATE TABLE AS keep theirs, and the harvest redacts them).
-The harvester's own queries carry a marker comment and are left out.
+The harvester's own queries carry a marker comment and are skipped
+(``harvester_query``), as are statements run inside others (the dialect's
+``toplevel_column`` false: CREATE EXTENSION's script, function bodies;
+``nested_statement``). An entry's times are the harvest's (``time_basis`` is
+``"harvest"``); one whose every run is new starts at the view's
+``first_seen_column`` (PostgreSQL 17's ``stats_since``) where it has one.
 """
 
 from __future__ import annotations

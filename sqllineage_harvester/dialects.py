@@ -26,8 +26,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-# LogEntry fields an export column may fill (dialect and cursor are the reader's).
-MAPPABLE_FIELDS = tuple(f.name for f in fields(LogEntry) if f.name not in ("dialect", "cursor"))
+# LogEntry fields an export column may fill (dialect, cursor and time basis are the reader's).
+MAPPABLE_FIELDS = tuple(f.name for f in fields(LogEntry) if f.name not in ("dialect", "cursor", "time_basis"))
 CURSOR_FIELDS = ("start_time", "end_time", "offset")
 
 
@@ -86,6 +86,12 @@ class HistoryTable:
     # Other history tables of the same database, chosen with ?log=<name> in the source URL
     # (MariaDB's mysql.general_log next to performance_schema): each overrides the keys it names.
     variants: Mapping[str, "HistoryTable"] = field(default_factory=dict)
+    # Cumulative histories: a column that is false for a statement run inside another (a function
+    # body, the script of CREATE EXTENSION): those rows are skipped as ``nested_statement``.
+    toplevel_column: str = ""
+    # Cumulative histories: a column with the time a row's statistics began (PostgreSQL 17's
+    # stats_since): an entry whose every run is new to the harvest starts there, not at the harvest.
+    first_seen_column: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,9 @@ class Dialect:
     history: HistoryTable | None = None
     use_names_database: bool = False
     backslash_escapes: bool = False
+    # The database's own objects (catalogs, statistics views), never lineage: dotted name
+    # patterns with * and ?, matched against a name's last parts (see system_objects.py).
+    system_objects: tuple[str, ...] = ()
     path: str = ""
 
 
@@ -136,7 +145,8 @@ def load_dialect(path: str | Path) -> Dialect:
 
 
 def _dialect(data: dict[str, Any], path: str) -> Dialect:
-    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "export", "history"}, "")
+    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "export", "history"},
+          "")
     history = data.get("history")
     return Dialect(
         name=_typed(data, "name", str),
@@ -145,6 +155,7 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
         history=_history(history) if history is not None else None,
         use_names_database=_typed(data, "use_names_database", bool, False),
         backslash_escapes=_typed(data, "backslash_escapes", bool, False),
+        system_objects=_patterns(_typed(data, "system_objects", list, [])),
         path=path,
     )
 
@@ -175,9 +186,20 @@ def _export(data: dict[str, Any]) -> ExportFormat:
     )
 
 
+def _patterns(values: list[Any]) -> tuple[str, ...]:
+    """``system_objects``: dotted name patterns, each part a name or a glob (``pg_catalog.*``)."""
+    for n, value in enumerate(values):
+        if not isinstance(value, str):
+            raise TypeError(f"system_objects[{n}] must be a string, not {type(value).__name__}")
+        if not all(part.strip() for part in value.split(".")):
+            raise ValueError(f"system_objects[{n}]: {value!r} has an empty name part")
+    return tuple(values)
+
+
 def _history(data: dict[str, Any]) -> HistoryTable:
     _only(data, {"query", "cursor_column", "kind", "key_columns", "cursor_type", "id_column", "driver", "grant",
-                 "settings", "text_chunks", "catalog_query", "fallback_query", "variants"}, "history.")
+                 "settings", "text_chunks", "catalog_query", "fallback_query", "variants", "toplevel_column",
+                 "first_seen_column"}, "history.")
     variants = _typed(data, "variants", dict, {})
     base = {k: v for k, v in data.items() if k not in ("variants", "fallback_query")}
     kind = _typed(data, "kind", str, "append")
@@ -186,6 +208,9 @@ def _history(data: dict[str, Any]) -> HistoryTable:
     cursor_type = _typed(data, "cursor_type", str, "timestamp")
     if cursor_type not in ("timestamp", "integer"):
         raise ValueError(f"history.cursor_type must be timestamp or integer, not {cursor_type!r}")
+    for key in ("toplevel_column", "first_seen_column"):
+        if kind != "cumulative" and data.get(key):
+            raise ValueError(f"history.{key} is read for a cumulative history only (kind = \"cumulative\")")
     chunks = _typed(data, "text_chunks", dict, {})
     _only(chunks, {"key", "order", "text"}, "history.text_chunks.")
     return HistoryTable(
@@ -203,6 +228,8 @@ def _history(data: dict[str, Any]) -> HistoryTable:
         catalog_query=_typed(data, "catalog_query", str, "").strip(),
         fallback_query=_typed(data, "fallback_query", str, "").strip(),
         variants={str(name): _history({**base, **_typed(variants, name, dict)}) for name in variants},
+        toplevel_column=_typed(data, "toplevel_column", str, ""),
+        first_seen_column=_typed(data, "first_seen_column", str, ""),
     )
 
 

@@ -30,6 +30,7 @@ from .model import (
 )
 from .normalize import redact
 from .render import statement_dict
+from .system_objects import without_system_objects
 
 
 def statement_key(item: Fingerprinted, dialect: str | None,
@@ -213,8 +214,9 @@ def add_entry(
         else:
             out.count(f"extracted:{result.kind}", runs)
     parsed = {r.index: r for r in results}
-    for result in results if lineage is None else lineage:
-        if result.error:
+    for stored in results if lineage is None else lineage:
+        result = without_system_objects(entry.dialect or dialect, stored)  # the database's own objects: left out
+        if result is None or result.error:
             continue
         if result.kind == "select":
             day = (first or "")[:10] or "unknown"
@@ -225,7 +227,7 @@ def add_entry(
         if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):
             continue  # CREATE TABLE new LIKE cur copies a structure, not values: no lineage
         # Read through a session's temp tables, one statement has other lineage: another operation.
-        variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
+        variant = "" if parsed.get(stored.index) == stored else "\x1f" + encode([stored])
         out.add_operation(Operation(
             id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,

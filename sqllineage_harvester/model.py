@@ -158,6 +158,9 @@ class LogEntry:
     # The log's own lineage where it keeps one (see declared.py), as the log writes it.
     declared_inputs: str | None = None
     declared_outputs: str | None = None
+    # What the times are: "execution" (when the statement ran) or "harvest" (when the harvester
+    # saw it: pg_stat_statements keeps counters, not times).
+    time_basis: str = "execution"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def test_the_bundled_dialects_load_and_validate() -> None:
     assert snowflake.history is not None and "QUERY_HISTORY" in snowflake.history.query
     postgres = get_dialect("postgres")
     assert postgres.export.columns["calls"] == "executions" and not postgres.use_names_database
+    assert postgres.history is not None and postgres.history.toplevel_column == "toplevel"
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,8 @@ def test_the_bundled_dialects_load_and_validate() -> None:
         ('name = "x"\nsqlglot = "x"\nwhatever = 1\n[export]\ncolumns.Q = "sql"\n', "unknown key"),
         ('name = "x"\n[export]\ncolumns.Q = "sql"\n', "missing 'sqlglot'"),
         ('name = "x"\nsqlglot = [', "cannot read"),
+        ('name = "x"\nsqlglot = "x"\n[export]\ncolumns.Q = "sql"\n[history]\nquery = "SELECT 1"\n'
+         'cursor_column = "t"\ntoplevel_column = "top"\n', "cumulative history only"),
     ],
 )
 def test_a_wrong_dialect_file_is_a_configuration_error(tmp_path: Path, text: str, message: str) -> None:
@@ -203,6 +206,11 @@ def test_row_cursors_resume_across_a_folder(tmp_path: Path) -> None:
     assert [e.cursor for e in entries] == ["o:a.csv|1", "o:a.csv|2", "o:b.csv|1"]
     assert [e.executions for e in entries] == [5, 1, 2]
     assert [e.sql for e in open_source(tmp_path, "postgres").read(entries[0].cursor)] == ["SELECT 2", "SELECT 3"]
+
+
+def test_exported_rows_carry_execution_times(tmp_path: Path) -> None:
+    entries = list(open_source(write_csv(tmp_path / "h.csv", [history_row(1)]), "snowflake").read())
+    assert [e.time_basis for e in entries] == ["execution"] and entries[0].start_time
 
 
 def test_the_fixture_logs_read_cleanly() -> None:

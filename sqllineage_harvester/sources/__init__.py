@@ -21,6 +21,20 @@ from ..dialects import MAPPABLE_FIELDS, Dialect, get_dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 
+# Every statement the harvester sends to a database carries this comment (the readers that
+# query a live history or catalog put it first), so that reading a history back leaves the
+# harvester's own queries out.
+HARVESTER_TAG = "/* sqllineage-harvester */"
+
+
+def harvester_query(sql: object) -> bool:
+    """Whether a statement is one of the harvester's own: its text carries ``HARVESTER_TAG``.
+
+    >>> harvester_query("/* sqllineage-harvester */ SELECT 1"), harvester_query("SELECT 1")
+    (True, False)
+    """
+    return isinstance(sql, str) and HARVESTER_TAG in sql
+
 
 @dataclass
 class SourceStats:
@@ -40,6 +54,14 @@ class SourceStats:
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1
         self.examples.setdefault(reason, where)
+
+    def own_query(self, sql: object, where: str) -> bool:
+        """Whether a row is the harvester's own query, counted as skipped (``harvester_query``).
+        Every reader asks this of each row it has read before it makes the row an entry."""
+        if not harvester_query(sql):
+            return False
+        self.skip("harvester_query", where)
+        return True
 
 
 @runtime_checkable
@@ -123,7 +145,7 @@ def _suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else path.suffix.lower()
 
 
-__all__ = ["READERS", "Source", "SourceStats", "open_source", "parse_mapping"]
+__all__ = ["HARVESTER_TAG", "READERS", "Source", "SourceStats", "harvester_query", "open_source", "parse_mapping"]
 
 
 class Sequential:

@@ -31,7 +31,7 @@ from typing import IO, Any, Callable, Iterator, Mapping
 from ..dialects import Dialect, ExportFormat
 from ..errors import ConfigError
 from ..model import LogEntry
-from . import SourceStats
+from . import HARVESTER_TAG, SourceStats
 
 CSV_SUFFIXES = (".csv", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -205,12 +205,15 @@ class FileSource:
                 stats.before_cursor += 1
                 continue
             stats.rows_read += 1
+            where = f"{name}:{line}"
+            if kw is not None and stats.own_query(kw["sql"], where):
+                continue
             reason = problem or skip_reason(kw, limit, self.dialect.export)  # type: ignore[arg-type]
             if reason is not None:
                 if reason == "failed":
                     stats.failed += 1
                 else:
-                    stats.skip(reason, f"{name}:{line}")
+                    stats.skip(reason, where)
                 continue
             stats.entries += 1
             cursor = f"t:{last_time}|{name}|{offset}" if plan.cursor_field else f"o:{name}|{offset}"
@@ -221,11 +224,6 @@ class FileSource:
             if plan.missing:
                 stats.warnings["files_missing_columns"] += 1
                 stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")
-
-
-# Every statement the harvester sends to a database starts with this comment, so that
-# reading the history back skips the harvester's own queries.
-HARVESTER_TAG = "/* sqllineage-harvester */"
 
 
 def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | None:
@@ -242,8 +240,6 @@ def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | N
         return "not_a_statement"
     if export.text_limit and export.text_limit in (len(sql), len(sql.encode("utf-8"))):
         return "truncated"  # cut at the limit (in characters, or bytes as MySQL counts); longer is whole
-    if HARVESTER_TAG in sql:
-        return "harvester_query"
     user = kw.get("user")
     return "system_user" if user and user.upper() in export.system_users else None
 

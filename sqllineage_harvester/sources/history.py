@@ -13,7 +13,7 @@ Cursor: JSON ``[<cursor value>, <row id>]``. The query selects rows with
 stored pair are skipped, so rows sharing a time are neither lost nor read twice.
 
 Every query the reader sends starts with ``HARVESTER_TAG``; rows carrying it
-are skipped (``harvester_query``) when the history is read back.
+are skipped (``harvester_query``, ``SourceStats.own_query``) when the history is read back.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from urllib.parse import parse_qsl, urlencode
 from ..dialects import Dialect, HistoryTable
 from ..errors import ConfigError, HarvesterError
 from ..model import LogEntry
-from . import SourceStats
-from .files import HARVESTER_TAG, DEFAULT_MAX_STATEMENT, export_columns, _Plan, _Skip, skip_reason, zone
+from . import HARVESTER_TAG, SourceStats
+from .files import DEFAULT_MAX_STATEMENT, export_columns, _Plan, _Skip, skip_reason, zone
 
 START = {"timestamp": "1970-01-01 00:00:00+00:00", "integer": 0}
 DENIED = ("denied", "not authorized", "insufficient privilege", "permission", "unauthorized", "403")
@@ -143,6 +143,8 @@ class HistorySource:
         self.stats.rows_read += 1
         texts, bad_bytes = _texts(row)
         kw = plan.fields(texts)
+        if self.stats.own_query(kw["sql"], json.dumps(position, default=str)):
+            return None
         reason = "encoding" if bad_bytes else skip_reason(kw, self.max_statement, self.export)
         if reason == "failed":
             self.stats.failed += 1

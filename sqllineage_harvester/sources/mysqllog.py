@@ -77,6 +77,8 @@ class MySqlLogSource:
             if number <= skip_to:
                 continue
             self.stats.rows_read += 1
+            if self.stats.own_query(argument, f"{name}:{number}"):
+                continue
             if not argument.strip():
                 self.stats.skip("empty_sql", f"{name}:{number}")
                 continue

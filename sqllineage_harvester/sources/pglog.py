@@ -5,9 +5,12 @@ messages ``log_statement`` writes (``statement: ...``, ``execute <name>: ...``)
 and ``log_min_duration_statement`` writes (``duration: 1.2 ms  statement: ...``);
 the parse and bind steps of the extended protocol, and duration lines without a
 text, are left out, so each execution is counted once. A csvlog record keeps a
-multi-line statement in one quoted field. Each entry has the record's time,
-user, database and session id (so a session's temp tables chain); the
-``query_id`` (PostgreSQL 14+, ``compute_query_id``) becomes ``source_hash``.
+multi-line statement in one quoted field. Each entry has the record's time
+(an execution time), user, database and session id (so a session's temp tables
+and settings chain); the ``query_id`` (PostgreSQL 14+, ``compute_query_id``)
+becomes ``source_hash``. The session id is the log's own (``%c``: the backend's
+start time and process id in hex, ``65a4f1c2.1a2b``), the same in csvlog and
+jsonlog and across rotated files.
 
 A statement followed in its session by an ERROR about it failed: it is counted
 as failed and not harvested. To know, an entry waits until its session logs
@@ -105,6 +108,8 @@ class PgLogSource:
             if by_session.get(held.session) is held:
                 del by_session[held.session]
             self.stats.rows_read += 1
+            if self.stats.own_query(held.entry.sql, held.entry.cursor or ""):
+                continue
             if held.failed:
                 self.stats.failed += 1
                 continue

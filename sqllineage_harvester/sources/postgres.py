@@ -24,7 +24,12 @@ and an eviction or reset cannot be seen by anyone and are not counted.
 
 The text is as the view keeps it: constants as ``$1``, ``$2`` (utility
 statements such as CREATE TABLE AS keep theirs, and the harvest redacts them).
-The harvester's own queries carry a marker comment and are left out.
+The harvester's own queries carry a marker comment and are skipped
+(``harvester_query``), as are statements run inside others (the dialect's
+``toplevel_column`` false: CREATE EXTENSION's script, function bodies;
+``nested_statement``). An entry's times are the harvest's (``time_basis`` is
+``"harvest"``); one whose every run is new starts at the view's
+``first_seen_column`` (PostgreSQL 17's ``stats_since``) where it has one.
 """
 
 from __future__ import annotations
@@ -43,10 +48,10 @@ from ..errors import ConfigError, HarvesterError
 from ..harvest import DEFAULT_BATCH
 from ..model import LogEntry
 from ..stores import safe_url
-from . import SourceStats
+from . import HARVESTER_TAG, SourceStats
 from .files import export_columns
 
-MARK = "/* sqllineage-harvester */ "
+MARK = HARVESTER_TAG + " "
 RESET_QUERY = MARK + "SELECT stats_reset::text FROM pg_stat_statements_info"
 SCHEMA_QUERY = MARK + "SELECT (current_schemas(false))[1]"
 HIDDEN_TEXT = "<insufficient privilege>"
@@ -199,23 +204,30 @@ class PostgresSource:
         state: State = {}
         changes: list[tuple[int, int, int, tuple[Any, ...]]] = []
         for row in rows:
-            sql = row[plan.sql]
-            if isinstance(sql, str) and sql.lstrip().startswith(MARK.strip()):
-                continue  # our own reads
             self.stats.rows_read += 1
             key, calls = digest([row[i] for i in plan.key]), int(row[plan.counter] or 0)
             before = base.get(key, 0)
-            state[key] = before if key in base else 0
             new = calls - before if calls >= before else calls
+            if new > 0 and self._harvested(row, plan):
+                state[key] = before if key in base else 0  # moves to calls as its entry is yielded
+                changes.append((key, calls, new, row))
+                continue
             if new <= 0:
                 self.stats.before_cursor += 1
-                state[key] = calls
-            elif not isinstance(sql, str) or not sql.strip() or sql == HIDDEN_TEXT:
-                self.stats.skip("insufficient_privilege" if sql == HIDDEN_TEXT else "empty_sql", str(row[plan.key[-1]]))
-                state[key] = calls
-            else:
-                changes.append((key, calls, new, row))
+            state[key] = calls
         yield from self._entries(sorted(changes, key=lambda c: c[0]), state, reset, schema, plan)
+
+    def _harvested(self, row: tuple[Any, ...], plan: _Plan) -> bool:
+        """Whether a row with new executions becomes an entry; if not, it is counted as skipped."""
+        sql, where = row[plan.sql], "|".join(str(row[i]) for i in plan.key)
+        if self.stats.own_query(sql, where):
+            return False
+        reason = ("insufficient_privilege" if sql == HIDDEN_TEXT else
+                  "empty_sql" if not isinstance(sql, str) or not sql.strip() else
+                  "nested_statement" if plan.nested(row) else None)
+        if reason is not None:
+            self.stats.skip(reason, where)
+        return reason is None
 
     def _entries(self, changes: list[tuple[int, int, int, tuple[Any, ...]]], state: State, reset: str,
                  schema: str | None, plan: _Plan) -> Iterator[LogEntry]:
@@ -226,9 +238,12 @@ class PostgresSource:
             state[key] = calls
             ends_batch = n == last or (n + 1) % self.batch_size == 0
             cursor = encode_state(reset, state) if ends_batch else f"pgss1;{reset};@{run}.{n}"
+            # Every run counted since the row's statistics began: the first of them was then.
+            since = plan.first_seen(row) if new == calls else None
             self.stats.entries += 1
-            yield LogEntry(dialect=self.dialect.sqlglot, cursor=cursor, executions=new, start_time=now,
-                           end_time=now, schema=schema, system=self.system, **plan.fields(row, new, calls))
+            yield LogEntry(dialect=self.dialect.sqlglot, cursor=cursor, executions=new, start_time=since or now,
+                           end_time=now, time_basis="harvest", schema=schema, system=self.system,
+                           **plan.fields(row, new, calls))
 
 
 def _reset_stamp(conn: Any) -> str:
@@ -253,6 +268,8 @@ class _Plan:
             raise ConfigError(f"the [history] query returns no column {', '.join(missing)}")
         self.key = [index[c.lower()] for c in history.key_columns]
         self.counter = index[history.cursor_column.lower()]
+        self.toplevel = index.get(history.toplevel_column.lower()) if history.toplevel_column else None
+        self.since = index.get(history.first_seen_column.lower()) if history.first_seen_column else None
         by_field: dict[str, list[int]] = {}
         for column, name in columns.items():
             if column in index and name != "executions":
@@ -261,6 +278,20 @@ class _Plan:
             raise ConfigError("the [history] query returns no column mapped to sql")
         self.sql = by_field["sql"][0]
         self.by_field = by_field
+
+    def nested(self, row: tuple[Any, ...]) -> bool:
+        """Whether the row is a statement run inside another (its toplevel column is false)."""
+        return self.toplevel is not None and row[self.toplevel] in (False, 0, "f", "false", "False", "0")
+
+    def first_seen(self, row: tuple[Any, ...]) -> str | None:
+        """When the row's statistics began (UTC ISO-8601), where the view says."""
+        value = row[self.since] if self.since is not None else None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if not isinstance(value, datetime):
+            return None
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def fields(self, row: tuple[Any, ...], new: int, calls: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

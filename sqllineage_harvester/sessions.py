@@ -68,11 +68,13 @@ class Sessions:
         self._changed: set[str] = set()
 
     def defaults(self, entry: LogEntry) -> tuple[str | None, str | None]:
-        """The entry's database and schema: the log's own where it has them, else what the session set."""
+        """The entry's database and schema: what its session set, where it set them (a log
+        names the session's defaults as they were, or a reader's guess such as ``public``),
+        else the entry's own."""
         session = self.open.get(entry.session_id) if entry.session_id else None
         if session is None:
             return entry.database, entry.schema
-        return entry.database or session.database, entry.schema or session.schema
+        return session.database or entry.database, session.schema or entry.schema
 
     def get(self, session_id: str) -> Session | None:
         return self.open.get(session_id)

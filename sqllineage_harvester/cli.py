@@ -176,8 +176,11 @@ def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--depth, --direct-only, --since, --as-of, --format: written once for every query."""
+    """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
     for option in reversed([
+        click.option("--namespace", default=None, metavar="NS",
+                     help="Only names in this namespace, e.g. postgres://db:5432, when a name is in several "
+                          "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
         click.option("--depth", type=click.IntRange(min=0), default=None, help="Levels to follow (default: all)."),
         click.option("--direct-only", is_flag=True, help="Leave out JOIN/FILTER/GROUP_BY/... (indirect) edges."),
         click.option("--since", default=None, help="Only lineage last seen on or after this date (YYYY-MM-DD)."),
@@ -195,14 +198,15 @@ def _open_store(url: str | None) -> Any:
 
 
 def _graph_command(kind: str) -> Callable[..., None]:
-    def command(name: str, store_url: str | None, depth: int | None, direct_only: bool, since: str | None,
-                as_of: str | None, fmt: str) -> None:
+    def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
+                since: str | None, as_of: str | None, fmt: str) -> None:
         from . import queries
         from .render_graph import render_graph
 
         try:
             store = _open_store(store_url)
-            graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of)
+            graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
+                                           namespace=namespace)
             click.echo(render_graph(graph, fmt))
         except HarvesterError as e:
             _fail(e)
@@ -217,10 +221,14 @@ _QUERY_HELP = {
                "and users on the way, and when the lineage was last seen.", "impact raw.payments.amount --depth 3"),
 }
 
+_NAMES_HELP = ("NAME is a table (db.schema.table) or a column (db.schema.table.column); a partial name such as "
+               "orders.amount works when it is unambiguous, otherwise the candidates are listed (exit 2). A name "
+               "in several namespaces is chosen with --namespace NS or written NS/NAME, e.g. "
+               "snowflake://acme/raw.payments.amount or snowflake://acme/payments.amount.")
+
 for _kind, (_summary, _example) in _QUERY_HELP.items():
-    _doc = (f"{_summary}\n\nNAME is a table (db.schema.table) or a column (db.schema.table.column); a partial "
-            f"name such as orders.amount works when it is unambiguous, otherwise the candidates are listed "
-            f"(exit 2).\n\n\b\nExample:\n  sqllineage-harvester {_example}")
+    _doc = (f"{_summary}\n\n{_NAMES_HELP}\n\n\b\nExample:\n  sqllineage-harvester {_example}\n"
+            f"  sqllineage-harvester {_kind} raw.payments.amount --namespace snowflake://acme")
     _cmd = _graph_command(_kind)
     _cmd.__doc__ = _doc
     main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(_cmd))))
@@ -231,20 +239,24 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @click.argument("target_name")
 @store_option
 @query_options
-def path(source_name: str, target_name: str, store_url: str | None, depth: int | None, direct_only: bool,
-         since: str | None, as_of: str | None, fmt: str) -> None:
+def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str) -> None:
     """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route.
+
+    Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
+    both, or either may be written NS/NAME.
 
     \b
     Example:
       sqllineage-harvester path raw.orders marts.customer_value
+      sqllineage-harvester path raw.orders marts.customer_value --namespace postgres://db:5432
     """
     from . import queries
     from .render_graph import render_graph
 
     try:
         graph = queries.path(_open_store(store_url), source_name, target_name, depth=depth,
-                             direct_only=direct_only, since=since, as_of=as_of)
+                             direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
         click.echo(render_graph(graph, fmt))
     except HarvesterError as e:
         _fail(e)

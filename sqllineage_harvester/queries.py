@@ -30,20 +30,64 @@ class AmbiguousNameError(ConfigError):
 
     def __init__(self, name: str, candidates: list[LineageNode]) -> None:
         self.candidates = candidates
-        listed = "\n".join(f"  {n.name} ({n.kind}, {n.namespace})" for n in candidates[:20])
+        listed = "\n".join(f"  {n.namespace}/{n.name} ({n.kind})" for n in candidates[:20])
         more = f"\n  ... and {len(candidates) - 20} more" if len(candidates) > 20 else ""
-        super().__init__(f"{name!r} is ambiguous; say which one:\n{listed}{more}")
+        how = ("choose the namespace with --namespace NS, or give the name as NS/NAME (as listed)"
+               if len({n.namespace for n in candidates}) > 1 else "give more of the name, or NS/NAME as listed")
+        super().__init__(f"{name!r} is ambiguous; say which one:\n{listed}{more}\n{how}")
 
 
-def find(store: Store, name: str) -> LineageNode:
-    """The one node ``name`` means; an exact full name wins over longer names ending with it."""
-    nodes = store.resolve(name)
-    if not nodes:
-        raise UnknownNameError(f"no dataset or column named {name!r} in the store")
-    exact = [n for n in nodes if n.name.lower() == name.strip().lower()]
-    if len(nodes) == 1 or len(exact) == 1:
-        return nodes[0] if len(nodes) == 1 else exact[0]
-    raise AmbiguousNameError(name, nodes)
+def readings(name: str, namespace: str | None = None) -> list[tuple[str | None, str]]:
+    """The (namespace, name) pairs NAME can mean: itself in any namespace, and for each ``/``
+    after a ``://`` the namespace before it with the name after it. ``namespace`` keeps the
+    readings in that namespace (a name with ``://`` of its own, such as a file, stays whole).
+
+    >>> readings("snowflake://acme/raw.payments.amount")
+    [(None, 'snowflake://acme/raw.payments.amount'), ('snowflake://acme', 'raw.payments.amount')]
+    >>> readings("raw.payments", namespace="snowflake://acme/")
+    [('snowflake://acme', 'raw.payments')]
+    """
+    name = name.strip()
+    out: list[tuple[str | None, str]] = [(None, name)]
+    scheme = name.find("://")
+    if scheme > 0:
+        out += [(name[:i], name[i + 1:]) for i in range(scheme + 3, len(name) - 1) if name[i] == "/"]
+    if namespace is None:
+        return out
+    wanted = namespace.strip().rstrip("/")
+    return [(wanted, part) for space, part in out if space is None or space.lower() == wanted.lower()]
+
+
+def candidates(store: Store, name: str, namespace: str | None = None) -> tuple[list[LineageNode], set[str]]:
+    """The nodes NAME may mean, and the keys of those it names in full."""
+    found: dict[str, LineageNode] = {}
+    exact: set[str] = set()
+    for space, part in readings(name, namespace):
+        for node in store.resolve(part):
+            if space is None or node.namespace.lower() == space.lower():
+                found[node.key] = node
+                if node.name.lower() == part.lower():
+                    exact.add(node.key)
+    return sorted(found.values(), key=lambda n: (n.namespace, n.name, n.kind)), exact
+
+
+def find(store: Store, name: str, namespace: str | None = None) -> LineageNode:
+    """The one node ``name`` means; an exact full name wins over longer names ending with it.
+
+    ``name`` may start with its namespace (``NS/name``, the form the Neo4j store's ids take);
+    ``namespace`` keeps only the nodes in that namespace."""
+    nodes, exact = candidates(store, name, namespace)
+    if len(nodes) == 1:
+        return nodes[0]
+    if len(exact) == 1:
+        return next(n for n in nodes if n.key in exact)
+    if nodes:
+        raise AmbiguousNameError(name, nodes)
+    where = f" in namespace {namespace!r}" if namespace else ""
+    spaces = sorted({n.namespace for space, part in readings(name) if space is not None or namespace is not None
+                     for n in store.resolve(part)})
+    known = f"; that name is in {', '.join(spaces)}" if spaces else ""
+    raise UnknownNameError(f"no dataset or column named {name!r}{where} in the store{known}")
 
 
 def end_of(moment: str | None) -> str | None:
@@ -129,40 +173,40 @@ def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, O
 
 
 def traverse(store: Store, name: str, direction: str, depth: int | None, direct_only: bool,
-             since: str | None, as_of: str | None, details: bool) -> LineageGraph:
+             since: str | None, as_of: str | None, details: bool, namespace: str | None = None) -> LineageGraph:
     if depth is not None and depth < 0:
         raise ConfigError("--depth must be 0 or more")
-    root = find(store, name)
+    root = find(store, name, namespace)
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
     return graph(store, root, direction, depths, edges, details)
 
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-             since: str | None = None, as_of: str | None = None) -> LineageGraph:
+             since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Everything ``name`` comes from, each with its distance."""
-    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details=False)
+    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, False, namespace)
 
 
 def downstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-               since: str | None = None, as_of: str | None = None) -> LineageGraph:
+               since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Everything that comes from ``name``, each with its distance."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details=False)
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, False, namespace)
 
 
 def impact(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-           since: str | None = None, as_of: str | None = None) -> LineageGraph:
+           since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Downstream with each node's impact level, the operations and users on the way,
     and when that lineage was last seen."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details=True)
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, True, namespace)
 
 
 def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bool = False,
-         since: str | None = None, as_of: str | None = None) -> LineageGraph:
+         since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Every shortest way data gets from ``a`` to ``b`` (empty when there is none).
 
-    A table and a column are compared at table level.
+    A table and a column are compared at table level; ``namespace`` applies to both names.
     """
-    start, goal = find(store, a), find(store, b)
+    start, goal = find(store, a, namespace), find(store, b, namespace)
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)
     depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, since, as_of, stop=goal.key)

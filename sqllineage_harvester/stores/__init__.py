@@ -85,7 +85,9 @@ class Store(Protocol):
     def cache_get(self, keys: Collection[str]) -> dict[str, str]: ...
 
     def resolve(self, name: str) -> list[LineageNode]:
-        """Nodes whose full name is ``name`` or ends with ``.name`` (case-insensitive)."""
+        """Nodes whose full name is ``name`` or ends with ``.name`` (case-insensitive), in every
+        namespace. A name may hold ``://`` itself (a file or stage dataset); a namespace in front
+        of a name (``NS/name``) is the queries' to read (``queries.find``), not the store's."""
         ...
 
     def neighbors(

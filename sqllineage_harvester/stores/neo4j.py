@@ -403,9 +403,6 @@ class Neo4jStore:
 
     def resolve(self, name: str) -> list[LineageNode]:
         want = name.strip().lower()
-        if "://" in want:  # namespace/name: exactly that dataset
-            rows = self._read("MATCH (d:Dataset) WHERE toLower(d.id) = $want RETURN d.id", want=want)
-            return by_name(self.describe([key_of("Dataset", r[0]) for r in rows]).values())
         parts = want.split(".")
         found = [key_of("Dataset", i) for i, full in self._read(
             "MATCH (d:Dataset {short: $short}) RETURN d.id, d.name", short=parts[-1]) if suffix_match(full, want)]

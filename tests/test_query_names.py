@@ -138,3 +138,62 @@ def test_query_help_explains_namespace_with_an_example():
         assert "--namespace" in text and "NS/NAME" in text, command
         assert "Example" in text, command
 
+
+
+# -- the namespace a harvest files a server's datasets under ---------------------------------
+@pytest.mark.parametrize("url,dialect,namespace", [
+    ("postgresql://harvester@db.example:5433/app", "postgres", "postgres://db.example:5433"),
+    ("postgresql://harvester@db.example/app", "postgres", "postgres://db.example:5432"),
+    ("pglog:///var/log/postgresql?host=db.example&port=5433", "postgres", "postgres://db.example:5433"),
+    ("pglog:///var/log/postgresql?host=DB.example", "postgres", "postgres://db.example:5432"),
+    ("pglog:///var/log/postgresql", "postgres", "postgres://default"),
+    ("mysql://harvester@db.example/performance_schema", "mysql", "mysql://db.example:3306"),
+    ("mysqllog:///var/log/mysql/general.log?host=db.example", "mysql", "mysql://db.example:3306"),
+    ("snowflake://acme", "snowflake", "snowflake://acme"),
+    ("bigquery://shop-prod?region=eu", "bigquery", "bigquery://shop-prod"),
+    ("/exports/query_history.csv", "snowflake", "snowflake://default"),
+])
+def test_default_namespace_names_the_server(url, dialect, namespace):
+    from sqllineage_harvester.cli import _namespace
+
+    assert _namespace(url, dialect) == namespace
+
+
+def write_pglog(folder: Path) -> Path:
+    line = ('{"timestamp": "2024-03-01 10:00:01.000 UTC", "user": "etl", "dbname": "app", "pid": 7, '
+            '"session_id": "s1", "error_severity": "LOG", '
+            '"message": "statement: CREATE TABLE public.paid AS SELECT amount FROM public.payments"}\n')
+    folder.mkdir()
+    (folder / "postgresql.json").write_text(line, encoding="utf-8")
+    return folder
+
+
+def test_a_server_log_with_its_host_joins_the_live_servers_namespace(tmp_path):
+    logs, store = write_pglog(tmp_path / "log"), f"sqlite:///{tmp_path / 'l.db'}"
+    done = cli("harvest", "--source", f"pglog://{logs}?host=db.example&port=5433", "--store", store)
+    assert done.returncode == 0, done.stderr
+    live = "postgres://db.example:5433"
+    found = cli("upstream", f"{live}/paid.amount", "--store", store, "--format", "json")
+    assert found.returncode == 0, found.stderr
+    assert f'"namespace": "{live}"' in found.stdout and "app.public.payments.amount" in found.stdout
+
+
+def test_a_server_log_without_its_host_says_how_to_give_it(tmp_path):
+    logs, store = write_pglog(tmp_path / "log"), f"sqlite:///{tmp_path / 'l.db'}"
+    done = cli("harvest", "--source", f"pglog://{logs}", "--store", store)
+    assert done.returncode == 0, done.stderr
+    assert "postgres://default" in done.stderr and "?host=" in done.stderr
+    assert cli("impact", "postgres://default/payments.amount", "--store", store).returncode == 0
+    quiet = cli("harvest", "--source", f"pglog://{logs}", "--store", store, "--namespace", "postgres://db:5432")
+    assert quiet.returncode == 0 and "?host=" not in quiet.stderr
+
+
+def test_a_server_log_url_takes_only_host_and_port(tmp_path):
+    logs = write_pglog(tmp_path / "log")
+    done = cli("harvest", "--source", f"pglog://{logs}?hots=db.example", "--store", f"sqlite:///{tmp_path / 'l.db'}")
+    assert done.returncode == 2 and "hots" in done.stderr
+
+
+def test_harvest_help_documents_the_default_namespace():
+    text = " ".join(cli("harvest", "--help").stdout.split())
+    assert "postgres://HOST:PORT" in text and "?host=" in text

@@ -175,6 +175,20 @@ def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "neo4j+s://).")(func)
 
 
+def _time_option(end_of_day: bool) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A --since / --as-of value checked as the queries read it (``queries.moment``): exit 2 when it is no time."""
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from .queries import moment
+
+        try:
+            moment(value, end_of_day)
+        except ConfigError as e:
+            raise click.BadParameter(str(e), ctx, param) from e
+        return value
+
+    return check
+
+
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
     for option in reversed([
@@ -183,8 +197,13 @@ def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
                           "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
         click.option("--depth", type=click.IntRange(min=0), default=None, help="Levels to follow (default: all)."),
         click.option("--direct-only", is_flag=True, help="Leave out JOIN/FILTER/GROUP_BY/... (indirect) edges."),
-        click.option("--since", default=None, help="Only lineage last seen on or after this date (YYYY-MM-DD)."),
-        click.option("--as-of", default=None, help="Only lineage first seen on or before this date: the graph as it was."),
+        click.option("--since", default=None, callback=_time_option(end_of_day=False),
+                     help="Only lineage last seen at or after this time: a date (YYYY-MM-DD, from the start of "
+                          "that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no offset means UTC)."),
+        click.option("--as-of", default=None, callback=_time_option(end_of_day=True),
+                     help="Only lineage first seen at or before this time, the graph as it was then: a date "
+                          "(YYYY-MM-DD, up to the end of that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no "
+                          "offset means UTC)."),
         format_option(*FORMATS),
     ]):
         func = option(func)

@@ -4,18 +4,22 @@ Traversal is breadth-first, one ``store.neighbors`` call per level, so a node's
 depth is its shortest distance from the root and every store (SQL, graph
 database) answers the same way. A NAME is a dataset (``db.schema.table``) or a
 column (``db.schema.table.column``), possibly shortened from the left
-(``orders.amount``) when that is unambiguous.
+(``orders.amount``) when that is unambiguous, possibly with its namespace in front
+(``snowflake://acme/orders.amount``). A time window (``since``, ``as_of``) is read
+as times and compared as times (``moment``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date, timezone
 
 from .errors import ConfigError
 from .model import (
     GraphNode, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
 )
+from .sources.files import parse_time
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
 ROWS, EXTRACTED = "rows:", "extracted:"  # harvest counters coverage is computed from
@@ -90,15 +94,37 @@ def find(store: Store, name: str, namespace: str | None = None) -> LineageNode:
     raise UnknownNameError(f"no dataset or column named {name!r}{where} in the store{known}")
 
 
-def end_of(moment: str | None) -> str | None:
-    """An ``--as-of`` date means the end of that day.
+def moment(text: str | None, end_of_day: bool = False) -> str | None:
+    """A ``--since`` / ``--as-of`` value in the one form the store keeps times: UTC ISO-8601
+    with microseconds, as the harvest's sources write them (``parse_time``), so comparing the
+    text compares the times. A time without an offset is UTC; a date alone is the start of that
+    day, or its end with ``end_of_day``. None stays None (no bound); anything else that is not a
+    time is a usage error, never "no bound".
 
-    >>> end_of("2024-03-01")
-    '2024-03-01T23:59:59.999999'
-    >>> end_of("2024-03-01T12:00:00")
-    '2024-03-01T12:00:00'
+    >>> moment("2024-03-01T12:00:01+02:00")
+    '2024-03-01T10:00:01.000000Z'
+    >>> moment("2024-03-01"), moment("2024-03-01", end_of_day=True)
+    ('2024-03-01T00:00:00.000000Z', '2024-03-01T23:59:59.999999Z')
     """
-    return f"{moment}T23:59:59.999999" if moment and len(moment) == 10 else moment
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        day: date | None = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        value = f"{day.isoformat()}T23:59:59.999999" if end_of_day else day.isoformat()
+    stored = parse_time(value, (), timezone.utc) if value else None
+    if stored is None:
+        raise ConfigError(f"not a date or time: {text!r} (use YYYY-MM-DD, or ISO-8601 such as "
+                          f"2024-03-01T10:00:00Z or 2024-03-01T12:00:00+02:00)")
+    return stored
+
+
+def bounds(since: str | None, as_of: str | None) -> tuple[str | None, str | None]:
+    """(since, as_of) as the stores compare them: ``moment``, a date as-of meaning its end."""
+    return moment(since), moment(as_of, end_of_day=True)
 
 
 def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
@@ -108,7 +134,8 @@ def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None =
 
     A store that answers a whole walk in one query (a ``walk`` method: Neo4j's
     variable-length paths) does so; the others go level by level (``walk_levels``).
-    Both give the same answer."""
+    Both give the same answer. ``since`` / ``as_of`` are read by ``moment``."""
+    since, as_of = bounds(since, as_of)
     own = getattr(store, "walk", None)
     if own is not None:
         return own(list(roots), direction, depth, direct_only, since, as_of, stop)  # type: ignore[no-any-return]
@@ -118,12 +145,13 @@ def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None =
 def walk_levels(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
                 direct_only: bool = False, since: str | None = None, as_of: str | None = None,
                 stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
-    """Breadth-first from ``roots``, one ``neighbors`` call a level."""
+    """Breadth-first from ``roots``, one ``neighbors`` call a level; ``since`` / ``as_of`` in the
+    form the store keeps times (``walk`` reads them so)."""
     depths = {key: 0 for key in roots}
     frontier, edges, level = list(depths), set(), 0
     while frontier and (depth is None or level < depth) and stop not in depths:
         level += 1
-        step = store.neighbors(frontier, direction, direct_only=direct_only, since=since, as_of=end_of(as_of))
+        step = store.neighbors(frontier, direction, direct_only=direct_only, since=since, as_of=as_of)
         frontier = []
         for edge in step:
             far = edge.target if direction == DOWNSTREAM else edge.source

@@ -438,15 +438,16 @@ class Neo4jStore:
         (one ``neighbors`` step). A variable-length pattern enumerates paths, not nodes, so on
         a dense graph it can cost far more than a breadth-first walk: an unbounded walk, or one
         the server has not answered within ``WALK_SECONDS``, goes level by level instead
-        (``queries.walk_levels``, one Cypher query a level). Same answer either way."""
-        from ..queries import edge_order, end_of, walk_levels
+        (``queries.walk_levels``, one Cypher query a level). Same answer either way.
+        ``since`` / ``as_of`` come as ``queries.walk`` gives them: in the form the store keeps times."""
+        from ..queries import edge_order, walk_levels
 
         levels = lambda: walk_levels(self, roots, direction, depth, direct_only, since, as_of, stop)  # noqa: E731
         if depth is None:
             return levels()
         found = {key: 0 for key in roots}
         dataset_ids, column_ids = split_keys(roots)
-        params = {"since": since, "as_of": end_of(as_of), "direct": DIRECT if direct_only else None,
+        params = {"since": since, "as_of": as_of, "direct": DIRECT if direct_only else None,
                   "types": list(DIRECT_TYPES) if direct_only else None}
         for label, ids in (("Dataset", dataset_ids), ("Column", column_ids)):
             if ids and depth > 0:
@@ -463,7 +464,7 @@ class Neo4jStore:
         limit = min(found.get(stop, depth), depth) if stop is not None else depth
         found = {k: d for k, d in found.items() if d <= limit}
         inner = [k for k, d in found.items() if d < limit]
-        step = self.neighbors(inner, direction, direct_only=direct_only, since=since, as_of=end_of(as_of))
+        step = self.neighbors(inner, direction, direct_only=direct_only, since=since, as_of=as_of)
         return found, sorted(set(step), key=edge_order)
 
     def describe(self, keys: Collection[str]) -> dict[str, LineageNode]:

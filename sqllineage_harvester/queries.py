@@ -87,11 +87,18 @@ def find(store: Store, name: str, namespace: str | None = None) -> LineageNode:
         return next(n for n in nodes if n.key in exact)
     if nodes:
         raise AmbiguousNameError(name, nodes)
+    raise unknown(store, name, namespace)
+
+
+def unknown(store: Store, name: str, namespace: str | None) -> UnknownNameError:
+    """No such name (in that namespace); where the name is, when a namespace was the trouble."""
     where = f" in namespace {namespace!r}" if namespace else ""
-    spaces = sorted({n.namespace for space, part in readings(name) if space is not None or namespace is not None
-                     for n in store.resolve(part)})
-    known = f"; that name is in {', '.join(spaces)}" if spaces else ""
-    raise UnknownNameError(f"no dataset or column named {name!r}{where} in the store{known}")
+    others = (candidates(store, name)[0] if namespace else
+              [n for space, part in readings(name)[1:] for n in store.resolve(part)])
+    listed = sorted({f"{n.namespace}/{n.name}" for n in others})
+    more = f", ... ({len(listed)} in all)" if len(listed) > 10 else ""
+    there = f"; there is {', '.join(listed[:10])}{more}" if listed else ""
+    return UnknownNameError(f"no dataset or column named {name!r}{where} in the store{there}")
 
 
 def moment(text: str | None, end_of_day: bool = False) -> str | None:

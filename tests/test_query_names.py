@@ -71,15 +71,15 @@ def test_namespace_chooses(two):
     assert [e.operation for e in graph.edges] == ["load-prod"]
 
 
-@pytest.mark.parametrize("name,expected", [
-    (f"{PROD}/analytics.raw.payments", (PROD, "analytics.raw.payments")),
-    (f"{PROD}/analytics.raw.payments.amount", (PROD, "analytics.raw.payments.amount")),
-    (f"{STAGING}/payments.amount", (STAGING, "analytics.raw.payments.amount")),
-    (f"{STAGING}/stg.paid", (STAGING, "analytics.stg.paid")),
-    ("SNOWFLAKE://ACME/Raw.Payments.AMOUNT", (PROD, "analytics.raw.payments.amount")),
-])
-def test_a_name_may_carry_its_namespace(two, name, expected):
-    assert where(queries.find(two, name)) == expected
+def test_a_name_may_carry_its_namespace(two):
+    for name, expected in [
+        (f"{PROD}/analytics.raw.payments", (PROD, "analytics.raw.payments")),
+        (f"{PROD}/analytics.raw.payments.amount", (PROD, "analytics.raw.payments.amount")),
+        (f"{STAGING}/payments.amount", (STAGING, "analytics.raw.payments.amount")),
+        (f"{STAGING}/stg.paid", (STAGING, "analytics.stg.paid")),
+        ("SNOWFLAKE://ACME/Raw.Payments.AMOUNT", (PROD, "analytics.raw.payments.amount")),
+    ]:
+        assert where(queries.find(two, name)) == expected, name
 
 
 def test_namespace_and_a_name_that_carries_the_same_one_agree(two):
@@ -90,10 +90,12 @@ def test_a_name_in_another_namespace_says_where_it_is(two):
     with pytest.raises(UnknownNameError) as caught:
         queries.find(two, "raw.payments.amount", namespace="snowflake://elsewhere")
     assert PROD in str(caught.value) and STAGING in str(caught.value)
-    with pytest.raises(UnknownNameError):
+    with pytest.raises(UnknownNameError) as caught:
         queries.find(two, "snowflake://elsewhere/raw.payments.amount")
-    with pytest.raises(ConfigError):
+    assert f"{PROD}/analytics.raw.payments.amount" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
         queries.find(two, f"{PROD}/raw.payments.amount", namespace=STAGING)
+    assert f"there is {PROD}/analytics.raw.payments.amount" in str(caught.value)
 
 
 def test_a_dataset_named_by_a_url_is_found_by_its_name(two):
@@ -125,7 +127,6 @@ def test_query_commands_take_namespace(two, store_url):
     assert f"{STAGING}/analytics.raw.payments.amount" in ambiguous.stderr and "--namespace" in ambiguous.stderr
     for args in (("impact", "raw.payments.amount", "--namespace", STAGING),
                  ("downstream", f"{STAGING}/payments.amount"),
-                 ("upstream", "stg.paid.amount", "--namespace", STAGING),
                  ("path", "raw.payments", "stg.paid", "--namespace", STAGING)):
         done = cli(*args, "--store", store_url, "--format", "json")
         assert done.returncode == 0, (args, done.stderr)

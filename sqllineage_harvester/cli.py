@@ -175,13 +175,35 @@ def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "neo4j+s://).")(func)
 
 
+def _time_option(end_of_day: bool) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A --since / --as-of value checked as the queries read it (``queries.moment``): exit 2 when it is no time."""
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from .queries import moment
+
+        try:
+            moment(value, end_of_day)
+        except ConfigError as e:
+            raise click.BadParameter(str(e), ctx, param) from e
+        return value
+
+    return check
+
+
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--depth, --direct-only, --since, --as-of, --format: written once for every query."""
+    """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
     for option in reversed([
+        click.option("--namespace", default=None, metavar="NS",
+                     help="Only names in this namespace, e.g. postgres://db:5432, when a name is in several "
+                          "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
         click.option("--depth", type=click.IntRange(min=0), default=None, help="Levels to follow (default: all)."),
         click.option("--direct-only", is_flag=True, help="Leave out JOIN/FILTER/GROUP_BY/... (indirect) edges."),
-        click.option("--since", default=None, help="Only lineage last seen on or after this date (YYYY-MM-DD)."),
-        click.option("--as-of", default=None, help="Only lineage first seen on or before this date: the graph as it was."),
+        click.option("--since", default=None, callback=_time_option(end_of_day=False),
+                     help="Only lineage last seen at or after this time: a date (YYYY-MM-DD, from the start of "
+                          "that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no offset means UTC)."),
+        click.option("--as-of", default=None, callback=_time_option(end_of_day=True),
+                     help="Only lineage first seen at or before this time, the graph as it was then: a date "
+                          "(YYYY-MM-DD, up to the end of that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no "
+                          "offset means UTC)."),
         format_option(*FORMATS),
     ]):
         func = option(func)
@@ -195,14 +217,15 @@ def _open_store(url: str | None) -> Any:
 
 
 def _graph_command(kind: str) -> Callable[..., None]:
-    def command(name: str, store_url: str | None, depth: int | None, direct_only: bool, since: str | None,
-                as_of: str | None, fmt: str) -> None:
+    def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
+                since: str | None, as_of: str | None, fmt: str) -> None:
         from . import queries
         from .render_graph import render_graph
 
         try:
             store = _open_store(store_url)
-            graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of)
+            graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
+                                           namespace=namespace)
             click.echo(render_graph(graph, fmt))
         except HarvesterError as e:
             _fail(e)
@@ -217,10 +240,14 @@ _QUERY_HELP = {
                "and users on the way, and when the lineage was last seen.", "impact raw.payments.amount --depth 3"),
 }
 
+_NAMES_HELP = ("NAME is a table (db.schema.table) or a column (db.schema.table.column); a partial name such as "
+               "orders.amount works when it is unambiguous, otherwise the candidates are listed (exit 2). A name "
+               "in several namespaces is chosen with --namespace NS or written NS/NAME, e.g. "
+               "snowflake://acme/raw.payments.amount or snowflake://acme/payments.amount.")
+
 for _kind, (_summary, _example) in _QUERY_HELP.items():
-    _doc = (f"{_summary}\n\nNAME is a table (db.schema.table) or a column (db.schema.table.column); a partial "
-            f"name such as orders.amount works when it is unambiguous, otherwise the candidates are listed "
-            f"(exit 2).\n\n\b\nExample:\n  sqllineage-harvester {_example}")
+    _doc = (f"{_summary}\n\n{_NAMES_HELP}\n\n\b\nExample:\n  sqllineage-harvester {_example}\n"
+            f"  sqllineage-harvester {_kind} raw.payments.amount --namespace snowflake://acme")
     _cmd = _graph_command(_kind)
     _cmd.__doc__ = _doc
     main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(_cmd))))
@@ -231,20 +258,24 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @click.argument("target_name")
 @store_option
 @query_options
-def path(source_name: str, target_name: str, store_url: str | None, depth: int | None, direct_only: bool,
-         since: str | None, as_of: str | None, fmt: str) -> None:
+def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str) -> None:
     """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route.
+
+    Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
+    both, or either may be written NS/NAME.
 
     \b
     Example:
       sqllineage-harvester path raw.orders marts.customer_value
+      sqllineage-harvester path raw.orders marts.customer_value --namespace postgres://db:5432
     """
     from . import queries
     from .render_graph import render_graph
 
     try:
         graph = queries.path(_open_store(store_url), source_name, target_name, depth=depth,
-                             direct_only=direct_only, since=since, as_of=as_of)
+                             direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
         click.echo(render_graph(graph, fmt))
     except HarvesterError as e:
         _fail(e)
@@ -271,17 +302,29 @@ def stats(store_url: str | None, fmt: str) -> None:
         _fail(e)
 
 
+# The port a server listens on when its URL gives none: part of its namespace (postgres://host:port).
+DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+# Server log files do not say which server wrote them: ?host=HOST&port=PORT on their URL does.
+LOG_SCHEMES = ("pglog", "mysqllog")
+NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the server's DIALECT://HOST:PORT for a "
+                  "live database (postgres://HOST:PORT, the usual port when the URL gives none), and the same for "
+                  "its server logs when their URL names the server (pglog:///var/log/postgresql?host=HOST&port=PORT, "
+                  "mysqllog://...?host=HOST), so both sources of one server make one graph; DIALECT://default for "
+                  "exports and logs that name no server.")
+
+
 @main.command()
 @click.option("--source", "source_url", required=True,
               help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
                    "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
-                   "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://).")
+                   "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://; "
+                   "?host=HOST&port=PORT names the server that wrote them).")
 @click.option("--dialect", "-d", default=None, help="Database the log comes from: a file in dialects/ (see `dialects`).")
 @store_option
 @click.option("--since", default=None, help="Skip log rows that started before this time (ISO-8601).")
 @click.option("--until", default=None, help="Skip log rows that started after this time (ISO-8601): a bounded backfill.")
 @click.option("--mapping", default=None, help="Column mapping for an export: sql=QUERY_TEXT,user=USER_NAME,...")
-@click.option("--namespace", default=None, help="Where the datasets live, OpenLineage style (default: DIALECT://default).")
+@click.option("--namespace", default=None, help=NAMESPACE_HELP)
 @click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
               help='JSON file {"db.schema.table": {"column": "type"}}: expands * and resolves columns.')
 @click.option("--no-sql-text", is_flag=True, help="Store no SQL text at all (it is always redacted).")
@@ -312,12 +355,18 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     Example:
       sqllineage-harvester harvest --source query_history.csv.gz --dialect snowflake \\
         --store sqlite:///lineage.db
+      # one graph for a server's pg_stat_statements and its log files: postgres://db:5432
+      sqllineage-harvester harvest --source postgresql://harvester@db:5432/app
+      sqllineage-harvester harvest --source 'pglog:///var/log/postgresql?host=db&port=5432'
     """
     from .harvest import HarvestReport
     from .harvest import harvest as run_harvest
 
     stopping = _stop_on_signals()
     try:
+        note = _server_note(source_url, dialect, namespace)
+        if note:
+            click.echo(f"harvest: note: {note}", err=True)
         with _harvest_lock(source_url, store_url):
             while True:
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
@@ -401,7 +450,7 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     if not dialect:
         raise ConfigError("--dialect is required for a file source (see `sqllineage-harvester dialects`)")
     spec = get_dialect(dialect)
-    source = open_source(source_url, spec, mapping)
+    source = open_source(_log_path(source_url), spec, mapping)
     if since or until:
         source = window(source, since, until)
     store = _open_store(store_url)
@@ -431,14 +480,56 @@ def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any =
 
 
 def _namespace(source_url: str, dialect_name: str) -> str:
-    """OpenLineage-style: postgres://host:port for a live server, DIALECT://default otherwise."""
-    if "://" in source_url and not source_url.startswith(("file:", "pglog:", "mysqllog:")):
-        from urllib.parse import urlsplit
+    """OpenLineage-style: ``DIALECT://host:port`` of the server the log comes from (the
+    database's usual port when the URL gives none), ``DIALECT://default`` when it is not known.
 
-        parts = urlsplit(source_url)
-        if parts.hostname:
-            return f"{dialect_name}://{parts.hostname}:{parts.port}" if parts.port else f"{dialect_name}://{parts.hostname}"
-    return f"{dialect_name}://default"
+    >>> _namespace("pglog:///var/log/postgresql?host=db&port=5433", "postgres")
+    'postgres://db:5433'
+    """
+    host, port = _server(source_url)
+    if not host:
+        return f"{dialect_name}://default"
+    port = port or DEFAULT_PORTS.get(dialect_name)
+    return f"{dialect_name}://{host}:{port}" if port else f"{dialect_name}://{host}"
+
+
+def _server(source_url: str) -> tuple[str | None, int | None]:
+    """(host, port) of the server a source URL reads: a live database's own, a server log's
+    ``?host=HOST&port=PORT``; (None, None) for a file."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if "://" not in source_url or source_url.lower().startswith("file:"):
+        return None, None
+    parts = urlsplit(source_url)
+    try:
+        if parts.scheme.lower() not in LOG_SCHEMES:
+            return parts.hostname, parts.port
+        given = parse_qs(parts.query, keep_blank_values=True)
+        unknown = sorted(set(given) - {"host", "port"})
+        if unknown:
+            raise ConfigError(f"{parts.scheme}:// takes ?host=HOST&port=PORT (the server that wrote the log), "
+                              f"not {unknown[0]!r}")
+        host, port = given.get("host", [""])[-1].strip().lower(), given.get("port", [""])[-1].strip()
+        return host or None, int(port) if port else None
+    except ValueError as e:
+        raise ConfigError(f"not a port in {source_url!r}: {e}") from e
+
+
+def _log_path(source_url: str) -> str:
+    """A server log's URL as its reader takes it: without the ``?host=..&port=..`` naming the server."""
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    return source_url.split("?", 1)[0] if scheme in LOG_SCHEMES else source_url
+
+
+def _server_note(source_url: str, dialect: str | None, namespace: str | None) -> str | None:
+    """What to do when a server log's datasets go to DIALECT://default for want of its server's name."""
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    if namespace or scheme not in LOG_SCHEMES or _server(source_url)[0]:
+        return None
+    name = dialect or SCHEME_DIALECTS[scheme]
+    return (f"{scheme}:// files do not say which server wrote them: their datasets go to namespace "
+            f"{name}://default. To share one graph with the live source of that server, add "
+            f"?host=HOST&port=PORT to the URL (or give --namespace {name}://HOST:PORT).")
 
 
 def _progress() -> Callable[[int], None] | None:

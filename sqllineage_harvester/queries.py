@@ -4,18 +4,22 @@ Traversal is breadth-first, one ``store.neighbors`` call per level, so a node's
 depth is its shortest distance from the root and every store (SQL, graph
 database) answers the same way. A NAME is a dataset (``db.schema.table``) or a
 column (``db.schema.table.column``), possibly shortened from the left
-(``orders.amount``) when that is unambiguous.
+(``orders.amount``) when that is unambiguous, possibly with its namespace in front
+(``snowflake://acme/orders.amount``). A time window (``since``, ``as_of``) is read
+as times and compared as times (``moment``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date, timezone
 
 from .errors import ConfigError
 from .model import (
     GraphNode, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
 )
+from .sources.files import parse_time
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
 ROWS, EXTRACTED = "rows:", "extracted:"  # harvest counters coverage is computed from
@@ -30,31 +34,104 @@ class AmbiguousNameError(ConfigError):
 
     def __init__(self, name: str, candidates: list[LineageNode]) -> None:
         self.candidates = candidates
-        listed = "\n".join(f"  {n.name} ({n.kind}, {n.namespace})" for n in candidates[:20])
+        listed = "\n".join(f"  {n.namespace}/{n.name} ({n.kind})" for n in candidates[:20])
         more = f"\n  ... and {len(candidates) - 20} more" if len(candidates) > 20 else ""
-        super().__init__(f"{name!r} is ambiguous; say which one:\n{listed}{more}")
+        how = ("choose the namespace with --namespace NS, or give the name as NS/NAME (as listed)"
+               if len({n.namespace for n in candidates}) > 1 else "give more of the name, or NS/NAME as listed")
+        super().__init__(f"{name!r} is ambiguous; say which one:\n{listed}{more}\n{how}")
 
 
-def find(store: Store, name: str) -> LineageNode:
-    """The one node ``name`` means; an exact full name wins over longer names ending with it."""
-    nodes = store.resolve(name)
-    if not nodes:
-        raise UnknownNameError(f"no dataset or column named {name!r} in the store")
-    exact = [n for n in nodes if n.name.lower() == name.strip().lower()]
-    if len(nodes) == 1 or len(exact) == 1:
-        return nodes[0] if len(nodes) == 1 else exact[0]
-    raise AmbiguousNameError(name, nodes)
+def readings(name: str, namespace: str | None = None) -> list[tuple[str | None, str]]:
+    """The (namespace, name) pairs NAME can mean: itself in any namespace, and for each ``/``
+    after a ``://`` the namespace before it with the name after it. ``namespace`` keeps the
+    readings in that namespace (a name with ``://`` of its own, such as a file, stays whole).
 
-
-def end_of(moment: str | None) -> str | None:
-    """An ``--as-of`` date means the end of that day.
-
-    >>> end_of("2024-03-01")
-    '2024-03-01T23:59:59.999999'
-    >>> end_of("2024-03-01T12:00:00")
-    '2024-03-01T12:00:00'
+    >>> readings("snowflake://acme/raw.payments.amount")
+    [(None, 'snowflake://acme/raw.payments.amount'), ('snowflake://acme', 'raw.payments.amount')]
+    >>> readings("raw.payments", namespace="snowflake://acme/")
+    [('snowflake://acme', 'raw.payments')]
     """
-    return f"{moment}T23:59:59.999999" if moment and len(moment) == 10 else moment
+    name = name.strip()
+    out: list[tuple[str | None, str]] = [(None, name)]
+    scheme = name.find("://")
+    if scheme > 0:
+        out += [(name[:i], name[i + 1:]) for i in range(scheme + 3, len(name) - 1) if name[i] == "/"]
+    if namespace is None:
+        return out
+    wanted = namespace.strip().rstrip("/")
+    return [(wanted, part) for space, part in out if space is None or space.lower() == wanted.lower()]
+
+
+def candidates(store: Store, name: str, namespace: str | None = None) -> tuple[list[LineageNode], set[str]]:
+    """The nodes NAME may mean, and the keys of those it names in full."""
+    found: dict[str, LineageNode] = {}
+    exact: set[str] = set()
+    for space, part in readings(name, namespace):
+        for node in store.resolve(part):
+            if space is None or node.namespace.lower() == space.lower():
+                found[node.key] = node
+                if node.name.lower() == part.lower():
+                    exact.add(node.key)
+    return sorted(found.values(), key=lambda n: (n.namespace, n.name, n.kind)), exact
+
+
+def find(store: Store, name: str, namespace: str | None = None) -> LineageNode:
+    """The one node ``name`` means; an exact full name wins over longer names ending with it.
+
+    ``name`` may start with its namespace (``NS/name``, the form the Neo4j store's ids take);
+    ``namespace`` keeps only the nodes in that namespace."""
+    nodes, exact = candidates(store, name, namespace)
+    if len(nodes) == 1:
+        return nodes[0]
+    if len(exact) == 1:
+        return next(n for n in nodes if n.key in exact)
+    if nodes:
+        raise AmbiguousNameError(name, nodes)
+    raise unknown(store, name, namespace)
+
+
+def unknown(store: Store, name: str, namespace: str | None) -> UnknownNameError:
+    """No such name (in that namespace); where the name is, when a namespace was the trouble."""
+    where = f" in namespace {namespace!r}" if namespace else ""
+    others = (candidates(store, name)[0] if namespace else
+              [n for space, part in readings(name)[1:] for n in store.resolve(part)])
+    listed = sorted({f"{n.namespace}/{n.name}" for n in others})
+    more = f", ... ({len(listed)} in all)" if len(listed) > 10 else ""
+    there = f"; there is {', '.join(listed[:10])}{more}" if listed else ""
+    return UnknownNameError(f"no dataset or column named {name!r}{where} in the store{there}")
+
+
+def moment(text: str | None, end_of_day: bool = False) -> str | None:
+    """A ``--since`` / ``--as-of`` value in the one form the store keeps times: UTC ISO-8601
+    with microseconds, as the harvest's sources write them (``parse_time``), so comparing the
+    text compares the times. A time without an offset is UTC; a date alone is the start of that
+    day, or its end with ``end_of_day``. None stays None (no bound); anything else that is not a
+    time is a usage error, never "no bound".
+
+    >>> moment("2024-03-01T12:00:01+02:00")
+    '2024-03-01T10:00:01.000000Z'
+    >>> moment("2024-03-01"), moment("2024-03-01", end_of_day=True)
+    ('2024-03-01T00:00:00.000000Z', '2024-03-01T23:59:59.999999Z')
+    """
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        day: date | None = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        value = f"{day.isoformat()}T23:59:59.999999" if end_of_day else day.isoformat()
+    stored = parse_time(value, (), timezone.utc) if value else None
+    if stored is None:
+        raise ConfigError(f"not a date or time: {text!r} (use YYYY-MM-DD, or ISO-8601 such as "
+                          f"2024-03-01T10:00:00Z or 2024-03-01T12:00:00+02:00)")
+    return stored
+
+
+def bounds(since: str | None, as_of: str | None) -> tuple[str | None, str | None]:
+    """(since, as_of) as the stores compare them: ``moment``, a date as-of meaning its end."""
+    return moment(since), moment(as_of, end_of_day=True)
 
 
 def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
@@ -64,7 +141,8 @@ def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None =
 
     A store that answers a whole walk in one query (a ``walk`` method: Neo4j's
     variable-length paths) does so; the others go level by level (``walk_levels``).
-    Both give the same answer."""
+    Both give the same answer. ``since`` / ``as_of`` are read by ``moment``."""
+    since, as_of = bounds(since, as_of)
     own = getattr(store, "walk", None)
     if own is not None:
         return own(list(roots), direction, depth, direct_only, since, as_of, stop)  # type: ignore[no-any-return]
@@ -74,12 +152,13 @@ def walk(store: Store, roots: Iterable[str], direction: str, depth: int | None =
 def walk_levels(store: Store, roots: Iterable[str], direction: str, depth: int | None = None,
                 direct_only: bool = False, since: str | None = None, as_of: str | None = None,
                 stop: str | None = None) -> tuple[dict[str, int], list[LineageEdge]]:
-    """Breadth-first from ``roots``, one ``neighbors`` call a level."""
+    """Breadth-first from ``roots``, one ``neighbors`` call a level; ``since`` / ``as_of`` in the
+    form the store keeps times (``walk`` reads them so)."""
     depths = {key: 0 for key in roots}
     frontier, edges, level = list(depths), set(), 0
     while frontier and (depth is None or level < depth) and stop not in depths:
         level += 1
-        step = store.neighbors(frontier, direction, direct_only=direct_only, since=since, as_of=end_of(as_of))
+        step = store.neighbors(frontier, direction, direct_only=direct_only, since=since, as_of=as_of)
         frontier = []
         for edge in step:
             far = edge.target if direction == DOWNSTREAM else edge.source
@@ -129,40 +208,40 @@ def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, O
 
 
 def traverse(store: Store, name: str, direction: str, depth: int | None, direct_only: bool,
-             since: str | None, as_of: str | None, details: bool) -> LineageGraph:
+             since: str | None, as_of: str | None, details: bool, namespace: str | None = None) -> LineageGraph:
     if depth is not None and depth < 0:
         raise ConfigError("--depth must be 0 or more")
-    root = find(store, name)
+    root = find(store, name, namespace)
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
     return graph(store, root, direction, depths, edges, details)
 
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-             since: str | None = None, as_of: str | None = None) -> LineageGraph:
+             since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Everything ``name`` comes from, each with its distance."""
-    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details=False)
+    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, False, namespace)
 
 
 def downstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-               since: str | None = None, as_of: str | None = None) -> LineageGraph:
+               since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Everything that comes from ``name``, each with its distance."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details=False)
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, False, namespace)
 
 
 def impact(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-           since: str | None = None, as_of: str | None = None) -> LineageGraph:
+           since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Downstream with each node's impact level, the operations and users on the way,
     and when that lineage was last seen."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details=True)
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, True, namespace)
 
 
 def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bool = False,
-         since: str | None = None, as_of: str | None = None) -> LineageGraph:
+         since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
     """Every shortest way data gets from ``a`` to ``b`` (empty when there is none).
 
-    A table and a column are compared at table level.
+    A table and a column are compared at table level; ``namespace`` applies to both names.
     """
-    start, goal = find(store, a), find(store, b)
+    start, goal = find(store, a, namespace), find(store, b, namespace)
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)
     depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, since, as_of, stop=goal.key)

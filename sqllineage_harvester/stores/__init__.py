@@ -92,7 +92,9 @@ class Store(Protocol):
         ...
 
     def resolve(self, name: str) -> list[LineageNode]:
-        """Nodes whose full name is ``name`` or ends with ``.name`` (case-insensitive)."""
+        """Nodes whose full name is ``name`` or ends with ``.name`` (case-insensitive), in every
+        namespace. A name may hold ``://`` itself (a file or stage dataset); a namespace in front
+        of a name (``NS/name``) is the queries' to read (``queries.find``), not the store's."""
         ...
 
     def neighbors(
@@ -104,7 +106,10 @@ class Store(Protocol):
         since: str | None = None,
         as_of: str | None = None,
     ) -> list[LineageEdge]:
-        """Edges one step downstream (out of ``keys``) or upstream (into them)."""
+        """Edges one step downstream (out of ``keys``) or upstream (into them), of lineage seen in
+        [since, as_of]: last seen at or after ``since``, first seen by ``as_of``. Both come in the
+        form the harvest writes times (``queries.moment``: UTC ISO-8601 with microseconds), so a
+        store compares them with its stored times as text."""
         ...
 
     def describe(self, keys: Collection[str]) -> dict[str, LineageNode]: ...

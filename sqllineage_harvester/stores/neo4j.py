@@ -415,9 +415,6 @@ class Neo4jStore:
 
     def resolve(self, name: str) -> list[LineageNode]:
         want = name.strip().lower()
-        if "://" in want:  # namespace/name: exactly that dataset
-            rows = self._read("MATCH (d:Dataset) WHERE toLower(d.id) = $want RETURN d.id", want=want)
-            return by_name(self.describe([key_of("Dataset", r[0]) for r in rows]).values())
         parts = want.split(".")
         found = [key_of("Dataset", i) for i, full in self._read(
             "MATCH (d:Dataset {short: $short}) RETURN d.id, d.name", short=parts[-1]) if suffix_match(full, want)]
@@ -453,15 +450,16 @@ class Neo4jStore:
         (one ``neighbors`` step). A variable-length pattern enumerates paths, not nodes, so on
         a dense graph it can cost far more than a breadth-first walk: an unbounded walk, or one
         the server has not answered within ``WALK_SECONDS``, goes level by level instead
-        (``queries.walk_levels``, one Cypher query a level). Same answer either way."""
-        from ..queries import edge_order, end_of, walk_levels
+        (``queries.walk_levels``, one Cypher query a level). Same answer either way.
+        ``since`` / ``as_of`` come as ``queries.walk`` gives them: in the form the store keeps times."""
+        from ..queries import edge_order, walk_levels
 
         levels = lambda: walk_levels(self, roots, direction, depth, direct_only, since, as_of, stop)  # noqa: E731
         if depth is None:
             return levels()
         found = {key: 0 for key in roots}
         dataset_ids, column_ids = split_keys(roots)
-        params = {"since": since, "as_of": end_of(as_of), "direct": DIRECT if direct_only else None,
+        params = {"since": since, "as_of": as_of, "direct": DIRECT if direct_only else None,
                   "types": list(DIRECT_TYPES) if direct_only else None}
         for label, ids in (("Dataset", dataset_ids), ("Column", column_ids)):
             if ids and depth > 0:
@@ -478,7 +476,7 @@ class Neo4jStore:
         limit = min(found.get(stop, depth), depth) if stop is not None else depth
         found = {k: d for k, d in found.items() if d <= limit}
         inner = [k for k, d in found.items() if d < limit]
-        step = self.neighbors(inner, direction, direct_only=direct_only, since=since, as_of=end_of(as_of))
+        step = self.neighbors(inner, direction, direct_only=direct_only, since=since, as_of=as_of)
         return found, sorted(set(step), key=edge_order)
 
     def describe(self, keys: Collection[str]) -> dict[str, LineageNode]:

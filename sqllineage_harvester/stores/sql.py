@@ -374,10 +374,6 @@ class SQLStore:
 
     def resolve(self, name: str) -> list[LineageNode]:
         want = name.strip().lower()
-        if "://" in want:  # namespace/name: exactly that dataset
-            with self._read() as conn:
-                rows = conn.execute(select(datasets.c.id).where(func.lower(datasets.c.key) == want)).scalars()
-                return by_name(self.describe([f"d{i}" for i in rows]).values())
         parts = want.split(".")
         with self._read() as conn:
             found = [f"d{i}" for i, full in conn.execute(

@@ -64,6 +64,8 @@ TRANSFORM = [
     "SELECT customer_id, lifetime_value FROM marts.high_value ORDER BY 2 DESC",
 ]
 UPDATE_SQL = TRANSFORM[3]
+SEARCH_PATH_CTAS = ("CREATE TABLE marts.order_days AS SELECT o.id, oc.order_day FROM orders o"
+                    " JOIN orders_clean oc ON oc.order_id = o.id")
 
 
 def dsn(cluster: Any, database: str, user: str = "postgres") -> str:
@@ -108,6 +110,9 @@ def etl(pg_cluster: Any) -> Any:
         load_raw(conn)
         for sql in TRANSFORM:
             conn.execute(sql)
+        conn.execute("SET search_path = staging, raw")  # bare names: orders is raw's, orders_clean staging's
+        conn.execute(SEARCH_PATH_CTAS)
+        conn.execute("RESET search_path")
         with pytest.raises(psycopg.errors.UndefinedTable):  # a failed write: logged, then an ERROR
             conn.execute("INSERT INTO marts.nowhere SELECT email FROM raw.customers")
         conn.execute(f"SELECT '{DONE}'")
@@ -204,6 +209,15 @@ def test_the_log_reads_a_sessions_temp_table_through_and_the_view_keeps_it(pgss_
     assert not any(n.startswith("etl.raw.") or n.startswith("etl.staging.") for n in upstream)
     assert upstream_of(log_db, "etl.marts.top_customers.total") >= UPSTREAM["etl.marts.top_customers.total"]
     assert not any("tmp_top" in n for n in upstream_of(log_db, "etl.marts.top_customers.total"))
+
+
+def test_the_server_log_applies_a_sessions_search_path_to_its_later_statements(log_db: Path) -> None:
+    assert "etl.raw.orders.id" in upstream_of(log_db, "etl.marts.order_days.id")
+    assert "etl.staging.orders_clean.order_day" in upstream_of(log_db, "etl.marts.order_days.order_day")
+    con = sqlite3.connect(log_db)
+    phantoms = con.execute("SELECT name FROM datasets WHERE name LIKE 'etl.public.%' OR name LIKE 'etl.staging.orders'")
+    assert phantoms.fetchall() == []
+    con.close()
 
 
 def test_the_failed_write_in_the_log_leaves_no_lineage(log_db: Path) -> None:

@@ -231,9 +231,11 @@ def extract(
         database=_norm(default_database, name),
         # PostgreSQL and Redshift resolve bare names through search_path ("$user", public): with a
         # database and no schema given, public is where a bare name lives.
-        schema=_norm(default_schema or (PUBLIC_SCHEMA.get(name or "") if default_database else None), name),
         use_sets_database=(name or "") in USE_NAMES_DATABASE,
     )
+    # A default schema may carry the rest of a search path: "stg,raw" (a session's SET search_path).
+    ctx.set_schemas(",".join(filter(None, (_norm(s.strip(), name) for s in (
+        default_schema or (PUBLIC_SCHEMA.get(name or "") if default_database else None) or "").split(",")))))
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
     backticks = (name or "") in BACKTICK_DIALECTS

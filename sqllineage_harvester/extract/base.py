@@ -11,7 +11,9 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
-from .catalog import NO_SCHEMA, Catalog, table_parts
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
     trace_query, per_target,
@@ -25,6 +27,7 @@ class Context:
     catalog: Catalog
     database: str | None = None
     schema: str | None = None
+    search_path: tuple[str, ...] = ()  # schemas after ``schema`` where a bare name is looked for
     temp_tables: set[str] = field(default_factory=set)
     use_sets_database: bool = False
     tokens: list | None = None  # the current statement's tokens, for original text
@@ -42,6 +45,34 @@ class Context:
     def parts(self, table: exp.Table) -> tuple[str, str, str]:
         self.qualify(table)
         return table_parts(table)
+
+    @property
+    def schemas(self) -> str | None:
+        """The default schema with the rest of the search path, as a session's defaults keep it."""
+        return ",".join((self.schema, *self.search_path)) if self.schema and self.search_path else self.schema
+
+    def set_schemas(self, schemas: str | None) -> None:
+        names = [s for s in (schemas or "").split(",") if s]
+        self.schema, self.search_path = (names[0], tuple(names[1:])) if names else (None, ())
+
+    def find_on_path(self, node: exp.Expr) -> None:
+        """Bare table names the catalog knows only in a later schema of the search path
+        (``SET search_path = stg, raw`` then ``FROM orders``, orders being raw's) take that schema."""
+        if not self.search_path or not self.catalog:
+            return
+        ctes = {c.alias_or_name for c in node.find_all(exp.CTE)}
+        database = self.database or NO_DB
+        for table in node.find_all(exp.Table):
+            if table.args.get("db") or not isinstance(table.this, exp.Identifier) or table.name in ctes:
+                continue
+            name = table.this.name if table.this.quoted else normalize_identifiers(
+                exp.to_identifier(table.name), dialect=self.dialect).name
+            if self.catalog.columns((database, self.schema or NO_SCHEMA, name)) is not None:
+                continue
+            for schema in self.search_path:
+                if self.catalog.columns((database, schema, name)) is not None:
+                    table.set("db", exp.to_identifier(schema))
+                    break
 
 
 @dataclass

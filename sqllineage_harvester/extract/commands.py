@@ -23,11 +23,12 @@ _UNLOAD = re.compile(r"^\s*\(\s*'((?:[^']|'')*)'\s*\)\s*TO\s*'([^']*)'", re.IGNO
 
 
 def _set_schema(ctx: Context, text: str) -> None:
-    for item in text.split(","):
-        name = item.strip().strip("'\"")
-        if name and name != "$user":
-            ctx.schema = _normalize_name(name, ctx.dialect)
-            return
+    """``SET search_path = a, b``: a is where new tables go and bare names are looked for first;
+    b and later schemas are looked in for names the catalog knows only there."""
+    names = [_normalize_name(n, ctx.dialect) for item in text.split(",")
+             if (n := item.strip().strip("'\"")) and n != "$user"]
+    if names:
+        ctx.schema, ctx.search_path = names[0], tuple(names[1:])
 
 
 def _normalize_name(name: str, dialect: str | None) -> str:

@@ -151,9 +151,9 @@ def handle_use(node: exp.Expr, ctx: Context) -> Partial:
     # elsewhere (MySQL, Hive, Spark) a "database" is what the others call a schema.
     names_database = kind == "CATALOG" or (ctx.use_sets_database and kind in ("DATABASE", ""))
     if names_database:
-        ctx.database, ctx.schema = target.name, None
+        ctx.database, ctx.schema, ctx.search_path = target.name, None, ()
     elif kind in ("SCHEMA", "DATABASE", "NAMESPACE", ""):
-        ctx.schema = target.name
+        ctx.schema, ctx.search_path = target.name, ()
         if target.db:
             ctx.database = target.db
     return Partial("session")
@@ -297,10 +297,11 @@ def analyse(
 ) -> StatementLineage:
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
     ctx.tokens, ctx.text = tokens, base if base is not None else sql
-    before = (ctx.database, ctx.schema)
+    before = (ctx.database, ctx.schemas)
     unnamed = _dynamic_names(node, ctx.dialect) if _NAMED_BY_FUNCTION.search(sql) or (
         ctx.dialect == "bigquery" and "$" in sql) else False
     node = _normalize(node, ctx)
+    ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
     partial = _dispatch(node, ctx)
@@ -324,5 +325,5 @@ def analyse(
         objects=tuple(dict.fromkeys(partial.objects)),
         warnings=tuple(dict.fromkeys(partial.warnings)),
         sql=sql,
-        defaults=(ctx.database, ctx.schema) if (ctx.database, ctx.schema) != before else None,
+        defaults=(ctx.database, ctx.schemas) if (ctx.database, ctx.schemas) != before else None,
     )

@@ -116,6 +116,7 @@ def sanitize(result: StatementLineage) -> StatementLineage:
 
 
 TEMP = "temp"
+MIXED = "mixed"  # an operation seen with execution times and with harvest times
 _TEMP_TYPES = ("temp_table", "temp_view", TEMP)
 
 
@@ -180,6 +181,7 @@ class Harvested:
         self.ops[slot] = replace(
             known,
             executions=known.executions + op.executions,
+            time_basis=known.time_basis if known.time_basis == op.time_basis else MIXED,
             first_seen=min(filter(None, (known.first_seen, op.first_seen)), default=None),
             last_seen=max(filter(None, (known.last_seen, op.last_seen)), default=None),
         )
@@ -243,4 +245,5 @@ def add_entry(
             first_seen=first,
             last_seen=last,
             executions=runs,
+            time_basis=entry.time_basis,
         ))

@@ -195,6 +195,9 @@ class Operation:
     first_seen: str | None
     last_seen: str | None
     executions: int = 1
+    # "execution": the log's times of the runs; "harvest": when the harvester saw them (a log
+    # that keeps no times, pg_stat_statements); a store that has both for one operation says "mixed".
+    time_basis: str = "execution"
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ class OperationInfo:
     first_seen: str | None = None
     last_seen: str | None = None
     executions: int = 0
+    time_basis: str = "execution"  # see Operation.time_basis
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def graph_dict(graph: LineageGraph) -> dict[str, Any]:
         for e in graph.edges]
     out["operations"] = [
         {"id": o.id, "type": o.type, "users": list(o.users), "systems": list(o.systems),
-         "first_seen": o.first_seen, "last_seen": o.last_seen, "executions": o.executions}
+         "first_seen": o.first_seen, "last_seen": o.last_seen, "executions": o.executions,
+         "time_basis": o.time_basis}
         for o in graph.operations]
     return out
 
@@ -49,11 +50,19 @@ def graph_json(graph: LineageGraph) -> str:
 def graph_table(graph: LineageGraph) -> str:
     if not graph.nodes:
         return f"no lineage from {graph.root.name} to {graph.target.name if graph.target else '?'}"
+    harvested = {o.id for o in graph.operations if o.time_basis != "execution"}
     rows = [("DEPTH", "KIND", "NAME", "VIA", "USERS", "LAST SEEN")] + [
         (str(n.depth), n.node.kind, n.node.name, ",".join(n.operations) or "-",
-         ",".join(n.users) or "-", n.last_seen or "-") for n in graph.nodes]
+         ",".join(n.users) or "-", _seen(n.last_seen, harvested.intersection(n.operations))) for n in graph.nodes]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _seen(moment: str | None, harvested: set[str]) -> str:
+    """A time the log did not record (the harvest's own, pg_stat_statements) says so."""
+    if not moment:
+        return "-"
+    return f"{moment} (harvest time)" if harvested else moment
 
 
 def quote(text: str) -> str:

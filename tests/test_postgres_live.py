@@ -19,6 +19,7 @@ from sqllineage_harvester.harvest import Options, harvest
 from sqllineage_harvester.pgcatalog import read_catalog
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
+from sqllineage_harvester.render_graph import render_graph
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -349,3 +350,20 @@ def test_a_source_that_cannot_be_read_says_why_in_one_line(etl: Any, database: s
     assert says in message and "\n" not in message
     if "installed" in says:
         assert "shared_preload_libraries" in message
+
+
+def test_times_from_pg_stat_statements_are_marked_as_harvest_times(pgss_db: Path, log_db: Path) -> None:
+    def bases(db: Path) -> set[str]:
+        con = sqlite3.connect(db)
+        try:
+            return {b for (b,) in con.execute("SELECT DISTINCT time_basis FROM operations")}
+        finally:
+            con.close()
+
+    assert bases(pgss_db) == {"harvest"} and bases(log_db) == {"execution"}
+    store = open_store(f"sqlite:///{pgss_db}")
+    try:
+        table = render_graph(queries.impact(store, "etl.raw.orders.amount"), "table")
+    finally:
+        store.close()
+    assert "(harvest time)" in table

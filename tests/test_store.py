@@ -70,6 +70,24 @@ def test_a_written_column_with_no_source_is_a_node_that_the_filter_reaches(store
     assert {"marts.counts.n", "marts.counts.loaded_at", "marts.counts.day"} <= reached
 
 
+def test_an_operation_says_whether_its_times_are_the_logs_or_the_harvests(store, op):
+    from dataclasses import replace
+    store.write_batch(Batch(operations=(replace(op("o1", "a.t", ORDERS), time_basis="harvest"),
+                                        replace(op("o2", "a.u", ORDERS), time_basis="harvest"))))
+    store.write_batch(Batch(operations=(op("o1", "a.t", ORDERS), replace(op("o2", "a.u", ORDERS), time_basis="harvest"))))
+    infos = store.operations(["o1", "o2"])
+    assert (infos["o1"].time_basis, infos["o2"].time_basis) == ("mixed", "harvest")
+
+
+def test_open_sessions_are_kept_with_the_batch_and_forgotten_when_closed(store):
+    store.write_batch(Batch(source="log-a", cursor="1", sessions={"s1": '{"schema":"stg"}', "s2": '{"x":1}'}))
+    store.write_batch(Batch(source="log-b", cursor="1", sessions={"s1": '{"other":true}'}))
+    store.write_batch(Batch(source="log-a", cursor="2", sessions={"s1": None, "s2": '{"x":2}'}))
+    assert store.sessions("log-a") == {"s2": '{"x":2}'}
+    assert store.sessions("log-b") == {"s1": '{"other":true}'}
+    assert store.sessions("log-c") == {}
+
+
 def test_reopening_keeps_the_data(store_url, op):
     first = open_store(store_url)
     first.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}),)))
@@ -201,9 +219,11 @@ def test_a_version_1_sqlite_store_is_upgraded_in_place(tmp_path, op):
     path = tmp_path / "old.db"
     open_store(f"sqlite:///{path}").close()
     con = sqlite3.connect(path)  # what version 1 had: PERFORMED with a window, HOSTED bare
-    for column in ("performed.executions", "hosted.first_seen", "hosted.last_seen", "hosted.executions"):
+    for column in ("operations.time_basis", "performed.executions", "hosted.first_seen", "hosted.last_seen",
+                   "hosted.executions"):
         table, name = column.split(".")
         con.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+    con.execute("DROP TABLE sessions")
     con.execute("UPDATE schema_version SET version = 1")
     con.commit()
     con.close()

@@ -74,7 +74,8 @@ def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
         old = merged.get(op.id)
         if old is not None:
             op = replace(op, first_seen=_wider(old.first_seen, op.first_seen, min),
-                         last_seen=_wider(old.last_seen, op.last_seen, max), executions=old.executions + op.executions)
+                         last_seen=_wider(old.last_seen, op.last_seen, max), executions=old.executions + op.executions,
+                         time_basis=op.time_basis if op.time_basis == old.time_basis else "mixed")
         merged[op.id] = op
     return [merged[k] for k in sorted(merged)]
 

@@ -316,12 +316,14 @@ class Neo4jStore:
             ids=part)}
         unwind(tx, "MERGE (o:Operation {id: r.id}) ON CREATE SET o.type = r.type, o.fingerprint = r.fingerprint, "
                    "o.sql = r.sql, o.namespace = r.namespace, o.first_seen = r.first_seen, "
-                   "o.last_seen = r.last_seen, o.executions = r.executions "
+                   "o.last_seen = r.last_seen, o.executions = r.executions, o.time_basis = r.time_basis "
                    f"ON MATCH SET {widen('o')}, o.executions = o.executions + r.executions, "
+                   "o.time_basis = CASE WHEN coalesce(o.time_basis, 'execution') = r.time_basis "
+                   "THEN r.time_basis ELSE 'mixed' END, "
                    "o.sql = coalesce(r.sql, o.sql)",
                [{"id": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
                  "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
-                 "executions": op.executions} for op in ops])
+                 "executions": op.executions, "time_basis": op.time_basis} for op in ops])
         self._link_new(tx, [op for op in ops if op.id not in before])
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         unwind(tx, "MATCH (:Column {id: r.target})<-[e:FEEDS]-(:Column) WHERE e.operation = r.operation "
@@ -501,10 +503,10 @@ class Neo4jStore:
                 "UNWIND $ids AS i MATCH (o:Operation {id: i})<-[:HOSTED]-(s:System) RETURN o.id, s.name", ids):
             systems.setdefault(i, []).append(name)
         return {key: OperationInfo(key, kind, tuple(sorted(users.get(key, ()))), tuple(sorted(systems.get(key, ()))),
-                                   first, last, runs)
-                for key, kind, first, last, runs in self._read_chunked(
+                                   first, last, runs, basis or "execution")
+                for key, kind, first, last, runs, basis in self._read_chunked(
                     "UNWIND $ids AS i MATCH (o:Operation {id: i}) "
-                    "RETURN o.id, o.type, o.first_seen, o.last_seen, o.executions", ids)}
+                    "RETURN o.id, o.type, o.first_seen, o.last_seen, o.executions, o.time_basis", ids)}
 
     def stats(self) -> StoreStats:
         nodes = (("datasets", "Dataset"), ("columns", "Column"), ("operations", "Operation"), ("users", "User"),

@@ -43,6 +43,7 @@ operations = Table(
     Column("first_seen", Text),
     Column("last_seen", Text),
     Column("executions", BigInteger, nullable=False),
+    Column("time_basis", Text, nullable=False, server_default="execution"),  # execution | harvest | mixed
 )
 input_to = Table(  # dataset INPUT_TO operation; type DIRECT, or JOIN/FILTER/.. if only read indirectly
     "input_to", metadata,

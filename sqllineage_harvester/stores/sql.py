@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, bindparam, create_engine, delete, event, func, select, update
+from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -36,7 +36,8 @@ from .schema import (
 
 def _v1_to_v2(conn: Connection) -> None:
     """Version 2: each PERFORMED / HOSTED edge has its own window and count (0: not known)."""
-    for statement in ("ALTER TABLE performed ADD COLUMN executions BIGINT NOT NULL DEFAULT 0",
+    for statement in ("ALTER TABLE operations ADD COLUMN time_basis TEXT NOT NULL DEFAULT 'execution'",
+                      "ALTER TABLE performed ADD COLUMN executions BIGINT NOT NULL DEFAULT 0",
                       "ALTER TABLE hosted ADD COLUMN first_seen TEXT",
                       "ALTER TABLE hosted ADD COLUMN last_seen TEXT",
                       "ALTER TABLE hosted ADD COLUMN executions BIGINT NOT NULL DEFAULT 0"):
@@ -280,9 +281,10 @@ class SQLStore:
         self._upsert(conn, operations, ["key"], [
             {"key": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
              "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
-             "executions": op.executions} for op in ops],
+             "executions": op.executions, "time_basis": op.time_basis} for op in ops],
             lambda ex: {**self._window(operations)(ex), "executions": operations.c.executions + ex.executions,
-                        "sql": func.coalesce(ex.sql, operations.c.sql)})
+                        "sql": func.coalesce(ex.sql, operations.c.sql),
+                        "time_basis": case((operations.c.time_basis == ex.time_basis, ex.time_basis), else_="mixed")})
         op_ids = self._ids(conn, operations, "key", (op.id for op in ops))
         self._link_new(conn, [op for op in ops if op.id not in before], op_ids, dataset_ids)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
@@ -440,11 +442,11 @@ class SQLStore:
         with self._read() as conn:
             for part in chunks(sorted(set(ids))):
                 rows = conn.execute(select(o.c.id, o.c.key, o.c.type, o.c.first_seen, o.c.last_seen,
-                                           o.c.executions).where(o.c.key.in_(part))).all()
+                                           o.c.executions, o.c.time_basis).where(o.c.key.in_(part))).all()
                 people = self._people(conn, [r[0] for r in rows])
-                for oid, key, kind, first, last, runs in rows:
+                for oid, key, kind, first, last, runs, basis in rows:
                     who, where = people.get(oid, ((), ()))
-                    out[key] = OperationInfo(key, kind, who, where, first, last, runs)
+                    out[key] = OperationInfo(key, kind, who, where, first, last, runs, basis)
         return out
 
     def _people(self, conn: Connection, op_ids: list[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:

@@ -30,7 +30,6 @@ from .model import (
 )
 from .normalize import redact
 from .render import statement_dict
-from .system_objects import without_system_objects
 
 
 def statement_key(item: Fingerprinted, dialect: str | None,
@@ -199,11 +198,14 @@ def add_entry(
     dialect: str | None,
     store_sql: bool = True,
     lineage: list[StatementLineage] | None = None,
+    plain: list[StatementLineage] | None = None,
 ) -> None:
     """Turn one log entry's statements into operations, usage and failures.
 
     ``results`` are counted for coverage; ``lineage`` (default: the same) is what
-    is stored, e.g. with a session's temp tables read through.
+    is stored, e.g. with a session's temp tables read through. A statement whose stored
+    lineage differs from its ``plain`` one (default: ``results``; what the statement alone
+    says) is another operation than the plain statement.
     """
     entry = item.entry
     runs = max(entry.executions, 0)
@@ -215,10 +217,9 @@ def add_entry(
                                              item.redacted_sql if store_sql else None, runs, first, last))
         else:
             out.count(f"extracted:{result.kind}", runs)
-    parsed = {r.index: r for r in results}
-    for stored in results if lineage is None else lineage:
-        result = without_system_objects(entry.dialect or dialect, stored)  # the database's own objects: left out
-        if result is None or result.error:
+    parsed = {r.index: r for r in (results if plain is None else plain)}
+    for result in results if lineage is None else lineage:
+        if result.error:
             continue
         if result.kind == "select":
             day = (first or "")[:10] or "unknown"
@@ -229,7 +230,7 @@ def add_entry(
         if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):
             continue  # CREATE TABLE new LIKE cur copies a structure, not values: no lineage
         # Read through a session's temp tables, one statement has other lineage: another operation.
-        variant = "" if parsed.get(stored.index) == stored else "\x1f" + encode([stored])
+        variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
         out.add_operation(Operation(
             id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,

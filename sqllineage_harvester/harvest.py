@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .extract import Catalog, extract
-from .extract.script import TempState
+from .extract.script import TEMP_TYPES, TempState
 from .graph import Harvested, add_entry, decode, encode, sanitize, scope_temps, statement_key
 from .learn import Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
@@ -28,8 +28,10 @@ from .normalize import Normalizer
 from .sessions import Session, Sessions
 from .sources import Source
 from .stores import Batch, Store
+from .system_objects import without_system_objects
 
 DEFAULT_BATCH = 20000
+Defaults = tuple[str | None, str | None]  # the database and schema(s) a statement is qualified with
 
 
 @dataclass
@@ -112,10 +114,19 @@ def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | 
 class Parsed:
     """A statement's lineage, the catalog entries it was parsed with, and where it came from."""
 
-    results: list[StatementLineage]
+    results: list[StatementLineage]  # as parsed: what coverage counts
     depends: dict[str, str | None] | None
     generation: int  # the catalog generation it was last checked against
     stored: bool  # taken from the store's cache (not parsed in this run)
+    lineage: list[StatementLineage] | None = None  # without the database's own objects, once asked for
+    temps: bool = False  # whether it names a temp table
+
+    def stored_lineage(self, dialect: str | None) -> list[StatementLineage]:
+        """What the store keeps of it: the database's own objects (system_objects.py) left out."""
+        if self.lineage is None:
+            self.lineage = [kept for r in self.results if (kept := without_system_objects(dialect, r)) is not None]
+            self.temps = any(d.type in TEMP_TYPES for r in self.lineage for d in (*r.inputs, *r.outputs))
+        return self.lineage
 
 
 def cache_text(results_json: str, depends: Mapping[str, str | None]) -> str:
@@ -179,10 +190,10 @@ class Harvester:
 
     def _harvest(self, chunk: list[LogEntry]) -> None:
         items = [self.normalizer(e) for e in chunk]
-        self._prefetch(items)
+        planned = self._prefetch(items)
         out, cache = Harvested(), {}
-        for item in items:
-            key = self._entry(out, item)
+        for item, plan in zip(items, planned):
+            key = self._entry(out, item, plan)
             if key in self._unwritten:
                 cache[key] = self._unwritten.pop(key)
         for name, value in crosscheck_counts(out.counters.items()).items():
@@ -206,35 +217,39 @@ class Harvester:
         if len(self.known) > 200_000:  # bounded memory; the store has them all
             self.known.clear()
 
-    def _entry(self, out: Harvested, item: Fingerprinted) -> str:
+    def _entry(self, out: Harvested, item: Fingerprinted, plan: tuple[Defaults, str]) -> str:
         """One log entry, in log order: its lineage under the state the entries before it left,
         what it teaches (catalog, session), and what it adds to the batch. Returns its key."""
-        entry = item.entry
+        entry, dialect = item.entry, self.options.dialect
         defaults = self.sessions.defaults(entry)
-        key = statement_key(item, self.options.dialect, defaults)
-        results = self._lineage(key, item, defaults)
-        carried = [self.learning.carry(r) for r in results]
-        self.learning.learn(item, key, results, self.options.dialect)
+        key = plan[1] if defaults == plan[0] else statement_key(item, dialect, defaults)
+        parsed = self._lineage(key, item, defaults)
+        results = parsed.results
+        lineage = [self.learning.carry(r) for r in parsed.stored_lineage(entry.dialect or dialect)]
+        self.learning.learn(item, key, results, dialect)
         session = self.sessions.touch(entry, results)
-        lineage = self._through_temps(key, entry, carried, session)
+        lineage = self._through_temps(key, entry, lineage, session, parsed.temps)
         if entry.declared_inputs or entry.declared_outputs:
             lineage = self._against_log(out, entry, results, lineage)
-        add_entry(out, item, key, results, self.options.namespace, self.options.dialect, self.options.store_sql,
-                  lineage=lineage)
+        add_entry(out, item, key, results, self.options.namespace, dialect, self.options.store_sql, lineage=lineage,
+                  plain=parsed.lineage)
         return key
 
     # -- lineage: memory, the store's cache, or a parse; never one the catalog has outgrown ------
-    def _prefetch(self, items: list[Fingerprinted]) -> None:
+    def _prefetch(self, items: list[Fingerprinted]) -> list[tuple[Defaults, str]]:
         """Lineage for the batch's statements as the batch starts, read or parsed all at once
         (in parallel with ``--workers``); an entry whose state changes before it is reached is
         looked up again by ``_lineage``."""
         wanted: dict[str, Fingerprinted] = {}
+        planned = []
         for item in items:  # the first text of a key is the one parsed, whatever the batch
-            key = statement_key(item, self.options.dialect, self.sessions.defaults(item.entry))
+            defaults = self.sessions.defaults(item.entry)
+            key = statement_key(item, self.options.dialect, defaults)
+            planned.append((defaults, key))
             if key not in self.known:
                 wanted.setdefault(key, item)
         if not wanted:
-            return
+            return planned
         for key, text in self.store.cache_get(list(wanted)).items():
             results, depends = cache_read(text)
             self.known[key] = Parsed(results, depends, -1, True)
@@ -242,8 +257,9 @@ class Harvester:
         texts = self._extract_all([(i, self.sessions.defaults(i.entry)) for i in wanted.values()])
         for key, text in zip(wanted, texts):
             self._keep(key, text)
+        return planned
 
-    def _lineage(self, key: str, item: Fingerprinted, defaults: tuple[str | None, str | None]) -> list[StatementLineage]:
+    def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
         parsed = self.known.get(key)
         if parsed is None:
             stored = self.store.cache_get([key]).get(key)
@@ -267,7 +283,7 @@ class Harvester:
                 self.report.failed += 1
             else:
                 self.report.parsed += 1
-        return parsed.results
+        return parsed
 
     def _keep(self, key: str, text: str) -> Parsed:
         results = decode(text)
@@ -288,11 +304,13 @@ class Harvester:
 
     # -- temp tables and the log's own lineage ------------------------------------------------------
     def _through_temps(self, key: str, entry: LogEntry, results: list[StatementLineage],
-                       session: Session | None) -> list[StatementLineage]:
+                       session: Session | None, temps: bool) -> list[StatementLineage]:
         """Temp tables read through: ``a -> tmp -> b`` gives ``a -> b``, within the session, or
         within the entry (a script) where the log has no sessions. A temp table that cannot be
         read through is kept apart: typed ``temp`` and named for its session or statement, so it
         never joins two pipelines."""
+        if not temps and not (session and session.temps.temps) and not self.learning.temp_names:
+            return results  # nothing of the kind (most entries)
         if session is not None:
             state: TempState | None = session.temps
         else:

@@ -48,6 +48,8 @@ class Learning:
         self.temp_names: list[str] = json.loads(kept.get(self.temps_key) or "[]")
         self._temp_set = set(self.temp_names)
         self.generation = 0  # moves on with every change of the catalog
+        self.version = 0  # moves on with every change of anything learned
+        self._learned: dict[str, int] = {}  # statement key -> the version its learning left
         self._changed = {self.catalog_key} if given is not None else set()
         self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> what its CREATE TABLE defines
 
@@ -65,6 +67,9 @@ class Learning:
 
     # -- learning -----------------------------------------------------------------------------
     def learn(self, item: Fingerprinted, key: str, results: list[StatementLineage], dialect: str | None) -> None:
+        """What the statement teaches; nothing when nothing changed since it last taught it."""
+        if self._learned.get(key) == self.version:
+            return
         for r in results:
             if r.error:
                 continue
@@ -82,6 +87,9 @@ class Learning:
                         self._set(ref.name, dict.fromkeys(names, UNKNOWN))
             elif r.kind == "ddl":
                 self._ddl(item, key, r, results, dialect)
+        if len(self._learned) > 200_000:
+            self._learned.clear()
+        self._learned[key] = self.version
 
     def _ddl(self, item: Fingerprinted, key: str, r: StatementLineage, results: list[StatementLineage],
              dialect: str | None) -> None:
@@ -108,7 +116,7 @@ class Learning:
             if written[old.name] is not None:
                 self.written[new.name] = written[old.name]  # type: ignore[assignment]
         if any(w is not None for w in written.values()):
-            self._changed.add(self.written_key)
+            self._touch(self.written_key)
         for old, _ in pairs:
             if old.name not in {new.name for _, new in pairs}:
                 self._set(old.name, None)
@@ -127,7 +135,7 @@ class Learning:
             changed = False
         if changed:
             self.generation += 1
-            self._changed.add(self.catalog_key)
+            self._touch(self.catalog_key)
 
     def _temps(self, r: StatementLineage) -> None:
         for ref in r.outputs:
@@ -136,7 +144,7 @@ class Learning:
                 self.temp_names.append(ref.name)
                 if len(self.temp_names) > MAX_TEMP_NAMES:
                     self._temp_set.discard(self.temp_names.pop(0))
-                self._changed.add(self.temps_key)
+                self._touch(self.temps_key)
 
     def _written(self, r: StatementLineage) -> None:
         if r.kind not in WRITE_KINDS or r.kind == "rename":
@@ -151,7 +159,7 @@ class Learning:
                 known = self.written[c.target.dataset] = []
             if c.target.column not in known:
                 known.append(c.target.column)
-                self._changed.add(self.written_key)
+                self._touch(self.written_key)
 
     def carry(self, r: StatementLineage) -> StatementLineage:
         """A rename of a table the catalog does not know (``new.* <- old.*``) carries each
@@ -171,6 +179,10 @@ class Learning:
     def is_temp(self, name: str) -> bool:
         """A name the log made as a temp table and never as a table the catalog knows."""
         return name in self._temp_set and self.catalog.columns(name_parts(name)) is None
+
+    def _touch(self, key: str) -> None:
+        self.version += 1
+        self._changed.add(key)
 
     def changes(self) -> dict[str, str]:
         """The entries to keep with this batch (statement-cache rows); then starts afresh."""

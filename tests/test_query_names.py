@@ -155,7 +155,7 @@ def test_query_help_explains_namespace_with_an_example():
     ("/exports/query_history.csv", "snowflake", "snowflake://default"),
 ])
 def test_default_namespace_names_the_server(url, dialect, namespace):
-    from sqllineage_harvester.cli import _namespace
+    from sqllineage_harvester.cli.harvest import _namespace
 
     assert _namespace(url, dialect) == namespace
 

@@ -1,0 +1,259 @@
+"""`harvest`: one source into one store, once or with --follow; its lock, namespace and catalog."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..errors import ConfigError, HarvesterError
+from . import _fail, format_option, load_catalog, main
+from .query import _open_store, store_option
+
+
+DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+# Server log files do not say which server wrote them: ?host=HOST&port=PORT on their URL does.
+LOG_SCHEMES = ("pglog", "mysqllog")
+NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the server's DIALECT://HOST:PORT for a "
+                  "live database (postgres://HOST:PORT, the usual port when the URL gives none), and the same for "
+                  "its server logs when their URL names the server (pglog:///var/log/postgresql?host=HOST&port=PORT, "
+                  "mysqllog://...?host=HOST), so both sources of one server make one graph; DIALECT://default for "
+                  "exports and logs that name no server.")
+
+
+@main.command()
+@click.option("--source", "source_url", required=True,
+              help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
+                   "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
+                   "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://; "
+                   "?host=HOST&port=PORT names the server that wrote them).")
+@click.option("--dialect", "-d", default=None, help="Database the log comes from: a file in dialects/ (see `dialects`).")
+@store_option
+@click.option("--since", default=None, help="Skip log rows that started before this time (ISO-8601).")
+@click.option("--until", default=None, help="Skip log rows that started after this time (ISO-8601): a bounded backfill.")
+@click.option("--mapping", default=None, help="Column mapping for an export: sql=QUERY_TEXT,user=USER_NAME,...")
+@click.option("--namespace", default=None, help=NAMESPACE_HELP)
+@click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
+              help='JSON file {"db.schema.table": {"column": "type"}}: expands * and resolves columns.')
+@click.option("--no-sql-text", is_flag=True, help="Store no SQL text at all (it is always redacted).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=20000, show_default=True,
+              help="Log rows per transaction (the cursor advances with each).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes that parse new statements in parallel.")
+@click.option("--follow", is_flag=True, help="Keep harvesting every --interval seconds until stopped "
+              "(SIGTERM or Ctrl-C stops after the batch in hand).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds between passes with --follow.")
+@format_option("table", "json")
+def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
+            mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
+            batch_size: int, workers: int, follow: bool, interval: float, fmt: str) -> None:
+    """Harvest a query log into the lineage store: one incremental pass.
+
+    Reads the log after the cursor stored for it, parses each distinct statement
+    once (repeats come from the cache), and writes operations, column lineage,
+    usage and parse failures together with the new cursor, batch by batch. Run
+    it again and it adds only what is new; kill it and it resumes where the last
+    batch committed. A summary goes to stderr; --format json prints it on stdout.
+
+    Exit codes: 0 the run completed (unparseable statements are counted), 1 the
+    source or the store failed, 2 a usage or configuration error.
+
+    \b
+    Example:
+      sqllineage-harvester harvest --source query_history.csv.gz --dialect snowflake \\
+        --store sqlite:///lineage.db
+      # one graph for a server's pg_stat_statements and its log files: postgres://db:5432
+      sqllineage-harvester harvest --source postgresql://harvester@db:5432/app
+      sqllineage-harvester harvest --source 'pglog:///var/log/postgresql?host=db&port=5432'
+    """
+    from ..harvest import HarvestReport
+    from ..harvest import harvest as run_harvest
+
+    stopping = _stop_on_signals()
+    try:
+        note = _server_note(source_url, dialect, namespace)
+        if note:
+            click.echo(f"harvest: note: {note}", err=True)
+        with _harvest_lock(source_url, store_url):
+            while True:
+                parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
+                                       catalog_path, no_sql_text, batch_size, workers)
+                report: HarvestReport = run_harvest(*parts, progress=_progress(), stop=stopping.is_set)
+                click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
+                for note in report.notes:
+                    click.echo(f"harvest: note: {note}", err=True)
+                if fmt == "json":
+                    click.echo(json.dumps(report.as_dict()), nl=True)
+                    sys.stdout.flush()
+                if not follow or stopping.wait(interval):
+                    break
+    except HarvesterError as e:
+        _fail(e)
+
+
+def _stop_on_signals() -> Any:
+    """An event set by SIGTERM / SIGINT: the harvest stops after the batch in hand."""
+    import signal
+    import threading
+
+    event = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+        click.echo("\nharvest: stopping after the batch in hand", err=True)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    return event
+
+
+class _harvest_lock:
+    """One harvester per (source, store) on this machine: a second one exits with a clear line."""
+
+    def __init__(self, source_url: str, store_url: str | None) -> None:
+        import hashlib
+        import tempfile
+
+        key = hashlib.blake2b(f"{source_url}\x1f{store_url or ''}".encode(), digest_size=8).hexdigest()
+        folder = Path(tempfile.gettempdir()) / "sqllineage-harvester-locks"  # one file per (source, store), kept
+        folder.mkdir(exist_ok=True)
+        self.path = folder / f"{key}.lock"
+        self.handle: Any = None
+
+    def __enter__(self) -> "_harvest_lock":
+        import fcntl
+
+        self.handle = self.path.open("a")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            self.handle.close()
+            raise HarvesterError("another harvest of this source into this store is running; "
+                                 "not starting a second one (it would only repeat its work)") from e
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.handle.close()
+
+
+# URL schemes whose database is plain from the scheme alone (a file needs --dialect).
+SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
+                   "snowflake": "snowflake",
+                   "bigquery": "bigquery", "redshift": "redshift", "databricks": "databricks", "mysql": "mysql",
+                   "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
+
+
+def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, since: str | None,
+                   until: str | None, mapping: str | None, namespace: str | None, catalog_path: str | None,
+                   no_sql_text: bool, batch_size: int, workers: int) -> tuple[Any, Any, Any]:
+    from ..dialects import get_dialect
+    from ..harvest import Options
+    from ..sources import open_source, window
+
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    dialect = dialect or SCHEME_DIALECTS.get(scheme)
+    if not dialect:
+        raise ConfigError("--dialect is required for a file source (see `sqllineage-harvester dialects`)")
+    spec = get_dialect(dialect)
+    source = open_source(_log_path(source_url), spec, mapping)
+    if since or until:
+        source = window(source, since, until)
+    store = _open_store(store_url)
+    catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,
+                       source)
+    options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
+                      catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers)
+    return source, store, options
+
+
+def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any = None) -> Any:
+    """--catalog FILE.json or postgresql://...; a live source is its own catalog by default
+    (PostgreSQL's information_schema, a warehouse's ``catalog_query``). A live catalog that
+    cannot be read is a note, not a failure: the harvest then uses the copy the store keeps."""
+    url = path if path and "://" in path else (live_url if not path else None)
+    try:
+        if url:
+            from ..pgcatalog import read_catalog
+
+            return read_catalog(url).tables
+        if path is None and hasattr(source, "catalog"):
+            return source.catalog()
+    except HarvesterError as e:
+        click.echo(f"harvest: note: the catalog was not read ({e}); using the copy kept in the store", err=True)
+        return None
+    return load_catalog(path, dialect)
+
+
+def _namespace(source_url: str, dialect_name: str) -> str:
+    """OpenLineage-style: ``DIALECT://host:port`` of the server the log comes from (the
+    database's usual port when the URL gives none), ``DIALECT://default`` when it is not known.
+
+    >>> _namespace("pglog:///var/log/postgresql?host=db&port=5433", "postgres")
+    'postgres://db:5433'
+    """
+    host, port = _server(source_url)
+    if not host:
+        return f"{dialect_name}://default"
+    port = port or DEFAULT_PORTS.get(dialect_name)
+    return f"{dialect_name}://{host}:{port}" if port else f"{dialect_name}://{host}"
+
+
+def _server(source_url: str) -> tuple[str | None, int | None]:
+    """(host, port) of the server a source URL reads: a live database's own, a server log's
+    ``?host=HOST&port=PORT``; (None, None) for a file."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if "://" not in source_url or source_url.lower().startswith("file:"):
+        return None, None
+    parts = urlsplit(source_url)
+    try:
+        if parts.scheme.lower() not in LOG_SCHEMES:
+            return parts.hostname, parts.port
+        given = parse_qs(parts.query, keep_blank_values=True)
+        unknown = sorted(set(given) - {"host", "port"})
+        if unknown:
+            raise ConfigError(f"{parts.scheme}:// takes ?host=HOST&port=PORT (the server that wrote the log), "
+                              f"not {unknown[0]!r}")
+        host, port = given.get("host", [""])[-1].strip().lower(), given.get("port", [""])[-1].strip()
+        return host or None, int(port) if port else None
+    except ValueError as e:
+        raise ConfigError(f"not a port in {source_url!r}: {e}") from e
+
+
+def _log_path(source_url: str) -> str:
+    """A server log's URL as its reader takes it: without the ``?host=..&port=..`` naming the server."""
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    return source_url.split("?", 1)[0] if scheme in LOG_SCHEMES else source_url
+
+
+def _server_note(source_url: str, dialect: str | None, namespace: str | None) -> str | None:
+    """What to do when a server log's datasets go to DIALECT://default for want of its server's name."""
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    if namespace or scheme not in LOG_SCHEMES or _server(source_url)[0]:
+        return None
+    name = dialect or SCHEME_DIALECTS[scheme]
+    return (f"{scheme}:// files do not say which server wrote them: their datasets go to namespace "
+            f"{name}://default. To share one graph with the live source of that server, add "
+            f"?host=HOST&port=PORT to the URL (or give --namespace {name}://HOST:PORT).")
+
+
+def _progress() -> Callable[[int], None] | None:
+    """A running count on stderr, when a person is watching."""
+    if not sys.stderr.isatty():
+        return None
+    import time
+
+    started, seen = time.perf_counter(), [0]
+
+    def tick(rows: int) -> None:
+        seen[0] += rows
+        rate = seen[0] / max(time.perf_counter() - started, 1e-9)
+        click.echo(f"\rharvest: {seen[0]:,} rows ({rate:,.0f} rows/s)", err=True, nl=False)
+
+    return tick

@@ -1,0 +1,150 @@
+"""The query commands over a store: upstream, downstream, impact, path, stats."""
+
+from __future__ import annotations
+
+import json
+
+from typing import Any, Callable
+
+import click
+
+from ..errors import ConfigError, HarvesterError
+from ..render_graph import FORMATS
+from . import _fail, format_option, main
+
+
+def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--store", "store_url", default=None, envvar="SQLLINEAGE_STORE", show_envvar=True,
+                        help="Lineage store URL: sqlite:///path.db (default: sqlite:///lineage.db), "
+                             "postgresql://user@host/db, or neo4j://user:pass@host:7687/db (also bolt://, "
+                             "neo4j+s://).")(func)
+
+
+def _time_option(end_of_day: bool) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A --since / --as-of value checked as the queries read it (``queries.moment``): exit 2 when it is no time."""
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from ..queries import moment
+
+        try:
+            moment(value, end_of_day)
+        except ConfigError as e:
+            raise click.BadParameter(str(e), ctx, param) from e
+        return value
+
+    return check
+
+
+def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
+    for option in reversed([
+        click.option("--namespace", default=None, metavar="NS",
+                     help="Only names in this namespace, e.g. postgres://db:5432, when a name is in several "
+                          "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
+        click.option("--depth", type=click.IntRange(min=0), default=None, help="Levels to follow (default: all)."),
+        click.option("--direct-only", is_flag=True, help="Leave out JOIN/FILTER/GROUP_BY/... (indirect) edges."),
+        click.option("--since", default=None, callback=_time_option(end_of_day=False),
+                     help="Only lineage last seen at or after this time: a date (YYYY-MM-DD, from the start of "
+                          "that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no offset means UTC)."),
+        click.option("--as-of", default=None, callback=_time_option(end_of_day=True),
+                     help="Only lineage first seen at or before this time, the graph as it was then: a date "
+                          "(YYYY-MM-DD, up to the end of that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no "
+                          "offset means UTC)."),
+        format_option(*FORMATS),
+    ]):
+        func = option(func)
+    return func
+
+
+def _open_store(url: str | None) -> Any:
+    from ..stores import DEFAULT_URL, open_store
+
+    return open_store(url or DEFAULT_URL)
+
+
+def _graph_command(kind: str) -> Callable[..., None]:
+    def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
+                since: str | None, as_of: str | None, fmt: str) -> None:
+        from .. import queries
+        from ..render_graph import render_graph
+
+        try:
+            store = _open_store(store_url)
+            graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
+                                           namespace=namespace)
+            click.echo(render_graph(graph, fmt))
+        except HarvesterError as e:
+            _fail(e)
+
+    return command
+
+
+_QUERY_HELP = {
+    "upstream": ("Where NAME comes from: the tables or columns it is derived from.", "upstream marts.customer_value.value"),
+    "downstream": ("Where NAME flows to: every table or column derived from it.", "downstream users.email"),
+    "impact": ("What breaks if NAME changes: downstream with each node's distance, the operations "
+               "and users on the way, and when the lineage was last seen.", "impact raw.payments.amount --depth 3"),
+}
+
+_NAMES_HELP = ("NAME is a table (db.schema.table) or a column (db.schema.table.column); a partial name such as "
+               "orders.amount works when it is unambiguous, otherwise the candidates are listed (exit 2). A name "
+               "in several namespaces is chosen with --namespace NS or written NS/NAME, e.g. "
+               "snowflake://acme/raw.payments.amount or snowflake://acme/payments.amount.")
+
+for _kind, (_summary, _example) in _QUERY_HELP.items():
+    _doc = (f"{_summary}\n\n{_NAMES_HELP}\n\n\b\nExample:\n  sqllineage-harvester {_example}\n"
+            f"  sqllineage-harvester {_kind} raw.payments.amount --namespace snowflake://acme")
+    _cmd = _graph_command(_kind)
+    _cmd.__doc__ = _doc
+    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(_cmd))))
+
+
+@main.command()
+@click.argument("source_name")
+@click.argument("target_name")
+@store_option
+@query_options
+def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str) -> None:
+    """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route.
+
+    Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
+    both, or either may be written NS/NAME.
+
+    \b
+    Example:
+      sqllineage-harvester path raw.orders marts.customer_value
+      sqllineage-harvester path raw.orders marts.customer_value --namespace postgres://db:5432
+    """
+    from .. import queries
+    from ..render_graph import render_graph
+
+    try:
+        graph = queries.path(_open_store(store_url), source_name, target_name, depth=depth,
+                             direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
+        click.echo(render_graph(graph, fmt))
+    except HarvesterError as e:
+        _fail(e)
+
+
+@main.command()
+@store_option
+@format_option("table", "json")
+def stats(store_url: str | None, fmt: str) -> None:
+    """Counts, coverage (share of log rows whose lineage was extracted, by statement kind) and the
+    top reasons statements failed to parse.
+
+    \b
+    Example:
+      sqllineage-harvester stats --store sqlite:///lineage.db --format json
+    """
+    from .. import queries
+    from ..render_graph import stats_dict, stats_table
+
+    try:
+        result = queries.stats(_open_store(store_url))
+        click.echo(json.dumps(stats_dict(result)) if fmt == "json" else stats_table(result))
+    except HarvesterError as e:
+        _fail(e)
+
+
+# The port a server listens on when its URL gives none: part of its namespace (postgres://host:port).

@@ -27,7 +27,7 @@ from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
 from .sessions import Session, Sessions
 from .sources import Source
-from .stores import Batch, Store
+from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
 DEFAULT_BATCH = 20000
@@ -148,36 +148,49 @@ class Harvester:
         self.source, self.store, self.options = source, store, options
         self.normalizer = Normalizer()
         given = options.catalog
-        if given and not isinstance(given, Catalog):
-            given = Catalog.from_mapping(given, options.dialect)
-        keys = [f"{kind}:{options.namespace}" for kind in ("catalog", "temps", "written")]
-        self.learning = Learning(options.namespace, store.cache_get(keys), given or None)
-        self.sessions = Sessions(store.sessions(source.url))
+        self._given = Catalog.from_mapping(given, options.dialect) if given and not isinstance(given, Catalog) \
+            else given or None
         if hasattr(source, "batch_size"):  # sources that checkpoint once per batch (pg_stat_statements)
             source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
         self._pool: ProcessPoolExecutor | None = None
+        self._used: set[str] = set()  # keys counted in the report
+        self._moved: list[str] = []  # notes: another harvest of the source committed first
+        self._resume()
+
+    def _resume(self) -> None:
+        """The state the store holds for this source: its cursor, the namespace's catalog, the
+        open sessions; lineage parsed in memory is checked against them anew."""
+        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written")]
+        self.learning = Learning(self.options.namespace, self.store.cache_get(keys), self._given)
+        self.sessions = Sessions(self.store.sessions(self.source.url))
+        self.cursor = self.store.cursor(self.source.url)
         self.known: dict[str, Parsed] = {}
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
-        self._used: set[str] = set()  # keys counted in the report
 
     def run(self, progress: Callable[[int], None] | None = None,
             stop: Callable[[], bool] | None = None) -> HarvestReport:
-        """Harvest until the source is exhausted, or ``stop()`` says so after a batch."""
+        """Harvest until the source is exhausted, or ``stop()`` says so after a batch. A batch
+        commits only if the source's cursor in the store is still the one it was read after; when
+        another harvest of the source got there first, the run reads on from that harvest's cursor."""
         started = time.perf_counter()
-        cursor = self.store.cursor(self.source.url)
         try:
-            for chunk in _batches(self.source.read(cursor), self.options.batch_size):
-                self._harvest(chunk)
-                if progress:
-                    progress(len(chunk))
-                if stop is not None and stop():
-                    break
+            while True:
+                try:
+                    for chunk in _batches(self.source.read(self.cursor), self.options.batch_size):
+                        self._harvest(chunk)
+                        if progress:
+                            progress(len(chunk))
+                        if stop is not None and stop():
+                            return self.report
+                    return self.report
+                except CursorMovedError as e:
+                    self._moved.append(f"{e}; read on from its cursor")
+                    self._resume()
         finally:
             if self._pool is not None:
                 self._pool.shutdown()
             self._finish(started)
-        return self.report
 
     def _finish(self, started: float) -> None:
         stats = self.source.stats
@@ -185,7 +198,7 @@ class Harvester:
         self.report.entries = stats.entries
         self.report.failed_executions = stats.failed
         self.report.skipped = dict(stats.skipped)
-        self.report.notes = list(stats.notes)
+        self.report.notes = list(stats.notes) + self._moved
         self.report.seconds = time.perf_counter() - started
 
     def _harvest(self, chunk: list[LogEntry]) -> None:
@@ -209,8 +222,11 @@ class Harvester:
             cursor=last,
             key=blake2b(f"{self.source.url}\x1f{chunk[0].cursor}\x1f{last}".encode(), digest_size=16).hexdigest(),
             sessions=self.sessions.changes(),
+            check=True,
+            previous=self.cursor,
         )
         self.store.write_batch(batch)
+        self.cursor = last
         self.report.operations += len(out.operations)
         self.report.batches += 1
         self.report.cursor = last

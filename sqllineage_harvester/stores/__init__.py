@@ -45,6 +45,12 @@ class StoreError(HarvesterError):
     """The store cannot be opened, read or written."""
 
 
+class CursorMovedError(StoreError):
+    """The source's cursor is no longer the one a batch started from: another harvest of the
+    same source committed in between. Nothing of the batch was written; read again from the
+    store's cursor."""
+
+
 class StoreLockedError(StoreError):
     """Another process holds the store's write lock for longer than we wait."""
 
@@ -71,6 +77,11 @@ class Batch:
     source: str | None = None
     cursor: str | None = None
     key: str | None = None
+    # Compare-and-set: with ``check``, the batch commits only if the source's stored cursor is
+    # still ``previous`` (the one it was read after); else CursorMovedError and nothing is written.
+    # Exactly-once is a property of the store, whoever else harvests the same source into it.
+    check: bool = False
+    previous: str | None = None
     # The source's open sessions this batch changed: session id -> state JSON, or None when the
     # session is closed (forgotten). Kept with the cursor, so a run cut anywhere resumes them.
     sessions: Mapping[str, str | None] = field(default_factory=dict)

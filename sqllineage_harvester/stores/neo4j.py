@@ -33,7 +33,7 @@ import neo4j
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
-from . import DOWNSTREAM, Batch, StoreError, safe_url
+from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs,
     short_name, spellings, suffix_match, widens,
@@ -271,6 +271,14 @@ class Neo4jStore:
         self._write(lambda tx: self._write_all(tx, batch))
 
     def _write_all(self, tx: Tx, batch: Batch) -> None:
+        if batch.check and batch.source is not None:
+            # Writing the source's node first takes its write lock until commit: two harvests of
+            # one source take turns, and the second sees the first's cursor.
+            stored = tx.run("MERGE (s:HarvestSource {id: $source}) SET s.claimed_at = $at RETURN s.cursor AS c",
+                            source=batch.source, at=now()).single()["c"]
+            if stored != batch.previous:
+                raise CursorMovedError(f"the cursor of {safe_url(batch.source)} moved from {batch.previous!r} to "
+                                       f"{stored!r}: another harvest of it committed")
         if batch.key is not None:
             if tx.run("MATCH (b:Batch {id: $key}) RETURN count(b) AS n", key=batch.key).single()["n"]:
                 return

@@ -24,7 +24,7 @@ from ..model import (
     DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure,
     StoreStats, Usage,
 )
-from . import DOWNSTREAM, Batch, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
+from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
     spellings, suffix_match, widens,
@@ -186,6 +186,8 @@ class SQLStore:
                     raise
 
     def _write_all(self, conn: Connection, batch: Batch) -> None:
+        if batch.check and batch.source is not None:
+            self._claim(conn, batch.source, batch.previous)
         if batch.key is not None:
             if conn.scalar(select(batches.c.key).where(batches.c.key == batch.key)):
                 return
@@ -201,6 +203,15 @@ class SQLStore:
             self._upsert(conn, sources, ["name"], [{"name": batch.source, "cursor": batch.cursor,
                          "updated_at": now()}], lambda ex: {"cursor": ex.cursor, "updated_at": ex.updated_at})
             self._write_sessions(conn, batch.source, batch.sessions)
+
+    def _claim(self, conn: Connection, source: str, previous: str | None) -> None:
+        """Lock the source's row for this transaction and check its cursor is ``previous``."""
+        self._upsert(conn, sources, ["name"], [{"name": source, "cursor": None, "updated_at": now()}])
+        query = select(sources.c.cursor).where(sources.c.name == source)
+        stored = conn.scalar(query if self.sqlite else query.with_for_update())  # SQLite: BEGIN IMMEDIATE
+        if stored != previous:
+            raise CursorMovedError(f"the cursor of {safe_url(source)} moved from {previous!r} to {stored!r}: "
+                                   "another harvest of it committed")
 
     def _write_sessions(self, conn: Connection, source: str, changed: Mapping[str, str | None]) -> None:
         closed = sorted(k for k, v in changed.items() if v is None)

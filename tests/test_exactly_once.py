@@ -1,0 +1,68 @@
+"""Exactly once is a property of the store: however many harvests of one source run at once,
+into one store, with whatever batch sizes, every log row is counted once (compare-and-set of the
+source's cursor in each batch's transaction)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sqllineage_harvester.harvest import Options, harvest
+from sqllineage_harvester.sources import open_source
+from sqllineage_harvester.stores import Batch, CursorMovedError, open_store
+
+from storedump import differences, dump
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG = ROOT / "fixtures" / "logs" / "snowflake" / "query_history.csv"
+RACER = textwrap.dedent('''
+    import sys
+    from sqllineage_harvester.harvest import Options, harvest
+    from sqllineage_harvester.sources import open_source
+    from sqllineage_harvester.stores import open_store
+    log, store, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    report = harvest(open_source(log, "snowflake"), open_store(store),
+                     Options(dialect="snowflake", namespace="snowflake://test", batch_size=size))
+    print(report.batches, len(report.notes))
+''')
+
+
+def test_a_batch_whose_cursor_moved_is_refused_whole(store):
+    store.write_batch(Batch(source="log", cursor="5", check=True, previous=None))
+    with pytest.raises(CursorMovedError):
+        store.write_batch(Batch(source="log", cursor="7", counters={"rows:insert": 3}, check=True, previous=None))
+    assert store.cursor("log") == "5" and dict(store.stats().counters) == {}
+    store.write_batch(Batch(source="log", cursor="9", counters={"rows:insert": 3}, check=True, previous="5"))
+    assert store.cursor("log") == "9" and dict(store.stats().counters) == {"rows:insert": 3}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_harvests_racing_on_one_source_count_every_row_once(tmp_path, request, kind):
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/shared.db"
+    else:
+        url = str(request.getfixturevalue("pg_cluster").create_database("race_once"))
+    script = tmp_path / "racer.py"
+    script.write_text(RACER)
+    # a relative and an absolute spelling of the same file: one source
+    spellings = [str(LOG), os.path.relpath(LOG, tmp_path), str(LOG)]
+    racers = [subprocess.Popen([sys.executable, str(script), path, url, str(size)], cwd=tmp_path,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+              for path, size in zip(spellings, (300, 700, 1100))]
+    outputs = [r.communicate(timeout=300)[0] for r in racers]
+    assert all(r.returncode == 0 for r in racers), outputs
+    clean = tmp_path / "clean.db"
+    harvest(open_source(LOG, "snowflake"), open_store(f"sqlite:///{clean}"),
+            Options(dialect="snowflake", namespace="snowflake://test"))
+    counted = open_store(url).stats()
+    expected = open_store(f"sqlite:///{clean}").stats()
+    assert dict(counted.counters) == dict(expected.counters)  # rows per kind: none doubled, none lost
+    assert dict(counted.counts) == dict(expected.counts)
+    if kind == "sqlite":
+        shared, whole = dump(tmp_path / "shared.db"), dump(clean)
+        assert shared == whole, "\n".join(differences(shared, whole))

@@ -159,3 +159,27 @@ def test_a_table_made_like_another_takes_its_columns_but_no_lineage_from_it(whol
     # come from raw.orders alone
     upstream = names(whole, "upstream", "SHOP.MARTS.STG_ORDERS_NEW")
     assert upstream == {"SHOP.MARTS.STG_ORDERS_NEW", "SHOP.RAW.ORDERS"}
+
+
+FILLED = [  # a session's temp table made empty, then filled, updated and read; and one made LIKE a table
+    ("CREATE TEMPORARY TABLE t (id INT, v NUMBER)", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("INSERT INTO t (id, v) SELECT id, amount FROM raw.a WHERE ok", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("UPDATE t SET v = s.fx * t.v FROM raw.rates s WHERE s.id = t.id", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("INSERT INTO m.out (id, v) SELECT id, v FROM t", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("CREATE TEMPORARY TABLE t2 AS SELECT id, amount FROM raw.orders", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("INSERT INTO t2 SELECT id, refund FROM raw.refunds", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("INSERT INTO m.y (id, amount) SELECT id, amount FROM t2", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("CREATE TEMPORARY TABLE l LIKE m.out", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("INSERT INTO l SELECT id, z FROM raw.d", "PUBLIC", "ETL", "WH_A", "s9"),
+    ("INSERT INTO m.l (id, v) SELECT id, v FROM l", "PUBLIC", "ETL", "WH_A", "s9"),
+]
+
+
+def test_a_temp_table_filled_after_it_is_made_is_read_through_with_every_write(tmp_path):
+    db = tmp_path / "filled.db"
+    harvest_in_runs(write_log(tmp_path / "filled.csv", FILLED), db, 2)
+    out = names(db, "upstream", "SHOP.M.OUT.V")
+    assert {"SHOP.RAW.A.AMOUNT", "SHOP.RAW.RATES.FX"} <= out and not any("#" in n for n in out)
+    assert "SHOP.RAW.REFUNDS.REFUND" in names(db, "upstream", "SHOP.M.Y.AMOUNT")  # by position: refund -> amount
+    made_like = names(db, "upstream", "SHOP.M.L")
+    assert "SHOP.RAW.D" in made_like and "SHOP.M.OUT" not in made_like  # LIKE lends a structure, not values

@@ -76,9 +76,10 @@ class _Temp:
     indirect: set[IndirectRef] = field(default_factory=set)
 
     def add(self, result: StatementLineage, columns: list[ColumnLineage]) -> None:
-        self.inputs = list(dict.fromkeys(self.inputs + list(result.inputs)))
-        self.indirect |= set(result.indirect)
-        for col in columns:
+        if result.kind != "ddl":  # CREATE TEMP TABLE t (..) / LIKE m: a structure, no values
+            self.inputs = list(dict.fromkeys(self.inputs + list(result.inputs)))
+            self.indirect |= set(result.indirect)
+        for col in self._by_position(columns):
             name = col.target.column
             old = self.columns.get(name)
             if old is not None:
@@ -86,6 +87,15 @@ class _Temp:
                               transform=_strongest(old.transform, col.transform),
                               indirect=tuple(sorted(set(old.indirect) | set(col.indirect))))
             self.columns[name] = col
+
+    def _by_position(self, columns: list[ColumnLineage]) -> list[ColumnLineage]:
+        """A write that names columns the temp table does not have (an INSERT without a column list,
+        named after its select list) fills the table's columns in order."""
+        known = [n for n in self.columns if n != "*"]
+        names = [c.target.column for c in columns]
+        if not known or set(names) <= set(known) or len(names) != len(known) or "*" in names:
+            return columns
+        return [replace(c, target=ColumnRef(c.target.dataset, n)) for c, n in zip(columns, known)]
 
     def column(self, name: str) -> tuple[set[ColumnRef], str, set[IndirectRef]] | None:
         """Sources of one of its columns (through a ``SELECT *`` by name), and its own indirect inputs."""
@@ -116,7 +126,7 @@ def _strongest(a: str, b: str) -> str:
 
 
 TEMP_TYPES = ("temp_table", "temp_view")
-_CREATES = ("create_table_as", "create_view", "select_into", "ddl")
+_CREATES = ("create_table_as", "create_view", "select_into")  # a DROP forgets a temp table made by DDL
 
 
 class TempState:
@@ -143,7 +153,8 @@ class TempState:
                 columns=tuple(_expand_column(c, temps) for c in result.columns),
                 indirect=tuple(sorted(set(_expand_indirect(result.indirect, temps)) | inherited)),
             )
-        written = [o for o in result.outputs if o.type in TEMP_TYPES]
+        # a temp table made earlier is one whatever a later statement's parse says of it
+        written = [o for o in result.outputs if o.type in TEMP_TYPES or o.name in temps]
         for temp in written:
             own = [c for c in result.columns if c.target.dataset == temp.name]
             if result.kind in _CREATES:  # made anew: what an earlier table of that name held is gone

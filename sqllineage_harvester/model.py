@@ -153,6 +153,7 @@ class LogEntry:
     rows: int | None = None
     executions: int = 1
     session_id: str | None = None
+    parent_id: str | None = None  # the script job this statement ran in, whose own text the log has too
     source_hash: str | None = None  # the log's own statement hash, where it has one
     cursor: str | None = None
     # The log's own lineage where it keeps one (see declared.py), as the log writes it.

@@ -4,6 +4,7 @@ a Redshift stand-in (PostgreSQL, for the chunked text) read live."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import sys
@@ -445,3 +446,30 @@ def test_mysql8_general_log_file_format(tmp_path):
     log.write_text(MYSQL8_LOG + "ten'\n2024-11-24T20:06:00.000000Z\t    8 Query\tINSERT INTO reports.t SELECT a FROM shop.s\n")
     again, tables, _ = harvested(open_source(f"mysqllog://{log}", "mysql"), tmp_path / "l.db", "mysql")
     assert again.rows_read == 2 and ("shop.s", "reports.t") in tables  # the finished line, then the new one
+
+
+def test_a_bigquery_scripts_child_jobs_are_left_out_for_the_script_job(tmp_path):
+    script = ("CREATE TEMP TABLE tmp AS SELECT id, email FROM raw.users;\n"
+              "INSERT INTO m.a (id, em) SELECT id, email FROM tmp")
+    common = {"project_id": "p", "user_email": "etl@p.iam", "job_type": "QUERY", "state": "DONE",
+              "error_result": None, "start_time": "2024-04-01 02:00:10.000000 UTC"}
+    jobs = [
+        {**common, "job_id": "script_1", "statement_type": "SCRIPT", "query": script, "parent_job_id": None,
+         "creation_time": "2024-04-01 02:00:09.000000 UTC", "end_time": "2024-04-01 02:00:30.000000 UTC"},
+        {**common, "job_id": "script_1_0", "statement_type": "CREATE_TABLE_AS_SELECT", "parent_job_id": "script_1",
+         "query": script.split(";")[0], "creation_time": "2024-04-01 02:00:10.000000 UTC",
+         "end_time": "2024-04-01 02:00:20.000000 UTC"},
+        {**common, "job_id": "script_1_1", "statement_type": "INSERT", "parent_job_id": "script_1",
+         "query": script.split(";\n")[1], "creation_time": "2024-04-01 02:00:20.000000 UTC",
+         "end_time": "2024-04-01 02:00:29.000000 UTC"},
+    ]
+    log = tmp_path / "jobs.jsonl"
+    log.write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    db = tmp_path / "l.db"
+    source = open_source(log, "bigquery")
+    report = harvest(source, open_store(f"sqlite:///{db}"), Options(dialect="bigquery", namespace="bigquery://p"))
+    assert report.skipped.get("child_statement") == 2
+    con = sqlite3.connect(db)
+    names = {n for (n,) in con.execute("SELECT name FROM datasets")}
+    con.close()
+    assert names == {"p.raw.users", "p.m.a"}  # no dangling tmp from the children

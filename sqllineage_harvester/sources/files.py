@@ -238,6 +238,8 @@ def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | N
         return status
     if status == "ignored":
         return "not_a_statement"
+    if kw.get("parent_id"):
+        return "child_statement"  # its script's own entry has the whole text (temp tables, variables)
     if export.text_limit and export.text_limit in (len(sql), len(sql.encode("utf-8"))):
         return "truncated"  # cut at the limit (in characters, or bytes as MySQL counts); longer is whole
     user = kw.get("user")

@@ -77,11 +77,17 @@ def handle_alter(node: exp.Expr, ctx: Context) -> Partial:
     return Partial("ddl", outputs=[out], objects=[out])
 
 
+# Where a rename's unqualified new name lives: in the session's current schema (Snowflake,
+# MySQL: ALTER TABLE stg.z RENAME TO zz makes <current>.zz), elsewhere beside the old table.
+RENAME_TO_CURRENT_SCHEMA = frozenset({"snowflake", "mysql"})
+
+
 def rename_table(old: exp.Table, new: exp.Table, ctx: Context) -> Partial:
     """ALTER TABLE a RENAME TO b / RENAME TABLE a TO b: b is a, column for column."""
-    for part in ("db", "catalog"):
-        if not new.args.get(part) and old.args.get(part):
-            new.set(part, old.args[part].copy())
+    if (ctx.dialect or "") not in RENAME_TO_CURRENT_SCHEMA:
+        for part in ("db", "catalog"):
+            if not new.args.get(part) and old.args.get(part):
+                new.set(part, old.args[part].copy())
     partial = copy_table(ctx, "rename", old.copy(), new)
     ctx.catalog.drop(ctx.parts(old))
     return partial

@@ -66,3 +66,40 @@ def test_harvests_racing_on_one_source_count_every_row_once(tmp_path, request, k
     if kind == "sqlite":
         shared, whole = dump(tmp_path / "shared.db"), dump(clean)
         assert shared == whole, "\n".join(differences(shared, whole))
+
+
+def test_two_writers_of_one_new_operation_on_postgresql_keep_the_widest_window(pg_cluster, op, monkeypatch):
+    """The second writer looked before the first committed, then waited for its lock: the edges it
+    writes after the first's must widen theirs, not be dropped."""
+    import threading
+    from sqllineage_harvester.stores.sql import SQLStore
+
+    url = str(pg_cluster.create_database("two_writers"))
+    first, second = open_store(url), open_store(url)
+    holding, release = threading.Event(), threading.Event()
+    original = SQLStore._link_people
+
+    def hold(self, conn, ran, op_ids):  # the first writer pauses inside its transaction
+        original(self, conn, ran, op_ids)
+        if self is first:
+            holding.set()
+            release.wait(30)
+
+    # the datasets and columns exist already: neither writer waits on those rows
+    first.write_batch(Batch(operations=(op("o0", "m.t", ("raw.s",), {"a": "raw.s.a"}),)))
+    monkeypatch.setattr(SQLStore, "_link_people", hold)
+    early = op("o1", "m.t", ("raw.s",), {"a": "raw.s.a"}, seen=("2024-01-05T00:00:00", "2024-01-06T00:00:00"))
+    late = op("o1", "m.t", ("raw.s",), {"a": "raw.s.a"}, seen=("2024-01-01T00:00:00", "2024-01-09T00:00:00"))
+    one = threading.Thread(target=first.write_batch, args=(Batch(operations=(early,)),))
+    one.start()
+    assert holding.wait(30)
+    two = threading.Thread(target=second.write_batch, args=(Batch(operations=(late,)),))
+    two.start()
+    two.join(2)  # it has looked and now waits for the first's row lock
+    release.set()
+    one.join(30)
+    two.join(30)
+    from peek import peek
+    assert ("2024-01-01T00:00:00", "2024-01-09T00:00:00", 2) in peek(first, "operation_windows")
+    assert sorted(peek(first, "edge_windows")) == [("2024-01-01T00:00:00", "2024-01-01T00:00:00"),
+                                                   ("2024-01-01T00:00:00", "2024-01-09T00:00:00")]

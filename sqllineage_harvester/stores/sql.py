@@ -325,10 +325,12 @@ class SQLStore:
         self._upsert(conn, input_to, ["dataset_id", "operation_id"], inputs)
         self._upsert(conn, produces, ["operation_id", "dataset_id"], outputs)
         column_ids = self._column_ids(conn, wanted)
+        # Widened in the upsert itself: another harvest may have written the same operation's
+        # edges since this batch looked (READ COMMITTED), and its window must not hide ours.
         self._upsert(conn, column_edges, ["src", "dst", "operation_id", "type"], sorted(
             ({"src": column_ids[s], "dst": column_ids[d], "operation_id": o, "type": k,
               "first_seen": f, "last_seen": la} for s, d, o, k, f, la in edges),
-            key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])))
+            key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])), self._window(column_edges))
 
     def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
         """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""

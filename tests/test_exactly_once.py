@@ -103,3 +103,28 @@ def test_two_writers_of_one_new_operation_on_postgresql_keep_the_widest_window(p
     assert ("2024-01-01T00:00:00", "2024-01-09T00:00:00", 2) in peek(first, "operation_windows")
     assert sorted(peek(first, "edge_windows")) == [("2024-01-01T00:00:00", "2024-01-01T00:00:00"),
                                                    ("2024-01-01T00:00:00", "2024-01-09T00:00:00")]
+
+
+def test_no_single_row_stops_a_harvest_into_postgresql(tmp_path, pg_cluster):
+    """A NUL byte, and a quoted name too long for an index, once failed every rerun at the same batch."""
+    import json
+
+    long_name = "c" * 3000
+    queries = [
+        "INSERT INTO m.a (id) SELECT id FROM raw.b WHERE note = 'x\x00y' /* \x00 */",
+        f'INSERT INTO m."{long_name}" (id, "{long_name}") SELECT id, "{long_name}" FROM raw.d',
+        "INSERT INTO m.after (id) SELECT id FROM raw.e",
+    ]
+    log = tmp_path / "jobs.jsonl"
+    log.write_text("".join(json.dumps({
+        "job_id": f"j{i}", "query": q, "project_id": "p", "user_email": f"etl\x00{i}@p", "state": "DONE",
+        "statement_type": "INSERT", "creation_time": f"2024-04-01 02:00:0{i}.000000 UTC",
+        "start_time": f"2024-04-01 02:00:0{i}.000000 UTC", "end_time": f"2024-04-01 02:00:0{i}.500000 UTC"}) + "\n"
+        for i, q in enumerate(queries)))
+    for size in (1, 20_000):
+        url = str(pg_cluster.create_database(f"poison_{size}"))
+        report = harvest(open_source(log, "bigquery"), open_store(url),
+                         Options(dialect="bigquery", namespace="bigquery://p", batch_size=size))
+        assert report.operations == 3
+        names = {n.name for n in open_store(url).resolve("after")}
+        assert names == {"p.m.after"}

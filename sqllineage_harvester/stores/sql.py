@@ -10,6 +10,7 @@ seconds for another writer); PostgreSQL relies on ``INSERT .. ON CONFLICT``.
 from __future__ import annotations
 
 import sqlite3
+from hashlib import blake2b
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -79,6 +80,26 @@ def translate(e: Exception, url: str, timeout: float) -> StoreError:
     if "unable to open" in text:
         return StoreError(f"{where} cannot be opened (does its directory exist?): {orig}")
     return StoreError(f"{where}: {orig}")
+
+
+NUL = "\ufffd"  # what a NUL byte in a name or a text becomes: PostgreSQL text cannot hold it
+LONGEST_KEY = 512  # characters of a name kept whole; past it, a prefix and a digest (index rows are bounded)
+
+
+def fit(name: str) -> str:
+    """A name as the store keys it: NUL bytes replaced, and a name too long to index (a quoted
+    identifier of thousands of characters) cut to a prefix and a digest of the whole, so distinct
+    names stay distinct.
+
+    >>> fit("orders")
+    'orders'
+    >>> long = fit("x" * 3000); len(long), long[:3], long == fit("x" * 3000) != fit("x" * 2999)
+    (529, 'xxx', True)
+    """
+    name = name.replace("\x00", NUL)
+    if len(name) <= LONGEST_KEY:
+        return name
+    return f"{name[:LONGEST_KEY]}…{blake2b(name.encode('utf-8', 'surrogatepass'), digest_size=8).hexdigest()}"
 
 
 def transient(e: BaseException | None) -> bool:
@@ -229,6 +250,9 @@ class SQLStore:
         stmt = self._insert(table)
         stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
                 if changes else stmt.on_conflict_do_nothing(index_elements=keys))
+        if not self.sqlite:  # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
+            rows = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in row.items()}
+                    for row in rows]
         for part in chunks(rows, 5000):
             conn.execute(stmt, part)
 
@@ -255,26 +279,31 @@ class SQLStore:
         return out
 
     def _named(self, conn: Connection, table: Table, names: set[str]) -> dict[str, int]:
-        self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(names)])
-        return self._ids(conn, table, "name", names)
+        fitted = {n: fit(n) for n in names}
+        self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(set(fitted.values()))])
+        ids = self._ids(conn, table, "name", fitted.values())
+        return {n: ids[f] for n, f in fitted.items()}
 
     def _dataset_ids(self, conn: Connection, refs: dict[tuple[str, str], str]) -> dict[tuple[str, str], int]:
         """(namespace, name) -> id, creating the datasets; refs maps them to their type."""
-        rows = sorted(({"key": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
-                        "type": kind} for (ns, name), kind in refs.items()), key=lambda r: r["key"])
+        keys = {(ns, name): fit(f"{ns}/{name}") for ns, name in refs}
+        rows = sorted(({"key": keys[(ns, name)], "namespace": fit(ns), "name": fit(name),
+                        "short": fit(short_name(name)), "type": kind} for (ns, name), kind in refs.items()),
+                      key=lambda r: r["key"])
         self._upsert(conn, datasets, ["key"], rows)
         ids = self._ids(conn, datasets, "key", (r["key"] for r in rows))
-        return {(ns, name): ids[f"{ns}/{name}"] for ns, name in refs}
+        return {ref: ids[key] for ref, key in keys.items()}
 
     def _column_ids(self, conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        fitted = {(d, fit(n)): (d, n) for d, n in wanted}
         self._upsert(conn, columns, ["dataset_id", "name"],
-                     [{"dataset_id": d, "name": n} for d, n in sorted(wanted)])
+                     [{"dataset_id": d, "name": n} for d, n in sorted(fitted)])
         out: dict[tuple[int, str], int] = {}
         for part in chunks(sorted({d for d, _ in wanted})):
             for cid, did, name in conn.execute(select(columns.c.id, columns.c.dataset_id, columns.c.name)
                                                .where(columns.c.dataset_id.in_(part))):
-                if (did, name) in wanted:
-                    out[(did, name)] = cid
+                if (did, name) in fitted:
+                    out[fitted[(did, name)]] = cid
         return out
 
     def _write_operations(self, conn: Connection, ran: Sequence[Operation]) -> None:

@@ -183,3 +183,28 @@ def test_a_temp_table_filled_after_it_is_made_is_read_through_with_every_write(t
     assert "SHOP.RAW.REFUNDS.REFUND" in names(db, "upstream", "SHOP.M.Y.AMOUNT")  # by position: refund -> amount
     made_like = names(db, "upstream", "SHOP.M.L")
     assert "SHOP.RAW.D" in made_like and "SHOP.M.OUT" not in made_like  # LIKE lends a structure, not values
+
+
+FIXTURE_LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
+
+
+@pytest.mark.parametrize("dialect, log, column, marts", [
+    # through a session's temp table (TMP_PAYMENTS) and its filter, into a count (DAILY_REVENUE.ORDERS)
+    ("snowflake", "snowflake/query_history.csv", "ANALYTICS.RAW.PAYMENTS.STATUS",
+     {"ANALYTICS.STAGING.STG_PAYMENTS.AMOUNT_USD", "ANALYTICS.MARTS.DAILY_REVENUE.ORDERS"}),
+    # through a rebuilt table renamed into place, into a mart
+    ("redshift", "redshift/sys_query_history.csv", "dev.raw.orders.amount",
+     {"dev.staging.stg_orders.amount_usd", "dev.marts.fct_orders.amount_usd"}),
+    # through a script's own temp table
+    ("bigquery", "bigquery/jobs.jsonl", "shop-prod.raw.orders.amount", {"shop-prod.marts.fct_orders.amount_usd"}),
+])
+def test_impact_on_the_fixture_logs_reaches_marts_through_temp_tables_renames_and_counts(
+        tmp_path, dialect, log, column, marts):
+    db = tmp_path / "l.db"
+    store = open_store(f"sqlite:///{db}")
+    Harvester(open_source(FIXTURE_LOGS / log, dialect), store, Options(dialect=dialect, namespace=f"{dialect}://x")).run()
+    graph = queries.impact(store, column)
+    store.close()
+    reached = {n.node.name for n in graph.nodes}
+    assert marts <= reached, sorted(marts - reached)
+    assert all(o.users for o in graph.operations)  # whom to warn: every operation on the way names its users

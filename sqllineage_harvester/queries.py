@@ -178,7 +178,8 @@ def near_far(edge: LineageEdge, direction: str) -> tuple[str, str]:
 
 
 def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int],
-          edges: list[LineageEdge], details: bool, target: LineageNode | None = None) -> LineageGraph:
+          edges: list[LineageEdge], details: bool, target: LineageNode | None = None,
+          since: str | None = None, as_of: str | None = None) -> LineageGraph:
     """Name the keys a walk reached and say how each was reached (operations, users, last seen)."""
     names = store.describe(depths)
     # Keys are the store's own; names and namespaces order the answer the same in every store.
@@ -188,8 +189,8 @@ def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int
         near, far = near_far(edge, direction)
         if depths.get(near, -2) == depths[far] - 1:
             reached[far].append(edge)
-    ops = store.operations({e.operation for e in edges}) if details else {}
-    nodes = [node(names[key], depth, reached[key], ops) for key, depth in depths.items()]
+    ops = store.operations({e.operation for e in edges}, since, as_of) if details else {}
+    nodes = [node(names[key], depth, reached[key], ops, as_of) for key, depth in depths.items()]
     nodes.sort(key=lambda n: (n.depth, n.node.name, n.node.namespace))
     return LineageGraph(root, direction, tuple(nodes), tuple(edges),
                         tuple(ops[k] for k in sorted(ops)), target)
@@ -200,10 +201,13 @@ def place(names: dict[str, LineageNode], key: str) -> tuple[str, str]:
     return (known.name, known.namespace or "") if known else ("", key)
 
 
-def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, OperationInfo]) -> GraphNode:
+def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, OperationInfo],
+         as_of: str | None = None) -> GraphNode:
     operations = tuple(sorted({e.operation for e in via}))
     users = tuple(sorted({u for o in operations if o in ops for u in ops[o].users}))
     last = max((e.last_seen for e in via if e.last_seen), default=None)
+    if last and as_of and last > as_of:  # the graph as it stood then: seen at the latest by then
+        last = as_of
     return GraphNode(name, depth, operations, users, last)
 
 
@@ -213,7 +217,7 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
         raise ConfigError("--depth must be 0 or more")
     root = find(store, name, namespace)
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
-    return graph(store, root, direction, depths, edges, details)
+    return graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
 
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
@@ -257,7 +261,8 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
                     keep_nodes.add(edge.source)
                     todo.append(edge.source)
     kept = {k: depths[k] for k in keep_nodes}
-    result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True)
+    result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
+                   since=since, as_of=as_of)
     return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal)
 
 

@@ -95,3 +95,17 @@ def test_query_commands_parse_since_and_as_of(once, store_url):
 def test_query_help_explains_the_time_options():
     text = " ".join(cli("impact", "--help").stdout.split())
     assert "end of that day" in text and "+02:00" in text
+
+
+def test_as_of_names_only_the_users_who_had_run_it_by_then_and_no_later_time(store):
+    day = "2024-03-0{}T10:00:00.000000Z".format
+    ops = [make_op("load", "stg.payments", ("raw.payments",), {"amount": "raw.payments.amount"},
+                   user=user, system=where, seen=(day(n), day(n))) for user, where, n in
+           (("ALICE", "WH_A", 1), ("BOB", "WH_B", 3), ("CAROL", "WH_B", 5))]
+    store.write_batch(Batch(operations=tuple(ops)))
+    then = queries.impact(store, "raw.payments.amount", as_of="2024-03-02T00:00:00.000000Z")
+    assert [o.users for o in then.operations] == [("ALICE",)] and [o.systems for o in then.operations] == [("WH_A",)]
+    assert all(n.last_seen is None or n.last_seen <= "2024-03-02T00:00:00.000000Z" for n in then.nodes)
+    late = queries.impact(store, "raw.payments.amount", since="2024-03-04T00:00:00.000000Z")
+    assert [o.users for o in late.operations] == [("CAROL",)]
+    assert [o.users for o in queries.impact(store, "raw.payments.amount").operations] == [("ALICE", "BOB", "CAROL")]

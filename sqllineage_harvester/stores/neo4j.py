@@ -501,14 +501,16 @@ class Neo4jStore:
                         "RETURN c.id, d.namespace, d.name, c.name, d.type", column_ids)})
         return out
 
-    def operations(self, ids: Collection[str]) -> dict[str, OperationInfo]:
+    def operations(self, ids: Collection[str], since: str | None = None,
+                   as_of: str | None = None) -> dict[str, OperationInfo]:
         users: dict[str, list[str]] = {}
         systems: dict[str, list[str]] = {}
-        for i, name in self._read_chunked(
-                "UNWIND $ids AS i MATCH (o:Operation {id: i})<-[:PERFORMED]-(u:User) RETURN o.id, u.name", ids):
+        window = WINDOW.format(v="p")
+        for i, name in self._read_chunked("UNWIND $ids AS i MATCH (o:Operation {id: i})<-[p:PERFORMED]-(u:User) "
+                                          f"WHERE {window} RETURN o.id, u.name", ids, since=since, as_of=as_of):
             users.setdefault(i, []).append(name)
-        for i, name in self._read_chunked(
-                "UNWIND $ids AS i MATCH (o:Operation {id: i})<-[:HOSTED]-(s:System) RETURN o.id, s.name", ids):
+        for i, name in self._read_chunked("UNWIND $ids AS i MATCH (o:Operation {id: i})<-[p:HOSTED]-(s:System) "
+                                          f"WHERE {window} RETURN o.id, s.name", ids, since=since, as_of=as_of):
             systems.setdefault(i, []).append(name)
         return {key: OperationInfo(key, kind, tuple(sorted(users.get(key, ()))), tuple(sorted(systems.get(key, ()))),
                                    first, last, runs, basis or "execution")

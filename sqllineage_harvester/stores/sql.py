@@ -479,25 +479,29 @@ class SQLStore:
                     out[f"c{i}"] = LineageNode(f"c{i}", f"{name}.{col}", "column", ns, kind)
         return out
 
-    def operations(self, ids: Collection[str]) -> dict[str, OperationInfo]:
+    def operations(self, ids: Collection[str], since: str | None = None,
+                   as_of: str | None = None) -> dict[str, OperationInfo]:
         o, out = operations, {}
         with self._read() as conn:
             for part in chunks(sorted(set(ids))):
                 rows = conn.execute(select(o.c.id, o.c.key, o.c.type, o.c.first_seen, o.c.last_seen,
                                            o.c.executions, o.c.time_basis).where(o.c.key.in_(part))).all()
-                people = self._people(conn, [r[0] for r in rows])
+                people = self._people(conn, [r[0] for r in rows], since, as_of)
                 for oid, key, kind, first, last, runs, basis in rows:
                     who, where = people.get(oid, ((), ()))
                     out[key] = OperationInfo(key, kind, who, where, first, last, runs, basis)
         return out
 
-    def _people(self, conn: Connection, op_ids: list[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+    def _people(self, conn: Connection, op_ids: list[int], since: str | None,
+                as_of: str | None) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Who ran each operation and where, those whose own runs fall in [since, as_of] only."""
         found: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in op_ids}
-        for oid, name in conn.execute(select(performed.c.operation_id, users.c.name).join(
-                users, users.c.id == performed.c.user_id).where(performed.c.operation_id.in_(op_ids))):
+        p, h = performed, hosted
+        for oid, name in conn.execute(window(select(p.c.operation_id, users.c.name).join(
+                users, users.c.id == p.c.user_id).where(p.c.operation_id.in_(op_ids)), p, since, as_of)):
             found[oid][0].append(name)
-        for oid, name in conn.execute(select(hosted.c.operation_id, systems.c.name).join(
-                systems, systems.c.id == hosted.c.system_id).where(hosted.c.operation_id.in_(op_ids))):
+        for oid, name in conn.execute(window(select(h.c.operation_id, systems.c.name).join(
+                systems, systems.c.id == h.c.system_id).where(h.c.operation_id.in_(op_ids)), h, since, as_of)):
             found[oid][1].append(name)
         return {i: (tuple(sorted(u)), tuple(sorted(s))) for i, (u, s) in found.items()}
 

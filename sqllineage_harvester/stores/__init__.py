@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..errors import ConfigError, HarvesterError
+from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..model import (
     LineageEdge,
     LineageNode,
@@ -131,13 +131,8 @@ def scheme(url: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL as it may be printed: any password replaced by ``***``."""
-    head, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return url
-    userinfo, host = rest.split("@", 1)
-    user = userinfo.split(":", 1)[0]
-    return f"{head}://{user}:***@{host}" if ":" in userinfo else url
+    """A URL or DSN as it may be printed: every password form hidden (``errors.hide_secrets``)."""
+    return hide_secrets(url)
 
 
 def open_store(url: str | None = None) -> Store:

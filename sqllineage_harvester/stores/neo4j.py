@@ -33,6 +33,7 @@ import neo4j
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
+from ..errors import hide_secrets
 from . import DOWNSTREAM, Batch, StoreError, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs,
@@ -75,13 +76,14 @@ def one_line(e: BaseException) -> str:
 def translate(e: Exception, url: str) -> StoreError:
     """A driver error -> the harvester's own, one line, password hidden."""
     where = f"store {safe_url(url)}"
+    reason = hide_secrets(one_line(e), url)
     if isinstance(e, AuthError) or "unauthorized" in str(getattr(e, "code", "")).lower():
         return StoreUnavailableError(f"{where}: login refused (wrong user or password)")
     if isinstance(e, ServiceUnavailable) or "not expected in state" in str(e):
-        return StoreUnavailableError(f"{where} is unreachable: {one_line(e)}")
+        return StoreUnavailableError(f"{where} is unreachable: {reason}")
     if "DatabaseNotFound" in str(getattr(e, "code", "")):
         return StoreError(f"{where}: the database does not exist")
-    return StoreError(f"{where}: {one_line(e)}")
+    return StoreError(f"{where}: {reason}")
 
 
 def conflict(e: BaseException | None) -> bool:

@@ -24,6 +24,7 @@ from ..model import (
     DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure,
     StoreStats, Usage,
 )
+from ..errors import hide_secrets
 from . import DOWNSTREAM, Batch, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
@@ -66,9 +67,10 @@ def engine_url(url: str) -> str:
 
 def translate(e: Exception, url: str, timeout: float) -> StoreError:
     """A driver error -> the harvester's own, with a message a person can act on."""
-    orig = getattr(e, "orig", e)
-    text = str(orig).lower()
-    state = getattr(orig, "sqlstate", None) or ""
+    cause = getattr(e, "orig", e)
+    orig = hide_secrets(" ".join(str(cause).split()), url)  # one line, no secret
+    text = orig.lower()
+    state = getattr(cause, "sqlstate", None) or ""
     where = f"store {safe_url(url)}"
     if "locked" in text or "busy" in text or state == "55P03":
         return StoreLockedError(f"{where} is locked by another writer (waited {timeout:g}s); retry later")

@@ -146,3 +146,31 @@ def test_a_libpq_dsn_as_the_source_is_refused_without_echoing_its_password(tmp_p
                "--store", f"sqlite:///{tmp_path / 'l.db'}")
     assert proc.returncode == 2
     assert "password=***" in one_clean_line(proc)
+
+
+def test_a_libpq_dsn_as_the_store_is_refused_and_creates_no_file(tmp_path: Path) -> None:
+    dsn = f"host=db dbname=lineage password={SECRET}"
+    for args in (("impact", "x"), ("harvest", "--source", str(tmp_path), "--dialect", "snowflake")):
+        proc = cli(*args, "--store", dsn, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        line = one_clean_line(proc)
+        assert "neither a URL nor a path" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option, url", [
+    ("--source", f"postgresql://u:{SECRET}@[::1/db"),
+    ("--source", f"postgresql://u:{SECRET}@db:99999/app"),
+    ("--store", f"postgresql://u:{SECRET}@[::1/db"),
+    ("--store", f"bolt://neo4j:{SECRET}@localhost:99999"),
+    ("--store", f"bolt://neo4j:{SECRET}@localhost:port"),
+])
+def test_a_malformed_url_is_a_usage_error_in_one_line(option: str, url: str, tmp_path: Path) -> None:
+    args = {"--source": str(ROOT / "fixtures" / "logs"), "--store": f"sqlite:///{tmp_path / 'l.db'}"}
+    args[option] = url
+    proc = cli("harvest", "--source", args["--source"], "--dialect", "snowflake", "--store", args["--store"])
+    assert proc.returncode == 2, proc.stderr
+    assert "***" in one_clean_line(proc)
+    if option == "--store":
+        proc = cli("impact", "raw.orders", "--store", url, cwd=tmp_path)
+        assert proc.returncode == 2 and "***" in one_clean_line(proc)

@@ -113,9 +113,11 @@ def open_source(
     overrides the dialect's export columns field by field; ``options`` go to the
     reader (files: ``encoding``, ``max_statement``).
     """
+    from ..stores import check_location
     dialect = get_dialect(dialect) if isinstance(dialect, str) else dialect
     columns = parse_mapping(mapping) if isinstance(mapping, str) else dict(mapping or {})
     text = str(url_or_path)
+    check_location(text, "source")
     key = text.split("://", 1)[0].lower() if "://" in text else _suffix(Path(text))
     target = READERS.get(key)
     if target is None:

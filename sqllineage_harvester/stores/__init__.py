@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..model import (
@@ -135,9 +137,24 @@ def safe_url(url: str) -> str:
     return hide_secrets(url)
 
 
+def check_location(value: str, what: str) -> None:
+    """Refuse, as a usage error, a ``what`` (store, source) that is neither a well-formed URL nor a
+    path: a libpq DSN (``host=db password=...``), a scheme without ``//``, a bad host or port."""
+    if "://" not in value:
+        if re.match(r"\s*[A-Za-z_]\w*\s*=", value) or re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", value):
+            raise ConfigError(f"{what} {value!r} is neither a URL nor a path; give a URL such as "
+                              f"postgresql://user@host:5432/db (a libpq DSN is not read) or a file path")
+        return
+    try:
+        urlsplit(value).port
+    except ValueError as e:
+        raise ConfigError(f"{what} URL {value!r} is malformed: {e}") from e
+
+
 def open_store(url: str | None = None) -> Store:
     """The store a URL names; a plain path means an SQLite file."""
     url = url or DEFAULT_URL
+    check_location(url, "store")
     if "://" not in url:
         url = f"sqlite:///{url}"
     target = STORES.get(scheme(url))

@@ -33,7 +33,7 @@ import neo4j
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
-from ..errors import hide_secrets
+from ..errors import ConfigError, hide_secrets
 from . import DOWNSTREAM, Batch, StoreError, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs,
@@ -180,7 +180,10 @@ class Neo4jStore:
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,
                  walk_seconds: float = WALK_SECONDS) -> None:
         self.url, self.retry_seconds, self.walk_seconds, self.connected = url, retry_seconds, walk_seconds, False
-        uri, auth, self.database = driver_target(url)
+        try:
+            uri, auth, self.database = driver_target(url)
+        except ValueError as e:  # a bad port
+            raise ConfigError(f"store URL {url!r} is malformed: {e}") from e
         try:
             self.driver = neo4j.GraphDatabase.driver(
                 uri, auth=auth, connection_timeout=timeout, max_transaction_retry_time=retry_seconds,

@@ -24,7 +24,7 @@ from ..model import (
     DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure,
     StoreStats, Usage,
 )
-from ..errors import hide_secrets
+from ..errors import ConfigError, hide_secrets
 from . import DOWNSTREAM, Batch, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
@@ -96,7 +96,7 @@ class SQLStore:
         try:
             self.engine = self._engine(engine_url(url))
         except (SQLAlchemyError, ValueError) as e:  # a malformed URL
-            raise StoreError(f"store {safe_url(url)}: {e}") from e
+            raise ConfigError(f"store URL {url!r} is malformed: {e}") from e
         self.sqlite = self.engine.dialect.name == "sqlite"
         self._insert = sqlite_insert if self.sqlite else pg_insert
         self._least = func.min if self.sqlite else func.least

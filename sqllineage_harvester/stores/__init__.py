@@ -171,8 +171,9 @@ def check_location(value: str, what: str) -> None:
     path: a libpq DSN (``host=db password=...``), a scheme without ``//``, a bad host or port."""
     if "://" not in value:
         if re.match(r"\s*[A-Za-z_]\w*\s*=", value) or re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", value):
-            raise ConfigError(f"{what} {value!r} is neither a URL nor a path; give a URL such as "
-                              f"postgresql://user@host:5432/db (a libpq DSN is not read) or a file path")
+            raise ConfigError(f"{what} {value!r} is neither a URL nor a path: give a URL (sqlite:///path.db, "
+                              f"postgresql://user@host:5432/db, ...) or a file path; a libpq DSN (host=... "
+                              f"dbname=...) is not read")
         return
     try:
         urlsplit(value).port

@@ -87,6 +87,8 @@ def _parse_record(line_no: int, record: Any, dialect: str | None, options: dict,
         problem = f"line {line_no} is not JSON: {record}"
     elif not isinstance(record, dict) or not isinstance(record.get("sql"), str):
         problem = f"line {line_no} has no 'sql' text"
+    else:
+        problem = _wrong_type(record, line_no)
     if problem is None:
         try:
             own = resolve_dialect(record.get("dialect")) or dialect
@@ -101,6 +103,22 @@ def _parse_record(line_no: int, record: Any, dialect: str | None, options: dict,
         except ConfigError as e:
             problem = f"line {line_no}: {e}"
     _emit([StatementLineage(index=0, kind="other", error=problem)], fmt, sys.stdout, ident=ident)
+
+
+# The optional fields of a jsonl record and the JSON type each must have when given.
+RECORD_FIELDS = {"catalog": (dict, "a JSON object of tables"), "dialect": (str, "text"),
+                 "default_database": (str, "text"), "default_schema": (str, "text")}
+JSON_TYPES = {dict: "an object", list: "a list", str: "text", bool: "true or false", int: "a number",
+              float: "a number"}
+
+
+def _wrong_type(record: dict, line_no: int) -> str | None:
+    """Why a record's optional field cannot be used (its JSON type), or None."""
+    for name, (kind, wanted) in RECORD_FIELDS.items():
+        value = record.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"line {line_no}: {name!r} must be {wanted}, not {JSON_TYPES.get(type(value), 'that')}"
+    return None
 
 
 def _emit(results: list, fmt: str, out: TextIO, ident: Any = None) -> None:

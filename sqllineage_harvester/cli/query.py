@@ -55,10 +55,12 @@ def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _open_store(url: str | None) -> Any:
+def _open_store(url: str | None, read_only: bool = False) -> Any:
+    """The store to harvest into (made when new), or, ``read_only``, the one a query reads: that
+    one must exist and is never written."""
     from ..stores import DEFAULT_URL, open_store
 
-    return open_store(url or DEFAULT_URL)
+    return open_store(url or DEFAULT_URL, read_only=read_only)
 
 
 def _graph_command(kind: str) -> Callable[..., None]:
@@ -68,7 +70,7 @@ def _graph_command(kind: str) -> Callable[..., None]:
         from ..render_graph import render_graph
 
         try:
-            store = _open_store(store_url)
+            store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
                                            namespace=namespace)
             click.echo(render_graph(graph, fmt))
@@ -119,7 +121,7 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
     from ..render_graph import render_graph
 
     try:
-        graph = queries.path(_open_store(store_url), source_name, target_name, depth=depth,
+        graph = queries.path(_open_store(store_url, read_only=True), source_name, target_name, depth=depth,
                              direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
         click.echo(render_graph(graph, fmt))
     except HarvesterError as e:
@@ -141,7 +143,7 @@ def stats(store_url: str | None, fmt: str) -> None:
     from ..render_graph import stats_dict, stats_table
 
     try:
-        result = queries.stats(_open_store(store_url))
+        result = queries.stats(_open_store(store_url, read_only=True))
         click.echo(json.dumps(stats_dict(result)) if fmt == "json" else stats_table(result))
     except HarvesterError as e:
         _fail(e)

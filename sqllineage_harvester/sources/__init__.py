@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 
 from ..dialects import MAPPABLE_FIELDS, Dialect, get_dialect
-from ..errors import ConfigError
+from ..errors import ConfigError, secret_name, split_userinfo
 from ..model import LogEntry
 
 # Every statement the harvester sends to a database carries this comment (the readers that
@@ -112,9 +113,11 @@ def open_source(
     overrides the dialect's export columns field by field; ``options`` go to the
     reader (files: ``encoding``, ``max_statement``).
     """
+    from ..stores import check_location
     dialect = get_dialect(dialect) if isinstance(dialect, str) else dialect
     columns = parse_mapping(mapping) if isinstance(mapping, str) else dict(mapping or {})
     text = str(url_or_path)
+    check_location(text, "source")
     key = text.split("://", 1)[0].lower() if "://" in text else _suffix(Path(text))
     target = READERS.get(key)
     if target is None:
@@ -123,6 +126,29 @@ def open_source(
     module = importlib.import_module(f"{__name__}.{module_name}")
     source: Source = getattr(module, class_name)(text, dialect, columns, **options)
     return source
+
+
+def source_identity(url: str) -> str:
+    """The name a source's cursor is kept under: its URL with every secret removed, not masked
+    (the user's password, query parameters and DSN keywords that name a secret), so the name is
+    the same whatever the password, and whether it was given already masked (``user:***@``).
+
+    >>> source_identity("postgresql://ann:pw@db/app?sslmode=require&password=pw")
+    'postgresql://ann@db/app?sslmode=require'
+    >>> source_identity("host=db password=pw dbname=app")
+    'host=db dbname=app'
+    """
+    head, sep, rest = url.partition("://")
+    if not sep:
+        kept = [m for m in re.finditer(r"(\S+?)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)", url) if not secret_name(m[1])]
+        return " ".join(m[0] for m in kept) if "=" in url else url
+    userinfo = split_userinfo(rest)
+    if userinfo is not None:
+        rest = f"{userinfo[0]}@{userinfo[2]}" if userinfo[0] else userinfo[2]
+    base, question, query = rest.partition("?")
+    query, hash_, fragment = query.partition("#")
+    params = [p for p in query.split("&") if p and not secret_name(p.partition("=")[0])]
+    return f"{head}://{base}" + (f"?{'&'.join(params)}" if params else "") + hash_ + fragment
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -145,7 +171,8 @@ def _suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else path.suffix.lower()
 
 
-__all__ = ["HARVESTER_TAG", "READERS", "Source", "SourceStats", "harvester_query", "open_source", "parse_mapping"]
+__all__ = ["HARVESTER_TAG", "READERS", "Source", "SourceStats", "harvester_query", "open_source", "parse_mapping",
+           "source_identity"]
 
 
 class Sequential:

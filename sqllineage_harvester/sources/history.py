@@ -27,7 +27,7 @@ from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from ..dialects import Dialect, HistoryTable
-from ..errors import ConfigError, HarvesterError
+from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..model import LogEntry
 from . import HARVESTER_TAG, SourceStats
 from .files import DEFAULT_MAX_STATEMENT, export_columns, _Plan, _Skip, skip_reason, zone
@@ -60,7 +60,8 @@ class HistorySource:
         self.export = replace(dialect.export, text_limit=0) if self.history.text_chunks else dialect.export
         self.engine_url = engine_url(url, self.history.driver)
         # Settings chosen in the URL (?region=eu) name a history of their own: its own cursor.
-        self.url = _hide_password(self.engine_url) + (f"?{urlencode(sorted(chosen.items()))}" if chosen else "")
+        shown = hide_secrets(_hide_password(self.engine_url))
+        self.url = shown + (f"?{urlencode(sorted(chosen.items()))}" if chosen else "")
         self.columns = export_columns(dialect.export.columns, mapping or {})
         self.settings = {**self.history.settings, **{k: v for k, v in chosen.items() if k != "log"},
                          **(settings or {})}
@@ -123,7 +124,7 @@ class HistorySource:
             raise self._failure(e) from e
 
     def _failure(self, e: Exception) -> SourceError:
-        message = " ".join(str(getattr(e, "orig", None) or e).split())
+        message = hide_secrets(" ".join(str(getattr(e, "orig", None) or e).split()), self.engine_url)
         if any(word in message.lower() for word in DENIED) and self.history.grant:
             grant = " ".join(self.history.grant.split())
             return SourceError(f"{self.url}: cannot read the {self.dialect.name} history; grant it with: {grant}")

@@ -32,7 +32,7 @@ import json
 import re
 from collections import deque
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Iterator, Mapping, NamedTuple
 
 from ..dialects import Dialect
 from ..errors import ConfigError
@@ -89,6 +89,10 @@ class PgLogSource:
         waiting: deque[_Held] = deque()  # statements in log order, each until its session logs again
         by_session: dict[str, _Held] = {}
         for number, record in enumerate(_records(text, _format(path) or "csv")):
+            if isinstance(record, Broken):
+                if number > skip_to:
+                    self._broken(name, number, record)
+                continue
             session = record["session"] or record["pid"]
             held = by_session.pop(session, None)
             if held is not None:  # the record after a statement in its session says whether it failed
@@ -115,6 +119,14 @@ class PgLogSource:
                 continue
             self.stats.entries += 1
             yield held.entry
+
+    def _broken(self, name: str, number: int, broken: Broken) -> None:
+        """A record that is no JSON object: counted as skipped; the run's first is told in a note."""
+        self.stats.rows_read += 1
+        if not any(reason in self.stats.skipped for reason in ("malformed_json", "not_an_object")):
+            self.stats.notes.append(f"{name} record {number} is not a JSON log record ({broken.detail}): skipped; "
+                                    f"each such record is counted as skipped")
+        self.stats.skip(broken.reason, f"l:{name}|{number}")
 
     def _entry(self, record: Record, cursor: str) -> LogEntry | None:
         message = record["message"]
@@ -143,16 +155,33 @@ class PgLogSource:
         return parse_time(stamp or text, (), self.tz)
 
 
-def _records(lines: IO[str], fmt: str) -> Iterator[Record]:
+class Broken(NamedTuple):
+    """A jsonlog line that is no JSON object: why (a skip reason) and the parser's words."""
+
+    reason: str
+    detail: str
+
+
+def _records(lines: IO[str], fmt: str) -> Iterator[Record | Broken]:
     if fmt == "json":
         for line in lines:
             if line.strip() and line.endswith("\n"):
-                obj = json.loads(line)
-                yield {k: _str(obj.get(key)) for k, key in JSON_KEYS.items()}
+                yield _json_record(line)
         return
     for row in csv.reader(_complete_lines(lines)):
         if len(row) >= 23:
             yield {k: row[i] if i < len(row) else "" for k, i in CSV_FIELDS.items()}
+
+
+def _json_record(line: str) -> Record | Broken:
+    try:
+        obj = json.loads(line)
+    except ValueError as e:
+        return Broken("malformed_json", str(e))
+    if not isinstance(obj, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(obj), "a number")
+        return Broken("not_an_object", f"{kind}, not an object")
+    return {k: _str(obj.get(key)) for k, key in JSON_KEYS.items()}
 
 
 def _complete_lines(lines: IO[str]) -> Iterator[str]:

@@ -44,7 +44,7 @@ from hashlib import blake2b
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from ..dialects import Dialect, HistoryTable
-from ..errors import ConfigError, HarvesterError
+from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..harvest import DEFAULT_BATCH
 from ..model import LogEntry
 from ..stores import safe_url
@@ -74,21 +74,11 @@ _PERMANENT = (  # libpq / server messages no retry will change, and what to say 
 )
 
 
-def _secret(url: str) -> str | None:
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        return conninfo_to_dict(url).get("password")  # type: ignore[return-value]
-    except Exception:
-        return None
-
-
 def describe(error: Exception, url: str) -> str:
-    """The first line of a driver error, with any password in it hidden."""
+    """The first line of a driver error, with every secret of ``url`` hidden in it."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = next((line for line in lines if "FATAL" in line or "ERROR" in line), lines[0] if lines else repr(error))
-    secret = _secret(url)
-    return text.replace(secret, "***") if secret else text
+    return hide_secrets(text, url)
 
 
 def permanent(error: Exception) -> str | None:

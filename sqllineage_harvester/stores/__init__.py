@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
-from ..errors import ConfigError, HarvesterError
+from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..model import (
     LineageEdge,
     LineageNode,
@@ -57,6 +59,35 @@ class StoreLockedError(StoreError):
 
 class StoreReadOnlyError(StoreError):
     """The store (file, directory or database role) does not allow writing."""
+
+
+class StoreUnusableError(StoreError):
+    """The store does not exist, is another application's, or has a schema version this harvester
+    cannot use: a configuration to fix, not a failure to retry."""
+
+    exit_code = 2
+
+
+def check_version(url: str, found: int | None, known: int, oldest: int, read_only: bool,
+                  reads_older: bool = False) -> None:
+    """Refuse a store whose schema version ``found`` (None: no schema at all) this harvester cannot
+    use: it knows up to ``known`` and upgrades from ``oldest``; a reader never upgrades, so an older
+    store is refused unless the store ``reads_older``, and an empty one holds no lineage."""
+    where = f"store {safe_url(url)}"
+    if found is None:
+        if read_only:
+            raise StoreUnusableError(f"{where} holds no lineage: nothing has been harvested into it "
+                                     f"(check --store or $SQLLINEAGE_STORE)")
+        return
+    if found > known:
+        raise StoreUnusableError(f"{where} has schema version {found}, newer than this harvester, which "
+                                 f"knows up to {known}: upgrade sqllineage-harvester")
+    if found < oldest:
+        raise StoreUnusableError(f"{where} has schema version {found}, older than any this harvester can "
+                                 f"upgrade (it upgrades from version {oldest}): harvest into a new store")
+    if found < known and read_only and not reads_older:
+        raise StoreUnusableError(f"{where} has schema version {found}, older than this harvester's {known}: "
+                                 f"harvest into it once to upgrade it, then query it")
 
 
 @dataclass(frozen=True)
@@ -145,18 +176,30 @@ def scheme(url: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL as it may be printed: any password replaced by ``***``."""
-    head, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return url
-    userinfo, host = rest.split("@", 1)
-    user = userinfo.split(":", 1)[0]
-    return f"{head}://{user}:***@{host}" if ":" in userinfo else url
+    """A URL or DSN as it may be printed: every password form hidden (``errors.hide_secrets``)."""
+    return hide_secrets(url)
 
 
-def open_store(url: str | None = None) -> Store:
-    """The store a URL names; a plain path means an SQLite file."""
+def check_location(value: str, what: str) -> None:
+    """Refuse, as a usage error, a ``what`` (store, source) that is neither a well-formed URL nor a
+    path: a libpq DSN (``host=db password=...``), a scheme without ``//``, a bad host or port."""
+    if "://" not in value:
+        if re.match(r"\s*[A-Za-z_]\w*\s*=", value) or re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", value):
+            raise ConfigError(f"{what} {value!r} is neither a URL nor a path: give a URL (sqlite:///path.db, "
+                              f"postgresql://user@host:5432/db, ...) or a file path; a libpq DSN (host=... "
+                              f"dbname=...) is not read")
+        return
+    try:
+        urlsplit(value).port
+    except ValueError as e:
+        raise ConfigError(f"{what} URL {value!r} is malformed: {e}") from e
+
+
+def open_store(url: str | None = None, *, read_only: bool = False) -> Store:
+    """The store a URL names; a plain path means an SQLite file. ``read_only`` (the queries) never
+    creates, upgrades or writes anything: a store that does not exist yet is a usage error."""
     url = url or DEFAULT_URL
+    check_location(url, "store")
     if "://" not in url:
         url = f"sqlite:///{url}"
     target = STORES.get(scheme(url))
@@ -169,5 +212,5 @@ def open_store(url: str | None = None) -> Store:
         store_class = getattr(importlib.import_module(module), cls)
     except ImportError as e:
         raise ConfigError(f"store {scheme(url)}:// needs a driver that is not installed: {e}") from e
-    store: Store = store_class(url)
+    store: Store = store_class(url, read_only=read_only)
     return store

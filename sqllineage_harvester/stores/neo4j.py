@@ -33,7 +33,8 @@ import neo4j
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
-from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, safe_url
+from ..errors import ConfigError, hide_secrets
+from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs,
     short_name, spellings, suffix_match, widens,
@@ -75,13 +76,14 @@ def one_line(e: BaseException) -> str:
 def translate(e: Exception, url: str) -> StoreError:
     """A driver error -> the harvester's own, one line, password hidden."""
     where = f"store {safe_url(url)}"
+    reason = hide_secrets(one_line(e), url)
     if isinstance(e, AuthError) or "unauthorized" in str(getattr(e, "code", "")).lower():
         return StoreUnavailableError(f"{where}: login refused (wrong user or password)")
     if isinstance(e, ServiceUnavailable) or "not expected in state" in str(e):
-        return StoreUnavailableError(f"{where} is unreachable: {one_line(e)}")
+        return StoreUnavailableError(f"{where} is unreachable: {reason}")
     if "DatabaseNotFound" in str(getattr(e, "code", "")):
         return StoreError(f"{where}: the database does not exist")
-    return StoreError(f"{where}: {one_line(e)}")
+    return StoreError(f"{where}: {reason}")
 
 
 def conflict(e: BaseException | None) -> bool:
@@ -176,9 +178,13 @@ class Neo4jStore:
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,
-                 walk_seconds: float = WALK_SECONDS) -> None:
+                 walk_seconds: float = WALK_SECONDS, read_only: bool = False) -> None:
         self.url, self.retry_seconds, self.walk_seconds, self.connected = url, retry_seconds, walk_seconds, False
-        uri, auth, self.database = driver_target(url)
+        self.read_only = read_only
+        try:
+            uri, auth, self.database = driver_target(url)
+        except ValueError as e:  # a bad port
+            raise ConfigError(f"store URL {url!r} is malformed: {e}") from e
         try:
             self.driver = neo4j.GraphDatabase.driver(
                 uri, auth=auth, connection_timeout=timeout, max_transaction_retry_time=retry_seconds,
@@ -242,16 +248,18 @@ class Neo4jStore:
         return [row for part in chunks(sorted(set(ids)), ROWS) for row in self._read(query, ids=part, **params)]
 
     def _prepare(self) -> None:
-        """Unique ids and lookup indexes (Neo4j 5 syntax); refuse a newer schema."""
-        for label in LABELS:
-            self._schema(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE")
-        for label, prop in INDEXES:
-            self._schema(f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")
+        """Unique ids and lookup indexes (Neo4j 5 syntax); refuse a schema this harvester cannot use.
+        A reader only checks: older graphs are read as they are (they gain properties as written)."""
+        if not self.read_only:
+            for label in LABELS:
+                self._schema(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) "
+                             f"REQUIRE n.id IS UNIQUE")
+            for label, prop in INDEXES:
+                self._schema(f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")
         found = self._read("MATCH (v:SchemaVersion {id: 'schema'}) RETURN v.version")
-        if found and found[0][0] > SCHEMA_VERSION:
-            raise StoreError(f"store {safe_url(self.url)} has schema version {found[0][0]}; "
-                             f"this harvester knows up to {SCHEMA_VERSION}: upgrade it")
-        if not found or found[0][0] < SCHEMA_VERSION:  # older graphs gain properties as they are written
+        version = found[0][0] if found else None
+        check_version(self.url, version, SCHEMA_VERSION, 1, self.read_only, reads_older=True)
+        if not self.read_only and (version is None or version < SCHEMA_VERSION):
             self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) SET v.version = $v",
                                           v=SCHEMA_VERSION).consume())
 

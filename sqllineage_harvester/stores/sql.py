@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlite3
 from hashlib import blake2b
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, select, update
@@ -25,7 +26,11 @@ from ..model import (
     DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure,
     StoreStats, Usage,
 )
-from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, StoreLockedError, StoreReadOnlyError, safe_url
+from ..errors import ConfigError, hide_secrets
+from . import (
+    DOWNSTREAM, Batch, CursorMovedError, StoreError, StoreLockedError, StoreReadOnlyError, StoreUnusableError,
+    check_version, safe_url,
+)
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
     spellings, suffix_match, widens,
@@ -65,11 +70,38 @@ def engine_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# The tables every version of the schema has: a file with tables but not these is another application's.
+LINEAGE_TABLES = frozenset({"schema_version", "datasets", "operations", "sources"})
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an ``sqlite:///path`` URL names; None for other stores, memory and ``file:`` URIs."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def read_only_sqlite(path: Path, timeout: float) -> sqlite3.Connection:
+    """A connection that cannot write to ``path``. A WAL file in a folder the reader may not write
+    cannot have its shared-memory index made: it is then read as immutable (nobody can be writing it)."""
+    uri = path.resolve().as_uri()
+    con = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout, check_same_thread=False)
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.OperationalError:
+        con.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout, check_same_thread=False)
+
+
 def translate(e: Exception, url: str, timeout: float) -> StoreError:
     """A driver error -> the harvester's own, with a message a person can act on."""
-    orig = getattr(e, "orig", e)
-    text = str(orig).lower()
-    state = getattr(orig, "sqlstate", None) or ""
+    cause = getattr(e, "orig", e)
+    orig = hide_secrets(" ".join(str(cause).split()), url)  # one line, no secret
+    text = orig.lower()
+    state = getattr(cause, "sqlstate", None) or ""
     where = f"store {safe_url(url)}"
     if "locked" in text or "busy" in text or state == "55P03":
         return StoreLockedError(f"{where} is locked by another writer (waited {timeout:g}s); retry later")
@@ -77,6 +109,8 @@ def translate(e: Exception, url: str, timeout: float) -> StoreError:
         return StoreReadOnlyError(f"{where} is read-only: {orig}")
     if "disk is full" in text or state == "53100":
         return StoreError(f"{where}: disk full; nothing of this batch was written")
+    if state == "3D000" or ("database" in text and "does not exist" in text):
+        return StoreUnusableError(f"{where}: the database does not exist")
     if "unable to open" in text:
         return StoreError(f"{where} cannot be opened (does its directory exist?): {orig}")
     return StoreError(f"{where}: {orig}")
@@ -108,14 +142,18 @@ def transient(e: BaseException | None) -> bool:
 
 
 class SQLStore:
-    """The ``Store`` on an SQL database through SQLAlchemy Core."""
+    """The ``Store`` on an SQL database through SQLAlchemy Core. ``read_only`` (the queries):
+    nothing is created, upgraded or written; an SQLite file is opened read-only."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
-        self.url, self.timeout = url, timeout
+    def __init__(self, url: str, timeout: float = 30.0, read_only: bool = False) -> None:
+        self.url, self.timeout, self.read_only = url, timeout, read_only
+        path = sqlite_file(url)
+        if path is not None:
+            self._check_file(path)
         try:
-            self.engine = self._engine(engine_url(url))
+            self.engine = self._engine(engine_url(url), path)
         except (SQLAlchemyError, ValueError) as e:  # a malformed URL
-            raise StoreError(f"store {safe_url(url)}: {e}") from e
+            raise ConfigError(f"store URL {url!r} is malformed: {e}") from e
         self.sqlite = self.engine.dialect.name == "sqlite"
         self._insert = sqlite_insert if self.sqlite else pg_insert
         self._least = func.min if self.sqlite else func.least
@@ -123,14 +161,43 @@ class SQLStore:
         with self._errors():
             self._prepare()
 
-    def _engine(self, url: str) -> Engine:
+    def _check_file(self, path: Path) -> None:
+        """Before anything touches an SQLite file: a reader needs it to exist, and a file with
+        tables is ours only when it has our tables (another application's is left as it is)."""
+        where = f"store {safe_url(self.url)}"
+        if not path.exists():
+            if self.read_only:
+                raise StoreUnusableError(f"{where} does not exist: nothing has been harvested into it "
+                                         f"(check --store or $SQLLINEAGE_STORE)")
+            return
+        if path.is_dir():
+            raise StoreUnusableError(f"{where} is a directory, not an SQLite file")
+        try:
+            with closing(read_only_sqlite(path, self.timeout)) as con:
+                tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as e:
+            if "not a database" in str(e):
+                raise StoreUnusableError(f"{where} is not an SQLite database; give a new file or a lineage "
+                                         f"store") from e
+            raise translate(e, self.url, self.timeout) from e
+        if tables and not LINEAGE_TABLES <= tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreUnusableError(f"{where} is not a lineage store: it holds another application's tables "
+                                     f"({shown}); give a new file or a lineage store")
+
+    def _engine(self, url: str, path: Path | None = None) -> Engine:
         if not url.startswith("sqlite"):
             return create_engine(url, pool_pre_ping=True)
-        engine = create_engine(url, connect_args={"timeout": self.timeout, "check_same_thread": False})
+        if self.read_only and path is not None:
+            engine = create_engine(url, creator=lambda: read_only_sqlite(path, self.timeout))
+        else:
+            engine = create_engine(url, connect_args={"timeout": self.timeout, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi: sqlite3.Connection, _: Any) -> None:
             dbapi.isolation_level = None  # transactions are begun below, not by the driver
+            if self.read_only:
+                return
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
                 try:
                     dbapi.execute(f"PRAGMA {pragma}")
@@ -170,13 +237,12 @@ class SQLStore:
             yield conn
 
     def _prepare(self) -> None:
-        """Create the schema, or upgrade it, once; refuse a newer one."""
+        """Create the schema, or upgrade it, once; refuse one this harvester cannot use. A reader
+        only checks."""
         version = self._version()
-        if version == SCHEMA_VERSION:
+        check_version(self.url, version, SCHEMA_VERSION, min(UPGRADES), self.read_only)
+        if version == SCHEMA_VERSION or self.read_only:
             return
-        if version is not None and version > SCHEMA_VERSION:
-            raise StoreError(f"store {safe_url(self.url)} has schema version {version}; "
-                             f"this harvester knows up to {SCHEMA_VERSION}: upgrade it")
         with self._write() as conn:
             if not self.sqlite:  # two harvesters creating one schema take turns
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7219471)")
@@ -185,6 +251,7 @@ class SQLStore:
             if current is None:
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
                 return
+            check_version(self.url, current, SCHEMA_VERSION, min(UPGRADES), False)
             for v in range(current, SCHEMA_VERSION):
                 UPGRADES[v](conn)
             conn.execute(update(schema_version).values(version=SCHEMA_VERSION))

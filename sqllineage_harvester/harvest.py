@@ -52,7 +52,14 @@ class HarvestReport:
     seconds: float = 0.0
     cursor: str | None = None
     crosscheck: dict[str, int] = field(default_factory=dict)  # the log's own lineage against our parse
-    notes: list[str] = field(default_factory=list)  # what the source wants the user to know
+    notes: list[str] = field(default_factory=list)  # what the source wants the user to know, file errors too
+    file_errors: list[str] = field(default_factory=list)  # files given that were not read whole (exit 3)
+    warnings: dict[str, int] = field(default_factory=dict)  # rows kept with a flaw, by kind
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file given was read whole (rows skipped one by one are counted, not this)."""
+        return not self.file_errors
 
     @property
     def rows_per_second(self) -> float:
@@ -62,6 +69,7 @@ class HarvestReport:
         out = asdict(self)
         out["rows_per_second"] = round(self.rows_per_second, 1)
         out["seconds"] = round(self.seconds, 3)
+        out["complete"] = self.complete
         return out
 
     def summary(self) -> str:
@@ -185,7 +193,9 @@ class Harvester:
         self.report.entries = stats.entries
         self.report.failed_executions = stats.failed
         self.report.skipped = dict(stats.skipped)
-        self.report.notes = list(stats.notes)
+        self.report.file_errors = list(stats.file_errors)
+        self.report.warnings = dict(stats.warnings)
+        self.report.notes = [*stats.notes, *stats.file_errors, *stats.warning_notes()]
         self.report.seconds = time.perf_counter() - started
 
     def _harvest(self, chunk: list[LogEntry]) -> None:

@@ -11,6 +11,8 @@ resumes with nothing lost and nothing counted twice.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -109,6 +111,24 @@ def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]
     iterator = iter(entries)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _worker_start(parent: int | None) -> None:
+    """A parse worker's first act: die with the harvest that started it (Linux ``PR_SET_PDEATHSIG``:
+    a ``kill -9`` of the harvest leaves no worker behind), and leave Ctrl-C / SIGTERM sent to the
+    whole job to the harvest, which stops after the batch in hand and then ends its workers."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        bound = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGTERM keeps ending a worker
+        return
+    if bound:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if parent is not None and os.getppid() != parent:  # the harvest died before the line above
+        os._exit(1)
 
 
 def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | None, float | None]) -> str:
@@ -307,8 +327,9 @@ class Harvester:
         args = [(i.entry.sql, i.entry.dialect or o.dialect, db, schema, self.learning.catalog, o.timeout)
                 for i, (db, schema) in jobs]
         if o.workers > 1 and len(args) > 8:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=o.workers)
+            if self._pool is None:  # each worker dies with this process and leaves its signals to it
+                parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
+                self._pool = ProcessPoolExecutor(max_workers=o.workers, initializer=_worker_start, initargs=(parent,))
             return list(self._pool.map(_extract_one, args, chunksize=16))
         return [_extract_one(a) for a in args]
 

@@ -33,10 +33,10 @@ def big_log(path: Path, rows: int) -> Path:
     with path.open("w") as out:
         out.write(HEADER)
         for i in range(rows):
-            second = f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+            day, second = f"2024-03-{1 + i // 86400:02d}", f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
             out.write(f'q{i},"INSERT INTO mart.t{i % 97} (a{i}, b) SELECT x{i} + y, max(z{i}) FROM raw.s{i % 89} '
                       f'JOIN raw.u{i % 13} USING (id) WHERE w{i} > 0 GROUP BY 1",DB,PUB,ETL,'
-                      f'2024-03-{1 + i // 86400:02d} {second}.000 +0000,2024-03-{1 + i // 86400:02d} {second}.500 +0000,'
+                      f"{day} {second}.000 +0000,{day} {second}.500 +0000,"
                       f"SUCCESS\n")
     return path
 

@@ -202,3 +202,14 @@ def test_a_file_its_reader_may_not_open_is_named_and_exits_3(tmp_path, shared_di
     assert proc.returncode == NOT_READ_WHOLE and "Traceback" not in proc.stderr, proc.stderr
     assert "harvest: note: history.csv: not read: Permission denied" in proc.stderr
     assert json.loads(proc.stdout)["file_errors"]
+
+
+def test_a_dangling_link_in_a_folder_is_a_file_not_read(tmp_path):
+    """A file the folder lists but that is gone (a rotated export behind a link) is named, not passed over."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    snowflake_export(folder / "a.csv")
+    (folder / "b.csv").symlink_to(tmp_path / "rotated-away.csv")
+    code, report, err = harvest(tmp_path, folder, "--dialect", "snowflake")
+    assert code == NOT_READ_WHOLE and report is not None and report["rows_read"] == 2520
+    assert "harvest: note: b.csv: not read: No such file or directory" in err

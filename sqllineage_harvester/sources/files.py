@@ -246,7 +246,8 @@ class FileSource:
             return _Plan(names, self.columns, self.dialect.export, self.tz)
         except _Skip as e:
             if names and all(n.strip() and n.isprintable() and "\ufffd" not in n and len(n) <= 128 for n in names):
-                shown = ", ".join(n.strip() for n in names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+                more = f", ... ({len(names)} in all)" if len(names) > 12 else ""
+                shown = ", ".join(n.strip() for n in names[:12]) + more
                 found = f"its columns are {shown}"
             else:
                 found = "its first line is not a row of column names"
@@ -267,8 +268,10 @@ class FileSource:
 def not_read(name: str, error: BaseException, rows: int) -> str:
     """One line for ``stats.file_errors``: which file, why, and how many of its rows came before.
 
-    >>> not_read("h.csv.gz", EOFError("Compressed file ended before the end-of-stream marker was reached"), 868)
-    'h.csv.gz: not read to the end: Compressed file ended before the end-of-stream marker was reached (after 868 rows; those are kept)'
+    >>> not_read("h.csv.gz", EOFError("Compressed file ended"), 868)
+    'h.csv.gz: not read to the end: Compressed file ended (after 868 rows; those are kept)'
+    >>> not_read("h.csv", PermissionError(13, "Permission denied", "/x/h.csv"), 0)
+    'h.csv: not read: Permission denied'
     """
     reason = (error.strerror if isinstance(error, OSError) and error.strerror else str(error)) or type(error).__name__
     if rows <= 0:
@@ -387,7 +390,7 @@ def log_files(path: Path, readable: Callable[[Path], str | None] | None = None) 
     if path.is_file():
         return [(path.name, path)]
     readable = readable or _format
-    found = [p for p in path.rglob("*") if p.is_file() and readable(p)]
+    found = [p for p in path.rglob("*") if (p.is_file() or p.is_symlink()) and readable(p)]  # a dangling link: not read
     return sorted((p.relative_to(path).as_posix(), p) for p in found)
 
 

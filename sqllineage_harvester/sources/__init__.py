@@ -38,7 +38,7 @@ def harvester_query(sql: object) -> bool:
 
 # Skip reasons that mean a damaged file, and warnings worth a line (a file's own example, when it has one).
 DAMAGED_ROWS = ("malformed", "malformed_json", "not_an_object", "field_count", "encoding")
-WARNING_TEXT = {"bad_timestamp": "rows with a time that could not be read (kept without it)",
+WARNING_TEXT = {"bad_timestamp": "times that could not be read (left empty)",
                 "zone_assumed": "times in a zone abbreviation, read in the configured time zone",
                 "files_missing_fields": "files without a status or time column"}
 

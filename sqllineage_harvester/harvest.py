@@ -11,6 +11,8 @@ resumes with nothing lost and nothing counted twice.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -52,7 +54,14 @@ class HarvestReport:
     seconds: float = 0.0
     cursor: str | None = None
     crosscheck: dict[str, int] = field(default_factory=dict)  # the log's own lineage against our parse
-    notes: list[str] = field(default_factory=list)  # what the source wants the user to know
+    notes: list[str] = field(default_factory=list)  # what the source wants the user to know, file errors too
+    file_errors: list[str] = field(default_factory=list)  # files given that were not read whole (exit 3)
+    warnings: dict[str, int] = field(default_factory=dict)  # rows kept with a flaw, by kind
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file given was read whole (rows skipped one by one are counted, not this)."""
+        return not self.file_errors
 
     @property
     def rows_per_second(self) -> float:
@@ -62,6 +71,7 @@ class HarvestReport:
         out = asdict(self)
         out["rows_per_second"] = round(self.rows_per_second, 1)
         out["seconds"] = round(self.seconds, 3)
+        out["complete"] = self.complete
         return out
 
     def summary(self) -> str:
@@ -101,6 +111,24 @@ def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]
     iterator = iter(entries)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _worker_start(parent: int | None) -> None:
+    """A parse worker's first act: die with the harvest that started it (Linux ``PR_SET_PDEATHSIG``:
+    a ``kill -9`` of the harvest leaves no worker behind), and leave Ctrl-C / SIGTERM sent to the
+    whole job to the harvest, which stops after the batch in hand and then ends its workers."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        bound = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGTERM keeps ending a worker
+        return
+    if bound:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if parent is not None and os.getppid() != parent:  # the harvest died before the line above
+        os._exit(1)
 
 
 def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | None, float | None]) -> str:
@@ -198,7 +226,9 @@ class Harvester:
         self.report.entries = stats.entries
         self.report.failed_executions = stats.failed
         self.report.skipped = dict(stats.skipped)
-        self.report.notes = list(stats.notes) + self._moved
+        self.report.file_errors = list(stats.file_errors)
+        self.report.warnings = dict(stats.warnings)
+        self.report.notes = [*stats.notes, *stats.file_errors, *stats.warning_notes(), *self._moved]
         self.report.seconds = time.perf_counter() - started
 
     def _harvest(self, chunk: list[LogEntry]) -> None:
@@ -313,8 +343,9 @@ class Harvester:
         args = [(i.entry.sql, i.entry.dialect or o.dialect, db, schema, self.learning.catalog, o.timeout)
                 for i, (db, schema) in jobs]
         if o.workers > 1 and len(args) > 8:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=o.workers)
+            if self._pool is None:  # each worker dies with this process and leaves its signals to it
+                parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
+                self._pool = ProcessPoolExecutor(max_workers=o.workers, initializer=_worker_start, initargs=(parent,))
             return list(self._pool.map(_extract_one, args, chunksize=16))
         return [_extract_one(a) for a in args]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -44,13 +46,20 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that parse new statements in parallel.")
 @click.option("--follow", is_flag=True, help="Keep harvesting every --interval seconds until stopped "
-              "(SIGTERM or Ctrl-C stops after the batch in hand).")
+              "(SIGTERM or Ctrl-C stops after the batch in hand); a timestamped line only for a pass that "
+              "read something or met something new.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds between passes with --follow.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only what makes the exit code non-zero: errors, files not read whole (for cron).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="stderr as lines for people, or one JSON object a line (time, level, event, message) "
+                   "for log collectors.")
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
-            batch_size: int, workers: int, follow: bool, interval: float, fmt: str) -> None:
+            batch_size: int, workers: int, follow: bool, interval: float, quiet: bool, log_format: str,
+            fmt: str) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -58,9 +67,18 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     usage and parse failures together with the new cursor, batch by batch. Run
     it again and it adds only what is new; kill it and it resumes where the last
     batch committed. A summary goes to stderr; --format json prints it on stdout.
+    A file given that is not read whole (unreadable, cut short, not an export of
+    --dialect) is named in a note; the rows read before the problem stay harvested.
 
-    Exit codes: 0 the run completed (unparseable statements are counted), 1 the
-    source or the store failed, 2 a usage or configuration error.
+    \b
+    Exit codes:
+      0    the run completed (unparseable statements and skipped rows are counted)
+      1    the source or the store failed
+      2    a usage or configuration error
+      3    a file given was not read whole; what could be read is harvested
+      75   another harvest of this source into this store is running (try later)
+      130  stopped by SIGINT (Ctrl-C) after the batch in hand was written
+      143  stopped by SIGTERM after the batch in hand was written
 
     \b
     Example:
@@ -69,77 +87,174 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
       # one graph for a server's pg_stat_statements and its log files: postgres://db:5432
       sqllineage-harvester harvest --source postgresql://harvester@db:5432/app
       sqllineage-harvester harvest --source 'pglog:///var/log/postgresql?host=db&port=5432'
+      # crontab: silent when all is well; exit 3 and a note name a file not read whole
+      */10 * * * * sqllineage-harvester harvest --source /exports/ --dialect snowflake --quiet
+      # a service: one JSON line per pass that read something; exits 143 on SIGTERM
+      sqllineage-harvester harvest --source mysql://harvester@db/performance_schema --follow \\
+        --log-format json
     """
-    from ..harvest import HarvestReport
     from ..harvest import harvest as run_harvest
 
-    stopping = _stop_on_signals()
+    say = _Say(quiet=quiet, json_lines=log_format == "json", stamped=follow)
+    stopping = _stop_on_signals(say)
+    told: set[str] = set()  # with --follow, a note is told once
+    whole = True
     try:
         note = _server_note(source_url, dialect, namespace)
         if note:
-            click.echo(f"harvest: note: {note}", err=True)
-        with _harvest_lock(source_url, store_url):
+            say("info", "note", note)
+        with _harvest_lock(source_url, store_url) as lock:
+            if lock.note:
+                say("warning", "note", lock.note)
             while True:
+                notes: list[str] = []
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
-                                       catalog_path, no_sql_text, batch_size, workers)
-                report: HarvestReport = run_harvest(*parts, progress=_progress(), stop=stopping.is_set)
-                click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
-                for note in report.notes:
-                    click.echo(f"harvest: note: {note}", err=True)
+                                       catalog_path, no_sql_text, batch_size, workers, notes)
+                progress = None if quiet or log_format == "json" else _progress()
+                report = run_harvest(*parts, progress=progress, stop=stopping.is_set)
+                whole = whole and report.complete
+                _tell(say, report, notes, told if follow else None)
                 if fmt == "json":
                     click.echo(json.dumps(report.as_dict()), nl=True)
                     sys.stdout.flush()
                 if not follow or stopping.wait(interval):
                     break
     except HarvesterError as e:
-        _fail(e)
+        say("error", "error", str(e))
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # a second signal: stop now, inside the batch (its transaction is not committed)
+        say("error", "stopped", "stopped at once by a second signal; the batch in hand was not written "
+                                "(the next run reads it again)")
+        sys.exit(128 + (stopping.signum or signal.SIGINT))
+    if stopping.signum:
+        sys.exit(128 + stopping.signum)
+    if not whole:
+        sys.exit(EXIT_NOT_WHOLE)
 
 
-def _stop_on_signals() -> Any:
-    """An event set by SIGTERM / SIGINT: the harvest stops after the batch in hand."""
-    import signal
-    import threading
+EXIT_NOT_WHOLE = 3  # the run went on past a file it could not read whole: a wrapper can tell it from 1
+EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h): another run holds the source; try again later
 
-    event = threading.Event()
+
+class HarvestBusy(HarvesterError):
+    """Another harvest of the same source into the same store is running."""
+
+    exit_code = EXIT_BUSY
+
+
+def _tell(say: "_Say", report: Any, notes: list[str], told: set[str] | None) -> None:
+    """A pass's summary and notes on stderr. With --follow (``told`` given) a pass that read
+    nothing and met nothing new says nothing, and each note is told once."""
+    fresh = [n for n in [*notes, *report.notes] if told is None or n not in told]
+    if told is not None:
+        if not report.rows_read and not fresh:
+            return
+        told.update(fresh)
+    say("info", "summary", report.summary(), report=report.as_dict())
+    for note in fresh:
+        say(*(("error", "file_error") if note in report.file_errors else ("warning", "note")), note)
+
+
+class _Say:
+    """Lines for people on stderr, ``harvest: ...`` (after the UTC time with --follow), or one
+    JSON object a line for log collectors; --quiet keeps errors only (what makes the exit non-zero)."""
+
+    LABELS = {"summary": "harvest: ", "note": "harvest: note: ", "file_error": "harvest: note: ",
+              "stopping": "harvest: ", "stopped": "harvest: ", "error": "error: "}
+
+    def __init__(self, quiet: bool, json_lines: bool, stamped: bool) -> None:
+        self.quiet, self.json_lines, self.stamped = quiet, json_lines, stamped
+        self.at_line_start = not sys.stderr.isatty()  # a progress count may be on the line
+
+    def __call__(self, level: str, event: str, message: str, **extra: Any) -> None:
+        if self.quiet and level != "error":
+            return
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if self.json_lines:
+            click.echo(json.dumps({"time": now, "level": level, "event": event, "message": message, **extra}),
+                       err=True)
+            return
+        start = "" if self.at_line_start else "\r"
+        click.echo(f"{start}{now + ' ' if self.stamped else ''}{self.LABELS[event]}{message}", err=True)
+
+
+class _Stop:
+    """Set by SIGTERM / SIGINT: the harvest stops after the batch in hand; a second one stops it now."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event, self.signum = threading.Event(), 0
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self.event.wait(seconds)
+
+
+def _stop_on_signals(say: _Say) -> _Stop:
+    stop = _Stop()
 
     def handler(signum: int, frame: Any) -> None:
-        if event.is_set():
+        if stop.event.is_set():
             raise KeyboardInterrupt
-        event.set()
-        click.echo("\nharvest: stopping after the batch in hand", err=True)
+        stop.signum = signum
+        stop.event.set()
+        say("info", "stopping", f"{signal.Signals(signum).name}: stopping after the batch in hand")
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, handler)
-    return event
+    return stop
 
 
 class _harvest_lock:
-    """One harvester per (source, store) on this machine: a second one exits with a clear line."""
+    """One harvester per (source, store) for each OS user on this machine: a second one exits 75.
+
+    A courtesy, not a guard (each batch is written at most once whatever runs): a lock file that
+    cannot be written is a note and the harvest goes on. The lock is a POSIX record lock, owned by
+    this process alone: parse workers never hold it, and it ends with the process however it ends.
+    """
 
     def __init__(self, source_url: str, store_url: str | None) -> None:
         import hashlib
         import tempfile
 
         key = hashlib.blake2b(f"{source_url}\x1f{store_url or ''}".encode(), digest_size=8).hexdigest()
-        folder = Path(tempfile.gettempdir()) / "sqllineage-harvester-locks"  # one file per (source, store), kept
-        folder.mkdir(exist_ok=True)
-        self.path = folder / f"{key}.lock"
+        self.folder = Path(tempfile.gettempdir()) / f"sqllineage-harvester-{os.getuid()}"  # kept, one a user
+        self.path = self.folder / f"{key}.lock"
         self.handle: Any = None
+        self.note: str | None = None
 
     def __enter__(self) -> "_harvest_lock":
+        import errno
         import fcntl
 
-        self.handle = self.path.open("a")
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            if self.folder.stat().st_uid != os.getuid():
+                raise PermissionError(errno.EPERM, "the folder belongs to another user", str(self.folder))
+            self.handle = self.path.open("a")
+        except OSError as e:
+            self.note = (f"no lock taken ({e.filename or self.path}: {e.strerror or e}); a second harvest of this "
+                         f"source into this store would not be refused")
+            return self
+        try:
+            fcntl.lockf(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             self.handle.close()
-            raise HarvesterError("another harvest of this source into this store is running; "
-                                 "not starting a second one (it would only repeat its work)") from e
+            if e.errno in (errno.EACCES, errno.EAGAIN):
+                raise HarvestBusy("another harvest of this source into this store is running; not starting a "
+                                  "second one (it would only repeat its work)") from e
+            self.note = f"no lock taken ({self.path}: {e.strerror or e})"
+            self.handle = None
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.handle.close()
+        if self.handle is not None:
+            self.handle.close()
 
 
 # URL schemes whose database is plain from the scheme alone (a file needs --dialect).
@@ -151,7 +266,7 @@ SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "p
 
 def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, since: str | None,
                    until: str | None, mapping: str | None, namespace: str | None, catalog_path: str | None,
-                   no_sql_text: bool, batch_size: int, workers: int) -> tuple[Any, Any, Any]:
+                   no_sql_text: bool, batch_size: int, workers: int, notes: list[str]) -> tuple[Any, Any, Any]:
     from ..dialects import get_dialect
     from ..harvest import Options
     from ..sources import open_source, window
@@ -166,13 +281,14 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
         source = window(source, since, until)
     store = _open_store(store_url)
     catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,
-                       source)
+                       source, notes)
     options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers)
     return source, store, options
 
 
-def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any = None) -> Any:
+def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any = None,
+             notes: list[str] | None = None) -> Any:
     """--catalog FILE.json or postgresql://...; a live source is its own catalog by default
     (PostgreSQL's information_schema, a warehouse's ``catalog_query``). A live catalog that
     cannot be read is a note, not a failure: the harvest then uses the copy the store keeps."""
@@ -185,7 +301,11 @@ def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any =
         if path is None and hasattr(source, "catalog"):
             return source.catalog()
     except HarvesterError as e:
-        click.echo(f"harvest: note: the catalog was not read ({e}); using the copy kept in the store", err=True)
+        note = f"the catalog was not read ({e}); using the copy kept in the store"
+        if notes is None:
+            click.echo(f"harvest: note: {note}", err=True)
+        else:
+            notes.append(note)
         return None
     return load_catalog(path, dialect)
 

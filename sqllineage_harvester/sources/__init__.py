@@ -37,6 +37,13 @@ def harvester_query(sql: object) -> bool:
     return isinstance(sql, str) and HARVESTER_TAG in sql
 
 
+# Skip reasons that mean a damaged file, and warnings worth a line (a file's own example, when it has one).
+DAMAGED_ROWS = ("malformed", "malformed_json", "not_an_object", "field_count", "encoding")
+WARNING_TEXT = {"bad_timestamp": "times that could not be read (left empty)",
+                "zone_assumed": "times in a zone abbreviation, read in the configured time zone",
+                "files_missing_fields": "files without a status or time column"}
+
+
 @dataclass
 class SourceStats:
     """What a source met while reading; skipped rows are counted by reason."""
@@ -55,6 +62,15 @@ class SourceStats:
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1
         self.examples.setdefault(reason, where)
+
+    def warning_notes(self) -> list[str]:
+        """One line for the user per kind of damage met: rows skipped as unreadable, rows kept with a flaw."""
+        lines = [f"{n} row{'s' * (n > 1)} skipped as {reason} (first at {self.examples.get(reason, '?')})"
+                 for reason, n in self.skipped.items() if reason in DAMAGED_ROWS]
+        for kind, n in self.warnings.items():
+            if kind in WARNING_TEXT:
+                lines.append(self.examples.get(kind) or f"{n} {WARNING_TEXT[kind]}")
+        return lines
 
     def own_query(self, sql: object, where: str) -> bool:
         """Whether a row is the harvester's own query, counted as skipped (``harvester_query``).

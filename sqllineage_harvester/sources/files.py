@@ -5,8 +5,10 @@ column fills which field, how times are written, which status values mean a
 failed or unfinished run. A user mapping overrides it field by field. The file
 is streamed line by line; a bad row (malformed, wrong field count, bytes that
 are not in the file's encoding, a statement over the size limit) is skipped and
-counted by reason, a bad file (unreadable, broken gzip, no SQL column) is noted
-in ``stats.file_errors``; neither stops the read.
+counted by reason, a bad file (unreadable, broken gzip, no SQL column, no row with
+SQL text) is noted in ``stats.file_errors`` with how far it was read; neither stops
+the read. A file without a column its dialect keeps failed runs or times in is read,
+with a warning (``files_missing_fields``).
 
 Cursor: ``t:<ISO time>|<file>|<row>`` where the dialect's cursor is a time the
 file has, else ``o:<file>|<row>``; ``<file>`` is the path relative to the folder
@@ -36,6 +38,8 @@ from . import HARVESTER_TAG, SourceStats
 CSV_SUFFIXES = (".csv", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 DEFAULT_MAX_STATEMENT = 64 * 1024 * 1024  # characters
+# Fields whose column a file may lack and still be read, at a cost worth a warning.
+TELLING_FIELDS = {"status": "failed runs cannot be told from good ones", "start_time": "rows have no time"}
 
 
 class _Skip(Exception):
@@ -91,6 +95,7 @@ class _Plan:
             raise _Skip(f"no SQL column (looked for {', '.join(wanted)})")
         self.width = len(names)
         self.missing = sorted(c for c in columns if c not in index)
+        self.missing_fields = sorted(f for f in TELLING_FIELDS if f in columns.values() and f not in by_field)
         self.single = [(f, ix[0]) for f, ix in by_field.items() if len(ix) == 1]
         self.multi = [(f, tuple(ix)) for f, ix in by_field.items() if len(ix) > 1]
         self.times = [f for f in ("start_time", "end_time") if f in by_field]
@@ -178,11 +183,13 @@ class FileSource:
             if after and after[0] == "o" and name < after[1]:
                 continue
             self.stats.files += 1
+            seen = self.stats.rows_read + self.stats.before_cursor
             try:
                 with path.open("rb") as raw:
                     yield from self._read_file(name, _open(raw), _format(path), after)
             except (OSError, EOFError, zlib.error, _Skip) as e:
-                self.stats.file_errors.append(f"{name}: {e}")
+                rows = 0 if isinstance(e, _Skip) else self.stats.rows_read + self.stats.before_cursor - seen
+                self.stats.file_errors.append(not_read(name, e, rows))
 
     def _read_file(self, name: str, stream: IO[bytes], fmt: str, after: tuple[Any, ...] | None) -> Iterator[LogEntry]:
         state = _LineState()
@@ -190,9 +197,11 @@ class FileSource:
         rows = _csv_rows(lines, fmt, state) if fmt != "json" else _json_rows(lines, self.columns, state)
         plan: _Plan | None = None
         last_time, stats, sqlglot, limit = "", self.stats, self.dialect.sqlglot, self.max_statement
+        rows_before = stats.rows_read
+        texts = 0  # rows after the cursor with SQL text: a file with rows and none is no export of this dialect
         for offset, (line, row, problem) in enumerate(rows):
             if plan is None:  # the first row names the columns
-                plan = _Plan(row, self.columns, self.dialect.export, self.tz)
+                plan = self._plan(row)
                 _check_cursor_kind(after, plan, name)
                 continue
             if problem is None and len(row) != plan.width:
@@ -205,6 +214,7 @@ class FileSource:
                 stats.before_cursor += 1
                 continue
             stats.rows_read += 1
+            texts += bool(kw and kw["sql"])
             where = f"{name}:{line}"
             if kw is not None and stats.own_query(kw["sql"], where):
                 continue
@@ -224,6 +234,49 @@ class FileSource:
             if plan.missing:
                 stats.warnings["files_missing_columns"] += 1
                 stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")
+            if plan.missing_fields:
+                stats.warnings["files_missing_fields"] += 1
+                stats.examples.setdefault("files_missing_fields", self._missing_fields(name, plan.missing_fields))
+            if (read_here := stats.rows_read - rows_before) and not texts:
+                raise _Skip(f"none of its {read_here} rows has SQL text (looked for {self._sql_columns()})"
+                            f"{self._hint()}")
+
+    def _plan(self, names: list[str]) -> _Plan:
+        try:
+            return _Plan(names, self.columns, self.dialect.export, self.tz)
+        except _Skip as e:
+            if names and all(n.strip() and n.isprintable() and "\ufffd" not in n and len(n) <= 128 for n in names):
+                more = f", ... ({len(names)} in all)" if len(names) > 12 else ""
+                shown = ", ".join(n.strip() for n in names[:12]) + more
+                found = f"its columns are {shown}"
+            else:
+                found = "its first line is not a row of column names"
+            raise _Skip(f"{e}; {found}{self._hint()}") from None
+
+    def _sql_columns(self) -> str:
+        return ", ".join(c for c, f in self.columns.items() if f == "sql")
+
+    def _hint(self) -> str:
+        return f"; is --dialect {self.dialect.name} right, or does it need --mapping sql=COLUMN?"
+
+    def _missing_fields(self, name: str, fields: list[str]) -> str:
+        wanted = "; ".join(f"no {f} column (looked for {', '.join(c for c, g in self.columns.items() if g == f)}): "
+                           f"{TELLING_FIELDS[f]}" for f in fields)
+        return f"{name}: {wanted}; is --dialect {self.dialect.name} right?"
+
+
+def not_read(name: str, error: BaseException, rows: int) -> str:
+    """One line for ``stats.file_errors``: which file, why, and how many of its rows came before.
+
+    >>> not_read("h.csv.gz", EOFError("Compressed file ended"), 868)
+    'h.csv.gz: not read to the end: Compressed file ended (after 868 rows; those are kept)'
+    >>> not_read("h.csv", PermissionError(13, "Permission denied", "/x/h.csv"), 0)
+    'h.csv: not read: Permission denied'
+    """
+    reason = (error.strerror if isinstance(error, OSError) and error.strerror else str(error)) or type(error).__name__
+    if rows <= 0:
+        return f"{name}: not read: {reason}"
+    return f"{name}: not read to the end: {reason} (after {rows} rows; those are kept)"
 
 
 def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | None:
@@ -339,7 +392,7 @@ def log_files(path: Path, readable: Callable[[Path], str | None] | None = None) 
     if path.is_file():
         return [(path.name, path)]
     readable = readable or _format
-    found = [p for p in path.rglob("*") if p.is_file() and readable(p)]
+    found = [p for p in path.rglob("*") if (p.is_file() or p.is_symlink()) and readable(p)]  # a dangling link: not read
     return sorted((p.relative_to(path).as_posix(), p) for p in found)
 
 
@@ -359,11 +412,12 @@ def read_logs(files: list[tuple[str, Path]], after: tuple[str, int] | None, stat
             continue
         stats.files += 1
         skip_to = after[1] if after and name == after[0] else -1
+        seen = stats.rows_read + stats.before_cursor
         try:
             with path.open("rb") as raw:
                 yield from read(name, path, open_text(raw), skip_to)
         except (OSError, EOFError, zlib.error, *errors) as e:
-            stats.file_errors.append(f"{name}: {e}")
+            stats.file_errors.append(not_read(name, e, stats.rows_read + stats.before_cursor - seen))
 
 
 def record_cursor(cursor: str | None, kind: str, log: str) -> tuple[str, int] | None:

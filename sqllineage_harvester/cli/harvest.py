@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from ..errors import ConfigError, HarvesterError
-from . import _fail, format_option, load_catalog, main
+from . import format_option, load_catalog, main
 from .query import _open_store, store_option
 
 

@@ -554,9 +554,9 @@ class SQLStore:
                 rows = conn.execute(select(o.c.id, o.c.key, o.c.type, o.c.first_seen, o.c.last_seen,
                                            o.c.executions, o.c.time_basis).where(o.c.key.in_(part))).all()
                 people = self._people(conn, [r[0] for r in rows], since, as_of)
-                for oid, key, kind, first, last, runs, basis in rows:
+                for oid, key, kind, first, last, count, basis in rows:
                     who, where = people.get(oid, ((), ()))
-                    out[key] = OperationInfo(key, kind, who, where, first, last, runs, basis)
+                    out[key] = OperationInfo(key, kind, who, where, first, last, count, basis)
         return out
 
     def _people(self, conn: Connection, op_ids: list[int], since: str | None,

@@ -28,7 +28,7 @@ from .learn import Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
 from .sessions import Session, Sessions
-from .sources import Source
+from .sources import Source, source_identity
 from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
@@ -181,6 +181,7 @@ class Harvester:
         if hasattr(source, "batch_size"):  # sources that checkpoint once per batch (pg_stat_statements)
             source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
+        self.key = source_identity(source.url)  # what the store keeps its cursor under: no secret in it
         self._pool: ProcessPoolExecutor | None = None
         self._used: set[str] = set()  # keys counted in the report
         self._moved: list[str] = []  # notes: another harvest of the source committed first
@@ -191,8 +192,10 @@ class Harvester:
         open sessions; lineage parsed in memory is checked against them anew."""
         keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written")]
         self.learning = Learning(self.options.namespace, self.store.cache_get(keys), self._given)
-        self.sessions = Sessions(self.store.sessions(self.source.url))
-        self.cursor = self.store.cursor(self.source.url)
+        self.sessions = Sessions(self.store.sessions(self.key))
+        self.previous = self.cursor = self.store.cursor(self.key)
+        if self.cursor is None and self.key != self.source.url:  # kept under its old name (before 0.2)
+            self.cursor = self.store.cursor(self.source.url)
         self.known: dict[str, Parsed] = {}
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
 
@@ -217,7 +220,7 @@ class Harvester:
                     self._resume()
         finally:
             if self._pool is not None:
-                self._pool.shutdown()
+                self._pool.shutdown(cancel_futures=True)
             self._finish(started)
 
     def _finish(self, started: float) -> None:
@@ -248,15 +251,15 @@ class Harvester:
             failures=tuple(out.failures),
             cache={**cache, **self.learning.changes()},
             counters=out.counters,
-            source=self.source.url,
+            source=self.key,
             cursor=last,
-            key=blake2b(f"{self.source.url}\x1f{chunk[0].cursor}\x1f{last}".encode(), digest_size=16).hexdigest(),
+            key=blake2b(f"{self.key}\x1f{chunk[0].cursor}\x1f{last}".encode(), digest_size=16).hexdigest(),
             sessions=self.sessions.changes(),
             check=True,
-            previous=self.cursor,
+            previous=self.previous,
         )
         self.store.write_batch(batch)
-        self.cursor = last
+        self.previous = self.cursor = last
         self.report.operations += len(out.operations)
         self.report.batches += 1
         self.report.cursor = last

@@ -367,3 +367,24 @@ def test_times_from_pg_stat_statements_are_marked_as_harvest_times(pgss_db: Path
     finally:
         store.close()
     assert "(harvest time)" in table
+
+
+def test_a_source_with_a_password_keeps_its_cursor_under_a_name_without_it(etl: Any, tmp_path: Path) -> None:
+    from sqllineage_harvester.stores import Batch
+
+    db = tmp_path / "l.db"
+    url = etl.url("etl").replace("postgres@", "postgres:not-the-password@")  # trust auth: any password works
+    first = harvest(open_source(url, "postgres"), open_store(f"sqlite:///{db}"), options(etl))
+    assert first.entries > 10
+    con = sqlite3.connect(db)
+    names = [n for (n,) in con.execute("SELECT name FROM sources")]
+    con.close()
+    assert names == [f"postgresql://postgres@127.0.0.1:{etl.port}/etl"] and "not-the-password" not in db.read_text(
+        errors="replace")
+    # a store harvested before the name lost its password: the masked name's cursor is taken up
+    old = tmp_path / "old.db"
+    store = open_store(f"sqlite:///{old}")
+    kept = open_store(f"sqlite:///{db}").cursor(names[0])
+    store.write_batch(Batch(source=f"postgresql://postgres:***@127.0.0.1:{etl.port}/etl", cursor=kept))
+    again = harvest(open_source(url, "postgres"), store, options(etl))
+    assert again.entries == 0

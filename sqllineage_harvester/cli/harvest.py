@@ -12,6 +12,7 @@ from typing import Any, Callable
 import click
 
 from ..errors import ConfigError, HarvesterError
+from ..stores import check_location
 from . import format_option, load_catalog, main
 from .query import _open_store, store_option
 
@@ -100,6 +101,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     told: set[str] = set()  # with --follow, a note is told once
     whole = True
     try:
+        check_location(source_url, "source")  # a malformed URL is one line before anything reads it
         note = _server_note(source_url, dialect, namespace)
         if note:
             say("info", "note", note)

@@ -222,6 +222,8 @@ class _Window:
 
     def __init__(self, inner: Source, since: str | None, until: str | None) -> None:
         self.inner, self.since, self.until = inner, _iso(since), _iso(until)
+        if self.since and self.until and self.since > self.until:
+            raise ConfigError(f"--since {since} is after --until {until}: that window holds nothing")
         self.url = inner.url
         self.stats = inner.stats
 

@@ -332,7 +332,7 @@ def _lexicons() -> tuple[Lexicon, ...]:
     return _every_lexicon()
 
 
-def unterminated(text: str, dialect: str | None = None) -> tuple[str, int, int] | None:
+def unclosed(text: str, dialect: str | None = None) -> tuple[str, int, int] | None:
     """The first string, comment or quoted name ``text`` leaves open, as (kind, line, column)."""
     lex = lexicon(dialect)
     for start, _, kind, _, closed in spans(text, lex):

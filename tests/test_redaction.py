@@ -87,3 +87,41 @@ def test_fast_path_and_scanner_agree_on_prefixed_and_doubled_strings() -> None:
         for sql in ["SELECT N'abc', 'it''s', 42 FROM t", "SELECT x'0A', 'a' 'b' FROM t1"]:
             # a comment sends the text through the full scanner; the rest must read the same
             assert fingerprint(sql, dialect=dialect) == fingerprint(sql + " -- c", dialect=dialect)
+
+
+@pytest.mark.parametrize("dialect, sql", [
+    ("postgres", "INSERT INTO x.t SELECT 'secret"),
+    ("mysql", 'INSERT INTO x.t SELECT "secret'),
+    ("postgres", "SELECT a FROM t WHERE b = 'x' AND /* secret"),
+    ("bigquery", 'SELECT """secret'),
+])
+def test_an_unterminated_literal_leaves_no_text_in_the_reason_and_keeps_its_position(dialect: str, sql: str) -> None:
+    (result,) = extract(sql, dialect)
+    assert result.error and "secret" not in result.error
+    assert "Line 1, Col: " in result.error and "?" not in result.error.split("Line")[1]
+    assert "secret" not in (sanitize(result).error or "")
+
+
+def test_a_parse_error_names_the_token_by_its_kind_and_keeps_line_and_column() -> None:
+    (result,) = extract("SELECT a\nFROM 'secret' WHERE", "postgres")
+    error = sanitize(result).error or ""
+    assert "secret" not in error and "Line 2, Col: " in error
+
+
+@pytest.mark.parametrize("dialect, sql", [
+    ("mysql", 'CREATE TABLE m.t AS SELECT concat(name, "secret"), coalesce(a, 12345) FROM s'),
+    ("bigquery", 'CREATE TABLE m.t AS SELECT concat(name, """sec\nret""") FROM s'),
+    ("postgres", "CREATE TABLE m.t AS SELECT coalesce(a, $é$secret$é$), coalesce(b, 'C:\\') FROM s"),
+])
+def test_names_made_from_expressions_carry_no_literal(dialect: str, sql: str) -> None:
+    for result in extract(sql, dialect):
+        for clean in (sanitize(result), sanitize(result, dialect)):
+            names = json.dumps([str(c.target) for c in clean.columns])
+            assert "secret" not in names and "sec" not in names and "12345" not in names
+            assert "C:" not in names
+            assert "concat(name" in names or "coalesce(" in names
+
+
+def test_a_dialect_keeps_quoted_names_in_expression_names() -> None:
+    (result,) = extract('CREATE TABLE m.t AS SELECT upper("Name") FROM s', "postgres")
+    assert [c.target.column for c in sanitize(result, "postgres").columns] == ['upper("Name")']

@@ -125,3 +125,16 @@ def test_names_made_from_expressions_carry_no_literal(dialect: str, sql: str) ->
 def test_a_dialect_keeps_quoted_names_in_expression_names() -> None:
     (result,) = extract('CREATE TABLE m.t AS SELECT upper("Name") FROM s', "postgres")
     assert [c.target.column for c in sanitize(result, "postgres").columns] == ['upper("Name")']
+def _parse_cli(sql: str, *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "parse", *args], input=sql,
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_parse_prints_the_users_sql_back_unless_asked_to_redact() -> None:
+    sql = 'CREATE TABLE m.t AS SELECT concat(name, "secret") FROM s;\nSELECT "unterminated secret'
+    for fmt in ("table", "json"):
+        assert "secret" in _parse_cli(sql, "--dialect", "mysql", "--format", fmt)
+        redacted = _parse_cli(sql, "--dialect", "mysql", "--format", fmt, "--redact")
+        assert "secret" not in redacted and "m.t" in redacted

@@ -40,7 +40,7 @@ NUMBERS = re.compile(NUMBER)
 _NAME_START = "A-Za-z_\x80-\U0010ffff"
 _NAME_CHAR = "A-Za-z0-9_\x80-\U0010ffff"
 _NOT_IN_NAME = f"(?<![{_NAME_CHAR}$])"
-DOLLAR_QUOTE = f"{_NOT_IN_NAME}\\$(?:[{_NAME_START}][{_NAME_CHAR}]*)?\\$"
+DOLLAR_QUOTE = f"\\$(?<![{_NAME_CHAR}$]\\$)(?:[{_NAME_START}][{_NAME_CHAR}]*)?\\$"
 
 STRING, NAME, COMMENT, NUMBER_KIND = "string", "name", "comment", "number"
 _RAW_TYPES = (TokenType.RAW_STRING, TokenType.NATIONAL_RAW_STRING)
@@ -69,28 +69,61 @@ class Lexicon:
     plain_doubled: bool  # '' inside '..' is a quote, not two strings
     marks: tuple[str, ...]  # any of these in a text: the full scanner, not the fast path
     pattern: re.Pattern[str]  # where a token may open
+    whole: re.Pattern[str]  # each token, opener to closer, in one expression with no group (fast)
+    replacements: Mapping[str, str]  # opener -> what its token becomes ("" keeps it)
+    nesting: tuple[str, ...]  # openers of nested comments: a text with two of one takes the loop
+    longest: int  # the longest opener
 
     @staticmethod
     def build(rules: Mapping[str, Rule], dollar_quotes: bool, dash_needs_space: bool, line_ends: str) -> "Lexicon":
-        openers = []
+        openers, tokens, replacements = [], [], {}
         for opener in sorted(rules, key=len, reverse=True):
             text = re.escape(opener)
-            if opener[0].isalpha() or opener[0] == "$":
-                text = _NOT_IN_NAME + text
+            if opener[0].isalpha() or opener[0] == "$":  # not the end of a name: N'..', not an'..'
+                first = re.escape(opener[0])  # (checked after the first character: the engine
+                text = f"{first}(?<![{_NAME_CHAR}$]{first}){re.escape(opener[1:])}"  # skips on it)
             if opener == "--" and dash_needs_space:
                 text += r"(?=[\x00-\x20]|\Z)"
             openers.append(text)
+            rule = rules[opener]
+            tokens.append(text + _whole_body(rule, line_ends))
+            replacements[opener] = "" if rule.kind == NAME else _replacement(rule.kind, rule)
         alternatives = [f"(?P<open>{'|'.join(openers)})"]
-        if dollar_quotes:
+        if dollar_quotes:  # (a text with one takes the loop)
             alternatives.append(f"(?P<dollar>{DOLLAR_QUOTE})")
         alternatives.append(f"(?P<number>{NUMBER})")
+        tokens.append(NUMBER)
+        nesting = tuple(sorted({o[:2] for o, r in rules.items() if r.nested}))
         plain = rules.get("'", Rule(STRING, "'"))
         marks = {o for o, r in rules.items() if not _fast_safe(o, r, plain)}
         if any(r.backslash for r in rules.values()):
             marks.add("\\")
         marks = {m for m in marks if not any(o != m and o in m for o in marks)}  # '"' covers '"""'
-        return Lexicon(rules, dollar_quotes, dash_needs_space, line_ends, plain.doubled,
-                       tuple(sorted(marks)), re.compile("|".join(alternatives)))
+        return Lexicon(rules, dollar_quotes, dash_needs_space, line_ends, plain.doubled, tuple(sorted(marks)),
+                       re.compile("|".join(alternatives)), re.compile("|".join(tokens)), replacements, nesting,
+                       max(map(len, rules)))
+
+    def substitute(self, match: re.Match[str]) -> str:
+        """What a token ``whole`` found becomes: told by its opener (the longest that starts it,
+        as the expression tries the longest first)."""
+        token = match.group()
+        if "0" <= token[0] <= "9":
+            return "?"
+        get = self.replacements.get
+        for size in range(min(self.longest, len(token)), 0, -1):
+            replacement = get(token[:size])
+            if replacement is not None:
+                return replacement or token
+        return token  # unreachable: every token starts with an opener
+
+
+def _whole_body(rule: Rule, line_ends: str) -> str:
+    """A token's text after its opener as one expression (block comments unnested); a quoted
+    name must close, a string or comment may run to the end."""
+    if not rule.close:
+        return f"[^{re.escape(line_ends)}]*"
+    close = re.escape(rule.close)
+    return _inner(rule.close, rule.backslash, rule.doubled) + (close if rule.kind == NAME else f"(?:{close}|\\Z)")
 
 
 def _fast_safe(opener: str, rule: Rule, plain: Rule) -> bool:
@@ -201,19 +234,22 @@ def _close(text: str, pos: int, opener: str, rule: Rule, line_ends: str) -> tupl
     return match.end(), match.group(1) is not None
 
 
-@lru_cache(maxsize=None)
-def _body(close: str, backslash: bool, doubled: bool) -> re.Pattern[str]:
-    """A token's text after its opener, to its closer (group 1) or the end of the text."""
+def _inner(close: str, backslash: bool, doubled: bool) -> str:
+    """The text between a token's opener and its closer."""
     c = re.escape(close)
     if len(close) == 1:
         stop = c + ("\\\\" if backslash else "")
         escape = "|".join(filter(None, ["\\\\[\\s\\S]" if backslash else "", c + c if doubled else ""]))
-        inner = f"[^{stop}]*(?:(?:{escape})[^{stop}]*)*" if escape else f"[^{stop}]*"
-    elif backslash:
-        inner = f"(?:\\\\[\\s\\S]|(?!{c})[^\\\\])*"
-    else:
-        inner = "[\\s\\S]*?"
-    return re.compile(f"{inner}({c})|[\\s\\S]*")
+        return f"[^{stop}]*(?:(?:{escape})[^{stop}]*)*" if escape else f"[^{stop}]*"
+    if backslash:
+        return f"(?:\\\\[\\s\\S]|(?!{c})[^\\\\])*"
+    return "[\\s\\S]*?"
+
+
+@lru_cache(maxsize=None)
+def _body(close: str, backslash: bool, doubled: bool) -> re.Pattern[str]:
+    """A token's text after its opener, to its closer (group 1) or the end of the text."""
+    return re.compile(f"{_inner(close, backslash, doubled)}({re.escape(close)})|[\\s\\S]*")
 
 
 def _nested_end(text: str, pos: int, opener: str, close: str) -> tuple[int, bool]:
@@ -242,9 +278,12 @@ def redact_with(text: str, lex: Lexicon, keep_positions: bool = False, fast: boo
     """``text`` with its literals and comments replaced; ``keep_positions`` keeps the numbers of
     sqlglot's ``Line 3, Col: 14`` (in a message, not in SQL); ``fast=False`` never takes the
     fast path (to compare the two)."""
-    if fast and not keep_positions and not any(mark in text for mark in lex.marks) and not (
-            lex.dollar_quotes and "$" in text and _DOLLAR.search(text)):
-        return _fast(text, lex)
+    if fast and not keep_positions:
+        dollar = lex.dollar_quotes and "$" in text and _DOLLAR.search(text)
+        if not dollar and not any(mark in text for mark in lex.marks):
+            return _fast(text, lex)
+        if not dollar and not any(text.count(opener) > 1 for opener in lex.nesting):  # no comment in a comment
+            return lex.whole.sub(lex.substitute, text)
     out, last = [], 0
     for start, end, kind, rule, _ in spans(text, lex):
         if kind == NAME or (keep_positions and kind == NUMBER_KIND and _is_position(text, start)):

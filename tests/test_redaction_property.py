@@ -10,12 +10,15 @@ dollar signs, comment marks, newlines, non-ASCII letters.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +27,19 @@ from sqllineage_harvester.cli import main
 from sqllineage_harvester.dialects import get_dialect, list_dialects
 from sqllineage_harvester.normalize import fingerprint, redact
 from sqllineage_harvester.redact import lexicon, redact_with
+
+@pytest.fixture(autouse=True, scope="module")
+def _process_left_as_found():
+    """What these tests change in the test process, put back: the harvest command's SIGTERM /
+    SIGINT handlers, and the gc callback Hypothesis leaves installed to time collections (an
+    alarm that fires inside a gc callback, such as extract's time limit, is swallowed by gc)."""
+    callbacks = list(gc.callbacks)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    gc.callbacks[:] = callbacks
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+
 
 NOISE = st.text(alphabet="ab '\"\\$#-/*;\n\t{}éüß€1", max_size=6)
 MARKER = st.from_regex(r"zq[a-z0-9]{8}", fullmatch=True)

@@ -39,7 +39,6 @@ NUMBERS = re.compile(NUMBER)
 # (PostgreSQL's ident_start / ident_cont, MySQL's U+0080..); a dollar-quote tag is one without a $.
 _NAME_START = "A-Za-z_\x80-\U0010ffff"
 _NAME_CHAR = "A-Za-z0-9_\x80-\U0010ffff"
-_NOT_IN_NAME = f"(?<![{_NAME_CHAR}$])"
 DOLLAR_QUOTE = f"\\$(?<![{_NAME_CHAR}$]\\$)(?:[{_NAME_START}][{_NAME_CHAR}]*)?\\$"
 
 STRING, NAME, COMMENT, NUMBER_KIND = "string", "name", "comment", "number"
@@ -326,10 +325,12 @@ def redact_message(text: str, dialect: str | None = None) -> str:
 
 
 # -- text whose dialect is not known --------------------------------------------
-def _every_lexicon() -> tuple[Lexicon, ...]:
+@lru_cache(maxsize=1)
+def _lexicons() -> tuple[Lexicon, ...]:
+    """The dialect-less rules (backslashes escaping or not) and every dialect file's."""
     from .dialects import list_dialects
 
-    return (lexicon(None), lexicon(None, False), *{id(x): x for x in map(lexicon, list_dialects())}.values())
+    return (lexicon(None), lexicon(None, False), *map(lexicon, list_dialects()))
 
 
 _ANY_MARKS = re.compile(r"[0-9'\"`$#/{\\-]")
@@ -364,11 +365,6 @@ def _merge(cuts: list[tuple[int, int, str]]) -> list[tuple[int, int, set[str]]]:
         else:
             merged.append((start, end, {kind}))
     return merged
-
-
-@lru_cache(maxsize=1)
-def _lexicons() -> tuple[Lexicon, ...]:
-    return _every_lexicon()
 
 
 def unclosed(text: str, dialect: str | None = None) -> tuple[str, int, int] | None:

@@ -28,7 +28,7 @@ from .model import (
     StatementLineage,
     Usage,
 )
-from .normalize import redact
+from .redact import lexicon, redact_any, redact_with
 from .render import statement_dict
 
 
@@ -94,11 +94,23 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
     )
 
 
-def sanitize(result: StatementLineage) -> StatementLineage:
-    """Redact literals that reached names or messages (``coalesce(email, 'x@y.z')`` as a column name)."""
+def sanitize(result: StatementLineage, dialect: str | None = None) -> StatementLineage:
+    """Redact literals that reached names or messages (``coalesce(email, 'x@y.z')`` as a column
+    name, a literal quoted in a reason), read by ``dialect``'s lexical rules; without one, by
+    every known dialect's at once (``"x"`` is a name in PostgreSQL and a string in MySQL: it goes).
+    Reasons keep their ``Line 3, Col: 14``."""
+    if dialect:
+        lex = lexicon(dialect)
+
+        def text(t: str, message: bool = False) -> str:
+            return redact_with(t, lex, keep_positions=message)
+    else:
+        def text(t: str, message: bool = False) -> str:
+            return redact_any(t, keep_positions=message)
 
     def col(c: ColumnRef) -> ColumnRef:
-        return c if "'" not in c.column and not any(ch.isdigit() for ch in c.column) else ColumnRef(c.dataset, redact(c.column))
+        redacted = text(c.column)
+        return c if redacted == c.column else ColumnRef(c.dataset, redacted)
 
     columns = tuple(
         replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
@@ -108,8 +120,8 @@ def sanitize(result: StatementLineage) -> StatementLineage:
     return replace(
         result,
         columns=columns,
-        warnings=tuple(redact(w) for w in result.warnings),
-        error=redact(result.error) if result.error else None,
+        warnings=tuple(text(w, True) for w in result.warnings),
+        error=text(result.error, True) if result.error else None,
         sql="",
     )
 

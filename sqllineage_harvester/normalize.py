@@ -1,20 +1,19 @@
 """Redact literals and fingerprint statements, cheaply enough to run on every log row.
 
-String literals (quoted, dollar-quoted) become ``'?'``, numbers ``?``, comments
-go; identifiers, quoted identifiers and ``$1`` / ``:1`` placeholders stay. The
-fingerprint is a BLAKE2b hash of that text with whitespace and case folded
-(outside quoted identifiers), ``IN (?, ?, ...)`` lists collapsed and repeated
-``VALUES`` rows folded: statements that differ only in literals, spacing or
-keyword case share it. Where the log has its own statement hash
-(``LogEntry.source_hash``) it keys a cache that skips the work, but the
-fingerprint is always ours, so a statement keeps one fingerprint across rows
-and runs. An exact-text cache sits in front: real logs repeat the very same text
-most of the time.
+Each text is redacted by its dialect's own lexical rules (``redact.py``): string literals of
+every quoting style the dialect has become ``'?'``, numbers ``?``, comments go; identifiers,
+quoted identifiers and ``$1`` / ``:1`` placeholders stay. The fingerprint is a BLAKE2b hash of
+that text with whitespace and case folded (outside quoted identifiers), ``IN (?, ?, ...)``
+lists collapsed and repeated ``VALUES`` rows folded: statements that differ only in literals,
+comments, spacing or keyword case share it. Where the log has its own statement hash
+(``LogEntry.source_hash``) it keys a cache that skips the work, but the fingerprint is always
+ours, so a statement keeps one fingerprint across rows and runs. An exact-text cache sits in
+front: real logs repeat the very same text most of the time.
 
-Speed: most statements take the fast path (``str.split`` on quotes, then one
-regular expression for numbers, a few µs for a 400-character statement); text
-with comments, quoted identifiers, dollar quotes or backslashes takes one pass of
-a complete scanner.
+Speed: most statements take the fast path (``str.split`` on quotes, then one regular
+expression for numbers, a few µs for a 400-character statement); text with the dialect's
+comments, other quotes, quoted identifiers, dollar quotes or backslashes takes one pass of the
+complete scanner.
 
 Redacted text is for storing and printing; lineage is best extracted from the
 original text (``GROUP BY 1`` and ``VARCHAR(10)`` lose their numbers here).
@@ -22,6 +21,8 @@ original text (``GROUP BY 1`` and ``VARCHAR(10)`` lose their numbers here).
 >>> redact("SELECT * FROM t1 WHERE email = 'jane.doe@example.com' AND id > 42 -- note")
 "SELECT * FROM t1 WHERE email = '?' AND id > ?  "
 >>> fingerprint("select a FROM t where x IN (1, 2)") == fingerprint("SELECT a\\n  from t WHERE x in (3,4,5);")
+True
+>>> fingerprint('SELECT a FROM t WHERE b = "x" # jane', dialect="mysql") == fingerprint("SELECT a FROM t WHERE b = 'y'", dialect="mysql")
 True
 """
 
@@ -33,48 +34,23 @@ from hashlib import blake2b
 from typing import Iterable, Iterator
 
 from .model import Fingerprinted, LogEntry
+from .redact import lexicon, redact, redact_with
 
-# A number not inside an identifier (t1), a placeholder ($1, :1) or a name.
-_NUMBER = r"[0-9](?<![\w$:][0-9])(?:[xX][0-9a-fA-F]+|[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)"
-_NUMBERS = re.compile(_NUMBER)
-_DOLLAR_QUOTE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
-_SLOW_MARKS = ("--", "/*", '"', "`", "\\")
+__all__ = ["Normalizer", "NormalizeStats", "fingerprint", "fingerprint_of", "fold", "normalize", "redact"]
 
 
-def _scanner(backslash_escapes: bool) -> re.Pattern[str]:
-    """The complete scanner. Groups: 1 comment, 2 string (3: its dollar tag), 4 number."""
-    if backslash_escapes:
-        string = r"'[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*(?:'|\Z)"
-    else:  # standard strings; only E'...' ones escape with a backslash
-        string = r"[eE]'[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*(?:'|\Z)|'[^']*(?:''[^']*)*(?:'|\Z)"
-    return re.compile(
-        r"(--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))"
-        r"|(\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*|)\$[\s\S]*?(?:\$(?P=tag)\$|\Z)|" + string + ")"
-        r"|(" + _NUMBER + ")"
-        r'|"[^"]*(?:""[^"]*)*"|`[^`]*`'
-    )
+class _FullScanner:
+    """The complete scanner of the dialect-less rules, without the fast path: what it must agree with."""
+
+    def __init__(self, backslash_escapes: bool) -> None:
+        self.backslash_escapes = backslash_escapes
+
+    def sub(self, _replace: object, sql: str) -> str:
+        return redact_with(sql, lexicon(None, self.backslash_escapes), fast=False)
 
 
-_SCANNERS = {flag: _scanner(flag) for flag in (False, True)}
-_REPLACEMENTS = {1: " ", 2: "'?'", 3: "'?'", 4: "?"}
-
-
-def _replace(match: re.Match[str]) -> str:
-    return _REPLACEMENTS.get(match.lastindex or 0) or match.group()
-
-
-def redact(sql: str, backslash_escapes: bool = True) -> str:
-    """``sql`` with string and number literals replaced and comments removed."""
-    if any(mark in sql for mark in _SLOW_MARKS) or ("$" in sql and _DOLLAR_QUOTE.search(sql)):
-        return _SCANNERS[backslash_escapes].sub(_replace, sql)
-    if "'" in sql:
-        parts = sql.split("'")
-        if not len(parts) % 2:  # an unterminated string runs to the end
-            parts.append("")
-        sql = "'?'".join(parts[::2])
-        while "'?''?'" in sql:  # 'it''s' is one string
-            sql = sql.replace("'?''?'", "'?'")
-    return _NUMBERS.sub("?", sql)
+_SCANNERS = {flag: _FullScanner(flag) for flag in (False, True)}
+_replace = None
 
 
 _QUOTED_IDENTIFIER = re.compile(r'("[^"]*(?:""[^"]*)*"|`[^`]*`)')
@@ -103,9 +79,9 @@ def fingerprint_of(redacted: str) -> str:
     return blake2b(fold(redacted).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def fingerprint(sql: str, backslash_escapes: bool = True) -> str:
+def fingerprint(sql: str, backslash_escapes: bool | None = None, dialect: str | None = None) -> str:
     """The fingerprint of a statement: equal for statements that differ only in literals."""
-    return fingerprint_of(redact(sql, backslash_escapes))
+    return fingerprint_of(redact(sql, dialect, backslash_escapes))
 
 
 @dataclass
@@ -119,23 +95,28 @@ class NormalizeStats:
 class Normalizer:
     """Log entries in, fingerprinted entries out, remembering recent texts.
 
+    Each entry is read by the lexical rules of its own dialect (``LogEntry.dialect``, else
+    ``dialect``); ``backslash_escapes``, when given, overrides the dialect's word on backslashes.
     The caches are bounded (``cache_size`` entries each, emptied when full) and
     texts longer than ``max_cached_chars`` are never kept.
     """
 
-    def __init__(self, backslash_escapes: bool = True, cache_size: int = 200_000, max_cached_chars: int = 100_000):
+    def __init__(self, backslash_escapes: bool | None = None, cache_size: int = 200_000,
+                 max_cached_chars: int = 100_000, dialect: str | None = None):
         self.backslash_escapes = backslash_escapes
+        self.dialect = dialect
         self.cache_size = cache_size
         self.max_cached_chars = max_cached_chars
         self.stats = NormalizeStats()
-        self._by_text: dict[str, tuple[str, str]] = {}
+        self._by_text: dict[tuple[str | None, str], tuple[str, str]] = {}
         self._by_source_hash: dict[str, tuple[str, str]] = {}
 
     def __call__(self, entry: LogEntry) -> Fingerprinted:
         stats = self.stats
         stats.entries += 1
         sql = entry.sql
-        known = self._by_text.get(sql)
+        dialect = entry.dialect or self.dialect
+        known = self._by_text.get((dialect, sql))
         if known is not None:
             stats.text_cache_hits += 1
             return Fingerprinted(entry, *known)
@@ -146,22 +127,22 @@ class Normalizer:
                 stats.source_hash_hits += 1
                 return Fingerprinted(entry, *known)
         stats.computed += 1
-        redacted = redact(sql, self.backslash_escapes)
+        redacted = redact_with(sql, lexicon(dialect, self.backslash_escapes))
         # Our own fingerprint always: the log's hash only saves work, so one statement
         # keeps one fingerprint whether or not a row (or an earlier run) carried the hash.
         known = (fingerprint_of(redacted), redacted)
         if source_hash:
             self._remember(self._by_source_hash, source_hash, known)
         if len(sql) <= self.max_cached_chars:
-            self._remember(self._by_text, sql, known)
+            self._remember(self._by_text, (dialect, sql), known)
         return Fingerprinted(entry, *known)
 
-    def _remember(self, cache: dict[str, tuple[str, str]], key: str, value: tuple[str, str]) -> None:
+    def _remember(self, cache: dict, key: object, value: tuple[str, str]) -> None:
         if len(cache) >= self.cache_size:
             cache.clear()
         cache[key] = value
 
 
-def normalize(entries: Iterable[LogEntry], backslash_escapes: bool = True) -> Iterator[Fingerprinted]:
+def normalize(entries: Iterable[LogEntry], backslash_escapes: bool | None = None) -> Iterator[Fingerprinted]:
     """Redact and fingerprint a stream of log entries (see :class:`Normalizer`)."""
     return map(Normalizer(backslash_escapes), entries)

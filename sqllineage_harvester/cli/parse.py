@@ -27,9 +27,12 @@ from . import _fail, format_option, load_catalog, main, naming_options
 @click.option("--collapse-temp", is_flag=True, help="Fold temp tables away: a -> tmp -> b reads a -> b.")
 @click.option("--level", type=click.Choice(["column", "table"]), default="column", show_default=True,
               help="table: only what each statement reads and writes (several times faster).")
+@click.option("--redact", is_flag=True,
+              help="Replace the literals and comments that reach the output (names made from expressions, "
+                   "errors, warnings), as the harvest does: for sharing the output.")
 def parse(file: Any, dialect: str | None, catalog_path: str | None, default_database: str | None,
           default_schema: str | None, fmt: str, input_format: str, timeout: float, collapse_temp: bool,
-          level: str) -> None:
+          level: str, redact: bool) -> None:
     """Print the table- and column-level lineage of SQL statements.
 
     Reads FILE (or standard input, "-"). Each statement is reported with what it
@@ -42,6 +45,7 @@ def parse(file: Any, dialect: str | None, catalog_path: str | None, default_data
     Example:
       echo "INSERT INTO mart.t SELECT a, sum(b) AS s FROM raw.u GROUP BY a" \\
         | sqllineage-harvester parse --dialect postgres --format json
+      sqllineage-harvester parse --dialect mysql --redact query.sql > to_share.txt
     """
     try:
         dialect = resolve_dialect(dialect)
@@ -52,10 +56,10 @@ def parse(file: Any, dialect: str | None, catalog_path: str | None, default_data
                                        columns=level == "column")
         if input_format == "sql":
             text = _decode(data)
-            _emit(extract(text, dialect, **options), fmt, sys.stdout)
+            _emit(_redacted(extract(text, dialect, **options), dialect, redact), fmt, sys.stdout)
         else:
             for line_no, record in _jsonl(data):
-                _parse_record(line_no, record, dialect, options, fmt)
+                _parse_record(line_no, record, dialect, options, fmt, redact)
     except HarvesterError as e:
         _fail(e)
 
@@ -78,7 +82,15 @@ def _jsonl(data: bytes) -> Iterator[tuple[int, Any]]:
             yield line_no, e
 
 
-def _parse_record(line_no: int, record: Any, dialect: str | None, options: dict, fmt: str) -> None:
+def _redacted(results: list, dialect: str | None, redact: bool) -> list:
+    """With --redact, the results as the harvest keeps them: no literal in a name or a message."""
+    from ..graph import sanitize
+
+    return [sanitize(r, dialect) for r in results] if redact else results
+
+
+def _parse_record(line_no: int, record: Any, dialect: str | None, options: dict, fmt: str,
+                  redact: bool = False) -> None:
     from ..model import StatementLineage
 
     ident = record.get("id", line_no) if isinstance(record, dict) else line_no
@@ -98,7 +110,7 @@ def _parse_record(line_no: int, record: Any, dialect: str | None, options: dict,
             for key in ("default_database", "default_schema"):
                 if record.get(key):
                     local[key] = record[key]
-            _emit(extract(record["sql"], own, **local), fmt, sys.stdout, ident=ident)
+            _emit(_redacted(extract(record["sql"], own, **local), own, redact), fmt, sys.stdout, ident=ident)
             return
         except ConfigError as e:
             problem = f"line {line_no}: {e}"

@@ -135,7 +135,7 @@ def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | 
     sql, dialect, database, schema, catalog, timeout = args
     results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout,
                       columns="writes")  # plain SELECTs are kept as usage per table
-    return encode([sanitize(r) for r in results])
+    return encode([sanitize(r, dialect) for r in results])
 
 
 @dataclass

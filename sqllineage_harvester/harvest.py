@@ -214,6 +214,7 @@ class Harvester:
                             progress(len(chunk))
                         if stop is not None and stop():
                             return self.report
+                    self._read_to_the_end()
                     return self.report
                 except CursorMovedError as e:
                     self._moved.append(f"{e}; read on from its cursor")
@@ -244,7 +245,7 @@ class Harvester:
                 cache[key] = self._unwritten.pop(key)
         for name, value in crosscheck_counts(out.counters.items()).items():
             self.report.crosscheck[name] = self.report.crosscheck.get(name, 0) + value
-        last = chunk[-1].cursor
+        last = self._position() or chunk[-1].cursor
         batch = Batch(
             operations=tuple(out.operations),
             usage=tuple(out.usage_rows()),
@@ -265,6 +266,20 @@ class Harvester:
         self.report.cursor = last
         if len(self.known) > 200_000:  # bounded memory; the store has them all
             self.known.clear()
+
+    def _read_to_the_end(self) -> None:
+        """Rows after the last entry that were read and left out (failed runs, the harvester's own
+        queries) move the cursor too, so the next run does not read them again."""
+        final = self._position()
+        if final and final != self.previous:
+            self.store.write_batch(Batch(source=self.key, cursor=final, check=True, previous=self.previous))
+            self.previous = self.cursor = self.report.cursor = final
+
+    def _position(self) -> str | None:
+        """The cursor a source gives for all it has read (a folder's files each at their own row), or None
+        where an entry's own cursor says it."""
+        position = getattr(self.source, "position", None)
+        return position() if position is not None else None
 
     def _entry(self, out: Harvested, item: Fingerprinted, plan: tuple[Defaults, str]) -> str:
         """One log entry, in log order: its lineage under the state the entries before it left,

@@ -128,3 +128,61 @@ def test_no_single_row_stops_a_harvest_into_postgresql(tmp_path, pg_cluster):
         assert report.operations == 3
         names = {n.name for n in open_store(url).resolve("after")}
         assert names == {"p.m.after"}
+
+
+HEADER = "QUERY_ID,QUERY_TEXT,DATABASE_NAME,SCHEMA_NAME,USER_NAME,START_TIME,END_TIME,EXECUTION_STATUS\n"
+
+
+def export(path: Path, day: int, rows: int, start: int = 0) -> Path:
+    """An export of one account: ``rows`` loads on 2024-03-<day>, each its own statement."""
+    path.write_text(HEADER + "".join(
+        f'q{day}-{n},"INSERT INTO m.t{n % 7} SELECT id FROM raw.s{n}",DB,PUBLIC,ETL,'
+        f"2024-03-{day:02} 10:{n // 60:02}:{n % 60:02}.000 +0000,2024-03-{day:02} 10:{n // 60:02}:{n % 60:02}.500 +0000,"
+        "SUCCESS\n" for n in range(start, start + rows)))
+    return path
+
+
+def harvest_folder(folder: Path, db: Path, batch_size: int = 100, batches: int | None = None):
+    from sqllineage_harvester.harvest import Harvester
+    done = [0]
+
+    def stop() -> bool:
+        done[0] += 1
+        return batches is not None and done[0] >= batches
+
+    store = open_store(f"sqlite:///{db}")
+    try:
+        return Harvester(open_source(folder, "snowflake"), store,
+                         Options(dialect="snowflake", namespace="snowflake://test", batch_size=batch_size)).run(stop=stop)
+    finally:
+        store.close()
+
+
+def test_a_folder_whose_name_order_is_not_time_order_loses_nothing_when_cut(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export(folder / "account_a.csv", 20, 1000)  # later days, earlier name
+    export(folder / "account_b.csv", 10, 1000)
+    whole = tmp_path / "whole.db"
+    harvest_folder(folder, whole, 20_000)
+    for batches in (3, 10, 11, 13):  # cut inside a, at its end, just into b, inside b
+        cut = tmp_path / f"cut{batches}.db"
+        first = harvest_folder(folder, cut, 100, batches)
+        rest = harvest_folder(folder, cut, 100)
+        assert first.entries + rest.entries == 2000
+        assert dump(cut) == dump(whole), "\n".join(differences(dump(cut), dump(whole)))
+
+
+def test_a_file_that_arrives_later_with_older_rows_is_named_in_a_note(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export(folder / "account_a.csv", 20, 50)
+    harvest_folder(folder, tmp_path / "l.db")
+    export(folder / "account_b.csv", 10, 30)  # an older day, exported late
+    export(folder / "account_c.csv", 21, 40)  # a newer day
+    report = harvest_folder(folder, tmp_path / "l.db")
+    assert report.entries == 40  # account_c's rows; account_b's are older than anything read before
+    assert any(n.startswith("account_b.csv: new since the last harvest, its 30 rows") and "--source" in n
+               for n in report.notes), report.notes
+    again = harvest_folder(folder, tmp_path / "l.db")
+    assert again.entries == 0 and not any("account_b" in n for n in again.notes)

@@ -227,6 +227,10 @@ class _Window:
         self.url = inner.url
         self.stats = inner.stats
 
+    def position(self) -> str | None:
+        own = getattr(self.inner, "position", None)
+        return own() if own is not None else None
+
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         for entry in self.inner.read(after_cursor):
             start = entry.start_time or ""

@@ -178,8 +178,13 @@ class FileSource:
         return log_files(self.path)
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
-        after = _parse_cursor(after_cursor)
-        for name, path in self.files():
+        """Entries after the cursor: each file from the row after the last one read from it (a
+        folder's files need not be in time order); a file new since the cursor from its rows later
+        than any read before (older ones are named in a note: they may be in files read already)."""
+        listing = self.files()
+        progress, after = Progress.resume(after_cursor, [name for name, _ in listing])
+        self.progress = progress
+        for name, path in listing:
             if after and after[0] == "o" and name < after[1]:
                 continue
             self.stats.files += 1
@@ -190,6 +195,16 @@ class FileSource:
             except (OSError, EOFError, zlib.error, _Skip) as e:
                 rows = 0 if isinstance(e, _Skip) else self.stats.rows_read + self.stats.before_cursor - seen
                 self.stats.file_errors.append(not_read(name, e, rows))
+            late = progress.late.pop(name, 0)
+            if late:
+                self.stats.notes.append(
+                    f"{name}: new since the last harvest, its {late} rows from before {progress.start} (the latest "
+                    "time read then) were not read, as they may be in files read before; if they are not, harvest "
+                    f"the file on its own: --source {path}")
+
+    def position(self) -> str | None:
+        """The cursor for everything read so far: each file's last row, and the latest time."""
+        return self.progress.dump() if getattr(self, "progress", None) is not None else None
 
     def _read_file(self, name: str, stream: IO[bytes], fmt: str, after: tuple[Any, ...] | None) -> Iterator[LogEntry]:
         state = _LineState()
@@ -199,6 +214,9 @@ class FileSource:
         last_time, stats, sqlglot, limit = "", self.stats, self.dialect.sqlglot, self.max_statement
         rows_before = stats.rows_read
         texts = 0  # rows after the cursor with SQL text: a file with rows and none is no export of this dialect
+        progress = self.progress
+        done = tuple(progress.files.get(name, ("", -1)))  # (running latest time, row) read up to, in this file
+        new = name in progress.late
         for offset, (line, row, problem) in enumerate(rows):
             if plan is None:  # the first row names the columns
                 plan = self._plan(row)
@@ -207,12 +225,22 @@ class FileSource:
             if problem is None and len(row) != plan.width:
                 problem = "field_count"
             kw = plan.fields(row) if problem is None else None
-            if plan.cursor_field is not None and kw is not None:
+            time = kw[plan.cursor_field] or "" if plan.cursor_field is not None and kw is not None else ""
+            if plan.cursor_field is not None:
                 # The running maximum: rows out of time order stay after the cursor they follow.
-                last_time = max(last_time, kw[plan.cursor_field] or "")
-            if after and (((last_time, name, offset) if plan.cursor_field else (name, offset)) <= after[1:]):
+                last_time = max(last_time, time)
+            # A file read before is read on after its row (and, for a file rewritten with later rows in
+            # place, after its time): rows out of time order stay after the cursor they follow.
+            if (last_time, offset) <= done or (after and (
+                    ((last_time, name, offset) if plan.cursor_field else (name, offset)) <= after[1:])):
                 stats.before_cursor += 1
                 continue
+            progress.files[name] = (last_time, offset)
+            if new and time and time <= progress.start:
+                progress.late[name] += 1
+                stats.before_cursor += 1
+                continue
+            progress.mark = max(progress.mark, time)
             stats.rows_read += 1
             texts += bool(kw and kw["sql"])
             where = f"{name}:{line}"
@@ -263,6 +291,34 @@ class FileSource:
         wanted = "; ".join(f"no {f} column (looked for {', '.join(c for c, g in self.columns.items() if g == f)}): "
                            f"{TELLING_FIELDS[f]}" for f in fields)
         return f"{name}: {wanted}; is --dialect {self.dialect.name} right?"
+
+
+class Progress:
+    """How far a harvest of exported files has read: each file's last row (with the latest time up to it), and the latest time
+    of any row read (``mark``). A file the cursor does not name is new since; its rows from
+    before the mark it started from (``start``) are counted in ``late`` and not read."""
+
+    def __init__(self, files: dict[str, tuple[str, int]], mark: str, new: list[str]) -> None:
+        self.files, self.mark, self.start = files, mark, mark
+        self.late = dict.fromkeys(new, 0)
+
+    @classmethod
+    def resume(cls, cursor: str | None, names: list[str]) -> tuple[Progress, tuple[Any, ...] | None]:
+        """The progress a cursor stands for, and the cursor of an older harvester (one position
+        for all files) where it is one."""
+        if cursor and cursor.startswith(PROGRESS):
+            data = json.loads(cursor[len(PROGRESS):])
+            files = {n: (t, int(o)) for n, (t, o) in data["files"].items()}
+            new = [n for n in names if n not in files]
+            return cls({**files, **{n: files.get(n, ("", -1)) for n in names}}, data["mark"], new), None
+        legacy = _parse_cursor(cursor)
+        return cls(dict.fromkeys(names, ("", -1)), legacy[1] if legacy and legacy[0] == "t" else "", []), legacy
+
+    def dump(self) -> str:
+        return PROGRESS + json.dumps({"files": self.files, "mark": self.mark}, sort_keys=True, separators=(",", ":"))
+
+
+PROGRESS = "files:"  # a cursor that is a Progress
 
 
 def not_read(name: str, error: BaseException, rows: int) -> str:

@@ -1,7 +1,8 @@
 """The command line: a thin skin over the library.
 
 Exit codes: 0 the run completed (statement errors are reported, not fatal),
-1 a source or store failed, 2 a usage or configuration error.
+1 a source or store failed, 2 a usage or configuration error; harvest also 3 (a file
+not read whole), 75 (another harvest is running), 130 / 143 (stopped by a signal).
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def main() -> None:
     """Column-level lineage from the query logs your databases already keep.
 
     Exit codes: 0 completed (unparseable statements are counted, not fatal),
-    1 a source or store failed, 2 usage or configuration error.
+    1 a source or store failed, 2 usage or configuration error; harvest also
+    3 a file not read whole, 75 another harvest is running, 130 / 143 stopped
+    by Ctrl-C / SIGTERM after the batch in hand.
     """
 
 

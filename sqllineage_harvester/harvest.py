@@ -15,11 +15,13 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Mapping
 
+from .errors import HarvesterError
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .extract import Catalog, extract
 from .extract.script import TEMP_TYPES, TempState
@@ -191,7 +193,8 @@ class Harvester:
         """The state the store holds for this source: its cursor, the namespace's catalog, the
         open sessions; lineage parsed in memory is checked against them anew."""
         keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written")]
-        self.learning = Learning(self.options.namespace, self.store.cache_get(keys), self._given)
+        given = self._given.copy() if self._given is not None else None  # learning changes it in place
+        self.learning = Learning(self.options.namespace, self.store.cache_get(keys), given)
         self.sessions = Sessions(self.store.sessions(self.key))
         self.previous = self.cursor = self.store.cursor(self.key)
         if self.cursor is None and self.key != self.source.url:  # kept under its old name (before 0.2)
@@ -318,9 +321,9 @@ class Harvester:
             results, depends = cache_read(text)
             self.known[key] = Parsed(results, depends, -1, True)
             wanted.pop(key)
-        texts = self._extract_all([(i, self.sessions.defaults(i.entry)) for i in wanted.values()])
-        for key, text in zip(wanted, texts):
-            self._keep(key, text)
+        jobs = [(i, self.sessions.defaults(i.entry)) for i in wanted.values()]
+        for key, text, (_, defaults) in zip(wanted, self._extract_all(jobs), jobs):
+            self._keep(key, text, defaults)
         return planned
 
     def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
@@ -336,7 +339,7 @@ class Harvester:
             else:
                 parsed = None
         if parsed is None:
-            parsed = self._keep(key, self._extract_all([(item, defaults)])[0])
+            parsed = self._keep(key, self._extract_all([(item, defaults)])[0], defaults)
             self._used.discard(key)  # parsed anew: counted as parsed
         if key not in self._used:
             self._used.add(key)
@@ -349,9 +352,9 @@ class Harvester:
                 self.report.parsed += 1
         return parsed
 
-    def _keep(self, key: str, text: str) -> Parsed:
+    def _keep(self, key: str, text: str, defaults: Defaults) -> Parsed:
         results = decode(text)
-        depends = self.learning.depends(results)
+        depends = self.learning.depends(results, defaults[1])
         parsed = self.known[key] = Parsed(results, depends, self.learning.generation, False)
         self._unwritten[key] = cache_text(text, depends)
         return parsed
@@ -364,7 +367,11 @@ class Harvester:
             if self._pool is None:  # each worker dies with this process and leaves its signals to it
                 parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
                 self._pool = ProcessPoolExecutor(max_workers=o.workers, initializer=_worker_start, initargs=(parent,))
-            return list(self._pool.map(_extract_one, args, chunksize=16))
+            try:
+                return list(self._pool.map(_extract_one, args, chunksize=16))
+            except BrokenProcessPool as e:
+                raise HarvesterError(f"a parse worker died ({e}); nothing of this batch was written: run again, "
+                                     "with fewer --workers if memory is short") from e
         return [_extract_one(a) for a in args]
 
     # -- temp tables and the log's own lineage ------------------------------------------------------

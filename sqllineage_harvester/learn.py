@@ -17,7 +17,7 @@ from hashlib import blake2b
 from typing import Mapping
 
 from .extract import Catalog
-from .extract.catalog import UNKNOWN, defined_columns, name_parts
+from .extract.catalog import UNKNOWN, defined_columns, is_placeholder, name_parts
 from .extract.script import TEMP_TYPES
 from .model import WRITE_KINDS, ColumnLineage, ColumnRef, Fingerprinted, StatementLineage
 
@@ -54,9 +54,16 @@ class Learning:
         self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> what its CREATE TABLE defines
 
     # -- is a parsed lineage still right? ---------------------------------------------------
-    def depends(self, results: Iterable[StatementLineage]) -> dict[str, str | None]:
-        """Each table the lineage names, with the digest of its catalog entry now (None: unknown)."""
+    def depends(self, results: Iterable[StatementLineage], schemas: str | None = None) -> dict[str, str | None]:
+        """Each table the lineage names, with the digest of its catalog entry now (None: unknown);
+        with a search path (``schemas`` "stg,raw"), each place on it a bare name could have gone."""
         names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _TABLES}
+        path = (schemas or "").split(",")
+        if len(path) > 1:
+            for name in list(names):
+                database, schema, table = name_parts(name)
+                if schema in path:
+                    names |= {".".join(p for p in (database, s, table) if p and not is_placeholder(p)) for s in path}
         return {name: _digest(self.catalog.columns(name_parts(name))) for name in sorted(names)}
 
     def holds(self, depends: Mapping[str, str | None] | None) -> bool:

@@ -208,3 +208,17 @@ def test_impact_on_the_fixture_logs_reaches_marts_through_temp_tables_renames_an
     reached = {n.node.name for n in graph.nodes}
     assert marts <= reached, sorted(marts - reached)
     assert all(o.users for o in graph.operations)  # whom to warn: every operation on the way names its users
+
+
+def test_a_table_made_on_an_earlier_schema_of_the_search_path_takes_over_its_bare_name(tmp_path):
+    # orders is raw's until stg.orders is made; the same INSERT after that reads stg.orders, whatever the batch
+    rows = [
+        ("CREATE TABLE raw.orders (id INT, amount NUMBER)", "PUBLIC", "ETL", "WH_A", "p1"),
+        ("USE SCHEMA SHOP.STG", "", "ETL", "WH_A", "p1"),
+        ("CREATE TABLE stg.orders (id INT, amount NUMBER)", "", "ETL", "WH_A", "p1"),
+        ("INSERT INTO m.x SELECT id, amount FROM orders", "", "ETL", "WH_A", "p1"),
+    ]
+    for size in (1, 20_000):
+        db = tmp_path / f"p{size}.db"
+        harvest_in_runs(write_log(tmp_path / "p.csv", rows), db, size)
+        assert names(db, "upstream", "SHOP.M.X.AMOUNT") == {"SHOP.M.X.AMOUNT", "SHOP.STG.ORDERS.AMOUNT"}

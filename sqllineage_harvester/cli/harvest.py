@@ -280,6 +280,9 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     spec = get_dialect(dialect)
     source = open_source(_log_path(source_url), spec, mapping)
     if since or until:
+        if getattr(spec.history, "kind", None) == "cumulative" and scheme in ("postgresql", "postgres"):
+            raise ConfigError("--since / --until need a log with execution times; pg_stat_statements keeps "
+                              "totals only (harvest the server's log files, pglog://, for a window)")
         source = window(source, since, until)
     store = _open_store(store_url)
     catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,

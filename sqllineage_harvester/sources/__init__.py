@@ -227,9 +227,17 @@ class _Window:
         self.url = inner.url
         self.stats = inner.stats
 
-    def position(self) -> str | None:
-        own = getattr(self.inner, "position", None)
-        return own() if own is not None else None
+    # No ``position()``: rows the window leaves out must not count as read, so its cursor is the
+    # last entry it let through.
+
+    @property
+    def batch_size(self) -> int | None:
+        return getattr(self.inner, "batch_size", None)
+
+    @batch_size.setter
+    def batch_size(self, size: int) -> None:
+        if hasattr(self.inner, "batch_size"):
+            self.inner.batch_size = size
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         for entry in self.inner.read(after_cursor):

@@ -301,6 +301,7 @@ class Progress:
     def __init__(self, files: dict[str, tuple[str, int]], mark: str, new: list[str]) -> None:
         self.files, self.mark, self.start = files, mark, mark
         self.late = dict.fromkeys(new, 0)
+        self.new = set(new)
 
     @classmethod
     def resume(cls, cursor: str | None, names: list[str]) -> tuple[Progress, tuple[Any, ...] | None]:
@@ -315,7 +316,9 @@ class Progress:
         return cls(dict.fromkeys(names, ("", -1)), legacy[1] if legacy and legacy[0] == "t" else "", []), legacy
 
     def dump(self) -> str:
-        return PROGRESS + json.dumps({"files": self.files, "mark": self.mark}, sort_keys=True, separators=(",", ":"))
+        # a file new at this run that it has not reached yet is still new to the next one
+        files = {n: p for n, p in self.files.items() if not (n in self.new and p[1] < 0)}
+        return PROGRESS + json.dumps({"files": files, "mark": self.mark}, sort_keys=True, separators=(",", ":"))
 
 
 PROGRESS = "files:"  # a cursor that is a Progress

@@ -287,18 +287,20 @@ class Neo4jStore:
             if stored != batch.previous:
                 raise CursorMovedError(f"the cursor of {safe_url(batch.source)} moved from {batch.previous!r} to "
                                        f"{stored!r}: another harvest of it committed")
-        if batch.key is not None:
-            if tx.run("MATCH (b:Batch {id: $key}) RETURN count(b) AS n", key=batch.key).single()["n"]:
-                return
-            tx.run("CREATE (:Batch {id: $key, written_at: $at})", key=batch.key, at=now()).consume()
-        self._write_operations(tx, batch.operations)
-        self._write_usage(tx, batch)
-        self._write_failures(tx, batch)
-        unwind(tx, "MERGE (s:StatementCache {id: r.id}) SET s.lineage = r.lineage",
-               [{"id": k, "lineage": v} for k, v in sorted(batch.cache.items())])
-        unwind(tx, "MERGE (c:Counter {id: r.id}) ON CREATE SET c.value = r.value "
-                   "ON MATCH SET c.value = c.value + r.value",
-               [{"id": k, "value": v} for k, v in sorted(batch.counters.items())])
+        # A batch written before (its key is known) adds nothing again; the cursor still moves to it.
+        seen = batch.key is not None and tx.run("MATCH (b:Batch {id: $key}) RETURN count(b) AS n",
+                                                key=batch.key).single()["n"]
+        if not seen:
+            if batch.key is not None:
+                tx.run("CREATE (:Batch {id: $key, written_at: $at})", key=batch.key, at=now()).consume()
+            self._write_operations(tx, batch.operations)
+            self._write_usage(tx, batch)
+            self._write_failures(tx, batch)
+            unwind(tx, "MERGE (s:StatementCache {id: r.id}) SET s.lineage = r.lineage",
+                   [{"id": k, "lineage": v} for k, v in sorted(batch.cache.items())])
+            unwind(tx, "MERGE (c:Counter {id: r.id}) ON CREATE SET c.value = r.value "
+                       "ON MATCH SET c.value = c.value + r.value",
+                   [{"id": k, "value": v} for k, v in sorted(batch.counters.items())])
         if batch.source is not None:
             tx.run("MERGE (s:HarvestSource {id: $source}) SET s.cursor = $cursor, s.updated_at = $at",
                    source=batch.source, cursor=batch.cursor, at=now()).consume()

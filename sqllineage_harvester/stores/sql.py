@@ -46,7 +46,11 @@ def _v1_to_v2(conn: Connection) -> None:
                       "ALTER TABLE performed ADD COLUMN executions BIGINT NOT NULL DEFAULT 0",
                       "ALTER TABLE hosted ADD COLUMN first_seen TEXT",
                       "ALTER TABLE hosted ADD COLUMN last_seen TEXT",
-                      "ALTER TABLE hosted ADD COLUMN executions BIGINT NOT NULL DEFAULT 0"):
+                      "ALTER TABLE hosted ADD COLUMN executions BIGINT NOT NULL DEFAULT 0",
+                      # what is known of them: their operation's window
+                      "UPDATE hosted SET first_seen = (SELECT o.first_seen FROM operations o WHERE o.id = "
+                      "hosted.operation_id), last_seen = (SELECT o.last_seen FROM operations o WHERE o.id = "
+                      "hosted.operation_id)"):
         conn.exec_driver_sql(statement)
 
 
@@ -276,17 +280,18 @@ class SQLStore:
     def _write_all(self, conn: Connection, batch: Batch) -> None:
         if batch.check and batch.source is not None:
             self._claim(conn, batch.source, batch.previous)
-        if batch.key is not None:
-            if conn.scalar(select(batches.c.key).where(batches.c.key == batch.key)):
-                return
-            conn.execute(batches.insert().values(key=batch.key, written_at=now()))
-        self._write_operations(conn, batch.operations)
-        self._write_usage(conn, batch.usage)
-        self._write_failures(conn, batch.failures)
-        self._upsert(conn, statement_cache, ["key"], [{"key": k, "lineage": v} for k, v in sorted(
-            batch.cache.items())], lambda ex: {"lineage": ex.lineage})
-        self._upsert(conn, counters, ["name"], [{"name": k, "value": v} for k, v in sorted(
-            batch.counters.items())], lambda ex: {"value": counters.c.value + ex.value})
+        # A batch written before (its key is known) adds nothing again; the cursor still moves to it.
+        seen = batch.key is not None and conn.scalar(select(batches.c.key).where(batches.c.key == batch.key))
+        if not seen:
+            if batch.key is not None:
+                conn.execute(batches.insert().values(key=batch.key, written_at=now()))
+            self._write_operations(conn, batch.operations)
+            self._write_usage(conn, batch.usage)
+            self._write_failures(conn, batch.failures)
+            self._upsert(conn, statement_cache, ["key"], [{"key": k, "lineage": v} for k, v in sorted(
+                batch.cache.items())], lambda ex: {"lineage": ex.lineage})
+            self._upsert(conn, counters, ["name"], [{"name": k, "value": v} for k, v in sorted(
+                batch.counters.items())], lambda ex: {"value": counters.c.value + ex.value})
         if batch.source is not None:
             self._upsert(conn, sources, ["name"], [{"name": batch.source, "cursor": batch.cursor,
                          "updated_at": now()}], lambda ex: {"cursor": ex.cursor, "updated_at": ex.updated_at})

@@ -21,7 +21,9 @@ SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "passphrase", "c
                 "privatekey", "accesskey", "signature")
 MIN_LITERAL = 4  # a known secret shorter than this is not searched for as bare text (it would garble words)
 
-_URL = re.compile(r"\b(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<rest>[^\s'\"<>]*)")
+# A URL runs to white space, a double quote or an angle bracket; a single quote may be in a password
+# (only the password is replaced, so a URL quoted in '..' keeps its quotes).
+_URL = re.compile(r"\b(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<rest>[^\s\"<>]*)")
 _SETTING = re.compile(
     r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]*)(?P<eq>\s*=\s*)"
     r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s&#;'\",)]+?(?=[\s&#;'\",)]|:\s|:$|$))")
@@ -42,6 +44,12 @@ def split_userinfo(rest: str) -> tuple[str, str, str] | None:
     The userinfo ends at the last '@' before any '?' or '#', so a '/' or '@' in a password is kept in it."""
     before_query = re.split(r"[?#]", rest, maxsplit=1)[0]
     at = before_query.rfind("@")
+    if at < 0 and ":" in rest.split("@", 1)[0] and "@" in rest:
+        # a '?' or '#' in the password itself: the userinfo ends at the last '@' before the path
+        first = rest.index("@")
+        slash = rest.find("/", first)
+        at = rest.rfind("@", 0, slash if slash >= 0 else len(rest))
+        before_query = rest
     if at < 0:
         return None
     user, colon, password = before_query[:at].partition(":")

@@ -49,6 +49,9 @@ def one_clean_line(proc: subprocess.CompletedProcess[str]) -> str:
     (f"host=db password = '{SECRET} with \\' quote' dbname=x", "host=db password = *** dbname=x"),
     (f"postgresql://ann:{SECRET}/x@db/lineage", "postgresql://ann:***@db/lineage"),  # a '/' in the password
     (f"postgresql://ann:{SECRET}@[::1/db", "postgresql://ann:***@[::1/db"),  # malformed
+    ("postgresql://ann:it's-SEKRET@db/app", "postgresql://ann:***@db/app"),  # a quote in the password
+    ("store 'postgresql://ann:SEKRETx@db/app' is down", "store 'postgresql://ann:***@db/app' is down"),
+    ("postgresql://ann:pa?ss#SEKRET@db/app?sslmode=require", "postgresql://ann:***@db/app?sslmode=require"),
     (f"store postgresql://ann:{SECRET}@db/x: connection failed", "store postgresql://ann:***@db/x: connection failed"),
     (f"store postgresql://ann@db/x?password={SECRET}: refused", "store postgresql://ann@db/x?password=***: refused"),
     (f"bolt://neo4j:{SECRET}@graph:7687", "bolt://neo4j:***@graph:7687"),
@@ -85,6 +88,8 @@ def test_the_harvesters_errors_never_hold_a_secret() -> None:
     ("pglog:///var/log/postgresql", "pglog:///var/log/postgresql"),
     ("file:///data/history.csv", "file:///data/history.csv"),
     (f"host=db password={SECRET} dbname=app", "host=db dbname=app"),
+    ("postgresql://ann:pa?ss#SEKRET@db/app?sslmode=require", "postgresql://ann@db/app?sslmode=require"),
+    ("postgresql://ann:it's-SEKRET@db/app", "postgresql://ann@db/app"),
 ])
 def test_a_source_is_named_without_any_secret(url: str, identity: str) -> None:
     assert source_identity(url) == identity

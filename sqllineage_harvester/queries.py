@@ -216,6 +216,7 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
     if depth is not None and depth < 0:
         raise ConfigError("--depth must be 0 or more")
     root = find(store, name, namespace)
+    since, as_of = bounds(since, as_of)  # as the stores keep times: users and last seen are read in it too
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
     return graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
 
@@ -245,6 +246,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
 
     A table and a column are compared at table level; ``namespace`` applies to both names.
     """
+    since, as_of = bounds(since, as_of)
     start, goal = find(store, a, namespace), find(store, b, namespace)
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)

@@ -103,9 +103,10 @@ def test_as_of_names_only_the_users_who_had_run_it_by_then_and_no_later_time(sto
                    user=user, system=where, seen=(day(n), day(n))) for user, where, n in
            (("ALICE", "WH_A", 1), ("BOB", "WH_B", 3), ("CAROL", "WH_B", 5))]
     store.write_batch(Batch(operations=tuple(ops)))
-    then = queries.impact(store, "raw.payments.amount", as_of="2024-03-02T00:00:00.000000Z")
+    then = queries.impact(store, "raw.payments.amount", as_of="2024-03-01")  # a date: up to its end
     assert [o.users for o in then.operations] == [("ALICE",)] and [o.systems for o in then.operations] == [("WH_A",)]
-    assert all(n.last_seen is None or n.last_seen <= "2024-03-02T00:00:00.000000Z" for n in then.nodes)
-    late = queries.impact(store, "raw.payments.amount", since="2024-03-04T00:00:00.000000Z")
+    assert all(n.last_seen is None or n.last_seen <= "2024-03-01T23:59:59.999999Z" for n in then.nodes)
+    assert any(n.last_seen for n in then.nodes)
+    late = queries.impact(store, "raw.payments.amount", since="2024-03-04T02:00:00+02:00")
     assert [o.users for o in late.operations] == [("CAROL",)]
     assert [o.users for o in queries.impact(store, "raw.payments.amount").operations] == [("ALICE", "BOB", "CAROL")]

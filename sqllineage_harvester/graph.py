@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from typing import Any, Callable, Iterable
 
+from .extract.script import TEMP_TYPES
 from .model import (
     STRUCTURE_KINDS,
     WRITE_KINDS,
@@ -128,7 +129,7 @@ def sanitize(result: StatementLineage, dialect: str | None = None) -> StatementL
 
 TEMP = "temp"
 MIXED = "mixed"  # an operation seen with execution times and with harvest times
-_TEMP_TYPES = ("temp_table", "temp_view", TEMP)
+_TEMP_TYPES = (*TEMP_TYPES, TEMP)
 
 
 def scope_temps(result: StatementLineage, scope: str, is_temp: Callable[[str], bool]) -> StatementLineage:

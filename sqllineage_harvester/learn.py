@@ -17,7 +17,7 @@ from hashlib import blake2b
 from typing import Mapping
 
 from .extract import Catalog
-from .extract.catalog import UNKNOWN, defined_columns, is_placeholder, name_parts
+from .extract.catalog import UNKNOWN, defined_columns, display_name, name_parts, typed
 from .extract.script import TEMP_TYPES
 from .model import WRITE_KINDS, ColumnLineage, ColumnRef, Fingerprinted, StatementLineage
 
@@ -63,14 +63,17 @@ class Learning:
             for name in list(names):
                 database, schema, table = name_parts(name)
                 if schema in path:
-                    names |= {".".join(p for p in (database, s, table) if p and not is_placeholder(p)) for s in path}
-        return {name: _digest(self.catalog.columns(name_parts(name))) for name in sorted(names)}
+                    names |= {display_name((database, s, table)) for s in path}
+        return {name: self._digest(name) for name in sorted(names)}
 
     def holds(self, depends: Mapping[str, str | None] | None) -> bool:
         """Whether a lineage with these dependencies would be parsed the same today."""
         if depends is None:  # a cache entry from before dependencies were recorded
             return False
-        return all(_digest(self.catalog.columns(name_parts(n))) == d for n, d in depends.items())
+        return all(self._digest(n) == d for n, d in depends.items())
+
+    def _digest(self, name: str) -> str | None:
+        return _digest(self.catalog.columns(name_parts(name)))
 
     # -- learning -----------------------------------------------------------------------------
     def learn(self, item: Fingerprinted, key: str, results: list[StatementLineage], dialect: str | None) -> None:
@@ -135,7 +138,7 @@ class Learning:
         parts = name_parts(name)
         if columns is None:
             changed = self.catalog.drop(parts)
-        elif self.catalog.columns(parts) != {c: t.strip() or UNKNOWN for c, t in columns.items()}:
+        elif self.catalog.columns(parts) != typed(columns):
             self.catalog.add(parts, columns)
             changed = True
         else:

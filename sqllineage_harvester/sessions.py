@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .extract.script import TempState
+from .extract.script import TEMP_TYPES, TempState
 from .graph import decode, encode
 from .model import LogEntry, StatementLineage
 
@@ -88,7 +88,7 @@ class Sessions:
         session = self.open.get(sid)
         sets = [r.defaults for r in results if r.defaults is not None and not r.error]
         if session is None:
-            if not sets and not any(o.type in ("temp_table", "temp_view") for r in results for o in r.outputs):
+            if not sets and not any(o.type in TEMP_TYPES for r in results for o in r.outputs):
                 return None
             session = self._new(sid, entry.start_time)
         if sets:

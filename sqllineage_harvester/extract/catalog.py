@@ -66,6 +66,12 @@ def _matches(key: tuple[str, ...], ref: Parts) -> int:
 UNKNOWN = "UNKNOWN"
 
 
+def typed(columns: Mapping[str, str]) -> dict[str, str]:
+    """Columns as the catalog keeps them: a column whose type is not known (a learned one) is
+    UNKNOWN, which the parser takes like any type."""
+    return {c: (t or "").strip() or UNKNOWN for c, t in columns.items()}
+
+
 class Catalog:
     """Columns of known tables, in declaration order."""
 
@@ -113,10 +119,9 @@ class Catalog:
         return catalog
 
     def add(self, parts: tuple[str, ...], columns: Mapping[str, str]) -> None:
-        """Know a table's columns; a column whose type is not known (a learned one) is UNKNOWN,
-        which the parser takes like any type."""
+        """Know a table's columns (see ``typed``)."""
         key = tuple(p for p in parts if not is_placeholder(p))
-        self._by_table.setdefault(key[-1], {})[key] = {c: (t or "").strip() or UNKNOWN for c, t in columns.items()}
+        self._by_table.setdefault(key[-1], {})[key] = typed(columns)
 
     def drop(self, parts: tuple[str, ...]) -> bool:
         """Forget a table; whether it was known."""

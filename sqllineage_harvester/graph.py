@@ -168,11 +168,15 @@ def scope_temps(result: StatementLineage, scope: str, is_temp: Callable[[str], b
     )
 
 
+Slot = tuple[str, "str | None", "str | None"]  # (operation id, user, system)
+
+
 @dataclass
 class Harvested:
     """What one batch of log entries adds to the store, repeats already added up."""
 
-    ops: dict[tuple[str, str | None, str | None], Operation] = field(default_factory=dict)
+    ops: dict[Slot, Operation] = field(default_factory=dict)  # each slot's first run, as seen
+    runs: dict[Slot, list[Any]] = field(default_factory=dict)  # [executions, first, last, time basis] so far
     usage: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
     failures: list[ParseFailure] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
@@ -182,24 +186,61 @@ class Harvested:
 
     @property
     def operations(self) -> list[Operation]:
-        return list(self.ops.values())
+        return [replace(op, executions=r[0], first_seen=r[1], last_seen=r[2], time_basis=r[3])
+                for op, r in zip(self.ops.values(), self.runs.values())]
 
     def add_operation(self, op: Operation) -> None:
         slot = (op.id, op.user, op.system)
-        known = self.ops.get(slot)
-        if known is None:
+        if not self.add_run(slot, op.executions, op.first_seen, op.last_seen, op.time_basis):
             self.ops[slot] = op
-            return
-        self.ops[slot] = replace(
-            known,
-            executions=known.executions + op.executions,
-            time_basis=known.time_basis if known.time_basis == op.time_basis else MIXED,
-            first_seen=min(filter(None, (known.first_seen, op.first_seen)), default=None),
-            last_seen=max(filter(None, (known.last_seen, op.last_seen)), default=None),
-        )
+            self.runs[slot] = [op.executions, op.first_seen, op.last_seen, op.time_basis]
+
+    def add_run(self, slot: Slot, executions: int, first: str | None, last: str | None, basis: str) -> bool:
+        """More runs of an operation slot this batch has seen (False: it has not)."""
+        known = self.runs.get(slot)
+        if known is None:
+            return False
+        known[0] += executions
+        if basis != known[3]:
+            known[3] = MIXED
+        if first and (known[1] is None or first < known[1]):
+            known[1] = first
+        if last and (known[2] is None or last > known[2]):
+            known[2] = last
+        return True
 
     def usage_rows(self) -> list[Usage]:
         return [Usage(d, ns, user, day, n) for (d, ns, user, day), n in self.usage.items()]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What :func:`add_entry` added for one entry, to add again for another run of the same
+    statement in the same state without working it out again: the counters it moved, the
+    datasets its plain SELECTs read, the operations it ran (each run's own user, system,
+    times, executions and text)."""
+
+    counters: tuple[str, ...]
+    reads: tuple[str, ...]
+    ops: tuple[Operation, ...]
+
+    def add(self, out: Harvested, item: Fingerprinted, namespace: str, store_sql: bool) -> None:
+        entry = item.entry
+        runs = max(entry.executions, 0)
+        first, last = entry.start_time, entry.end_time or entry.start_time
+        counters = out.counters
+        for name in self.counters:
+            counters[name] = counters.get(name, 0) + runs
+        if self.reads:
+            day, usage = (first or "")[:10] or "unknown", out.usage
+            for dataset in self.reads:
+                slot = (dataset, namespace, entry.user, day)
+                usage[slot] = usage.get(slot, 0) + runs
+        for op in self.ops:
+            if not out.add_run((op.id, entry.user, entry.system), runs, first, last, entry.time_basis):
+                out.add_operation(replace(op, sql=item.redacted_sql if store_sql else None, user=entry.user,
+                                          system=entry.system, first_seen=first, last_seen=last, executions=runs,
+                                          time_basis=entry.time_basis))
 
 
 def add_entry(
@@ -212,24 +253,32 @@ def add_entry(
     store_sql: bool = True,
     lineage: list[StatementLineage] | None = None,
     plain: list[StatementLineage] | None = None,
-) -> None:
+) -> Replay | None:
     """Turn one log entry's statements into operations, usage and failures.
 
     ``results`` are counted for coverage; ``lineage`` (default: the same) is what
     is stored, e.g. with a session's temp tables read through. A statement whose stored
     lineage differs from its ``plain`` one (default: ``results``; what the statement alone
-    says) is another operation than the plain statement.
+    says) is another operation than the plain statement. Returns how to add another run of
+    the entry (None where it failed to parse: failures are kept one by one).
     """
     entry = item.entry
     runs = max(entry.executions, 0)
     first, last = entry.start_time, entry.end_time or entry.start_time
+    counted: list[str] = []
+    replayable = True
     for result in results:
-        out.count(f"rows:{result.kind}", runs)
+        counted.append(f"rows:{result.kind}")
         if result.error:
+            replayable = False
             out.failures.append(ParseFailure(f"{key}:{result.index}", dialect, result.error,
                                              item.redacted_sql if store_sql else None, runs, first, last))
         else:
-            out.count(f"extracted:{result.kind}", runs)
+            counted.append(f"extracted:{result.kind}")
+    for name in counted:
+        out.count(name, runs)
+    reads: list[str] = []
+    ops: list[Operation] = []
     parsed = {r.index: r for r in (results if plain is None else plain)}
     for result in results if lineage is None else lineage:
         if result.error:
@@ -237,6 +286,7 @@ def add_entry(
         if result.kind == "select":
             day = (first or "")[:10] or "unknown"
             for dataset in result.inputs:
+                reads.append(dataset.name)
                 slot = (dataset.name, namespace, entry.user, day)
                 out.usage[slot] = out.usage.get(slot, 0) + runs
             continue
@@ -244,7 +294,7 @@ def add_entry(
             continue  # CREATE TABLE new LIKE cur copies a structure, not values: no lineage
         # Read through a session's temp tables, one statement has other lineage: another operation.
         variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
-        out.add_operation(Operation(
+        op = Operation(
             id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,
             fingerprint=item.fingerprint,
@@ -260,4 +310,7 @@ def add_entry(
             last_seen=last,
             executions=runs,
             time_basis=entry.time_basis,
-        ))
+        )
+        ops.append(op)
+        out.add_operation(op)
+    return Replay(tuple(counted), tuple(reads), tuple(ops)) if replayable else None

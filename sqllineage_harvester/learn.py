@@ -25,6 +25,8 @@ MAX_TEMP_NAMES = 10_000
 MAX_WRITTEN = 100_000  # tables whose written columns are remembered
 _TABLES = ("table", "view")
 _MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into")
+# Kinds whose learning can change the catalog: the rest teach only which columns were written.
+TEACHING_KINDS = frozenset({"drop", "rename", "ddl", *_MADE_FROM_QUERY})
 
 
 def _digest(columns: Mapping[str, str] | None) -> str | None:
@@ -49,6 +51,7 @@ class Learning:
         self._temp_set = set(self.temp_names)
         self.generation = 0  # moves on with every change of the catalog
         self.version = 0  # moves on with every change of anything learned
+        self.temps_version = 0  # moves on with every temp name learned
         self._learned: dict[str, int] = {}  # statement key -> the version its learning left
         self._changed = {self.catalog_key} if given is not None else set()
         self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> what its CREATE TABLE defines
@@ -74,6 +77,16 @@ class Learning:
 
     def _digest(self, name: str) -> str | None:
         return _digest(self.catalog.columns(name_parts(name)))
+
+    @property
+    def lineage_state(self) -> tuple[int, int]:
+        """What a statement's stored lineage depends on of what is learned: the catalog and the
+        temp names (the columns seen written only carry renames)."""
+        return self.generation, self.temps_version
+
+    def learned(self, key: str) -> bool:
+        """Whether learning from the statement again would change nothing."""
+        return self._learned.get(key) == self.version
 
     # -- learning -----------------------------------------------------------------------------
     def learn(self, item: Fingerprinted, key: str, results: list[StatementLineage], dialect: str | None) -> None:
@@ -152,6 +165,7 @@ class Learning:
             if ref.type in TEMP_TYPES and ref.name not in self._temp_set:
                 self._temp_set.add(ref.name)
                 self.temp_names.append(ref.name)
+                self.temps_version += 1
                 if len(self.temp_names) > MAX_TEMP_NAMES:
                     self._temp_set.discard(self.temp_names.pop(0))
                 self._touch(self.temps_key)

@@ -222,3 +222,20 @@ def test_a_table_made_on_an_earlier_schema_of_the_search_path_takes_over_its_bar
         db = tmp_path / f"p{size}.db"
         harvest_in_runs(write_log(tmp_path / "p.csv", rows), db, size)
         assert names(db, "upstream", "SHOP.M.X.AMOUNT") == {"SHOP.M.X.AMOUNT", "SHOP.STG.ORDERS.AMOUNT"}
+
+
+def test_a_repeat_of_a_statement_in_another_session_does_what_it_does_there(tmp_path):
+    """A statement run first outside any session and again in one: the second run opens its
+    session (its USE qualifies what follows) even though the first was worked out already."""
+    log = write_log(tmp_path / "repeat.csv", [
+        ("USE SCHEMA SHOP.STG", "", "ETL", "WH_A", ""),
+        ("USE SCHEMA SHOP.STG", "", "ETL", "WH_A", "s9"),
+        ("INSERT INTO repeat_out SELECT id FROM raw.refunds", "", "ETL", "WH_A", "s9"),
+    ])
+    for batch_size in (1, 100):
+        db = tmp_path / f"repeat-{batch_size}.db"
+        harvest_in_runs(log, db, batch_size)
+        assert "SHOP.RAW.REFUNDS.ID" in names(db, "upstream", "SHOP.STG.REPEAT_OUT.ID")
+        con = sqlite3.connect(db)
+        assert ("SHOP.REPEAT_OUT",) not in con.execute("SELECT name FROM datasets").fetchall()
+        con.close()

@@ -10,29 +10,26 @@ resumes with nothing lost and nothing counted twice.
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
-import multiprocessing
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .errors import HarvesterError
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
-from .extract import Catalog, extract
+from .executors import Executor, Handle, Inline, Job, make_executor
+from .extract import Catalog
 from .extract.script import TEMP_TYPES, TempState
-from .graph import Harvested, Replay, add_entry, decode, encode, sanitize, scope_temps, statement_key
+from .graph import Harvested, Replay, add_entry, decode, sanitize, scope_temps, statement_key
 from .learn import TEACHING_KINDS, Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
 from .sessions import Session, Sessions
-from .sources import Source, source_identity
+from .sources import Source, SourceStats, source_identity
 from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
@@ -107,8 +104,9 @@ class Options:
     catalog: Mapping[str, Mapping[str, str]] | None = None
     store_sql: bool = True
     batch_size: int = DEFAULT_BATCH
-    workers: int = 1
+    workers: int | None = 1  # None: one per core
     timeout: float | None = 5.0
+    executor: str | None = None  # dask://HOST:PORT: parse on a Dask cluster
 
 
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:
@@ -117,29 +115,15 @@ def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]
         yield chunk
 
 
-def _worker_start(parent: int | None) -> None:
-    """A parse worker's first act: die with the harvest that started it (Linux ``PR_SET_PDEATHSIG``:
-    a ``kill -9`` of the harvest leaves no worker behind), and leave Ctrl-C / SIGTERM sent to the
-    whole job to the harvest, which stops after the batch in hand and then ends its workers."""
-    import ctypes
-    import signal
+@dataclass(frozen=True)
+class _Read:
+    """A batch read and fingerprinted, its new statements on their way to be parsed."""
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        bound = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: SIGTERM keeps ending a worker
-        return
-    if bound:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if parent is not None and os.getppid() != parent:  # the harvest died before the line above
-        os._exit(1)
-
-
-def _extract_one(args: tuple[str, str | None, str | None, str | None, Catalog | None, float | None]) -> str:
-    sql, dialect, database, schema, catalog, timeout = args
-    results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout,
-                      columns="writes")  # plain SELECTs are kept as usage per table
-    return encode([sanitize(r, dialect) for r in results])
+    chunk: list[LogEntry]
+    items: list[Fingerprinted]
+    planned: list[tuple[Defaults, str]]
+    position: str | None  # the source's cursor after the batch
+    stats: SourceStats  # what the source had met up to the batch's end
 
 
 @dataclass(frozen=True)
@@ -198,7 +182,9 @@ class Harvester:
             source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
         self.key = source_identity(source.url)  # what the store keeps its cursor under: no secret in it
-        self._pool: ProcessPoolExecutor | None = None
+        self._executor: Executor | None = None
+        self._inline = Inline()
+        self._stats: SourceStats | None = None  # the source's counts as of the last batch, when stopped early
         self._used: set[str] = set()  # keys counted in the report
         self._moved: list[str] = []  # notes: another harvest of the source committed first
         self._resume()
@@ -218,6 +204,8 @@ class Harvester:
         # dict updates (see _entry).
         self._replays: dict[str, _Repeat] = {}
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
+        # Sent to be parsed as their batch was read: key -> (handle, catalog generation, defaults).
+        self._pending: dict[str, tuple[Handle, int, Defaults]] = {}
 
     def run(self, progress: Callable[[int], None] | None = None,
             stop: Callable[[], bool] | None = None) -> HarvestReport:
@@ -229,20 +217,37 @@ class Harvester:
             with _fewer_collections():
                 self._run(progress, stop)
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(cancel_futures=True)
+            if self._executor is not None:
+                self._executor.close()
             self._finish(started)
         return self.report
 
     def _run(self, progress: Callable[[int], None] | None, stop: Callable[[], bool] | None) -> None:
+        """Each batch is read, and its new statements sent to be parsed, before the batch
+        before it is worked through and written: parsing overlaps reading and writing. A run
+        stopped after a batch reports what the source had read up to that batch."""
         while True:
             try:
-                for chunk in _batches(self.source.read(self.cursor), self.options.batch_size):
-                    self._harvest(chunk)
-                    if progress:
-                        progress(len(chunk))
-                    if stop is not None and stop():
-                        return
+                chunks = _batches(self.source.read(self.cursor), self.options.batch_size)
+                held: _Read | None = None
+                while True:
+                    try:
+                        chunk = next(chunks, None)
+                    except BaseException:
+                        if held is not None:  # what was read before the source failed is kept
+                            self._harvest(held)
+                        raise
+                    read = self._read(chunk) if chunk is not None else None
+                    if held is not None:
+                        self._harvest(held)
+                        if progress:
+                            progress(len(held.chunk))
+                        if stop is not None and stop():
+                            self._stats = held.stats
+                            return
+                    if read is None:
+                        break
+                    held = read
                 self._read_to_the_end()
                 return
             except CursorMovedError as e:
@@ -250,7 +255,7 @@ class Harvester:
                 self._resume()
 
     def _finish(self, started: float) -> None:
-        stats = self.source.stats
+        stats = self._stats or self.source.stats
         self.report.rows_read = stats.rows_read
         self.report.entries = stats.entries
         self.report.failed_executions = stats.failed
@@ -260,9 +265,16 @@ class Harvester:
         self.report.notes = [*stats.notes, *stats.file_errors, *stats.warning_notes(), *self._moved]
         self.report.seconds = time.perf_counter() - started
 
-    def _harvest(self, chunk: list[LogEntry]) -> None:
+    def _read(self, chunk: list[LogEntry]) -> _Read:
+        """A batch as read: fingerprinted, the source's position after it, its new statements sent
+        to be parsed."""
         items = [self.normalizer(e) for e in chunk]
-        planned = self._prefetch(items)
+        position = self._position() or chunk[-1].cursor  # before the next batch is read
+        return _Read(chunk, items, self._prefetch(items), position, copy.deepcopy(self.source.stats))
+
+    def _harvest(self, read: _Read) -> None:
+        chunk, items, planned, last = read.chunk, read.items, read.planned, read.position
+        self._collect()
         out, cache = Harvested(), {}
         for item, plan in zip(items, planned):
             key = self._entry(out, item, plan)
@@ -270,9 +282,9 @@ class Harvester:
                 cache[key] = self._unwritten.pop(key)
         for name, value in crosscheck_counts(out.counters.items()).items():
             self.report.crosscheck[name] = self.report.crosscheck.get(name, 0) + value
-        last = self._position() or chunk[-1].cursor
+        operations = tuple(out.operations)
         batch = Batch(
-            operations=tuple(out.operations),
+            operations=operations,
             usage=tuple(out.usage_rows()),
             failures=tuple(out.failures),
             cache={**cache, **self.learning.changes()},
@@ -286,7 +298,7 @@ class Harvester:
         )
         self.store.write_batch(batch)
         self.previous = self.cursor = last
-        self.report.operations += len(out.operations)
+        self.report.operations += len(operations)
         self.report.batches += 1
         self.report.cursor = last
         if len(self.known) > 200_000:  # bounded memory; the store has them all
@@ -347,16 +359,16 @@ class Harvester:
 
     # -- lineage: memory, the store's cache, or a parse; never one the catalog has outgrown ------
     def _prefetch(self, items: list[Fingerprinted]) -> list[tuple[Defaults, str]]:
-        """Lineage for the batch's statements as the batch starts, read or parsed all at once
-        (in parallel with ``--workers``); an entry whose state changes before it is reached is
-        looked up again by ``_lineage``."""
+        """The batch's statement keys, as the batch is read; those neither known nor in the
+        store's cache are sent to be parsed (``_collect`` takes them in). An entry whose state
+        changes before it is reached is looked up again by ``_lineage``."""
         wanted: dict[str, Fingerprinted] = {}
         planned = []
         for item in items:  # the first text of a key is the one parsed, whatever the batch
             defaults = self.sessions.defaults(item.entry)
             key = statement_key(item, self.options.dialect, defaults)
             planned.append((defaults, key))
-            if key not in self.known:
+            if key not in self.known and key not in self._pending:
                 wanted.setdefault(key, item)
         if not wanted:
             return planned
@@ -364,10 +376,34 @@ class Harvester:
             results, depends = cache_read(text)
             self.known[key] = Parsed(results, depends, -1, True)
             wanted.pop(key)
-        jobs = [(i, self.sessions.defaults(i.entry)) for i in wanted.values()]
-        for key, text, (_, defaults) in zip(wanted, self._extract_all(jobs), jobs):
-            self._keep(key, text, defaults)
+        executor = self._parser(len(wanted))
+        generation = self.learning.generation
+        for key, item in wanted.items():
+            defaults = self.sessions.defaults(item.entry)
+            self._pending[key] = (executor.submit(self._job(item, defaults)), generation, defaults)
         return planned
+
+    def _collect(self) -> None:
+        """Parses sent ahead, kept where the catalog they were parsed with is still the one learned;
+        the others are parsed again when reached."""
+        pending, self._pending = self._pending, {}
+        for key, (handle, generation, defaults) in pending.items():
+            text = handle.result()
+            if generation == self.learning.generation and key not in self.known:
+                self._keep(key, text, defaults)
+
+    def _parser(self, jobs: int) -> Executor:
+        """Where to parse: a handful of statements in this process; more on the executor."""
+        if jobs <= 8 and self.options.executor is None:
+            return self._inline
+        if self._executor is None:
+            self._executor = make_executor(self.options.workers, self.options.executor)
+        return self._executor
+
+    def _job(self, item: Fingerprinted, defaults: Defaults) -> Job:
+        o = self.options
+        return (item.entry.sql, item.entry.dialect or o.dialect, defaults[0], defaults[1], self.learning.catalog,
+                o.timeout)
 
     def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
         parsed = self.known.get(key)
@@ -382,7 +418,7 @@ class Harvester:
             else:
                 parsed = None
         if parsed is None:
-            parsed = self._keep(key, self._extract_all([(item, defaults)])[0], defaults)
+            parsed = self._keep(key, self._inline.submit(self._job(item, defaults)).result(), defaults)
             self._used.discard(key)  # parsed anew: counted as parsed
         if key not in self._used:
             self._used.add(key)
@@ -401,21 +437,6 @@ class Harvester:
         parsed = self.known[key] = Parsed(results, depends, self.learning.generation, False)
         self._unwritten[key] = cache_text(text, depends)
         return parsed
-
-    def _extract_all(self, jobs: list[tuple[Fingerprinted, tuple[str | None, str | None]]]) -> list[str]:
-        o = self.options
-        args = [(i.entry.sql, i.entry.dialect or o.dialect, db, schema, self.learning.catalog, o.timeout)
-                for i, (db, schema) in jobs]
-        if o.workers > 1 and len(args) > 8:
-            if self._pool is None:  # each worker dies with this process and leaves its signals to it
-                parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
-                self._pool = ProcessPoolExecutor(max_workers=o.workers, initializer=_worker_start, initargs=(parent,))
-            try:
-                return list(self._pool.map(_extract_one, args, chunksize=16))
-            except BrokenProcessPool as e:
-                raise HarvesterError(f"a parse worker died ({e}); nothing of this batch was written: run again, "
-                                     "with fewer --workers if memory is short") from e
-        return [_extract_one(a) for a in args]
 
     # -- temp tables and the log's own lineage ------------------------------------------------------
     def _through_temps(self, key: str, entry: LogEntry, results: list[StatementLineage],

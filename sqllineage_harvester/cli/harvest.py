@@ -44,8 +44,11 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--no-sql-text", is_flag=True, help="Store no SQL text at all (it is always redacted).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=20000, show_default=True,
               help="Log rows per transaction (the cursor advances with each).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes that parse new statements in parallel.")
+@click.option("--workers", default="auto", show_default=True, metavar="N|auto",
+              help="Processes that parse new statements, alongside reading and writing: auto is one per core; "
+                   "1 parses in the harvest's own process.")
+@click.option("--executor", default=None, metavar="dask://HOST:PORT",
+              help="Parse on a Dask cluster instead of local processes (pip install 'sqllineage-harvester[dask]').")
 @click.option("--follow", is_flag=True, help="Keep harvesting every --interval seconds until stopped "
               "(SIGTERM or Ctrl-C stops after the batch in hand); a timestamped line only for a pass that "
               "read something or met something new.")
@@ -59,8 +62,8 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
-            batch_size: int, workers: int, follow: bool, interval: float, quiet: bool, log_format: str,
-            fmt: str) -> None:
+            batch_size: int, workers: str, executor: str | None, follow: bool, interval: float, quiet: bool,
+            log_format: str, fmt: str) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -96,6 +99,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     """
     from ..harvest import harvest as run_harvest
 
+    parse_workers = _workers(workers)
     say = _Say(quiet=quiet, json_lines=log_format == "json", stamped=follow)
     stopping = _stop_on_signals(say)
     told: set[str] = set()  # with --follow, a note is told once
@@ -111,7 +115,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
             while True:
                 notes: list[str] = []
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
-                                       catalog_path, no_sql_text, batch_size, workers, notes)
+                                       catalog_path, no_sql_text, batch_size, parse_workers, notes, executor)
                 progress = None if quiet or log_format == "json" else _progress()
                 report = run_harvest(*parts, progress=progress, stop=stopping.is_set)
                 whole = whole and report.complete
@@ -266,9 +270,23 @@ SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "p
                    "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
 
 
+def _workers(text: str) -> int | None:
+    """--workers: a count, or auto (None: one per core)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise click.BadParameter(f"{text!r} is not a number of workers (1 or more, or auto)", param_hint="--workers")
+    return count
+
+
 def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, since: str | None,
                    until: str | None, mapping: str | None, namespace: str | None, catalog_path: str | None,
-                   no_sql_text: bool, batch_size: int, workers: int, notes: list[str]) -> tuple[Any, Any, Any]:
+                   no_sql_text: bool, batch_size: int, workers: int | None, notes: list[str],
+                   executor: str | None = None) -> tuple[Any, Any, Any]:
     from ..dialects import get_dialect
     from ..harvest import Options
     from ..sources import open_source, window
@@ -288,7 +306,8 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,
                        source, notes)
     options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
-                      catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers)
+                      catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
+                      executor=executor)
     return source, store, options
 
 

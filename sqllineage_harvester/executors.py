@@ -1,0 +1,165 @@
+"""Where new statements are parsed: in the harvest's own process, in local worker processes, or
+on a Dask cluster. Each is a small class with ``submit(job) -> handle`` (``handle.result()``
+gives the job's cache text) and ``close()``; the harvest submits a batch's new statements as
+the batch is read and collects them one batch later, so parsing overlaps reading and writing.
+
+A job is ``(sql, dialect, database, schema, catalog, timeout)``; its result is the lineage as
+the statement cache keeps it (JSON text), redacted (``graph.sanitize``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from .errors import ConfigError, HarvesterError
+from .extract import Catalog, extract
+from .graph import encode, sanitize
+
+Job = tuple[str, str | None, str | None, str | None, Catalog | None, float | None]
+
+
+def extract_job(job: Job) -> str:
+    """Parse one statement (the same in every executor)."""
+    sql, dialect, database, schema, catalog, timeout = job
+    results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout,
+                      columns="writes")  # plain SELECTs are kept as usage per table
+    return encode([sanitize(r, dialect) for r in results])
+
+
+class Handle(Protocol):
+    def result(self) -> str: ...
+
+
+class Executor(Protocol):
+    workers: int
+
+    def submit(self, job: Job) -> Handle: ...
+
+    def close(self) -> None: ...
+
+
+class _Done:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def result(self) -> str:
+        return self.value
+
+
+class Inline:
+    """In the harvest's own process, at once (``--workers 1``)."""
+
+    workers = 1
+
+    def submit(self, job: Job) -> Handle:
+        return _Done(extract_job(job))
+
+    def close(self) -> None:
+        pass
+
+
+def _worker_start(parent: int | None) -> None:
+    """A parse worker's first act: die with the harvest that started it (Linux ``PR_SET_PDEATHSIG``:
+    a ``kill -9`` of the harvest leaves no worker behind), and leave Ctrl-C / SIGTERM sent to the
+    whole job to the harvest, which stops after the batch in hand and then ends its workers."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        bound = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGTERM keeps ending a worker
+        return
+    if bound:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if parent is not None and os.getppid() != parent:  # the harvest died before the line above
+        os._exit(1)
+
+
+class _Guarded:
+    """A worker's future whose failure says what to do."""
+
+    def __init__(self, future: Future[str]) -> None:
+        self.future = future
+
+    def result(self) -> str:
+        try:
+            return self.future.result()
+        except BrokenProcessPool as e:
+            raise HarvesterError(f"a parse worker died ({e}); nothing of this batch was written: run again, "
+                                 "with fewer --workers if memory is short") from e
+
+
+class Processes:
+    """Local worker processes, started on first use (a log with nothing new starts none)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, job: Job) -> Handle:
+        if self._pool is None:  # each worker dies with this process and leaves its signals to it
+            parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start, initargs=(parent,))
+        try:
+            return _Guarded(self._pool.submit(extract_job, job))
+        except BrokenProcessPool as e:
+            return _Guarded(_failed(e))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _failed(error: BaseException) -> Future[str]:
+    future: Future[str] = Future()
+    future.set_exception(error)
+    return future
+
+
+class Dask:
+    """Workers of a Dask cluster (``--executor dask://scheduler:8786``; the ``dask`` extra)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError as e:
+            raise ConfigError("--executor dask:// needs Dask's distributed scheduler: "
+                              "pip install 'sqllineage-harvester[dask]'") from e
+        target = "tcp://" + address[len("dask://"):] if address.startswith("dask://") else address
+        try:
+            self.client: Any = Client(target, timeout=30)
+        except (OSError, TimeoutError) as e:
+            raise HarvesterError(f"cannot reach the Dask scheduler at {target}: {e}") from e
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, job: Job) -> Handle:
+        # Not pure: the same text under another catalog is another job, and nothing is kept on the cluster.
+        return self.client.submit(extract_job, job, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def cpu_count() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def make_executor(workers: int | None, address: str | None = None) -> Executor:
+    """``address`` (dask://host:port) if given; else ``workers`` local processes (None: one per
+    core), or the harvest's own process for one."""
+    if address:
+        if not address.startswith(("dask://", "tcp://", "tls://")):
+            raise ConfigError(f"--executor: expected dask://HOST:PORT, got {address!r}")
+        return Dask(address)
+    count = cpu_count() if workers is None else workers
+    return Processes(count) if count > 1 else Inline()

@@ -28,6 +28,8 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("sqlglot tokenize + parse", ("sqlglot/dialects/",), ("tokenize", "parse", "parse_into")),
     ("qualify", ("sqlglot/optimizer/",), ()),
     ("lineage walk", ("extract/columns.py",), ("trace_query", "by_position", "_trace", "walk")),
+    ("results: sanitize, (de)serialize", ("sqllineage_harvester/graph.py",),
+     ("sanitize", "encode", "decode", "_statement", "_column_ref", "statement_dict")),
     ("extraction glue", ("sqllineage_harvester/extract/",), ()),
     ("extraction glue", ("sqlglot/",), ()),
     ("normalize / fingerprint", ("sqllineage_harvester/normalize.py", "sqllineage_harvester/redact.py"), ()),

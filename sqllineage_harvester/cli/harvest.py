@@ -36,7 +36,10 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--dialect", "-d", default=None, help="Database the log comes from: a file in dialects/ (see `dialects`).")
 @store_option
 @click.option("--since", default=None, help="Skip log rows that started before this time (ISO-8601).")
-@click.option("--until", default=None, help="Skip log rows that started after this time (ISO-8601): a bounded backfill.")
+@click.option("--until", default=None,
+              help="Skip log rows that started at or after this time (ISO-8601). A window with --until is a slice "
+                   "of a backfill with its own cursor: slices such as --since 2024-01-01 --until 2024-02-01 and "
+                   "--since 2024-02-01 --until 2024-03-01 can run apart, on several machines, into one store.")
 @click.option("--mapping", default=None, help="Column mapping for an export: sql=QUERY_TEXT,user=USER_NAME,...")
 @click.option("--namespace", default=None, help=NAMESPACE_HELP)
 @click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
@@ -109,7 +112,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         note = _server_note(source_url, dialect, namespace)
         if note:
             say("info", "note", note)
-        with _harvest_lock(source_url, store_url) as lock:
+        with _harvest_lock(source_url + (f"#window={since or ''}..{until}" if until else ""), store_url) as lock:
             if lock.note:
                 say("warning", "note", lock.note)
             while True:

@@ -218,13 +218,19 @@ class Sequential:
 
 
 class _Window:
-    """A source limited to entries that started within [since, until] (ISO-8601 text)."""
+    """A source limited to entries that started within [since, until) (ISO-8601 text): windows
+    that share a bound tile a log with no row in two of them.
+
+    A bounded window (``until`` given) is a slice of a backfill and keeps its own cursor: its
+    URL names the window, so slices harvested apart (on several machines, into one store)
+    each resume on their own. A window with only ``since`` keeps the source's cursor (skip
+    the old rows on a first run, then go on incrementally)."""
 
     def __init__(self, inner: Source, since: str | None, until: str | None) -> None:
         self.inner, self.since, self.until = inner, _iso(since), _iso(until)
-        if self.since and self.until and self.since > self.until:
+        if self.since and self.until and self.since >= self.until:
             raise ConfigError(f"--since {since} is after --until {until}: that window holds nothing")
-        self.url = inner.url
+        self.url = f"{inner.url}#window={self.since or ''}..{self.until}" if self.until else inner.url
         self.stats = inner.stats
 
     # No ``position()``: rows the window leaves out must not count as read, so its cursor is the
@@ -245,7 +251,7 @@ class _Window:
             if self.since and start and start < self.since:
                 self.stats.skip("before_since", start)
                 continue
-            if self.until and start and start > self.until:
+            if self.until and start and start >= self.until:
                 self.stats.skip("after_until", start)
                 continue
             yield entry

@@ -1,0 +1,102 @@
+"""A backfill gives one graph whoever parses it and however it is split: local worker
+processes, a Dask cluster, or time windows harvested apart into one store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storedump import differences, dump
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> Path:
+    """A Snowflake history of 3,000 rows, 150 distinct statements, written by the benchmark's generator."""
+    path = tmp_path_factory.mktemp("history") / "history.csv"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_history.py"), str(path), "--rows", "3000",
+                    "--distinct", "0.05"], check=True, capture_output=True)
+    return path
+
+
+def harvest(log: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "harvest", "--source", str(log),
+                           "--dialect", "snowflake", "--store", f"sqlite:///{db}", "--format", "json", *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def one_process(history, tmp_path_factory) -> dict:
+    db = tmp_path_factory.mktemp("one") / "one.db"
+    harvest(history, db, "--workers", "1")
+    return dump(db)
+
+
+def test_worker_processes_and_batch_sizes_give_the_same_store(history, one_process, tmp_path):
+    for workers, batch in (("2", "20000"), ("auto", "333"), ("3", "1")):
+        db = tmp_path / f"w{workers}-{batch}.db"
+        harvest(history, db, "--workers", workers, "--batch-size", batch)
+        assert dump(db) == one_process, "\n".join(differences(dump(db), one_process))
+
+
+def test_a_dask_cluster_gives_the_same_store(history, one_process, tmp_path):
+    import distributed  # a test extra: its absence fails the test
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address.replace("tcp://", "dask://")
+        db = tmp_path / "dask.db"
+        harvest(history, db, "--executor", address, "--batch-size", "700")
+        with distributed.Client(cluster) as client:  # the cluster did the parsing
+            parsed = sum(len(v) for v in client.run(lambda dask_worker: list(dask_worker.data)).values())
+            done = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.total_occupancy)
+    assert dump(db) == one_process, "\n".join(differences(dump(db), one_process))
+    assert parsed == 0 and done == 0  # nothing left behind on the cluster
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(history, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "harvest", "--source", str(history),
+                           "--dialect", "snowflake", "--store", f"sqlite:///{tmp_path / 'x.db'}",
+                           "--executor", "dask://127.0.0.1:9"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 1 and "Dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _times(log: Path) -> list[str]:
+    import csv
+    with log.open(newline="") as f:
+        return sorted(row["START_TIME"] for row in csv.DictReader(f))
+
+
+def test_time_windows_harvested_apart_give_the_store_of_one_run(history, one_process, tmp_path):
+    """Three slices that share their bounds, run at once into one store, each with its own
+    cursor; then each run again finds nothing new."""
+    from sqllineage_harvester.sources.files import parse_time
+    from datetime import timezone
+
+    times = [parse_time(t, (), timezone.utc) for t in _times(history)]
+    cuts = [times[len(times) // 3], times[2 * len(times) // 3]]
+    bounds = [("2000-01-01", cuts[0]), (cuts[0], cuts[1]), (cuts[1], "2100-01-01")]
+    db = tmp_path / "split.db"
+    harvest(history, db, "--workers", "1", "--until", "2000-01-02")  # makes the store's tables; reads no row
+    procs = [subprocess.Popen([sys.executable, "-m", "sqllineage_harvester.cli", "harvest", "--source", str(history),
+                               "--dialect", "snowflake", "--store", f"sqlite:///{db}", "--workers", "1",
+                               "--batch-size", "500", "--since", since, "--until", until],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for since, until in bounds]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    split, whole = dump(db), dict(one_process)
+    cursors = split.pop("sources")
+    whole.pop("sources")
+    assert len(cursors) == 3 and all("#window=" in dict(c)["name"] for c in cursors)  # one per slice
+    assert split == whole, "\n".join(differences(split, whole))
+    for since, until in bounds:
+        again = json.loads(harvest(history, db, "--workers", "1", "--since", since, "--until", until).stdout)
+        assert again["operations"] == 0 and again["distinct"] == 0
+    assert dump(db) == {**whole, "sources": cursors}

@@ -34,6 +34,7 @@ from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
 DEFAULT_BATCH = 20000
+DEFAULT_MEMORY = 1 << 30  # the caches' budget: the process takes about 150 MB beside it
 Defaults = tuple[str | None, str | None]  # the database and schema(s) a statement is qualified with
 
 
@@ -107,6 +108,7 @@ class Options:
     workers: int | None = 1  # None: one per core
     timeout: float | None = 5.0
     executor: str | None = None  # dask://HOST:PORT: parse on a Dask cluster
+    memory: int = DEFAULT_MEMORY  # bytes, about, for what the harvest remembers between batches
 
 
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:
@@ -174,7 +176,7 @@ class Harvester:
 
     def __init__(self, source: Source, store: Store, options: Options) -> None:
         self.source, self.store, self.options = source, store, options
-        self.normalizer = Normalizer()
+        self.normalizer = Normalizer(max_bytes=options.memory * 2 // 5)
         given = options.catalog
         self._given = Catalog.from_mapping(given, options.dialect) if given and not isinstance(given, Catalog) \
             else given or None
@@ -200,6 +202,7 @@ class Harvester:
         if self.cursor is None and self.key != self.source.url:  # kept under its old name (before 0.2)
             self.cursor = self.store.cursor(self.source.url)
         self.known: dict[str, Parsed] = {}
+        self._known_bytes = 0  # about: what ``known`` and ``_replays`` take
         # Statement key -> how to add one more run of it: a repeat in the same state costs a few
         # dict updates (see _entry).
         self._replays: dict[str, _Repeat] = {}
@@ -301,9 +304,10 @@ class Harvester:
         self.report.operations += len(operations)
         self.report.batches += 1
         self.report.cursor = last
-        if len(self.known) > 200_000:  # bounded memory; the store has them all
+        if self._known_bytes > self.options.memory // 2:  # bounded memory; the store has them all
             self.known.clear()
             self._replays.clear()
+            self._known_bytes = 0
 
     def _read_to_the_end(self) -> None:
         """Rows after the last entry that were read and left out (failed runs, the harvester's own
@@ -374,7 +378,7 @@ class Harvester:
             return planned
         for key, text in self.store.cache_get(list(wanted)).items():
             results, depends = cache_read(text)
-            self.known[key] = Parsed(results, depends, -1, True)
+            self._know(key, Parsed(results, depends, -1, True), len(text))
             wanted.pop(key)
         executor = self._parser(len(wanted))
         generation = self.learning.generation
@@ -411,7 +415,7 @@ class Harvester:
             stored = self.store.cache_get([key]).get(key)
             if stored is not None:
                 results, depends = cache_read(stored)
-                parsed = self.known[key] = Parsed(results, depends, -1, True)
+                parsed = self._know(key, Parsed(results, depends, -1, True), len(stored))
         if parsed is not None and parsed.generation != self.learning.generation:
             if self.learning.holds(parsed.depends):
                 parsed.generation = self.learning.generation
@@ -434,8 +438,15 @@ class Harvester:
     def _keep(self, key: str, text: str, defaults: Defaults) -> Parsed:
         results = decode(text)
         depends = self.learning.depends(results, defaults[1])
-        parsed = self.known[key] = Parsed(results, depends, self.learning.generation, False)
+        parsed = self._know(key, Parsed(results, depends, self.learning.generation, False), len(text))
         self._unwritten[key] = cache_text(text, depends)
+        return parsed
+
+    def _know(self, key: str, parsed: Parsed, size: int) -> Parsed:
+        """Keep a statement's lineage in memory. Lineage as objects takes about ten times its JSON
+        text: past the budget the statements known are forgotten (the store has them all)."""
+        self._known_bytes += 10 * size + 500
+        self.known[key] = parsed
         return parsed
 
     # -- temp tables and the log's own lineage ------------------------------------------------------

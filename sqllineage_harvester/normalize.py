@@ -97,16 +97,18 @@ class Normalizer:
 
     Each entry is read by the lexical rules of its own dialect (``LogEntry.dialect``, else
     ``dialect``); ``backslash_escapes``, when given, overrides the dialect's word on backslashes.
-    The caches are bounded (``cache_size`` entries each, emptied when full) and
-    texts longer than ``max_cached_chars`` are never kept.
+    The caches are bounded (``cache_size`` entries each and ``max_bytes`` together, about;
+    emptied when full) and texts longer than ``max_cached_chars`` are never kept.
     """
 
     def __init__(self, backslash_escapes: bool | None = None, cache_size: int = 200_000,
-                 max_cached_chars: int = 100_000, dialect: str | None = None):
+                 max_cached_chars: int = 100_000, dialect: str | None = None, max_bytes: int = 400 << 20):
         self.backslash_escapes = backslash_escapes
         self.dialect = dialect
         self.cache_size = cache_size
         self.max_cached_chars = max_cached_chars
+        self.max_bytes = max_bytes
+        self.cached_bytes = 0
         self.stats = NormalizeStats()
         self._by_text: dict[tuple[str | None, str], tuple[str, str]] = {}
         self._by_source_hash: dict[str, tuple[str, str]] = {}
@@ -131,16 +133,24 @@ class Normalizer:
         # Our own fingerprint always: the log's hash only saves work, so one statement
         # keeps one fingerprint whether or not a row (or an earlier run) carried the hash.
         known = (fingerprint_of(redacted), redacted)
+        # What an entry costs, about: the texts (one byte a character for most SQL) and the
+        # dictionary slot, key tuple and fingerprint around them.
+        size = len(redacted) + 300
         if source_hash:
-            self._remember(self._by_source_hash, source_hash, known)
+            self._remember(self._by_source_hash, source_hash, known, size + len(source_hash))
         if len(sql) <= self.max_cached_chars:
-            self._remember(self._by_text, (dialect, sql), known)
+            self._remember(self._by_text, (dialect, sql), known, size + len(sql))
         return Fingerprinted(entry, *known)
 
-    def _remember(self, cache: dict, key: object, value: tuple[str, str]) -> None:
-        if len(cache) >= self.cache_size:
-            cache.clear()
+    def _remember(self, cache: dict, key: object, value: tuple[str, str], size: int) -> None:
+        if size > self.max_bytes:
+            return
+        if len(cache) >= self.cache_size or self.cached_bytes + size > self.max_bytes:
+            self._by_text.clear()
+            self._by_source_hash.clear()
+            self.cached_bytes = 0
         cache[key] = value
+        self.cached_bytes += size
 
 
 def normalize(entries: Iterable[LogEntry], backslash_escapes: bool | None = None) -> Iterator[Fingerprinted]:

@@ -100,3 +100,10 @@ def test_time_windows_harvested_apart_give_the_store_of_one_run(history, one_pro
         again = json.loads(harvest(history, db, "--workers", "1", "--since", since, "--until", until).stdout)
         assert again["operations"] == 0 and again["distinct"] == 0
     assert dump(db) == {**whole, "sources": cursors}
+
+
+def test_a_memory_budget_far_below_the_logs_statements_gives_the_same_store(history, one_process, tmp_path):
+    """With 1 MB the harvest forgets the statements it knows many times over (the store has them)."""
+    db = tmp_path / "small.db"
+    harvest(history, db, "--workers", "1", "--memory", "1M", "--batch-size", "250")
+    assert dump(db) == one_process, "\n".join(differences(dump(db), one_process))

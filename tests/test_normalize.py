@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sqllineage_harvester.dialects import get_dialect
 from sqllineage_harvester.model import LogEntry
@@ -137,3 +139,19 @@ def test_a_10_mb_statement_is_redacted_in_one_pass() -> None:
     redacted = redact(sql)
     assert "@" not in redacted and not re.search(r"\d", redacted)
     assert fingerprint(sql) == fingerprint("INSERT INTO t VALUES (1, 'x')")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=400), min_size=1, max_size=60), st.integers(min_value=500, max_value=6000))
+def test_the_caches_stay_within_their_byte_budget_and_never_change_a_fingerprint(texts, budget) -> None:
+    normalizer = Normalizer(max_bytes=budget)
+    for text in texts + texts:
+        sql = f"SELECT {text!r}"
+        got = normalizer(LogEntry(sql=sql, dialect="postgres"))
+        assert normalizer.cached_bytes <= budget
+        assert got.fingerprint == fingerprint(sql, dialect="postgres")
+        hits = normalizer.stats.text_cache_hits
+        assert normalizer(LogEntry(sql=sql, dialect="postgres")) == got.__class__(got.entry.__class__(
+            sql=sql, dialect="postgres"), got.fingerprint, got.redacted_sql)
+        fits = 2 * len(sql) + 300 <= budget  # a text and its redacted form, and what holds them
+        assert normalizer.stats.text_cache_hits == hits + fits

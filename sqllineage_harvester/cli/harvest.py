@@ -50,6 +50,9 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",
               help="Processes that parse new statements, alongside reading and writing: auto is one per core; "
                    "1 parses in the harvest's own process.")
+@click.option("--memory", default="1G", show_default=True, metavar="SIZE",
+              help="About how much memory the harvest may keep between batches (what it remembers of statements "
+                   "seen); the process needs about 150 MB more. 512M, 2G, ...")
 @click.option("--executor", default=None, metavar="dask://HOST:PORT",
               help="Parse on a Dask cluster instead of local processes (pip install 'sqllineage-harvester[dask]').")
 @click.option("--follow", is_flag=True, help="Keep harvesting every --interval seconds until stopped "
@@ -65,7 +68,7 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
-            batch_size: int, workers: str, executor: str | None, follow: bool, interval: float, quiet: bool,
+            batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
             log_format: str, fmt: str) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
@@ -103,6 +106,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     from ..harvest import harvest as run_harvest
 
     parse_workers = _workers(workers)
+    budget = _size(memory)
     say = _Say(quiet=quiet, json_lines=log_format == "json", stamped=follow)
     stopping = _stop_on_signals(say)
     told: set[str] = set()  # with --follow, a note is told once
@@ -118,7 +122,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
             while True:
                 notes: list[str] = []
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
-                                       catalog_path, no_sql_text, batch_size, parse_workers, notes, executor)
+                                       catalog_path, no_sql_text, batch_size, parse_workers, notes, executor, budget)
                 progress = None if quiet or log_format == "json" else _progress()
                 report = run_harvest(*parts, progress=progress, stop=stopping.is_set)
                 whole = whole and report.complete
@@ -273,6 +277,24 @@ SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "p
                    "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
 
 
+def _size(text: str) -> int:
+    """--memory: bytes, or a number with K, M, G or T (powers of 1024).
+
+    >>> _size("512M"), _size("1.5g"), _size("8388608")
+    (536870912, 1610612736, 8388608)
+    """
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    factor = units.get(value[-1:], 1)
+    try:
+        size = int(float(value[:-1] if value[-1:] in units else value) * factor)
+    except ValueError:
+        size = 0
+    if size < 1 << 20:
+        raise click.BadParameter(f"{text!r} is not a memory size of 1M or more (512M, 2G, ...)", param_hint="--memory")
+    return size
+
+
 def _workers(text: str) -> int | None:
     """--workers: a count, or auto (None: one per core)."""
     if text.strip().lower() == "auto":
@@ -289,7 +311,7 @@ def _workers(text: str) -> int | None:
 def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, since: str | None,
                    until: str | None, mapping: str | None, namespace: str | None, catalog_path: str | None,
                    no_sql_text: bool, batch_size: int, workers: int | None, notes: list[str],
-                   executor: str | None = None) -> tuple[Any, Any, Any]:
+                   executor: str | None = None, memory: int | None = None) -> tuple[Any, Any, Any]:
     from ..dialects import get_dialect
     from ..harvest import Options
     from ..sources import open_source, window
@@ -310,7 +332,7 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
                        source, notes)
     options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
-                      executor=executor)
+                      executor=executor, **({"memory": memory} if memory else {}))
     return source, store, options
 
 

@@ -126,6 +126,7 @@ class _Read:
     planned: list[tuple[Defaults, str]]
     position: str | None  # the source's cursor after the batch
     stats: SourceStats  # what the source had met up to the batch's end
+    sent: list[str]  # statement keys sent to be parsed with it
 
 
 @dataclass(frozen=True)
@@ -207,8 +208,10 @@ class Harvester:
         # dict updates (see _entry).
         self._replays: dict[str, _Repeat] = {}
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
-        # Sent to be parsed as their batch was read: key -> (handle, catalog generation, defaults).
-        self._pending: dict[str, tuple[Handle, int, Defaults]] = {}
+        # Sent to be parsed as their batch was read: key -> (handle, the catalog's generation and copy
+        # it is parsed with, defaults).
+        self._pending: dict[str, tuple[Handle, int, Catalog, Defaults]] = {}
+        self._snapshot: tuple[int, Catalog] | None = None  # see _catalog_now
 
     def run(self, progress: Callable[[int], None] | None = None,
             stop: Callable[[], bool] | None = None) -> HarvestReport:
@@ -273,11 +276,12 @@ class Harvester:
         to be parsed."""
         items = [self.normalizer(e) for e in chunk]
         position = self._position() or chunk[-1].cursor  # before the next batch is read
-        return _Read(chunk, items, self._prefetch(items), position, copy.deepcopy(self.source.stats))
+        planned, sent = self._prefetch(items)
+        return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent)
 
     def _harvest(self, read: _Read) -> None:
         chunk, items, planned, last = read.chunk, read.items, read.planned, read.position
-        self._collect()
+        self._collect(read.sent)
         out, cache = Harvested(), {}
         for item, plan in zip(items, planned):
             key = self._entry(out, item, plan)
@@ -362,10 +366,11 @@ class Harvester:
         return key
 
     # -- lineage: memory, the store's cache, or a parse; never one the catalog has outgrown ------
-    def _prefetch(self, items: list[Fingerprinted]) -> list[tuple[Defaults, str]]:
-        """The batch's statement keys, as the batch is read; those neither known nor in the
-        store's cache are sent to be parsed (``_collect`` takes them in). An entry whose state
-        changes before it is reached is looked up again by ``_lineage``."""
+    def _prefetch(self, items: list[Fingerprinted]) -> tuple[list[tuple[Defaults, str]], list[str]]:
+        """The batch's statement keys, as the batch is read, and those of them sent to be parsed:
+        the ones neither known nor in the store's cache (``_collect`` takes them in when the batch
+        is worked through). An entry whose state changes before it is reached is looked up again
+        by ``_lineage``."""
         wanted: dict[str, Fingerprinted] = {}
         planned = []
         for item in items:  # the first text of a key is the one parsed, whatever the batch
@@ -375,26 +380,34 @@ class Harvester:
             if key not in self.known and key not in self._pending:
                 wanted.setdefault(key, item)
         if not wanted:
-            return planned
+            return planned, []
         for key, text in self.store.cache_get(list(wanted)).items():
             results, depends = cache_read(text)
             self._know(key, Parsed(results, depends, -1, True), len(text))
             wanted.pop(key)
         executor = self._parser(len(wanted))
-        generation = self.learning.generation
+        generation, catalog = self._catalog_now()
         for key, item in wanted.items():
             defaults = self.sessions.defaults(item.entry)
-            self._pending[key] = (executor.submit(self._job(item, defaults)), generation, defaults)
-        return planned
+            self._pending[key] = (executor.submit(self._job(item, defaults, catalog)), generation, catalog, defaults)
+        return planned, list(wanted)
 
-    def _collect(self) -> None:
-        """Parses sent ahead, kept where the catalog they were parsed with is still the one learned;
-        the others are parsed again when reached."""
-        pending, self._pending = self._pending, {}
-        for key, (handle, generation, defaults) in pending.items():
+    def _catalog_now(self) -> tuple[int, Catalog]:
+        """The catalog learned so far, as a copy that stays as it is: jobs sent ahead are parsed
+        with it (and pickled for their workers) while learning goes on in the catalog itself."""
+        if self._snapshot is None or self._snapshot[0] != self.learning.generation:
+            self._snapshot = (self.learning.generation, self.learning.catalog.copy())
+        return self._snapshot
+
+    def _collect(self, keys: list[str]) -> None:
+        """Parses sent ahead with a batch, kept where the catalog they were parsed with is still
+        the one learned; the others are parsed again when reached. (Those sent with the next
+        batch go on meanwhile.)"""
+        for key in keys:
+            handle, generation, catalog, defaults = self._pending.pop(key)
             text = handle.result()
-            if generation == self.learning.generation and key not in self.known:
-                self._keep(key, text, defaults)
+            if key not in self.known:  # checked against today's catalog when reached (_lineage)
+                self._keep(key, text, defaults, generation, catalog)
 
     def _parser(self, jobs: int) -> Executor:
         """Where to parse: a handful of statements in this process; more on the executor."""
@@ -404,10 +417,10 @@ class Harvester:
             self._executor = make_executor(self.options.workers, self.options.executor)
         return self._executor
 
-    def _job(self, item: Fingerprinted, defaults: Defaults) -> Job:
+    def _job(self, item: Fingerprinted, defaults: Defaults, catalog: Catalog | None = None) -> Job:
         o = self.options
-        return (item.entry.sql, item.entry.dialect or o.dialect, defaults[0], defaults[1], self.learning.catalog,
-                o.timeout)
+        return (item.entry.sql, item.entry.dialect or o.dialect, defaults[0], defaults[1],
+                self.learning.catalog if catalog is None else catalog, o.timeout)
 
     def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
         parsed = self.known.get(key)
@@ -435,10 +448,13 @@ class Harvester:
                 self.report.parsed += 1
         return parsed
 
-    def _keep(self, key: str, text: str, defaults: Defaults) -> Parsed:
+    def _keep(self, key: str, text: str, defaults: Defaults, generation: int | None = None,
+              catalog: Catalog | None = None) -> Parsed:
+        """A statement parsed now, or with the catalog of an earlier ``generation``."""
         results = decode(text)
-        depends = self.learning.depends(results, defaults[1])
-        parsed = self._know(key, Parsed(results, depends, self.learning.generation, False), len(text))
+        depends = self.learning.depends(results, defaults[1], catalog)
+        generation = self.learning.generation if generation is None else generation
+        parsed = self._know(key, Parsed(results, depends, generation, False), len(text))
         self._unwritten[key] = cache_text(text, depends)
         return parsed
 

@@ -57,9 +57,11 @@ class Learning:
         self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> what its CREATE TABLE defines
 
     # -- is a parsed lineage still right? ---------------------------------------------------
-    def depends(self, results: Iterable[StatementLineage], schemas: str | None = None) -> dict[str, str | None]:
-        """Each table the lineage names, with the digest of its catalog entry now (None: unknown);
-        with a search path (``schemas`` "stg,raw"), each place on it a bare name could have gone."""
+    def depends(self, results: Iterable[StatementLineage], schemas: str | None = None,
+                catalog: Catalog | None = None) -> dict[str, str | None]:
+        """Each table the lineage names, with the digest of its catalog entry now (or in ``catalog``,
+        the one it was parsed with; None: unknown); with a search path (``schemas`` "stg,raw"),
+        each place on it a bare name could have gone."""
         names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _TABLES}
         path = (schemas or "").split(",")
         if len(path) > 1:
@@ -67,7 +69,7 @@ class Learning:
                 database, schema, table = name_parts(name)
                 if schema in path:
                     names |= {display_name((database, s, table)) for s in path}
-        return {name: self._digest(name) for name in sorted(names)}
+        return {name: self._digest(name, catalog) for name in sorted(names)}
 
     def holds(self, depends: Mapping[str, str | None] | None) -> bool:
         """Whether a lineage with these dependencies would be parsed the same today."""
@@ -75,8 +77,8 @@ class Learning:
             return False
         return all(self._digest(n) == d for n, d in depends.items())
 
-    def _digest(self, name: str) -> str | None:
-        return _digest(self.catalog.columns(name_parts(name)))
+    def _digest(self, name: str, catalog: Catalog | None = None) -> str | None:
+        return _digest((self.catalog if catalog is None else catalog).columns(name_parts(name)))
 
     @property
     def lineage_state(self) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import signal
 import threading
 from collections import deque
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator, Mapping
 
 from sqlglot import exp
@@ -29,6 +30,7 @@ from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
 from ..redact import redact_message, unclosed
 from .catalog import Catalog
+from .glot import dialect_of
 from .parameters import tokenize
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
@@ -61,7 +63,7 @@ def resolve_dialect(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        Dialect.get_or_raise(name)
+        dialect_of(name)
     except (ValueError, SqlglotError) as e:
         raise ConfigError(f"unknown dialect {name!r}; known: {', '.join(dialect_names())}") from e
     return name.lower()
@@ -154,7 +156,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     if match:
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
-        return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+        return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
     bulk = _BULK_INSERT.match(text)
     if bulk:  # T-SQL BULK INSERT t FROM 'file' [WITH (..)]: a load, like COPY
         target = dataset(ctx, normalize_identifiers(exp.to_table(bulk.group(1), dialect=ctx.dialect), dialect=ctx.dialect))
@@ -169,7 +171,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         except SqlglotError:
             node = None
         if isinstance(node, exp.Execute):
-            return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+            return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
     directory = _DIRECTORY_USING.match(text)
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)
@@ -243,7 +245,7 @@ def extract(
     ``timeout`` bounds the seconds one statement may take; ``max_bytes`` its size.
     """
     name = resolve_dialect(dialect)
-    glot = Dialect.get_or_raise(name)
+    glot = dialect_of(name)
     cat = catalog.copy() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
     ctx = Context(
         columns=columns is True or columns == "writes",
@@ -345,9 +347,11 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
         yield from cut or [(text, tokens, base)]
 
 
+@lru_cache(maxsize=1024)
 def _norm(name: str | None, dialect: str | None) -> str | None:
-    """A default database / schema normalized as a part of a table name (BigQuery keeps its case)."""
+    """A default database / schema normalized as a part of a table name (BigQuery keeps its case).
+    Every statement of a log names the same few: each is normalized once."""
     if not name:
         return None
     table = exp.Table(this=exp.to_identifier("t"), db=exp.to_identifier(name))
-    return normalize_identifiers(table, dialect=dialect).args["db"].name
+    return normalize_identifiers(table, dialect=dialect_of(dialect)).args["db"].name

@@ -13,6 +13,7 @@ from sqlglot.tokens import TokenType
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+from .glot import dialect_of
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -66,7 +67,7 @@ class Context:
             if table.args.get("db") or not isinstance(table.this, exp.Identifier) or table.name in ctes:
                 continue
             name = table.this.name if table.this.quoted else normalize_identifiers(
-                exp.to_identifier(table.name), dialect=self.dialect).name
+                exp.to_identifier(table.name), dialect=dialect_of(self.dialect)).name
             if self.catalog.columns((database, self.schema or NO_SCHEMA, name)) is not None:
                 continue
             for schema in self.search_path:

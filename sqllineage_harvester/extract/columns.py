@@ -34,6 +34,7 @@ from ..model import (
     ColumnRef,
     IndirectRef,
 )
+from .glot import dialect_of
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
@@ -465,7 +466,7 @@ def infer_schema(tables: list[exp.Table], catalog: Catalog, dialect: str | None)
     schema: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
     if not catalog:
         return schema
-    glot = Dialect.get_or_raise(dialect)
+    glot = dialect_of(dialect)
     for table in tables:
         if not table.name:
             continue
@@ -500,7 +501,7 @@ def qualify_query(
     schema_name: str | None = None,
 ) -> exp.Expr:
     """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns."""
-    glot = Dialect.get_or_raise(dialect)
+    glot = dialect_of(dialect)
     no_db, no_schema = _placeholders(dialect)
     nodes = _Nodes(expression)
     _default_tables(nodes, database, schema_name, no_schema if database_only_qualifies(dialect) else None)

@@ -26,6 +26,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
+from .glot import dialect_of
+
 __all__ = ["parse_one", "spaced", "tokenize"]
 
 
@@ -41,7 +43,7 @@ def tokenize(dialect: Dialect, text: str) -> list[Token]:
 
 def parse_one(text: str, dialect: str | None) -> exp.Expr:
     """The first statement of ``text`` (``sqlglot.parse_one`` with the tokenizing above)."""
-    glot = Dialect.get_or_raise(dialect)
+    glot = dialect_of(dialect)
     parsed = [e for e in glot.parser().parse(tokenize(glot, text), text) if e is not None]
     if not parsed:
         raise SqlglotError("no statement")

@@ -31,6 +31,7 @@ from .base import (
     write_query,
 )
 from .commands import NotUnderstood
+from .glot import dialect_of
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
 
@@ -226,7 +227,7 @@ def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
     will be qualified is left to it and only the rest of the statement (the
     target, its column list) is normalized here.
     """
-    dialect = ctx.dialect
+    dialect = dialect_of(ctx.dialect)
     if not ctx.columns:
         return normalize_identifiers(node, dialect=dialect)
     if isinstance(node, (exp.Select, exp.SetOperation)):

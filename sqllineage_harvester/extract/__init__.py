@@ -246,7 +246,9 @@ def extract(
     """
     name = resolve_dialect(dialect)
     glot = dialect_of(name)
-    cat = catalog.copy() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
+    # the caller's catalog is read, never changed: a statement that teaches the script's copy a
+    # table (CREATE, DROP, RENAME) copies it first
+    cat = catalog.borrow() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
     ctx = Context(
         columns=columns is True or columns == "writes",
         select_columns=columns is True,

@@ -16,7 +16,7 @@ import re
 import signal
 import threading
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import Iterator, Mapping
 
@@ -69,23 +69,43 @@ def resolve_dialect(name: str | None) -> str | None:
     return name.lower()
 
 
+def _expire(signum: int, frame: object) -> None:
+    raise StatementTimeout
+
+
 @contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
+def _time_limits(seconds: float | None) -> Iterator[_Limit | None]:
+    """The alarm's handler for a whole script (the previous one back after it); each statement
+    is timed by arming it with ``_Limit``. None where there is no timing (no limit, not the main
+    thread, no SIGALRM)."""
     usable = seconds and seconds > 0 and threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     if not usable:
-        yield
+        yield None
         return
-
-    def _expire(signum: int, frame: object) -> None:
-        raise StatementTimeout
-
     previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield _Limit(seconds)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+class _Limit:
+    """``with limit:`` gives the statement inside ``seconds`` before StatementTimeout."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+_NO_LIMIT = nullcontext()
 
 
 Chunk = tuple[str, "list[Token] | None", str]  # text, tokens, the text token offsets refer to
@@ -268,11 +288,21 @@ def extract(
     backticks = (name or "") in BACKTICK_DIALECTS
     results: list[StatementLineage] = []
     todo = deque(_statements(separate_batches(sql), glot, max_bytes))
+    with _time_limits(timeout) as limit:
+        _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, max_bytes, name)
+    if not results:
+        results.append(_failure(0, sql, "empty input: no SQL statement found"))
+    return collapse_temp_tables(results) if collapse_temp else results
+
+
+def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glot: Dialect,
+          limit: _Limit | nullcontext, backticks: bool, max_bytes: int, name: str | None) -> None:
+    """Analyse the statements in ``todo`` in order, each within ``limit``, into ``results``."""
     while todo:
         text, tokens, base = todo.popleft()
         index = len(results)
         try:
-            with _time_limit(timeout):
+            with limit:
                 if len(text) > max_bytes:
                     results.append(_oversized(text, index, ctx, glot))
                     continue
@@ -294,9 +324,6 @@ def extract(
         except Exception as e:  # a bug of ours must not stop the script
             reason = redact_message(f"internal error: {type(e).__name__}: {e}", name)
             results.append(_failure(index, text, reason))
-    if not results:
-        results.append(_failure(0, sql, "empty input: no SQL statement found"))
-    return collapse_temp_tables(results) if collapse_temp else results
 
 
 PUBLIC_SCHEMA = {"postgres": "public", "redshift": "public"}

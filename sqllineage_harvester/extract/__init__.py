@@ -30,7 +30,7 @@ from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
 from ..redact import redact_message, unclosed
 from .catalog import Catalog
-from .glot import dialect_of
+from .glot import dialect_of, parser_of
 from .parameters import tokenize
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
@@ -69,6 +69,14 @@ def resolve_dialect(name: str | None) -> str | None:
     return name.lower()
 
 
+# signal.signal without its translation of handlers to enums and back (an exception raised and
+# caught on each call): a tenth of the cost, and extract() sets a handler and puts it back per call.
+try:
+    import _signal as _raw_signal
+except ImportError:  # pragma: no cover - not CPython
+    _raw_signal = signal  # type: ignore[assignment]
+
+
 def _expire(signum: int, frame: object) -> None:
     raise StatementTimeout
 
@@ -82,12 +90,12 @@ def _time_limits(seconds: float | None) -> Iterator[_Limit | None]:
     if not usable:
         yield None
         return
-    previous = signal.signal(signal.SIGALRM, _expire)
+    previous = _raw_signal.signal(signal.SIGALRM, _expire)
     try:
         yield _Limit(seconds)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _raw_signal.signal(signal.SIGALRM, previous)
 
 
 class _Limit:
@@ -120,6 +128,8 @@ def _split(sql: str, dialect: Dialect, max_bytes: int) -> list[Chunk]:
     except (SqlglotError, RecursionError, ValueError):
         pieces = [p for p in re.split(r";\s*(?:\n|$)", sql) if p.strip()]
         return [(p.strip(), None, p.strip()) for p in pieces] or [(sql, None, sql)]
+    if ";" not in sql:  # one statement: no token can be a semicolon
+        return [(sql[tokens[0].start : tokens[-1].end + 1], tokens, sql)] if tokens else []
     chunks: list[Chunk] = []
     current: list[Token] = []
     for token in tokens:
@@ -154,7 +164,7 @@ def _oversized(text: str, index: int, ctx: Context, glot: Dialect) -> StatementL
 def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
     if tokens is None:
         tokens = tokenize(dialect, text)
-    parsed = [e for e in dialect.parser().parse(tokens, text) if e is not None]
+    parsed = [e for e in parser_of(dialect).parse(tokens, text) if e is not None]
     if not parsed:
         raise SqlglotError("no statement")
     return parsed[0]

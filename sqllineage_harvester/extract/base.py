@@ -110,6 +110,21 @@ def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     return DatasetRef(name, type_)
 
 
+def name_copy(table: exp.Table) -> exp.Table:
+    """A new table node naming what ``table`` names (its parts, their quoting and temp marks) and
+    holding nothing else: all that ``dataset`` and ``Context.parts`` read, for them to qualify without
+    changing ``table``. ``copy()`` would copy its alias, joins and hints too, and each node's position."""
+    parts = {}
+    for key in ("this", "db", "catalog"):
+        part = table.args.get(key)
+        if part is None:
+            continue
+        if type(part) is not exp.Identifier:
+            return table.copy()
+        parts[key] = exp.Identifier(**part.args)
+    return exp.Table(**parts)
+
+
 def inputs_of(ctx: Context, trace: QueryTrace, exclude: exp.Table | None = None) -> list[DatasetRef]:
     seen = []
     for table in trace.tables:

@@ -16,7 +16,8 @@ import re
 import signal
 import threading
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import lru_cache
 from typing import Iterator, Mapping
 
 from sqlglot import exp
@@ -29,6 +30,7 @@ from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
 from ..redact import redact_message, unclosed
 from .catalog import Catalog
+from .glot import dialect_of, parser_of
 from .parameters import tokenize
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
@@ -61,29 +63,57 @@ def resolve_dialect(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        Dialect.get_or_raise(name)
+        dialect_of(name)
     except (ValueError, SqlglotError) as e:
         raise ConfigError(f"unknown dialect {name!r}; known: {', '.join(dialect_names())}") from e
     return name.lower()
 
 
+# signal.signal without its translation of handlers to enums and back (an exception raised and
+# caught on each call): a tenth of the cost, and extract() sets a handler and puts it back per call.
+try:
+    import _signal as _raw_signal
+except ImportError:  # pragma: no cover - not CPython
+    _raw_signal = signal  # type: ignore[assignment]
+
+
+def _expire(signum: int, frame: object) -> None:
+    raise StatementTimeout
+
+
 @contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
+def _time_limits(seconds: float | None) -> Iterator[_Limit | None]:
+    """The alarm's handler for a whole script (the previous one back after it); each statement
+    is timed by arming it with ``_Limit``. None where there is no timing (no limit, not the main
+    thread, no SIGALRM)."""
     usable = seconds and seconds > 0 and threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     if not usable:
-        yield
+        yield None
         return
-
-    def _expire(signum: int, frame: object) -> None:
-        raise StatementTimeout
-
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = _raw_signal.signal(signal.SIGALRM, _expire)
     try:
-        yield
+        yield _Limit(seconds)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _raw_signal.signal(signal.SIGALRM, previous)
+
+
+class _Limit:
+    """``with limit:`` gives the statement inside ``seconds`` before StatementTimeout."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+_NO_LIMIT = nullcontext()
 
 
 Chunk = tuple[str, "list[Token] | None", str]  # text, tokens, the text token offsets refer to
@@ -98,6 +128,8 @@ def _split(sql: str, dialect: Dialect, max_bytes: int) -> list[Chunk]:
     except (SqlglotError, RecursionError, ValueError):
         pieces = [p for p in re.split(r";\s*(?:\n|$)", sql) if p.strip()]
         return [(p.strip(), None, p.strip()) for p in pieces] or [(sql, None, sql)]
+    if ";" not in sql:  # one statement: no token can be a semicolon
+        return [(sql[tokens[0].start : tokens[-1].end + 1], tokens, sql)] if tokens else []
     chunks: list[Chunk] = []
     current: list[Token] = []
     for token in tokens:
@@ -132,7 +164,7 @@ def _oversized(text: str, index: int, ctx: Context, glot: Dialect) -> StatementL
 def _parse(text: str, tokens: list[Token] | None, dialect: Dialect) -> exp.Expr:
     if tokens is None:
         tokens = tokenize(dialect, text)
-    parsed = [e for e in dialect.parser().parse(tokens, text) if e is not None]
+    parsed = [e for e in parser_of(dialect).parse(tokens, text) if e is not None]
     if not parsed:
         raise SqlglotError("no statement")
     return parsed[0]
@@ -154,7 +186,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     if match:
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
-        return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+        return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
     bulk = _BULK_INSERT.match(text)
     if bulk:  # T-SQL BULK INSERT t FROM 'file' [WITH (..)]: a load, like COPY
         target = dataset(ctx, normalize_identifiers(exp.to_table(bulk.group(1), dialect=ctx.dialect), dialect=ctx.dialect))
@@ -169,7 +201,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         except SqlglotError:
             node = None
         if isinstance(node, exp.Execute):
-            return analyse(normalize_identifiers(node, dialect=ctx.dialect), ctx, index, text)
+            return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
     directory = _DIRECTORY_USING.match(text)
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)
@@ -243,8 +275,10 @@ def extract(
     ``timeout`` bounds the seconds one statement may take; ``max_bytes`` its size.
     """
     name = resolve_dialect(dialect)
-    glot = Dialect.get_or_raise(name)
-    cat = catalog.copy() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
+    glot = dialect_of(name)
+    # the caller's catalog is read, never changed: a statement that teaches the script's copy a
+    # table (CREATE, DROP, RENAME) copies it first
+    cat = catalog.borrow() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
     ctx = Context(
         columns=columns is True or columns == "writes",
         select_columns=columns is True,
@@ -264,11 +298,21 @@ def extract(
     backticks = (name or "") in BACKTICK_DIALECTS
     results: list[StatementLineage] = []
     todo = deque(_statements(separate_batches(sql), glot, max_bytes))
+    with _time_limits(timeout) as limit:
+        _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, max_bytes, name)
+    if not results:
+        results.append(_failure(0, sql, "empty input: no SQL statement found"))
+    return collapse_temp_tables(results) if collapse_temp else results
+
+
+def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glot: Dialect,
+          limit: _Limit | nullcontext, backticks: bool, max_bytes: int, name: str | None) -> None:
+    """Analyse the statements in ``todo`` in order, each within ``limit``, into ``results``."""
     while todo:
         text, tokens, base = todo.popleft()
         index = len(results)
         try:
-            with _time_limit(timeout):
+            with limit:
                 if len(text) > max_bytes:
                     results.append(_oversized(text, index, ctx, glot))
                     continue
@@ -290,9 +334,6 @@ def extract(
         except Exception as e:  # a bug of ours must not stop the script
             reason = redact_message(f"internal error: {type(e).__name__}: {e}", name)
             results.append(_failure(index, text, reason))
-    if not results:
-        results.append(_failure(0, sql, "empty input: no SQL statement found"))
-    return collapse_temp_tables(results) if collapse_temp else results
 
 
 PUBLIC_SCHEMA = {"postgres": "public", "redshift": "public"}
@@ -345,9 +386,11 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
         yield from cut or [(text, tokens, base)]
 
 
+@lru_cache(maxsize=1024)
 def _norm(name: str | None, dialect: str | None) -> str | None:
-    """A default database / schema normalized as a part of a table name (BigQuery keeps its case)."""
+    """A default database / schema normalized as a part of a table name (BigQuery keeps its case).
+    Every statement of a log names the same few: each is normalized once."""
     if not name:
         return None
     table = exp.Table(this=exp.to_identifier("t"), db=exp.to_identifier(name))
-    return normalize_identifiers(table, dialect=dialect).args["db"].name
+    return normalize_identifiers(table, dialect=dialect_of(dialect)).args["db"].name

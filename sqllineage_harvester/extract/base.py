@@ -13,6 +13,7 @@ from sqlglot.tokens import TokenType
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+from .glot import dialect_of
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -66,7 +67,7 @@ class Context:
             if table.args.get("db") or not isinstance(table.this, exp.Identifier) or table.name in ctes:
                 continue
             name = table.this.name if table.this.quoted else normalize_identifiers(
-                exp.to_identifier(table.name), dialect=self.dialect).name
+                exp.to_identifier(table.name), dialect=dialect_of(self.dialect)).name
             if self.catalog.columns((database, self.schema or NO_SCHEMA, name)) is not None:
                 continue
             for schema in self.search_path:
@@ -107,6 +108,21 @@ def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     if name in ctx.temp_tables and type_ in ("table", "view"):
         type_ = "temp_" + type_
     return DatasetRef(name, type_)
+
+
+def name_copy(table: exp.Table) -> exp.Table:
+    """A new table node naming what ``table`` names (its parts, their quoting and temp marks) and
+    holding nothing else: all that ``dataset`` and ``Context.parts`` read, for them to qualify without
+    changing ``table``. ``copy()`` would copy its alias, joins and hints too, and each node's position."""
+    parts = {}
+    for key in ("this", "db", "catalog"):
+        part = table.args.get(key)
+        if part is None:
+            continue
+        if type(part) is not exp.Identifier:
+            return table.copy()
+        parts[key] = exp.Identifier(**part.args)
+    return exp.Table(**parts)
 
 
 def inputs_of(ctx: Context, trace: QueryTrace, exclude: exp.Table | None = None) -> list[DatasetRef]:

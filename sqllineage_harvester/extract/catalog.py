@@ -75,6 +75,8 @@ def typed(columns: Mapping[str, str]) -> dict[str, str]:
 class Catalog:
     """Columns of known tables, in declaration order."""
 
+    _borrowed = False  # the tables are another catalog's until this one first changes (``borrow``)
+
     def __init__(self) -> None:
         self._by_table: dict[str, dict[tuple[str, ...], dict[str, str]]] = {}
 
@@ -101,6 +103,28 @@ class Catalog:
         other._by_table = {k: dict(v) for k, v in self._by_table.items()}
         return other
 
+    def borrow(self) -> Catalog:
+        """A copy that is made only when it first changes (a CREATE, DROP or RENAME teaching it):
+        until then it reads this catalog's tables, which must not change while it is in use.
+        ``extract`` takes one per call, and most statements change nothing.
+
+        >>> c = Catalog(); c.add(("s", "t"), {"a": "int"})
+        >>> b = c.borrow(); b.add(("s", "u"), {"b": "int"}); b.drop(("s", "t"))
+        True
+        >>> [key for key, _ in c.dump()], [key for key, _ in b.dump()]
+        ([['s', 't']], [['s', 'u']])
+        """
+        other = Catalog()
+        other._by_table = self._by_table
+        other._borrowed = True
+        return other
+
+    def _own(self) -> None:
+        """Make a borrowed catalog's tables its own, before it changes them."""
+        if self._borrowed:
+            self._by_table = {k: dict(v) for k, v in self._by_table.items()}
+            self._borrowed = False
+
     def dump(self) -> list[list[object]]:
         """The catalog as JSON-ready ``[[parts...], {column: type}]`` pairs, names as normalized.
 
@@ -121,12 +145,17 @@ class Catalog:
     def add(self, parts: tuple[str, ...], columns: Mapping[str, str]) -> None:
         """Know a table's columns (see ``typed``)."""
         key = tuple(p for p in parts if not is_placeholder(p))
+        self._own()
         self._by_table.setdefault(key[-1], {})[key] = typed(columns)
 
     def drop(self, parts: tuple[str, ...]) -> bool:
         """Forget a table; whether it was known."""
         key = tuple(p for p in parts if not is_placeholder(p))
-        return self._by_table.get(key[-1], {}).pop(key, None) is not None
+        if key not in self._by_table.get(key[-1], {}):
+            return False
+        self._own()
+        del self._by_table[key[-1]][key]
+        return True
 
     def columns(self, ref: Parts) -> dict[str, str] | None:
         candidates = self._by_table.get(ref[2])

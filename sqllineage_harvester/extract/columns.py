@@ -34,6 +34,7 @@ from ..model import (
     ColumnRef,
     IndirectRef,
 )
+from .glot import dialect_of
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
@@ -156,6 +157,21 @@ class _Walker:
         self.scope_of: dict[int, Scope] = {}
         for scope in root.traverse():
             self.scope_of[id(scope.expression)] = scope
+        self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
+        # _child_selects of every node, from one walk of the tree (the walker does not change it): a
+        # subquery belongs to each node from its parent up to the first query above it, in walk order
+        self.children: dict[int, list[exp.Expr]] = {}
+        for sub in root.expression.find_all(exp.Select, exp.SetOperation):
+            parent = sub.parent
+            while parent is not None:
+                self.children.setdefault(id(parent), []).append(sub)
+                if isinstance(parent, (exp.Select, exp.SetOperation)):
+                    break
+                parent = parent.parent
+
+    def child_selects(self, node: exp.Expr) -> list[exp.Expr]:
+        """``_child_selects(node)``, looked up."""
+        return self.children.get(id(node), [])
 
     # -- projections -------------------------------------------------------
     def output_names(self, scope: Scope) -> list[str]:
@@ -254,7 +270,7 @@ class _Walker:
             else:
                 for ref in self.column(scope, column).sources:
                     trace.indirect.add(IndirectRef(ref, role))
-        for sub in _child_selects(expression):
+        for sub in self.child_selects(expression):
             child = self.scope_of.get(id(sub))
             if child is None:
                 continue
@@ -352,7 +368,10 @@ class _Walker:
                 return self.function_column(source.this, name)
             if not source.name:
                 return Trace(transform=TRANSFORMATION)
-            return Trace({ColumnRef(table_name(source), name)})
+            named = self.names.get(id(source))
+            if named is None:
+                named = self.names[id(source)] = table_name(source)
+            return Trace({ColumnRef(named, name)})
         return Trace()
 
     def function_column(self, func: exp.Func, name: str) -> Trace:
@@ -399,7 +418,7 @@ class _Walker:
                 else:
                     trace = self.column(scope, column)
                 found |= {IndirectRef(ref, kind) for ref in _influences(trace)}
-            for sub in _child_selects(clause) if clause is not None else []:
+            for sub in self.child_selects(clause) if clause is not None else []:
                 child = self.scope_of.get(id(sub))
                 if child is not None:
                     for out in self.output_names(child):
@@ -465,7 +484,7 @@ def infer_schema(tables: list[exp.Table], catalog: Catalog, dialect: str | None)
     schema: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
     if not catalog:
         return schema
-    glot = Dialect.get_or_raise(dialect)
+    glot = dialect_of(dialect)
     for table in tables:
         if not table.name:
             continue
@@ -500,7 +519,7 @@ def qualify_query(
     schema_name: str | None = None,
 ) -> exp.Expr:
     """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns."""
-    glot = Dialect.get_or_raise(dialect)
+    glot = dialect_of(dialect)
     no_db, no_schema = _placeholders(dialect)
     nodes = _Nodes(expression)
     _default_tables(nodes, database, schema_name, no_schema if database_only_qualifies(dialect) else None)

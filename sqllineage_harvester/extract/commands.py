@@ -13,6 +13,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import DatasetRef
+from .glot import dialect_of
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
 from .tables import create_stream, rename_table
@@ -32,7 +33,7 @@ def _set_schema(ctx: Context, text: str) -> None:
 
 
 def _normalize_name(name: str, dialect: str | None) -> str:
-    return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect).name)
+    return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect_of(dialect)).name)
 
 
 _NAME = r'(?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*'
@@ -141,7 +142,7 @@ def _procedure_arguments(items: list[exp.Expr], names: tuple[str, ...]) -> dict[
 
 
 def _table_named(text: str, ctx: Context) -> exp.Table:
-    return normalize_identifiers(exp.to_table(text, dialect=ctx.dialect), dialect=ctx.dialect)
+    return normalize_identifiers(exp.to_table(text, dialect=ctx.dialect), dialect=dialect_of(ctx.dialect))
 
 
 class NotUnderstood(SqlglotError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef
-from .base import Context, Partial, dataset, inputs_of, lineage, target_table, traced, write_query
+from .base import Context, Partial, dataset, inputs_of, lineage, name_copy, target_table, traced, write_query
 from .columns import per_target
 
 
@@ -56,9 +56,10 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
         return Partial("update")
     from_ = node.args.get("from_")
     joins = list(target.args.get("joins") or [])
-    # UPDATE .. FROM a JOIN b ON ..: sqlglot hangs the joins on the FROM's first table.
-    from_table = from_.this.copy() if from_ is not None else None
-    from_joins = ([j.copy() for j in from_.args.get("joins") or []] + list(from_table.args.get("joins") or [])
+    # UPDATE .. FROM a JOIN b ON ..: sqlglot hangs the joins on the FROM's first table. The
+    # statement's parts move into the synthetic SELECT: the UPDATE is not looked at again.
+    from_table = from_.this if from_ is not None else None
+    from_joins = (list(from_.args.get("joins") or []) + list(from_table.args.get("joins") or [])
                   if from_table is not None else [])
     if from_table is not None:
         from_table.set("joins", None)
@@ -76,8 +77,8 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     for column, _ in pairs:
         owner = named.get(column.table) if column.table else None
         owners.append(owner if owner is not None else main)
-    names_out = {id(t): dataset(ctx, t.copy()) for t in set(owners) | {main}}
-    head = main.copy() if main is target else target.copy()
+    names_out = {id(t): dataset(ctx, name_copy(t)) for t in set(owners) | {main}}
+    head = target  # main, or a stand-in for the table aliased (left out of the query)
     head.set("joins", None)
     select = exp.Select(expressions=[exp.alias_(value, f"__c{i}", copy=False) for i, (_, value) in enumerate(pairs)])
     if main is target:
@@ -114,7 +115,7 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
         if len(tables) != 1:
             return Partial("delete")
         target = tables[0]
-    head = target.copy()
+    head = target  # moves into the synthetic SELECT
     own_joins = list(head.args.get("joins") or [])  # DELETE o FROM t o JOIN c ON .. (T-SQL, MySQL)
     head.set("joins", None)
     select = exp.Select(expressions=[exp.Star()], from_=exp.From(this=head))
@@ -134,7 +135,7 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     if node.args.get("where") is not None:
         select.set("where", node.args["where"])
     _with(select, node)
-    out = dataset(ctx, head.copy())
+    out = dataset(ctx, name_copy(head))
     trace = traced(ctx, select)
     indirect = {r for r in trace.indirect if r.source.dataset != out.name}
     return Partial("delete", inputs=inputs_of(ctx, trace, exclude=head), outputs=[out], indirect=indirect,
@@ -157,7 +158,7 @@ def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Ex
         values, columns = columns[0].expressions, []  # BigQuery: INSERT VALUES (...) with no column list
     names = [c.name for c in columns]
     if not names:
-        names = list(ctx.catalog.columns(ctx.parts(target.copy())) or {})
+        names = list(ctx.catalog.columns(ctx.parts(name_copy(target))) or {})
         if len(names) != len(values):
             return []
     return list(zip(names, values))
@@ -166,8 +167,8 @@ def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Ex
 def _star_pairs(ctx: Context, target: exp.Table, using: exp.Expr) -> list[tuple[str, exp.Expr]]:
     """UPDATE SET * / INSERT * / INSERT ROW: every source column by name."""
     alias = using.alias_or_name
-    known = ctx.catalog.columns(ctx.parts(using.copy())) if isinstance(using, exp.Table) else None
-    known = known or ctx.catalog.columns(ctx.parts(target.copy()))
+    known = ctx.catalog.columns(ctx.parts(name_copy(using))) if isinstance(using, exp.Table) else None
+    known = known or ctx.catalog.columns(ctx.parts(name_copy(target)))
     if known:
         return [(name, exp.column(name, table=alias)) for name in known]
     return [("*", exp.Column(this=exp.Star(), table=exp.to_identifier(alias)))]
@@ -183,7 +184,7 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
         if when.args.get("condition") is not None:
             conditions.append(when.args["condition"])
         pairs += _merge_values(when.args.get("then"), ctx, target, using)
-    head = target.copy()
+    head, target = target, name_copy(target)  # the table moves into the query, its name is the target
     values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Literal.number(1)]
     select = exp.Select(expressions=values, from_=exp.From(this=head))
     select.set("joins", [exp.Join(this=using, on=node.args["on"])])

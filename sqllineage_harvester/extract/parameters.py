@@ -26,6 +26,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
+from .glot import dialect_of, parser_of, tokenize_with
+
 __all__ = ["parse_one", "spaced", "tokenize"]
 
 
@@ -33,16 +35,16 @@ def tokenize(dialect: Dialect, text: str) -> list[Token]:
     """The dialect's tokens of ``text``; their offsets point into ``text`` as given."""
     inserted = _insertions(dialect, text)
     if not inserted:
-        return dialect.tokenize(text)
-    tokens = dialect.tokenize(_with_spaces(text, inserted))
+        return tokenize_with(dialect, text)
+    tokens = tokenize_with(dialect, _with_spaces(text, inserted))
     moved = [position + k for k, position in enumerate(inserted)]  # where the spaces sit
     return [_shift(token, bisect_left(moved, token.start), bisect_left(moved, token.end)) for token in tokens]
 
 
 def parse_one(text: str, dialect: str | None) -> exp.Expr:
     """The first statement of ``text`` (``sqlglot.parse_one`` with the tokenizing above)."""
-    glot = Dialect.get_or_raise(dialect)
-    parsed = [e for e in glot.parser().parse(tokenize(glot, text), text) if e is not None]
+    glot = dialect_of(dialect)
+    parsed = [e for e in parser_of(glot).parse(tokenize(glot, text), text) if e is not None]
     if not parsed:
         raise SqlglotError("no statement")
     return parsed[0]

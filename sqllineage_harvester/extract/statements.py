@@ -31,6 +31,7 @@ from .base import (
     write_query,
 )
 from .commands import NotUnderstood
+from .glot import dialect_of
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
 
@@ -180,6 +181,16 @@ UNNAMED = "__unnamed_table__"
 _NAMED_BY_FUNCTION = re.compile(r"(?:identifier|semantic_view)\s*\(", re.IGNORECASE)
 
 
+def _named_by_function(sql: str) -> bool:
+    """Whether ``sql`` may name a table by IDENTIFIER(..) / SEMANTIC_VIEW(..). An ASCII text without
+    either word is passed over without the (caseless, so slow) regex."""
+    if sql.isascii():
+        lowered = sql.lower()
+        if "identifier" not in lowered and "semantic_view" not in lowered:
+            return False
+    return _NAMED_BY_FUNCTION.search(sql) is not None
+
+
 def _dynamic_names(node: exp.Expr, dialect: str | None) -> bool:
     """Table references written as functions become the table they name: Snowflake / Databricks
     ``IDENTIFIER('db.t')`` and ``IDENTIFIER(t)``, Snowflake ``SEMANTIC_VIEW(sv ...)``; BigQuery
@@ -226,7 +237,7 @@ def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
     will be qualified is left to it and only the rest of the statement (the
     target, its column list) is normalized here.
     """
-    dialect = ctx.dialect
+    dialect = dialect_of(ctx.dialect)
     if not ctx.columns:
         return normalize_identifiers(node, dialect=dialect)
     if isinstance(node, (exp.Select, exp.SetOperation)):
@@ -298,7 +309,7 @@ def analyse(
     """Lineage of one parsed statement; updates ``ctx`` for the ones after it."""
     ctx.tokens, ctx.text = tokens, base if base is not None else sql
     before = (ctx.database, ctx.schemas)
-    unnamed = _dynamic_names(node, ctx.dialect) if _NAMED_BY_FUNCTION.search(sql) or (
+    unnamed = _dynamic_names(node, ctx.dialect) if _named_by_function(sql) or (
         ctx.dialect == "bigquery" and "$" in sql) else False
     node = _normalize(node, ctx)
     ctx.find_on_path(node)

@@ -1,0 +1,54 @@
+"""sqlglot dialects by name, each built once.
+
+``Dialect.get_or_raise(name)`` builds a new dialect object on every call, and sqlglot's
+helpers (``normalize_identifiers(..., dialect="snowflake")``) look the name up on every
+call too: tens of thousands of times in a harvest. A dialect object keeps no state of a
+statement, so one per name serves every statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any, Callable
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.parser import Parser
+from sqlglot.tokens import Token, Tokenizer
+
+
+@lru_cache(maxsize=64)
+def dialect_of(name: str | None) -> Dialect:
+    """The dialect named ``name`` (``None``: sqlglot's own); raises as ``Dialect.get_or_raise`` does."""
+    return Dialect.get_or_raise(name)
+
+
+# A tokenizer and a parser per dialect, reused: sqlglot builds both anew for every text (its
+# tokenizer's keyword tables every time), and each starts every text from a clean state. One set
+# per thread, as neither may serve two texts at once.
+_local = threading.local()
+_KEPT = 32
+
+
+def _kept(kind: str, dialect: Dialect, make: Callable[[], Any]) -> Any:
+    cache: dict[int, tuple[Dialect, Any]] | None = getattr(_local, kind, None)
+    if cache is None:
+        cache = {}
+        setattr(_local, kind, cache)
+    found = cache.get(id(dialect))
+    if found is None or found[0] is not dialect:
+        if len(cache) >= _KEPT:
+            cache.clear()
+        found = cache[id(dialect)] = (dialect, make())
+    return found[1]
+
+
+def tokenize_with(dialect: Dialect, text: str) -> list[Token]:
+    """``dialect.tokenize(text)``, by this thread's tokenizer of the dialect."""
+    tokenizer: Tokenizer = _kept("tokenizers", dialect, dialect.tokenizer)
+    return tokenizer.tokenize(text)
+
+
+def parser_of(dialect: Dialect) -> Parser:
+    """``dialect.parser()``: this thread's parser of the dialect."""
+    return _kept("parsers", dialect, dialect.parser)

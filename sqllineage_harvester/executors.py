@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -25,9 +27,32 @@ Job = tuple[str, str | None, str | None, str | None, Catalog | None, float | Non
 def extract_job(job: Job) -> str:
     """Parse one statement (the same in every executor)."""
     sql, dialect, database, schema, catalog, timeout = job
+    return parse(sql, dialect, database, schema, catalog, timeout)
+
+
+def parse(sql: str, dialect: str | None, database: str | None, schema: str | None,
+          catalog: Catalog | _Shared | None, timeout: float | None) -> str:
+    if isinstance(catalog, _Shared):
+        catalog = catalog.load()
     results = extract(sql, dialect, catalog=catalog, default_database=database, default_schema=schema, timeout=timeout,
                       columns="writes")  # plain SELECTs are kept as usage per table
     return encode([sanitize(r, dialect) for r in results])
+
+
+class _Shared:
+    """A catalog written once to a file that worker processes read once: a job names it instead
+    of carrying it (a catalog of thousands of tables would be pickled with every statement)."""
+
+    _loaded: tuple[str, Catalog] | None = None  # in a worker: the last one read
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def load(self) -> Catalog:
+        if _Shared._loaded is None or _Shared._loaded[0] != self.path:
+            with open(self.path, "rb") as f:
+                _Shared._loaded = (self.path, pickle.load(f))
+        return _Shared._loaded[1]
 
 
 class Handle(Protocol):
@@ -95,25 +120,45 @@ class _Guarded:
 
 
 class Processes:
-    """Local worker processes, started on first use (a log with nothing new starts none)."""
+    """Local worker processes, started on first use (a log with nothing new starts none). The
+    catalog a job is parsed with goes to the workers once, as a file (the caller never changes
+    a catalog it has given a job: the harvest gives copies)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._shared: tuple[Catalog, _Shared] | None = None
 
     def submit(self, job: Job) -> Handle:
         if self._pool is None:  # each worker dies with this process and leaves its signals to it
             parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start, initargs=(parent,))
+        sql, dialect, database, schema, catalog, timeout = job
         try:
-            return _Guarded(self._pool.submit(extract_job, job))
+            return _Guarded(self._pool.submit(parse, sql, dialect, database, schema, self._share(catalog), timeout))
         except BrokenProcessPool as e:
             return _Guarded(_failed(e))
+
+    def _share(self, catalog: Catalog | None) -> _Shared | None:
+        if catalog is None:
+            return None
+        if self._shared is None or self._shared[0] is not catalog:
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="sqllineage-catalog-")
+            path = os.path.join(self._folder.name, f"catalog-{len(os.listdir(self._folder.name))}.pickle")
+            with open(path, "wb") as f:
+                pickle.dump(catalog, f, protocol=pickle.HIGHEST_PROTOCOL)
+            self._shared = (catalog, _Shared(path))
+        return self._shared[1]
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
 
 def _failed(error: BaseException) -> Future[str]:
@@ -137,10 +182,16 @@ class Dask:
         except (OSError, TimeoutError) as e:
             raise HarvesterError(f"cannot reach the Dask scheduler at {target}: {e}") from e
         self.workers = max(1, sum(self.client.nthreads().values()))
+        self._shared: tuple[Catalog, Any] | None = None
 
     def submit(self, job: Job) -> Handle:
+        sql, dialect, database, schema, catalog, timeout = job
+        if catalog is not None:  # sent to every worker once, then named by its future
+            if self._shared is None or self._shared[0] is not catalog:
+                self._shared = (catalog, self.client.scatter(catalog, broadcast=True, hash=False))
+            catalog = self._shared[1]
         # Not pure: the same text under another catalog is another job, and nothing is kept on the cluster.
-        return self.client.submit(extract_job, job, pure=False)
+        return self.client.submit(parse, sql, dialect, database, schema, catalog, timeout, pure=False)
 
     def close(self) -> None:
         self.client.close()

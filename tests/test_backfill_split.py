@@ -107,3 +107,27 @@ def test_a_memory_budget_far_below_the_logs_statements_gives_the_same_store(hist
     db = tmp_path / "small.db"
     harvest(history, db, "--workers", "1", "--memory", "1M", "--batch-size", "250")
     assert dump(db) == one_process, "\n".join(differences(dump(db), one_process))
+
+
+def test_worker_processes_parse_with_the_catalog_given_and_the_one_learned(tmp_path):
+    """``SELECT *`` needs the catalog: the one given (--catalog) and the tables the log creates
+    reach the worker processes (sent to them once, as a file), and the store is the one-process one."""
+    header = "QUERY_ID,QUERY_TEXT,DATABASE_NAME,SCHEMA_NAME,USER_NAME,START_TIME,END_TIME,EXECUTION_STATUS\n"
+    rows = [f"c{n},\"CREATE TABLE m.made{n} (id INT, v{n} INT)\",DB,PUBLIC,ETL,2024-03-01 10:00:{n:02}.000 +0000,,SUCCESS\n"
+            for n in range(20)]
+    rows += [f"i{n},INSERT INTO m.out{n} SELECT * FROM raw.src{n % 5},DB,PUBLIC,ETL,2024-03-01 10:01:{n:02}.000 +0000,,"
+             "SUCCESS\n" for n in range(20)]
+    rows += [f"j{n},INSERT INTO m.copy{n} SELECT * FROM m.made{n},DB,PUBLIC,ETL,2024-03-01 10:02:{n:02}.000 +0000,,"
+             "SUCCESS\n" for n in range(20)]
+    log = tmp_path / "star.csv"
+    log.write_text(header + "".join(rows))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({f"DB.RAW.SRC{k}": {"ID": "INT", f"AMOUNT{k}": "NUMBER"} for k in range(5)}))
+    stores = {}
+    for workers in ("1", "2"):
+        db = tmp_path / f"star{workers}.db"
+        harvest(log, db, "--workers", workers, "--catalog", str(catalog), "--batch-size", "25")
+        stores[workers] = dump(db)
+    assert stores["2"] == stores["1"], "\n".join(differences(stores["2"], stores["1"]))
+    columns = {dict(row)["name"] for row in stores["2"]["columns"]}
+    assert {"AMOUNT3", "V7"} <= columns  # from the catalog given, and from the log's own CREATE TABLE

@@ -16,6 +16,13 @@ read (the file name for a single file) and ``<row>`` the data row's number in it
 Rows at or before ``after_cursor`` are skipped, so a resumed run continues where
 the last committed one ended, provided the export is in time order (as history
 exports are) or, for row cursors, the files have not been rewritten.
+
+``position()`` gives one cursor for all files read (``files:{json}``, see ``Progress``):
+each file's row and latest time, and where its last row read ends (``at``: byte offset,
+lines, the header's length, and a hash of the header row and of the bytes just before the
+offset). A file whose header and bytes before the offset are unchanged is read on from the
+offset without parsing what came before (an appended file reads only its new rows); any
+other file is read from its start and its rows up to its cursor skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import json
 import zlib
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from hashlib import blake2b
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping
 
@@ -40,6 +48,7 @@ JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 DEFAULT_MAX_STATEMENT = 64 * 1024 * 1024  # characters
 # Fields whose column a file may lack and still be read, at a cost worth a warning.
 TELLING_FIELDS = {"status": "failed runs cannot be told from good ones", "start_time": "rows have no time"}
+WINDOW = 4096  # bytes before a file's offset whose hash says the rows read up to it are still there
 
 
 class _Skip(Exception):
@@ -47,10 +56,14 @@ class _Skip(Exception):
 
 
 class _LineState:
-    __slots__ = ("bad_encoding", "too_long")
+    """Flags for the record being read, and the bytes read so far: ``pos`` ends the last line
+    read, ``prev`` and ``last`` are the last two lines (the bytes just before ``pos``)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("bad_encoding", "too_long", "pos", "prev", "last")
+
+    def __init__(self, pos: int = 0, prev: bytes = b"", last: bytes = b"") -> None:
         self.bad_encoding = self.too_long = False
+        self.pos, self.prev, self.last = pos, prev, last
 
     def take(self) -> str | None:
         """The reason to skip the record just read, if any, clearing it."""
@@ -66,10 +79,14 @@ def _lines(stream: IO[bytes], encoding: str, limit: int, state: _LineState) -> I
         raw = readline(limit)
         if not raw:
             return
+        state.pos += len(raw)
+        state.prev, state.last = state.last, raw
         if len(raw) == limit and not raw.endswith(b"\n"):
             state.too_long = True
             while raw and not raw.endswith(b"\n"):
                 raw = readline(limit)
+                state.pos += len(raw)
+                state.prev, state.last = state.last, raw
             yield "\n"
             continue
         try:
@@ -189,9 +206,16 @@ class FileSource:
                 continue
             self.stats.files += 1
             seen = self.stats.rows_read + self.stats.before_cursor
+            fmt = _format(path)
             try:
                 with path.open("rb") as raw:
-                    yield from self._read_file(name, _open(raw), _format(path), after)
+                    stream = _open(raw)
+                    start = None
+                    if name in progress.at:  # read on from the offset if the file still has what was read
+                        start = self._resume_at(stream, fmt, progress.at.pop(name))
+                        if start is None:
+                            stream.seek(0)
+                    yield from self._read_file(name, stream, fmt, after, start)
             except (OSError, EOFError, zlib.error, _Skip) as e:
                 rows = 0 if isinstance(e, _Skip) else self.stats.rows_read + self.stats.before_cursor - seen
                 self.stats.file_errors.append(not_read(name, e, rows))
@@ -206,10 +230,43 @@ class FileSource:
         """The cursor for everything read so far: each file's last row, and the latest time."""
         return self.progress.dump() if getattr(self, "progress", None) is not None else None
 
-    def _read_file(self, name: str, stream: IO[bytes], fmt: str, after: tuple[Any, ...] | None) -> Iterator[LogEntry]:
-        state = _LineState()
+    def _resume_at(self, stream: IO[bytes], fmt: str | None, at: list[Any]) -> _Start | None:
+        """Where to read a file on from, if its header and the bytes before the offset in ``at`` are
+        the ones read then (the stream is left there); else None."""
+        try:
+            offset, line, head_len, size, tail, digest = at
+            if not 0 <= head_len <= offset or not 0 < size <= offset or not 0 <= tail <= size:
+                return None
+            head = stream.read(head_len)
+            if len(head) != head_len:
+                return None
+            if fmt == "json":
+                header, key = None, b""
+            else:
+                state = _LineState()
+                lines = _lines(io.BytesIO(head), self.encoding, self.max_statement + 1024 * 1024, state)
+                header = next(_csv_rows(lines, fmt, state), None)
+                if header is None or state.pos != head_len:
+                    return None
+                first = next(_lines(io.BytesIO(head), self.encoding, self.max_statement + 1024 * 1024, _LineState()), "")
+                header = (_delimiter(first, fmt), header[0], header[1])
+                key = _head_key(header[2])
+            stream.seek(offset - size)
+            window = stream.read(size)
+            if len(window) != size or _digest(key, window) != digest:
+                return None
+        except (OSError, EOFError, zlib.error, ValueError, TypeError, csv.Error):
+            return None
+        return _Start(offset, line, head_len, window[:size - tail], window[size - tail:], header)
+
+    def _read_file(self, name: str, stream: IO[bytes], fmt: str | None, after: tuple[Any, ...] | None,
+                   start: _Start | None = None) -> Iterator[LogEntry]:
+        state = _LineState(start.offset, start.prev, start.last) if start else _LineState()
         lines = _lines(stream, self.encoding, self.max_statement + 1024 * 1024, state)
-        rows = _csv_rows(lines, fmt, state) if fmt != "json" else _json_rows(lines, self.columns, state)
+        if fmt == "json":
+            rows = _json_rows(lines, self.columns, state, start.line if start else 0)
+        else:
+            rows = _csv_rows(lines, fmt, state, start.header if start else None, start.line if start else 0)
         plan: _Plan | None = None
         last_time, stats, sqlglot, limit = "", self.stats, self.dialect.sqlglot, self.max_statement
         rows_before = stats.rows_read
@@ -217,10 +274,18 @@ class FileSource:
         progress = self.progress
         done = tuple(progress.files.get(name, ("", -1)))  # (running latest time, row) read up to, in this file
         new = name in progress.late
-        for offset, (line, row, problem) in enumerate(rows):
+        live = progress.live
+        first = 1
+        if start is not None:  # the rows up to the cursor are not read again: they count as before it
+            last_time, first = done[0], done[1] + 1
+            stats.before_cursor += done[1]
+        for offset, (line, row, problem) in enumerate(rows, first - 1):
             if plan is None:  # the first row names the columns
                 plan = self._plan(row)
                 _check_cursor_kind(after, plan, name)
+                progress.heads[name] = (start.head_len if start else state.pos, _head_key(row) if fmt != "json" else b"")
+                if start is not None:
+                    live[name] = (start.offset, start.line, start.prev, start.last)
                 continue
             if problem is None and len(row) != plan.width:
                 problem = "field_count"
@@ -234,8 +299,11 @@ class FileSource:
             if (last_time, offset) <= done or (after and (
                     ((last_time, name, offset) if plan.cursor_field else (name, offset)) <= after[1:])):
                 stats.before_cursor += 1
+                if (last_time, offset) == done:  # where the cursor's row ends: the next run reads on from there
+                    live[name] = (state.pos, line, state.prev, state.last)
                 continue
             progress.files[name] = (last_time, offset)
+            live[name] = (state.pos, line, state.prev, state.last)
             if new and time and time <= progress.start:
                 progress.late[name] += 1
                 stats.before_cursor += 1
@@ -293,15 +361,46 @@ class FileSource:
         return f"{name}: {wanted}; is --dialect {self.dialect.name} right?"
 
 
+class _Start:
+    """Where a file is read on from: the byte offset after its last row read, the lines up to it,
+    the header's length, the bytes just before the offset (the end of the line before the last
+    one, and the last one), and (CSV) the delimiter, header line number and header row."""
+
+    __slots__ = ("offset", "line", "head_len", "prev", "last", "header")
+
+    def __init__(self, offset: int, line: int, head_len: int, prev: bytes, last: bytes,
+                 header: tuple[str, int, list[str]] | None) -> None:
+        self.offset, self.line, self.head_len, self.prev, self.last = offset, line, head_len, prev, last
+        self.header = header
+
+
+def _head_key(row: list[str]) -> bytes:
+    return "\x1f".join(row).encode("utf-8", "surrogatepass")
+
+
+def _digest(key: bytes, window: bytes) -> str:
+    return blake2b(key + b"\x1e" + window, digest_size=12).hexdigest()
+
+
 class Progress:
     """How far a harvest of exported files has read: each file's last row (with the latest time up to it), and the latest time
     of any row read (``mark``). A file the cursor does not name is new since; its rows from
-    before the mark it started from (``start``) are counted in ``late`` and not read."""
+    before the mark it started from (``start``) are counted in ``late`` and not read.
 
-    def __init__(self, files: dict[str, tuple[str, int]], mark: str, new: list[str]) -> None:
+    The cursor, ``files:{"at":{...},"files":{...},"mark":"..."}``: ``files`` maps each file to
+    ``[latest time, row]``; ``at`` (absent from cursors of versions before it, which read every
+    file from its start) maps a file to where that row ends, ``[byte offset, lines, header bytes,
+    window bytes, last line's bytes in it, hash]``: the window is the last two lines read before
+    the offset, at most ``WINDOW`` bytes, and the hash is of the header row and the window."""
+
+    def __init__(self, files: dict[str, tuple[str, int]], mark: str, new: list[str],
+                 at: dict[str, list[Any]] | None = None) -> None:
         self.files, self.mark, self.start = files, mark, mark
         self.late = dict.fromkeys(new, 0)
         self.new = set(new)
+        self.at = at or {}  # from the cursor: files not read yet in this run
+        self.live: dict[str, tuple[int, int, bytes, bytes]] = {}  # read in this run: (offset, lines, bytes before)
+        self.heads: dict[str, tuple[int, bytes]] = {}  # (header length, header key) of the files read in this run
 
     @classmethod
     def resume(cls, cursor: str | None, names: list[str]) -> tuple[Progress, tuple[Any, ...] | None]:
@@ -311,14 +410,23 @@ class Progress:
             data = json.loads(cursor[len(PROGRESS):])
             files = {n: (t, int(o)) for n, (t, o) in data["files"].items()}
             new = [n for n in names if n not in files]
-            return cls({**files, **{n: files.get(n, ("", -1)) for n in names}}, data["mark"], new), None
+            at = {n: a for n, a in data.get("at", {}).items() if n in files}
+            return cls({**files, **{n: files.get(n, ("", -1)) for n in names}}, data["mark"], new, at), None
         legacy = _parse_cursor(cursor)
         return cls(dict.fromkeys(names, ("", -1)), legacy[1] if legacy and legacy[0] == "t" else "", []), legacy
 
     def dump(self) -> str:
         # a file new at this run that it has not reached yet is still new to the next one
         files = {n: p for n, p in self.files.items() if not (n in self.new and p[1] < 0)}
-        return PROGRESS + json.dumps({"files": files, "mark": self.mark}, sort_keys=True, separators=(",", ":"))
+        at = dict(self.at)
+        for name, (offset, line, prev, last) in self.live.items():
+            head_len, key = self.heads[name]
+            window = (prev + last)[-WINDOW:]
+            at[name] = [offset, line, head_len, len(window), min(len(last), len(window)), _digest(key, window)]
+        cursor = {"files": files, "mark": self.mark}
+        if at:
+            cursor["at"] = at
+        return PROGRESS + json.dumps(cursor, sort_keys=True, separators=(",", ":"))
 
 
 PROGRESS = "files:"  # a cursor that is a Progress
@@ -368,11 +476,23 @@ def _check_cursor_kind(after: tuple[Any, ...] | None, plan: _Plan, name: str) ->
 Row = tuple[int, list[str], "str | None"]
 
 
-def _csv_rows(lines: Iterator[str], fmt: str, state: _LineState) -> Iterator[Row]:
-    """(line number, fields, reason to skip or None) for each CSV record; blank lines dropped."""
-    first = next(lines, "")
-    delimiter = "\t" if fmt == "tsv" else max(",\t;|", key=first.count)
-    reader = csv.reader(_chain(first, lines), delimiter=delimiter)
+def _delimiter(first: str, fmt: str | None) -> str:
+    return "\t" if fmt == "tsv" else max(",\t;|", key=first.count)
+
+
+def _csv_rows(lines: Iterator[str], fmt: str | None, state: _LineState,
+              header: tuple[str, int, list[str]] | None = None, base: int = 0) -> Iterator[Row]:
+    """(line number, fields, reason to skip or None) for each CSV record; blank lines dropped.
+    Read on from the middle of a file, ``header`` is its (delimiter, line number, row), yielded
+    first, and ``base`` the number of lines before."""
+    if header is None:
+        first = next(lines, "")
+        delimiter = _delimiter(first, fmt)
+        lines = _chain(first, lines)
+    else:
+        delimiter = header[0]
+        yield header[1], header[2], None
+    reader = csv.reader(lines, delimiter=delimiter)
     while True:
         try:
             row = next(reader)
@@ -380,18 +500,19 @@ def _csv_rows(lines: Iterator[str], fmt: str, state: _LineState) -> Iterator[Row
             return
         except csv.Error as e:
             state.take()
-            yield reader.line_num, [], "too_long" if "field larger" in str(e) else "malformed"
+            yield base + reader.line_num, [], "too_long" if "field larger" in str(e) else "malformed"
             continue
         problem = state.take()
         if row or problem:
-            yield reader.line_num, row, problem
+            yield base + reader.line_num, row, problem
 
 
-def _json_rows(lines: Iterator[str], columns: Mapping[str, str], state: _LineState) -> Iterator[Row]:
-    """JSON lines as rows over the mapped columns, after a header row of their names."""
+def _json_rows(lines: Iterator[str], columns: Mapping[str, str], state: _LineState, base: int = 0) -> Iterator[Row]:
+    """JSON lines as rows over the mapped columns, after a header row of their names; ``base``
+    lines come before the first one read."""
     names = list(columns)
     yield 0, names, None
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(lines, base + 1):
         problem = state.take()
         if not line.strip():
             continue

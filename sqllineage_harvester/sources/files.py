@@ -28,6 +28,7 @@ other file is read from its start and its rows up to its cursor skipped.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import json
@@ -49,6 +50,23 @@ DEFAULT_MAX_STATEMENT = 64 * 1024 * 1024  # characters
 # Fields whose column a file may lack and still be read, at a cost worth a warning.
 TELLING_FIELDS = {"status": "failed runs cannot be told from good ones", "start_time": "rows have no time"}
 WINDOW = 4096  # bytes before a file's offset whose hash says the rows read up to it are still there
+
+
+def _entry_fields() -> dict[str, Any] | None:
+    """LogEntry's fields with their defaults, in order, where an entry can be made by filling its
+    ``__dict__`` (what its generated ``__init__`` does, without a frozen-attribute call per field):
+    a plain dataclass without ``__post_init__``, slots or default factories. Else None."""
+    if not dataclasses.is_dataclass(LogEntry) or hasattr(LogEntry, "__post_init__") or hasattr(LogEntry, "__slots__"):
+        return None
+    defaults: dict[str, Any] = {}
+    for f in dataclasses.fields(LogEntry):
+        if f.default_factory is not dataclasses.MISSING or not f.init:
+            return None
+        defaults[f.name] = None if f.default is dataclasses.MISSING else f.default
+    return defaults
+
+
+ENTRY_FIELDS = _entry_fields()
 
 
 class _Skip(Exception):
@@ -113,6 +131,7 @@ class _Plan:
         self.width = len(names)
         self.missing = sorted(c for c in columns if c not in index)
         self.missing_fields = sorted(f for f in TELLING_FIELDS if f in columns.values() and f not in by_field)
+        self.fields_set = set(by_field)
         self.single = [(f, ix[0]) for f, ix in by_field.items() if len(ix) == 1]
         self.multi = [(f, tuple(ix)) for f, ix in by_field.items() if len(ix) > 1]
         self.times = [f for f in ("start_time", "end_time") if f in by_field]
@@ -269,6 +288,8 @@ class FileSource:
             rows = _csv_rows(lines, fmt, state, start.header if start else None, start.line if start else 0)
         plan: _Plan | None = None
         last_time, stats, sqlglot, limit = "", self.stats, self.dialect.sqlglot, self.max_statement
+        template: dict[str, Any] | None = None  # an entry's fields before the row's, where entries are made fast
+        new_entry = object.__new__
         rows_before = stats.rows_read
         texts = 0  # rows after the cursor with SQL text: a file with rows and none is no export of this dialect
         progress = self.progress
@@ -286,6 +307,8 @@ class FileSource:
                 progress.heads[name] = (start.head_len if start else state.pos, _head_key(row) if fmt != "json" else b"")
                 if start is not None:
                     live[name] = (start.offset, start.line, start.prev, start.last)
+                if ENTRY_FIELDS is not None and plan.fields_set <= ENTRY_FIELDS.keys():
+                    template = {**ENTRY_FIELDS, "dialect": sqlglot}
                 continue
             if problem is None and len(row) != plan.width:
                 problem = "field_count"
@@ -323,7 +346,15 @@ class FileSource:
                 continue
             stats.entries += 1
             cursor = f"t:{last_time}|{name}|{offset}" if plan.cursor_field else f"o:{name}|{offset}"
-            yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)  # type: ignore[arg-type]
+            if template is None:
+                yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)  # type: ignore[arg-type]
+                continue
+            entry = new_entry(LogEntry)
+            values = entry.__dict__
+            values.update(template)
+            values.update(kw)
+            values["cursor"] = cursor
+            yield entry
         if plan is not None:
             if plan.bad_times:
                 stats.warnings["bad_timestamp"] += plan.bad_times

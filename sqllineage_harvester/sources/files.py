@@ -36,6 +36,7 @@ import zlib
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from hashlib import blake2b
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping
 
@@ -133,6 +134,9 @@ class _Plan:
         self.missing_fields = sorted(f for f in TELLING_FIELDS if f in columns.values() and f not in by_field)
         self.fields_set = set(by_field)
         self.single = [(f, ix[0]) for f, ix in by_field.items() if len(ix) == 1]
+        # {field: row[i] or None, ...} as one dict display: a third of the time of a comprehension
+        display = ", ".join(f"{f!r}: row[{int(i)}] or None" for f, i in self.single)
+        self._single: Callable[[list[str]], dict[str, Any]] = eval(f"lambda row: {{{display}}}", {"__builtins__": {}})
         self.multi = [(f, tuple(ix)) for f, ix in by_field.items() if len(ix) > 1]
         self.times = [f for f in ("start_time", "end_time") if f in by_field]
         self.ints = [f for f in ("rows", "executions") if f in by_field]
@@ -140,28 +144,42 @@ class _Plan:
         self.formats, self.tz = export.timestamp_formats, tz
         self.cursor_field = export.cursor if export.cursor in by_field else None
         self.nulls = export.null_values
+        # upper() never shortens a string: a value longer than every null value is not one
+        self.null_length = max((len(n) for n in self.nulls), default=0)
         self.bad_times = 0
+        self._statuses: dict[str, str] = {}  # status as written -> as read
 
     def fields(self, row: list[str]) -> dict[str, Any]:
         """The entry's fields from one row, converted; status is success, failed, unfinished or as given."""
-        kw: dict[str, Any] = {f: row[i] or None for f, i in self.single}
+        kw = self._single(row)
         for f, ix in self.multi:
             kw[f] = next((row[i] for i in ix if row[i] and row[i].upper() not in self.nulls), None)
         if self.nulls:
-            kw.update({f: None for f, v in kw.items() if v is not None and v.upper() in self.nulls})
+            nulls, longest = self.nulls, self.null_length
+            kw.update({f: None for f, v in kw.items() if v is not None and len(v) <= longest and v.upper() in nulls})
         for f in self.times:
-            if kw[f] is not None:
-                kw[f] = parse_time(kw[f], self.formats, self.tz)
-                self.bad_times += kw[f] is None
+            text = kw[f]
+            if text is not None:
+                kw[f] = value = parse_time(text, self.formats, self.tz)
+                if value is None:
+                    self.bad_times += 1
         for f in self.ints:
             kw[f] = _integer(kw[f])
         if kw.get("executions", 1) is None:
             del kw["executions"]
-        if self.status is not None and kw["status"] is not None:
-            kw["status"] = self._status(kw["status"])
+        if self.status is not None:
+            value = kw["status"]
+            if value is not None:
+                kw["status"] = self._statuses.get(value) or self._status(value)
         return kw
 
     def _status(self, value: str) -> str:
+        found = self._read_status(value)
+        if len(self._statuses) < 1000:
+            self._statuses[value] = found
+        return found
+
+    def _read_status(self, value: str) -> str:
         upper, status = value.strip().upper(), self.status
         assert status is not None
         if upper in status.success:
@@ -295,7 +313,8 @@ class FileSource:
         progress = self.progress
         done = tuple(progress.files.get(name, ("", -1)))  # (running latest time, row) read up to, in this file
         new = name in progress.late
-        live = progress.live
+        live, read_up_to, export = progress.live, progress.files, self.dialect.export
+        cursor_field, width, fields = None, 0, None
         first = 1
         if start is not None:  # the rows up to the cursor are not read again: they count as before it
             last_time, first = done[0], done[1] + 1
@@ -309,43 +328,47 @@ class FileSource:
                     live[name] = (start.offset, start.line, start.prev, start.last)
                 if ENTRY_FIELDS is not None and plan.fields_set <= ENTRY_FIELDS.keys():
                     template = {**ENTRY_FIELDS, "dialect": sqlglot}
+                cursor_field, width, fields = plan.cursor_field, plan.width, plan.fields
                 continue
-            if problem is None and len(row) != plan.width:
+            if problem is None and len(row) != width:
                 problem = "field_count"
-            kw = plan.fields(row) if problem is None else None
-            time = kw[plan.cursor_field] or "" if plan.cursor_field is not None and kw is not None else ""
-            if plan.cursor_field is not None:
+            kw = fields(row) if problem is None else None  # type: ignore[misc]
+            time = kw[cursor_field] or "" if cursor_field is not None and kw is not None else ""
+            if time > last_time:
                 # The running maximum: rows out of time order stay after the cursor they follow.
-                last_time = max(last_time, time)
+                last_time = time
             # A file read before is read on after its row (and, for a file rewritten with later rows in
             # place, after its time): rows out of time order stay after the cursor they follow.
             if (last_time, offset) <= done or (after and (
-                    ((last_time, name, offset) if plan.cursor_field else (name, offset)) <= after[1:])):
+                    ((last_time, name, offset) if cursor_field else (name, offset)) <= after[1:])):
                 stats.before_cursor += 1
                 if (last_time, offset) == done:  # where the cursor's row ends: the next run reads on from there
                     live[name] = (state.pos, line, state.prev, state.last)
                 continue
-            progress.files[name] = (last_time, offset)
+            read_up_to[name] = (last_time, offset)
             live[name] = (state.pos, line, state.prev, state.last)
             if new and time and time <= progress.start:
                 progress.late[name] += 1
                 stats.before_cursor += 1
                 continue
-            progress.mark = max(progress.mark, time)
+            if time > progress.mark:
+                progress.mark = time
             stats.rows_read += 1
-            texts += bool(kw and kw["sql"])
-            where = f"{name}:{line}"
-            if kw is not None and stats.own_query(kw["sql"], where):
-                continue
-            reason = problem or skip_reason(kw, limit, self.dialect.export)  # type: ignore[arg-type]
+            if kw is not None:
+                sql = kw["sql"]
+                if sql:
+                    texts += 1
+                if stats.own_query(sql, f"{name}:{line}"):
+                    continue
+            reason = problem or skip_reason(kw, limit, export)  # type: ignore[arg-type]
             if reason is not None:
                 if reason == "failed":
                     stats.failed += 1
                 else:
-                    stats.skip(reason, where)
+                    stats.skip(reason, f"{name}:{line}")
                 continue
             stats.entries += 1
-            cursor = f"t:{last_time}|{name}|{offset}" if plan.cursor_field else f"o:{name}|{offset}"
+            cursor = f"t:{last_time}|{name}|{offset}" if cursor_field else f"o:{name}|{offset}"
             if template is None:
                 yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)  # type: ignore[arg-type]
                 continue
@@ -519,7 +542,8 @@ def _csv_rows(lines: Iterator[str], fmt: str | None, state: _LineState,
     if header is None:
         first = next(lines, "")
         delimiter = _delimiter(first, fmt)
-        lines = _chain(first, lines)
+        if first:
+            lines = chain((first,), lines)
     else:
         delimiter = header[0]
         yield header[1], header[2], None
@@ -533,7 +557,7 @@ def _csv_rows(lines: Iterator[str], fmt: str | None, state: _LineState,
             state.take()
             yield base + reader.line_num, [], "too_long" if "field larger" in str(e) else "malformed"
             continue
-        problem = state.take()
+        problem = state.take() if state.bad_encoding or state.too_long else None
         if row or problem:
             yield base + reader.line_num, row, problem
 
@@ -576,12 +600,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) if isinstance(value, (int, float)) else json.dumps(value)
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from rest
 
 
 def _open(raw: IO[bytes]) -> IO[bytes]:

@@ -232,3 +232,25 @@ def test_harvests_cut_anywhere_and_appended_to_build_the_same_store(tmp_path: Pa
     parsed[0] = 0
     assert harvest(folder, cut, size).entries == 0 and parsed[0] == 0
     assert dump(cut) == dump(whole), "\n".join(differences(dump(cut), dump(whole)))
+
+
+def test_times_laid_out_alike_read_as_the_pattern_reads_them() -> None:
+    """parse_time's shortcut for a text laid out as one read before gives what the pattern gives."""
+    from datetime import timezone
+
+    texts = {
+        "2024-01-15 10:23:45.123 -0800": "2024-01-15T18:23:45.123000Z",
+        "2024-01-15 10:23:59.999 -0800": "2024-01-15T18:23:59.999000Z",  # same layout: the shortcut
+        "2024-01-15 10:23:07,5 -0800": "2024-01-15T18:23:07.500000Z",
+        "2024-01-15 10:23:45.123456789 -0800": "2024-01-15T18:23:45.123456Z",
+        "2024-01-15 10:23:45.123 -0800 ": "2024-01-15T18:23:45.123000Z",
+        "2024-01-15 10:23:45.12x -0800": None,
+        "2024-01-15 10:23:4\u0663.123 -0800": "2024-01-15T18:23:4\u0663.123000Z",  # \d is any decimal digit
+        "2024-01-15 10:23:45.123 -08:00": "2024-01-15T18:23:45.123000Z",
+        "2024-01-15 10:24:45.123 -0800": "2024-01-15T18:24:45.123000Z",
+        "2024-01-15T10:23:45.123Z": "2024-01-15T10:23:45.123000Z",
+        "2024-01-15T10:23:46.123Z": "2024-01-15T10:23:46.123000Z",
+    }
+    for _ in range(2):
+        for text, expected in texts.items():
+            assert files.parse_time(text, (), timezone.utc) == expected, text

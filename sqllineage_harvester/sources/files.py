@@ -697,6 +697,13 @@ _ZONED = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:[.,](\d{1,9})
 # share minutes, so a row's time costs a match and a lookup. Offsets and DST changes fall on
 # whole minutes, so seconds carry over unchanged.
 _MINUTES: dict[tuple[str, str, str | None, tzinfo], str] = {}
+# The same minute for a text laid out as one matched before ("YYYY-MM-DD HH:MM:SS.fff<tail>"),
+# without the pattern: (text[:16], the tail after the fraction, zone) -> that minute in UTC. A
+# text with that start and tail, and decimal seconds and fraction of the same length where the
+# other had them, matches ``_ZONED`` the very same way (only digits differ); ``_TAIL`` is where
+# the fraction ended in the last one kept (one export writes all its times alike).
+_LAID_OUT: dict[tuple[str, str, tzinfo], str] = {}
+_TAIL = [23]
 
 
 def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
@@ -709,6 +716,11 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
     >>> parse_time("2024-03-31 02:30:00", (), timezone(timedelta(hours=-5)))
     '2024-03-31T07:30:00.000000Z'
     """
+    tail = _TAIL[0]
+    if len(text) >= tail and text[19:20] in (".", ","):
+        minute = _LAID_OUT.get((text[:16], text[tail:], tz))
+        if minute is not None and text[16] == ":" and text[17:19].isdecimal() and text[20:tail].isdecimal():
+            return f"{minute}:{text[17:19]}.{text[20:min(tail, 26)]:0<6}Z"
     match = _ZONED.match(text)
     if match:
         day, clock, fraction, offset = match.groups()
@@ -721,6 +733,12 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
                     _MINUTES.clear()
                 _MINUTES[key] = minute
         if minute is not None:
+            if match.span(2) == (11, 19) and match.start(3) == 20:
+                end = match.end(3)
+                if len(_LAID_OUT) > 100_000:
+                    _LAID_OUT.clear()
+                _LAID_OUT[(text[:16], text[end:], tz)] = minute
+                _TAIL[0] = end
             return f"{minute}:{clock[6:8] or '00'}.{(fraction or '')[:6]:0<6}Z"
     if text[-6:-5] == " " and text[-5:-4] in ("+", "-"):  # Snowsight's "... 10:23:45.123 -0800"
         text = text[:-6] + text[-5:]

@@ -514,8 +514,11 @@ def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | N
         return "not_a_statement"
     if kw.get("parent_id"):
         return "child_statement"  # its script's own entry has the whole text (temp tables, variables)
-    if export.text_limit and export.text_limit in (len(sql), len(sql.encode("utf-8"))):
-        return "truncated"  # cut at the limit (in characters, or bytes as MySQL counts); longer is whole
+    cut, length = export.text_limit, len(sql)
+    # cut at the limit (in characters, or bytes as MySQL counts); longer is whole. A character is 1 to 4
+    # bytes in UTF-8: the bytes are counted only where they could be the limit.
+    if cut and (cut == length or (length < cut <= 4 * length and len(sql.encode("utf-8")) == cut)):
+        return "truncated"
     user = kw.get("user")
     return "system_user" if user and user.upper() in export.system_users else None
 

@@ -254,3 +254,15 @@ def test_times_laid_out_alike_read_as_the_pattern_reads_them() -> None:
     for _ in range(2):
         for text, expected in texts.items():
             assert files.parse_time(text, (), timezone.utc) == expected, text
+
+
+def test_a_gzip_file_cut_before_its_offset_is_read_from_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv.gz"
+    data = gzip.compress((HEADER + "\n" + "".join(
+        row(n, sql=f"INSERT INTO m.t SELECT {n} FROM raw.s{n * 7919 % 1000}") + "\n" for n in range(3000))).encode())
+    path.write_bytes(data)
+    _, cursor, _ = read_all(path)
+    path.write_bytes(data[:len(data) // 2])
+    entries, _, stats = read_all(path, cursor)
+    assert entries == [] and stats.rows_read == 0 and 1000 < stats.before_cursor < 3000
+    assert len(stats.file_errors) == 1 and f"after {stats.before_cursor} rows" in stats.file_errors[0]

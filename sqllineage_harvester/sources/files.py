@@ -250,8 +250,9 @@ class FileSource:
                     start = None
                     if name in progress.at:  # read on from the offset if the file still has what was read
                         start = self._resume_at(stream, fmt, progress.at.pop(name))
-                        if start is None:
-                            stream.seek(0)
+                        if start is None:  # from the start, anew: a broken gzip stream cannot be rewound
+                            raw.seek(0)
+                            stream = _open(raw)
                     yield from self._read_file(name, stream, fmt, after, start)
             except (OSError, EOFError, zlib.error, _Skip) as e:
                 rows = 0 if isinstance(e, _Skip) else self.stats.rows_read + self.stats.before_cursor - seen

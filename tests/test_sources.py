@@ -221,3 +221,28 @@ def test_the_fixture_logs_read_cleanly() -> None:
     postgres = open_source(FIXTURES / "postgres" / "pg_stat_statements.csv", "postgres")
     pg = list(postgres.read())
     assert len(pg) >= 500 and sum(e.executions for e in pg) > len(pg) and all(e.source_hash for e in pg)
+
+
+from datetime import timezone as _utc_zone  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TIMES = st.builds(
+    lambda y, mo, d, h, mi, s, frac, sep, zone: f"{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{s:02}{frac}{zone}",
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25), st.integers(0, 61),
+    st.integers(0, 61), st.sampled_from(["", ".1", ".123", ",5", ".1234567891"]), st.sampled_from([" ", "T"]),
+    st.one_of(st.sampled_from(["", "Z", " Z"]), st.builds(lambda sign, hh, mm, colon, space: f"{space}{sign}{hh:02}{colon}{mm:02}",
+              st.sampled_from("+-"), st.integers(0, 99), st.integers(0, 99), st.sampled_from(["", ":"]),
+              st.sampled_from(["", " "]))))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_TIMES, st.text(max_size=40)))
+def test_a_time_that_cannot_be_read_is_none_never_an_error(text):
+    """An impossible zone (+99:88), day or moment (0001-01-01 00:10 +01:00 has no UTC day) is a
+    row with an unreadable time (counted as bad_timestamp), not a file that stops being read."""
+    from sqllineage_harvester.sources.files import parse_time
+
+    got = parse_time(text, (), _utc_zone.utc)
+    assert got is None or (got.endswith("Z") and len(got) == 27)

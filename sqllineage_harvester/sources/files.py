@@ -754,7 +754,10 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    try:
+        return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    except (OverflowError, ValueError):  # a moment with no UTC day (0001-01-01 00:10 +01:00)
+        return None
 
 
 def _utc_minute(day: str, clock: str, offset: str | None, tz: tzinfo) -> str | None:
@@ -769,8 +772,15 @@ def _utc_minute(day: str, clock: str, offset: str | None, tz: tzinfo) -> str | N
     else:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")
+        try:
+            moment = moment.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
+        except ValueError:  # no such zone (+99:88): a time that cannot be read, not a file that cannot
+            return None
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01 00:00 +01:00 is before the first UTC day
+        return None
+    return f"{utc.year:04}-{utc.month:02}-{utc.day:02}T{utc.hour:02}:{utc.minute:02}"  # strftime: year 1 is "1"
 
 
 def _parse_time_slowly(text: str, formats: tuple[str, ...]) -> datetime | None:

@@ -61,7 +61,7 @@ def suffix_match(full: str, want: str) -> bool:
     return full == want or full.endswith("." + want)
 
 
-def _wider(a: str | None, b: str | None, pick: Any) -> str | None:
+def wider(a: str | None, b: str | None, pick: Any) -> str | None:
     return pick(filter(None, (a, b)), default=None)
 
 
@@ -69,15 +69,27 @@ def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
     """One operation per id: executions summed, the widest window (sorted: a stable lock order).
     Who ran it is kept apart, by :func:`runs`: the merged operation's user and system are
     whichever came last and mean nothing."""
-    merged: dict[str, Operation] = {}
+    groups: dict[str, list[Operation]] = {}
     for op in ops:
-        old = merged.get(op.id)
-        if old is not None:
-            op = replace(op, first_seen=_wider(old.first_seen, op.first_seen, min),
-                         last_seen=_wider(old.last_seen, op.last_seen, max), executions=old.executions + op.executions,
-                         time_basis=op.time_basis if op.time_basis == old.time_basis else "mixed")
-        merged[op.id] = op
-    return [merged[k] for k in sorted(merged)]
+        group = groups.get(op.id)
+        if group is None:
+            groups[op.id] = [op]
+        else:
+            group.append(op)
+    out: list[Operation] = []
+    for key in sorted(groups):
+        group = groups[key]
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        basis = group[0].time_basis
+        for op in group:
+            if op.time_basis != basis:
+                basis = "mixed"
+        out.append(replace(group[-1], first_seen=min((o.first_seen for o in group if o.first_seen), default=None),
+                           last_seen=max((o.last_seen for o in group if o.last_seen), default=None),
+                           executions=sum(o.executions for o in group), time_basis=basis))
+    return out
 
 
 @dataclass(frozen=True)
@@ -94,16 +106,18 @@ class Run:
 def runs(ops: Iterable[Operation], who: str) -> list[Run]:
     """Every (operation, user) -- or (operation, system), with ``who="system"`` -- that ran in
     ``ops``, each with the window and executions of its own runs only; sorted."""
-    found: dict[tuple[str, str], Run] = {}
+    found: dict[tuple[str, str], list[Any]] = {}
     for op in ops:
         name = getattr(op, who)
         if not name:
             continue
         old = found.get((op.id, name))
-        found[(op.id, name)] = Run(op.id, name, op.first_seen, op.last_seen, op.executions) if old is None else Run(
-            op.id, name, _wider(old.first_seen, op.first_seen, min), _wider(old.last_seen, op.last_seen, max),
-            old.executions + op.executions)
-    return [found[k] for k in sorted(found)]
+        if old is None:
+            found[(op.id, name)] = [op.first_seen, op.last_seen, op.executions]
+            continue
+        old[0], old[1] = wider(old[0], op.first_seen, min), wider(old[1], op.last_seen, max)
+        old[2] += op.executions
+    return [Run(k[0], k[1], *found[k]) for k in sorted(found)]
 
 
 def column_refs(op: Operation) -> Iterator[Any]:

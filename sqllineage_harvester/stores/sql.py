@@ -33,7 +33,7 @@ from . import (
 )
 from .common import (
     DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
-    spellings, suffix_match, widens,
+    spellings, suffix_match, wider, widens,
 )
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
@@ -162,6 +162,10 @@ class SQLStore:
         self._insert = sqlite_insert if self.sqlite else pg_insert
         self._least = func.min if self.sqlite else func.least
         self._greatest = func.max if self.sqlite else func.greatest
+        # What this process has committed to the store: rows are never deleted, so their ids
+        # stay true whoever else writes; an operation's window only widens, so the one kept here
+        # is at most as wide as the store's. Filled per transaction, kept only once it commits.
+        self.known = _Known()
         with self._errors():
             self._prepare()
 
@@ -269,13 +273,17 @@ class SQLStore:
     # -- writing ----------------------------------------------------------------
     def write_batch(self, batch: Batch) -> None:
         for attempt in range(3):
+            self.known.begin()
             try:
                 with self._errors(), self._write() as conn:
                     self._write_all(conn, batch)
-                return
-            except StoreError as e:
-                if attempt == 2 or not transient(e.__cause__):
+            except BaseException as e:
+                self.known.rollback()
+                if attempt == 2 or not isinstance(e, StoreError) or not transient(e.__cause__):
                     raise
+            else:
+                self.known.commit()
+                return
 
     def _write_all(self, conn: Connection, batch: Batch) -> None:
         if batch.check and batch.source is not None:
@@ -342,54 +350,95 @@ class SQLStore:
             out.update(conn.execute(select(table.c[key], table.c.id).where(table.c[key].in_(part))).all())
         return out
 
-    def _seen(self, conn: Connection, keys: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    def _seen(self, conn: Connection, keys: list[str]) -> dict[str, tuple[int, str | None, str | None]]:
+        """The stored operations among ``keys``: key -> (id, first_seen, last_seen)."""
         o, out = operations, {}
         for part in chunks(keys):
-            for key, first, last in conn.execute(select(o.c.key, o.c.first_seen, o.c.last_seen)
-                                                 .where(o.c.key.in_(part))):
-                out[key] = (first, last)
+            for key, oid, first, last in conn.execute(select(o.c.key, o.c.id, o.c.first_seen, o.c.last_seen)
+                                                      .where(o.c.key.in_(part))):
+                out[key] = (oid, first, last)
         return out
 
     def _named(self, conn: Connection, table: Table, names: set[str]) -> dict[str, int]:
-        fitted = {n: fit(n) for n in names}
-        self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(set(fitted.values()))])
-        ids = self._ids(conn, table, "name", fitted.values())
-        return {n: ids[f] for n, f in fitted.items()}
+        out = {n: i for n in names if (i := self.known.get(table.name, n)) is not None}
+        missing = names - out.keys()
+        if missing:
+            fitted = {n: fit(n) for n in missing}
+            self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(set(fitted.values()))])
+            ids = self._ids(conn, table, "name", fitted.values())
+            for n, f in fitted.items():
+                out[n] = ids[f]
+                self.known.put(table.name, n, ids[f])
+        return out
 
     def _dataset_ids(self, conn: Connection, refs: dict[tuple[str, str], str]) -> dict[tuple[str, str], int]:
         """(namespace, name) -> id, creating the datasets; refs maps them to their type."""
-        keys = {(ns, name): fit(f"{ns}/{name}") for ns, name in refs}
+        out: dict[tuple[str, str], int] = {}
+        missing: dict[tuple[str, str], str] = {}
+        for ref, kind in refs.items():
+            i = self.known.get("datasets", ref)
+            if i is None:
+                missing[ref] = kind
+            else:
+                out[ref] = i
+        if not missing:
+            return out
+        keys = {(ns, name): fit(f"{ns}/{name}") for ns, name in missing}
         rows = sorted(({"key": keys[(ns, name)], "namespace": fit(ns), "name": fit(name),
-                        "short": fit(short_name(name)), "type": kind} for (ns, name), kind in refs.items()),
+                        "short": fit(short_name(name)), "type": kind} for (ns, name), kind in missing.items()),
                       key=lambda r: r["key"])
         self._upsert(conn, datasets, ["key"], rows)
         ids = self._ids(conn, datasets, "key", (r["key"] for r in rows))
-        return {ref: ids[key] for ref, key in keys.items()}
+        for ref, key in keys.items():
+            out[ref] = ids[key]
+            self.known.put("datasets", ref, ids[key])
+        return out
 
     def _column_ids(self, conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-        fitted = {(d, fit(n)): (d, n) for d, n in wanted}
+        out: dict[tuple[int, str], int] = {}
+        missing = set()
+        for ref in wanted:
+            i = self.known.get("columns", ref)
+            if i is None:
+                missing.add(ref)
+            else:
+                out[ref] = i
+        if not missing:
+            return out
+        fitted = {(d, fit(n)): (d, n) for d, n in missing}
         self._upsert(conn, columns, ["dataset_id", "name"],
                      [{"dataset_id": d, "name": n} for d, n in sorted(fitted)])
-        out: dict[tuple[int, str], int] = {}
-        for part in chunks(sorted({d for d, _ in wanted})):
+        for part in chunks(sorted({d for d, _ in missing})):
             for cid, did, name in conn.execute(select(columns.c.id, columns.c.dataset_id, columns.c.name)
                                                .where(columns.c.dataset_id.in_(part))):
                 if (did, name) in fitted:
                     out[fitted[(did, name)]] = cid
+                    self.known.put("columns", fitted[(did, name)], cid)
         return out
 
     def _write_operations(self, conn: Connection, ran: Sequence[Operation]) -> None:
         if not ran:
             return
         ops = merge_operations(ran)
-        refs: dict[tuple[str, str], str] = {}
+        # The operations stored already, with their ids and windows: those this process committed
+        # are known without asking. A stored operation has all its lineage (its id says what it is).
+        before: dict[str, tuple[int, str | None, str | None]] = {}
+        unknown = []
         for op in ops:
+            seen = self.known.get("operations", op.id)
+            if seen is None:
+                unknown.append(op.id)
+            else:
+                before[op.id] = seen
+        before.update(self._seen(conn, unknown))
+        new = [op for op in ops if op.id not in before]
+        refs: dict[tuple[str, str], str] = {}
+        for op in new:  # a stored operation's datasets are stored with it
             for col in column_refs(op):
                 refs.setdefault((op.namespace, col.dataset), "table")
             for ref in (*op.inputs, *op.outputs):
                 refs[(op.namespace, ref.name)] = ref.type
         dataset_ids = self._dataset_ids(conn, refs)
-        before = self._seen(conn, [op.id for op in ops])
         self._upsert(conn, operations, ["key"], [
             {"key": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
              "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
@@ -397,17 +446,23 @@ class SQLStore:
             lambda ex: {**self._window(operations)(ex), "executions": operations.c.executions + ex.executions,
                         "sql": func.coalesce(ex.sql, operations.c.sql),
                         "time_basis": case((operations.c.time_basis == ex.time_basis, ex.time_basis), else_="mixed")})
-        op_ids = self._ids(conn, operations, "key", (op.id for op in ops))
-        self._link_new(conn, [op for op in ops if op.id not in before], op_ids, dataset_ids)
+        op_ids = {key: seen[0] for key, seen in before.items()}
+        op_ids.update(self._ids(conn, operations, "key", (op.id for op in new)))
+        self._link_new(conn, new, op_ids, dataset_ids)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
+        # Its edges were seen exactly when it was, so they hold at least the window known for it.
         widened = [{"oid": op_ids[op.id], "first": op.first_seen, "last": op.last_seen}
-                   for op in ops if op.id in before and widens(before[op.id], op)]
+                   for op in ops if op.id in before and widens(before[op.id][1:], op)]
         if widened:
             seen = _Seen.__new__(_Seen)
             seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
             stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
                     .values(self._window(column_edges)(seen)))
             conn.execute(stmt, widened)
+        for op in ops:
+            old = before.get(op.id)
+            self.known.put("operations", op.id, (op_ids[op.id], op.first_seen, op.last_seen) if old is None else (
+                op_ids[op.id], wider(old[1], op.first_seen, min), wider(old[2], op.last_seen, max)))
         self._link_people(conn, ran, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
@@ -588,6 +643,38 @@ class SQLStore:
             reasons = tuple(conn.execute(select(parse_failures.c.reason, total).group_by(parse_failures.c.reason)
                                          .order_by(total.desc(), parse_failures.c.reason).limit(10)))
         return StoreStats(counts, kept, tuple((r, int(n)) for r, n in reasons))
+
+
+class _Known:
+    """Ids of rows (and windows of operations) this process has written: what it committed,
+    and what the open transaction adds, kept only if it commits. A cache: emptied when large."""
+
+    KINDS = ("datasets", "columns", "users", "systems", "operations")
+    MOST = 2_000_000  # entries of a kind kept; past it, the kind starts over (the store has them all)
+
+    def __init__(self) -> None:
+        self.kept: dict[str, dict[Any, Any]] = {kind: {} for kind in self.KINDS}
+        self.begin()
+
+    def begin(self) -> None:
+        self.new: dict[str, dict[Any, Any]] = {kind: {} for kind in self.KINDS}
+
+    rollback = begin
+
+    def commit(self) -> None:
+        for kind, added in self.new.items():
+            kept = self.kept[kind]
+            if len(kept) + len(added) > self.MOST:
+                kept.clear()
+            kept.update(added)
+        self.begin()
+
+    def get(self, kind: str, key: Any) -> Any:
+        found = self.new[kind].get(key)
+        return found if found is not None else self.kept[kind].get(key)
+
+    def put(self, kind: str, key: Any, value: Any) -> None:
+        self.new[kind][key] = value
 
 
 class _Seen:

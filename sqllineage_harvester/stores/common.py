@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..model import LineageNode, Operation
 
@@ -65,10 +65,20 @@ def wider(a: str | None, b: str | None, pick: Any) -> str | None:
     return pick(filter(None, (a, b)), default=None)
 
 
-def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
-    """One operation per id: executions summed, the widest window (sorted: a stable lock order).
-    Who ran it is kept apart, by :func:`runs`: the merged operation's user and system are
-    whichever came last and mean nothing."""
+class Merged(NamedTuple):
+    """The runs of one operation in a batch: its lineage (``op``, the last run given), the
+    widest window and the executions summed."""
+
+    op: Operation
+    first_seen: str | None
+    last_seen: str | None
+    executions: int
+    time_basis: str
+    runs: int  # how many were merged
+
+
+def merge_runs(ops: Iterable[Operation]) -> list[Merged]:
+    """One :class:`Merged` per operation id, sorted by id (a stable lock order)."""
     groups: dict[str, list[Operation]] = {}
     for op in ops:
         group = groups.get(op.id)
@@ -76,20 +86,34 @@ def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
             groups[op.id] = [op]
         else:
             group.append(op)
-    out: list[Operation] = []
+    out: list[Merged] = []
     for key in sorted(groups):
         group = groups[key]
+        last = group[-1]
         if len(group) == 1:
-            out.append(group[0])
+            out.append(Merged(last, last.first_seen, last.last_seen, last.executions, last.time_basis, 1))
             continue
         basis = group[0].time_basis
         for op in group:
             if op.time_basis != basis:
                 basis = "mixed"
-        out.append(replace(group[-1], first_seen=min((o.first_seen for o in group if o.first_seen), default=None),
-                           last_seen=max((o.last_seen for o in group if o.last_seen), default=None),
-                           executions=sum(o.executions for o in group), time_basis=basis))
+        out.append(Merged(last, min((o.first_seen for o in group if o.first_seen), default=None),
+                          max((o.last_seen for o in group if o.last_seen), default=None),
+                          sum(o.executions for o in group), basis, len(group)))
     return out
+
+
+def merged_operation(m: Merged) -> Operation:
+    """The merged runs as one operation."""
+    return m.op if m.runs == 1 else replace(m.op, first_seen=m.first_seen, last_seen=m.last_seen,
+                                            executions=m.executions, time_basis=m.time_basis)
+
+
+def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
+    """One operation per id: executions summed, the widest window (sorted: a stable lock order).
+    Who ran it is kept apart, by :func:`runs`: the merged operation's user and system are
+    whichever came last and mean nothing."""
+    return [merged_operation(m) for m in merge_runs(ops)]
 
 
 @dataclass(frozen=True)
@@ -103,9 +127,8 @@ class Run:
     executions: int
 
 
-def runs(ops: Iterable[Operation], who: str) -> list[Run]:
-    """Every (operation, user) -- or (operation, system), with ``who="system"`` -- that ran in
-    ``ops``, each with the window and executions of its own runs only; sorted."""
+def run_rows(ops: Iterable[Operation], who: str) -> list[tuple[str, str, str | None, str | None, int]]:
+    """:func:`runs` as tuples (operation, name, first_seen, last_seen, executions)."""
     found: dict[tuple[str, str], list[Any]] = {}
     for op in ops:
         name = getattr(op, who)
@@ -113,11 +136,17 @@ def runs(ops: Iterable[Operation], who: str) -> list[Run]:
             continue
         old = found.get((op.id, name))
         if old is None:
-            found[(op.id, name)] = [op.first_seen, op.last_seen, op.executions]
+            found[(op.id, name)] = [op.id, name, op.first_seen, op.last_seen, op.executions]
             continue
-        old[0], old[1] = wider(old[0], op.first_seen, min), wider(old[1], op.last_seen, max)
-        old[2] += op.executions
-    return [Run(k[0], k[1], *found[k]) for k in sorted(found)]
+        old[2], old[3] = wider(old[2], op.first_seen, min), wider(old[3], op.last_seen, max)
+        old[4] += op.executions
+    return [tuple(found[k]) for k in sorted(found)]  # type: ignore[misc]
+
+
+def runs(ops: Iterable[Operation], who: str) -> list[Run]:
+    """Every (operation, user) -- or (operation, system), with ``who="system"`` -- that ran in
+    ``ops``, each with the window and executions of its own runs only; sorted."""
+    return [Run(*row) for row in run_rows(ops, who)]
 
 
 def column_refs(op: Operation) -> Iterator[Any]:

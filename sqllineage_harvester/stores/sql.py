@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from hashlib import blake2b
+from operator import itemgetter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, select, update
+from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -32,8 +33,8 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
-    spellings, suffix_match, wider, widens,
+    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now, run_rows,
+    short_name, spellings, suffix_match, wider,
 )
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
@@ -55,6 +56,10 @@ def _v1_to_v2(conn: Connection) -> None:
 
 
 UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+
+
+OPERATION_COLUMNS = ("key", "type", "fingerprint", "sql", "namespace", "first_seen", "last_seen", "executions",
+                     "time_basis")
 
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -166,6 +171,7 @@ class SQLStore:
         # stay true whoever else writes; an operation's window only widens, so the one kept here
         # is at most as wide as the store's. Filled per transaction, kept only once it commits.
         self.known = _Known()
+        self._statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         with self._errors():
             self._prepare()
 
@@ -325,16 +331,49 @@ class SQLStore:
     def _upsert(self, conn: Connection, table: Table, keys: list[str], rows: Sequence[dict[str, Any]],
                 changes: Callable[[Any], dict[str, Any]] | None = None) -> None:
         """INSERT .. ON CONFLICT (keys) DO UPDATE SET changes(excluded) (or DO NOTHING)."""
+        if rows:
+            names = tuple(rows[0])
+            pick = itemgetter(*names)
+            self._upsert_rows(conn, table, keys, names, [pick(row) for row in rows] if len(names) > 1 else
+                              [(row[names[0]],) for row in rows], changes)
+
+    def _upsert_rows(self, conn: Connection, table: Table, keys: list[str], names: tuple[str, ...],
+                     rows: Sequence[tuple[Any, ...]], changes: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        """:meth:`_upsert` of rows given as tuples of the columns ``names``."""
         if not rows:
             return
-        stmt = self._insert(table)
-        stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
-                if changes else stmt.on_conflict_do_nothing(index_elements=keys))
-        if not self.sqlite:  # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
-            rows = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in row.items()}
-                    for row in rows]
-        for part in chunks(rows, 5000):
+        # Built once per table, keys, changes and columns (``changes`` is made only of the table's
+        # columns and the excluded row, so its code says what it does).
+        shape = (table.name, tuple(keys), changes.__code__ if changes else None, names)
+        made = self._statements.get(shape)
+        if made is None:
+            stmt = self._insert(table)
+            stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
+                    if changes else stmt.on_conflict_do_nothing(index_elements=keys))
+            made = self._statements[shape] = (stmt, self._driver_sql(stmt, names) if self.sqlite else None)
+        stmt, driver = made
+        if driver is not None:  # SQLite: the statement's text, the rows reordered to its parameters if need be
+            sql, order = driver
+            for part in chunks(rows, 5000):
+                conn.exec_driver_sql(sql, part if order is None else [order(row) for row in part])
+            return
+        # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
+        dicts = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in zip(names, row)}
+                 for row in rows]
+        for part in chunks(dicts, 5000):
             conn.execute(stmt, part)
+
+    def _driver_sql(self, stmt: Any, names: Sequence[str]) -> tuple[str, Callable[[tuple], tuple] | None]:
+        """A statement compiled once for the SQLite driver: its text, and how a row (a tuple of
+        ``names``) becomes its positional parameters (None: as it is)."""
+        compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(names))
+        order = list(compiled.positiontup or ())
+        if order == list(names):
+            return str(compiled), None
+        if not set(order) <= set(names):  # a parameter that is not a column: say it as a literal
+            raise ValueError(f"statement parameters {order} are not all columns {names}")
+        pick = itemgetter(*(names.index(n) for n in order))
+        return str(compiled), (pick if len(order) > 1 else lambda row: (pick(row),))
 
     def _window(self, table: Table) -> Callable[[Any], dict[str, Any]]:
         """first_seen = the earliest, last_seen = the latest (NULL means unknown)."""
@@ -419,19 +458,19 @@ class SQLStore:
     def _write_operations(self, conn: Connection, ran: Sequence[Operation]) -> None:
         if not ran:
             return
-        ops = merge_operations(ran)
+        merged = merge_runs(ran)
         # The operations stored already, with their ids and windows: those this process committed
         # are known without asking. A stored operation has all its lineage (its id says what it is).
         before: dict[str, tuple[int, str | None, str | None]] = {}
         unknown = []
-        for op in ops:
-            seen = self.known.get("operations", op.id)
+        for m in merged:
+            seen = self.known.get("operations", m.op.id)
             if seen is None:
-                unknown.append(op.id)
+                unknown.append(m.op.id)
             else:
-                before[op.id] = seen
+                before[m.op.id] = seen
         before.update(self._seen(conn, unknown))
-        new = [op for op in ops if op.id not in before]
+        new = [merged_operation(m) for m in merged if m.op.id not in before]
         refs: dict[tuple[str, str], str] = {}
         for op in new:  # a stored operation's datasets are stored with it
             for col in column_refs(op):
@@ -439,30 +478,35 @@ class SQLStore:
             for ref in (*op.inputs, *op.outputs):
                 refs[(op.namespace, ref.name)] = ref.type
         dataset_ids = self._dataset_ids(conn, refs)
-        self._upsert(conn, operations, ["key"], [
-            {"key": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
-             "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
-             "executions": op.executions, "time_basis": op.time_basis} for op in ops],
+        self._upsert_rows(conn, operations, ["key"], OPERATION_COLUMNS, [
+            (m.op.id, m.op.type, m.op.fingerprint, m.op.sql, m.op.namespace, m.first_seen, m.last_seen,
+             m.executions, m.time_basis) for m in merged],
             lambda ex: {**self._window(operations)(ex), "executions": operations.c.executions + ex.executions,
                         "sql": func.coalesce(ex.sql, operations.c.sql),
-                        "time_basis": case((operations.c.time_basis == ex.time_basis, ex.time_basis), else_="mixed")})
+                        "time_basis": case((operations.c.time_basis == ex.time_basis, ex.time_basis),
+                                           else_=literal_column("'mixed'"))})
         op_ids = {key: seen[0] for key, seen in before.items()}
         op_ids.update(self._ids(conn, operations, "key", (op.id for op in new)))
         self._link_new(conn, new, op_ids, dataset_ids)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         # Its edges were seen exactly when it was, so they hold at least the window known for it.
-        widened = [{"oid": op_ids[op.id], "first": op.first_seen, "last": op.last_seen}
-                   for op in ops if op.id in before and widens(before[op.id][1:], op)]
+        widened = []
+        for m in merged:
+            oid = op_ids[m.op.id]
+            old = before.get(m.op.id)
+            if old is None:
+                self.known.put("operations", m.op.id, (oid, m.first_seen, m.last_seen))
+                continue
+            first, last = wider(old[1], m.first_seen, min), wider(old[2], m.last_seen, max)
+            if (first, last) != (old[1], old[2]):
+                widened.append({"oid": oid, "first": m.first_seen, "last": m.last_seen})
+                self.known.put("operations", m.op.id, (oid, first, last))
         if widened:
             seen = _Seen.__new__(_Seen)
             seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
             stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
                     .values(self._window(column_edges)(seen)))
             conn.execute(stmt, widened)
-        for op in ops:
-            old = before.get(op.id)
-            self.known.put("operations", op.id, (op_ids[op.id], op.first_seen, op.last_seen) if old is None else (
-                op_ids[op.id], wider(old[1], op.first_seen, min), wider(old[2], op.last_seen, max)))
         self._link_people(conn, ran, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
@@ -491,12 +535,12 @@ class SQLStore:
     def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
         """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
         for table, who, names in ((performed, "user", users), (hosted, "system", systems)):
-            found = runs(ran, who)
-            ids = self._named(conn, names, {r.name for r in found})
-            self._upsert(conn, table, [f"{who}_id", "operation_id"], [
-                {f"{who}_id": ids[r.name], "operation_id": op_ids[r.operation], "first_seen": r.first_seen,
-                 "last_seen": r.last_seen, "executions": r.executions} for r in found],
-                lambda ex, t=table: {**self._window(t)(ex), "executions": t.c.executions + ex.executions})
+            found = run_rows(ran, who)
+            ids = self._named(conn, names, {r[1] for r in found})
+            self._upsert_rows(conn, table, [f"{who}_id", "operation_id"],
+                              (f"{who}_id", "operation_id", "first_seen", "last_seen", "executions"),
+                              [(ids[name], op_ids[op], first, last, n) for op, name, first, last, n in found],
+                              lambda ex, t=table: {**self._window(t)(ex), "executions": t.c.executions + ex.executions})
 
     def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
         if not rows:

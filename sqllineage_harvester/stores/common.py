@@ -177,3 +177,37 @@ def input_types(op: Operation) -> list[tuple[Any, str]]:
     indirect.update({i.source.dataset: i.type for i in op.indirect})
     return [(r, indirect[r.name] if r.name in indirect and r.name not in direct else DIRECT)
             for r in op.inputs]
+
+
+class Known:
+    """What a store's process has written: what it committed, and what the open transaction
+    adds, kept only if it commits (``begin`` / ``commit`` / ``rollback``). Rows are never deleted
+    and windows only widen, so what is kept stays true whoever else writes the store: a known
+    row exists, and a known window is at most as wide as the stored one. A cache: a kind grown
+    past ``MOST`` entries starts over."""
+
+    MOST = 2_000_000
+
+    def __init__(self, *kinds: str) -> None:
+        self.kept: dict[str, dict[Any, Any]] = {kind: {} for kind in kinds}
+        self.begin()
+
+    def begin(self) -> None:
+        self.new: dict[str, dict[Any, Any]] = {kind: {} for kind in self.kept}
+
+    rollback = begin
+
+    def commit(self) -> None:
+        for kind, added in self.new.items():
+            kept = self.kept[kind]
+            if len(kept) + len(added) > self.MOST:
+                kept.clear()
+            kept.update(added)
+        self.begin()
+
+    def get(self, kind: str, key: Any) -> Any:
+        found = self.new[kind].get(key)
+        return found if found is not None else self.kept[kind].get(key)
+
+    def put(self, kind: str, key: Any, value: Any) -> None:
+        self.new[kind][key] = value

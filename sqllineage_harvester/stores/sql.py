@@ -33,7 +33,7 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now, run_rows,
+    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now, run_rows,
     short_name, spellings, suffix_match, wider,
 )
 from .schema import (
@@ -167,10 +167,8 @@ class SQLStore:
         self._insert = sqlite_insert if self.sqlite else pg_insert
         self._least = func.min if self.sqlite else func.least
         self._greatest = func.max if self.sqlite else func.greatest
-        # What this process has committed to the store: rows are never deleted, so their ids
-        # stay true whoever else writes; an operation's window only widens, so the one kept here
-        # is at most as wide as the store's. Filled per transaction, kept only once it commits.
-        self.known = _Known()
+        # Ids of rows, and operations' (id, first_seen, last_seen), this process committed: see ``Known``.
+        self.known = Known("datasets", "columns", "users", "systems", "operations")
         self._statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         with self._errors():
             self._prepare()
@@ -687,38 +685,6 @@ class SQLStore:
             reasons = tuple(conn.execute(select(parse_failures.c.reason, total).group_by(parse_failures.c.reason)
                                          .order_by(total.desc(), parse_failures.c.reason).limit(10)))
         return StoreStats(counts, kept, tuple((r, int(n)) for r, n in reasons))
-
-
-class _Known:
-    """Ids of rows (and windows of operations) this process has written: what it committed,
-    and what the open transaction adds, kept only if it commits. A cache: emptied when large."""
-
-    KINDS = ("datasets", "columns", "users", "systems", "operations")
-    MOST = 2_000_000  # entries of a kind kept; past it, the kind starts over (the store has them all)
-
-    def __init__(self) -> None:
-        self.kept: dict[str, dict[Any, Any]] = {kind: {} for kind in self.KINDS}
-        self.begin()
-
-    def begin(self) -> None:
-        self.new: dict[str, dict[Any, Any]] = {kind: {} for kind in self.KINDS}
-
-    rollback = begin
-
-    def commit(self) -> None:
-        for kind, added in self.new.items():
-            kept = self.kept[kind]
-            if len(kept) + len(added) > self.MOST:
-                kept.clear()
-            kept.update(added)
-        self.begin()
-
-    def get(self, kind: str, key: Any) -> Any:
-        found = self.new[kind].get(key)
-        return found if found is not None else self.kept[kind].get(key)
-
-    def put(self, kind: str, key: Any, value: Any) -> None:
-        self.new[kind][key] = value
 
 
 class _Seen:

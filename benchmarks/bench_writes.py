@@ -1,6 +1,7 @@
 """Store write speed: the time a harvest spends in ``store.write_batch``.
 
-    python benchmarks/bench_writes.py [--rows 200000] [--runs 3] [--store sqlite] [--dump out.json]
+    python benchmarks/bench_writes.py [--rows 200000] [--runs 3] [--server sqlite|postgresql|neo4j]
+                                      [--batches N] [--dump out.json]
 
 Once, it writes the synthetic Snowflake history with make_history.py and harvests it into
 SQLite in this process, timing each ``write_batch`` and keeping the batches it was given
@@ -8,7 +9,9 @@ SQLite in this process, timing each ``write_batch`` and keeping the batches it w
 times, it replays those batches in order into a fresh store and prints the seconds spent in
 ``write_batch`` (each run, and the median). ``--dump`` writes the replayed store's contents
 by natural keys (tests/storedump.py), so two versions of the store code can be compared for
-an identical store. A benchmark, not a test.
+an identical store. ``--server postgresql`` / ``neo4j`` replay into a throwaway server started
+as the tests start theirs (tests/pgcluster.py, tests/boltserver.py), a new database a run;
+``--batches`` replays only the first N batches. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,7 +90,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_writes",
                         help="where the log, the recorded batches and the stores are kept")
-    parser.add_argument("--dump", type=Path, default=None, help="write the last replayed store's dump here")
+    parser.add_argument("--dump", type=Path, default=None, help="write the last replayed SQLite store's dump here")
+    parser.add_argument("--server", choices=("sqlite", "postgresql", "neo4j"), default="sqlite")
+    parser.add_argument("--batches", type=int, default=None, help="replay only the first N batches")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     log, recorded = args.work / f"history-{args.rows}.csv", args.work / f"batches-{args.rows}.pickle"
@@ -93,25 +101,52 @@ def main() -> None:
     else:
         batches = record(log, args.rows, args.work)
         recorded.write_bytes(pickle.dumps(batches, protocol=pickle.HIGHEST_PROTOCOL))
+    batches = batches[:args.batches]
     slots = sum(len(b.operations) for b in batches)
     print(f"{len(batches)} batches, {slots:,} operation slots, "
           f"{len({op.id for b in batches for op in b.operations}):,} distinct operations")
     seconds, cpu = [], []
-    for run in range(args.runs):
-        db = args.work / "replayed.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        wall, used = replay(batches, f"sqlite:///{db}")
-        seconds.append(wall)
-        cpu.append(used)
-        print(f"run {run + 1}: write_batch {wall:.2f} s ({used:.2f} s CPU)")
+    server, stop = start(args.server, args.work)
+    try:
+        for run in range(args.runs):
+            wall, used = replay(batches, server(run))
+            seconds.append(wall)
+            cpu.append(used)
+            print(f"run {run + 1}: write_batch {wall:.2f} s ({used:.2f} s CPU)")
+    finally:
+        stop()
     print(f"median write_batch seconds: {statistics.median(seconds):.2f} ({statistics.median(cpu):.2f} s CPU)")
-    if args.dump:
+    if args.dump and args.server == "sqlite":
         sys.path.insert(0, str(ROOT / "tests"))
         from storedump import dump
 
         args.dump.write_text(json.dumps(dump(args.work / "replayed.db"), sort_keys=True, default=str))
         print(f"dump written to {args.dump}")
+
+
+def start(kind: str, work: Path) -> tuple[Callable[[int], str], Callable[[], Any]]:
+    """(a new store URL for run n, how to stop the server) for ``kind``."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    if kind == "postgresql":
+        import pgcluster
+
+        cluster = pgcluster.start_cluster()
+        return (lambda n: cluster.create_database(f"bench_{n}")), lambda: (
+            cluster.stop(), shutil.rmtree(cluster.root, ignore_errors=True))
+    if kind == "neo4j":
+        import boltserver
+
+        bolt = boltserver.start_server()
+        return (lambda n: bolt.create_database()), lambda: (
+            bolt.stop(), shutil.rmtree(bolt.root, ignore_errors=True))
+
+    def sqlite(n: int) -> str:
+        db = work / "replayed.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{db}"
+
+    return sqlite, lambda: None
 
 
 if __name__ == "__main__":

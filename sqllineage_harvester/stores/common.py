@@ -5,6 +5,7 @@ holds, before writing; names matched, when reading. A new store is one class tha
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypeVar
@@ -181,28 +182,37 @@ def input_types(op: Operation) -> list[tuple[Any, str]]:
 
 class Known:
     """What a store's process has written: what it committed, and what the open transaction
-    adds, kept only if it commits (``begin`` / ``commit`` / ``rollback``). Rows are never deleted
-    and windows only widen, so what is kept stays true whoever else writes the store: a known
-    row exists, and a known window is at most as wide as the stored one. A cache: a kind grown
-    past ``MOST`` entries starts over."""
+    adds, kept only if it commits (``begin`` / ``commit`` / ``rollback``; each thread has its own
+    open transaction). Rows are never deleted and windows only widen, so what is kept stays true
+    whoever else writes the store: a known row exists, and a known window is at most as wide as
+    the stored one. A cache: a kind grown past ``MOST`` entries starts over."""
 
     MOST = 2_000_000
 
     def __init__(self, *kinds: str) -> None:
         self.kept: dict[str, dict[Any, Any]] = {kind: {} for kind in kinds}
-        self.begin()
+        self._open = threading.local()
+        self._lock = threading.Lock()
+
+    @property
+    def new(self) -> dict[str, dict[Any, Any]]:
+        added = getattr(self._open, "added", None)
+        if added is None:
+            added = self._open.added = {kind: {} for kind in self.kept}
+        return added
 
     def begin(self) -> None:
-        self.new: dict[str, dict[Any, Any]] = {kind: {} for kind in self.kept}
+        self._open.added = None
 
     rollback = begin
 
     def commit(self) -> None:
-        for kind, added in self.new.items():
-            kept = self.kept[kind]
-            if len(kept) + len(added) > self.MOST:
-                kept.clear()
-            kept.update(added)
+        with self._lock:
+            for kind, added in self.new.items():
+                kept = self.kept[kind]
+                if len(kept) + len(added) > self.MOST:
+                    kept.clear()
+                kept.update(added)
         self.begin()
 
     def get(self, kind: str, key: Any) -> Any:

@@ -33,8 +33,8 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now, run_rows,
-    short_name, spellings, suffix_match, wider,
+    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now,
+    run_rows, short_name, spellings, suffix_match, wider,
 )
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,

@@ -398,10 +398,10 @@ class Neo4jStore:
                 cols[s], cols[t] = (op.namespace, src), (op.namespace, dst)
                 edges.append({"s": s, "t": t, "o": op.id, "type": kind, "f": op.first_seen, "l": op.last_seen})
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (o:Operation {id: r.o}) "
-                   "MERGE (d)-[e:INPUT_TO]->(o) ON CREATE SET e.type = r.type", inputs)
+                   "MERGE (o)<-[e:INPUT_TO]-(d) ON CREATE SET e.type = r.type", inputs)
         unwind(tx, "MATCH (o:Operation {id: r.o}) MATCH (d:Dataset {id: r.d}) MERGE (o)-[:PRODUCES]->(d)", outputs)
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MERGE (c:Column {id: r.id}) ON CREATE SET c.name = r.name, "
-                   "c.dataset = r.d, c.dshort = r.dshort MERGE (d)-[:HAS_COLUMN]->(c)",
+                   "c.dataset = r.d, c.dshort = r.dshort MERGE (c)<-[:HAS_COLUMN]-(d)",
                [{"id": cid, "d": f"{ns}/{ref.dataset}", "name": ref.column, "dshort": short_name(ref.dataset)}
                 for cid, (ns, ref) in sorted(cols.items())])
         unwind(tx, "MATCH (s:Column {id: r.s}) MATCH (t:Column {id: r.t}) "
@@ -410,10 +410,12 @@ class Neo4jStore:
                sorted(edges, key=lambda r: (r["s"], r["t"], r["o"], r["type"])))
 
     def _link_people(self, tx: Tx, ran: Sequence[Operation]) -> None:
-        """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
+        """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs.
+        Each relationship is merged from its operation's side: a user or system has thousands of
+        them, an operation few, and some Bolt servers look for it from the node written first."""
         for label, rel, who in (("User", "PERFORMED", "user"), ("System", "HOSTED", "system")):
             unwind(tx, f"MERGE (n:{label} {{id: r.name}}) ON CREATE SET n.name = r.name WITH n, r "
-                       f"MATCH (o:Operation {{id: r.o}}) MERGE (n)-[p:{rel}]->(o) "
+                       f"MATCH (o:Operation {{id: r.o}}) MERGE (o)<-[p:{rel}]-(n) "
                        "ON CREATE SET p.first_seen = r.first_seen, p.last_seen = r.last_seen, p.executions = r.n "
                        f"ON MATCH SET {widen('p')}, p.executions = coalesce(p.executions, 0) + r.n",
                    [{"name": r.name, "o": r.operation, "first_seen": r.first_seen, "last_seen": r.last_seen,

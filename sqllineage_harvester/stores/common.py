@@ -5,9 +5,10 @@ holds, before writing; names matched, when reading. A new store is one class tha
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..model import LineageNode, Operation
 
@@ -61,23 +62,59 @@ def suffix_match(full: str, want: str) -> bool:
     return full == want or full.endswith("." + want)
 
 
-def _wider(a: str | None, b: str | None, pick: Any) -> str | None:
+def wider(a: str | None, b: str | None, pick: Any) -> str | None:
     return pick(filter(None, (a, b)), default=None)
+
+
+class Merged(NamedTuple):
+    """The runs of one operation in a batch: its lineage (``op``, the last run given), the
+    widest window and the executions summed."""
+
+    op: Operation
+    first_seen: str | None
+    last_seen: str | None
+    executions: int
+    time_basis: str
+    runs: int  # how many were merged
+
+
+def merge_runs(ops: Iterable[Operation]) -> list[Merged]:
+    """One :class:`Merged` per operation id, sorted by id (a stable lock order)."""
+    groups: dict[str, list[Operation]] = {}
+    for op in ops:
+        group = groups.get(op.id)
+        if group is None:
+            groups[op.id] = [op]
+        else:
+            group.append(op)
+    out: list[Merged] = []
+    for key in sorted(groups):
+        group = groups[key]
+        last = group[-1]
+        if len(group) == 1:
+            out.append(Merged(last, last.first_seen, last.last_seen, last.executions, last.time_basis, 1))
+            continue
+        basis = group[0].time_basis
+        for op in group:
+            if op.time_basis != basis:
+                basis = "mixed"
+        out.append(Merged(last, min((o.first_seen for o in group if o.first_seen), default=None),
+                          max((o.last_seen for o in group if o.last_seen), default=None),
+                          sum(o.executions for o in group), basis, len(group)))
+    return out
+
+
+def merged_operation(m: Merged) -> Operation:
+    """The merged runs as one operation."""
+    return m.op if m.runs == 1 else replace(m.op, first_seen=m.first_seen, last_seen=m.last_seen,
+                                            executions=m.executions, time_basis=m.time_basis)
 
 
 def merge_operations(ops: Iterable[Operation]) -> list[Operation]:
     """One operation per id: executions summed, the widest window (sorted: a stable lock order).
     Who ran it is kept apart, by :func:`runs`: the merged operation's user and system are
     whichever came last and mean nothing."""
-    merged: dict[str, Operation] = {}
-    for op in ops:
-        old = merged.get(op.id)
-        if old is not None:
-            op = replace(op, first_seen=_wider(old.first_seen, op.first_seen, min),
-                         last_seen=_wider(old.last_seen, op.last_seen, max), executions=old.executions + op.executions,
-                         time_basis=op.time_basis if op.time_basis == old.time_basis else "mixed")
-        merged[op.id] = op
-    return [merged[k] for k in sorted(merged)]
+    return [merged_operation(m) for m in merge_runs(ops)]
 
 
 @dataclass(frozen=True)
@@ -91,19 +128,26 @@ class Run:
     executions: int
 
 
-def runs(ops: Iterable[Operation], who: str) -> list[Run]:
-    """Every (operation, user) -- or (operation, system), with ``who="system"`` -- that ran in
-    ``ops``, each with the window and executions of its own runs only; sorted."""
-    found: dict[tuple[str, str], Run] = {}
+def run_rows(ops: Iterable[Operation], who: str) -> list[tuple[str, str, str | None, str | None, int]]:
+    """:func:`runs` as tuples (operation, name, first_seen, last_seen, executions)."""
+    found: dict[tuple[str, str], list[Any]] = {}
     for op in ops:
         name = getattr(op, who)
         if not name:
             continue
         old = found.get((op.id, name))
-        found[(op.id, name)] = Run(op.id, name, op.first_seen, op.last_seen, op.executions) if old is None else Run(
-            op.id, name, _wider(old.first_seen, op.first_seen, min), _wider(old.last_seen, op.last_seen, max),
-            old.executions + op.executions)
-    return [found[k] for k in sorted(found)]
+        if old is None:
+            found[(op.id, name)] = [op.id, name, op.first_seen, op.last_seen, op.executions]
+            continue
+        old[2], old[3] = wider(old[2], op.first_seen, min), wider(old[3], op.last_seen, max)
+        old[4] += op.executions
+    return [tuple(found[k]) for k in sorted(found)]  # type: ignore[misc]
+
+
+def runs(ops: Iterable[Operation], who: str) -> list[Run]:
+    """Every (operation, user) -- or (operation, system), with ``who="system"`` -- that ran in
+    ``ops``, each with the window and executions of its own runs only; sorted."""
+    return [Run(*row) for row in run_rows(ops, who)]
 
 
 def column_refs(op: Operation) -> Iterator[Any]:
@@ -134,3 +178,46 @@ def input_types(op: Operation) -> list[tuple[Any, str]]:
     indirect.update({i.source.dataset: i.type for i in op.indirect})
     return [(r, indirect[r.name] if r.name in indirect and r.name not in direct else DIRECT)
             for r in op.inputs]
+
+
+class Known:
+    """What a store's process has written: what it committed, and what the open transaction
+    adds, kept only if it commits (``begin`` / ``commit`` / ``rollback``; each thread has its own
+    open transaction). Rows are never deleted and windows only widen, so what is kept stays true
+    whoever else writes the store: a known row exists, and a known window is at most as wide as
+    the stored one. A cache: a kind grown past ``MOST`` entries starts over."""
+
+    MOST = 2_000_000
+
+    def __init__(self, *kinds: str) -> None:
+        self.kept: dict[str, dict[Any, Any]] = {kind: {} for kind in kinds}
+        self._open = threading.local()
+        self._lock = threading.Lock()
+
+    @property
+    def new(self) -> dict[str, dict[Any, Any]]:
+        added = getattr(self._open, "added", None)
+        if added is None:
+            added = self._open.added = {kind: {} for kind in self.kept}
+        return added
+
+    def begin(self) -> None:
+        self._open.added = None
+
+    rollback = begin
+
+    def commit(self) -> None:
+        with self._lock:
+            for kind, added in self.new.items():
+                kept = self.kept[kind]
+                if len(kept) + len(added) > self.MOST:
+                    kept.clear()
+                kept.update(added)
+        self.begin()
+
+    def get(self, kind: str, key: Any) -> Any:
+        found = self.new[kind].get(key)
+        return found if found is not None else self.kept[kind].get(key)
+
+    def put(self, kind: str, key: Any, value: Any) -> None:
+        self.new[kind][key] = value

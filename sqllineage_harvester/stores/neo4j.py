@@ -36,8 +36,8 @@ from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, Operation
 from ..errors import ConfigError, hide_secrets
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .common import (
-    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs,
-    short_name, spellings, suffix_match, widens,
+    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now,
+    runs, short_name, spellings, suffix_match, wider,
 )
 
 SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and executions
@@ -181,6 +181,8 @@ class Neo4jStore:
                  walk_seconds: float = WALK_SECONDS, read_only: bool = False) -> None:
         self.url, self.retry_seconds, self.walk_seconds, self.connected = url, retry_seconds, walk_seconds, False
         self.read_only = read_only
+        # Datasets and operations (with their windows) this process committed: see ``Known``.
+        self.known = Known("datasets", "operations")
         try:
             uri, auth, self.database = driver_target(url)
         except ValueError as e:  # a bad port
@@ -276,9 +278,15 @@ class Neo4jStore:
         bad = [f.fingerprint for f in batch.failures if f.reason is None]
         if bad:
             raise StoreError(f"store {safe_url(self.url)}: parse failure {bad[0]} has no reason; nothing written")
-        self._write(lambda tx: self._write_all(tx, batch))
+        try:
+            self._write(lambda tx: self._write_all(tx, batch))
+        except BaseException:
+            self.known.rollback()
+            raise
+        self.known.commit()
 
     def _write_all(self, tx: Tx, batch: Batch) -> None:
+        self.known.begin()  # the driver may run a transaction again: what an attempt added is its own
         if batch.check and batch.source is not None:
             # Writing the source's node first takes its write lock until commit: two harvests of
             # one source take turns, and the second sees the first's cursor.
@@ -313,25 +321,39 @@ class Neo4jStore:
 
     def _datasets(self, tx: Tx, refs: dict[tuple[str, str], str]) -> None:
         """Create the (namespace, name) datasets not yet known; refs maps them to their type."""
+        rows = sorted(({"id": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
+                        "type": kind} for (ns, name), kind in refs.items()
+                       if self.known.get("datasets", f"{ns}/{name}") is None), key=lambda r: r["id"])
         unwind(tx, "MERGE (d:Dataset {id: r.id}) ON CREATE SET d.namespace = r.namespace, d.name = r.name, "
-                   "d.short = r.short, d.type = r.type",
-               sorted(({"id": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
-                        "type": kind} for (ns, name), kind in refs.items()), key=lambda r: r["id"]))
+                   "d.short = r.short, d.type = r.type", rows)
+        for row in rows:
+            self.known.put("datasets", row["id"], True)
 
     def _write_operations(self, tx: Tx, ran: Sequence[Operation]) -> None:
         if not ran:
             return
-        ops = merge_operations(ran)
+        merged = merge_runs(ran)
+        # The operations stored already, with their windows: those this process committed are known
+        # without asking. A stored operation has all its lineage (its id says what it is).
+        before: dict[str, tuple[str | None, str | None]] = {}
+        unknown = []
+        for m in merged:
+            seen = self.known.get("operations", m.op.id)
+            if seen is None:
+                unknown.append(m.op.id)
+            else:
+                before[m.op.id] = seen
+        before.update({r["id"]: (r["f"], r["l"]) for part in chunks(unknown, ROWS) for r in tx.run(
+            "UNWIND $ids AS i MATCH (o:Operation {id: i}) RETURN o.id AS id, o.first_seen AS f, o.last_seen AS l",
+            ids=part)})
+        new = [merged_operation(m) for m in merged if m.op.id not in before]
         refs: dict[tuple[str, str], str] = {}
-        for op in ops:
+        for op in new:  # a stored operation's datasets are stored with it
             for col in column_refs(op):
                 refs.setdefault((op.namespace, col.dataset), "table")
             for ref in (*op.inputs, *op.outputs):
                 refs[(op.namespace, ref.name)] = ref.type
         self._datasets(tx, refs)
-        before = {r["id"]: (r["f"], r["l"]) for part in chunks([op.id for op in ops], ROWS) for r in tx.run(
-            "UNWIND $ids AS i MATCH (o:Operation {id: i}) RETURN o.id AS id, o.first_seen AS f, o.last_seen AS l",
-            ids=part)}
         unwind(tx, "MERGE (o:Operation {id: r.id}) ON CREATE SET o.type = r.type, o.fingerprint = r.fingerprint, "
                    "o.sql = r.sql, o.namespace = r.namespace, o.first_seen = r.first_seen, "
                    "o.last_seen = r.last_seen, o.executions = r.executions, o.time_basis = r.time_basis "
@@ -339,16 +361,25 @@ class Neo4jStore:
                    "o.time_basis = CASE WHEN coalesce(o.time_basis, 'execution') = r.time_basis "
                    "THEN r.time_basis ELSE 'mixed' END, "
                    "o.sql = coalesce(r.sql, o.sql)",
-               [{"id": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
-                 "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
-                 "executions": op.executions, "time_basis": op.time_basis} for op in ops])
-        self._link_new(tx, [op for op in ops if op.id not in before])
+               [{"id": m.op.id, "type": m.op.type, "fingerprint": m.op.fingerprint, "sql": m.op.sql,
+                 "namespace": m.op.namespace, "first_seen": m.first_seen, "last_seen": m.last_seen,
+                 "executions": m.executions, "time_basis": m.time_basis} for m in merged])
+        self._link_new(tx, new)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
+        # Its edges were seen exactly when it was, so they hold at least the window known for it.
+        widened = set()
+        for m in merged:
+            old = before.get(m.op.id)
+            if old is None:
+                self.known.put("operations", m.op.id, (m.first_seen, m.last_seen))
+                continue
+            first, last = wider(old[0], m.first_seen, min), wider(old[1], m.last_seen, max)
+            if (first, last) != old:
+                widened |= {(column_id(f"{m.op.namespace}/{dst.dataset}", dst.column), m.op.id, m.first_seen,
+                             m.last_seen) for dst in edge_targets(m.op)}
+                self.known.put("operations", m.op.id, (first, last))
         unwind(tx, "MATCH (:Column {id: r.target})<-[e:FEEDS]-(:Column) WHERE e.operation = r.operation "
-                   f"SET {widen('e')}",
-               sorted({(column_id(f"{op.namespace}/{dst.dataset}", dst.column), op.id, op.first_seen, op.last_seen)
-                       for op in ops if op.id in before and widens(before[op.id], op)
-                       for _, dst, _ in column_edge_refs(op)}),
+                   f"SET {widen('e')}", sorted(widened),
                lambda row: dict(zip(("target", "operation", "first_seen", "last_seen"), row)))
         self._link_people(tx, ran)
 
@@ -367,10 +398,10 @@ class Neo4jStore:
                 cols[s], cols[t] = (op.namespace, src), (op.namespace, dst)
                 edges.append({"s": s, "t": t, "o": op.id, "type": kind, "f": op.first_seen, "l": op.last_seen})
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (o:Operation {id: r.o}) "
-                   "MERGE (d)-[e:INPUT_TO]->(o) ON CREATE SET e.type = r.type", inputs)
+                   "MERGE (o)<-[e:INPUT_TO]-(d) ON CREATE SET e.type = r.type", inputs)
         unwind(tx, "MATCH (o:Operation {id: r.o}) MATCH (d:Dataset {id: r.d}) MERGE (o)-[:PRODUCES]->(d)", outputs)
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MERGE (c:Column {id: r.id}) ON CREATE SET c.name = r.name, "
-                   "c.dataset = r.d, c.dshort = r.dshort MERGE (d)-[:HAS_COLUMN]->(c)",
+                   "c.dataset = r.d, c.dshort = r.dshort MERGE (c)<-[:HAS_COLUMN]-(d)",
                [{"id": cid, "d": f"{ns}/{ref.dataset}", "name": ref.column, "dshort": short_name(ref.dataset)}
                 for cid, (ns, ref) in sorted(cols.items())])
         unwind(tx, "MATCH (s:Column {id: r.s}) MATCH (t:Column {id: r.t}) "
@@ -379,10 +410,12 @@ class Neo4jStore:
                sorted(edges, key=lambda r: (r["s"], r["t"], r["o"], r["type"])))
 
     def _link_people(self, tx: Tx, ran: Sequence[Operation]) -> None:
-        """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
+        """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs.
+        Each relationship is merged from its operation's side: a user or system has thousands of
+        them, an operation few, and some Bolt servers look for it from the node written first."""
         for label, rel, who in (("User", "PERFORMED", "user"), ("System", "HOSTED", "system")):
             unwind(tx, f"MERGE (n:{label} {{id: r.name}}) ON CREATE SET n.name = r.name WITH n, r "
-                       f"MATCH (o:Operation {{id: r.o}}) MERGE (n)-[p:{rel}]->(o) "
+                       f"MATCH (o:Operation {{id: r.o}}) MERGE (o)<-[p:{rel}]-(n) "
                        "ON CREATE SET p.first_seen = r.first_seen, p.last_seen = r.last_seen, p.executions = r.n "
                        f"ON MATCH SET {widen('p')}, p.executions = coalesce(p.executions, 0) + r.n",
                    [{"name": r.name, "o": r.operation, "first_seen": r.first_seen, "last_seen": r.last_seen,
@@ -541,6 +574,16 @@ class Neo4jStore:
                              "RETURN reason, n ORDER BY n DESC, reason LIMIT 10")
         return StoreStats(tuple((name, int(count[name])) for name in order),
                           tuple((k, int(v)) for k, v in kept), tuple((r, int(n)) for r, n in reasons))
+
+
+def edge_targets(op: Operation) -> set[Any]:
+    """The columns an operation's column edges go into (``column_edge_refs``' targets), without
+    making the edges."""
+    written = [c.target for c in op.columns if c.target.dataset]
+    if any(i.source.dataset for i in op.indirect):
+        return set(written)
+    return {c.target for c in op.columns if c.target.dataset and (
+        any(s.dataset for s in c.sources) or any(i.source.dataset for i in c.indirect))}
 
 
 def unwind(tx: Tx, statement: str, rows: Iterable[Any], shape: Callable[[Any], dict[str, Any]] | None = None) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from hashlib import blake2b
+from operator import itemgetter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, select, update
+from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -32,8 +33,8 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, by_name, chunks, column_edge_refs, column_refs, input_types, merge_operations, now, runs, short_name,
-    spellings, suffix_match, widens,
+    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now,
+    run_rows, short_name, spellings, suffix_match, wider,
 )
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
@@ -55,6 +56,10 @@ def _v1_to_v2(conn: Connection) -> None:
 
 
 UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+
+
+OPERATION_COLUMNS = ("key", "type", "fingerprint", "sql", "namespace", "first_seen", "last_seen", "executions",
+                     "time_basis")
 
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -162,6 +167,9 @@ class SQLStore:
         self._insert = sqlite_insert if self.sqlite else pg_insert
         self._least = func.min if self.sqlite else func.least
         self._greatest = func.max if self.sqlite else func.greatest
+        # Ids of rows, and operations' (id, first_seen, last_seen), this process committed: see ``Known``.
+        self.known = Known("datasets", "columns", "users", "systems", "operations")
+        self._statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         with self._errors():
             self._prepare()
 
@@ -269,13 +277,17 @@ class SQLStore:
     # -- writing ----------------------------------------------------------------
     def write_batch(self, batch: Batch) -> None:
         for attempt in range(3):
+            self.known.begin()
             try:
                 with self._errors(), self._write() as conn:
                     self._write_all(conn, batch)
-                return
-            except StoreError as e:
-                if attempt == 2 or not transient(e.__cause__):
+            except BaseException as e:
+                self.known.rollback()
+                if attempt == 2 or not isinstance(e, StoreError) or not transient(e.__cause__):
                     raise
+            else:
+                self.known.commit()
+                return
 
     def _write_all(self, conn: Connection, batch: Batch) -> None:
         if batch.check and batch.source is not None:
@@ -317,16 +329,49 @@ class SQLStore:
     def _upsert(self, conn: Connection, table: Table, keys: list[str], rows: Sequence[dict[str, Any]],
                 changes: Callable[[Any], dict[str, Any]] | None = None) -> None:
         """INSERT .. ON CONFLICT (keys) DO UPDATE SET changes(excluded) (or DO NOTHING)."""
+        if rows:
+            names = tuple(rows[0])
+            pick = itemgetter(*names)
+            self._upsert_rows(conn, table, keys, names, [pick(row) for row in rows] if len(names) > 1 else
+                              [(row[names[0]],) for row in rows], changes)
+
+    def _upsert_rows(self, conn: Connection, table: Table, keys: list[str], names: tuple[str, ...],
+                     rows: Sequence[tuple[Any, ...]], changes: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        """:meth:`_upsert` of rows given as tuples of the columns ``names``."""
         if not rows:
             return
-        stmt = self._insert(table)
-        stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
-                if changes else stmt.on_conflict_do_nothing(index_elements=keys))
-        if not self.sqlite:  # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
-            rows = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in row.items()}
-                    for row in rows]
-        for part in chunks(rows, 5000):
+        # Built once per table, keys, changes and columns (``changes`` is made only of the table's
+        # columns and the excluded row, so its code says what it does).
+        shape = (table.name, tuple(keys), changes.__code__ if changes else None, names)
+        made = self._statements.get(shape)
+        if made is None:
+            stmt = self._insert(table)
+            stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
+                    if changes else stmt.on_conflict_do_nothing(index_elements=keys))
+            made = self._statements[shape] = (stmt, self._driver_sql(stmt, names) if self.sqlite else None)
+        stmt, driver = made
+        if driver is not None:  # SQLite: the statement's text, the rows reordered to its parameters if need be
+            sql, order = driver
+            for part in chunks(rows, 5000):
+                conn.exec_driver_sql(sql, part if order is None else [order(row) for row in part])
+            return
+        # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
+        dicts = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in zip(names, row)}
+                 for row in rows]
+        for part in chunks(dicts, 5000):
             conn.execute(stmt, part)
+
+    def _driver_sql(self, stmt: Any, names: Sequence[str]) -> tuple[str, Callable[[tuple], tuple] | None]:
+        """A statement compiled once for the SQLite driver: its text, and how a row (a tuple of
+        ``names``) becomes its positional parameters (None: as it is)."""
+        compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(names))
+        order = list(compiled.positiontup or ())
+        if order == list(names):
+            return str(compiled), None
+        if not set(order) <= set(names):  # a parameter that is not a column: say it as a literal
+            raise ValueError(f"statement parameters {order} are not all columns {names}")
+        pick = itemgetter(*(names.index(n) for n in order))
+        return str(compiled), (pick if len(order) > 1 else lambda row: (pick(row),))
 
     def _window(self, table: Table) -> Callable[[Any], dict[str, Any]]:
         """first_seen = the earliest, last_seen = the latest (NULL means unknown)."""
@@ -342,66 +387,118 @@ class SQLStore:
             out.update(conn.execute(select(table.c[key], table.c.id).where(table.c[key].in_(part))).all())
         return out
 
-    def _seen(self, conn: Connection, keys: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    def _seen(self, conn: Connection, keys: list[str]) -> dict[str, tuple[int, str | None, str | None]]:
+        """The stored operations among ``keys``: key -> (id, first_seen, last_seen)."""
         o, out = operations, {}
         for part in chunks(keys):
-            for key, first, last in conn.execute(select(o.c.key, o.c.first_seen, o.c.last_seen)
-                                                 .where(o.c.key.in_(part))):
-                out[key] = (first, last)
+            for key, oid, first, last in conn.execute(select(o.c.key, o.c.id, o.c.first_seen, o.c.last_seen)
+                                                      .where(o.c.key.in_(part))):
+                out[key] = (oid, first, last)
         return out
 
     def _named(self, conn: Connection, table: Table, names: set[str]) -> dict[str, int]:
-        fitted = {n: fit(n) for n in names}
-        self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(set(fitted.values()))])
-        ids = self._ids(conn, table, "name", fitted.values())
-        return {n: ids[f] for n, f in fitted.items()}
+        out = {n: i for n in names if (i := self.known.get(table.name, n)) is not None}
+        missing = names - out.keys()
+        if missing:
+            fitted = {n: fit(n) for n in missing}
+            self._upsert(conn, table, ["name"], [{"name": n} for n in sorted(set(fitted.values()))])
+            ids = self._ids(conn, table, "name", fitted.values())
+            for n, f in fitted.items():
+                out[n] = ids[f]
+                self.known.put(table.name, n, ids[f])
+        return out
 
     def _dataset_ids(self, conn: Connection, refs: dict[tuple[str, str], str]) -> dict[tuple[str, str], int]:
         """(namespace, name) -> id, creating the datasets; refs maps them to their type."""
-        keys = {(ns, name): fit(f"{ns}/{name}") for ns, name in refs}
+        out: dict[tuple[str, str], int] = {}
+        missing: dict[tuple[str, str], str] = {}
+        for ref, kind in refs.items():
+            i = self.known.get("datasets", ref)
+            if i is None:
+                missing[ref] = kind
+            else:
+                out[ref] = i
+        if not missing:
+            return out
+        keys = {(ns, name): fit(f"{ns}/{name}") for ns, name in missing}
         rows = sorted(({"key": keys[(ns, name)], "namespace": fit(ns), "name": fit(name),
-                        "short": fit(short_name(name)), "type": kind} for (ns, name), kind in refs.items()),
+                        "short": fit(short_name(name)), "type": kind} for (ns, name), kind in missing.items()),
                       key=lambda r: r["key"])
         self._upsert(conn, datasets, ["key"], rows)
         ids = self._ids(conn, datasets, "key", (r["key"] for r in rows))
-        return {ref: ids[key] for ref, key in keys.items()}
+        for ref, key in keys.items():
+            out[ref] = ids[key]
+            self.known.put("datasets", ref, ids[key])
+        return out
 
     def _column_ids(self, conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-        fitted = {(d, fit(n)): (d, n) for d, n in wanted}
+        out: dict[tuple[int, str], int] = {}
+        missing = set()
+        for ref in wanted:
+            i = self.known.get("columns", ref)
+            if i is None:
+                missing.add(ref)
+            else:
+                out[ref] = i
+        if not missing:
+            return out
+        fitted = {(d, fit(n)): (d, n) for d, n in missing}
         self._upsert(conn, columns, ["dataset_id", "name"],
                      [{"dataset_id": d, "name": n} for d, n in sorted(fitted)])
-        out: dict[tuple[int, str], int] = {}
-        for part in chunks(sorted({d for d, _ in wanted})):
+        for part in chunks(sorted({d for d, _ in missing})):
             for cid, did, name in conn.execute(select(columns.c.id, columns.c.dataset_id, columns.c.name)
                                                .where(columns.c.dataset_id.in_(part))):
                 if (did, name) in fitted:
                     out[fitted[(did, name)]] = cid
+                    self.known.put("columns", fitted[(did, name)], cid)
         return out
 
     def _write_operations(self, conn: Connection, ran: Sequence[Operation]) -> None:
         if not ran:
             return
-        ops = merge_operations(ran)
+        merged = merge_runs(ran)
+        # The operations stored already, with their ids and windows: those this process committed
+        # are known without asking. A stored operation has all its lineage (its id says what it is).
+        before: dict[str, tuple[int, str | None, str | None]] = {}
+        unknown = []
+        for m in merged:
+            seen = self.known.get("operations", m.op.id)
+            if seen is None:
+                unknown.append(m.op.id)
+            else:
+                before[m.op.id] = seen
+        before.update(self._seen(conn, unknown))
+        new = [merged_operation(m) for m in merged if m.op.id not in before]
         refs: dict[tuple[str, str], str] = {}
-        for op in ops:
+        for op in new:  # a stored operation's datasets are stored with it
             for col in column_refs(op):
                 refs.setdefault((op.namespace, col.dataset), "table")
             for ref in (*op.inputs, *op.outputs):
                 refs[(op.namespace, ref.name)] = ref.type
         dataset_ids = self._dataset_ids(conn, refs)
-        before = self._seen(conn, [op.id for op in ops])
-        self._upsert(conn, operations, ["key"], [
-            {"key": op.id, "type": op.type, "fingerprint": op.fingerprint, "sql": op.sql,
-             "namespace": op.namespace, "first_seen": op.first_seen, "last_seen": op.last_seen,
-             "executions": op.executions, "time_basis": op.time_basis} for op in ops],
+        self._upsert_rows(conn, operations, ["key"], OPERATION_COLUMNS, [
+            (m.op.id, m.op.type, m.op.fingerprint, m.op.sql, m.op.namespace, m.first_seen, m.last_seen,
+             m.executions, m.time_basis) for m in merged],
             lambda ex: {**self._window(operations)(ex), "executions": operations.c.executions + ex.executions,
                         "sql": func.coalesce(ex.sql, operations.c.sql),
-                        "time_basis": case((operations.c.time_basis == ex.time_basis, ex.time_basis), else_="mixed")})
-        op_ids = self._ids(conn, operations, "key", (op.id for op in ops))
-        self._link_new(conn, [op for op in ops if op.id not in before], op_ids, dataset_ids)
+                        "time_basis": case((operations.c.time_basis == ex.time_basis, ex.time_basis),
+                                           else_=literal_column("'mixed'"))})
+        op_ids = {key: seen[0] for key, seen in before.items()}
+        op_ids.update(self._ids(conn, operations, "key", (op.id for op in new)))
+        self._link_new(conn, new, op_ids, dataset_ids)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
-        widened = [{"oid": op_ids[op.id], "first": op.first_seen, "last": op.last_seen}
-                   for op in ops if op.id in before and widens(before[op.id], op)]
+        # Its edges were seen exactly when it was, so they hold at least the window known for it.
+        widened = []
+        for m in merged:
+            oid = op_ids[m.op.id]
+            old = before.get(m.op.id)
+            if old is None:
+                self.known.put("operations", m.op.id, (oid, m.first_seen, m.last_seen))
+                continue
+            first, last = wider(old[1], m.first_seen, min), wider(old[2], m.last_seen, max)
+            if (first, last) != (old[1], old[2]):
+                widened.append({"oid": oid, "first": m.first_seen, "last": m.last_seen})
+                self.known.put("operations", m.op.id, (oid, first, last))
         if widened:
             seen = _Seen.__new__(_Seen)
             seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
@@ -436,12 +533,12 @@ class SQLStore:
     def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
         """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
         for table, who, names in ((performed, "user", users), (hosted, "system", systems)):
-            found = runs(ran, who)
-            ids = self._named(conn, names, {r.name for r in found})
-            self._upsert(conn, table, [f"{who}_id", "operation_id"], [
-                {f"{who}_id": ids[r.name], "operation_id": op_ids[r.operation], "first_seen": r.first_seen,
-                 "last_seen": r.last_seen, "executions": r.executions} for r in found],
-                lambda ex, t=table: {**self._window(t)(ex), "executions": t.c.executions + ex.executions})
+            found = run_rows(ran, who)
+            ids = self._named(conn, names, {r[1] for r in found})
+            self._upsert_rows(conn, table, [f"{who}_id", "operation_id"],
+                              (f"{who}_id", "operation_id", "first_seen", "last_seen", "executions"),
+                              [(ids[name], op_ids[op], first, last, n) for op, name, first, last, n in found],
+                              lambda ex, t=table: {**self._window(t)(ex), "executions": t.c.executions + ex.executions})
 
     def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
         if not rows:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import socket
 import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -177,9 +178,11 @@ class Dask:
             raise ConfigError("--executor dask:// needs Dask's distributed scheduler: "
                               "pip install 'sqllineage-harvester[dask]'") from e
         target = "tcp://" + address[len("dask://"):] if address.startswith("dask://") else address
-        try:
+        host, _, port = target.split("://", 1)[1].rpartition(":")
+        try:  # a scheduler that is not there is said at once (the client would wait for it)
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 8786)), timeout=10).close()
             self.client: Any = Client(target, timeout=30)
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:
             raise HarvesterError(f"cannot reach the Dask scheduler at {target}: {e}") from e
         self.workers = max(1, sum(self.client.nthreads().values()))
         self._shared: tuple[Catalog, Any] | None = None

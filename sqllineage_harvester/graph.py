@@ -186,7 +186,8 @@ class Harvested:
 
     @property
     def operations(self) -> list[Operation]:
-        return [replace(op, executions=r[0], first_seen=r[1], last_seen=r[2], time_basis=r[3])
+        return [op if (op.executions, op.first_seen, op.last_seen, op.time_basis) == tuple(r)
+                else _with(op, executions=r[0], first_seen=r[1], last_seen=r[2], time_basis=r[3])
                 for op, r in zip(self.ops.values(), self.runs.values())]
 
     def add_operation(self, op: Operation) -> None:
@@ -238,9 +239,19 @@ class Replay:
                 usage[slot] = usage.get(slot, 0) + runs
         for op in self.ops:
             if not out.add_run((op.id, entry.user, entry.system), runs, first, last, entry.time_basis):
-                out.add_operation(replace(op, sql=item.redacted_sql if store_sql else None, user=entry.user,
-                                          system=entry.system, first_seen=first, last_seen=last, executions=runs,
-                                          time_basis=entry.time_basis))
+                out.add_operation(_with(op, sql=item.redacted_sql if store_sql else None, user=entry.user,
+                                        system=entry.system, first_seen=first, last_seen=last, executions=runs,
+                                        time_basis=entry.time_basis))
+
+
+def _with(op: Operation, **changes: Any) -> Operation:
+    """``dataclasses.replace`` for an Operation, without its generated ``__init__``: a batch makes
+    one a row that adds a user or system to an operation (Operation has no ``__post_init__``)."""
+    made = object.__new__(Operation)
+    fields = made.__dict__
+    fields.update(op.__dict__)
+    fields.update(changes)
+    return made
 
 
 def add_entry(

@@ -239,3 +239,16 @@ def test_a_repeat_of_a_statement_in_another_session_does_what_it_does_there(tmp_
         con = sqlite3.connect(db)
         assert ("SHOP.REPEAT_OUT",) not in con.execute("SELECT name FROM datasets").fetchall()
         con.close()
+
+
+def test_an_operation_copied_for_another_run_equals_one_made_whole():
+    from dataclasses import replace
+
+    from sqllineage_harvester.graph import _with
+    from sqllineage_harvester.model import DatasetRef, Operation
+
+    op = Operation("id", "insert", "f", "sql", (DatasetRef("a"),), (DatasetRef("b"),), (), (), "ns", "u", "s",
+                   "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", 3, "execution")
+    changes = dict(user="v", system=None, executions=5, first_seen=None, time_basis="harvest")
+    made = _with(op, **changes)
+    assert made == replace(op, **changes) and hash(made) == hash(replace(op, **changes)) and op.user == "u"

@@ -40,6 +40,12 @@ def parse(sql: str, dialect: str | None, database: str | None, schema: str | Non
     return encode([sanitize(r, dialect) for r in results])
 
 
+def parse_many(jobs: list[Job]) -> list[str]:
+    """A chunk of jobs in one task (a task a statement costs the harvest's own process a hand-off
+    each, and it is busy reading)."""
+    return [extract_job(job) for job in jobs]
+
+
 class _Shared:
     """A catalog written once to a file that worker processes read once: a job names it instead
     of carrying it (a catalog of thousands of tables would be pickled with every statement)."""
@@ -59,11 +65,17 @@ class _Shared:
 class Handle(Protocol):
     def result(self) -> str: ...
 
+    def done(self) -> bool: ...
+
 
 class Executor(Protocol):
     workers: int
 
-    def submit(self, job: Job) -> Handle: ...
+    def submit(self, job: Job) -> Handle:
+        """Send a job; it may wait for others to go as one task until ``flush``."""
+
+    def flush(self) -> None:
+        """Send every job submitted."""
 
     def close(self) -> None: ...
 
@@ -75,6 +87,9 @@ class _Done:
     def result(self) -> str:
         return self.value
 
+    def done(self) -> bool:
+        return True
+
 
 class Inline:
     """In the harvest's own process, at once (``--workers 1``)."""
@@ -84,8 +99,70 @@ class Inline:
     def submit(self, job: Job) -> Handle:
         return _Done(extract_job(job))
 
+    def flush(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
+
+
+class _Chunk:
+    """Jobs that go as one task; ``future`` once sent."""
+
+    def __init__(self, owner: _Chunked) -> None:
+        self.owner, self.jobs, self.future = owner, [], None  # type: ignore[var-annotated]
+
+    def result(self) -> list[str]:
+        if self.future is None:
+            self.owner.flush()
+        assert self.future is not None
+        return self.owner.outcome(self.future)
+
+
+class _Part:
+    """One job of a chunk."""
+
+    def __init__(self, chunk: _Chunk, index: int) -> None:
+        self.chunk, self.index = chunk, index
+
+    def done(self) -> bool:
+        return self.chunk.future is not None and self.chunk.future.done()
+
+    def result(self) -> str:
+        return self.chunk.result()[self.index]
+
+
+class _Chunked:
+    """Jobs sent in chunks of ``CHUNK``: the common part of local processes and Dask."""
+
+    CHUNK = 16
+    workers = 1
+
+    def __init__(self) -> None:
+        self._open: _Chunk | None = None
+
+    def submit(self, job: Job) -> Handle:
+        if self._open is None:
+            self._open = _Chunk(self)
+        chunk = self._open
+        chunk.jobs.append(self._prepare(job))
+        if len(chunk.jobs) >= self.CHUNK:
+            self.flush()
+        return _Part(chunk, len(chunk.jobs) - 1)
+
+    def flush(self) -> None:
+        chunk, self._open = self._open, None
+        if chunk is not None and chunk.jobs:
+            chunk.future = self._send(chunk.jobs)
+
+    def _prepare(self, job: Job) -> Job:
+        return job
+
+    def _send(self, jobs: list[Job]) -> Any:
+        raise NotImplementedError
+
+    def outcome(self, future: Any) -> list[str]:
+        return future.result()
 
 
 def _worker_start(parent: int | None) -> None:
@@ -106,40 +183,37 @@ def _worker_start(parent: int | None) -> None:
         os._exit(1)
 
 
-class _Guarded:
-    """A worker's future whose failure says what to do."""
-
-    def __init__(self, future: Future[str]) -> None:
-        self.future = future
-
-    def result(self) -> str:
-        try:
-            return self.future.result()
-        except BrokenProcessPool as e:
-            raise HarvesterError(f"a parse worker died ({e}); nothing of this batch was written: run again, "
-                                 "with fewer --workers if memory is short") from e
-
-
-class Processes:
+class Processes(_Chunked):
     """Local worker processes, started on first use (a log with nothing new starts none). The
     catalog a job is parsed with goes to the workers once, as a file (the caller never changes
     a catalog it has given a job: the harvest gives copies)."""
 
     def __init__(self, workers: int) -> None:
+        super().__init__()
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._shared: tuple[Catalog, _Shared] | None = None
 
-    def submit(self, job: Job) -> Handle:
+    def _prepare(self, job: Job) -> Job:
+        sql, dialect, database, schema, catalog, timeout = job
+        return sql, dialect, database, schema, self._share(catalog), timeout  # type: ignore[return-value]
+
+    def _send(self, jobs: list[Job]) -> Future[list[str]]:
         if self._pool is None:  # each worker dies with this process and leaves its signals to it
             parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start, initargs=(parent,))
-        sql, dialect, database, schema, catalog, timeout = job
         try:
-            return _Guarded(self._pool.submit(parse, sql, dialect, database, schema, self._share(catalog), timeout))
+            return self._pool.submit(parse_many, jobs)
         except BrokenProcessPool as e:
-            return _Guarded(_failed(e))
+            return _failed(e)
+
+    def outcome(self, future: Any) -> list[str]:
+        try:
+            return future.result()
+        except BrokenProcessPool as e:
+            raise HarvesterError(f"a parse worker died ({e}); nothing of this batch was written: run again, "
+                                 "with fewer --workers if memory is short") from e
 
     def _share(self, catalog: Catalog | None) -> _Shared | None:
         if catalog is None:
@@ -162,16 +236,17 @@ class Processes:
             self._folder = None
 
 
-def _failed(error: BaseException) -> Future[str]:
-    future: Future[str] = Future()
+def _failed(error: BaseException) -> Future[list[str]]:
+    future: Future[list[str]] = Future()
     future.set_exception(error)
     return future
 
 
-class Dask:
+class Dask(_Chunked):
     """Workers of a Dask cluster (``--executor dask://scheduler:8786``; the ``dask`` extra)."""
 
     def __init__(self, address: str) -> None:
+        super().__init__()
         try:
             from distributed import Client
         except ImportError as e:
@@ -187,17 +262,24 @@ class Dask:
         self.workers = max(1, sum(self.client.nthreads().values()))
         self._shared: tuple[Catalog, Any] | None = None
 
-    def submit(self, job: Job) -> Handle:
-        sql, dialect, database, schema, catalog, timeout = job
-        if catalog is not None:  # sent to every worker once, then named by its future
+    def _send(self, jobs: list[Job]) -> Any:
+        catalogs = {id(job[4]): job[4] for job in jobs if job[4] is not None}
+        for catalog in catalogs.values():  # sent to every worker once, then named by its future
             if self._shared is None or self._shared[0] is not catalog:
                 self._shared = (catalog, self.client.scatter(catalog, broadcast=True, hash=False))
-            catalog = self._shared[1]
+        shared = self._shared
+        if shared is not None:
+            jobs = [(*job[:4], shared[1] if job[4] is shared[0] else job[4], job[5]) for job in jobs]  # type: ignore[misc]
         # Not pure: the same text under another catalog is another job, and nothing is kept on the cluster.
-        return self.client.submit(parse, sql, dialect, database, schema, catalog, timeout, pure=False)
+        return self.client.submit(_parse_with, jobs, pure=False)
 
     def close(self) -> None:
         self.client.close()
+
+
+def _parse_with(jobs: list[tuple[Any, ...]]) -> list[str]:
+    """A Dask task: futures named in the jobs (the scattered catalog) arrive as their values."""
+    return parse_many(jobs)  # type: ignore[arg-type]
 
 
 def cpu_count() -> int:
@@ -209,11 +291,14 @@ def cpu_count() -> int:
 
 
 def make_executor(workers: int | None, address: str | None = None) -> Executor:
-    """``address`` (dask://host:port) if given; else ``workers`` local processes (None: one per
-    core), or the harvest's own process for one."""
+    """``address`` (dask://host:port) if given; else ``workers`` local processes, or the harvest's
+    own process for one. None (``--workers auto``): a worker per core but the one the harvest
+    itself keeps busy reading and writing (none on one core)."""
     if address:
         if not address.startswith(("dask://", "tcp://", "tls://")):
             raise ConfigError(f"--executor: expected dask://HOST:PORT, got {address!r}")
         return Dask(address)
-    count = cpu_count() if workers is None else workers
-    return Processes(count) if count > 1 else Inline()
+    if workers is None:
+        cores = cpu_count()
+        return Processes(cores - 1) if cores > 1 else Inline()
+    return Processes(workers) if workers > 1 else Inline()

@@ -14,6 +14,7 @@ import copy
 import gc
 import json
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
@@ -34,6 +35,7 @@ from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
 DEFAULT_BATCH = 20000
+READ_AHEAD = 3  # batches read beyond the one worked through while its parses are not done
 DEFAULT_MEMORY = 1 << 30  # the caches' budget: the process takes about 150 MB beside it
 Defaults = tuple[str | None, str | None]  # the database and schema(s) a statement is qualified with
 
@@ -127,6 +129,11 @@ class _Read:
     position: str | None  # the source's cursor after the batch
     stats: SourceStats  # what the source had met up to the batch's end
     sent: list[str]  # statement keys sent to be parsed with it
+    handles: list[Handle]  # their parses
+
+    def ready(self) -> bool:
+        """Whether every parse sent with it is done."""
+        return all(h.done() for h in self.handles)
 
 
 @dataclass(frozen=True)
@@ -229,31 +236,33 @@ class Harvester:
         return self.report
 
     def _run(self, progress: Callable[[int], None] | None, stop: Callable[[], bool] | None) -> None:
-        """Each batch is read, and its new statements sent to be parsed, before the batch
-        before it is worked through and written: parsing overlaps reading and writing. A run
-        stopped after a batch reports what the source had read up to that batch."""
+        """Batches are read, and their new statements sent to be parsed, ahead of the batch being
+        worked through and written (up to ``READ_AHEAD`` of them, while its parses are not all
+        done): parsing overlaps reading and writing. A run stopped after a batch reports what the
+        source had read up to that batch."""
         while True:
             try:
                 chunks = _batches(self.source.read(self.cursor), self.options.batch_size)
-                held: _Read | None = None
+                held: deque[_Read] = deque()
                 while True:
                     try:
                         chunk = next(chunks, None)
                     except BaseException:
-                        if held is not None:  # what was read before the source failed is kept
-                            self._harvest(held)
+                        while held:  # what was read before the source failed is kept
+                            self._harvest(held.popleft())
                         raise
-                    read = self._read(chunk) if chunk is not None else None
-                    if held is not None:
-                        self._harvest(held)
+                    if chunk is not None:
+                        held.append(self._read(chunk))
+                    while held and (chunk is None or len(held) > READ_AHEAD or held[0].ready()):
+                        read = held.popleft()
+                        self._harvest(read)
                         if progress:
-                            progress(len(held.chunk))
+                            progress(len(read.chunk))
                         if stop is not None and stop():
-                            self._stats = held.stats
+                            self._stats = read.stats
                             return
-                    if read is None:
+                    if chunk is None:
                         break
-                    held = read
                 self._read_to_the_end()
                 return
             except CursorMovedError as e:
@@ -277,16 +286,17 @@ class Harvester:
         items = [self.normalizer(e) for e in chunk]
         position = self._position() or chunk[-1].cursor  # before the next batch is read
         planned, sent = self._prefetch(items)
-        return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent)
+        handles = [self._pending[k][0] for k in sent]
+        return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent, handles)
 
     def _harvest(self, read: _Read) -> None:
         chunk, items, planned, last = read.chunk, read.items, read.planned, read.position
-        self._collect(read.sent)
         out, cache = Harvested(), {}
-        for item, plan in zip(items, planned):
+        for item, plan in zip(items, planned):  # a parse sent ahead is waited for when its entry is reached
             key = self._entry(out, item, plan)
             if key in self._unwritten:
                 cache[key] = self._unwritten.pop(key)
+        self._collect([k for k in read.sent if k in self._pending])  # keys no entry reached (state changed)
         for name, value in crosscheck_counts(out.counters.items()).items():
             self.report.crosscheck[name] = self.report.crosscheck.get(name, 0) + value
         operations = tuple(out.operations)
@@ -390,6 +400,7 @@ class Harvester:
         for key, item in wanted.items():
             defaults = self.sessions.defaults(item.entry)
             self._pending[key] = (executor.submit(self._job(item, defaults, catalog)), generation, catalog, defaults)
+        executor.flush()
         return planned, list(wanted)
 
     def _catalog_now(self) -> tuple[int, Catalog]:
@@ -400,9 +411,9 @@ class Harvester:
         return self._snapshot
 
     def _collect(self, keys: list[str]) -> None:
-        """Parses sent ahead with a batch, kept where the catalog they were parsed with is still
-        the one learned; the others are parsed again when reached. (Those sent with the next
-        batch go on meanwhile.)"""
+        """Parses sent ahead, waited for and kept, with the generation of the catalog they were
+        parsed with (``_lineage`` checks them against today's). Workers parse in the order the
+        entries come, so the entry loop waits only where it has caught up with them."""
         for key in keys:
             handle, generation, catalog, defaults = self._pending.pop(key)
             text = handle.result()
@@ -424,6 +435,9 @@ class Harvester:
 
     def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
         parsed = self.known.get(key)
+        if parsed is None and key in self._pending:
+            self._collect([key])
+            parsed = self.known.get(key)
         if parsed is None:
             stored = self.store.cache_get([key]).get(key)
             if stored is not None:

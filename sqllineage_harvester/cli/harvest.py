@@ -48,8 +48,8 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--batch-size", type=click.IntRange(min=1), default=20000, show_default=True,
               help="Log rows per transaction (the cursor advances with each).")
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",
-              help="Processes that parse new statements, alongside reading and writing: auto is one per core; "
-                   "1 parses in the harvest's own process.")
+              help="Processes that parse new statements while the harvest reads and writes: auto is one per core "
+                   "but the harvest's own (none on one core); 1 parses in the harvest's own process.")
 @click.option("--memory", default="1G", show_default=True, metavar="SIZE",
               help="About how much memory the harvest may keep between batches (what it remembers of statements "
                    "seen); the process needs about 150 MB more. 512M, 2G, ...")

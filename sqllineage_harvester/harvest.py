@@ -144,6 +144,7 @@ class _Repeat:
 
     state: tuple[int, int]
     neutral: bool
+    removals: int  # Learning.removals then: while it stays, learning from it again would add nothing
     results: list[StatementLineage]
     again: Replay
 
@@ -214,6 +215,7 @@ class Harvester:
         # Statement key -> how to add one more run of it: a repeat in the same state costs a few
         # dict updates (see _entry).
         self._replays: dict[str, _Repeat] = {}
+        self._keys: dict[tuple[str, Defaults], str] = {}  # (fingerprint, defaults) -> statement key
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
         # Sent to be parsed as their batch was read: key -> (handle, the catalog's generation and copy
         # it is parsed with, defaults).
@@ -321,6 +323,7 @@ class Harvester:
         if self._known_bytes > self.options.memory // 2:  # bounded memory; the store has them all
             self.known.clear()
             self._replays.clear()
+            self._keys.clear()
             self._known_bytes = 0
 
     def _read_to_the_end(self) -> None:
@@ -352,7 +355,8 @@ class Harvester:
                 and not (entry.session_id and entry.session_id in self.sessions.open)
                 and not entry.declared_inputs and not entry.declared_outputs
                 and (replay.neutral or self.learning.learned(plan[1]))):
-            self.learning.learn(item, plan[1], replay.results, dialect)  # the columns it writes, if forgotten
+            if not (replay.neutral and replay.removals == self.learning.removals):
+                self.learning.learn(item, plan[1], replay.results, dialect)  # the columns it writes, if forgotten
             replay.again.add(out, item, self.options.namespace, self.options.store_sql)
             return plan[1]
         defaults = self.sessions.defaults(entry)
@@ -372,7 +376,7 @@ class Harvester:
         if (again is not None and session is None and not declared and self.known.get(key) is parsed
                 and not _opens_session(results) and len(lineage) == len(plain) and all(a is b for a, b in zip(lineage, plain))):
             neutral = not any(r.kind in TEACHING_KINDS for r in results if not r.error)
-            self._replays[key] = _Repeat(self.learning.lineage_state, neutral, results, again)
+            self._replays[key] = _Repeat(self.learning.lineage_state, neutral, self.learning.removals, results, again)
         return key
 
     # -- lineage: memory, the store's cache, or a parse; never one the catalog has outgrown ------
@@ -383,11 +387,20 @@ class Harvester:
         by ``_lineage``."""
         wanted: dict[str, Fingerprinted] = {}
         planned = []
+        keys, known, pending, dialect, sessions = self._keys, self.known, self._pending, self.options.dialect, \
+            self.sessions
         for item in items:  # the first text of a key is the one parsed, whatever the batch
-            defaults = self.sessions.defaults(item.entry)
-            key = statement_key(item, self.options.dialect, defaults)
+            entry = item.entry
+            if entry.session_id and entry.session_id in sessions.open:
+                defaults = sessions.defaults(entry)
+            else:
+                defaults = (entry.database, entry.schema)
+            slot = (item.fingerprint, defaults)
+            key = keys.get(slot)
+            if key is None:
+                key = keys[slot] = statement_key(item, dialect, defaults)
             planned.append((defaults, key))
-            if key not in self.known and key not in self._pending:
+            if key not in known and key not in pending:
                 wanted.setdefault(key, item)
         if not wanted:
             return planned, []

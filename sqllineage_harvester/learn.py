@@ -52,6 +52,7 @@ class Learning:
         self.generation = 0  # moves on with every change of the catalog
         self.version = 0  # moves on with every change of anything learned
         self.temps_version = 0  # moves on with every temp name learned
+        self.removals = 0  # moves on whenever a table's written columns are forgotten (renamed away, evicted)
         self._learned: dict[str, int] = {}  # statement key -> the version its learning left
         self._changed = {self.catalog_key} if given is not None else set()
         self._defined: dict[str, dict[str, str] | None] = {}  # statement key -> what its CREATE TABLE defines
@@ -137,6 +138,7 @@ class Learning:
         moved = {i.name: self.catalog.columns(name_parts(i.name)) for i in r.inputs}
         pairs = list(zip(r.inputs, r.outputs))
         written = {old.name: self.written.pop(old.name, None) for old, _ in pairs}
+        self.removals += any(w is not None for w in written.values())
         for old, new in pairs:
             if written[old.name] is not None:
                 self.written[new.name] = written[old.name]  # type: ignore[assignment]
@@ -182,6 +184,7 @@ class Learning:
             if known is None:
                 if len(self.written) >= MAX_WRITTEN:
                     self.written.pop(next(iter(self.written)))
+                    self.removals += 1
                 known = self.written[c.target.dataset] = []
             if c.target.column not in known:
                 known.append(c.target.column)

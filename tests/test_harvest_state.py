@@ -252,3 +252,19 @@ def test_an_operation_copied_for_another_run_equals_one_made_whole():
     changes = dict(user="v", system=None, executions=5, first_seen=None, time_basis="harvest")
     made = _with(op, **changes)
     assert made == replace(op, **changes) and hash(made) == hash(replace(op, **changes)) and op.user == "u"
+
+
+def test_a_repeat_writes_again_into_a_table_renamed_away_and_its_next_rename_carries_it(tmp_path):
+    """The columns seen written into a table go with it when it is renamed; a repeat of an earlier
+    write into the old name (worked out before, not parsed again) writes them there anew."""
+    write = "INSERT INTO marts.cur (amount) SELECT amount FROM raw.pay"
+    log = write_log(tmp_path / "renames.csv", [
+        (write, "PUBLIC", "ETL", "WH_A", ""),
+        ("ALTER TABLE marts.cur RENAME TO marts.old1", "PUBLIC", "ETL", "WH_A", ""),
+        (write, "PUBLIC", "ETL", "WH_A", ""),
+        ("ALTER TABLE marts.cur RENAME TO marts.old2", "PUBLIC", "ETL", "WH_A", ""),
+    ])
+    for batch_size in (1, 100):
+        db = tmp_path / f"renames-{batch_size}.db"
+        harvest_in_runs(log, db, batch_size)
+        assert "SHOP.RAW.PAY.AMOUNT" in names(db, "upstream", "SHOP.MARTS.OLD2.AMOUNT")

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from sqllineage_harvester.harvest import Harvester, Options
 from sqllineage_harvester.sources import files, open_source
-from sqllineage_harvester.stores import open_store
 
 from storedump import differences, dump
+from test_exactly_once import harvest_folder
 
 HEADER = "QUERY_ID,QUERY_TEXT,DATABASE_NAME,SCHEMA_NAME,USER_NAME,START_TIME,END_TIME,EXECUTION_STATUS"
 
@@ -195,18 +194,7 @@ def test_jsonl_resumes_at_its_offset(tmp_path: Path, parsed: list[int]) -> None:
 
 
 def harvest(folder: Path, db: Path, batch_size: int, batches: int | None = None):  # noqa: ANN201
-    done = [0]
-
-    def stop() -> bool:
-        done[0] += 1
-        return batches is not None and done[0] >= batches
-
-    store = open_store(f"sqlite:///{db}")
-    try:
-        return Harvester(open_source(folder, "snowflake"), store,
-                         Options(dialect="snowflake", namespace="snowflake://test", batch_size=batch_size)).run(stop=stop)
-    finally:
-        store.close()
+    return harvest_folder(folder, db, batch_size, batches)
 
 
 @pytest.mark.parametrize("size", [1, 2, 7])

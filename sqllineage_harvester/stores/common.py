@@ -219,5 +219,17 @@ class Known:
         found = self.new[kind].get(key)
         return found if found is not None else self.kept[kind].get(key)
 
+    def split(self, kind: str, keys: Iterable[Any]) -> tuple[dict[Any, Any], list[Any]]:
+        """The keys known (with what is known of them) and the others, to look up in the store."""
+        found: dict[Any, Any] = {}
+        unknown = []
+        for key in keys:
+            seen = self.get(kind, key)
+            if seen is None:
+                unknown.append(key)
+            else:
+                found[key] = seen
+        return found, unknown
+
     def put(self, kind: str, key: Any, value: Any) -> None:
         self.new[kind][key] = value

@@ -335,14 +335,7 @@ class Neo4jStore:
         merged = merge_runs(ran)
         # The operations stored already, with their windows: those this process committed are known
         # without asking. A stored operation has all its lineage (its id says what it is).
-        before: dict[str, tuple[str | None, str | None]] = {}
-        unknown = []
-        for m in merged:
-            seen = self.known.get("operations", m.op.id)
-            if seen is None:
-                unknown.append(m.op.id)
-            else:
-                before[m.op.id] = seen
+        before, unknown = self.known.split("operations", (m.op.id for m in merged))
         before.update({r["id"]: (r["f"], r["l"]) for part in chunks(unknown, ROWS) for r in tx.run(
             "UNWIND $ids AS i MATCH (o:Operation {id: i}) RETURN o.id AS id, o.first_seen AS f, o.last_seen AS l",
             ids=part)})

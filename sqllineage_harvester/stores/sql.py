@@ -459,14 +459,7 @@ class SQLStore:
         merged = merge_runs(ran)
         # The operations stored already, with their ids and windows: those this process committed
         # are known without asking. A stored operation has all its lineage (its id says what it is).
-        before: dict[str, tuple[int, str | None, str | None]] = {}
-        unknown = []
-        for m in merged:
-            seen = self.known.get("operations", m.op.id)
-            if seen is None:
-                unknown.append(m.op.id)
-            else:
-                before[m.op.id] = seen
+        before, unknown = self.known.split("operations", (m.op.id for m in merged))
         before.update(self._seen(conn, unknown))
         new = [merged_operation(m) for m in merged if m.op.id not in before]
         refs: dict[tuple[str, str], str] = {}

@@ -97,6 +97,9 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
       # one graph for a server's pg_stat_statements and its log files: postgres://db:5432
       sqllineage-harvester harvest --source postgresql://harvester@db:5432/app
       sqllineage-harvester harvest --source 'pglog:///var/log/postgresql?host=db&port=5432'
+      # a month of a backfill (a slice with its own cursor), parsed on a Dask cluster
+      sqllineage-harvester harvest --source /exports/ --dialect snowflake --since 2024-01-01 \\
+        --until 2024-02-01 --executor dask://scheduler:8786 --store postgresql://lineage@db/lineage
       # crontab: silent when all is well; exit 3 and a note name a file not read whole
       */10 * * * * sqllineage-harvester harvest --source /exports/ --dialect snowflake --quiet
       # a service: one JSON line per pass that read something; exits 143 on SIGTERM

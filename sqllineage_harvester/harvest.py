@@ -130,6 +130,7 @@ class _Read:
     stats: SourceStats  # what the source had met up to the batch's end
     sent: list[str]  # statement keys sent to be parsed with it
     handles: list[Handle]  # their parses
+    size: int  # bytes it holds, about
 
     def ready(self) -> bool:
         """Whether every parse sent with it is done."""
@@ -239,8 +240,8 @@ class Harvester:
 
     def _run(self, progress: Callable[[int], None] | None, stop: Callable[[], bool] | None) -> None:
         """Batches are read, and their new statements sent to be parsed, ahead of the batch being
-        worked through and written (up to ``READ_AHEAD`` of them, while its parses are not all
-        done): parsing overlaps reading and writing. A run stopped after a batch reports what the
+        worked through and written (up to ``READ_AHEAD`` of them and a quarter of ``--memory``,
+        while its parses are not all done): parsing overlaps reading and writing. A run stopped after a batch reports what the
         source had read up to that batch."""
         while True:
             try:
@@ -255,7 +256,8 @@ class Harvester:
                         raise
                     if chunk is not None:
                         held.append(self._read(chunk))
-                    while held and (chunk is None or len(held) > READ_AHEAD or held[0].ready()):
+                    while held and (chunk is None or len(held) > READ_AHEAD or held[0].ready()
+                                    or sum(r.size for r in held) > self.options.memory // 4):
                         read = held.popleft()
                         self._harvest(read)
                         if progress:
@@ -289,7 +291,8 @@ class Harvester:
         position = self._position() or chunk[-1].cursor  # before the next batch is read
         planned, sent = self._prefetch(items)
         handles = [self._pending[k][0] for k in sent]
-        return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent, handles)
+        size = sum(len(e.sql) for e in chunk) + 600 * len(chunk)  # the texts, and the objects around them
+        return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent, handles, size)
 
     def _harvest(self, read: _Read) -> None:
         chunk, items, planned, last = read.chunk, read.items, read.planned, read.position

@@ -131,3 +131,59 @@ def test_worker_processes_parse_with_the_catalog_given_and_the_one_learned(tmp_p
     assert stores["2"] == stores["1"], "\n".join(differences(stores["2"], stores["1"]))
     columns = {dict(row)["name"] for row in stores["2"]["columns"]}
     assert {"AMOUNT3", "V7"} <= columns  # from the catalog given, and from the log's own CREATE TABLE
+
+
+def test_batches_read_ahead_stay_within_a_quarter_of_the_memory_budget(tmp_path, monkeypatch):
+    """While parses are not done the harvest reads ahead, but never more than a quarter of
+    --memory of log text (nor more than READ_AHEAD batches)."""
+    from sqllineage_harvester import harvest as harvesting
+    from sqllineage_harvester.executors import extract_job
+    from sqllineage_harvester.sources import open_source
+    from sqllineage_harvester.stores import open_store
+
+    class Later:  # a cluster that is always still busy: the harvest reads ahead as far as it may
+        workers = 2
+
+        def submit(self, job):
+            return type("Handle", (), {"done": lambda self: False, "result": lambda self: extract_job(job)})()
+
+        def flush(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(harvesting, "make_executor", lambda workers, address=None: Later())
+    header = "QUERY_ID,QUERY_TEXT,DATABASE_NAME,SCHEMA_NAME,USER_NAME,START_TIME,END_TIME,EXECUTION_STATUS\n"
+    padding = " ".join(f"c{k} * 2 AS d{k}" for k in range(1000))  # about 17 KB a statement
+    log = tmp_path / "wide.csv"
+    log.write_text(header + "".join(
+        f'w{n},"INSERT INTO m.t{n} SELECT {padding} FROM raw.s{n}",DB,PUBLIC,ETL,'
+        f"2024-03-01 10:{n // 60:02}:{n % 60:02}.000 +0000,,SUCCESS\n" for n in range(120)))
+    held, most = [0], [0]
+    read, work = harvesting.Harvester._read, harvesting.Harvester._harvest
+
+    def reading(self, chunk):
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+        return read(self, chunk)
+
+    def working(self, batch):
+        held[0] -= 1
+        return work(self, batch)
+
+    monkeypatch.setattr(harvesting.Harvester, "_read", reading)
+    monkeypatch.setattr(harvesting.Harvester, "_harvest", working)
+    results = {}
+    for memory in (1 << 20, 1 << 30):
+        store = open_store(f"sqlite:///{tmp_path / f'wide{memory}.db'}")
+        most[0] = 0
+        try:
+            harvesting.Harvester(open_source(log, "snowflake"), store, harvesting.Options(
+                dialect="snowflake", namespace="snowflake://t", batch_size=10, workers=2, memory=memory)).run()
+        finally:
+            store.close()
+        results[memory] = most[0]
+    # 10 statements of ~17 KB a batch: 1 MB (a quarter: 256 KB) holds one batch and reads the next, 1 GB
+    # reads READ_AHEAD batches beyond the one in hand
+    assert results[1 << 20] == 2 and results[1 << 30] == harvesting.READ_AHEAD + 1, results

@@ -1,6 +1,6 @@
 """End-to-end harvest speed: a synthetic 200,000-row Snowflake history into SQLite.
 
-    python benchmarks/bench_harvest.py [--rows 200000] [--workers 1 2] [--distinct 0.033] [--runs 3]
+    python benchmarks/bench_harvest.py [--rows 200000] [--workers 1 2] [--distinct 0.033] [--runs 3] [--with-hash]
     python benchmarks/bench_harvest.py --profile      # where one worker's time goes, by stage
 
 Writes the log with make_history.py (3.3 % distinct statements after literal
@@ -63,10 +63,12 @@ def main() -> None:
     parser.add_argument("--workers", nargs="+", default=["1", "2"], help="worker counts to run (numbers or auto)")
     parser.add_argument("--runs", type=int, default=3, help="runs per worker count; the median is reported")
     parser.add_argument("--profile", action="store_true", help="one in-process run, time by stage")
+    parser.add_argument("--with-hash", action="store_true",
+                        help="fill QUERY_PARAMETERIZED_HASH, as recent Snowflake accounts do (make_history.py)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "history.csv"
-        extra = ["--distinct", str(args.distinct)] if args.distinct else []
+        extra = (["--distinct", str(args.distinct)] if args.distinct else []) + (["--with-hash"] if args.with_hash else [])
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_history.py"), str(log), "--rows",
                         str(args.rows), *extra], check=True, capture_output=True)
         print(f"log: {args.rows:,} rows, {log.stat().st_size / 1e6:.0f} MB; {os.cpu_count()} cores, "

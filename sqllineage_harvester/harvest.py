@@ -3,9 +3,12 @@
 Entries are read in batches after the source's stored cursor. A statement
 seen before (same fingerprint, dialect and defaults) takes its lineage from the
 cache (in memory, then the store's statement cache) instead of being parsed
-again. Each batch is written in one transaction together with the cursor it
-reaches, under a key naming its first and last rows, so a run killed anywhere
-resumes with nothing lost and nothing counted twice.
+again; a repeat in the same state adds what its first run added (graph.Replay).
+New statements are parsed where executors.py says (this process, worker processes,
+a Dask cluster) while later batches are read. Each batch is written in one
+transaction together with the cursor it reaches, under a key naming its first and
+last rows, so a run killed anywhere resumes with nothing lost and nothing counted
+twice.
 """
 
 from __future__ import annotations

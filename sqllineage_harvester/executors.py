@@ -77,7 +77,8 @@ class Executor(Protocol):
     def flush(self) -> None:
         """Send every job submitted."""
 
-    def close(self) -> None: ...
+    def close(self, abort: bool = False) -> None:
+        """Let go of the workers; ``abort``: at once, jobs not done thrown away (a run that failed)."""
 
 
 class _Done:
@@ -102,7 +103,7 @@ class Inline:
     def flush(self) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
@@ -227,9 +228,12 @@ class Processes(_Chunked):
             self._shared = (catalog, _Shared(path))
         return self._shared[1]
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            if abort:  # a worker may be dead or stuck: waiting for it could be forever
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.kill()
+            self._pool.shutdown(wait=not abort, cancel_futures=True)
             self._pool = None
         if self._folder is not None:
             self._folder.cleanup()
@@ -273,7 +277,7 @@ class Dask(_Chunked):
         # Not pure: the same text under another catalog is another job, and nothing is kept on the cluster.
         return self.client.submit(_parse_with, jobs, pure=False)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.client.close()
 
 

@@ -232,12 +232,14 @@ class Harvester:
         commits only if the source's cursor in the store is still the one it was read after; when
         another harvest of the source got there first, the run reads on from that harvest's cursor."""
         started = time.perf_counter()
+        failed = True
         try:
             with _fewer_collections():
                 self._run(progress, stop)
+            failed = False
         finally:
             if self._executor is not None:
-                self._executor.close()
+                self._executor.close(abort=failed)
             self._finish(started)
         return self.report
 

@@ -187,3 +187,32 @@ def test_batches_read_ahead_stay_within_a_quarter_of_the_memory_budget(tmp_path,
     # 10 statements of ~17 KB a batch: 1 MB (a quarter: 256 KB) holds one batch and reads the next, 1 GB
     # reads READ_AHEAD batches beyond the one in hand
     assert results[1 << 20] == 2 and results[1 << 30] == harvesting.READ_AHEAD + 1, results
+
+
+def _die(jobs: list) -> list:
+    import os
+
+    os._exit(9)  # a worker killed (out of memory, a crash in a compiled extension)
+
+
+def test_a_parse_worker_that_dies_stops_the_run_with_nothing_of_its_batch_written(history, one_process, tmp_path,
+                                                                                   monkeypatch):
+    from sqllineage_harvester import executors
+    from sqllineage_harvester.errors import HarvesterError
+    from sqllineage_harvester.harvest import Harvester, Options
+    from sqllineage_harvester.sources import open_source
+    from sqllineage_harvester.stores import open_store
+
+    db = tmp_path / "died.db"
+    options = Options(dialect="snowflake", namespace="snowflake://default", workers=2)
+    monkeypatch.setattr(executors, "parse_many", _die)  # the forked workers inherit it
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(HarvesterError, match="a parse worker died .*run again"):
+            Harvester(open_source(history, "snowflake"), store, options).run()
+        assert store.cursor(open_source(history, "snowflake").url) is None  # nothing committed
+    finally:
+        store.close()
+    monkeypatch.undo()
+    harvest(history, db, "--workers", "2")  # run again: the whole log, once
+    assert dump(db) == one_process, "\n".join(differences(dump(db), one_process))

@@ -150,7 +150,7 @@ def test_batches_read_ahead_stay_within_a_quarter_of_the_memory_budget(tmp_path,
         def flush(self):
             pass
 
-        def close(self):
+        def close(self, abort=False):
             pass
 
     monkeypatch.setattr(harvesting, "make_executor", lambda workers, address=None: Later())

@@ -286,8 +286,6 @@ def add_entry(
                                              item.redacted_sql if store_sql else None, runs, first, last))
         else:
             counted.append(f"extracted:{result.kind}")
-    for name in counted:
-        out.count(name, runs)
     reads: list[str] = []
     ops: list[Operation] = []
     parsed = {r.index: r for r in (results if plain is None else plain)}
@@ -295,17 +293,13 @@ def add_entry(
         if result.error:
             continue
         if result.kind == "select":
-            day = (first or "")[:10] or "unknown"
-            for dataset in result.inputs:
-                reads.append(dataset.name)
-                slot = (dataset.name, namespace, entry.user, day)
-                out.usage[slot] = out.usage.get(slot, 0) + runs
+            reads += [dataset.name for dataset in result.inputs]
             continue
         if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):
             continue  # CREATE TABLE new LIKE cur copies a structure, not values: no lineage
         # Read through a session's temp tables, one statement has other lineage: another operation.
         variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
-        op = Operation(
+        ops.append(Operation(
             id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,
             fingerprint=item.fingerprint,
@@ -321,7 +315,7 @@ def add_entry(
             last_seen=last,
             executions=runs,
             time_basis=entry.time_basis,
-        )
-        ops.append(op)
-        out.add_operation(op)
-    return Replay(tuple(counted), tuple(reads), tuple(ops)) if replayable else None
+        ))
+    again = Replay(tuple(counted), tuple(reads), tuple(ops))
+    again.add(out, item, namespace, store_sql)  # this run is added as every later one will be
+    return again if replayable else None

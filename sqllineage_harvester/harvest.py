@@ -393,23 +393,18 @@ class Harvester:
         the ones neither known nor in the store's cache (``_collect`` takes them in when the batch
         is worked through). An entry whose state changes before it is reached is looked up again
         by ``_lineage``."""
-        wanted: dict[str, Fingerprinted] = {}
+        wanted: dict[str, tuple[Fingerprinted, Defaults]] = {}
         planned = []
-        keys, known, pending, dialect, sessions = self._keys, self.known, self._pending, self.options.dialect, \
-            self.sessions
+        keys, known, pending, dialect = self._keys, self.known, self._pending, self.options.dialect
         for item in items:  # the first text of a key is the one parsed, whatever the batch
-            entry = item.entry
-            if entry.session_id and entry.session_id in sessions.open:
-                defaults = sessions.defaults(entry)
-            else:
-                defaults = (entry.database, entry.schema)
+            defaults = self.sessions.defaults(item.entry)
             slot = (item.fingerprint, defaults)
             key = keys.get(slot)
             if key is None:
                 key = keys[slot] = statement_key(item, dialect, defaults)
             planned.append((defaults, key))
             if key not in known and key not in pending:
-                wanted.setdefault(key, item)
+                wanted.setdefault(key, (item, defaults))
         if not wanted:
             return planned, []
         for key, text in self.store.cache_get(list(wanted)).items():
@@ -418,8 +413,7 @@ class Harvester:
             wanted.pop(key)
         executor = self._parser(len(wanted))
         generation, catalog = self._catalog_now()
-        for key, item in wanted.items():
-            defaults = self.sessions.defaults(item.entry)
+        for key, (item, defaults) in wanted.items():
             self._pending[key] = (executor.submit(self._job(item, defaults, catalog)), generation, catalog, defaults)
         executor.flush()
         return planned, list(wanted)

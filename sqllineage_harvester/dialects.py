@@ -105,6 +105,9 @@ class Dialect:
     # The database's own objects (catalogs, statistics views), never lineage: dotted name
     # patterns with * and ?, matched against a name's last parts (see system_objects.py).
     system_objects: tuple[str, ...] = ()
+    # Suffix forms of date-sharded tables (``YYYYMMDD``): each family of shards and the wildcard
+    # over it are one dataset (see shards.py); empty: off.
+    date_shards: tuple[str, ...] = ()
     path: str = ""
 
 
@@ -145,7 +148,8 @@ def load_dialect(path: str | Path) -> Dialect:
 
 
 def _dialect(data: dict[str, Any], path: str) -> Dialect:
-    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "export", "history"},
+    _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "date_shards", "export",
+                 "history"},
           "")
     history = data.get("history")
     return Dialect(
@@ -156,6 +160,7 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
         use_names_database=_typed(data, "use_names_database", bool, False),
         backslash_escapes=_typed(data, "backslash_escapes", bool, False),
         system_objects=_patterns(_typed(data, "system_objects", list, [])),
+        date_shards=_shard_forms(_typed(data, "date_shards", list, [])),
         path=path,
     )
 
@@ -193,6 +198,20 @@ def _patterns(values: list[Any]) -> tuple[str, ...]:
             raise TypeError(f"system_objects[{n}] must be a string, not {type(value).__name__}")
         if not all(part.strip() for part in value.split(".")):
             raise ValueError(f"system_objects[{n}]: {value!r} has an empty name part")
+    return tuple(values)
+
+
+def _shard_forms(values: list[Any]) -> tuple[str, ...]:
+    """``date_shards``: suffix forms such as ``YYYYMMDD``, checked by building the rule."""
+    from .shards import ShardRule
+
+    for n, value in enumerate(values):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"date_shards[{n}] must be a suffix form such as \"YYYYMMDD\", not {value!r}")
+    try:
+        ShardRule(tuple(values))
+    except ConfigError as e:
+        raise ValueError(str(e)) from e
     return tuple(values)
 
 

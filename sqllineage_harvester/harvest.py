@@ -33,6 +33,7 @@ from .learn import TEACHING_KINDS, Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
 from .sessions import Session, Sessions
+from .shards import NO_RULE, ShardRule, rule_for
 from .sources import Source, SourceStats, source_identity
 from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
@@ -114,6 +115,8 @@ class Options:
     timeout: float | None = 5.0
     executor: str | None = None  # dask://HOST:PORT: parse on a Dask cluster
     memory: int = DEFAULT_MEMORY  # bytes, about, for what the harvest remembers between batches
+    # Suffix forms of date-sharded tables (shards.py); None: the dialect file's, (): off.
+    date_shards: tuple[str, ...] | None = None
 
 
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:
@@ -164,10 +167,12 @@ class Parsed:
     lineage: list[StatementLineage] | None = None  # without the database's own objects, once asked for
     temps: bool = False  # whether it names a temp table
 
-    def stored_lineage(self, dialect: str | None) -> list[StatementLineage]:
-        """What the store keeps of it: the database's own objects (system_objects.py) left out."""
+    def stored_lineage(self, dialect: str | None, shards: ShardRule = NO_RULE) -> list[StatementLineage]:
+        """What the store keeps of it: the database's own objects (system_objects.py) left out,
+        date-sharded tables named by their family (shards.py)."""
         if self.lineage is None:
-            self.lineage = [kept for r in self.results if (kept := without_system_objects(dialect, r)) is not None]
+            self.lineage = [shards.fold(kept) if shards else kept
+                            for r in self.results if (kept := without_system_objects(dialect, r)) is not None]
             self.temps = any(d.type in TEMP_TYPES for r in self.lineage for d in (*r.inputs, *r.outputs))
         return self.lineage
 
@@ -197,6 +202,7 @@ class Harvester:
             source.batch_size = options.batch_size
         self.report = HarvestReport(source=source.url)
         self.key = source_identity(source.url)  # what the store keeps its cursor under: no secret in it
+        self.shards = rule_for(options.dialect, options.date_shards)
         self._executor: Executor | None = None
         self._inline = Inline()
         self._stats: SourceStats | None = None  # the source's counts as of the last batch, when stopped early
@@ -207,7 +213,7 @@ class Harvester:
     def _resume(self) -> None:
         """The state the store holds for this source: its cursor, the namespace's catalog, the
         open sessions; lineage parsed in memory is checked against them anew."""
-        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written")]
+        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "shards")]
         given = self._given.copy() if self._given is not None else None  # learning changes it in place
         self.learning = Learning(self.options.namespace, self.store.cache_get(keys), given)
         self.sessions = Sessions(self.store.sessions(self.key))
@@ -371,9 +377,11 @@ class Harvester:
         key = plan[1] if defaults == plan[0] else statement_key(item, dialect, defaults)
         parsed = self._lineage(key, item, defaults)
         results = parsed.results
-        plain = parsed.stored_lineage(entry.dialect or dialect)
+        plain = parsed.stored_lineage(entry.dialect or dialect, self.shards)
         lineage = [self.learning.carry(r) for r in plain]
         self.learning.learn(item, key, results, dialect)
+        if self.shards:
+            self.learning.saw_shards(self.shards.shards(results))
         session = self.sessions.touch(entry, results)
         lineage = self._through_temps(key, entry, lineage, session, parsed.temps)
         declared = bool(entry.declared_inputs or entry.declared_outputs)
@@ -523,7 +531,7 @@ class Harvester:
             if not log.outputs:
                 return lineage
             out.count(CROSSCHECK + "used_for_unparsed")
-            return [sanitize(log.statement())]
+            return [self.shards.fold(sanitize(log.statement()))]
         out.count(CROSSCHECK + ("tables_agree" if verdict.tables else "tables_differ"))
         if verdict.columns is not None:
             out.count(CROSSCHECK + ("columns_agree" if verdict.columns else "columns_differ"))

@@ -11,6 +11,7 @@ as in two runs, and the statement cache never keeps an answer the catalog has ou
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import replace
 from hashlib import blake2b
@@ -42,6 +43,9 @@ class Learning:
     def __init__(self, namespace: str, kept: Mapping[str, str], given: Catalog | None) -> None:
         self.catalog_key, self.temps_key = f"catalog:{namespace}", f"temps:{namespace}"
         self.written_key = f"written:{namespace}"
+        self.shards_key = f"shards:{namespace}"
+        # The shards seen of each date-sharded family (shards.py): family -> suffixes, sorted.
+        self.shards: dict[str, list[str]] = json.loads(kept.get(self.shards_key) or "{}")
         # Columns the log was seen writing, per table: not a catalog (a write may name some
         # columns only), but enough to carry a rename of a table the catalog does not know.
         self.written: dict[str, list[str]] = json.loads(kept.get(self.written_key) or "{}")
@@ -205,6 +209,15 @@ class Learning:
                         for n in names]
         return replace(r, columns=tuple(columns))
 
+    def saw_shards(self, seen: Iterable[tuple[str, str]]) -> None:
+        """Keep the shards a statement named on their family (first, last and how many follow)."""
+        for family, suffix in seen:
+            known = self.shards.setdefault(family, [])
+            at = bisect_left(known, suffix)
+            if at == len(known) or known[at] != suffix:
+                known.insert(at, suffix)
+                self._changed.add(self.shards_key)  # not a change of the catalog: repeats stay as they are
+
     def is_temp(self, name: str) -> bool:
         """A name the log made as a temp table and never as a table the catalog knows."""
         return name in self._temp_set and self.catalog.columns(name_parts(name)) is None
@@ -220,6 +233,8 @@ class Learning:
             out[self.catalog_key] = json.dumps(self.catalog.dump(), separators=(",", ":"))
         if self.temps_key in self._changed:
             out[self.temps_key] = json.dumps(self.temp_names, separators=(",", ":"))
+        if self.shards_key in self._changed:
+            out[self.shards_key] = json.dumps(self.shards, separators=(",", ":"), sort_keys=True)
         if self.written_key in self._changed:
             out[self.written_key] = json.dumps(self.written, separators=(",", ":"), sort_keys=True)
         self._changed.clear()

@@ -292,6 +292,7 @@ class LineageGraph:
     edges: tuple[LineageEdge, ...]
     operations: tuple[OperationInfo, ...] = ()
     target: LineageNode | None = None  # path only
+    note: str | None = None  # what the answer is for, when not for the name asked (a shard's family)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,17 @@ as times and compared as times (``moment``).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timezone
 
 from .errors import ConfigError
 from .model import (
     GraphNode, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
 )
+from .shards import is_date_suffix
 from .sources.files import parse_time
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
@@ -215,10 +218,53 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
              since: str | None, as_of: str | None, details: bool, namespace: str | None = None) -> LineageGraph:
     if depth is not None and depth < 0:
         raise ConfigError("--depth must be 0 or more")
-    root = find(store, name, namespace)
+    root, note = find_noted(store, name, namespace)
     since, as_of = bounds(since, as_of)  # as the stores keep times: users and last seen are read in it too
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
-    return graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
+    answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
+    return replace(answer, note=note) if note else answer
+
+
+def find_noted(store: Store, name: str, namespace: str | None = None) -> tuple[LineageNode, str | None]:
+    """``find``; a name the store does not have that is a shard of a date-sharded family the
+    harvest kept as one dataset (``p.d.events_20260101`` of ``p.d.events_*``) finds the family,
+    with a note that says so."""
+    try:
+        return find(store, name, namespace), None
+    except UnknownNameError:
+        found = shard_family(store, name, namespace)
+        if found is None:
+            raise
+        return found
+
+
+def shard_family(store: Store, name: str, namespace: str | None = None) -> tuple[LineageNode, str] | None:
+    """The family of a shard named by ``name`` (or of a column of it), from the shards the
+    harvest kept for each family (``shards:NAMESPACE``): the suffix seen, or one of the same
+    shape (a shard not harvested yet)."""
+    parts = name.split(".")
+    for at in range(len(parts) - 1, max(len(parts) - 3, -1), -1):
+        part = parts[at]
+        for cut in range(1, len(part)):
+            if not part[cut].isdigit() or part[cut - 1].isdigit():
+                continue
+            family = ".".join([*parts[:at], part[:cut] + "*", *parts[at + 1:]])
+            try:
+                node = find(store, family, namespace)
+            except ConfigError:
+                continue
+            dataset = node.name if node.kind == "dataset" else node.name.rsplit(".", 1)[0]
+            kept = store.cache_get([f"shards:{node.namespace}"]).get(f"shards:{node.namespace}")
+            seen = json.loads(kept).get(dataset, []) if kept else []
+            suffix = part[cut:]
+            if suffix in seen or (is_date_suffix(suffix) and any(_shape(s) == _shape(suffix) for s in seen)):
+                return node, (f"{name} is a shard of the date-sharded {dataset} (shards {seen[0]} to {seen[-1]}, "
+                              f"{len(seen)} seen): the answer is the family's")
+    return None
+
+
+def _shape(text: str) -> str:
+    return "".join("9" if c.isdigit() else c for c in text)
 
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
@@ -247,12 +293,12 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     A table and a column are compared at table level; ``namespace`` applies to both names.
     """
     since, as_of = bounds(since, as_of)
-    start, goal = find(store, a, namespace), find(store, b, namespace)
+    (start, first), (goal, second) = find_noted(store, a, namespace), find_noted(store, b, namespace)
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)
     depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, since, as_of, stop=goal.key)
     if goal.key not in depths:
-        return LineageGraph(start, "path", (), (), (), goal)
+        return LineageGraph(start, "path", (), (), (), goal, "; ".join(n for n in (first, second) if n) or None)
     keep_nodes, keep_edges, todo = {goal.key}, set(), [goal.key]
     while todo:  # back from the goal along edges that go one level closer to the start
         key = todo.pop()
@@ -265,7 +311,8 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     kept = {k: depths[k] for k in keep_nodes}
     result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
                    since=since, as_of=as_of)
-    return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal)
+    return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal,
+                        "; ".join(n for n in (first, second) if n) or None)
 
 
 def dataset_of(store: Store, node: LineageNode) -> LineageNode:

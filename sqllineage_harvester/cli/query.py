@@ -73,6 +73,8 @@ def _graph_command(kind: str) -> Callable[..., None]:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
                                            namespace=namespace)
+            if graph.note:
+                click.echo(f"note: {graph.note}", err=True)
             click.echo(render_graph(graph, fmt))
         except HarvesterError as e:
             _fail(e)
@@ -123,6 +125,8 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
     try:
         graph = queries.path(_open_store(store_url, read_only=True), source_name, target_name, depth=depth,
                              direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
+        if graph.note:
+            click.echo(f"note: {graph.note}", err=True)
         click.echo(render_graph(graph, fmt))
     except HarvesterError as e:
         _fail(e)

@@ -160,13 +160,29 @@ class Catalog:
     def columns(self, ref: Parts) -> dict[str, str] | None:
         candidates = self._by_table.get(ref[2])
         if not candidates:
-            return None
+            return self._wildcard(ref) if ref[2].endswith("*") else None
         best, best_score = None, 0
         for key, cols in candidates.items():
             score = _matches(key, ref)
             if score > best_score:
                 best, best_score = cols, score
         return best
+
+    def _wildcard(self, ref: Parts) -> dict[str, str] | None:
+        """A wildcard table (BigQuery's ``events_*``, ``events_2026*``) has the columns of the
+        last table, by name, that it reads (the newest shard of a date-sharded family).
+
+        >>> c = Catalog(); c.add(("p", "d", "events_20260101"), {"a": "INT64"})
+        >>> c.add(("p", "d", "events_20260102"), {"a": "INT64", "b": "STRING"})
+        >>> c.columns(("p", "d", "events_*")), c.columns(("p", "d", "other_*"))
+        ({'a': 'INT64', 'b': 'STRING'}, None)
+        """
+        prefix = ref[2][:-1]
+        for name in sorted((n for n in self._by_table if n.startswith(prefix) and n != ref[2]), reverse=True):
+            found = self.columns((ref[0], ref[1], name))
+            if found is not None:
+                return found
+        return None
 
     def __bool__(self) -> bool:
         return bool(self._by_table)

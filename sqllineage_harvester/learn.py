@@ -50,7 +50,11 @@ class Learning:
         # columns only), but enough to carry a rename of a table the catalog does not know.
         self.written: dict[str, list[str]] = json.loads(kept.get(self.written_key) or "{}")
         stored = kept.get(self.catalog_key)
-        self.catalog = given if given is not None else Catalog.load(json.loads(stored)) if stored else Catalog()
+        # What earlier runs learned, with the catalog given (a file, a live source's) over it: a
+        # view the log made in an earlier run is known whether or not a catalog is given.
+        self.catalog = Catalog.load(json.loads(stored)) if stored else Catalog()
+        if given is not None:
+            self.catalog.update(given)
         self.temp_names: list[str] = json.loads(kept.get(self.temps_key) or "[]")
         self._temp_set = set(self.temp_names)
         self.generation = 0  # moves on with every change of the catalog

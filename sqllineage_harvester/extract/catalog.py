@@ -148,6 +148,18 @@ class Catalog:
         self._own()
         self._by_table.setdefault(key[-1], {})[key] = typed(columns)
 
+    def update(self, other: Catalog) -> None:
+        """Know every table ``other`` knows, as it knows it.
+
+        >>> c = Catalog(); c.add(("s", "t"), {"a": "UNKNOWN"}); c.add(("s", "v"), {"b": "UNKNOWN"})
+        >>> given = Catalog(); given.add(("s", "t"), {"a": "int", "c": "text"}); c.update(given)
+        >>> c.columns(("__nodb__", "s", "t")), c.columns(("__nodb__", "s", "v"))
+        ({'a': 'int', 'c': 'text'}, {'b': 'UNKNOWN'})
+        """
+        self._own()
+        for name, tables in other._by_table.items():
+            self._by_table.setdefault(name, {}).update((key, dict(columns)) for key, columns in tables.items())
+
     def drop(self, parts: tuple[str, ...]) -> bool:
         """Forget a table; whether it was known."""
         key = tuple(p for p in parts if not is_placeholder(p))

@@ -158,6 +158,25 @@ def column_refs(op: Operation) -> Iterator[Any]:
         yield dst
 
 
+PLAIN = "table"  # the type a statement gives a dataset it cannot tell more of (a view it reads)
+
+
+def dataset_types(ops: Iterable[Operation]) -> dict[tuple[str, str], str]:
+    """(namespace, name) -> type of every dataset the operations name. A type that says more
+    (view, file, model, ...) wins over the plain ``table`` a reading statement gives it, so a view
+    is a view whichever operation a batch names it in first (a store updates a plain one)."""
+    refs: dict[tuple[str, str], str] = {}
+    for op in ops:
+        for col in column_refs(op):
+            refs.setdefault((op.namespace, col.dataset), PLAIN)
+        for ref in (*op.inputs, *op.outputs):
+            key = (op.namespace, ref.name)
+            known = refs.get(key, PLAIN)
+            if known == PLAIN or (ref.type != PLAIN and ref.type < known):
+                refs[key] = ref.type
+    return refs
+
+
 def column_edge_refs(op: Operation) -> list[tuple[Any, Any, str]]:
     """(source column, target column, type): direct sources, indirect ones, and the
     statement-wide indirect columns (a WHERE) applied to every written column."""

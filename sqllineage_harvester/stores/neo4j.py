@@ -36,8 +36,8 @@ from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, Operation
 from ..errors import ConfigError, hide_secrets
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .common import (
-    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now,
-    runs, short_name, spellings, suffix_match, wider,
+    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
+    merged_operation, now, runs, short_name, spellings, suffix_match, wider,
 )
 
 SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and executions
@@ -323,9 +323,10 @@ class Neo4jStore:
         """Create the (namespace, name) datasets not yet known; refs maps them to their type."""
         rows = sorted(({"id": f"{ns}/{name}", "namespace": ns, "name": name, "short": short_name(name),
                         "type": kind} for (ns, name), kind in refs.items()
-                       if self.known.get("datasets", f"{ns}/{name}") is None), key=lambda r: r["id"])
+                       if kind != PLAIN or self.known.get("datasets", f"{ns}/{name}") is None), key=lambda r: r["id"])
         unwind(tx, "MERGE (d:Dataset {id: r.id}) ON CREATE SET d.namespace = r.namespace, d.name = r.name, "
-                   "d.short = r.short, d.type = r.type", rows)
+                   "d.short = r.short, d.type = r.type "
+                   "ON MATCH SET d.type = CASE WHEN d.type = 'table' THEN r.type ELSE d.type END", rows)
         for row in rows:
             self.known.put("datasets", row["id"], True)
 
@@ -340,13 +341,7 @@ class Neo4jStore:
             "UNWIND $ids AS i MATCH (o:Operation {id: i}) RETURN o.id AS id, o.first_seen AS f, o.last_seen AS l",
             ids=part)})
         new = [merged_operation(m) for m in merged if m.op.id not in before]
-        refs: dict[tuple[str, str], str] = {}
-        for op in new:  # a stored operation's datasets are stored with it
-            for col in column_refs(op):
-                refs.setdefault((op.namespace, col.dataset), "table")
-            for ref in (*op.inputs, *op.outputs):
-                refs[(op.namespace, ref.name)] = ref.type
-        self._datasets(tx, refs)
+        self._datasets(tx, dataset_types(new))  # a stored operation's datasets are stored with it
         unwind(tx, "MERGE (o:Operation {id: r.id}) ON CREATE SET o.type = r.type, o.fingerprint = r.fingerprint, "
                    "o.sql = r.sql, o.namespace = r.namespace, o.first_seen = r.first_seen, "
                    "o.last_seen = r.last_seen, o.executions = r.executions, o.time_basis = r.time_basis "

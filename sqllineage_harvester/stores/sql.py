@@ -33,8 +33,8 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now,
-    run_rows, short_name, spellings, suffix_match, wider,
+    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
+    merged_operation, now, run_rows, short_name, spellings, suffix_match, wider,
 )
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
@@ -412,19 +412,26 @@ class SQLStore:
         """(namespace, name) -> id, creating the datasets; refs maps them to their type."""
         out: dict[tuple[str, str], int] = {}
         missing: dict[tuple[str, str], str] = {}
+        typed = []  # known datasets a batch says more of: a plain table that is a view
         for ref, kind in refs.items():
             i = self.known.get("datasets", ref)
             if i is None:
                 missing[ref] = kind
             else:
                 out[ref] = i
+                if kind != PLAIN:
+                    typed.append({"i": i, "t": kind})
+        if typed:
+            conn.execute(update(datasets).where(datasets.c.id == bindparam("i"), datasets.c.type == PLAIN)
+                         .values(type=bindparam("t")), typed)
         if not missing:
             return out
         keys = {(ns, name): fit(f"{ns}/{name}") for ns, name in missing}
         rows = sorted(({"key": keys[(ns, name)], "namespace": fit(ns), "name": fit(name),
                         "short": fit(short_name(name)), "type": kind} for (ns, name), kind in missing.items()),
                       key=lambda r: r["key"])
-        self._upsert(conn, datasets, ["key"], rows)
+        self._upsert(conn, datasets, ["key"], rows, lambda ex: {
+            "type": case((datasets.c.type == literal_column("'table'"), ex.type), else_=datasets.c.type)})
         ids = self._ids(conn, datasets, "key", (r["key"] for r in rows))
         for ref, key in keys.items():
             out[ref] = ids[key]
@@ -462,12 +469,7 @@ class SQLStore:
         before, unknown = self.known.split("operations", (m.op.id for m in merged))
         before.update(self._seen(conn, unknown))
         new = [merged_operation(m) for m in merged if m.op.id not in before]
-        refs: dict[tuple[str, str], str] = {}
-        for op in new:  # a stored operation's datasets are stored with it
-            for col in column_refs(op):
-                refs.setdefault((op.namespace, col.dataset), "table")
-            for ref in (*op.inputs, *op.outputs):
-                refs[(op.namespace, ref.name)] = ref.type
+        refs = dataset_types(new)  # a stored operation's datasets are stored with it
         dataset_ids = self._dataset_ids(conn, refs)
         self._upsert_rows(conn, operations, ["key"], OPERATION_COLUMNS, [
             (m.op.id, m.op.type, m.op.fingerprint, m.op.sql, m.op.namespace, m.first_seen, m.last_seen,

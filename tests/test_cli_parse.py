@@ -82,3 +82,81 @@ def test_table_format_is_readable():
 def test_non_utf8_input_is_read_with_a_warning():
     code, out, err = run("parse", "--format", "json", stdin=b"INSERT INTO t SELECT '\xff\xfe' AS x FROM s")
     assert code == 0 and "not UTF-8" in err and json.loads(out)["outputs"] == ["t"]
+
+
+# -- many files and folders ------------------------------------------------------------------
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def tree(tmp_path):
+    """A small repository: nested folders, a file that is not SQL, an upper-case suffix."""
+    (tmp_path / "models" / "marts").mkdir(parents=True)
+    (tmp_path / "models" / "stg.sql").write_text("USE shop;\nCREATE TABLE orders_clean AS SELECT id, amount FROM orders")
+    (tmp_path / "models" / "marts" / "revenue.SQL").write_text(
+        "INSERT INTO revenue (total) SELECT sum(amount) FROM orders_clean")
+    (tmp_path / "models" / "marts" / "broken.sql").write_text("SELECT FROM WHERE")
+    (tmp_path / "models" / "README.md").write_text("# not SQL: SELECT 1")
+    return tmp_path / "models"
+
+
+def test_a_folder_is_searched_for_sql_files_and_every_object_names_its_file(tmp_path):
+    folder = tree(tmp_path)
+    code, out, err = run("parse", str(folder), "-d", "mysql", "--format", "json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    files = [r["file"] for r in rows]
+    expected = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() == ".sql")
+    assert code == 0 and list(dict.fromkeys(files)) == expected
+    assert all(set(r) >= {"file", "index", "kind", "error"} for r in rows)
+    assert [r["index"] for r in rows if r["file"].endswith("stg.sql")] == [0, 1]  # each file counts from 0
+    assert sum(1 for r in rows if r["error"]) == 1
+    assert "3 files" in err and "1 with an error" in err  # the closing summary, on stderr
+
+
+def test_each_file_is_its_own_script_unless_the_session_is_shared(tmp_path):
+    folder = tree(tmp_path)
+    stg, revenue = folder / "stg.sql", folder / "marts" / "revenue.SQL"
+
+    def reads(*extra):
+        code, out, _ = run("parse", str(stg), str(revenue), "-d", "mysql", "--format", "json", *extra)
+        assert code == 0
+        return [r["inputs"] for r in map(json.loads, out.splitlines()) if r["file"] == str(revenue)]
+
+    assert reads() == [["orders_clean"]]  # USE shop of the file before does not reach it
+    assert reads("--shared-session") == [["shop.orders_clean"]]
+
+
+def test_the_table_format_has_a_heading_per_file(tmp_path):
+    folder = tree(tmp_path)
+    code, out, _ = run("parse", str(folder / "stg.sql"), str(folder / "marts" / "revenue.SQL"), "-d", "mysql")
+    headings = [line for line in out.splitlines() if line.startswith("== ")]
+    assert code == 0 and headings == [f"== {folder / 'stg.sql'} ==", f"== {folder / 'marts' / 'revenue.SQL'} =="]
+    assert out.index("writes:  shop.orders_clean") < out.index("== " + str(folder / "marts"))
+
+
+def test_workers_give_the_output_of_one_process(tmp_path):
+    for n, case in enumerate(sorted((ROOT / "fixtures" / "lineage").glob("*.sql"))[:6]):
+        for copy in range(3):
+            (tmp_path / f"{copy}-{n}-{case.name}").write_text(case.read_text())
+    one = run("parse", str(tmp_path), "-d", "postgres", "--format", "json", "--workers", "1")
+    two = run("parse", str(tmp_path), "-d", "postgres", "--format", "json", "--workers", "2")
+    assert one[0] == two[0] == 0
+    assert one[1] == two[1] and len({json.loads(line)["file"] for line in one[1].splitlines()}) == 18
+
+
+def test_jsonl_files_carry_their_file_and_ids(tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(json.dumps({"id": "q1", "sql": "INSERT INTO t SELECT a FROM s"}) + "\n")
+    second.write_text(json.dumps({"id": "q2", "sql": "INSERT INTO u SELECT b FROM v"}) + "\n")
+    code, out, _ = run("parse", str(first), str(second), "--input-format", "jsonl", "--format", "json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [(r["file"], r["id"], r["outputs"]) for r in rows] == [
+        (str(first), "q1", ["t"]), (str(second), "q2", ["u"])]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("/nonexistent/folder",), "no such file or folder"),
+    (("--workers", "0", "-"), "not a number of workers"),
+])
+def test_a_path_that_is_not_there_or_bad_workers_exit_two(args, message):
+    code, out, err = run("parse", *args, stdin="SELECT 1")
+    assert code == 2 and message in err and out == ""

@@ -1,22 +1,23 @@
-"""`parse`: SQL text -> per-statement lineage, no store."""
+"""`parse`: SQL files, folders or standard input -> per-statement lineage, no store."""
 
 from __future__ import annotations
 
-import json
 import sys
-
-from typing import Any, Iterator, TextIO
+import time
+from typing import Any, Callable
 
 import click
 
-from ..errors import ConfigError, HarvesterError
-from ..extract import DEFAULT_TIMEOUT, Catalog, extract, resolve_dialect
-from ..render import statement_json, statements_table
+from ..errors import HarvesterError
+from ..extract import DEFAULT_TIMEOUT, resolve_dialect
+from ..sqlfiles import STDIN, FileResult, Settings, expand, parse_files
 from . import _fail, format_option, load_catalog, main, naming_options
+
+PROGRESS_AFTER = 2.0  # seconds: a run longer than this shows its progress (on a terminal)
 
 
 @main.command()
-@click.argument("file", type=click.File("rb"), default="-")
+@click.argument("paths", nargs=-1, metavar="[FILE|FOLDER|-]...")
 @naming_options
 @format_option("table", "json")
 @click.option("--input-format", type=click.Choice(["sql", "jsonl"]), default="sql", show_default=True,
@@ -30,117 +31,111 @@ from . import _fail, format_option, load_catalog, main, naming_options
 @click.option("--redact", is_flag=True,
               help="Replace the literals and comments that reach the output (names made from expressions, "
                    "errors, warnings), as the harvest does: for sharing the output.")
-def parse(file: Any, dialect: str | None, catalog_path: str | None, default_database: str | None,
+@click.option("--shared-session", is_flag=True,
+              help="The files are one script, in the order given: USE, search_path and tables created in one "
+                   "serve the next (by default each file is its own script).")
+@click.option("--workers", default="1", show_default=True, metavar="N|auto",
+              help="Processes that parse files at once: auto is one per core (--shared-session parses in order, "
+                   "in one process).")
+def parse(paths: tuple[str, ...], dialect: str | None, catalog_path: str | None, default_database: str | None,
           default_schema: str | None, fmt: str, input_format: str, timeout: float, collapse_temp: bool,
-          level: str, redact: bool) -> None:
+          level: str, redact: bool, shared_session: bool, workers: str) -> None:
     """Print the table- and column-level lineage of SQL statements.
 
-    Reads FILE (or standard input, "-"). Each statement is reported with what it
-    reads, what it writes, and for every written column its direct source columns
-    and transform (IDENTITY, TRANSFORMATION, AGGREGATION); JOIN/FILTER/GROUP_BY/
-    SORT/WINDOW/CONDITIONAL influences are listed apart as indirect. A statement
-    that cannot be parsed carries an error; the others still run (exit 0).
+    Reads each FILE, each FOLDER's *.sql files (at any depth, in name order), or standard input
+    ("-", the default). Each statement is reported with what it reads, what it writes, and for
+    every written column its direct source columns and transform (IDENTITY, TRANSFORMATION,
+    AGGREGATION); JOIN/FILTER/GROUP_BY/SORT/WINDOW/CONDITIONAL influences are listed apart as
+    indirect. A statement that cannot be parsed carries an error; the others still run (exit 0).
+    With files, every JSON object names its "file" and the table format has a heading per file;
+    each file is its own script unless --shared-session. Runs over many files show their progress
+    and close with a summary (files, statements, errors, time a file) on stderr. A file that
+    cannot be read is an error object for it, and the run exits 1 once the others are parsed.
 
     \b
     Example:
       echo "INSERT INTO mart.t SELECT a, sum(b) AS s FROM raw.u GROUP BY a" \\
         | sqllineage-harvester parse --dialect postgres --format json
       sqllineage-harvester parse --dialect mysql --redact query.sql > to_share.txt
+      sqllineage-harvester parse -d bigquery --workers auto --format json sql/ > lineage.jsonl
     """
     try:
         dialect = resolve_dialect(dialect)
-        catalog = load_catalog(catalog_path, dialect)
-        data = file.read()
-        options: dict[str, Any] = dict(catalog=catalog, default_database=default_database,
-                                       default_schema=default_schema, timeout=timeout, collapse_temp=collapse_temp,
-                                       columns=level == "column")
-        if input_format == "sql":
-            text = _decode(data)
-            _emit(_redacted(extract(text, dialect, **options), dialect, redact), fmt, sys.stdout)
-        else:
-            for line_no, record in _jsonl(data):
-                _parse_record(line_no, record, dialect, options, fmt, redact)
+        files = expand(list(paths))
+        settings = Settings(dialect=dialect, catalog=load_catalog(catalog_path, dialect),
+                            default_database=default_database, default_schema=default_schema, timeout=timeout,
+                            collapse_temp=collapse_temp, columns=level == "column", redact=redact,
+                            input_format=input_format, fmt=fmt, headings=files != [STDIN])
+        count = _workers(workers)
+        failed = _run(files, settings, count, shared_session, many=len(files) > 1 or any(
+            p != STDIN and not _is_file(p) for p in paths))
     except HarvesterError as e:
         _fail(e)
+    if failed:
+        sys.exit(1)
 
 
-def _decode(data: bytes) -> str:
+def _is_file(path: str) -> bool:
+    import os
+
+    return os.path.isfile(path)
+
+
+def _workers(text: str) -> int:
+    from ..executors import cpu_count
+
+    if text.strip().lower() == "auto":
+        return cpu_count()
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        click.echo("warning: input is not UTF-8; undecodable bytes were replaced", err=True)
-        return data.decode("utf-8", errors="replace")
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise click.BadParameter(f"{text!r} is not a number of workers (1 or more, or auto)", param_hint="--workers")
+    return count
 
 
-def _jsonl(data: bytes) -> Iterator[tuple[int, Any]]:
-    for line_no, line in enumerate(_decode(data).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield line_no, json.loads(line)
-        except json.JSONDecodeError as e:
-            yield line_no, e
+def _run(files: list[str], settings: Settings, workers: int, shared: bool, many: bool) -> bool:
+    """Parse and print every file; whether one could not be read."""
+    started = time.perf_counter()
+    tick = _progress(len(files), started) if many else None
+    done = statements = errors = 0
+    unreadable = []
+    for result in parse_files(files, settings, workers, shared, stdin=sys.stdin.buffer.read):
+        sys.stdout.write(result.output)
+        sys.stdout.flush()
+        for note in result.notes:
+            click.echo(f"warning: {note}", err=True)
+        if result.unreadable:
+            unreadable.append(result.path)
+        done, statements, errors = done + 1, statements + result.statements, errors + result.errors
+        if tick:
+            tick(done)
+    if many:
+        seconds = time.perf_counter() - started
+        click.echo(f"{_clear()}parse: {done} files, {statements} statements, {errors} with an error"
+                   f"{f', {len(unreadable)} files not read' if unreadable else ''}; {seconds:.1f} s "
+                   f"({1000 * seconds / max(done, 1):.1f} ms a file)", err=True)
+    for path in unreadable:
+        click.echo(f"error: {path} could not be read (its error object says why)", err=True)
+    return bool(unreadable)
 
 
-def _redacted(results: list, dialect: str | None, redact: bool) -> list:
-    """With --redact, the results as the harvest keeps them: no literal in a name or a message."""
-    from ..graph import sanitize
-
-    return [sanitize(r, dialect) for r in results] if redact else results
+def _clear() -> str:
+    return "\r\033[K" if sys.stderr.isatty() else ""
 
 
-def _parse_record(line_no: int, record: Any, dialect: str | None, options: dict, fmt: str,
-                  redact: bool = False) -> None:
-    from ..model import StatementLineage
+def _progress(total: int, started: float) -> Callable[[int], None] | None:
+    """A running count of files on stderr, when a person is watching a run that takes a while."""
+    if not sys.stderr.isatty():
+        return None
 
-    ident = record.get("id", line_no) if isinstance(record, dict) else line_no
-    problem = None
-    if isinstance(record, Exception):
-        problem = f"line {line_no} is not JSON: {record}"
-    elif not isinstance(record, dict) or not isinstance(record.get("sql"), str):
-        problem = f"line {line_no} has no 'sql' text"
-    else:
-        problem = _wrong_type(record, line_no)
-    if problem is None:
-        try:
-            own = resolve_dialect(record.get("dialect")) or dialect
-            local = dict(options)
-            if record.get("catalog") is not None:
-                local["catalog"] = Catalog.from_mapping(record["catalog"], own)
-            for key in ("default_database", "default_schema"):
-                if record.get(key):
-                    local[key] = record[key]
-            _emit(_redacted(extract(record["sql"], own, **local), own, redact), fmt, sys.stdout, ident=ident)
-            return
-        except ConfigError as e:
-            problem = f"line {line_no}: {e}"
-    _emit([StatementLineage(index=0, kind="other", error=problem)], fmt, sys.stdout, ident=ident)
+    def tick(done: int) -> None:
+        spent = time.perf_counter() - started
+        if spent >= PROGRESS_AFTER:
+            click.echo(f"\rparse: {done:,} of {total:,} files ({done / spent:,.0f} files/s)", err=True, nl=False)
+
+    return tick
 
 
-# The optional fields of a jsonl record and the JSON type each must have when given.
-RECORD_FIELDS = {"catalog": (dict, "a JSON object of tables"), "dialect": (str, "text"),
-                 "default_database": (str, "text"), "default_schema": (str, "text")}
-JSON_TYPES = {dict: "an object", list: "a list", str: "text", bool: "true or false", int: "a number",
-              float: "a number"}
-
-
-def _wrong_type(record: dict, line_no: int) -> str | None:
-    """Why a record's optional field cannot be used (its JSON type), or None."""
-    for name, (kind, wanted) in RECORD_FIELDS.items():
-        value = record.get(name)
-        if value is not None and not isinstance(value, kind):
-            return f"line {line_no}: {name!r} must be {wanted}, not {JSON_TYPES.get(type(value), 'that')}"
-    return None
-
-
-def _emit(results: list, fmt: str, out: TextIO, ident: Any = None) -> None:
-    extra = {"id": ident} if ident is not None else {}
-    if fmt == "json":
-        for r in results:
-            out.write(statement_json(r, **extra) + "\n")
-    else:
-        out.write(statements_table(results, label=None if ident is None else f"id {ident}") + "\n")
-    out.flush()
-
-
-# -- harvesting and queries ---------------------------------------------------
+__all__: list[Any] = ["parse"]

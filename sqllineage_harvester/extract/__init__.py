@@ -45,7 +45,7 @@ DEFAULT_MAX_BYTES = 1_000_000  # larger statements are only read for bulk INSERT
 # Dialects whose bare ``USE x`` names a database (three-part names) rather than a schema.
 USE_NAMES_DATABASE = frozenset({"snowflake", "tsql", "fabric"})
 
-__all__ = ["extract", "Catalog", "collapse_temp_tables", "dialect_names", "resolve_dialect"]
+__all__ = ["extract", "new_session", "Catalog", "collapse_temp_tables", "dialect_names", "resolve_dialect"]
 
 
 class StatementTimeout(Exception):
@@ -265,6 +265,7 @@ def extract(
     collapse_temp: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     columns: bool | str = True,
+    session: Context | None = None,
 ) -> list[StatementLineage]:
     """Lineage of every statement in ``sql``; bad statements carry an ``error``.
 
@@ -273,9 +274,37 @@ def extract(
     ``columns=False`` gives table-level lineage only, several times faster;
     ``columns="writes"`` column-level for writes and table-level for plain SELECTs.
     ``timeout`` bounds the seconds one statement may take; ``max_bytes`` its size.
+    ``session`` (from :func:`new_session`) carries that state on to the next call: scripts run
+    one after another in one session (its catalog and defaults stand for the arguments).
     """
     name = resolve_dialect(dialect)
     glot = dialect_of(name)
+    ctx = session if session is not None else new_session(
+        name, catalog=catalog, default_database=default_database, default_schema=default_schema,
+        max_bytes=max_bytes, columns=columns)
+    if not isinstance(sql, str):
+        raise ConfigError("SQL must be text")
+    backticks = (name or "") in BACKTICK_DIALECTS
+    results: list[StatementLineage] = []
+    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes))
+    with _time_limits(timeout) as limit:
+        _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, ctx.max_bytes, name)
+    if not results:
+        results.append(_failure(0, sql, "empty input: no SQL statement found"))
+    return collapse_temp_tables(results) if collapse_temp else results
+
+
+def new_session(
+    dialect: str | None = None,
+    *,
+    catalog: Mapping[str, Mapping[str, str]] | Catalog | None = None,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    columns: bool | str = True,
+) -> Context:
+    """What the statements of one script share (see ``extract``), to run several in one session."""
+    name = resolve_dialect(dialect)
     # the caller's catalog is read, never changed: a statement that teaches the script's copy a
     # table (CREATE, DROP, RENAME) copies it first
     cat = catalog.borrow() if isinstance(catalog, Catalog) else Catalog.from_mapping(catalog, name)
@@ -293,16 +322,7 @@ def extract(
     # A default schema may carry the rest of a search path: "stg,raw" (a session's SET search_path).
     ctx.set_schemas(",".join(filter(None, (_norm(s.strip(), name) for s in (
         default_schema or (PUBLIC_SCHEMA.get(name or "") if default_database else None) or "").split(",")))))
-    if not isinstance(sql, str):
-        raise ConfigError("SQL must be text")
-    backticks = (name or "") in BACKTICK_DIALECTS
-    results: list[StatementLineage] = []
-    todo = deque(_statements(separate_batches(sql), glot, max_bytes))
-    with _time_limits(timeout) as limit:
-        _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, max_bytes, name)
-    if not results:
-        results.append(_failure(0, sql, "empty input: no SQL statement found"))
-    return collapse_temp_tables(results) if collapse_temp else results
+    return ctx
 
 
 def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glot: Dialect,

@@ -215,3 +215,20 @@ def test_the_cli_says_a_shard_name_is_answered_for_its_family(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "shop-prod.analytics.events_*" in done.stdout and "shop-prod.raw.events" in done.stdout
     assert "shard" in done.stderr and "events_*" in done.stderr
+
+
+def test_harvest_date_shards_off_keeps_shards_apart_and_a_bad_form_is_a_usage_error(tmp_path):
+    def harvest_cli(db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "harvest", "--source", str(SHARDED),
+                               "--dialect", "bigquery", "--store", f"sqlite:///{db}", "--quiet", *extra],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+    assert harvest_cli(tmp_path / "off.db", "--date-shards", "off").returncode == 0
+    con = sqlite3.connect(tmp_path / "off.db")
+    try:
+        kept = {n for (n,) in con.execute("SELECT name FROM datasets WHERE name LIKE '%.events_%'")}
+    finally:
+        con.close()
+    assert {f"shop-prod.analytics.events_{s}" for s in fixture_shards("shop-prod.analytics.events")} <= kept
+    bad = harvest_cli(tmp_path / "bad.db", "--date-shards", "YYYYQQ")
+    assert bad.returncode == 2 and "--date-shards" in bad.stderr

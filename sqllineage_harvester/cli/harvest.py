@@ -65,11 +65,15 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="stderr as lines for people, or one JSON object a line (time, level, event, message) "
                    "for log collectors.")
+@click.option("--date-shards", default=None, metavar="FORMS|off",
+              help="Suffix forms of date-sharded tables (YYYYMMDD,YYYY_MM_DD,...): each family of shards and the "
+                   "wildcard over it is one dataset. Default: the dialect file's (YYYYMMDD for BigQuery, off "
+                   "for the others); off: every shard its own dataset.")
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
-            log_format: str, fmt: str) -> None:
+            log_format: str, date_shards: str | None, fmt: str) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -109,6 +113,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
     from ..harvest import harvest as run_harvest
 
     parse_workers = _workers(workers)
+    shard_forms = _shard_forms(date_shards)
     budget = _size(memory)
     say = _Say(quiet=quiet, json_lines=log_format == "json", stamped=follow)
     stopping = _stop_on_signals(say)
@@ -125,7 +130,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
             while True:
                 notes: list[str] = []
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
-                                       catalog_path, no_sql_text, batch_size, parse_workers, notes, executor, budget)
+                                       catalog_path, no_sql_text, batch_size, parse_workers, notes, executor, budget,
+                                       shard_forms)
                 progress = None if quiet or log_format == "json" else _progress()
                 report = run_harvest(*parts, progress=progress, stop=stopping.is_set)
                 whole = whole and report.complete
@@ -298,6 +304,22 @@ def _size(text: str) -> int:
     return size
 
 
+def _shard_forms(text: str | None) -> tuple[str, ...] | None:
+    """--date-shards: suffix forms, comma-separated, or off (None: the dialect file's)."""
+    if text is None:
+        return None
+    if text.strip().lower() in ("off", "none", ""):
+        return ()
+    from ..shards import ShardRule
+
+    forms = tuple(f.strip() for f in text.split(",") if f.strip())
+    try:
+        ShardRule(forms)
+    except ConfigError as e:
+        raise click.BadParameter(str(e), param_hint="--date-shards") from e
+    return forms
+
+
 def _workers(text: str) -> int | None:
     """--workers: a count, or auto (None: one per core)."""
     if text.strip().lower() == "auto":
@@ -314,7 +336,8 @@ def _workers(text: str) -> int | None:
 def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, since: str | None,
                    until: str | None, mapping: str | None, namespace: str | None, catalog_path: str | None,
                    no_sql_text: bool, batch_size: int, workers: int | None, notes: list[str],
-                   executor: str | None = None, memory: int | None = None) -> tuple[Any, Any, Any]:
+                   executor: str | None = None, memory: int | None = None,
+                   date_shards: tuple[str, ...] | None = None) -> tuple[Any, Any, Any]:
     from ..dialects import get_dialect
     from ..harvest import Options
     from ..sources import open_source, window
@@ -335,7 +358,8 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
                        source, notes)
     options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
-                      executor=executor, **({"memory": memory} if memory else {}))
+                      executor=executor, date_shards=spec.date_shards if date_shards is None else date_shards,
+                      **({"memory": memory} if memory else {}))
     return source, store, options
 
 

@@ -55,17 +55,23 @@ class FileResult:
     unreadable: bool = False  # the file could not be read (reported as an error object too)
 
 
-def expand(paths: list[str]) -> list[str]:
+def expand(paths: list[str], notes: list[str] | None = None) -> list[str]:
     """The files the paths name, in the order given; a folder's ``*.sql`` files at any depth,
-    sorted. A path that does not exist is a usage error."""
+    sorted. A path that does not exist, or paths that name no file at all, are a usage error; a
+    folder without SQL files is a note."""
     out: list[str] = []
     for path in paths or [STDIN]:
         if path == STDIN or os.path.isfile(path):
             out.append(path)
         elif os.path.isdir(path):
-            out += sorted(str(p) for p in Path(path).rglob("*") if p.suffix.lower() == ".sql" and p.is_file())
+            found = sorted(str(p) for p in Path(path).rglob("*") if p.suffix.lower() == ".sql" and p.is_file())
+            if not found and notes is not None:
+                notes.append(f"{path}: no *.sql file in this folder")
+            out += found
         else:
             raise ConfigError(f"no such file or folder: {path}")
+    if not out:
+        raise ConfigError(f"no *.sql file in {', '.join(paths)}")
     return out
 
 

@@ -160,3 +160,22 @@ def test_jsonl_files_carry_their_file_and_ids(tmp_path):
 def test_a_path_that_is_not_there_or_bad_workers_exit_two(args, message):
     code, out, err = run("parse", *args, stdin="SELECT 1")
     assert code == 2 and message in err and out == ""
+
+
+def test_a_folder_without_sql_is_a_note_and_no_sql_at_all_exits_two(tmp_path):
+    folder = tree(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("SELECT 1")
+    code, out, err = run("parse", str(tmp_path / "docs"), str(folder / "stg.sql"), "-d", "mysql", "--format", "json")
+    assert code == 0 and "no *.sql file" in err and str(tmp_path / "docs") in err
+    assert {json.loads(line)["file"] for line in out.splitlines()} == {str(folder / "stg.sql")}
+    code, out, err = run("parse", str(tmp_path / "docs"))
+    assert code == 2 and out == "" and "no *.sql file" in err
+
+
+def test_a_file_that_is_not_utf8_is_named_in_its_warning(tmp_path):
+    folder = tree(tmp_path)
+    (folder / "latin1.sql").write_bytes(b"INSERT INTO t SELECT '\xe9' AS x FROM s")
+    code, out, err = run("parse", str(folder), "-d", "mysql", "--format", "json")
+    assert code == 0 and f"{folder / 'latin1.sql'} is not UTF-8" in err
+    assert [r["outputs"] for r in map(json.loads, out.splitlines()) if r["file"].endswith("latin1.sql")] == [["t"]]

@@ -61,7 +61,10 @@ def parse(paths: tuple[str, ...], dialect: str | None, catalog_path: str | None,
     """
     try:
         dialect = resolve_dialect(dialect)
-        files = expand(list(paths))
+        notes: list[str] = []
+        files = expand(list(paths), notes)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
         settings = Settings(dialect=dialect, catalog=load_catalog(catalog_path, dialect),
                             default_database=default_database, default_schema=default_schema, timeout=timeout,
                             collapse_temp=collapse_temp, columns=level == "column", redact=redact,

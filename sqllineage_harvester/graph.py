@@ -224,6 +224,7 @@ class Replay:
     counters: tuple[str, ...]
     reads: tuple[str, ...]
     ops: tuple[Operation, ...]
+    sql: str | None = None  # the operations' text, where it is not the entry's (a shard's family)
 
     def add(self, out: Harvested, item: Fingerprinted, namespace: str, store_sql: bool) -> None:
         entry = item.entry
@@ -239,7 +240,8 @@ class Replay:
                 usage[slot] = usage.get(slot, 0) + runs
         for op in self.ops:
             if not out.add_run((op.id, entry.user, entry.system), runs, first, last, entry.time_basis):
-                out.add_operation(_with(op, sql=item.redacted_sql if store_sql else None, user=entry.user,
+                text = item.redacted_sql if self.sql is None else self.sql
+                out.add_operation(_with(op, sql=text if store_sql else None, user=entry.user,
                                         system=entry.system, first_seen=first, last_seen=last, executions=runs,
                                         time_basis=entry.time_basis))
 
@@ -264,14 +266,19 @@ def add_entry(
     store_sql: bool = True,
     lineage: list[StatementLineage] | None = None,
     plain: list[StatementLineage] | None = None,
+    op_key: str | None = None,
+    op_sql: str | None = None,
 ) -> Replay | None:
     """Turn one log entry's statements into operations, usage and failures.
 
     ``results`` are counted for coverage; ``lineage`` (default: the same) is what
     is stored, e.g. with a session's temp tables read through. A statement whose stored
     lineage differs from its ``plain`` one (default: ``results``; what the statement alone
-    says) is another operation than the plain statement. Returns how to add another run of
-    the entry (None where it failed to parse: failures are kept one by one).
+    says) is another operation than the plain statement. ``op_key`` (default: ``key``) names its
+    operations and ``op_sql`` (default: the entry's) is their text: one operation, with one text,
+    for the statements of every day of a date-sharded table (shards.family_key).
+    Returns how to add another run of the entry (None where it failed to parse: failures are kept
+    one by one).
     """
     entry = item.entry
     runs = max(entry.executions, 0)
@@ -300,10 +307,10 @@ def add_entry(
         # Read through a session's temp tables, one statement has other lineage: another operation.
         variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
         ops.append(Operation(
-            id=blake2b(f"{namespace}\x1f{key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
+            id=blake2b(f"{namespace}\x1f{op_key or key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,
             fingerprint=item.fingerprint,
-            sql=item.redacted_sql if store_sql else None,
+            sql=(item.redacted_sql if op_sql is None else op_sql) if store_sql else None,
             inputs=result.inputs,
             outputs=result.outputs,
             columns=result.columns,
@@ -316,6 +323,6 @@ def add_entry(
             executions=runs,
             time_basis=entry.time_basis,
         ))
-    again = Replay(tuple(counted), tuple(reads), tuple(ops))
+    again = Replay(tuple(counted), tuple(reads), tuple(ops), op_sql)
     again.add(out, item, namespace, store_sql)  # this run is added as every later one will be
     return again if replayable else None

@@ -33,7 +33,7 @@ from .learn import TEACHING_KINDS, Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
 from .sessions import Session, Sessions
-from .shards import NO_RULE, ShardRule, rule_for
+from .shards import NO_RULE, ShardRule, family_key, rule_for
 from .sources import Source, SourceStats, source_identity
 from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
@@ -380,15 +380,17 @@ class Harvester:
         plain = parsed.stored_lineage(entry.dialect or dialect, self.shards)
         lineage = [self.learning.carry(r) for r in plain]
         self.learning.learn(item, key, results, dialect)
-        if self.shards:
-            self.learning.saw_shards(self.shards.shards(results))
+        shards = self.shards.shards(results) if self.shards else set()
+        if shards:
+            self.learning.saw_shards(shards)
         session = self.sessions.touch(entry, results)
         lineage = self._through_temps(key, entry, lineage, session, parsed.temps)
         declared = bool(entry.declared_inputs or entry.declared_outputs)
         if declared:
             lineage = self._against_log(out, entry, results, lineage)
+        op_key, op_sql = family_key(item, defaults, dialect, shards, plain) if shards else (None, None)
         again = add_entry(out, item, key, results, self.options.namespace, dialect, self.options.store_sql,
-                          lineage=lineage, plain=parsed.lineage)
+                          lineage=lineage, plain=parsed.lineage, op_key=op_key, op_sql=op_sql)
         if (again is not None and session is None and not declared and self.known.get(key) is parsed
                 and not _opens_session(results) and len(lineage) == len(plain) and all(a is b for a, b in zip(lineage, plain))):
             neutral = not any(r.kind in TEACHING_KINDS for r in results if not r.error)

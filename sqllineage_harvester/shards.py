@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from hashlib import blake2b
 
 from .errors import ConfigError
-from .model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
+from .model import ColumnLineage, ColumnRef, DatasetRef, Fingerprinted, IndirectRef, StatementLineage
 
 TOKENS = {"YYYY": ("%Y", 4), "MM": ("%m", 2), "DD": ("%d", 2), "HH": ("%H", 2)}
 NAMED = ("table", "view")  # dataset types whose names are table names (not files, stages, temps)
@@ -147,6 +148,32 @@ class ShardRule:
                 if found is not None and found[1] is not None:
                     out.add((found[0], found[1]))
         return out
+
+
+def family_text(text: str, shards: set[tuple[str, str]]) -> str:
+    """A statement's text with each shard it names written as its family (``events_20260101``:
+    ``events_*``).
+
+    >>> family_text("INSERT INTO `p.d.ev_20260101` SELECT 1", {("p.d.ev_*", "20260101")})
+    'INSERT INTO `p.d.ev_*` SELECT 1'
+    """
+    for family, suffix in sorted(shards):
+        table = family.rpartition(".")[2][:-1]  # the prefix, without its *
+        text = re.sub(rf"(?<![\w$]){re.escape(table + suffix)}(?![\w$])", table + "*", text)
+    return text
+
+
+def family_key(item: Fingerprinted, defaults: tuple[str | None, str | None], dialect: str | None,
+               shards: set[tuple[str, str]], lineage: list[StatementLineage]) -> tuple[str, str]:
+    """What names the operations of a statement that reads or writes shards, and their text: its
+    text with each shard named by its family, and its lineage once folded. Each day's ``INSERT
+    INTO events_<day>`` is then one operation (its runs added up), not one a day; statements alike
+    but for their shards and with other lineage stay apart."""
+    from .graph import encode
+
+    text = family_text(item.redacted_sql, shards)
+    material = f"{dialect or ''}\x1f{defaults[0] or ''}\x1f{defaults[1] or ''}\x1f{text}\x1f{encode(lineage)}"
+    return "shards:" + blake2b(material.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest(), text
 
 
 NO_RULE = ShardRule(())

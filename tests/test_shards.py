@@ -232,3 +232,16 @@ def test_harvest_date_shards_off_keeps_shards_apart_and_a_bad_form_is_a_usage_er
     assert {f"shop-prod.analytics.events_{s}" for s in fixture_shards("shop-prod.analytics.events")} <= kept
     bad = harvest_cli(tmp_path / "bad.db", "--date-shards", "YYYYQQ")
     assert bad.returncode == 2 and "--date-shards" in bad.stderr
+
+
+def test_the_daily_inserts_into_a_family_are_one_operation_with_every_run(tmp_path):
+    db = tmp_path / "l.db"
+    harvest_fixture(f"sqlite:///{db}", 1)
+    con = sqlite3.connect(db)
+    try:
+        writes = con.execute(
+            "SELECT o.type, o.executions FROM operations o JOIN produces p ON p.operation_id = o.id "
+            "JOIN datasets d ON d.id = p.dataset_id WHERE d.name = 'shop-prod.analytics.events_*'").fetchall()
+    finally:
+        con.close()
+    assert writes == [("insert", len(fixture_shards("shop-prod.analytics.events")))]

@@ -245,3 +245,13 @@ def test_the_daily_inserts_into_a_family_are_one_operation_with_every_run(tmp_pa
     finally:
         con.close()
     assert writes == [("insert", len(fixture_shards("shop-prod.analytics.events")))]
+
+
+def test_table_suffix_unqualified_in_a_join_belongs_to_the_one_wildcard_table():
+    [view] = extract("CREATE VIEW `p.d.v` AS SELECT e.user_id, _TABLE_SUFFIX AS day FROM `p.d.events_2026*` e "
+                     "JOIN `p.d.users` u ON u.id = e.user_id WHERE _TABLE_SUFFIX > '0101'", "bigquery")
+    folded = BIGQUERY.fold(view)
+    day = next(c for c in folded.columns if c.target.column == "day")
+    assert [str(s) for s in day.sources] == ["p.d.events_*._table_suffix"]
+    assert ("p.d.events_*._table_suffix", "FILTER") in {(str(i.source), i.type) for i in folded.indirect}
+    assert not any("_table_suffix" in w for w in view.warnings)

@@ -346,6 +346,9 @@ class _Walker:
                 return unknown[0]
         if scope.parent is not None and not sources:
             return self.resolve(scope.parent, name)
+        wildcards = [n for n, (_, s) in sources.items() if isinstance(s, exp.Table) and s.name.endswith("*")]
+        if name.lower() == "_table_suffix" and len(wildcards) == 1:  # the pseudo-column of a wildcard table
+            return wildcards[0]
         self.warnings.append(f"could not tell which table column {name!r} comes from")
         return None
 

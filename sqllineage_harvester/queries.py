@@ -250,8 +250,8 @@ def shard_family(store: Store, name: str, namespace: str | None = None) -> tuple
                 continue
             family = ".".join([*parts[:at], part[:cut] + "*", *parts[at + 1:]])
             try:
-                node = find(store, family, namespace)
-            except ConfigError:
+                node = find(store, family, namespace)  # several families of that name: they are listed
+            except UnknownNameError:
                 continue
             dataset = node.name if node.kind == "dataset" else node.name.rsplit(".", 1)[0]
             kept = store.cache_get([f"shards:{node.namespace}"]).get(f"shards:{node.namespace}")

@@ -138,6 +138,11 @@ def test_the_sharded_estate_in_every_store_is_one_dataset_a_family(store_url):
         assert "shop-prod.raw.events.amount" in names(asked)
         assert asked.note and shards[0] in asked.note and shards[-1] in asked.note
         assert f"{len(shards)} seen" in asked.note
+        # a shard's short name that two families share lists them both
+        with pytest.raises(queries.AmbiguousNameError) as both:
+            queries.upstream(store, f"events_{shards[0]}.amount")
+        assert {n.name for n in both.value.candidates} == {"shop-prod.analytics.events_*.amount",
+                                                           "shop-prod.sandbox.events_*.amount"}
         # a name that only looks like a shard of a family is still unknown
         with pytest.raises(queries.UnknownNameError):
             queries.upstream(store, "shop-prod.analytics.events_12345678")

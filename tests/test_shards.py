@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sqllineage_harvester import queries
 from sqllineage_harvester.errors import ConfigError
@@ -260,3 +262,52 @@ def test_table_suffix_unqualified_in_a_join_belongs_to_the_one_wildcard_table():
     assert [str(s) for s in day.sources] == ["p.d.events_*._table_suffix"]
     assert ("p.d.events_*._table_suffix", "FILTER") in {(str(i.source), i.type) for i in folded.indirect}
     assert not any("_table_suffix" in w for w in view.warnings)
+
+
+# A generated sharded log: each job is (kind, day); the same job on other days differs by its shard.
+JOBS = st.lists(st.tuples(st.sampled_from(["insert", "sandbox", "decoy", "wildcard_view", "one_shard", "select"]),
+                          st.integers(min_value=1, max_value=28)), min_size=1, max_size=14)
+
+
+def sharded_sql(kind: str, day: int) -> str:
+    shard = f"202602{day:02d}"
+    return {
+        "insert": f"INSERT INTO `p.a.ev_{shard}` (u, amount) SELECT u, amount FROM `p.raw.ev` WHERE d = {day}",
+        "sandbox": f"INSERT INTO `p.sb.ev_{shard}` (u, amount) SELECT u, amount FROM `p.raw.ev`",
+        "decoy": f"INSERT INTO `p.a.run_{12345600 + day}` (u) SELECT u FROM `p.raw.ev`",
+        "wildcard_view": "CREATE OR REPLACE VIEW `p.m.spend` AS SELECT u, sum(amount) AS s FROM `p.a.ev_*` "
+                         f"WHERE _TABLE_SUFFIX >= '{shard}' GROUP BY u",
+        "one_shard": f"CREATE OR REPLACE TABLE `p.m.day_{day}` AS SELECT u, amount FROM `p.a.ev_{shard}`",
+        "select": f"SELECT count(*) FROM `p.a.ev_{shard}`",
+    }[kind]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(jobs=JOBS)
+def test_a_generated_sharded_log_gives_one_store_at_every_batch_size(tmp_path_factory, jobs):
+    folder = tmp_path_factory.mktemp("sharded")
+    log = folder / "jobs.jsonl"
+    log.write_text("".join(json.dumps({"job_id": f"j{i}", "query": sharded_sql(kind, day), "project_id": "p",
+                                       "user_email": "etl@x", "state": "DONE",
+                                       "start_time": f"2026-03-01 00:00:{i:02d}.000000 UTC",
+                                       "end_time": f"2026-03-01 00:00:{i:02d}.500000 UTC"}) + "\n"
+                           for i, (kind, day) in enumerate(jobs)))
+    dumps = {}
+    for size in (1, 7, 20_000):
+        db = folder / f"b{size}.db"
+        store = open_store(f"sqlite:///{db}")
+        harvest(open_source(log, "bigquery"), store, Options(dialect="bigquery", namespace=NS, batch_size=size))
+        store.close()
+        dumps[size] = storedump.dump(db)
+    assert storedump.differences(dumps[20_000], dumps[1]) == []
+    assert storedump.differences(dumps[20_000], dumps[7]) == []
+    names = {dict(row)["name"] for row in dumps[1]["datasets"]}
+    assert not any(re.search(r"ev_2026\d{4}$", n) for n in names)  # no shard is a dataset of its own
+    decoys = {f"p.a.run_{12345600 + day}" for kind, day in jobs if kind == "decoy"}
+    assert decoys <= names  # digits that are no date stay apart
+    writes = {kind for kind, _ in jobs} & {"insert", "sandbox"}
+    families = {"insert": "p.a.ev_*", "sandbox": "p.sb.ev_*"}
+    assert {families[k] for k in writes} <= names
+    inserts = [row for row in dumps[1]["operations"] if dict(row)["type"] == "insert"
+               and "ev_*" in (dict(row)["sql"] or "")]
+    assert len(inserts) == len(writes)  # a day's INSERT of a family is one operation with every run

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
-from . import commands, dml, loads, tables
+from . import commands, dml, loads, partitions, tables
 from .base import (
     Context,
     Handler,
@@ -83,30 +83,12 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
             query = rows[0]
             for row in rows[1:]:
                 query = exp.union(query, row, distinct=False, copy=False)
-    if not names:
-        names = _partition_names(ctx, table, query)
-    partial = write_query(ctx, kind, table, names, query)
+    spec = partitions.spec_of(table)
+    if spec is not None:
+        partial = partitions.write_partitioned(ctx, kind, table, names, query, spec)
+    else:
+        partial = write_query(ctx, kind, table, names, query)
     return dml.add_upsert(node, ctx, partial) if node.args.get("conflict") is not None else partial
-
-
-def _partition_names(ctx: Context, table: exp.Table, query: exp.Expr | None) -> list[str]:
-    """Hive/Spark PARTITION (dt): dynamic partition columns take the last select items."""
-    partition = table.args.get("partition")
-    if partition is None:
-        return []
-    dynamic = [e.name for e in partition.expressions if isinstance(e, (exp.Column, exp.Identifier))]
-    if not dynamic:
-        return []
-    known = ctx.catalog.columns(ctx.parts(table))
-    if known:
-        return [c for c in known if c not in dynamic] + dynamic
-    select = query
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if not isinstance(select, exp.Select) or len(select.expressions) < len(dynamic):
-        return []
-    head = [e.alias_or_name for e in select.expressions[: len(select.expressions) - len(dynamic)]]
-    return head + dynamic if all(head) and "*" not in head else []
 
 
 def handle_create(node: exp.Expr, ctx: Context) -> Partial:

@@ -95,3 +95,67 @@ def test_a_select_that_does_not_fit_the_partitioned_table_warns():
 def test_partition_values_never_reach_the_output():
     result = extract("INSERT INTO dw.t PARTITION (ds = 'secret-2024') SELECT a FROM ods.o", "hive")[0]
     assert "secret" not in repr((result.columns, result.indirect, result.warnings))
+
+
+# -- FROM .. INSERT .. SELECT .. INSERT .. SELECT ------------------------------------------------
+AB = {"ods.a": {"k": "int", "x": "int", "z": "int"}, "ods.b": {"k": "int", "y": "int", "c": "int", "ds": "string"}}
+MULTI = ("FROM ods.a JOIN ods.b ON ods.a.k = ods.b.k "
+         "INSERT OVERWRITE TABLE dw.t1 SELECT x, y WHERE z > 1 "
+         "INSERT INTO TABLE dw.t2 PARTITION (ds) SELECT y, x, ds WHERE c = 2")
+
+
+def _edges(result) -> set[tuple[str, str, str]]:
+    op = Operation(id="x", type=result.kind, fingerprint="f", sql=None, inputs=result.inputs, outputs=result.outputs,
+                   columns=result.columns, indirect=result.indirect, namespace="n", user=None, system=None,
+                   first_seen=None, last_seen=None)
+    return {(str(s), str(t), kind) for s, t, kind in column_edge_refs(op)}
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+def test_multi_insert_branches_resolve_columns_over_the_whole_from(dialect):
+    assert columns(MULTI, dialect, AB) == {"dw.t1.x": {"ods.a.x"}, "dw.t1.y": {"ods.b.y"},
+                                           "dw.t2.y": {"ods.b.y"}, "dw.t2.x": {"ods.a.x"}, "dw.t2.ds": {"ods.b.ds"}}
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+def test_multi_insert_branch_filter_reaches_only_its_own_table(dialect):
+    result = extract(MULTI, dialect, catalog=AB)[0]
+    filters = {(s, t) for s, t, kind in _edges(result) if kind == "FILTER"}
+    assert {t.split(".")[1] for s, t in filters if s == "ods.a.z"} == {"t1"}
+    assert {t.split(".")[1] for s, t in filters if s == "ods.b.c"} == {"t2"}
+    joins = {(s, t) for s, t, kind in _edges(result) if kind == "JOIN"}
+    assert {t.split(".")[1] for _, t in joins} == {"t1", "t2"}  # the shared FROM's join feeds both
+
+
+def test_multi_insert_without_catalog_warns_instead_of_guessing_the_table():
+    sql = "FROM ods.a JOIN ods.b ON ods.a.k = ods.b.k INSERT INTO TABLE dw.t1 SELECT y"
+    result = extract(sql, "hive")[0]
+    assert not any(c.sources for c in result.columns)
+    assert any("'y'" in w for w in result.warnings)
+
+
+# -- the engine's names for unnamed columns ------------------------------------------------
+CTAS = "CREATE TABLE dw.c AS SELECT a, count(*), upper(b), CAST(b AS INT) FROM dw.s GROUP BY a, b"
+
+
+@pytest.mark.parametrize("dialect, names", [
+    ("hive", ["a", "_c1", "_c2", "_c3"]),  # Hive and Impala: _c and the item's position
+    ("trino", ["a", "_col1", "_col2", "_col3"]),
+    ("athena", ["a", "_col1", "_col2", "_col3"]),
+    ("spark", ["a", "count(*)", "upper(b)", "cast(b as int)"]),  # Spark: the expression's text
+    ("databricks", ["a", "count(*)", "upper(b)", "cast(b as int)"]),
+])
+def test_a_created_table_names_unnamed_columns_as_its_engine_does(dialect, names):
+    result = extract(CTAS, dialect)[0]
+    assert [c.target.column for c in result.columns] == names
+
+
+def test_a_view_and_the_next_statement_use_the_engine_names():
+    sql = "CREATE VIEW dw.v AS SELECT k, max(v) FROM dw.s GROUP BY k; INSERT INTO dw.o SELECT _c1 FROM dw.v"
+    view, insert = extract(sql, "hive")
+    assert [c.target.column for c in view.columns] == ["k", "_c1"]
+    assert [str(s) for c in insert.columns for s in c.sources] == ["dw.v._c1"]
+
+
+def test_a_plain_select_keeps_the_text_of_an_unnamed_item():
+    assert [c.target.column for c in extract("SELECT k, max(v) FROM dw.s GROUP BY k", "hive")[0].columns] == ["k", "max(v)"]

@@ -177,7 +177,7 @@ def write_query(
     if isinstance(query, exp.Values) or query is None:
         return partial
     if not names:
-        name_projections(query, ctx)
+        name_projections(query, ctx, written=True)
     trace = traced(ctx, query)
     partial.inputs = inputs_of(ctx, trace, exclude=reads_target)
     partial.indirect = trace.indirect
@@ -290,12 +290,25 @@ def projection_texts(tokens: list | None, sql: str) -> list[str]:
     return [sql[item[0].start : item[-1].end + 1].strip() if item else "" for item in items]
 
 
-def name_projections(query: exp.Expr, ctx: Context) -> None:
-    """Name unaliased computed columns by their text, as written: ``max(col1)``."""
+# How a SQL language names a query's unnamed item (an expression with no alias) in the table or
+# view a write creates: by the item's position. Elsewhere (Spark, Databricks, ...) by its text.
+UNNAMED_COLUMN = {"hive": "_c{}", "trino": "_col{}", "presto": "_col{}", "athena": "_col{}"}
+
+
+def name_projections(query: exp.Expr, ctx: Context, written: bool = False) -> None:
+    """Name unaliased computed columns: by the text as written (``max(col1)``), or, for a
+    ``written`` query in a language that numbers them, as its engine does (Hive ``_c1``)."""
     select = query
     while isinstance(select, exp.SetOperation):
         select = select.this
     if not isinstance(select, exp.Select):
+        return
+    numbered = UNNAMED_COLUMN.get(ctx.dialect or "") if written else None
+    if numbered is not None:
+        for position, item in enumerate(select.expressions):
+            if not isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Dot)):
+                name = exp.to_identifier(numbered.format(position), quoted=True)
+                item.replace(exp.alias_(item.copy(), name, copy=False))
         return
     texts = projection_texts(ctx.tokens, ctx.text)
     if len(texts) != len(select.expressions):
@@ -309,8 +322,6 @@ def name_projections(query: exp.Expr, ctx: Context) -> None:
         name = text if ("'" in text or '"' in text) else lowered
         alias = exp.to_identifier(" ".join(name.split()), quoted=True)
         item.replace(exp.alias_(item.copy(), alias, copy=False))
-
-
 
 
 Handler = Callable[[exp.Expr, Context], Partial]

@@ -57,7 +57,7 @@ def filled_names(ctx: Context, table: exp.Table, listed: list[str], query: exp.E
     known = ctx.catalog.columns(ctx.parts(name_copy(table)))
     if known:
         return [c for c in known if c not in partitions] + list(spec.dynamic)
-    name_projections(query, ctx)  # an unaliased item is named by its text, as a SELECT's would be
+    name_projections(query, ctx, written=True)  # an unaliased item named as the query's own would be
     first = query
     while isinstance(first, exp.SetOperation):
         first = first.this
@@ -79,6 +79,14 @@ def write_partitioned(ctx: Context, kind: str, table: exp.Table, listed: list[st
     partial.columns += [ColumnLineage(ColumnRef(out, name), (), TRANSFORMATION)
                         for name in spec.static if name not in written]
     return partial
+
+
+def write_into(ctx: Context, kind: str, table: exp.Table, listed: list[str], query: exp.Expr) -> Partial:
+    """An INSERT's query written into ``table``, through its PARTITION clause when it has one."""
+    spec = spec_of(table)
+    if spec is None:
+        return write_query(ctx, kind, table, listed, query)
+    return write_partitioned(ctx, kind, table, listed, query, spec)
 
 
 def list_after_partition(text: str, dialect: Dialect) -> str | None:

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
-from . import commands, dml, loads, partitions, tables
+from . import commands, dml, loads, multi_insert, partitions, tables
 from .base import (
     Context,
     Handler,
@@ -83,11 +83,7 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
             query = rows[0]
             for row in rows[1:]:
                 query = exp.union(query, row, distinct=False, copy=False)
-    spec = partitions.spec_of(table)
-    if spec is not None:
-        partial = partitions.write_partitioned(ctx, kind, table, names, query, spec)
-    else:
-        partial = write_query(ctx, kind, table, names, query)
+    partial = partitions.write_into(ctx, kind, table, names, query)
     return dml.add_upsert(node, ctx, partial) if node.args.get("conflict") is not None else partial
 
 
@@ -265,7 +261,7 @@ HANDLERS: dict[type, Handler] = {
     exp.Update: dml.handle_update,
     exp.Delete: dml.handle_delete,
     exp.Merge: dml.handle_merge,
-    exp.MultitableInserts: dml.handle_multi_insert,
+    exp.MultitableInserts: multi_insert.handle_multi_insert,
     exp.Export: dml.export_data,
     exp.Copy: loads.handle_copy,
     exp.Alter: tables.handle_alter,

@@ -1,0 +1,73 @@
+"""One source written to several tables: Hive / Spark ``FROM src INSERT .. SELECT .. INSERT ..
+SELECT ..`` and Snowflake ``INSERT ALL / FIRST``.
+
+Each branch is its own write: its items resolve over the whole shared FROM (joins included),
+and what only that branch tests (its WHERE, a WHEN condition, its GROUP BY) influences that
+branch's columns only. What every branch shares (the FROM's join conditions) stays with the
+statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from ..model import IndirectRef
+from .base import Context, Partial, target_table
+from .partitions import write_into
+
+
+def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
+    source = node.args.get("source")
+    partial = Partial("insert")
+    branches: list[Partial] = []
+    for item in node.expressions:
+        insert = item.this if isinstance(item, exp.ConditionalInsert) else item
+        table, names = target_table(insert.this)
+        if table is None or source is None:
+            continue
+        query = _branch_query(insert.expression, source)
+        if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
+            query.set("where", exp.Where(this=item.expression.copy()))
+        kind = "insert_overwrite" if insert.args.get("overwrite") else "insert"
+        partial.kind = kind if partial.kind == "insert" else partial.kind
+        branches.append(write_into(ctx, kind, table, names, query))
+    for one in branches:
+        partial.outputs += [o for o in one.outputs if o not in partial.outputs]
+        partial.inputs += [i for i in one.inputs if i not in partial.inputs]
+        partial.warnings += one.warnings
+    partial.columns, partial.indirect = _own_influences(branches)
+    return partial
+
+
+def _branch_query(query: exp.Expr | None, source: exp.Expr) -> exp.Expr:
+    """The branch as a query of its own over the shared source."""
+    if isinstance(query, exp.Values):  # Snowflake: INTO t VALUES (a, b) takes the source's row
+        row = query.expressions[0].expressions if query.expressions else []
+        alias = exp.TableAlias(this=exp.to_identifier("__src"))
+        inner = source.copy() if not isinstance(source, exp.Table) else exp.select("*").from_(source.copy())
+        return exp.Select(expressions=[v.copy() for v in row], from_=exp.From(this=exp.Subquery(this=inner, alias=alias)))
+    if isinstance(query, exp.Select) and query.args.get("from_") is None:
+        head = source.copy()
+        joins = list(head.args.get("joins") or []) if isinstance(head, exp.Table) else []
+        if joins:  # FROM a JOIN b ON ..: sqlglot hangs the joins on the first table
+            head.set("joins", None)
+        query.set("from_", exp.From(this=head))
+        query.set("joins", joins + list(query.args.get("joins") or []))
+        return query
+    return query if query is not None else source.copy()
+
+
+def _own_influences(branches: list[Partial]) -> tuple[list, set[IndirectRef]]:
+    """Each branch's columns with the influences only it has; the shared ones for the statement."""
+    written = [b for b in branches if b.columns]
+    shared = set.intersection(*(b.indirect for b in written)) if written else set()
+    columns = []
+    statement = set(shared)
+    for branch in branches:
+        own = branch.indirect - shared
+        if not branch.columns:
+            statement |= own  # nothing of the branch to attach them to
+        columns += [replace(c, indirect=tuple(sorted(set(c.indirect) | own))) if own else c for c in branch.columns]
+    return columns, statement

@@ -159,3 +159,74 @@ def test_a_view_and_the_next_statement_use_the_engine_names():
 
 def test_a_plain_select_keeps_the_text_of_an_unnamed_item():
     assert [c.target.column for c in extract("SELECT k, max(v) FROM dw.s GROUP BY k", "hive")[0].columns] == ["k", "max(v)"]
+
+
+# -- nested collections and generators -----------------------------------------------------
+def test_impala_collection_in_from_reads_the_table_column_and_is_no_table():
+    result = extract("INSERT INTO dw.o SELECT t.id, a.item, a.pos FROM db.t t, t.int_array_col a", "hive")[0]
+    assert [str(d) for d in result.inputs] == ["db.t"]
+    assert {str(c.target): {str(s) for s in c.sources} for c in result.columns} == {
+        "dw.o.id": {"db.t.id"}, "dw.o.item": {"db.t.int_array_col"}, "dw.o.pos": {"db.t.int_array_col"}}
+
+
+@pytest.mark.parametrize("catalog", [None, {"db.t": {"id": "int", "m": "map<string,int>"}}])
+def test_impala_map_collection_by_the_table_name_with_unqualified_key_and_value(catalog):
+    result = extract("SELECT id, key, value FROM db.t, t.m WHERE value > 0", "hive", catalog=catalog)[0]
+    assert [str(d) for d in result.inputs] == ["db.t"]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "id": {"db.t.id"}, "key": {"db.t.m"}, "value": {"db.t.m"}}
+    assert {(str(i.source), i.type) for i in result.indirect} == {("db.t.m", "FILTER")}
+
+
+def test_impala_nested_collection_of_a_collection():
+    sql = "SELECT c.id, o.order_id, i.item FROM db.customers c, c.orders o, o.items i"
+    result = extract(sql, "hive")[0]
+    assert [str(d) for d in result.inputs] == ["db.customers"]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "id": {"db.customers.id"}, "order_id": {"db.customers.orders"}, "item": {"db.customers.orders"}}
+
+
+def test_impala_collection_in_a_correlated_subquery():
+    sql = "SELECT c.id FROM db.customers c WHERE EXISTS (SELECT 1 FROM c.orders o WHERE o.total > 10)"
+    result = extract(sql, "hive", timeout=None)[0]
+    assert [str(d) for d in result.inputs] == ["db.customers"]
+
+
+def test_a_catalog_table_is_not_taken_for_a_collection():
+    # sales.orders is a table the catalog knows, though a FROM item is named sales
+    catalog = {"sales.orders": {"id": "int"}, "sales": {"id": "int"}}
+    result = extract("SELECT o.id FROM sales, sales.orders o", "hive", catalog=catalog)[0]
+    assert sorted(str(d) for d in result.inputs) == ["sales", "sales.orders"]
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+@pytest.mark.parametrize("generator, names, alias", [
+    ("explode(t.tags)", ["tag"], "tag"),
+    ("posexplode(t.tags)", ["p", "tag"], "p, tag"),
+    ("inline(t.structs)", ["f1", "f2"], "f1, f2"),
+])
+def test_lateral_view_generators_read_the_table_column(dialect, generator, names, alias):
+    sql = f"INSERT INTO dw.o SELECT t.id, {', '.join(names)} FROM db.t t LATERAL VIEW {generator} g AS {alias}"
+    result = extract(sql, dialect)[0]
+    column = generator[generator.index("(") + 1 : -1]
+    assert [str(d) for d in result.inputs] == ["db.t"]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "id": {"db.t.id"}, **{n: {"db." + column} for n in names}}
+
+
+def test_impala_collection_of_a_table_not_in_the_from_with_a_catalog():
+    catalog = {"db.t": {"id": "int", "arr": "array<struct<sku:string,qty:int>>"}}
+    result = extract("INSERT INTO dw.o SELECT pos, sku FROM db.t.arr", "hive", catalog=catalog)[0]
+    assert [str(d) for d in result.inputs] == ["db.t"]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "pos": {"db.t.arr"}, "sku": {"db.t.arr"}}
+
+
+def test_an_unqualified_name_that_may_be_a_struct_field_of_an_unknown_collection_warns():
+    result = extract("INSERT INTO dw.o SELECT sku FROM db.t t, t.arr a", "hive")[0]
+    assert not any(c.sources for c in result.columns)
+    assert any("'sku'" in w for w in result.warnings)
+    known = {"db.t": {"id": "int", "arr": "array<struct<sku:string,qty:int>>"}}
+    result = extract("INSERT INTO dw.o SELECT id, sku FROM db.t t, t.arr a", "hive", catalog=known)[0]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "id": {"db.t.id"}, "sku": {"db.t.arr"}}

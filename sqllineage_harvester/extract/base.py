@@ -14,6 +14,7 @@ from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .glot import dialect_of
+from .nested import unnest_collections
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -148,6 +149,7 @@ def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
 
 
 def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
+    unnest_collections(query, lambda table: ctx.catalog.columns(ctx.parts(name_copy(table))))
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []

@@ -230,3 +230,22 @@ def test_an_unqualified_name_that_may_be_a_struct_field_of_an_unknown_collection
     result = extract("INSERT INTO dw.o SELECT id, sku FROM db.t t, t.arr a", "hive", catalog=known)[0]
     assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
         "id": {"db.t.id"}, "sku": {"db.t.arr"}}
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT OVERWRITE TABLE dw.t PARTITION (country = 'US', ds) IF NOT EXISTS SELECT a, b, d FROM ods.o",
+    "INSERT INTO dw.t PARTITION (country = 'US', ds) [SHUFFLE] SELECT a, b, d FROM ods.o",
+    "INSERT INTO dw.t (id, amount) PARTITION (country = 'US', ds) /* +NOSHUFFLE */ [CLUSTERED] SELECT a, b, d FROM ods.o",
+])
+def test_hive_and_impala_insert_head_forms(sql):
+    assert columns(sql, "hive", T | {"dw.t": {"id": "int", "amount": "double", "country": "string", "ds": "string"}}) == {
+        "dw.t.id": {"ods.o.a"}, "dw.t.amount": {"ods.o.b"}, "dw.t.ds": {"ods.o.d"}, "dw.t.country": set()}
+
+
+def test_multi_insert_branch_into_a_directory_writes_files():
+    sql = ("FROM ods.a JOIN ods.b ON ods.a.k = ods.b.k INSERT OVERWRITE LOCAL DIRECTORY '/exports/ab' SELECT x, y "
+           "INSERT INTO TABLE dw.t1 SELECT x")
+    result = extract(sql, "hive", catalog=AB)[0]
+    assert sorted(str(d) for d in result.outputs) == ["/exports/ab", "dw.t1"]
+    assert sorted(str(d) for d in result.inputs) == ["ods.a", "ods.b"]
+    assert {str(c.target): {str(s) for s in c.sources} for c in result.columns} == {"dw.t1.x": {"ods.a.x"}}

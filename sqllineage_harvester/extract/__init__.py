@@ -32,7 +32,7 @@ from ..redact import redact_message, unclosed
 from .catalog import Catalog
 from .glot import dialect_of, parser_of
 from .parameters import tokenize
-from .partitions import list_after_partition
+from .partitions import lake_insert
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
 from .base import dataset
@@ -177,7 +177,7 @@ _DIRECTORY_USING = re.compile(
 _BULK_INSERT = re.compile(r"^\s*BULK\s+INSERT\s+(\S+)\s+FROM\s+'([^']*)'", re.IGNORECASE)
 _UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
 _CALL_WITHOUT_EXEC = re.compile(r"^\s*(?:\[?\w+\]?\.){0,2}\[?\w+\]?\s+(?:N?'|@\w+\s*=)", re.IGNORECASE)
-_PARTITION = re.compile(r"\)\s*PARTITION\s*\(", re.IGNORECASE)
+_LAKE_INSERT = re.compile(r"\s*INSERT\s[^;]*?(?:\)\s*PARTITION\s*\(|\)\s*IF\s+NOT\s+EXISTS|\[\s*\w+\s*\])", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
 
@@ -204,9 +204,9 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
             node = None
         if isinstance(node, exp.Execute):
             return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
-    impala = list_after_partition(text, glot) if _PARTITION.search(text) else None
-    if impala is not None:  # Impala: INSERT INTO t (a, b) PARTITION (ds) SELECT ..
-        return analyse(_parse(impala, None, glot), ctx, index, text)
+    lake = lake_insert(text, glot) if _LAKE_INSERT.match(text) else None
+    if lake is not None:  # Impala: INSERT INTO t (a, b) PARTITION (ds) [SHUFFLE] SELECT ..
+        return analyse(_parse(lake, None, glot), ctx, index, text)
     directory = _DIRECTORY_USING.match(text)
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)

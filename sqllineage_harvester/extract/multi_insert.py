@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from ..model import IndirectRef
-from .base import Context, Partial, target_table
+from ..model import DatasetRef, IndirectRef
+from .base import Context, Partial, inputs_of, target_table, traced
 from .partitions import write_into
 
 
@@ -25,13 +25,18 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
     for item in node.expressions:
         insert = item.this if isinstance(item, exp.ConditionalInsert) else item
         table, names = target_table(insert.this)
-        if table is None or source is None:
+        if source is None:
             continue
         query = _branch_query(insert.expression, source)
-        if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
-            query.set("where", exp.Where(this=item.expression.copy()))
         kind = "insert_overwrite" if insert.args.get("overwrite") else "insert"
         partial.kind = kind if partial.kind == "insert" else partial.kind
+        if isinstance(insert.this, exp.Directory):  # INSERT OVERWRITE [LOCAL] DIRECTORY '/path' SELECT ..
+            branches.append(_to_directory(ctx, insert.this, query))
+            continue
+        if table is None:
+            continue
+        if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
+            query.set("where", exp.Where(this=item.expression.copy()))
         branches.append(write_into(ctx, kind, table, names, query))
     for one in branches:
         partial.outputs += [o for o in one.outputs if o not in partial.outputs]
@@ -39,6 +44,13 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
         partial.warnings += one.warnings
     partial.columns, partial.indirect = _own_influences(branches)
     return partial
+
+
+def _to_directory(ctx: Context, directory: exp.Directory, query: exp.Expr) -> Partial:
+    """A branch written to files: what it reads, and the path as a dataset."""
+    path = directory.this.name if isinstance(directory.this, exp.Expr) else ""
+    return Partial("insert_overwrite", inputs=inputs_of(ctx, traced(ctx, query)),
+                   outputs=[DatasetRef(path or "directory", "file")])
 
 
 def _branch_query(query: exp.Expr | None, source: exp.Expr) -> exp.Expr:

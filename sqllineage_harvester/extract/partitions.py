@@ -89,37 +89,52 @@ def write_into(ctx: Context, kind: str, table: exp.Table, listed: list[str], que
     return write_partitioned(ctx, kind, table, listed, query, spec)
 
 
-def list_after_partition(text: str, dialect: Dialect) -> str | None:
-    """Impala writes ``INSERT INTO t (a, b) PARTITION (ds) SELECT ..``, the column list before the
-    PARTITION clause; Hive and Spark (and sqlglot) read it after. The same statement with the two
-    swapped, or None when ``text`` is no such INSERT."""
+_NAME = {TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT}
+
+
+def lake_insert(text: str, dialect: Dialect) -> str | None:
+    """An INSERT's head as the lake engines write it and sqlglot does not read it, put in the
+    order it reads: Impala's column list before the PARTITION clause (``INSERT INTO t (a, b)
+    PARTITION (ds) SELECT ..``) moved after it; Hive's ``IF NOT EXISTS`` after the clause and
+    Impala's ``[SHUFFLE]`` hint left out (neither changes lineage). None when ``text`` has none."""
     tokens = tokenize(dialect, text)
-    if len(tokens) < 4 or tokens[0].token_type != TokenType.INSERT:
+    i = 1
+    while i < len(tokens) and tokens[i].token_type in (TokenType.INTO, TokenType.OVERWRITE, TokenType.TABLE):
+        i += 1
+    if not tokens or tokens[0].token_type != TokenType.INSERT or i == 1:
         return None
-    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
-    head = {TokenType.INTO, TokenType.OVERWRITE, TokenType.TABLE, TokenType.DOT, TokenType.VAR}
-    if opening is None or any(t.token_type not in head and t.token_type != TokenType.IDENTIFIER
-                              for t in tokens[1:opening]):
+    while i < len(tokens) and tokens[i].token_type in _NAME:
+        i += 1
+    name_end, columns, partition, odd = i - 1, "", "", False
+    while i < len(tokens):
+        kind = tokens[i].token_type
+        if kind == TokenType.L_PAREN and not columns and tokens[i + 1 : i + 2] and tokens[i + 1].token_type in _NAME:
+            end = _closing(tokens, i, TokenType.L_PAREN, TokenType.R_PAREN)
+            columns, odd = text[tokens[i].start : tokens[end].end + 1] if end else "", odd or not partition
+        elif kind == TokenType.PARTITION and not partition and tokens[i + 1 : i + 2] and tokens[i + 1].token_type == TokenType.L_PAREN:
+            end = _closing(tokens, i + 1, TokenType.L_PAREN, TokenType.R_PAREN)
+            partition = text[tokens[i].start : tokens[end].end + 1] if end else ""
+        elif kind == TokenType.L_BRACKET:  # Impala [SHUFFLE] / [NOSHUFFLE] / [CLUSTERED]
+            end, odd = _closing(tokens, i, TokenType.L_BRACKET, TokenType.R_BRACKET), True
+        elif [t.text.upper() for t in tokens[i : i + 3]] == ["IF", "NOT", "EXISTS"]:
+            end, odd = i + 2, True
+        else:
+            break
+        if end is None:
+            return None
+        i = end + 1
+    if not odd or i >= len(tokens):
         return None
-    columns_end = _closing(tokens, opening)
-    if columns_end is None or columns_end + 2 >= len(tokens):
-        return None
-    if tokens[columns_end + 1].token_type != TokenType.PARTITION or tokens[columns_end + 2].token_type != TokenType.L_PAREN:
-        return None
-    partition_end = _closing(tokens, columns_end + 2)
-    if partition_end is None:
-        return None
-    columns = text[tokens[opening].start : tokens[columns_end].end + 1]
-    partition = text[tokens[columns_end + 1].start : tokens[partition_end].end + 1]
-    return (text[: tokens[opening].start] + partition + " " + columns + text[tokens[partition_end].end + 1 :])
+    head = text[: tokens[name_end].end + 1]
+    return " ".join(p for p in (head, partition, columns, text[tokens[i].start :]) if p)
 
 
-def _closing(tokens: list, opening: int) -> int | None:
+def _closing(tokens: list, opening: int, left: TokenType, right: TokenType) -> int | None:
     depth = 0
     for i in range(opening, len(tokens)):
         kind = tokens[i].token_type
-        depth += kind == TokenType.L_PAREN
-        depth -= kind == TokenType.R_PAREN
+        depth += kind == left
+        depth -= kind == right
         if depth == 0:
             return i
     return None

@@ -249,3 +249,28 @@ def test_multi_insert_branch_into_a_directory_writes_files():
     assert sorted(str(d) for d in result.outputs) == ["/exports/ab", "dw.t1"]
     assert sorted(str(d) for d in result.inputs) == ["ods.a", "ods.b"]
     assert {str(c.target): {str(s) for s in c.sources} for c in result.columns} == {"dw.t1.x": {"ods.a.x"}}
+
+
+# -- views -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dialect", ["spark", "databricks"])
+def test_a_global_temporary_view_lives_in_global_temp_and_is_read_there(dialect):
+    sql = ("CREATE OR REPLACE GLOBAL TEMPORARY VIEW recent AS SELECT id FROM db.s; "
+           "INSERT INTO db.o SELECT id FROM global_temp.recent")
+    view, insert = extract(sql, dialect)
+    assert [(d.name, d.type) for d in view.outputs] == [("global_temp.recent", "temp_view")]
+    assert {str(s) for c in insert.columns for s in c.sources} == {"global_temp.recent.id"}
+    folded = extract(sql, dialect, collapse_temp=True)
+    assert [(str(c.target), [str(s) for s in c.sources]) for r in folded for c in r.columns] == [("db.o.id", ["db.s.id"])]
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+def test_alter_view_as_select_reads_like_create_view(dialect):
+    result = extract("ALTER VIEW db.v AS SELECT a, b FROM db.s WHERE c > 0", dialect)[0]
+    assert result.kind == "create_view" and [(d.name, d.type) for d in result.outputs] == [("db.v", "view")]
+    assert {str(c.target): {str(s) for s in c.sources} for c in result.columns} == {"db.v.a": {"db.s.a"}, "db.v.b": {"db.s.b"}}
+
+
+def test_table_level_lineage_takes_no_collection_for_a_table():
+    for level in (False, "writes"):
+        result = extract("INSERT INTO d.o SELECT t.id, a.item FROM db.t t, t.arr a", "hive", columns=level)[0]
+        assert [str(d) for d in result.inputs] == ["db.t"]

@@ -93,6 +93,7 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     if table is None:
         return Partial("ddl")
     if is_temporary(node):
+        _global_temp(node, table, ctx)
         ctx.temp_tables.add(ctx.qualify(table))
     query = node.expression
     clone = node.args.get("clone")
@@ -113,6 +114,17 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):
         return tables.create_table(ctx, table, node.this, template)
     return Partial("ddl", objects=[dataset(ctx, table)])
+
+
+# Where a language keeps a GLOBAL TEMPORARY VIEW: Spark's global_temp database (queried as global_temp.v).
+GLOBAL_TEMP_SCHEMA = {"spark": "global_temp", "spark2": "global_temp", "databricks": "global_temp"}
+
+
+def _global_temp(node: exp.Expr, table: exp.Table, ctx: Context) -> None:
+    schema = GLOBAL_TEMP_SCHEMA.get(ctx.dialect or "")
+    props = node.args.get("properties")
+    if schema and not table.db and props and any(isinstance(p, exp.GlobalProperty) for p in props.expressions):
+        table.set("db", exp.to_identifier(schema))
 
 
 def handle_cache(node: exp.Expr, ctx: Context) -> Partial:

@@ -274,3 +274,12 @@ def test_table_level_lineage_takes_no_collection_for_a_table():
     for level in (False, "writes"):
         result = extract("INSERT INTO d.o SELECT t.id, a.item FROM db.t t, t.arr a", "hive", columns=level)[0]
         assert [str(d) for d in result.inputs] == ["db.t"]
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+def test_select_star_into_dynamic_partitions_without_a_catalog_is_a_wildcard_with_a_warning(dialect):
+    sql = "INSERT INTO dw.t PARTITION (country = 'US', ds) SELECT * FROM ods.o"
+    assert columns(sql, dialect) == {"dw.t.*": {"ods.o.*"}, "dw.t.ds": {"ods.o.*"}, "dw.t.country": set()}
+    assert any("a * whose columns are unknown" in w for w in warnings(sql, dialect))
+    sql = "INSERT INTO dw.t PARTITION (ds) SELECT *, to_date(ts) AS d FROM ods.o"
+    assert columns(sql, dialect) == {"dw.t.*": {"ods.o.*"}, "dw.t.ds": {"ods.o.ts"}}

@@ -62,9 +62,11 @@ def filled_names(ctx: Context, table: exp.Table, listed: list[str], query: exp.E
     while isinstance(first, exp.SetOperation):
         first = first.this
     items = first.expressions if isinstance(first, exp.Select) else []
-    head = [("*" if isinstance(i, exp.Star) or isinstance(i.this, exp.Star) else i.alias_or_name)
-            for i in items[: max(len(items) - len(spec.dynamic), 0)]]
-    return head + list(spec.dynamic)
+    names = ["*" if isinstance(i, exp.Star) or isinstance(i.this, exp.Star) else i.alias_or_name for i in items]
+    # the dynamic columns take the last items; those a * stands for stay with it (by_position)
+    after_star = len(names) - 1 - max((i for i, n in enumerate(names) if n == "*"), default=-1)
+    taken = min(len(spec.dynamic), after_star)
+    return names[: len(names) - taken] + list(spec.dynamic)
 
 
 def write_partitioned(ctx: Context, kind: str, table: exp.Table, listed: list[str], query: exp.Expr,

@@ -283,3 +283,32 @@ def test_select_star_into_dynamic_partitions_without_a_catalog_is_a_wildcard_wit
     assert any("a * whose columns are unknown" in w for w in warnings(sql, dialect))
     sql = "INSERT INTO dw.t PARTITION (ds) SELECT *, to_date(ts) AS d FROM ods.o"
     assert columns(sql, dialect) == {"dw.t.*": {"ods.o.*"}, "dw.t.ds": {"ods.o.ts"}}
+
+
+# -- generators in a select list ---------------------------------------------------------------
+GEN = {"db.t": {"id": "int", "arr": "array<int>", "m": "map<string,int>", "s": "array<struct<p:int,q:string>>"}}
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+@pytest.mark.parametrize("item, names", [
+    ("explode(arr)", {"col": "arr"}),
+    ("explode(m)", {"key": "m", "value": "m"}),
+    ("posexplode(arr)", {"pos": "arr", "col": "arr"}),
+    ("posexplode(m)", {"pos": "m", "key": "m", "value": "m"}),
+    ("inline(s)", {"p": "s", "q": "s"}),
+    ("explode(m) AS (k, v)", {"k": "m", "v": "m"}),
+])
+def test_a_generator_in_the_select_list_yields_the_engines_columns(dialect, item, names):
+    result = extract(f"CREATE TABLE dw.g AS SELECT {item} FROM db.t", dialect, catalog=GEN)[0]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        n: {"db.t." + source} for n, source in names.items()}
+    assert [c.target.column for c in result.columns] == list(names)
+
+
+def test_stack_and_json_tuple_columns_read_their_own_arguments():
+    result = extract("CREATE TABLE dw.g AS SELECT stack(2, a, b, c, d) FROM db.t", "hive")[0]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "col0": {"db.t.a", "db.t.c"}, "col1": {"db.t.b", "db.t.d"}}
+    result = extract("CREATE TABLE dw.g AS SELECT json_tuple(js, 'secret_key', 'age') FROM db.t", "hive")[0]
+    assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
+        "c0": {"db.t.js"}, "c1": {"db.t.js"}}

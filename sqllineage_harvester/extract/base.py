@@ -15,6 +15,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .glot import dialect_of
 from .nested import unnest_collections
+from .generators import expand_generators, is_generator
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -149,7 +150,9 @@ def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
 
 
 def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
-    unnest_collections(query, lambda table: ctx.catalog.columns(ctx.parts(name_copy(table))))
+    columns_of = lambda table: ctx.catalog.columns(ctx.parts(name_copy(table)))  # noqa: E731
+    unnest_collections(query, columns_of)
+    expand_generators(query, columns_of)
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []
@@ -308,7 +311,7 @@ def name_projections(query: exp.Expr, ctx: Context, written: bool = False) -> No
     numbered = UNNAMED_COLUMN.get(ctx.dialect or "") if written else None
     if numbered is not None:
         for position, item in enumerate(select.expressions):
-            if not isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Dot)):
+            if not isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Dot, exp.Aliases)) and not is_generator(item):
                 name = exp.to_identifier(numbered.format(position), quoted=True)
                 item.replace(exp.alias_(item.copy(), name, copy=False))
         return
@@ -316,7 +319,7 @@ def name_projections(query: exp.Expr, ctx: Context, written: bool = False) -> No
     if len(texts) != len(select.expressions):
         return
     for text, item in zip(texts, select.expressions):
-        if isinstance(item, (exp.Alias, exp.Column, exp.Star)) or not text:
+        if isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Aliases)) or is_generator(item) or not text:
             continue
         lowered = text.lower()
         if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")):

@@ -75,7 +75,7 @@ def _rewrite(select: exp.Select, item: exp.Table, visible: dict[str, exp.Expr], 
     table = exp.Table(this=exp.to_identifier(parts[-2]), db=exp.to_identifier(parts[-3]) if len(parts) > 2 else None)
     known = columns_of(table)
     if known and parts[-1] in known and columns_of(item) is None:
-        element = _element_type(known[parts[-1]])
+        element = element_type(known[parts[-1]])
         item.replace(_unnest(table.name, parts[-1], item, element, element is UNKNOWN_ELEMENT))
         _add_owner(select, table)
 
@@ -96,10 +96,10 @@ def _add_owner(select: exp.Select, table: exp.Table) -> None:
 
 def _element_columns(owner: exp.Expr, column: str, columns_of: ColumnsOf) -> tuple[str, ...]:
     known = columns_of(owner) if isinstance(owner, exp.Table) else None
-    return _element_type(known.get(column) if known else None)
+    return element_type(known.get(column) if known else None)
 
 
-def _element_type(type_: str | None) -> tuple[str, ...]:
+def element_type(type_: str | None) -> tuple[str, ...]:
     """The columns an element of a collection of this type has (all names when unknown)."""
     text = (type_ or "").strip().lower()
     for kind, names in ELEMENT_COLUMNS.items():

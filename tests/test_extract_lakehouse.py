@@ -312,3 +312,12 @@ def test_stack_and_json_tuple_columns_read_their_own_arguments():
     result = extract("CREATE TABLE dw.g AS SELECT json_tuple(js, 'secret_key', 'age') FROM db.t", "hive")[0]
     assert {c.target.column: {str(s) for s in c.sources} for c in result.columns} == {
         "c0": {"db.t.js"}, "c1": {"db.t.js"}}
+
+
+def test_multi_insert_with_if_not_exists_is_one_statement_with_both_writes():
+    sql = ("FROM ods.a INSERT OVERWRITE TABLE dw.t1 PARTITION (ds = '2024-01-01') IF NOT EXISTS SELECT x "
+           "INSERT OVERWRITE TABLE dw.t2 SELECT z")
+    results = extract(sql, "hive")
+    assert len(results) == 1 and results[0].error is None
+    assert {str(c.target): {str(s) for s in c.sources} for c in results[0].columns} == {
+        "dw.t1.x": {"ods.a.x"}, "dw.t1.ds": set(), "dw.t2.z": {"ods.a.z"}}

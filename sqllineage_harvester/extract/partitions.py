@@ -95,24 +95,35 @@ _NAME = {TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT}
 
 
 def lake_insert(text: str, dialect: Dialect) -> str | None:
-    """An INSERT's head as the lake engines write it and sqlglot does not read it, put in the
+    """INSERT heads as the lake engines write them and sqlglot does not read them, put in the
     order it reads: Impala's column list before the PARTITION clause (``INSERT INTO t (a, b)
     PARTITION (ds) SELECT ..``) moved after it; Hive's ``IF NOT EXISTS`` after the clause and
-    Impala's ``[SHUFFLE]`` hint left out (neither changes lineage). None when ``text`` has none."""
+    Impala's ``[SHUFFLE]`` hint left out (neither changes lineage). Every INSERT of the text is
+    looked at (a Hive multi-insert has several). None when ``text`` has no such head."""
     tokens = tokenize(dialect, text)
-    i = 1
+    edits = [edit for i, t in enumerate(tokens) if t.token_type == TokenType.INSERT
+             for edit in [_head(tokens, i, text)] if edit is not None]
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
+    return text if edits else None
+
+
+def _head(tokens: list, i: int, text: str) -> tuple[int, int, str] | None:
+    """(start, end, new text) of one INSERT head that needs reordering, from the token at ``i``."""
+    first = i
+    i += 1
     while i < len(tokens) and tokens[i].token_type in (TokenType.INTO, TokenType.OVERWRITE, TokenType.TABLE):
         i += 1
-    if not tokens or tokens[0].token_type != TokenType.INSERT or i == 1:
+    if i == first + 1:
         return None
     while i < len(tokens) and tokens[i].token_type in _NAME:
         i += 1
-    name_end, columns, partition, odd = i - 1, "", "", False
+    name_end, columns, partition, odd, columns_first = i - 1, "", "", False, False
     while i < len(tokens):
         kind = tokens[i].token_type
         if kind == TokenType.L_PAREN and not columns and tokens[i + 1 : i + 2] and tokens[i + 1].token_type in _NAME:
             end = _closing(tokens, i, TokenType.L_PAREN, TokenType.R_PAREN)
-            columns, odd = text[tokens[i].start : tokens[end].end + 1] if end else "", odd or not partition
+            columns, columns_first = text[tokens[i].start : tokens[end].end + 1] if end else "", not partition
         elif kind == TokenType.PARTITION and not partition and tokens[i + 1 : i + 2] and tokens[i + 1].token_type == TokenType.L_PAREN:
             end = _closing(tokens, i + 1, TokenType.L_PAREN, TokenType.R_PAREN)
             partition = text[tokens[i].start : tokens[end].end + 1] if end else ""
@@ -125,10 +136,10 @@ def lake_insert(text: str, dialect: Dialect) -> str | None:
         if end is None:
             return None
         i = end + 1
-    if not odd or i >= len(tokens):
+    if not (odd or (columns_first and partition)) or i >= len(tokens):
         return None
-    head = text[: tokens[name_end].end + 1]
-    return " ".join(p for p in (head, partition, columns, text[tokens[i].start :]) if p)
+    start, stop = tokens[name_end].end + 1, tokens[i].start
+    return start, stop, " " + " ".join(p for p in (partition, columns) if p) + " "
 
 
 def _closing(tokens: list, opening: int, left: TokenType, right: TokenType) -> int | None:

@@ -321,3 +321,23 @@ def test_multi_insert_with_if_not_exists_is_one_statement_with_both_writes():
     assert len(results) == 1 and results[0].error is None
     assert {str(c.target): {str(s) for s in c.sources} for c in results[0].columns} == {
         "dw.t1.x": {"ods.a.x"}, "dw.t1.ds": set(), "dw.t2.z": {"ods.a.z"}}
+
+
+@pytest.mark.parametrize("dialect", ["hive", "spark"])
+def test_a_partitioned_table_created_earlier_lends_its_partition_columns(dialect):
+    ddl = ("CREATE TABLE ods.a (x INT) PARTITIONED BY (ds STRING)" if dialect == "hive"
+           else "CREATE TABLE ods.a (x INT, ds STRING) USING parquet PARTITIONED BY (ds)")
+    sql = f"{ddl}; INSERT INTO dw.b PARTITION (ds) SELECT * FROM ods.a"
+    assert columns(sql, dialect, index=1) == {"dw.b.x": {"ods.a.x"}, "dw.b.ds": {"ods.a.ds"}}
+
+
+def test_the_harvest_learns_hive_partition_columns_from_create_table():
+    from sqllineage_harvester.extract.catalog import defined_columns
+
+    assert defined_columns("CREATE TABLE ods.a (x INT) PARTITIONED BY (DS STRING)", "hive") == {"x": "INT", "ds": "STRING"}
+
+
+def test_star_into_dynamic_partitions_is_named_after_the_expanded_columns():
+    catalog = {"ods.a": {"x": "int", "d": "string"}}
+    assert columns("INSERT INTO dw.b PARTITION (ds) SELECT * FROM ods.a", "hive", catalog) == {
+        "dw.b.x": {"ods.a.x"}, "dw.b.ds": {"ods.a.d"}}

@@ -170,8 +170,12 @@ def write_query(
     query: exp.Expr,
     target_type: str = "table",
     reads_target: exp.Table | None = None,
+    fill: Callable[[list[str]], list[str]] | None = None,
 ) -> Partial:
     """A query whose output columns land in ``target`` (by ``names`` or position).
+
+    ``fill`` names the targets from the query's output names (``*`` for an unexpanded star)
+    when there are no ``names``: a PARTITION clause without a catalog.
 
     ``reads_target`` is the node standing for the target inside a synthetic
     query (UPDATE, MERGE): the target counts as an input only where its own
@@ -190,8 +194,9 @@ def write_query(
     # A table the statement creates takes the query's names; an existing one (INSERT without a
     # column list) its own columns, by position, where the catalog knows them.
     creates = kind in ("create_table_as", "create_view", "select_into")
-    target_names = (names or (None if creates else catalog_names(ctx, target, len(trace.outputs)))
-                    or [n for n, _ in trace.outputs])
+    outputs = [n for n, _ in trace.outputs]
+    target_names = (names or (fill(outputs) if fill else None)
+                    or (None if creates else catalog_names(ctx, target, len(trace.outputs))) or outputs)
     placed, unplaced = by_position(target_names, trace.outputs)
     # a column written from no column (count(*), now(), 'x') is still written: FILTER inputs reach it
     merged = per_target(placed)

@@ -21,7 +21,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from ..model import TRANSFORMATION, ColumnLineage, ColumnRef
-from .base import Context, Partial, name_copy, name_projections, write_query
+from .base import Context, Partial, name_copy, write_query
 from .parameters import tokenize
 
 
@@ -48,8 +48,9 @@ def spec_of(table: exp.Table) -> Spec | None:
     return Spec(tuple(static), tuple(dynamic))
 
 
-def filled_names(ctx: Context, table: exp.Table, listed: list[str], query: exp.Expr, spec: Spec) -> list[str]:
-    """The target column each item of ``query`` fills, in order."""
+def filled_names(ctx: Context, table: exp.Table, listed: list[str], spec: Spec) -> list[str]:
+    """The target column each item fills, in order, by the column list or the catalog; empty
+    when neither tells (``after_items`` then names them from the query's items)."""
     if listed:
         names = [n for n in listed if n not in spec.static]
         return names + [d for d in spec.dynamic if d not in names]
@@ -57,16 +58,15 @@ def filled_names(ctx: Context, table: exp.Table, listed: list[str], query: exp.E
     known = ctx.catalog.columns(ctx.parts(name_copy(table)))
     if known:
         return [c for c in known if c not in partitions] + list(spec.dynamic)
-    name_projections(query, ctx, written=True)  # an unaliased item named as the query's own would be
-    first = query
-    while isinstance(first, exp.SetOperation):
-        first = first.this
-    items = first.expressions if isinstance(first, exp.Select) else []
-    names = ["*" if isinstance(i, exp.Star) or isinstance(i.this, exp.Star) else i.alias_or_name for i in items]
-    # the dynamic columns take the last items; those a * stands for stay with it (by_position)
-    after_star = len(names) - 1 - max((i for i, n in enumerate(names) if n == "*"), default=-1)
+    return []
+
+
+def after_items(outputs: list[str], spec: Spec) -> list[str]:
+    """Without a catalog: the items name the table's columns, and the dynamic partition columns
+    take the last items; those an unexpanded ``*`` stands for stay with it (``by_position``)."""
+    after_star = len(outputs) - 1 - max((i for i, n in enumerate(outputs) if n == "*"), default=-1)
     taken = min(len(spec.dynamic), after_star)
-    return names[: len(names) - taken] + list(spec.dynamic)
+    return outputs[: len(outputs) - taken] + list(spec.dynamic)
 
 
 def write_partitioned(ctx: Context, kind: str, table: exp.Table, listed: list[str], query: exp.Expr,
@@ -75,7 +75,8 @@ def write_partitioned(ctx: Context, kind: str, table: exp.Table, listed: list[st
     partition column written a constant."""
     if not isinstance(query, (exp.Select, exp.SetOperation)):
         return write_query(ctx, kind, table, listed, query)
-    partial = write_query(ctx, kind, table, filled_names(ctx, table, listed, query, spec), query)
+    names = filled_names(ctx, table, listed, spec)
+    partial = write_query(ctx, kind, table, names, query, fill=lambda outputs: after_items(outputs, spec))
     out = partial.outputs[0].name
     written = {c.target.column for c in partial.columns}
     partial.columns += [ColumnLineage(ColumnRef(out, name), (), TRANSFORMATION)

@@ -112,7 +112,7 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     like = node.find(exp.LikeProperty)  # (LIKE t, ...) in PostgreSQL / Redshift, LIKE t elsewhere
     template = like.this if like is not None and isinstance(like.this, exp.Table) else None
     if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):
-        return tables.create_table(ctx, table, node.this, template)
+        return tables.create_table(ctx, table, node.this, template, node)
     return Partial("ddl", objects=[dataset(ctx, table)])
 
 

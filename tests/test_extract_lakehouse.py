@@ -341,3 +341,11 @@ def test_star_into_dynamic_partitions_is_named_after_the_expanded_columns():
     catalog = {"ods.a": {"x": "int", "d": "string"}}
     assert columns("INSERT INTO dw.b PARTITION (ds) SELECT * FROM ods.a", "hive", catalog) == {
         "dw.b.x": {"ods.a.x"}, "dw.b.ds": {"ods.a.d"}}
+
+
+def test_impala_upsert_into_writes_like_insert():
+    for sql in ("UPSERT INTO db.k (a, b) SELECT x, y FROM db.s", "UPSERT INTO db.k (b, a) PARTITION (ds) SELECT y, x, d FROM db.s"):
+        result = extract(sql, "hive")[0]
+        assert result.error is None and [str(d) for d in result.outputs] == ["db.k"]
+        assert {str(c.target): {str(s) for s in c.sources} for c in result.columns if c.target.column in "ab"} == {
+            "db.k.a": {"db.s.x"}, "db.k.b": {"db.s.y"}}

@@ -177,7 +177,7 @@ _DIRECTORY_USING = re.compile(
 _BULK_INSERT = re.compile(r"^\s*BULK\s+INSERT\s+(\S+)\s+FROM\s+'([^']*)'", re.IGNORECASE)
 _UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
 _CALL_WITHOUT_EXEC = re.compile(r"^\s*(?:\[?\w+\]?\.){0,2}\[?\w+\]?\s+(?:N?'|@\w+\s*=)", re.IGNORECASE)
-_LAKE_INSERT = re.compile(r"\)\s*PARTITION\s*\(|\)\s*IF\s+NOT\s+EXISTS|\[\s*\w+\s*\]", re.IGNORECASE)
+_LAKE_INSERT = re.compile(r"\)\s*PARTITION\s*\(|\)\s*IF\s+NOT\s+EXISTS|\[\s*\w+\s*\]|\A\s*UPSERT\s", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
 
 
@@ -342,7 +342,7 @@ def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glo
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
-            lake = _lake(text, index, ctx, glot) if "INSERT" in text.upper() else None
+            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else None
             if lake is not None:
                 results.append(lake)
                 continue

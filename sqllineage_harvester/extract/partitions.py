@@ -99,11 +99,16 @@ def lake_insert(text: str, dialect: Dialect) -> str | None:
     """INSERT heads as the lake engines write them and sqlglot does not read them, put in the
     order it reads: Impala's column list before the PARTITION clause (``INSERT INTO t (a, b)
     PARTITION (ds) SELECT ..``) moved after it; Hive's ``IF NOT EXISTS`` after the clause and
-    Impala's ``[SHUFFLE]`` hint left out (neither changes lineage). Every INSERT of the text is
-    looked at (a Hive multi-insert has several). None when ``text`` has no such head."""
+    Impala's ``[SHUFFLE]`` hint left out (neither changes lineage); Impala's ``UPSERT INTO`` read as
+    INSERT. Every INSERT of the text is looked at (a Hive multi-insert has several). None when
+    ``text`` has no such head."""
     tokens = tokenize(dialect, text)
     edits = [edit for i, t in enumerate(tokens) if t.token_type == TokenType.INSERT
              for edit in [_head(tokens, i, text)] if edit is not None]
+    if tokens and tokens[0].text.upper() == "UPSERT" and tokens[1:2] and tokens[1].token_type == TokenType.INTO:
+        # Impala's UPSERT INTO a Kudu table writes as INSERT does (rows it finds are updated)
+        head = _head(tokens, 0, text)
+        edits[:0] = [(tokens[0].start, tokens[0].end + 1, "INSERT")] + ([head] if head is not None else [])
     for start, end, replacement in reversed(edits):
         text = text[:start] + replacement + text[end:]
     return text if edits else None

@@ -349,3 +349,11 @@ def test_impala_upsert_into_writes_like_insert():
         assert result.error is None and [str(d) for d in result.outputs] == ["db.k"]
         assert {str(c.target): {str(s) for s in c.sources} for c in result.columns if c.target.column in "ab"} == {
             "db.k.a": {"db.s.x"}, "db.k.b": {"db.s.y"}}
+
+
+@pytest.mark.parametrize("source", ["db.s", "(SELECT * FROM db.s) q"])
+def test_each_multi_insert_branch_names_unnamed_items_by_its_own_text(source):
+    sql = (f"FROM {source} INSERT OVERWRITE DIRECTORY '/x' SELECT a "
+           "INSERT INTO db.t1 SELECT upper(a), b INSERT INTO db.t2 SELECT lower(c), d")
+    assert sorted(str(c.target) for c in extract(sql, "spark")[0].columns) == [
+        "db.t1.b", "db.t1.upper(a)", "db.t2.d", "db.t2.lower(c)"]

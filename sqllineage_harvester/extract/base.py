@@ -267,20 +267,23 @@ _OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
 _CLOSE = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
 
 
-def projection_texts(tokens: list | None, sql: str) -> list[str]:
-    """The select list of the outermost SELECT, as written, one text per item."""
+def projection_texts(tokens: list | None, sql: str, nth: int = 0) -> list[str]:
+    """The select list of the outermost SELECT (the ``nth`` of them: a multi-insert's branches),
+    as written, one text per item."""
     if not tokens:
         return []
-    depth, best, start = 0, None, None
+    depth, best, starts = 0, None, []
     for i, token in enumerate(tokens):
         if token.token_type in _OPEN:
             depth += 1
         elif token.token_type in _CLOSE:
             depth -= 1
-        elif token.token_type == TokenType.SELECT and (best is None or depth < best):
-            best, start = depth, i
-    if start is None:
+        elif token.token_type == TokenType.SELECT and (best is None or depth <= best):
+            starts = starts + [i] if depth == best else [i]
+            best = depth
+    if len(starts) <= nth:
         return []
+    start = starts[nth]
     items: list[list] = [[]]
     depth = 0
     for token in tokens[start + 1 :]:
@@ -305,9 +308,10 @@ def projection_texts(tokens: list | None, sql: str) -> list[str]:
 UNNAMED_COLUMN = {"hive": "_c{}", "trino": "_col{}", "presto": "_col{}", "athena": "_col{}"}
 
 
-def name_projections(query: exp.Expr, ctx: Context, written: bool = False) -> None:
-    """Name unaliased computed columns: by the text as written (``max(col1)``), or, for a
-    ``written`` query in a language that numbers them, as its engine does (Hive ``_c1``)."""
+def name_projections(query: exp.Expr, ctx: Context, written: bool = False, nth: int = 0) -> None:
+    """Name unaliased computed columns: by the text as written (``max(col1)``; ``nth``: which
+    outermost SELECT of the statement the query is), or, for a ``written`` query in a language
+    that numbers them, as its engine does (Hive ``_c1``)."""
     select = query
     while isinstance(select, exp.SetOperation):
         select = select.this
@@ -320,7 +324,7 @@ def name_projections(query: exp.Expr, ctx: Context, written: bool = False) -> No
                 name = exp.to_identifier(numbered.format(position), quoted=True)
                 item.replace(exp.alias_(item.copy(), name, copy=False))
         return
-    texts = projection_texts(ctx.tokens, ctx.text)
+    texts = projection_texts(ctx.tokens, ctx.text, nth)
     if len(texts) != len(select.expressions):
         return
     for text, item in zip(texts, select.expressions):

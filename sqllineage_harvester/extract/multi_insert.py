@@ -14,7 +14,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from ..model import DatasetRef, IndirectRef
-from .base import Context, Partial, inputs_of, target_table, traced
+from .base import Context, Partial, inputs_of, name_projections, target_table, traced
 from .partitions import write_into
 
 
@@ -22,11 +22,13 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
     source = node.args.get("source")
     partial = Partial("insert")
     branches: list[Partial] = []
+    selects = -1  # the branch's SELECT among the statement's outermost ones
     for item in node.expressions:
         insert = item.this if isinstance(item, exp.ConditionalInsert) else item
         table, names = target_table(insert.this)
         if source is None:
             continue
+        selects += isinstance(insert.expression, exp.Select)
         query = _branch_query(insert.expression, source)
         kind = "insert_overwrite" if insert.args.get("overwrite") else "insert"
         partial.kind = kind if partial.kind == "insert" else partial.kind
@@ -37,6 +39,8 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
             continue
         if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
             query.set("where", exp.Where(this=item.expression.copy()))
+        if not names and isinstance(insert.expression, exp.Select):  # by its own SELECT's text
+            name_projections(query, ctx, written=True, nth=selects)
         branches.append(write_into(ctx, kind, table, names, query))
     for one in branches:
         partial.outputs += [o for o in one.outputs if o not in partial.outputs]

@@ -5,7 +5,7 @@ naming of datasets and projections, and "a query whose columns land in a table".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlglot import exp
 from sqlglot.tokens import TokenType
@@ -150,9 +150,11 @@ def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
 
 
 def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
-    columns_of = lambda table: ctx.catalog.columns(ctx.parts(name_copy(table)))  # noqa: E731
-    unnest_collections(query, columns_of)
-    expand_generators(query, columns_of)
+    def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        return ctx.catalog.columns(ctx.parts(name_copy(table)))
+
+    unnest_collections(query, columns_of)  # Impala's FROM t, t.arr: t's column, not a table
+    expand_generators(query, columns_of)  # explode(m) AS (k, v): two columns
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []

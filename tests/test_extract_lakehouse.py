@@ -357,3 +357,8 @@ def test_each_multi_insert_branch_names_unnamed_items_by_its_own_text(source):
            "INSERT INTO db.t1 SELECT upper(a), b INSERT INTO db.t2 SELECT lower(c), d")
     assert sorted(str(c.target) for c in extract(sql, "spark")[0].columns) == [
         "db.t1.b", "db.t1.upper(a)", "db.t2.d", "db.t2.lower(c)"]
+
+
+def test_inline_of_structs_of_unknown_fields_is_a_wildcard():
+    result = extract("CREATE TABLE dw.g AS SELECT inline(s) FROM db.t", "hive")[0]
+    assert {str(c.target): {str(x) for x in c.sources} for c in result.columns} == {"dw.g.*": {"db.t.s"}}

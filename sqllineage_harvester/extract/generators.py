@@ -4,7 +4,7 @@
 ``key``, ``value``), ``posexplode`` ``pos`` first, ``inline`` its structs' fields, ``stack(n, ..)``
 ``col0``, ``col1`` .., ``json_tuple(js, ..)`` ``c0``, ``c1`` ... Each becomes an item of its own,
 computed from the generator's arguments. A collection's type comes from the catalog; unknown, it
-is taken for an array (a map's columns then go by ``col``).
+is taken for an array (a map's columns then go by ``col``), and ``inline``'s fields are a ``*``.
 
 >>> from sqllineage_harvester.extract import extract
 >>> r = extract("CREATE TABLE d.kv AS SELECT explode(props) AS (k, v) FROM s.t", "hive")[0]
@@ -67,8 +67,8 @@ def _names(generator: exp.Expr, select: exp.Select, columns_of: ColumnsOf) -> li
     if isinstance(generator, exp.Anonymous):  # json_tuple(js, 'a', 'b'): c0, c1
         return [f"c{i}" for i in range(len(generator.expressions) - 1)]
     element = element_type(_type_of(generator.this, select, columns_of))
-    if isinstance(generator, exp.Inline):
-        return [n for n in element if n not in ("item", "pos", "key", "value")]
+    if isinstance(generator, exp.Inline):  # its structs' fields; unknown, a * stands for them
+        return [n for n in element if n not in ("item", "pos", "key", "value")] or ["*"]
     names = ["key", "value"] if element[0] == "key" else ["col"]
     return (["pos"] if isinstance(generator, exp.Posexplode) else []) + names
 

@@ -362,3 +362,10 @@ def test_each_multi_insert_branch_names_unnamed_items_by_its_own_text(source):
 def test_inline_of_structs_of_unknown_fields_is_a_wildcard():
     result = extract("CREATE TABLE dw.g AS SELECT inline(s) FROM db.t", "hive")[0]
     assert {str(c.target): {str(x) for x in c.sources} for c in result.columns} == {"dw.g.*": {"db.t.s"}}
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+def test_multi_insert_over_a_lateral_view_reads_the_exploded_column(dialect):
+    sql = ("FROM db.t t LATERAL VIEW explode(t.arr) x AS e "
+           "INSERT INTO TABLE d.o SELECT t.id, e INSERT INTO TABLE d.p SELECT e WHERE t.k = 1")
+    assert columns(sql, dialect) == {"d.o.id": {"db.t.id"}, "d.o.e": {"db.t.arr"}, "d.p.e": {"db.t.arr"}}

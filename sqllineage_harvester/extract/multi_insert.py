@@ -66,11 +66,13 @@ def _branch_query(query: exp.Expr | None, source: exp.Expr) -> exp.Expr:
         return exp.Select(expressions=[v.copy() for v in row], from_=exp.From(this=exp.Subquery(this=inner, alias=alias)))
     if isinstance(query, exp.Select) and query.args.get("from_") is None:
         head = source.copy()
-        joins = list(head.args.get("joins") or []) if isinstance(head, exp.Table) else []
-        if joins:  # FROM a JOIN b ON ..: sqlglot hangs the joins on the first table
-            head.set("joins", None)
         query.set("from_", exp.From(this=head))
-        query.set("joins", joins + list(query.args.get("joins") or []))
+        # FROM a JOIN b ON .. / FROM t LATERAL VIEW explode(..): sqlglot hangs them on the first table
+        for key in ("joins", "laterals"):
+            hung = list(head.args.get(key) or []) if isinstance(head, exp.Table) else []
+            if hung:
+                head.set(key, None)
+                query.set(key, hung + list(query.args.get(key) or []))
         return query
     return query if query is not None else source.copy()
 

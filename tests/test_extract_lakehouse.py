@@ -369,3 +369,12 @@ def test_multi_insert_over_a_lateral_view_reads_the_exploded_column(dialect):
     sql = ("FROM db.t t LATERAL VIEW explode(t.arr) x AS e "
            "INSERT INTO TABLE d.o SELECT t.id, e INSERT INTO TABLE d.p SELECT e WHERE t.k = 1")
     assert columns(sql, dialect) == {"d.o.id": {"db.t.id"}, "d.o.e": {"db.t.arr"}, "d.p.e": {"db.t.arr"}}
+
+
+@pytest.mark.parametrize("dialect", ["spark", "databricks"])
+@pytest.mark.parametrize("partition", ["", "PARTITION (ds) ", "PARTITION (ds = '2024-01-01') "])
+def test_insert_by_name_fills_each_column_of_the_items_name(dialect, partition):
+    catalog = {"g.t": {"x": "int", "y": "int", "ds": "string"}}
+    ds = ", d AS ds" if partition == "PARTITION (ds) " else ""
+    got = columns(f"INSERT INTO g.t {partition}BY NAME SELECT a AS y, b AS x{ds} FROM s.u", dialect, catalog)
+    assert got["g.t.x"] == {"s.u.b"} and got["g.t.y"] == {"s.u.a"}

@@ -70,13 +70,14 @@ def after_items(outputs: list[str], spec: Spec) -> list[str]:
 
 
 def write_partitioned(ctx: Context, kind: str, table: exp.Table, listed: list[str], query: exp.Expr,
-                      spec: Spec) -> Partial:
-    """A query written into a PARTITION clause: its items by the engine's order, each static
-    partition column written a constant."""
+                      spec: Spec, by_name: bool = False) -> Partial:
+    """A query written into a PARTITION clause: its items by the engine's order (by their names
+    with ``BY NAME``), each static partition column written a constant."""
     if not isinstance(query, (exp.Select, exp.SetOperation)):
         return write_query(ctx, kind, table, listed, query)
-    names = filled_names(ctx, table, listed, spec)
-    partial = write_query(ctx, kind, table, names, query, fill=lambda outputs: after_items(outputs, spec))
+    names = [] if by_name else filled_names(ctx, table, listed, spec)
+    fill = _own_names if by_name else (lambda outputs: after_items(outputs, spec))
+    partial = write_query(ctx, kind, table, names, query, fill=fill)
     out = partial.outputs[0].name
     written = {c.target.column for c in partial.columns}
     partial.columns += [ColumnLineage(ColumnRef(out, name), (), TRANSFORMATION)
@@ -84,12 +85,18 @@ def write_partitioned(ctx: Context, kind: str, table: exp.Table, listed: list[st
     return partial
 
 
-def write_into(ctx: Context, kind: str, table: exp.Table, listed: list[str], query: exp.Expr) -> Partial:
-    """An INSERT's query written into ``table``, through its PARTITION clause when it has one."""
+def _own_names(outputs: list[str]) -> list[str]:
+    return outputs
+
+
+def write_into(ctx: Context, kind: str, table: exp.Table, listed: list[str], query: exp.Expr,
+               by_name: bool = False) -> Partial:
+    """An INSERT's query written into ``table``, through its PARTITION clause when it has one;
+    ``by_name`` (Spark's INSERT .. BY NAME): each item fills the column of its own name."""
     spec = spec_of(table)
     if spec is None:
-        return write_query(ctx, kind, table, listed, query)
-    return write_partitioned(ctx, kind, table, listed, query, spec)
+        return write_query(ctx, kind, table, listed, query, fill=_own_names if by_name and not listed else None)
+    return write_partitioned(ctx, kind, table, listed, query, spec, by_name and not listed)
 
 
 _NAME = {TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT}

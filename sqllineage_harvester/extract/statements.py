@@ -83,7 +83,7 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
             query = rows[0]
             for row in rows[1:]:
                 query = exp.union(query, row, distinct=False, copy=False)
-    partial = partitions.write_into(ctx, kind, table, names, query)
+    partial = partitions.write_into(ctx, kind, table, names, query, bool(node.args.get("by_name")))
     return dml.add_upsert(node, ctx, partial) if node.args.get("conflict") is not None else partial
 
 

@@ -378,3 +378,9 @@ def test_insert_by_name_fills_each_column_of_the_items_name(dialect, partition):
     ds = ", d AS ds" if partition == "PARTITION (ds) " else ""
     got = columns(f"INSERT INTO g.t {partition}BY NAME SELECT a AS y, b AS x{ds} FROM s.u", dialect, catalog)
     assert got["g.t.x"] == {"s.u.b"} and got["g.t.y"] == {"s.u.a"}
+
+
+@pytest.mark.parametrize("dialect", LAKE)
+def test_lateral_view_stack_columns_read_their_own_arguments(dialect):
+    sql = "INSERT INTO d.o SELECT t.id, s.x, s.y FROM db.t t LATERAL VIEW stack(2, t.a, t.b, t.c, t.d) s AS x, y"
+    assert columns(sql, dialect) == {"d.o.id": {"db.t.id"}, "d.o.x": {"db.t.a", "db.t.c"}, "d.o.y": {"db.t.b", "db.t.d"}}

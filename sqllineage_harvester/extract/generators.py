@@ -1,6 +1,7 @@
 """Generators in a select list (Hive, Spark): one item, several columns, named as the engine names them.
 
-``SELECT explode(m) AS (k, v)`` yields k and v; an unaliased ``explode(arr)`` yields ``col`` (a map:
+``SELECT explode(m) AS (k, v)`` yields k and v (``LATERAL VIEW stack(..) s AS x, y``: each column
+its own arguments); an unaliased ``explode(arr)`` yields ``col`` (a map:
 ``key``, ``value``), ``posexplode`` ``pos`` first, ``inline`` its structs' fields, ``stack(n, ..)``
 ``col0``, ``col1`` .., ``json_tuple(js, ..)`` ``c0``, ``c1`` ... Each becomes an item of its own,
 computed from the generator's arguments. A collection's type comes from the catalog; unknown, it
@@ -31,6 +32,8 @@ def is_generator(item: exp.Expr) -> bool:
 
 def expand_generators(query: exp.Expr, columns_of: ColumnsOf) -> None:
     """Give each column a select-list generator yields an item of its own (in place)."""
+    for lateral in list(query.find_all(exp.Lateral)):
+        _stack_view(lateral)
     for select in list(query.find_all(exp.Select)):
         items = select.expressions
         if not any(is_generator(i) or (isinstance(i, exp.Aliases) and is_generator(i.this)) for i in items):
@@ -47,6 +50,19 @@ def expand_generators(query: exp.Expr, columns_of: ColumnsOf) -> None:
             else:
                 spread.append(item)
         select.set("expressions", spread)
+
+
+def _stack_view(lateral: exp.Lateral) -> None:
+    """``LATERAL VIEW stack(2, a, b, c, d) s AS x, y``: x from a and c, y from b and d, as a
+    lateral subquery with an item per column (any other generator's columns read all it is given)."""
+    generator, alias = lateral.this, lateral.args.get("alias")
+    if not isinstance(generator, exp.Stack) or alias is None or not alias.columns:
+        return
+    names = [c.name for c in alias.columns]
+    items = [exp.alias_(_column_of(generator, i, len(names)), exp.to_identifier(n), copy=False) for i, n in enumerate(names)]
+    lateral.set("this", exp.Subquery(this=exp.Select(expressions=items)))
+    lateral.set("view", None)
+    alias.set("columns", None)
 
 
 def _column_of(generator: exp.Expr, index: int, width: int) -> exp.Expr:

@@ -78,10 +78,13 @@ STRINGS: dict[str, list[Callable[[str], str]]] = {
     "databricks": [_backslashed("'"), _backslashed('"'), _without("'", "'", prefix="r")],
 }
 STRINGS["mariadb"] = STRINGS["mysql"]
+STRINGS["trino"] = [_doubled("'")]
+STRINGS["hive"] = STRINGS["impala"] = [_backslashed("'"), _backslashed('"')]
 LINE_COMMENTS = {"mysql": ["# ", "-- "], "bigquery": ["# ", "-- "], "snowflake": ["// ", "-- "]}
 NESTING = {"postgres", "redshift", "databricks"}
 NAMES = {"postgres": '"Cust Name"', "redshift": '"Cust Name"', "snowflake": '"Cust Name"',
-         "mysql": "`cust name`", "mariadb": "`cust name`", "bigquery": "`cust name`", "databricks": "`cust name`"}
+         "mysql": "`cust name`", "mariadb": "`cust name`", "bigquery": "`cust name`", "databricks": "`cust name`",
+         "trino": '"Cust Name"', "hive": "`cust name`", "impala": "`cust name`"}
 
 TEMPLATES = [
     "INSERT INTO mart.t{i} (a, b) SELECT {name}, {s} FROM raw.s WHERE y = {s} AND z > {n}",

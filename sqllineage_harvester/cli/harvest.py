@@ -17,7 +17,7 @@ from . import format_option, load_catalog, main
 from .query import _open_store, store_option
 
 
-DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "trino": 8080}
 # Server log files do not say which server wrote them: ?host=HOST&port=PORT on their URL does.
 LOG_SCHEMES = ("pglog", "mysqllog")
 NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the server's DIALECT://HOST:PORT for a "
@@ -277,7 +277,7 @@ class _harvest_lock:
 SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
                    "snowflake": "snowflake",
                    "bigquery": "bigquery", "redshift": "redshift", "databricks": "databricks", "mysql": "mysql",
-                   "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
+                   "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb", "trino": "trino"}
 
 
 def _size(text: str) -> int:

@@ -182,12 +182,21 @@ def _write_log(path: Path, dialect: str, statements: list[Statement]) -> None:
     columns: dict[str, str] = {}
     for column, field in get_dialect(dialect).export.columns.items():
         columns.setdefault(field, column)
+    records = get_dialect(dialect).export.records  # an event log: members nested, as its events have them
     rows = []
     for i, s in enumerate(statements):
-        row = {columns["sql"]: s.sql, columns["user"]: "jane"}
-        for field in ("start_time", "end_time"):
+        row: dict = {}
+        values = {"sql": s.sql, "user": "jane", "start_time": f"2024-03-01 10:00:{i:02d}.000",
+                  "end_time": f"2024-03-01 10:00:{i:02d}.000"}
+        for field, value in values.items():
             if field in columns:
-                row[columns[field]] = f"2024-03-01 10:00:{i:02d}.000"
+                *outer, name = columns[field].split(".") if records else [columns[field]]
+                inner = row
+                for part in outer:
+                    inner = inner.setdefault(part, {})
+                inner[name] = value
+        for member in records.require if records else ():
+            row.setdefault(member, [])
         rows.append(json.dumps(row))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlglot
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -17,13 +19,15 @@ from storedump import differences, dump  # noqa: E402
 
 from sqllineage_harvester import queries  # noqa: E402
 from sqllineage_harvester.cli import main  # noqa: E402
+from sqllineage_harvester.cli.harvest import _namespace  # noqa: E402
 from sqllineage_harvester.declared import compare, declared  # noqa: E402
 from sqllineage_harvester.dialects import get_dialect, load_dialect  # noqa: E402
 from sqllineage_harvester.errors import ConfigError  # noqa: E402
 from sqllineage_harvester.extract import extract  # noqa: E402
 from sqllineage_harvester.harvest import Harvester, Options, harvest  # noqa: E402
 from sqllineage_harvester.render_graph import stats_dict, stats_table  # noqa: E402
-from sqllineage_harvester.sources import open_source  # noqa: E402
+from sqllineage_harvester.sources import HARVESTER_TAG, open_source  # noqa: E402
+from sqllineage_harvester.sources.history import SourceError  # noqa: E402
 from sqllineage_harvester.stores import open_store  # noqa: E402
 
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
@@ -65,12 +69,18 @@ def records(dialect: str, path: Path | None = None) -> list[dict]:
 
 
 def run(dialect: str, store_url: str, path: Path | None = None, batch_size: int = 100):
+    """The report of a harvest, the store's stats, and the upstream of the dialect's LINEAGE column (None
+    for a log that does not reach it)."""
     store = open_store(store_url)
     try:
         report = harvest(open_source(path or FILES[dialect], dialect), store,
                          Options(dialect=get_dialect(dialect).sqlglot, namespace=f"{dialect}://test",
                                  batch_size=batch_size))
-        return report, queries.stats(store), queries.upstream(store, LINEAGE[dialect][0])
+        try:
+            upstream = queries.upstream(store, LINEAGE[dialect][0])
+        except queries.UnknownNameError:
+            upstream = None
+        return report, queries.stats(store), upstream
     finally:
         store.close()
 
@@ -86,7 +96,7 @@ def test_each_engine_log_is_harvested_into_every_store_with_its_own_lineage_chec
     assert stats_dict(stats)["crosscheck"] == checked  # stats says what the harvest said, from the store
     assert "THE LOG'S OWN LINEAGE AGAINST OUR PARSE" in stats_table(stats)
     column, sources = LINEAGE[dialect]
-    assert sources <= {n.node.name for n in upstream.nodes}, column
+    assert upstream is not None and sources <= {n.node.name for n in upstream.nodes}, column
 
 
 @pytest.mark.parametrize("dialect", ["hive", "impala"])
@@ -287,3 +297,60 @@ def test_dialects_lists_the_engines_with_the_members_they_read():
     assert {"queryText", "vertices", "edges", "database"} <= set(rows["hive"]["export_columns"])
     assert {"queryText", "queryId", "endTime"} <= set(rows["impala"]["export_columns"])
     assert rows["trino"]["history"] and not rows["hive"]["history"]
+
+
+# -- Trino live: system.runtime.queries (no server here: the query as sent, and rows as the client returns them)
+RUNTIME_COLUMNS = ["query_id", "state", "user", "source", "query", "created", "started", "end", "error_type",
+                   "error_code"]
+
+
+def recorded(n: int, state: str, query: str, error: str | None = None) -> list:
+    """A row of system.runtime.queries as the trino client returns it: times as aware datetimes."""
+    created = datetime(2024, 5, 1, 6, n, 0, 125000, tzinfo=timezone.utc)
+    return [f"20240501_06{n:02d}00_{n:05d}_x7k2p", state, "etl", "airflow", query, created,
+            created + timedelta(milliseconds=40), created + timedelta(seconds=2), error and "USER_ERROR", error]
+
+
+def test_trino_live_history_query_is_tagged_valid_and_bound_to_the_cursor():
+    source = open_source("trino://harvester:s3cret@coordinator:8080/system", "trino")
+    sql = source.query()
+    assert sql.startswith(HARVESTER_TAG) and ":cursor" in sql
+    tree = sqlglot.parse_one(sql, read="trino")
+    assert [t.name for t in tree.find_all(sqlglot.exp.Table)] == ["queries"]
+    assert {c.alias_or_name for c in tree.expressions} == set(RUNTIME_COLUMNS)
+    assert "s3cret" not in source.url and _namespace(source.url, "trino") == "trino://coordinator:8080"
+    with pytest.raises(SourceError) as e:  # no trino client here (or no server): one line, no password
+        list(source.read())
+    assert "s3cret" not in str(e.value) and str(e.value).startswith("trino://harvester:***@coordinator:8080")
+
+
+def test_trino_live_rows_are_mapped_as_the_log_entries_of_the_event_log():
+    source = open_source("trino://harvester@coordinator:8080/system", "trino")
+    plan = source._plan(RUNTIME_COLUMNS)
+    rows = [recorded(1, "FINISHED", "INSERT INTO iceberg.mart.t SELECT id FROM hive.raw.o WHERE s = 'paid'"),
+            recorded(2, "FAILED", "INSERT INTO iceberg.mart.t SELECT id FROM hive.raw.nope", "TABLE_NOT_FOUND"),
+            recorded(3, "FINISHED", f"{HARVESTER_TAG}\nSELECT query_id FROM system.runtime.queries"),
+            recorded(4, "FINISHED", "SELECT 1")]
+    entries = [source._entry(plan, RUNTIME_COLUMNS, row, None) for row in rows]
+    first = entries[0]
+    assert first is not None and (first.sql, first.user, first.query_id) == (rows[0][4], "etl", rows[0][0])
+    assert (first.start_time, first.end_time) == ("2024-05-01T06:01:00.125000Z", "2024-05-01T06:01:02.125000Z")
+    assert json.loads(first.cursor) == ["2024-05-01 06:01:02.125000+00:00", rows[0][0]]
+    assert entries[1] is None and entries[2] is None and entries[3] is not None
+    assert source.stats.failed == 1 and source.stats.skipped["harvester_query"] == 1
+    assert source._entry(plan, RUNTIME_COLUMNS, rows[0], json.loads(first.cursor)) is None  # committed before
+    assert source.stats.before_cursor == 1
+
+
+def test_an_event_still_being_written_is_read_whole_by_the_next_run(tmp_path):
+    log = tmp_path / "events.jsonl"
+    lines = FILES["trino"].read_text().splitlines(keepends=True)[:8]
+    last = lines[7]  # a QueryCompletedEvent, its end not yet written
+    log.write_text("".join(lines[:7]) + last[:100])
+    store_url = f"sqlite:///{tmp_path / 'l.db'}"
+    first, _, _ = run("trino", store_url, log)
+    assert first.rows_read == 7 and not first.skipped.get("malformed_json")
+    assert any("events.jsonl:8: the last line has no line end yet" in n for n in first.notes)
+    log.write_text("".join(lines[:7]) + last)
+    second, _, _ = run("trino", store_url, log)
+    assert second.rows_read == 1 and second.entries == 1 and not second.skipped

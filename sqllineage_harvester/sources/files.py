@@ -306,7 +306,10 @@ class FileSource:
         if fmt == "json":
             records = self.dialect.export.records
             rows = (_json_rows(lines, self.columns, state, start.line if start else 0) if records is None
-                    else event_rows(lines, self.columns, state, records, start.line if start else 0))
+                    else event_rows(lines, self.columns, state, records, start.line if start else 0,
+                                    lambda n: self.stats.notes.append(
+                                        f"{name}:{n}: the last line has no line end yet (still being written?); "
+                                        "it is left for the next run")))
         else:
             rows = _csv_rows(lines, fmt, state, start.header if start else None, start.line if start else 0)
         plan: _Plan | None = None

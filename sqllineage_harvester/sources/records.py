@@ -14,13 +14,14 @@ dialect file's ``[export.records]`` says how a line holds its event:
   (``other_event``: Trino's ``QueryCreatedEvent`` and ``SplitCompletedEvent``).
 
 A line that is not JSON (``malformed_json``) and an event with no query text
-(``no_query_text``) are skipped too; each kind is counted and noted once with its first
+(``no_query_text``) are skipped too; a last line without its line end is still being written
+(the engine appends to its log) and is left for the next run, which reads it whole; each kind is counted and noted once with its first
 line (``SourceStats.warning_notes``). Fields are then taken from the event by the dialect's
 column names as from any JSON lines export, dotted names reaching into nested objects.
 
 >>> spec = Records(unwrap=("eventPayload",), require=("metadata", "endTime"))
 >>> rows = list(event_rows(iter(['{"eventPayload": {"metadata": {"query": "SELECT 1"}, "endTime": "x"}}\\n',
-...                              '{"metadata": {"query": "SELECT 2"}, "createTime": "x"}\\n', 'oops\\n']),
+...                              '{"metadata": {"query": "SELECT 2"}, "createTime": "x"}\\n', 'oops\\n', '{"meta']),
 ...                        {"metadata.query": "sql"}, _NoState(), spec))
 >>> rows
 [(0, ['metadata.query'], None), (1, ['SELECT 1'], None), (2, [], 'other_event'), (3, [], 'not_a_record')]
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from ..dialects import Records
@@ -52,15 +53,20 @@ class _NoState:
 
 
 def event_rows(lines: Iterator[str], columns: Mapping[str, str], state: _State, records: Records,
-               base: int = 0) -> Iterator[tuple[int, list[str], str | None]]:
+               base: int = 0, partial: Callable[[int], None] | None = None) -> Iterator[tuple[int, list[str], str | None]]:
     """(line number, the mapped columns' values, reason to skip or None) for each line, after a
-    header row of the column names; ``base`` lines come before the first one read."""
+    header row of the column names; ``base`` lines come before the first one read. A last line
+    without its line end is not read: ``partial`` is told its number."""
     names = list(columns)
     sql = [i for i, name in enumerate(names) if columns[name] == "sql"]
     prefix = re.compile(records.prefix) if records.prefix else None
     yield 0, names, None
     for number, line in enumerate(lines, base + 1):
         problem = state.take()
+        if not line.endswith("\n"):
+            if partial is not None:
+                partial(number)
+            return
         if not line.strip():
             continue
         event, reason = _event(line, prefix, records)

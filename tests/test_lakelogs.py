@@ -28,6 +28,7 @@ from sqllineage_harvester.harvest import Harvester, Options, harvest  # noqa: E4
 from sqllineage_harvester.render_graph import stats_dict, stats_table  # noqa: E402
 from sqllineage_harvester.sources import HARVESTER_TAG, open_source  # noqa: E402
 from sqllineage_harvester.sources.history import SourceError  # noqa: E402
+from sqllineage_harvester.sources.records import _NoState, event_rows  # noqa: E402
 from sqllineage_harvester.stores import open_store  # noqa: E402
 
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
@@ -354,3 +355,17 @@ def test_an_event_still_being_written_is_read_whole_by_the_next_run(tmp_path):
     log.write_text("".join(lines[:7]) + last)
     second, _, _ = run("trino", store_url, log)
     assert second.rows_read == 1 and second.entries == 1 and not second.skipped
+
+
+def test_a_hive_line_is_a_record_only_where_the_json_follows_the_loggers_prefix():
+    spec = get_dialect("hive").export.records
+    lines = ['2024-05-01T06:00:00,300  INFO [Pool: Thread-4] hooks.LineageLogger: {"queryText": "SELECT 1", '
+             '"edges": [], "vertices": []}\n',
+             "2024-05-01T06:00:00,301  WARN [Pool: Thread-4] hooks.LineageLogger: Failed to log lineage graph\n",
+             '2024-05-01T06:00:00,302  INFO [Pool: Thread-4] ql.Driver: {"queryText": "SELECT 2"}\n',
+             '{"queryText": "SELECT 3", "edges": [], "vertices": []}\n',
+             '2024-05-01T06:00:00,303  INFO [Pool: Thread-4] hooks.LineageLogger: {"queryText": "SELECT 4", \n']
+    rows = list(event_rows(iter(lines), {"querytext": "sql"}, _NoState(), spec))
+    assert [(n, values, reason) for n, values, reason in rows[1:]] == [
+        (1, ["SELECT 1"], None), (2, [], "not_a_record"), (3, [], "not_a_record"), (4, ["SELECT 3"], None),
+        (5, [], "malformed_json")]

@@ -88,6 +88,8 @@ def _event(line: str, prefix: re.Pattern[str] | None, records: Records) -> tuple
         if match is None:
             return None, "not_a_record"
         text = text[match.end():].strip()
+        if not text.startswith("{"):  # the logger's other messages
+            return None, "not_a_record"
     try:
         obj = json.loads(text)
     except ValueError:

@@ -369,3 +369,19 @@ def test_a_hive_line_is_a_record_only_where_the_json_follows_the_loggers_prefix(
     assert [(n, values, reason) for n, values, reason in rows[1:]] == [
         (1, ["SELECT 1"], None), (2, [], "not_a_record"), (3, [], "not_a_record"), (4, ["SELECT 3"], None),
         (5, [], "malformed_json")]
+
+
+def test_trinos_own_lineage_stands_in_for_a_query_we_cannot_parse(tmp_path):
+    event = records("trino")[0]  # INSERT INTO iceberg.mart.daily_revenue .. FROM hive.raw.orders
+    event["metadata"]["query"] = "INSERT INTO iceberg.mart.daily_revenue SELECT order_date, sum(amount) FROM ((("
+    log = tmp_path / "events.jsonl"
+    log.write_text(json.dumps({"eventPayload": event, "eventMetadata": {}}) + "\n")
+    db = tmp_path / "l.db"
+    report, _, _ = run("trino", f"sqlite:///{db}", log)
+    assert report.failed == 1 and report.crosscheck == {"used_for_unparsed": 1}
+    store = open_store(f"sqlite:///{db}")
+    try:
+        down = {n.node.name for n in queries.downstream(store, "hive.raw.orders.amount").nodes}
+    finally:
+        store.close()
+    assert down == {"hive.raw.orders.amount", "iceberg.mart.daily_revenue.revenue"}

@@ -65,10 +65,12 @@ class Declared:
     # Columns that decide which rows are written without flowing into them (a graph's PREDICATE
     # edges), "table.column"; None where the log does not say (Snowflake, BigQuery, Trino).
     indirect: frozenset[str] | None = None
+    # How each written column is derived, where the log says (Trino's transformationType), lower case.
+    transforms: tuple[tuple[str, str], ...] = ()
 
     def statement(self, kind: str = "other") -> StatementLineage:
         """The lineage as a parsed statement would give it (for a statement that did not parse)."""
-        spelled = dict(self.names)
+        spelled, transforms = dict(self.names), dict(self.transforms)
         columns: dict[str, list[ColumnRef]] = {}
         for target, source in sorted(self.edges):
             columns.setdefault(target, []).append(_column(source, spelled))
@@ -76,7 +78,7 @@ class Declared:
             index=0, kind=kind,
             inputs=tuple(DatasetRef(spelled.get(n, n)) for n in sorted(self.inputs - self.outputs)),
             outputs=tuple(DatasetRef(spelled.get(n, n)) for n in sorted(self.outputs)),
-            columns=tuple(ColumnLineage(_column(t, spelled), tuple(s), "TRANSFORMATION")
+            columns=tuple(ColumnLineage(_column(t, spelled), tuple(s), transforms.get(t, "TRANSFORMATION"))
                           for t, s in columns.items()),
             indirect=tuple(IndirectRef(_column(c, spelled), FILTER) for c in sorted(self.indirect or ())))
 
@@ -91,12 +93,16 @@ def declared(inputs: str | None, outputs: str | None) -> Declared | None:
     if _is_graph(loaded_in, loaded_out):
         return _graph(loaded_in, loaded_out)
     read = set(_tables(loaded_in, names, None, hidden))
-    edges: set[tuple[str, str]] = set()
+    edges: dict[tuple[str, str], str] = {}
     written = set(_tables(loaded_out, names, edges, hidden))
     if not read and not written:
         return None
+    transforms: dict[str, str] = {}
+    for (target, _), kind in edges.items():  # a column is derived as its most derived source is
+        if kind and DIRECT_TYPES.index(kind) >= DIRECT_TYPES.index(transforms.get(target, kind)):
+            transforms[target] = kind
     return Declared(frozenset(read), frozenset(written), frozenset(edges), tuple(sorted(names.items())),
-                    frozenset(hidden))
+                    frozenset(hidden), transforms=tuple(sorted(transforms.items())))
 
 
 def _load(text: str | None) -> Any:
@@ -108,10 +114,11 @@ def _load(text: str | None) -> Any:
         return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _tables(value: Any, names: dict[str, str], edges: set[tuple[str, str]] | None,
+def _tables(value: Any, names: dict[str, str], edges: dict[tuple[str, str], str] | None,
             hidden: set[str]) -> Iterator[str]:
-    """Lower-case table names in ``value``; written columns' direct sources go to ``edges``,
-    temp tables the log keeps in hidden datasets to ``hidden``."""
+    """Lower-case table names in ``value``; written columns' direct sources go to ``edges`` (with
+    how the log says the column is derived from it, or ""), temp tables the log keeps in hidden
+    datasets to ``hidden``."""
     if isinstance(value, list):
         for item in value:
             yield from _tables(item, names, edges, hidden)
@@ -135,7 +142,8 @@ def _tables(value: Any, names: dict[str, str], edges: set[tuple[str, str]] | Non
             if table is not None and source.get("columnName"):
                 spelled = f"{table}.{source['columnName']}"
                 names.setdefault(spelled.lower(), spelled)
-                edges.add((target.lower(), spelled.lower()))
+                kind = str(source.get("transformationType") or "").upper()
+                edges[(target.lower(), spelled.lower())] = kind if kind in DIRECT_TYPES else ""
 
 
 def _name(value: Any) -> str | None:

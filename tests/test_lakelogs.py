@@ -385,3 +385,7 @@ def test_trinos_own_lineage_stands_in_for_a_query_we_cannot_parse(tmp_path):
     finally:
         store.close()
     assert down == {"hive.raw.orders.amount", "iceberg.mart.daily_revenue.revenue"}
+    con = sqlite3.connect(db)
+    kinds = dict(con.execute("SELECT c.name, e.type FROM column_edges e JOIN columns c ON c.id = e.dst"))
+    con.close()
+    assert kinds == {"revenue": "AGGREGATION", "order_date": "IDENTITY"}  # as its transformationType says

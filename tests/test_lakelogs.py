@@ -137,7 +137,8 @@ def test_lines_a_log_cannot_use_are_counted_and_noted_once_each_and_the_rest_har
     assert report.entries == len(records("trino")) and report.complete
     assert report.entries + report.failed_executions + sum(report.skipped.values()) == report.rows_read
     notes = "\n".join(report.notes)
-    assert "1 row skipped as no_query_text (first at query_completed_events.jsonl:9)" in notes
+    assert "1 row skipped as no_query_text: an event without query text (first at query_completed_events.jsonl:9)" \
+        in notes
     assert "1 row skipped as malformed_json (first at query_completed_events.jsonl:13)" in notes
     assert f"{sum(report.skipped.values())} rows in all could not be used" in notes
 
@@ -146,7 +147,8 @@ def test_the_cli_says_how_many_lines_it_could_not_use_and_exits_as_for_any_read_
     result = CliRunner().invoke(main, ["harvest", "--source", str(FILES["hive"]), "--dialect", "hive",
                                        "--store", f"sqlite:///{tmp_path / 'l.db'}"])
     assert result.exit_code == 0, result.output
-    assert "skipped as not_a_record (first at hiveserver2.log:1)" in result.output
+    assert "skipped as not_a_record: a line that is no record of this log (first at hiveserver2.log:1)" \
+        in result.output
     assert "1 row skipped as malformed_json (first at hiveserver2.log:6)" in result.output
     # a file none of whose lines is a record of the log was not read: exit 3, as for any export
     other = tmp_path / "hiveserver2.log.1"

@@ -21,6 +21,7 @@ from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 from ..dialects import MAPPABLE_FIELDS, Dialect, get_dialect
 from ..errors import ConfigError, secret_name, split_userinfo
 from ..model import LogEntry
+from .records import REASONS  # what an event log's skip reasons mean
 
 # Every statement the harvester sends to a database carries this comment (the readers that
 # query a live history or catalog put it first), so that reading a history back leaves the
@@ -66,8 +67,9 @@ class SourceStats:
 
     def warning_notes(self) -> list[str]:
         """One line for the user per kind of damage met: rows skipped as unreadable, rows kept with a flaw."""
-        lines = [f"{n} row{'s' * (n > 1)} skipped as {reason} (first at {self.examples.get(reason, '?')})"
-                 for reason, n in self.skipped.items() if reason in DAMAGED_ROWS]
+        lines = [f"{n} row{'s' * (n > 1)} skipped as {reason}{': ' + REASONS[reason] if reason in REASONS else ''} "
+                 f"(first at {self.examples.get(reason, '?')})" for reason, n in self.skipped.items()
+                 if reason in DAMAGED_ROWS]
         if len(lines) > 1:
             lines.append(f"{sum(n for r, n in self.skipped.items() if r in DAMAGED_ROWS)} rows in all could not be used")
         for kind, n in self.warnings.items():

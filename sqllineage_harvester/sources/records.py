@@ -37,8 +37,8 @@ from typing import Any, Protocol
 from ..dialects import Records
 
 # The reasons a line is not used, as the notes say them.
-REASONS = {"malformed_json": "not JSON", "other_event": "an event of another type",
-           "no_query_text": "no query text", "not_a_record": "no record of this log"}
+REASONS = {"other_event": "an event of another type", "no_query_text": "an event without query text",
+           "not_a_record": "a line that is no record of this log"}
 
 
 class _State(Protocol):

@@ -97,6 +97,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
       # one graph for a server's pg_stat_statements and its log files: postgres://db:5432
       sqllineage-harvester harvest --source postgresql://harvester@db:5432/app
       sqllineage-harvester harvest --source 'pglog:///var/log/postgresql?host=db&port=5432'
+      # an engine's own log (trino, hive, impala): its lineage checked against ours
+      sqllineage-harvester harvest --source /var/log/hive/hiveserver2.log --dialect hive
       # a month of a backfill (a slice with its own cursor), parsed on a Dask cluster
       sqllineage-harvester harvest --source /exports/ --dialect snowflake --since 2024-01-01 \\
         --until 2024-02-01 --executor dask://scheduler:8786 --store postgresql://lineage@db/lineage

@@ -152,7 +152,7 @@
     var lay = layout(vis);
     S.layout = lay;
     var edgesG = clear($("edges")), tablesG = clear($("tables")), labelsG = clear($("labels"));
-    var labelled = new Set(), hidden = 0;
+    var labelled = new Set(), spots = new Map(), hidden = 0;
     S.edges.forEach(function (e) { if (!S.indirect && e.indirect) hidden++; });
     vis.edges.forEach(function (x) {
       var e = x.e, col = e.level === "column";
@@ -167,10 +167,12 @@
       g.appendChild(s("path", { d: d, "class": "hit" }));
       g.addEventListener("click", function (ev) { ev.stopPropagation(); showOperation(e.operation, e); });
       edgesG.appendChild(g);
-      var group = [x.a, x.b, e.operation, e.type].join("\u0000");
+      var group = [x.a, x.b, e.operation, e.type].join("\u0000"), pair = x.a + "\u0000" + x.b;
       if (!labelled.has(group) && vis.edges.length <= LABELS_UP_TO) {
-        labelled.add(group);
-        var label = s("text", { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 3, "class": "elabel " + (e.indirect ? "indirect" : "direct"),
+        labelled.add(group);  // one label a kind of edge between two tables, stacked where they meet
+        if (!spots.has(pair)) spots.set(pair, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 3, n: 0 });
+        var spot = spots.get(pair);
+        var label = s("text", { x: spot.x, y: spot.y + 12 * spot.n++, "class": "elabel " + (e.indirect ? "indirect" : "direct"),
                                 "data-op": e.operation }, e.type + (e.kind ? " \u00b7 " + e.kind : ""));
         label.addEventListener("click", function (ev) { ev.stopPropagation(); showOperation(e.operation, e); });
         labelsG.appendChild(label);
@@ -335,7 +337,7 @@
     return Promise.resolve({ total: nodes.length, nodes: nodes });
   }
   function showImpact(key) {
-    var got = STATIC ? localImpact(key) : api("impact", Object.assign({ key: key, depth: S.depth }, common()));
+    var got = STATIC ? localImpact(key) : api("impact", Object.assign({ key: key }, common()));
     got.then(function (res) {
       S.impact = new Map([[key, 0]]);
       res.nodes.forEach(function (n) { S.impact.set(n.key, n.distance); });
@@ -344,8 +346,9 @@
       var title = (S.colTable.has(key) ? nameOf(S.colTable.get(key)) + "." + S.colName.get(key) : key);
       var p = panel("Impact of " + title);
       p.setAttribute("data-impact", key);
-      p.appendChild(h("p", null, res.total + " columns downstream" + (S.depth !== null && !STATIC ? " within " + S.depth + " levels" : "")
-        + (missing ? "; " + missing + " of them in tables not drawn" : "")));
+      p.appendChild(h("p", null, res.total + " columns downstream, each with its distance"
+        + (missing ? "; " + missing + " of them in tables not drawn (expand to see them)" : "")
+        + (res.total > res.nodes.length ? "; the nearest " + res.nodes.length + " listed" : "")));
       var list = h("ol", "impact");
       res.nodes.forEach(function (n) {
         var li = h("li"); li.setAttribute("data-key", n.key);
@@ -431,7 +434,11 @@
       S.indirect = ev.target.checked;
       if (S.impact && S.impact.size) showImpact(Array.from(S.impact.keys())[0]); else render();
     });
-    $("namespace").addEventListener("change", function (ev) { S.namespace = ev.target.value; render(); fit(); });
+    $("namespace").addEventListener("change", function (ev) {
+      S.namespace = ev.target.value;
+      render(); fit();
+      if ($("search").value.trim()) search($("search").value);
+    });
     $("depth").addEventListener("change", function (ev) {
       S.depth = ev.target.value === "" ? null : Math.max(0, parseInt(ev.target.value, 10));
       STATIC ? (render(), fit()) : reopen();

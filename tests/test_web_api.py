@@ -143,3 +143,23 @@ def test_the_page_and_its_assets_are_served_with_a_policy_that_runs_only_them(ap
     for name in ("app.js", "app.css", "dagre.min.js", "LICENSE.dagre.txt"):
         with urllib.request.urlopen(app + "assets/" + name, timeout=30) as answer:
             assert answer.status == 200 and len(answer.read()) > 500
+
+
+def test_a_plain_install_ships_the_front_end():
+    """``pip install .`` (not editable) copies only the packages and package data pyproject names."""
+    import fnmatch
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert {"sqllineage_harvester.web", "sqllineage_harvester.export"} <= set(setup["packages"])
+    globs = setup["package-data"]["sqllineage_harvester.web"]
+    web = root / "sqllineage_harvester" / "web"
+    assets = [p.relative_to(web).as_posix() for p in (web / "assets").iterdir()]
+    assert {"app.js", "app.css", "dagre.min.js", "LICENSE.dagre.txt"} <= {a.split("/")[-1] for a in assets}
+    assert [a for a in assets if not any(fnmatch.fnmatch(a, g) for g in globs)] == []

@@ -5,7 +5,7 @@
     GET /assets/NAME            app.js, app.css, dagre.min.js, the license
     GET /api/namespaces         {"namespaces": [...]}
     GET /api/search?q=&namespace=                      {"results": [node, ...]}
-    GET /api/graph?key=&direction=&depth=&direct_only=&since=&as_of=     view.open_graph
+    GET /api/graph?key=&direction=&depth=&direct_only=&since=&as_of=     view.open_graph (depth=all: every level)
     GET /api/expand?key=&direction=&direct_only=&since=&as_of=           view.expand
     GET /api/impact?key=&depth=&direct_only=&since=&as_of=               view.impact
     GET /api/operation?id=                                                view.operation
@@ -52,7 +52,7 @@ class Params:
         value = self.values.get("depth")
         if value is None:
             return default
-        if value == "":
+        if value in ("", "all"):
             return None
         if not value.isdigit():
             raise ConfigError(f"depth must be a whole number of levels, not {value!r}")

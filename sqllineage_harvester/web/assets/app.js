@@ -168,7 +168,7 @@
       g.addEventListener("click", function (ev) { ev.stopPropagation(); showOperation(e.operation, e); });
       edgesG.appendChild(g);
       var group = [x.a, x.b, e.operation, e.type].join("\u0000"), pair = x.a + "\u0000" + x.b;
-      if (!labelled.has(group) && vis.edges.length <= LABELS_UP_TO) {
+      if (!labelled.has(group) && labelled.size < LABELS_UP_TO) {
         labelled.add(group);  // one label a kind of edge between two tables, stacked where they meet
         if (!spots.has(pair)) spots.set(pair, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 3, n: 0 });
         var spot = spots.get(pair);
@@ -398,12 +398,14 @@
   function open(key) {
     status("loading\u2026");
     var t0 = performance.now();
-    api("graph", Object.assign({ key: key, direction: S.direction, depth: S.depth }, common())).then(function (data) {
+    api("graph", Object.assign({ key: key, direction: S.direction, depth: S.depth === null ? "all" : S.depth },
+                                common())).then(function (data) {
       reset();
       S.root = data.root;
       S.reached = data.reached ? new Map(Object.entries(data.reached)) : null;
       load(data);
-      history.replaceState(null, "", "#key=" + encodeURIComponent(key));
+      history.replaceState(null, "", "#" + new URLSearchParams({ key: key, direction: S.direction,
+                                                                  depth: S.depth === null ? "" : S.depth }).toString());
       render(); fit();
       document.body.setAttribute("data-opened", key);
       document.body.setAttribute("data-open-ms", Math.round(performance.now() - t0));
@@ -471,10 +473,13 @@
       panel("Details").appendChild(h("p", null, "Click a column for its impact, an edge for its statement."));
       return;
     }
-    $("depth").value = S.depth;
+    var asked = new URLSearchParams(location.hash.slice(1));  // #key=..&direction=..&depth=.. (empty: all)
+    if (asked.has("direction")) S.direction = asked.get("direction");
+    if (asked.has("depth")) S.depth = asked.get("depth") === "" ? null : parseInt(asked.get("depth"), 10);
+    $("direction").value = S.direction;
+    $("depth").value = S.depth === null ? "" : S.depth;
     api("namespaces", {}).then(function (res) { namespaces(res.namespaces); });
-    var wanted = new URLSearchParams(location.hash.slice(1)).get("key") || new URLSearchParams(location.search).get("key");
-    if (wanted) open(wanted); else status("Search for a table or column to begin.");
+    if (asked.get("key")) open(asked.get("key")); else status("Search for a table or column to begin.");
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

@@ -126,6 +126,8 @@ def expand(store: Store, key: str, direction: str, direct_only: bool = False, si
     if direction not in (UPSTREAM, DOWNSTREAM):
         raise ConfigError("direction must be upstream or downstream")
     root, reader = describe(store, key), reader_for(store)
+    if root.kind != "dataset":
+        raise ConfigError(f"{root.name} is a column: expand takes a table")
     since, as_of = bounds(since, as_of)
     own = [c for c, _ in reader.columns([key])[key]]
     table_step = store.neighbors([key], direction, direct_only=direct_only, since=since, as_of=as_of)

@@ -67,6 +67,12 @@
     });
     S.truncated += data.truncated || 0;
   }
+  var OPEN_UP_TO = 50;  // tables drawn with their columns; past that only the root's are open at first
+  function collapseMany() {
+    if (S.tables.size <= OPEN_UP_TO) return 0;
+    S.tables.forEach(function (t) { if (t.key !== rootTable()) S.collapsed.add(t.key); });
+    return S.collapsed.size;
+  }
   function rootTable() {
     if (!S.root || !S.root.key) return null;
     return S.root.kind === "column" ? S.colTable.get(S.root.key) : S.root.key;
@@ -98,7 +104,16 @@
       t.width = Math.ceil(Math.min(520, Math.max(170, w)));
     }
     var rows = S.collapsed.has(t.key) ? 0 : t.columns.length;
-    return { w: t.width, h: HEAD + rows * ROW + (rows ? 6 : 0) };
+    var hits = rows ? 0 : hitsOf(t).length;
+    return { w: hits ? Math.max(t.width, textWidth(hitsLine(hitsOf(t)), 700, 10) + 20) : t.width,
+             h: HEAD + rows * ROW + (rows ? 6 : hits ? 16 : 0) };
+  }
+  function hitsLine(hits) {
+    return hits.length + (hits.length === 1 ? " column" : " columns") + " reached, nearest at " + Math.min.apply(null, hits);
+  }
+  function hitsOf(t) {  // the impact's distances to this table's columns
+    if (!S.impact) return [];
+    return t.columns.map(function (c) { return S.impact.get(c.key); }).filter(function (d) { return d > 0; });
   }
   function visible() {
     var tables = new Map();
@@ -182,6 +197,7 @@
     var words = vis.tables.size + " tables, " + vis.edges.length + " edges shown";
     if (hidden) words += "; " + hidden + " indirect edges hidden";
     if (S.truncated) words += "; " + S.truncated + " tables farther away left out (lower the depth)";
+    if (S.collapsed.size) words += "; columns hidden in " + S.collapsed.size + " tables (+ shows them)";
     status(words);
   }
   function nameOf(key) { var t = S.tables.get(key); return t ? t.name : key; }
@@ -208,6 +224,11 @@
         .addEventListener("click", function (ev) { ev.stopPropagation(); expand(t.key, "downstream"); });
     }
     if (!collapsed) t.columns.forEach(function (c, i) { g.appendChild(drawColumn(c, i, p.w)); });
+    else if (hitsOf(t).length) {  // what the impact reaches in a table whose columns are hidden
+      var hits = hitsOf(t);
+      g.setAttribute("class", g.getAttribute("class") + " hit");
+      g.appendChild(s("text", { "class": "thits", x: 9, y: HEAD + 8 }, hitsLine(hits)));
+    }
     return g;
   }
   function button(g, x, y, glyph, title, cls) {
@@ -240,15 +261,18 @@
     var box = $("canvas").getBoundingClientRect(), lay = S.layout;
     if (!lay || !lay.width) return;
     var k = Math.min(1, box.width / lay.width, box.height / lay.height);
-    k = Math.max(k, 0.25);
+    if (k < 0.45 && rootTable() && lay.pos.has(rootTable())) {  // too small to read: the root, readable
+      S.view.k = 0.75;
+      return focus(rootTable());
+    }
     S.view = { k: k, x: Math.max(0, (box.width - lay.width * k) / 2), y: Math.max(0, (box.height - lay.height * k) / 2) };
     apply();
   }
   function focus(tableKey) {
     var p = S.layout && S.layout.pos.get(tableKey), box = $("canvas").getBoundingClientRect();
     if (!p) return;
-    S.view.k = Math.max(S.view.k, 0.8);
-    S.view.x = box.width / 2 - (p.x + p.w / 2) * S.view.k;
+    S.view.k = Math.max(S.view.k, 0.75);
+    S.view.x = Math.min(box.width / 2 - (p.x + p.w / 2) * S.view.k, 40);
     S.view.y = box.height / 3 - p.y * S.view.k;
     apply();
   }
@@ -404,6 +428,7 @@
       S.root = data.root;
       S.reached = data.reached ? new Map(Object.entries(data.reached)) : null;
       load(data);
+      collapseMany();
       history.replaceState(null, "", "#" + new URLSearchParams({ key: key, direction: S.direction,
                                                                   depth: S.depth === null ? "" : S.depth }).toString());
       render(); fit();
@@ -462,6 +487,7 @@
       S.root = data.root;
       S.reached = data.reached ? new Map(Object.entries(data.reached)) : null;
       load(data);
+      collapseMany();
       var far = 0;
       S.tables.forEach(function (t) { if (t.depth !== null) far = Math.max(far, Math.abs(t.depth)); });
       S.depth = data.answer && data.answer.direction === "export" ? null : far;

@@ -163,3 +163,18 @@ def test_a_plain_install_ships_the_front_end():
     assets = [p.relative_to(web).as_posix() for p in (web / "assets").iterdir()]
     assert {"app.js", "app.css", "dagre.min.js", "LICENSE.dagre.txt"} <= {a.split("/")[-1] for a in assets}
     assert [a for a in assets if not any(fnmatch.fnmatch(a, g) for g in globs)] == []
+
+
+def test_a_graph_past_the_limit_shows_its_nearest_tables_and_says_how_many_were_left_out(tmp_path):
+    from sqllineage_harvester.stores import open_store
+    from sqllineage_harvester.web.view import MAX_TABLES
+    from webstore import fan
+
+    store = fan(open_store(f"sqlite:///{tmp_path}/fan.db"), MAX_TABLES + 20, columns=1)
+    with serving(store) as base:
+        graph = get(base, "api/graph", key=key_of(base, "fan.root"), depth="all")[1]
+        impact = get(base, "api/impact", key=key_of(base, "fan.root.c0", "column"))[1]
+    store.close()
+    assert len(graph["tables"]) == MAX_TABLES and graph["truncated"] == 21
+    assert graph["tables"][0]["name"] == "fan.root"
+    assert impact["total"] == MAX_TABLES + 20 and {n["distance"] for n in impact["nodes"]} == {1}

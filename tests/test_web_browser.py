@@ -229,3 +229,26 @@ def test_html_goes_to_stdout_without_output(store_url):
     done = cli("upstream", "mart.revenue", "--store", store_url, "--format", "html")
     assert done.returncode == 0 and done.stdout.startswith("<!doctype html>")
     assert '"name": "raw.customers"' in done.stdout and "<script src=" not in done.stdout
+
+
+def test_a_wide_graph_opens_with_only_the_roots_columns_and_says_what_an_impact_reaches(tmp_path, page):
+    from webstore import fan
+
+    store = fan(open_store(f"sqlite:///{tmp_path}/fan.db"), 60)
+    with serving(store) as base:
+        page.goto(base)
+        search_and_open(page, "fan.root.c0", "fan.root")
+        assert len(table_names(page)) == 61
+        assert columns_of(page, "fan.root") == ["c0"] and columns_of(page, "fan.t042") == []
+        assert "columns hidden in 60 tables" in page.text_content("#status")
+        column(page, "fan.root", "c0").click()
+        page.wait_for_selector("#details[data-impact]")
+        assert "180 columns downstream" in page.text_content("#details")
+        hits = page.locator('#tables g.table[data-name="fan.t042"] text.thits')
+        assert hits.text_content() == "3 columns reached, nearest at 1"
+        page.locator("#details ol.impact li", has_text="fan.t042.c1").click()  # brings its table into view
+        page.locator('#tables g.table[data-name="fan.t042"] g.btn.collapse').click()
+        assert columns_of(page, "fan.t042") == ["c0", "c1", "c2"]
+        assert column(page, "fan.t042", "c1").locator("text.dist").text_content() == "1"
+        shot(page, "wide")
+    store.close()

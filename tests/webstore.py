@@ -86,3 +86,18 @@ def get(base: str, path: str, **params: Any) -> tuple[int, Any]:
 
 
 __all__ = ["NAMESPACE", "OTHER", "EVIL", "EVIL_COLUMN", "SQL_O2", "fill", "serving", "get"]
+
+
+def fan(store: Store, tables: int, columns: int = 3) -> Store:
+    """``fan.root.c0`` feeds every column of ``tables`` tables ``fan.tNNN``: a wide graph."""
+    from sqllineage_harvester.model import IDENTITY, ColumnLineage, ColumnRef, DatasetRef, Operation
+
+    ops = tuple(Operation(
+        id=f"fan{i}", type="insert", fingerprint=f"fp-fan{i}", sql=f"INSERT INTO fan.t{i:03d} SELECT ..",
+        inputs=(DatasetRef("fan.root"),), outputs=(DatasetRef(f"fan.t{i:03d}"),),
+        columns=tuple(ColumnLineage(ColumnRef(f"fan.t{i:03d}", f"c{j}"), (ColumnRef("fan.root", "c0"),), IDENTITY)
+                      for j in range(columns)),
+        indirect=(), namespace=NAMESPACE, user="etl", system=None, first_seen="2024-01-01T00:00:00",
+        last_seen="2024-01-01T00:00:00") for i in range(tables))
+    store.write_batch(Batch(operations=ops))
+    return store

@@ -424,6 +424,7 @@
     var t0 = performance.now();
     api("graph", Object.assign({ key: key, direction: S.direction, depth: S.depth === null ? "all" : S.depth },
                                 common())).then(function (data) {
+      var t1 = performance.now();
       reset();
       S.root = data.root;
       S.reached = data.reached ? new Map(Object.entries(data.reached)) : null;
@@ -433,7 +434,8 @@
                                                                   depth: S.depth === null ? "" : S.depth }).toString());
       render(); fit();
       document.body.setAttribute("data-opened", key);
-      document.body.setAttribute("data-open-ms", Math.round(performance.now() - t0));
+      document.body.setAttribute("data-open-ms", Math.round(performance.now() - t0));  // asked, laid out, drawn
+      document.body.setAttribute("data-draw-ms", Math.round(performance.now() - t1));  // laid out, drawn
       panel("Details").appendChild(h("p", null, "Click a column for its impact, an edge for its statement."));
     }).catch(function (err) { status(err.message); });
   }
@@ -504,8 +506,8 @@
     if (asked.has("depth")) S.depth = asked.get("depth") === "" ? null : parseInt(asked.get("depth"), 10);
     $("direction").value = S.direction;
     $("depth").value = S.depth === null ? "" : S.depth;
-    api("namespaces", {}).then(function (res) { namespaces(res.namespaces); });
     if (asked.get("key")) open(asked.get("key")); else status("Search for a table or column to begin.");
+    api("namespaces", {}).then(function (res) { namespaces(res.namespaces); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

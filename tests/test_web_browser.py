@@ -202,6 +202,20 @@ def test_the_exported_file_shows_every_table_and_asks_no_network(store_url, page
     page.locator("#labels text", has_text="AGGREGATION \u00b7 insert").click()
     assert page.text_content("#details pre.sql") == SQL_O2
     assert page.locator("#details table.users tr").all_text_contents()[1:] == ["analyst4"]
+    source = column(page, "mart.revenue", "total").get_attribute("data-key")
+    target = column(page, "mart.dashboard", "total").get_attribute("data-key")
+    x, y = page.evaluate("""([a, b]) => {  // the middle of the edge's line, on the screen
+        const path = document.querySelector(`#edges g.edge[data-source="${a}"][data-target="${b}"] path.hit`);
+        const p = path.getPointAtLength(path.getTotalLength() / 2).matrixTransform(path.getScreenCTM());
+        return [p.x, p.y]; }""", [source, target])
+    page.mouse.click(x, y)
+    page.wait_for_selector('#details[data-op="o3"]')
+    assert page.locator("#details table.users tr").all_text_contents()[1:] == ["bob1"]
+    assert "mart.revenue.total \u2192 mart.dashboard.total (IDENTITY)" in page.text_content("#details dl")
+    column(page, "raw.orders", "id").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#details h2').textContent === 'Impact of raw.orders.id'")
+    assert page.locator("#details ol.impact li .name").all_text_contents() == ["stg.orders_clean.id"]
     page.select_option("#namespace", OTHER)
     assert table_names(page) == ["other.orders", "other.src"]
     page.uncheck("#indirect")

@@ -175,12 +175,11 @@
       var d = curve(a, b), cls = "edge " + (e.indirect ? "indirect" : "direct") + " " + e.level;
       var g = s("g", { "class": cls, "data-op": e.operation, "data-type": e.type, "data-source": e.source,
                        "data-target": e.target });
-      var tip = (S.colName.get(e.source) || nameOf(e.source)) + " \u2192 " + (S.colName.get(e.target) || nameOf(e.target))
-        + "  " + e.type + (e.kind ? " (" + e.kind + ")" : "");
+      var tip = fullName(e.source) + " \u2192 " + fullName(e.target) + "  " + e.type + (e.kind ? " (" + e.kind + ")" : "");
       g.appendChild(s("title", {}, tip));
       g.appendChild(s("path", { d: d, "class": "line" }));
       g.appendChild(s("path", { d: d, "class": "hit" }));
-      g.addEventListener("click", function (ev) { ev.stopPropagation(); showOperation(e.operation, e); });
+      pressable(g, "statement of " + tip, function () { showOperation(e.operation, e); });
       edgesG.appendChild(g);
       var group = [x.a, x.b, e.operation, e.type].join("\u0000"), pair = x.a + "\u0000" + x.b;
       if (!labelled.has(group) && labelled.size < LABELS_UP_TO) {
@@ -201,6 +200,9 @@
     status(words);
   }
   function nameOf(key) { var t = S.tables.get(key); return t ? t.name : key; }
+  function fullName(key) {  // a column as table.column, a table by its name
+    return S.colTable.has(key) ? nameOf(S.colTable.get(key)) + "." + S.colName.get(key) : nameOf(key);
+  }
   function drawTable(t, p) {
     var collapsed = S.collapsed.has(t.key);
     var g = s("g", { "class": "table" + (t.key === rootTable() ? " root" : ""), "data-key": t.key,
@@ -210,18 +212,16 @@
     g.appendChild(s("text", { "class": "tname", x: 9, y: 16 }, t.name));
     g.appendChild(s("text", { "class": "tns", x: 9, y: 30 },
                     (t.namespace || "") + (t.type && t.type !== "table" ? " \u00b7 " + t.type : "")));
-    var toggle = button(g, p.w - 16, 16, collapsed ? "+" : "\u2212",
-                        (collapsed ? "show the columns of " : "hide the columns of ") + t.name, "collapse");
-    toggle.addEventListener("click", function (ev) {
-      ev.stopPropagation();
+    var what = (collapsed ? "show the columns of " : "hide the columns of ") + t.name;
+    pressable(button(g, p.w - 16, 16, collapsed ? "+" : "\u2212", what, "collapse"), what, function () {
       if (S.collapsed.has(t.key)) S.collapsed.delete(t.key); else S.collapsed.add(t.key);
       render();
     });
     if (!STATIC) {
-      button(g, -11, 17, "\u25c0", "load what " + t.name + " is made from", "expand up")
-        .addEventListener("click", function (ev) { ev.stopPropagation(); expand(t.key, "upstream"); });
-      button(g, p.w + 11, 17, "\u25b6", "load what is made from " + t.name, "expand down")
-        .addEventListener("click", function (ev) { ev.stopPropagation(); expand(t.key, "downstream"); });
+      var up = "load what " + t.name + " is made from", down = "load what is made from " + t.name;
+      pressable(button(g, -11, 17, "\u25c0", up, "expand up"), up, function () { expand(t.key, "upstream"); });
+      pressable(button(g, p.w + 11, 17, "\u25b6", down, "expand down"), down,
+                function () { expand(t.key, "downstream"); });
     }
     if (!collapsed) t.columns.forEach(function (c, i) { g.appendChild(drawColumn(c, i, p.w)); });
     else if (hitsOf(t).length) {  // what the impact reaches in a table whose columns are hidden
@@ -231,8 +231,18 @@
     }
     return g;
   }
+  function pressable(e, label, act) {  // a click, or Enter / Space when focused with the keyboard
+    e.setAttribute("tabindex", "0");
+    e.setAttribute("role", "button");
+    e.setAttribute("aria-label", label);
+    e.addEventListener("click", function (ev) { ev.stopPropagation(); act(); });
+    e.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); act(); }
+    });
+    return e;
+  }
   function button(g, x, y, glyph, title, cls) {
-    var b = s("g", { "class": "btn " + cls, transform: "translate(" + x + "," + y + ")", role: "button" });
+    var b = s("g", { "class": "btn " + cls, transform: "translate(" + x + "," + y + ")" });
     b.appendChild(s("title", {}, title));
     b.appendChild(s("circle", { r: 8 }));
     b.appendChild(s("text", { y: 4 }, glyph));
@@ -249,7 +259,7 @@
     g.appendChild(s("rect", { width: w, height: ROW }));
     g.appendChild(s("text", { x: 12, y: 13 }, c.name));
     if (dist !== undefined && dist > 0) g.appendChild(s("text", { "class": "dist", x: w - 8, y: 13 }, dist));
-    g.addEventListener("click", function (ev) { ev.stopPropagation(); showImpact(c.key); });
+    pressable(g, "impact of " + c.name, function () { showImpact(c.key); });
     return g;
   }
 
@@ -309,8 +319,8 @@
       var p = panel("Operation: " + op.type);
       p.setAttribute("data-op", op.id);
       var dl = h("dl", "facts");
-      if (edge) fact(dl, "edge", (S.colName.get(edge.source) || nameOf(edge.source)) + " \u2192 " +
-                     (S.colName.get(edge.target) || nameOf(edge.target)) + " (" + edge.type + (edge.indirect ? ", indirect" : "") + ")");
+      if (edge) fact(dl, "edge", fullName(edge.source) + " \u2192 " + fullName(edge.target) + " (" + edge.type
+                     + (edge.indirect ? ", indirect" : "") + ")");
       fact(dl, "kind", op.type);
       fact(dl, "executions", op.executions);
       fact(dl, "first seen", when(op.first_seen) + (op.time_basis === "harvest" ? " (harvest time)" : ""));
@@ -355,7 +365,7 @@
     }
     var nodes = [];
     dist.forEach(function (d, k) {
-      if (d > 0) nodes.push({ key: k, name: (nameOf(S.colTable.get(k)) + "." + S.colName.get(k)), distance: d, table: S.colTable.get(k) });
+      if (d > 0) nodes.push({ key: k, name: fullName(k), distance: d, table: S.colTable.get(k) });
     });
     nodes.sort(function (a, b) { return a.distance - b.distance || (a.name < b.name ? -1 : 1); });
     return Promise.resolve({ total: nodes.length, nodes: nodes });
@@ -367,7 +377,7 @@
       res.nodes.forEach(function (n) { S.impact.set(n.key, n.distance); });
       var missing = res.nodes.filter(function (n) { return n.table && !S.tables.has(n.table); }).length;
       render();
-      var title = (S.colTable.has(key) ? nameOf(S.colTable.get(key)) + "." + S.colName.get(key) : key);
+      var title = fullName(key);
       var p = panel("Impact of " + title);
       p.setAttribute("data-impact", key);
       p.appendChild(h("p", null, res.total + " columns downstream, each with its distance"

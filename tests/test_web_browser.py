@@ -266,3 +266,13 @@ def test_a_wide_graph_opens_with_only_the_roots_columns_and_says_what_an_impact_
         assert column(page, "fan.t042", "c1").locator("text.dist").text_content() == "1"
         shot(page, "wide")
     store.close()
+
+
+def test_a_path_file_marks_where_it_starts_and_ends(store_url, page, tmp_path):
+    path = exported(tmp_path, "path", "raw.orders", "mart.dashboard", "--store", store_url, "--format", "html")
+    open_file(page, path)
+    assert table_names(page) == ["mart.dashboard", "mart.revenue", "raw.orders", "stg.orders_clean"]
+    assert page.locator("#tables g.table.root").get_attribute("data-name") == "raw.orders"
+    assert page.locator("#tables g.table.target").get_attribute("data-name") == "mart.dashboard"
+    assert page.text_content("#details h2") == "Lineage: path from raw.orders to mart.dashboard"
+    shot(page, "path-file")

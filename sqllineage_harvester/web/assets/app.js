@@ -205,7 +205,8 @@
   }
   function drawTable(t, p) {
     var collapsed = S.collapsed.has(t.key);
-    var g = s("g", { "class": "table" + (t.key === rootTable() ? " root" : ""), "data-key": t.key,
+    var target = S.target && (S.colTable.get(S.target.key) || S.target.key) === t.key;
+    var g = s("g", { "class": "table" + (t.key === rootTable() ? " root" : "") + (target ? " target" : ""), "data-key": t.key,
                      "data-name": t.name, transform: "translate(" + p.x + "," + p.y + ")" });
     g.appendChild(s("rect", { "class": "box", width: p.w, height: p.h, rx: 5 }));
     g.appendChild(s("rect", { "class": "head", width: p.w, height: HEAD - 4, rx: 5 }));
@@ -497,6 +498,7 @@
       var data = JSON.parse(embedded.textContent);
       document.body.classList.add("static");
       S.root = data.root;
+      S.target = data.answer && data.answer.target;  // a path's end
       S.reached = data.reached ? new Map(Object.entries(data.reached)) : null;
       load(data);
       collapseMany();
@@ -508,7 +510,7 @@
       S.tables.forEach(function (t) { seen.add(t.namespace); });
       namespaces(Array.from(seen).sort());
       render(); fit();
-      panel("Details").appendChild(h("p", null, "Click a column for its impact, an edge for its statement."));
+      panel(document.title).appendChild(h("p", null, "Click a column for its impact, an edge for its statement."));
       return;
     }
     var asked = new URLSearchParams(location.hash.slice(1));  // #key=..&direction=..&depth=.. (empty: all)

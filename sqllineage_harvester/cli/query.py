@@ -36,8 +36,8 @@ def _time_option(end_of_day: bool) -> Callable[[click.Context, click.Parameter, 
 
 
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
-    for option in reversed([
+    """--namespace, --depth, --direct-only, --since, --as-of, --format, --output: written once for every query."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option("--namespace", default=None, metavar="NS",
                      help="Only names in this namespace, e.g. postgres://db:5432, when a name is in several "
                           "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
@@ -52,7 +52,8 @@ def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
                           "offset means UTC)."),
         format_option(*FORMATS, "html"),
         output_option,
-    ]):
+    ]
+    for option in reversed(options):
         func = option(func)
     return func
 

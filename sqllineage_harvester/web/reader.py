@@ -107,7 +107,8 @@ class SQLReader:
     def columns(self, dataset_keys: Collection[str]) -> dict[str, list[tuple[str, str]]]:
         from sqlalchemy import select
 
-        c, out = self.t.columns, {k: [] for k in dataset_keys}  # type: dict[str, list[tuple[str, str]]]
+        c = self.t.columns
+        out: dict[str, list[tuple[str, str]]] = {k: [] for k in dataset_keys}
         ids = sorted({int(k[1:]) for k in dataset_keys})
         with self.store._read() as conn:
             for part in chunks(ids):

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from playwright import sync_api as playwright
 from webstore import EVIL, EVIL_COLUMN, OTHER, SQL_O2, fill, serving
 
 from sqllineage_harvester.stores import open_store
 
-playwright = pytest.importorskip("playwright.sync_api") if False else __import__("playwright.sync_api").sync_api
 CHROMIUM = os.environ.get("SQLLINEAGE_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(tempfile.gettempdir()) / "sqllineage-web-shots"
 

@@ -216,6 +216,14 @@ def test_the_exported_file_shows_every_table_and_asks_no_network(store_url, page
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('#details h2').textContent === 'Impact of raw.orders.id'")
     assert page.locator("#details ol.impact li .name").all_text_contents() == ["stg.orders_clean.id"]
+    page.fill("#asof", "2024-01-31")
+    page.dispatch_event("#asof", "change")  # o2 (February) and o3 (March) had not run yet
+    assert table_names(page) == sorted(["archive.orders", "other.orders", "other.src", "raw.orders",
+                                        "stg.orders_clean", EVIL])
+    assert page.locator('#edges g.edge[data-op="o2"]').count() == 0
+    page.fill("#asof", "")
+    page.dispatch_event("#asof", "change")
+    assert page.locator('#edges g.edge[data-op="o2"]').count() == 6
     page.select_option("#namespace", OTHER)
     assert table_names(page) == ["other.orders", "other.src"]
     page.uncheck("#indirect")

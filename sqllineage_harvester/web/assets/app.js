@@ -131,6 +131,11 @@
       if (bundled.has(e.source + "\u0000" + e.target + "\u0000" + e.operation)) return;
       edges.push({ e: e, a: e.source, b: e.target });
     });
+    if (STATIC && S.asOf) {  // as it stood then: a table no lineage touched yet is not drawn
+      var touched = new Set([rootTable()]);
+      edges.forEach(function (x) { touched.add(x.a); touched.add(x.b); });
+      tables.forEach(function (t, k) { if (!touched.has(k)) tables.delete(k); });
+    }
     return { tables: tables, edges: edges };
   }
   function layout(vis) {

@@ -140,7 +140,7 @@
   }
   function layout(vis) {
     var g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: "LR", ranksep: 150, nodesep: 26, marginx: 30, marginy: 30 });
+    g.setGraph({ rankdir: "LR", ranksep: 220, nodesep: 26, marginx: 30, marginy: 30 });
     g.setDefaultEdgeLabel(function () { return {}; });
     vis.tables.forEach(function (t) { var z = sizeOf(t); g.setNode(t.key, { width: z.w, height: z.h }); });
     vis.edges.forEach(function (x) { if (x.a !== x.b) g.setEdge(x.a, x.b); });

@@ -284,3 +284,17 @@ def test_a_path_file_marks_where_it_starts_and_ends(store_url, page, tmp_path):
     assert page.locator("#tables g.table.target").get_attribute("data-name") == "mart.dashboard"
     assert page.text_content("#details h2") == "Lineage: path from raw.orders to mart.dashboard"
     shot(page, "path-file")
+
+
+def test_a_wide_answer_file_lists_every_column_and_a_wide_export_opens_closed(tmp_path, page):
+    from webstore import fan
+
+    url = f"sqlite:///{tmp_path}/fan.db"
+    fan(open_store(url), 60).close()
+    answer = exported(tmp_path, "downstream", "fan.root.c0", "--store", url, "--format", "html")
+    open_file(page, answer)
+    assert len(table_names(page)) == 61 and columns_of(page, "fan.t042") == ["c0", "c1", "c2"]
+    whole = exported(tmp_path, "export", "--format", "html", "--store", url)
+    open_file(page, whole)
+    assert len(table_names(page)) == 61 and columns_of(page, "fan.t042") == []
+    assert "columns hidden in 61 tables" in page.text_content("#status")

@@ -506,7 +506,7 @@
       S.target = data.answer && data.answer.target;  // a path's end
       S.reached = data.reached ? new Map(Object.entries(data.reached)) : null;
       load(data);
-      collapseMany();
+      if (data.answer && data.answer.direction === "export") collapseMany();  // an answer opens with every column
       var far = 0;
       S.tables.forEach(function (t) { if (t.depth !== null) far = Math.max(far, Math.abs(t.depth)); });
       S.depth = data.answer && data.answer.direction === "export" ? null : far;

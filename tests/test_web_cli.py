@@ -114,3 +114,11 @@ def test_no_literal_of_the_log_reaches_a_page(tmp_path):
         names = " ".join(t["name"] for t in data["tables"])  # a stage path may hold a date, as do the times
         times = {lit for lit in literals if re.fullmatch(r"\d{4}-\d\d-\d\d", lit)}
         assert [lit for lit in literals - times if lit in page and lit not in names] == []
+
+
+def test_serve_and_export_never_print_the_stores_password():
+    secret = "Web-s3cret-Pw"
+    for args in (["serve", "--port", "0"], ["export", "--format", "html"]):
+        done = cli(*args, "--store", f"postgresql://ann:{secret}@127.0.0.1:1/lineage")
+        assert done.returncode != 0 and "ann:***@127.0.0.1:1" in done.stderr
+        assert secret not in done.stderr + done.stdout

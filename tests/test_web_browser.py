@@ -196,6 +196,15 @@ def test_the_exported_file_shows_every_table_and_asks_no_network(store_url, page
     assert page.evaluate("window.pwned") is None
     shot(page, "export")
 
+    page.fill("#search", "R*VENUE.TOT")  # searched in the file's own data, as the server searches
+    page.wait_for_selector("#results li.result")
+    assert page.locator("#results li.result .name").all_text_contents() == ["mart.revenue.total"]
+    page.fill("#search", "amount")
+    page.wait_for_function("() => document.querySelectorAll('#results li.result').length === 5")
+    assert page.locator("#results li.result .name").all_text_contents() == [
+        "archive.orders.amount", "other.orders.amount", "other.src.amount", "raw.orders.amount",
+        "stg.orders_clean.amount"]
+
     column(page, "raw.orders", "amount").click()
     page.wait_for_selector("#details[data-impact]")
     assert column(page, "mart.dashboard", "total").locator("text.dist").text_content() == "3"

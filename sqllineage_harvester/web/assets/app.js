@@ -421,16 +421,23 @@
       });
     }).catch(function (err) { status(err.message); });
   }
-  function localSearch(text) {
-    var parts = text.toLowerCase().split("*"), out = [];
-    function hit(name) {
+  function matcher(text) {  // contains, any case, * a wildcard: as the server searches
+    var parts = text.trim().toLowerCase().split("*");
+    return function (name) {
       var at = 0, low = name.toLowerCase();
       return parts.every(function (p) { var i = low.indexOf(p, at); if (i < 0) return false; at = i + p.length; return true; });
-    }
+    };
+  }
+  function localSearch(text) {
+    var out = [], dot = text.lastIndexOf("."), hit = matcher(text);
+    var table = dot < 0 ? function () { return true; } : matcher(text.slice(0, dot));
+    var col = matcher(dot < 0 ? text : text.slice(dot + 1));  // a column by its name, or table.column
     S.tables.forEach(function (t) {
+      if (S.namespace && t.namespace !== S.namespace) return;
       if (hit(t.name)) out.push({ key: t.key, name: t.name, kind: "dataset", namespace: t.namespace });
+      if (!table(t.name)) return;
       t.columns.forEach(function (c) {
-        if (hit(c.name)) out.push({ key: c.key, name: t.name + "." + c.name, kind: "column", namespace: t.namespace, table: t.key });
+        if (col(c.name)) out.push({ key: c.key, name: t.name + "." + c.name, kind: "column", namespace: t.namespace, table: t.key });
       });
     });
     return { results: out.slice(0, 100) };

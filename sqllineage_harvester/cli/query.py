@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typing import Any, Callable
 
@@ -10,7 +11,7 @@ import click
 
 from ..errors import ConfigError, HarvesterError
 from ..render_graph import FORMATS
-from . import _fail, format_option, main
+from . import _fail, format_option, main, output_option, write_output
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,8 +36,8 @@ def _time_option(end_of_day: bool) -> Callable[[click.Context, click.Parameter, 
 
 
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
-    for option in reversed([
+    """--namespace, --depth, --direct-only, --since, --as-of, --format, --output: written once for every query."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option("--namespace", default=None, metavar="NS",
                      help="Only names in this namespace, e.g. postgres://db:5432, when a name is in several "
                           "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
@@ -49,8 +50,10 @@ def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Only lineage first seen at or before this time, the graph as it was then: a date "
                           "(YYYY-MM-DD, up to the end of that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no "
                           "offset means UTC)."),
-        format_option(*FORMATS),
-    ]):
+        format_option(*FORMATS, "html"),
+        output_option,
+    ]
+    for option in reversed(options):
         func = option(func)
     return func
 
@@ -63,11 +66,21 @@ def _open_store(url: str | None, read_only: bool = False) -> Any:
     return open_store(url or DEFAULT_URL, read_only=read_only)
 
 
+def _render(store: Any, graph: Any, fmt: str, since: str | None, as_of: str | None) -> str:
+    """An answer in ``fmt``; html is the lineage view's page with the answer in it (export.html)."""
+    from ..render_graph import render_graph
+
+    if fmt == "html":
+        from ..export.html import answer
+
+        return answer(store, graph, since, as_of)
+    return render_graph(graph, fmt)
+
+
 def _graph_command(kind: str) -> Callable[..., None]:
     def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
-                since: str | None, as_of: str | None, fmt: str) -> None:
+                since: str | None, as_of: str | None, fmt: str, output: Path | None) -> None:
         from .. import queries
-        from ..render_graph import render_graph
 
         try:
             store = _open_store(store_url, read_only=True)
@@ -75,7 +88,7 @@ def _graph_command(kind: str) -> Callable[..., None]:
                                            namespace=namespace)
             if graph.note:
                 click.echo(f"note: {graph.note}", err=True)
-            click.echo(render_graph(graph, fmt))
+            write_output(_render(store, graph, fmt, since, as_of), output)
         except HarvesterError as e:
             _fail(e)
 
@@ -108,7 +121,7 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @store_option
 @query_options
 def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
-         direct_only: bool, since: str | None, as_of: str | None, fmt: str) -> None:
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str, output: Path | None) -> None:
     """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route.
 
     Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
@@ -120,14 +133,14 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
       sqllineage-harvester path raw.orders marts.customer_value --namespace postgres://db:5432
     """
     from .. import queries
-    from ..render_graph import render_graph
 
     try:
-        graph = queries.path(_open_store(store_url, read_only=True), source_name, target_name, depth=depth,
+        store = _open_store(store_url, read_only=True)
+        graph = queries.path(store, source_name, target_name, depth=depth,
                              direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
         if graph.note:
             click.echo(f"note: {graph.note}", err=True)
-        click.echo(render_graph(graph, fmt))
+        write_output(_render(store, graph, fmt, since, as_of), output)
     except HarvesterError as e:
         _fail(e)
 

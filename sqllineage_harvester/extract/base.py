@@ -333,11 +333,19 @@ def name_projections(query: exp.Expr, ctx: Context, written: bool = False, nth: 
         if isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Aliases)) or is_generator(item) or not text:
             continue
         lowered = text.lower()
-        if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")):
+        if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")) \
+                and not _named_by_literal(item):
             continue
         name = text if ("'" in text or '"' in text) else lowered
         alias = exp.to_identifier(" ".join(name.split()), quoted=True)
         item.replace(exp.alias_(item.copy(), alias, copy=False))
+
+
+def _named_by_literal(item: exp.Expr) -> bool:
+    """Whether sqlglot names ``item`` after a literal's value ('secret', 'x'::text, (42)): such a
+    name is data, not a column, so the item is named by its text, which redaction can see."""
+    name = item.output_name
+    return any(literal.name == name for literal in item.find_all(exp.Literal))
 
 
 Handler = Callable[[exp.Expr, Context], Partial]

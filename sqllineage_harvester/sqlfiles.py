@@ -24,6 +24,8 @@ from .model import StatementLineage
 from .render import statement_json, statements_table
 
 STDIN = "-"
+CHUNK = 8  # files a worker task
+FEW = 8  # files parsed in this process whatever the workers (as the harvest does a few statements)
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,11 @@ def parse_files(paths: list[str], settings: Settings, workers: int = 1, shared_s
             yield parse_one(path, settings, read(path, stdin) if path == STDIN else None, session)
         return
     local = [p for p in paths if p == STDIN]
-    if workers <= 1 or len(paths) - len(local) < 2:
+    if workers <= 1 or len(paths) - len(local) <= FEW:  # workers would cost more to start than they save
         for path in paths:
             yield parse_one(path, settings, read(path, stdin) if path == STDIN else None)
         return
     yield from _on_workers(paths, settings, workers, stdin)
-
-
-CHUNK = 8  # files a worker task
 
 
 def _on_workers(paths: list[str], settings: Settings, workers: int,

@@ -34,9 +34,9 @@ PROGRESS_AFTER = 2.0  # seconds: a run longer than this shows its progress (on a
 @click.option("--shared-session", is_flag=True,
               help="The files are one script, in the order given: USE, search_path and tables created in one "
                    "serve the next (by default each file is its own script).")
-@click.option("--workers", default="1", show_default=True, metavar="N|auto",
-              help="Processes that parse files at once: auto is one per core (--shared-session parses in order, "
-                   "in one process).")
+@click.option("--workers", default="auto", show_default=True, metavar="N|auto",
+              help="Processes that parse files at once: auto is one per core; 1, a handful of files, or "
+                   "--shared-session (files in order) parse in this process.")
 def parse(paths: tuple[str, ...], dialect: str | None, catalog_path: str | None, default_database: str | None,
           default_schema: str | None, fmt: str, input_format: str, timeout: float, collapse_temp: bool,
           level: str, redact: bool, shared_session: bool, workers: str) -> None:

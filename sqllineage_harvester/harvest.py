@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .executors import Executor, Handle, Inline, Job, make_executor
@@ -116,6 +116,15 @@ class Options:
     memory: int = DEFAULT_MEMORY  # bytes, about, for what the harvest remembers between batches
 
 
+class BatchHook(Protocol):
+    """Told of each batch: ``prepare`` returns what to write (it may add to the batch's cache, which
+    commits with it), ``committed`` is called once it is in the store and must not block."""
+
+    def prepare(self, batch: Batch) -> Batch: ...
+
+    def committed(self, batch: Batch) -> None: ...
+
+
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:
     iterator = iter(entries)
     while chunk := list(islice(iterator, size)):
@@ -187,8 +196,8 @@ class Harvester:
     """One harvest of one source into one store: entries in log order, each statement seeing the
     catalog, session state and temp tables that the entries before it left."""
 
-    def __init__(self, source: Source, store: Store, options: Options) -> None:
-        self.source, self.store, self.options = source, store, options
+    def __init__(self, source: Source, store: Store, options: Options, hook: BatchHook | None = None) -> None:
+        self.source, self.store, self.options, self.hook = source, store, options, hook
         self.normalizer = Normalizer(max_bytes=options.memory * 2 // 5)
         given = options.catalog
         self._given = Catalog.from_mapping(given, options.dialect) if given and not isinstance(given, Catalog) \
@@ -323,7 +332,11 @@ class Harvester:
             check=True,
             previous=self.previous,
         )
+        if self.hook is not None:
+            batch = self.hook.prepare(batch)
         self.store.write_batch(batch)
+        if self.hook is not None:
+            self.hook.committed(batch)
         self.previous = self.cursor = last
         self.report.operations += len(operations)
         self.report.batches += 1
@@ -557,6 +570,6 @@ def _short(text: str) -> str:
 
 def harvest(source: Source, store: Store, options: Options,
             progress: Callable[[int], None] | None = None,
-            stop: Callable[[], bool] | None = None) -> HarvestReport:
+            stop: Callable[[], bool] | None = None, hook: BatchHook | None = None) -> HarvestReport:
     """Harvest ``source`` into ``store`` from its stored cursor on; see :class:`Harvester`."""
-    return Harvester(source, store, options).run(progress, stop)
+    return Harvester(source, store, options, hook).run(progress, stop)

@@ -65,11 +65,15 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="stderr as lines for people, or one JSON object a line (time, level, event, message) "
                    "for log collectors.")
+@click.option("--emit", default=None, metavar="URL",
+              help="Also send each batch's operations as OpenLineage RunEvents: http(s)://HOST:PORT (Marquez's "
+                   "/api/v1/lineage; API key from $OPENLINEAGE_API_KEY), kafka://BROKER:PORT/TOPIC, file:///PATH. "
+                   "At most once per operation and batch, even across a kill and a rerun.")
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
-            log_format: str, fmt: str) -> None:
+            log_format: str, fmt: str, emit: str | None = None) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -127,7 +131,12 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
                                        catalog_path, no_sql_text, batch_size, parse_workers, notes, executor, budget)
                 progress = None if quiet or log_format == "json" else _progress()
-                report = run_harvest(*parts, progress=progress, stop=stopping.is_set)
+                hook = _emitter(emit, parts)
+                try:
+                    report = run_harvest(*parts, progress=progress, stop=stopping.is_set, hook=hook)
+                finally:
+                    if hook is not None:
+                        notes += hook.finish()
                 whole = whole and report.complete
                 _tell(say, report, notes, told if follow else None)
                 if fmt == "json":
@@ -146,6 +155,17 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         sys.exit(128 + stopping.signum)
     if not whole:
         sys.exit(EXIT_NOT_WHOLE)
+
+
+def _emitter(url: str | None, parts: tuple[Any, Any, Any]) -> Any:
+    """--emit URL: the harvest's hook that sends its batches as OpenLineage events."""
+    if not url:
+        return None
+    from ..openlineage.emit import Emitter
+    from ..sources import source_identity
+
+    source, store, options = parts
+    return Emitter(url, store, source_identity(source.url), options.dialect)
 
 
 EXIT_NOT_WHOLE = 3  # the run went on past a file it could not read whole: a wrapper can tell it from 1

@@ -228,7 +228,7 @@ class Harvester:
         # Statement key -> how to add one more run of it: a repeat in the same state costs a few
         # dict updates (see _entry).
         self._replays: dict[str, _Repeat] = {}
-        self._keys: dict[tuple[str, Defaults], str] = {}  # (fingerprint, defaults) -> statement key
+        self._keys: dict[tuple[str, Defaults], str] = {}  # (fingerprint or given lineage, defaults) -> statement key
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
         # Sent to be parsed as their batch was read: key -> (handle, the catalog's generation and copy
         # it is parsed with, defaults).
@@ -411,12 +411,12 @@ class Harvester:
         keys, known, pending, dialect = self._keys, self.known, self._pending, self.options.dialect
         for item in items:  # the first text of a key is the one parsed, whatever the batch
             defaults = self.sessions.defaults(item.entry)
-            slot = (item.fingerprint, defaults)
+            slot = (item.fingerprint if item.entry.lineage is None else item.entry.lineage, defaults)
             key = keys.get(slot)
             if key is None:
                 key = keys[slot] = statement_key(item, dialect, defaults)
             planned.append((defaults, key))
-            if key not in known and key not in pending:
+            if key not in known and key not in pending and item.entry.lineage is None:
                 wanted.setdefault(key, (item, defaults))
         if not wanted:
             return planned, []
@@ -463,6 +463,9 @@ class Harvester:
 
     def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
         parsed = self.known.get(key)
+        if item.entry.lineage is not None and parsed is None:  # given by the source: nothing to parse
+            parsed = self._know(key, Parsed(decode(item.entry.lineage), {}, self.learning.generation, False),
+                                len(item.entry.lineage))
         if parsed is None and key in self._pending:
             self._collect([key])
             parsed = self.known.get(key)

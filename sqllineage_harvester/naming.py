@@ -16,6 +16,8 @@ True
 ('s3://bucket', 'orders')
 >>> place("file", "/data/in.csv"), place("duckdb://default", "file:///data/in.csv")
 (('file', '/data/in.csv'), ('file', '/data/in.csv'))
+>>> place("openlineage://default", "postgres://db:5432/app.public.orders")
+('postgres://db:5432', 'app.public.orders')
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ OBJECT_STORES: dict[str, str] = {
     "abfs": "abfss", "abfss": "abfss", "wasb": "wasbs", "wasbs": "wasbs",
     "hdfs": "hdfs", "dbfs": "dbfs", "oss": "oss", "cos": "cos",
 }
-_URL = re.compile(r"(?:^|.*?\.)([A-Za-z][A-Za-z0-9+]*)://([^/]*)(/.*)?$")
+_URL = re.compile(r"(?:^|.*?\.)([A-Za-z][A-Za-z0-9+_-]*)://([^/]*)(/.*)?$")
 
 
 def place(namespace: str, name: str) -> tuple[str, str]:
@@ -44,14 +46,29 @@ def place(namespace: str, name: str) -> tuple[str, str]:
     scheme, authority, path = found[1].lower(), found[2], found[3] or ""
     if scheme == "file":
         return "file", path or "/"
-    if scheme not in OBJECT_STORES:
-        return namespace, name
-    return f"{OBJECT_STORES[scheme]}://{authority}", path.strip("/")
+    if scheme in OBJECT_STORES:
+        return f"{OBJECT_STORES[scheme]}://{authority}", path.strip("/")
+    if not authority:  # a namespace that is a bare word (bigquery, a scheduler's): written NS:///name
+        return found[1], path[1:]
+    return f"{found[1]}://{authority}", path[1:]  # a database's own: postgres://db:5432/app.public.t
 
 
 def _object(namespace: str, name: str) -> tuple[str, str]:
     scheme, _, authority = namespace.partition("://")
     return f"{OBJECT_STORES.get(scheme.lower(), scheme.lower())}://{authority.rstrip('/')}", name.strip("/")
+
+
+def qualified(namespace: str, name: str) -> str:
+    """A dataset of any namespace as one name that ``place`` takes apart again: how lineage read from
+    elsewhere (OpenLineage events) names datasets outside the harvest's own namespace.
+
+    >>> [place("x", qualified(ns, n)) == (ns, n) for ns, n in [("postgres://db:5432", "app.public.t"),
+    ...  ("bigquery", "p.d.t"), ("file", "/data/in.csv"), ("s3://bucket", "orders")]]
+    [True, True, True, True]
+    """
+    if "://" in namespace:
+        return f"{namespace}/{name}"
+    return f"{namespace}://{name}" if namespace == "file" else f"{namespace}:///{name}"
 
 
 def dataset_id(namespace: str, name: str) -> str:

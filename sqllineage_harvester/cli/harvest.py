@@ -293,6 +293,7 @@ class _harvest_lock:
             self.handle.close()
 
 
+EVENT_SCHEMES = ("openlineage", "openlineage+http")  # sources of OpenLineage events
 # URL schemes whose database is plain from the scheme alone (a file needs --dialect).
 SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
                    "snowflake": "snowflake",
@@ -340,20 +341,22 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     from ..sources import open_source, window
 
     scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    events = scheme in EVENT_SCHEMES  # OpenLineage events carry their lineage: no dialect, nothing parsed
     dialect = dialect or SCHEME_DIALECTS.get(scheme)
-    if not dialect:
+    if not dialect and not events:
         raise ConfigError("--dialect is required for a file source (see `sqllineage-harvester dialects`)")
-    spec = get_dialect(dialect)
+    spec = get_dialect(dialect) if dialect else None
     source = open_source(_log_path(source_url), spec, mapping)
     if since or until:
-        if getattr(spec.history, "kind", None) == "cumulative" and scheme in ("postgresql", "postgres"):
+        if spec and getattr(spec.history, "kind", None) == "cumulative" and scheme in ("postgresql", "postgres"):
             raise ConfigError("--since / --until need a log with execution times; pg_stat_statements keeps "
                               "totals only (harvest the server's log files, pglog://, for a window)")
         source = window(source, since, until)
     store = _open_store(store_url)
-    catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,
-                       source, notes)
-    options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
+    catalog = None if spec is None else _catalog(
+        catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot, source, notes)
+    options = Options(dialect=spec and spec.sqlglot,
+                      namespace=namespace or _namespace(source_url, spec.name if spec else "openlineage"),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
                       executor=executor, **({"memory": memory} if memory else {}))
     return source, store, options

@@ -28,7 +28,11 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 
 
 @main.command()
-@click.option("--source", "source_url", required=True,
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="A deployment file (TOML): one store, every source with its settings; harvests each in turn. "
+                   "Options given on the command line apply to every source and win over the file.")
+@click.option("--only", default=None, metavar="NAME", help="With --config: harvest this source of the file alone.")
+@click.option("--source", "source_url", default=None,
               help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
                    "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
                    "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://; "
@@ -73,7 +77,8 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
-            log_format: str, fmt: str, emit: str | None = None) -> None:
+            log_format: str, fmt: str, emit: str | None = None, config_path: str | None = None,
+            only: str | None = None) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -109,7 +114,13 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
       # a service: one JSON line per pass that read something; exits 143 on SIGTERM
       sqllineage-harvester harvest --source mysql://harvester@db/performance_schema --follow \\
         --log-format json
+      # every source of a deployment, secrets from the environment (see the README)
+      PG_PASSWORD=... sqllineage-harvester harvest --config harvester.toml
     """
+    if config_path:
+        _run_config(click.get_current_context(), config_path, only)
+    if not source_url:
+        raise click.UsageError("give --source URL, or --config FILE")
     from ..harvest import harvest as run_harvest
 
     parse_workers = _workers(workers)
@@ -155,6 +166,34 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         sys.exit(128 + stopping.signum)
     if not whole:
         sys.exit(EXIT_NOT_WHOLE)
+
+
+def _run_config(ctx: click.Context, path: str, only: str | None) -> None:
+    """--config FILE: the harvest of each source of the file in turn (command-line options win);
+    exits with the first non-zero code met, after all have run."""
+    from ..config import load
+
+    try:
+        config = load(path)
+        chosen = config.only(only)
+        if ctx.params["follow"] and len(chosen) > 1:
+            raise ConfigError("--follow keeps harvesting one source: add --only NAME (one service per source)")
+    except ConfigError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    given = {n for n in ctx.params if ctx.get_parameter_source(n) is click.core.ParameterSource.COMMANDLINE}
+    worst = 0
+    for source in chosen:
+        settings = {**({"store_url": config.store} if config.store else {}), **source.settings}
+        params = {**ctx.params, "config_path": None, "only": None,
+                  **{k: str(v) if k == "workers" else v for k, v in settings.items() if k not in given}}
+        if not ctx.params["quiet"]:
+            click.echo(f"harvest: [{source.name}]", err=True)
+        try:
+            ctx.invoke(harvest, **params)
+        except SystemExit as e:
+            worst = worst or (e.code if isinstance(e.code, int) else 1)
+    sys.exit(worst)
 
 
 def _emitter(url: str | None, parts: tuple[Any, Any, Any]) -> Any:

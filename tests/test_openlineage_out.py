@@ -207,3 +207,35 @@ def test_emit_to_a_file_writes_the_events(tmp_path):
     assert len(events) == 3
     for event in events:
         validate(event)
+
+
+@pytest.mark.parametrize("store_url", ["neo4j"], indirect=True)
+def test_a_neo4j_store_exports_and_emits_the_events_of_an_sqlite_store(tmp_path, store_url):
+    from sqllineage_harvester.harvest import Options, harvest as run
+    from sqllineage_harvester.openlineage.events import as_json
+    from sqllineage_harvester.openlineage.export import export_events
+    from sqllineage_harvester.sources import open_source
+    from sqllineage_harvester.stores import open_store
+
+    log = write_log(tmp_path / "h.csv", repeats=2)
+    from sqllineage_harvester.openlineage.emit import Emitter
+
+    exported, emitted = [], []
+    for n, url in enumerate((f"sqlite:///{tmp_path}/l.db", store_url)):
+        store = open_store(url)
+        target = tmp_path / f"emitted{n}.jsonl"
+        try:
+            source = open_source(str(log), "snowflake")
+            hook = Emitter(f"file://{target}", store, source.url, journal=tmp_path / f"journal{n}")
+            run(source, store, Options(dialect="snowflake", namespace="snowflake://acme", batch_size=3), hook=hook)
+            assert hook.finish() == []
+            exported.append([json.loads(as_json(e)) for e in export_events(store)])
+            emitted.append(sorted(json.loads(line)["run"]["runId"] for line in target.read_text().splitlines()))
+        finally:
+            store.close()
+    sqlite, neo4j = exported
+    assert len(sqlite) == 3
+    for event in neo4j:
+        validate(event)
+    assert neo4j == sqlite
+    assert len(emitted[0]) == 6 and emitted[1] == emitted[0]  # three operations in each of two batches

@@ -239,3 +239,18 @@ def test_a_neo4j_store_exports_and_emits_the_events_of_an_sqlite_store(tmp_path,
         validate(event)
     assert neo4j == sqlite
     assert len(emitted[0]) == 6 and emitted[1] == emitted[0]  # three operations in each of two batches
+
+
+def test_events_for_a_target_that_is_down_wait_for_the_next_run(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    log, db = write_log(tmp_path / "h.csv", repeats=2), tmp_path / "l.db"
+    done = harvest(log, db, "--emit", f"http://127.0.0.1:{port}", "--batch-size", "3")
+    assert "could not be reached; 6 event(s) kept, the next harvest sends them" in done.stderr
+    with Receiver(port=port) as receiver:
+        again = harvest(log, db, "--emit", receiver.url, "--batch-size", "3")
+    assert "--emit" not in again.stderr
+    assert len(receiver.events) == 6 and len({e["run"]["runId"] for e in receiver.events}) == 6

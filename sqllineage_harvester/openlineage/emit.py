@@ -87,6 +87,7 @@ class Emitter:
         self.pending: dict[str, list[dict[str, Any]]] = json.loads(stored) if stored else {}
         self.done: set[str] = set()  # batch keys whose flows were all attempted
         self.failures: list[str] = []
+        self.down = False  # the target could not be reached: what is left waits for the next run
         self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[str, list[dict[str, Any]]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._send_all, name="openlineage-emit", daemon=True)
@@ -129,7 +130,8 @@ class Emitter:
                  for n in [len(self.failures)] if n]
         left = sum(len(v) for v in self.pending.values())
         if left:
-            notes.append(f"--emit {self.target}: {left} event(s) still to send; the next harvest sends them")
+            why = "could not be reached" if self.down else "did not take them all in time"
+            notes.append(f"--emit {self.target}: {why}; {left} event(s) kept, the next harvest sends them")
         return notes
 
     def _unsent(self) -> dict[str, list[dict[str, Any]]]:
@@ -141,26 +143,53 @@ class Emitter:
         while (item := self._queue.get()) is not None:
             key, flows = item
             for data in flows:
+                if self.down:
+                    break
                 try:
                     self._send(flow_from(data))
                 except Exception as e:  # noqa: BLE001 - one bad flow never stops the others
                     self.failures.append(hide_secrets(f"{type(e).__name__}: {e}"))
-            with self._lock:
-                self.done.add(key)
+            if not self.down:
+                with self._lock:
+                    self.done.add(key)
 
     def _send(self, flow: Flow) -> None:
         rid = run_id(flow)
         if rid in self.attempted:
             return
         self.attempted.add(rid)
-        with self.journal.open("a", encoding="utf-8") as out:  # before sending: never twice
-            out.write(rid + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        self._journal(rid)  # before sending: never twice
         try:
             self.client.emit(run_event(flow, dialect=self.dialect))
         except Exception as e:  # noqa: BLE001 - a target that fails never stops the harvest
-            self.failures.append(hide_secrets(f"{type(e).__name__}: {e}"))
+            if not _never_sent(e):
+                raise
+            self.down = True  # nothing reached it: this one may go again, with the rest, next run
+            self.attempted.discard(rid)
+            self._journal("-" + rid)
+
+
+    def _journal(self, line: str) -> None:
+        with self.journal.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def _never_sent(e: BaseException) -> bool:
+    """Whether a send failed before the target could have read it: the connection was refused or
+    never made (a timeout while waiting for the answer may have been delivered: not this)."""
+    try:
+        import requests
+        from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    except ImportError:  # pragma: no cover - the client brings both
+        return False
+    if isinstance(e, requests.ConnectTimeout):
+        return True
+    if isinstance(e, requests.ConnectionError):
+        inner = e.args[0] if e.args else None
+        return isinstance(getattr(inner, "reason", inner), (NewConnectionError, ConnectTimeoutError))
+    return False
 
 
 def flow_from(data: dict[str, Any]) -> Flow:
@@ -183,7 +212,15 @@ def _journal_path(store_url: str, key: str) -> Path:
 
 
 def _read_journal(path: Path) -> set[str]:
+    """Run ids attempted: each line a run id, or ``-`` and a run id that never reached the target."""
+    attempted: set[str] = set()
     try:
-        return set(path.read_text(encoding="utf-8").split())
+        lines = path.read_text(encoding="utf-8").split()
     except FileNotFoundError:
-        return set()
+        return attempted
+    for line in lines:
+        if line.startswith("-"):
+            attempted.discard(line[1:])
+        else:
+            attempted.add(line)
+    return attempted

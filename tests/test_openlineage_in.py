@@ -220,3 +220,41 @@ def test_harvest_listens_for_events_sent_by_the_openlineage_client(tmp_path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT namespace, name FROM datasets ORDER BY 1").fetchall() == [
             (PG, "shop.public.orders"), ("s3://bucket", "orders")]
+
+
+STAGE_LOG = [
+    ("loader", "COPY INTO raw.orders FROM @landing/orders/ FILE_FORMAT = (TYPE = 'PARQUET')"),
+    ("admin", "CREATE STAGE landing URL = 's3://bucket/' FILE_FORMAT = (TYPE = 'PARQUET')"),
+    ("loader", "COPY INTO raw.orders FROM @landing/orders/ FILE_FORMAT = (TYPE = 'PARQUET')"),
+    ("loader", "COPY INTO raw.items FROM @SHOP.RAW.LANDING/items FILE_FORMAT = (TYPE = 'PARQUET')"),
+]
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_a_stage_the_log_defines_is_read_as_its_url(tmp_path, runs):
+    import csv
+    from test_openlineage_out import HEADER
+
+    def write(path: Path, rows: list[tuple[str, str]], start: int) -> Path:
+        with path.open("w", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(HEADER)
+            for i, (user, sql) in enumerate(rows, start):
+                at = f"2024-04-01 0{i}:00:00.000 +0000"
+                out.writerow([f"q{i}", sql, "SHOP", "RAW", "X", user, "R", "WH", at, at, "SUCCESS", "", "1", "", ""])
+        return path
+
+    db = tmp_path / "l.db"
+    if runs == 1:
+        harvest_cli(write(tmp_path / "h.csv", STAGE_LOG, 0), db, "--batch-size", "1")
+    else:  # the stage learned in one run, used in the next (kept in the store)
+        harvest_cli(write(tmp_path / "a.csv", STAGE_LOG[:2], 0), db)
+        harvest_cli(write(tmp_path / "b.csv", STAGE_LOG[2:], 2), db)
+    with sqlite3.connect(db) as conn:
+        reads = conn.execute("SELECT d.namespace, d.name, d.type FROM input_to i JOIN datasets d ON d.id = i.dataset_id "
+                             "ORDER BY 1, 2").fetchall()
+        stored = " ".join(v for (v,) in conn.execute("SELECT lineage FROM statement_cache"))
+    resolved = [("s3://bucket", "items", "file"), ("s3://bucket", "orders", "file")]
+    # the COPY before the CREATE STAGE reads the stage as it is; those after it read its URL
+    assert reads == resolved + [("snowflake://acme", "@landing/orders/", "stage")]
+    assert "s3://bucket/" in stored and "FILE_FORMAT" not in stored

@@ -116,9 +116,11 @@ def test_object_store_paths_are_one_dataset_however_written(tmp_path):
               spark_event("COMPLETE", 2, "2024-04-01T01:06:00Z", ("s3a://bucket", "/orders/"), columns=False)]
     harvest_into(f"sqlite:///{db}", f"openlineage://{write_events(tmp_path / 'e.jsonl', events)}", None, "x://y")
     log = tmp_path / "h.csv"
+    statements = ["COPY INTO raw.orders FROM 's3://bucket/orders'", "COPY INTO raw.orders FROM 's3://bucket/orders/'",
+                  "INSERT INTO raw.x SELECT * FROM 's3://bucket/orders/'"]  # the last one read as DB.SCHEMA.s3://...
     log.write_text(write_log(tmp_path / "base.csv").read_text().splitlines()[0] + "\n" + "\n".join(
-        f'q{i},"COPY INTO raw.orders FROM \'{path}\'",SHOP,PUBLIC,COPY,u,R,WH,2024-04-01 0{i}:00:00.000 +0000,'
-        f'2024-04-01 0{i}:00:00.000 +0000,SUCCESS,,1,,' for i, path in enumerate(["s3://bucket/orders", "s3://bucket/orders/"])))
+        f'q{i},"{sql}",SHOP,PUBLIC,COPY,u,R,WH,2024-04-01 0{i}:00:00.000 +0000,'
+        f'2024-04-01 0{i}:00:00.000 +0000,SUCCESS,,1,,' for i, sql in enumerate(statements)))
     harvest_cli(log, db)
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT namespace, name FROM datasets WHERE name LIKE '%orders%' ORDER BY 1, 2").fetchall()

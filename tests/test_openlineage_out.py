@@ -170,10 +170,10 @@ def test_emit_sends_each_operation_and_batch_once_across_a_kill_and_a_rerun(tmp_
     assert len(expected) == len(set(expected)) == 36
 
     db = tmp_path / "cut.db"
-    with Receiver(hang_after=10) as receiver:
+    with Receiver(hang_after=10) as receiver:  # waited for long enough that the client never resends
         cmd = [sys.executable, "-m", "sqllineage_harvester.cli", "harvest", "--source", str(log), "--dialect",
                "snowflake", "--namespace", "snowflake://acme", "--store", f"sqlite:///{db}", "--workers", "1",
-               "--emit", receiver.url, "--batch-size", "3"]
+               "--emit", receiver.url + "?timeout=120", "--batch-size", "3"]
         run = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert receiver.hanging.wait(60), "the receiver never got an 11th event"
         # The target has stopped answering, and the harvest still commits every batch.
@@ -187,7 +187,7 @@ def test_emit_sends_each_operation_and_batch_once_across_a_kill_and_a_rerun(tmp_
         assert len(receiver.events) == 11
         receiver._release.set()
     with Receiver(port=receiver.port) as second:  # the same target, answering again
-        harvest(log, db, "--emit", second.url, "--batch-size", "3")
+        harvest(log, db, "--emit", second.url + "?timeout=120", "--batch-size", "3")
     got = sorted(e["run"]["runId"] for e in [*receiver.events, *second.events])
     assert got == expected  # nothing twice, nothing lost
     assert len(second.events) == 25

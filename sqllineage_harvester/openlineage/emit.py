@@ -39,8 +39,8 @@ WAIT = 30.0  # seconds the end of a run waits for events still being sent
 def transport_config(url: str) -> dict[str, Any]:
     """The client's transport config for an ``--emit`` URL.
 
-    >>> transport_config("http://marquez:5000")["endpoint"]
-    'api/v1/lineage'
+    >>> transport_config("http://marquez:5000")["endpoint"], transport_config("http://m:5000?timeout=30")["timeout"]
+    ('api/v1/lineage', 30.0)
     >>> transport_config("kafka://broker:9092/lineage")["topic"]
     'lineage'
     >>> transport_config("file:///tmp/events.jsonl")["log_file_path"]
@@ -50,8 +50,15 @@ def transport_config(url: str) -> dict[str, Any]:
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         path = parts.path.strip("/")
+        given = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            timeout = float(given.pop("timeout", 5.0))
+        except ValueError as e:
+            raise ConfigError(f"--emit {hide_secrets(url)}: ?timeout= takes seconds") from e
+        if given:
+            raise ConfigError(f"--emit {hide_secrets(url)}: takes ?timeout=SECONDS only, not {sorted(given)[0]!r}")
         config: dict[str, Any] = {"type": "http", "url": f"{scheme}://{parts.netloc}",
-                                  "endpoint": path or "api/v1/lineage", "timeout": 5.0}
+                                  "endpoint": path or "api/v1/lineage", "timeout": timeout}
         key = os.environ.get(API_KEY_ENV)
         if key:
             config["auth"] = {"type": "api_key", "apiKey": key}

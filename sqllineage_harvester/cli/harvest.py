@@ -200,8 +200,12 @@ def _emitter(url: str | None, parts: tuple[Any, Any, Any]) -> Any:
     """--emit URL: the harvest's hook that sends its batches as OpenLineage events."""
     if not url:
         return None
-    from ..openlineage.emit import Emitter
     from ..sources import source_identity
+
+    try:
+        from ..openlineage.emit import Emitter
+    except ImportError as e:
+        raise ConfigError("--emit needs the OpenLineage client: pip install 'sqllineage-harvester[openlineage]'") from e
 
     source, store, options = parts
     return Emitter(url, store, source_identity(source.url), options.dialect)

@@ -1,8 +1,10 @@
 """OpenLineage test parts: the spec's JSON schemas as a validator, and a real HTTP receiver.
 
 The schemas in fixtures_openlineage/ are the OpenLineage spec's (the 2-0-2 event, the 1-2-0
-columnLineage and schema facets, the 1-1-0 sql facet), written out for the checks made here;
-our own run facet's schema ships with the package.
+columnLineage and schema facets, the 1-1-0 sql facet, the 1-0-0 tags facet that the client adds),
+written out here from the spec's published structure with the same ids, required fields and types
+(the spec's own files are not shipped by the client package, and none of their exact versions
+could be fetched on this machine); our own run facet's schema ships with the package.
 """
 
 from __future__ import annotations

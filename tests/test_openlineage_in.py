@@ -260,3 +260,38 @@ def test_a_stage_the_log_defines_is_read_as_its_url(tmp_path, runs):
     # the COPY before the CREATE STAGE reads the stage as it is; those after it read its URL
     assert reads == resolved + [("snowflake://acme", "@landing/orders/", "stage")]
     assert "s3://bucket/" in stored and "FILE_FORMAT" not in stored
+
+
+def test_airflow_and_dbt_shaped_events_are_read_and_their_sql_is_redacted(tmp_path):
+    airflow = {"eventType": "COMPLETE", "eventTime": "2024-04-01T12:00:00.123456789+02:00[Europe/Paris]",
+               "producer": "https://github.com/apache/airflow/tree/providers-openlineage/1.8.0", "schemaURL": SCHEMA,
+               "run": {"runId": "01908a1e-0000-7000-8000-000000000001",
+                       "facets": {"nominalTime": facet(nominalStartTime="2024-04-01T00:00:00Z"),
+                                  "airflow": facet(dag={"dag_id": "load"}, task={"task_id": "export"})}},
+               "job": {"namespace": "airflow-prod", "name": "load.export",
+                       "facets": {"ownership": facet(owners=[{"name": "data-eng"}])}},
+               "inputs": [{"namespace": "file", "name": "/data/in/orders.csv"}],
+               "outputs": [{"namespace": "gs://lake", "name": "/landing/orders/"}]}
+    reads_only = {**airflow, "run": {"runId": "01908a1e-0000-7000-8000-000000000002"}, "outputs": []}
+    dbt = {"eventType": "COMPLETE", "eventTime": "2024-04-01T13:00:00+00:00", "producer": "dbt", "schemaURL": SCHEMA,
+           "run": {"runId": "01908a1e-0000-7000-8000-000000000003"},
+           "job": {"namespace": "dbt", "name": "shop.model.daily", "facets": {"sql": facet(
+               query="select day, sum(amount) as total from raw.orders where status = 'secret-status-4711' group by day")}},
+           "inputs": [{"namespace": "snowflake://acme", "name": "SHOP.RAW.ORDERS"}],
+           "outputs": [{"namespace": "snowflake://acme", "name": "SHOP.MART.DAILY", "facets": {}}]}
+    path = write_events(tmp_path / "e.jsonl", [airflow, reads_only, dbt])
+    db = tmp_path / "l.db"
+    report = json.loads(cli("harvest", "--source", f"openlineage://{path}", "--store", f"sqlite:///{db}",
+                            "--format", "json").stdout)
+    assert report["rows_read"] == 3 and report["operations"] == 2
+    with sqlite3.connect(db) as conn:
+        ops = conn.execute("SELECT o.first_seen, u.name, o.sql FROM operations o LEFT JOIN performed p ON "
+                           "p.operation_id = o.id LEFT JOIN users u ON u.id = p.user_id ORDER BY 1").fetchall()
+        reads = conn.execute("SELECT d.namespace, d.name FROM usage JOIN datasets d ON d.id = usage.dataset_id").fetchall()
+        everything = "\n".join(str(row) for table in ("operations", "datasets", "statement_cache", "parse_failures")
+                               for row in conn.execute(f"SELECT * FROM {table}"))
+    assert ops[0][:2] == ("2024-04-01T10:00:00.123456Z", "data-eng")
+    assert "'?'" in ops[1][2] and "secret-status-4711" not in everything
+    assert reads == [("file", "/data/in/orders.csv")]
+    nodes = {n for n in export(db) for n in [(d["namespace"], d["name"]) for d in n["inputs"] + n["outputs"]]}
+    assert {("file", "/data/in/orders.csv"), ("gs://lake", "landing/orders")} <= nodes

@@ -24,6 +24,7 @@ a warehouse COPY's ``'s3://bucket/orders/'`` are one dataset.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -36,8 +37,15 @@ COMPLETE = "COMPLETE"
 
 
 def moment(text: str) -> str:
-    """An event time as the harvest keeps times: UTC ISO-8601 with microseconds, ``Z``."""
-    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    """An event time as the harvest keeps times: UTC ISO-8601 with microseconds, ``Z``. Java's
+    forms are read too (nanoseconds, a zone id after the offset).
+
+    >>> moment("2024-04-01T12:00:00.123456789+02:00[Europe/Paris]"), moment("2024-04-01T10:00Z")
+    ('2024-04-01T10:00:00.123456Z', '2024-04-01T10:00:00.000000Z')
+    """
+    plain = re.sub(r"\[[^\]]*\]$", "", text.strip()).replace("Z", "+00:00").replace("z", "+00:00")
+    plain = re.sub(r"(\.\d{1,6})\d*", lambda m: m[1].ljust(7, "0"), plain)
+    parsed = datetime.fromisoformat(plain)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -32,6 +32,7 @@ workers = 1
 url = "{log}"
 dialect = "snowflake"
 namespace = "snowflake://acme"
+emit = "file://${{LINEAGE_DIR}}/events.jsonl"
 
 [sources.spark]
 url = "openlineage://{events}"
@@ -51,6 +52,7 @@ def test_every_source_of_the_file_is_harvested_into_its_one_store(tmp_path):
     assert [r["source"].split("://")[0] for r in reports] == ["file", "openlineage"]
     assert reports[0]["batches"] == 2  # batch_size = 2 from [defaults], three rows
     assert "harvest: [warehouse]" in done.stderr and "harvest: [spark]" in done.stderr
+    assert len((tmp_path / "events.jsonl").read_text().splitlines()) == 3  # the warehouse's operations only
     found = datasets(tmp_path / "lineage.db")
     assert ("snowflake://acme", "SHOP.MART.DAILY") in found and ("s3://bucket", "orders") in found
 

@@ -209,8 +209,8 @@ def test_emit_to_a_file_writes_the_events(tmp_path):
         validate(event)
 
 
-@pytest.mark.parametrize("store_url", ["neo4j"], indirect=True)
-def test_a_neo4j_store_exports_and_emits_the_events_of_an_sqlite_store(tmp_path, store_url):
+@pytest.mark.parametrize("store_url", ["neo4j", "postgresql"], indirect=True)
+def test_neo4j_and_postgresql_stores_export_and_emit_the_events_of_an_sqlite_store(tmp_path, store_url):
     from sqllineage_harvester.harvest import Options, harvest as run
     from sqllineage_harvester.openlineage.events import as_json
     from sqllineage_harvester.openlineage.export import export_events
@@ -233,11 +233,11 @@ def test_a_neo4j_store_exports_and_emits_the_events_of_an_sqlite_store(tmp_path,
             emitted.append(sorted(json.loads(line)["run"]["runId"] for line in target.read_text().splitlines()))
         finally:
             store.close()
-    sqlite, neo4j = exported
+    sqlite, other = exported
     assert len(sqlite) == 3
-    for event in neo4j:
+    for event in other:
         validate(event)
-    assert neo4j == sqlite
+    assert other == sqlite
     assert len(emitted[0]) == 6 and emitted[1] == emitted[0]  # three operations in each of two batches
 
 

@@ -90,8 +90,8 @@ class Emitter:
         self.client = OpenLineageClient(transport=get_default_factory().create(transport_config(url)))
         self.journal = journal or _journal_path(store.url, self.key)
         self.attempted = _read_journal(self.journal)
-        stored = store.cache_get([self.key]).get(self.key)
-        self.pending: dict[str, list[dict[str, Any]]] = json.loads(stored) if stored else {}
+        self._stored = store.cache_get([self.key]).get(self.key) or "{}"  # the list as the store has it
+        self.pending: dict[str, list[dict[str, Any]]] = json.loads(self._stored)
         self.done: set[str] = set()  # batch keys whose flows were all attempted
         self.failures: list[str] = []
         self.down = False  # the target could not be reached: what is left waits for the next run
@@ -113,7 +113,8 @@ class Emitter:
 
     def committed(self, batch: Batch) -> None:
         """The batch is in the store: its flows are sent in the background."""
-        stored = json.loads(batch.cache[self.key])
+        self._stored = batch.cache[self.key]
+        stored = json.loads(self._stored)
         with self._lock:
             self.pending = stored
         if batch.key in stored:
@@ -124,7 +125,10 @@ class Emitter:
         self._queue.put(None)
         self._thread.join(wait)
         pending = self._unsent()
-        self.store.write_batch(Batch(cache={self.key: json.dumps(pending, separators=(",", ":"))}))
+        text = json.dumps(pending, separators=(",", ":"))
+        if text != self._stored:  # a pass with nothing new writes nothing
+            self.store.write_batch(Batch(cache={self.key: text}))
+            self._stored = text
         with self._lock:
             self.pending = pending
         if not pending and not self._thread.is_alive():

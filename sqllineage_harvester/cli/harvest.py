@@ -398,7 +398,7 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     store = _open_store(store_url)
     catalog = None if spec is None else _catalog(
         catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot, source, notes)
-    options = Options(dialect=spec and spec.sqlglot,
+    options = Options(dialect=spec.sqlglot if spec else None,
                       namespace=namespace or _namespace(source_url, spec.name if spec else "openlineage"),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
                       executor=executor, **({"memory": memory} if memory else {}))

@@ -117,7 +117,7 @@ class Emitter:
         stored = json.loads(self._stored)
         with self._lock:
             self.pending = stored
-        if batch.key in stored:
+        if batch.key is not None and batch.key in stored:
             self._queue.put((batch.key, stored[batch.key]))
 
     def close(self, wait: float = WAIT) -> None:

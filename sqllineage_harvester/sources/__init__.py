@@ -121,7 +121,7 @@ READERS: dict[str, str] = {
 
 def open_source(
     url_or_path: str | Path,
-    dialect: str | Dialect,
+    dialect: str | Dialect | None,
     mapping: str | Mapping[str, str] | None = None,
     **options: Any,
 ) -> Source:

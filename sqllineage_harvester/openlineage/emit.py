@@ -17,6 +17,7 @@ and is never printed.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import queue
@@ -87,7 +88,15 @@ class Emitter:
             raise ConfigError("--emit needs the OpenLineage client: pip install 'sqllineage-harvester[openlineage]'") from e
         self.target, self.store, self.dialect = source_identity(url), store, dialect
         self.key = f"emit:{self.target}:{source}"
-        self.client = OpenLineageClient(transport=get_default_factory().create(transport_config(url)))
+        config = transport_config(url)
+        if config["type"] == "kafka" and importlib.util.find_spec("confluent_kafka") is None:
+            raise ConfigError(f"--emit {self.target}: Kafka needs its driver: pip install 'openlineage-python[kafka]'")
+        try:
+            transport = get_default_factory().create(config)
+        except Exception as e:  # noqa: BLE001 - a transport that cannot start (Kafka's driver missing, ...)
+            raise ConfigError(f"--emit {self.target}: the client's {config['type']} transport cannot start: "
+                              f"{hide_secrets(str(e))}") from e
+        self.client = OpenLineageClient(transport=transport)
         self.journal = journal or _journal_path(store.url, self.key)
         self.attempted = _read_journal(self.journal)
         self._stored = store.cache_get([self.key]).get(self.key) or "{}"  # the list as the store has it

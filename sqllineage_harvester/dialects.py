@@ -28,7 +28,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 # LogEntry fields an export column may fill (dialect, cursor and time basis are the reader's).
-MAPPABLE_FIELDS = tuple(f.name for f in fields(LogEntry) if f.name not in ("dialect", "cursor", "time_basis"))
+MAPPABLE_FIELDS = tuple(f.name for f in fields(LogEntry) if f.name not in ("dialect", "cursor", "time_basis", "lineage"))
 CURSOR_FIELDS = ("start_time", "end_time", "offset")
 
 

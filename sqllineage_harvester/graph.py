@@ -39,6 +39,8 @@ def statement_key(item: Fingerprinted, dialect: str | None,
     what its session set) -> same lineage."""
     database, schema = defaults if defaults is not None else (item.entry.database, item.entry.schema)
     text = f"{dialect or ''}\x1f{database or ''}\x1f{schema or ''}\x1f{item.fingerprint}"
+    if item.entry.lineage is not None:  # lineage given with the entry: it is what the key stands for
+        text += f"\x1f{item.entry.lineage}"
     return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

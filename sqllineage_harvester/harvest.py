@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .executors import Executor, Handle, Inline, Job, make_executor
@@ -120,6 +120,15 @@ class Options:
     date_shards: tuple[str, ...] | None = None
 
 
+class BatchHook(Protocol):
+    """Told of each batch: ``prepare`` returns what to write (it may add to the batch's cache, which
+    commits with it), ``committed`` is called once it is in the store and must not block."""
+
+    def prepare(self, batch: Batch) -> Batch: ...
+
+    def committed(self, batch: Batch) -> None: ...
+
+
 def _batches(entries: Iterable[LogEntry], size: int) -> Iterator[list[LogEntry]]:
     iterator = iter(entries)
     while chunk := list(islice(iterator, size)):
@@ -193,8 +202,8 @@ class Harvester:
     """One harvest of one source into one store: entries in log order, each statement seeing the
     catalog, session state and temp tables that the entries before it left."""
 
-    def __init__(self, source: Source, store: Store, options: Options) -> None:
-        self.source, self.store, self.options = source, store, options
+    def __init__(self, source: Source, store: Store, options: Options, hook: BatchHook | None = None) -> None:
+        self.source, self.store, self.options, self.hook = source, store, options, hook
         self.normalizer = Normalizer(max_bytes=options.memory * 2 // 5)
         given = options.catalog
         self._given = Catalog.from_mapping(given, options.dialect) if given and not isinstance(given, Catalog) \
@@ -214,7 +223,7 @@ class Harvester:
     def _resume(self) -> None:
         """The state the store holds for this source: its cursor, the namespace's catalog, the
         open sessions; lineage parsed in memory is checked against them anew."""
-        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "shards")]
+        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "stages", "shards")]
         given = self._given.copy() if self._given is not None else None  # learning changes it in place
         self.learning = Learning(self.options.namespace, self.store.cache_get(keys), given)
         self.sessions = Sessions(self.store.sessions(self.key))
@@ -226,7 +235,7 @@ class Harvester:
         # Statement key -> how to add one more run of it: a repeat in the same state costs a few
         # dict updates (see _entry).
         self._replays: dict[str, _Repeat] = {}
-        self._keys: dict[tuple[str, Defaults], str] = {}  # (fingerprint, defaults) -> statement key
+        self._keys: dict[tuple[str, Defaults], str] = {}  # (fingerprint or given lineage, defaults) -> statement key
         self._unwritten: dict[str, str] = {}  # parsed, not yet in the store's cache: key -> cache text
         # Sent to be parsed as their batch was read: key -> (handle, the catalog's generation and copy
         # it is parsed with, defaults).
@@ -330,7 +339,11 @@ class Harvester:
             check=True,
             previous=self.previous,
         )
+        if self.hook is not None:
+            batch = self.hook.prepare(batch)
         self.store.write_batch(batch)
+        if self.hook is not None:
+            self.hook.committed(batch)
         self.previous = self.cursor = last
         self.report.operations += len(operations)
         self.report.batches += 1
@@ -409,12 +422,12 @@ class Harvester:
         keys, known, pending, dialect = self._keys, self.known, self._pending, self.options.dialect
         for item in items:  # the first text of a key is the one parsed, whatever the batch
             defaults = self.sessions.defaults(item.entry)
-            slot = (item.fingerprint, defaults)
+            slot = (item.fingerprint if item.entry.lineage is None else item.entry.lineage, defaults)
             key = keys.get(slot)
             if key is None:
                 key = keys[slot] = statement_key(item, dialect, defaults)
             planned.append((defaults, key))
-            if key not in known and key not in pending:
+            if key not in known and key not in pending and item.entry.lineage is None:
                 wanted.setdefault(key, (item, defaults))
         if not wanted:
             return planned, []
@@ -461,6 +474,9 @@ class Harvester:
 
     def _lineage(self, key: str, item: Fingerprinted, defaults: Defaults) -> Parsed:
         parsed = self.known.get(key)
+        if item.entry.lineage is not None and parsed is None:  # given by the source: nothing to parse
+            parsed = self._know(key, Parsed(decode(item.entry.lineage), {}, self.learning.generation, False),
+                                len(item.entry.lineage))
         if parsed is None and key in self._pending:
             self._collect([key])
             parsed = self.known.get(key)
@@ -570,6 +586,6 @@ def _short(text: str) -> str:
 
 def harvest(source: Source, store: Store, options: Options,
             progress: Callable[[int], None] | None = None,
-            stop: Callable[[], bool] | None = None) -> HarvestReport:
+            stop: Callable[[], bool] | None = None, hook: BatchHook | None = None) -> HarvestReport:
     """Harvest ``source`` into ``store`` from its stored cursor on; see :class:`Harvester`."""
-    return Harvester(source, store, options).run(progress, stop)
+    return Harvester(source, store, options, hook).run(progress, stop)

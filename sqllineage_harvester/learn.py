@@ -20,7 +20,8 @@ from typing import Mapping
 from .extract import Catalog
 from .extract.catalog import UNKNOWN, defined_columns, display_name, name_parts, typed
 from .extract.script import TEMP_TYPES
-from .model import WRITE_KINDS, ColumnLineage, ColumnRef, Fingerprinted, StatementLineage
+from .model import WRITE_KINDS, ColumnLineage, ColumnRef, DatasetRef, Fingerprinted, IndirectRef, StatementLineage
+from .stages import Stages
 
 MAX_TEMP_NAMES = 10_000
 MAX_WRITTEN = 100_000  # tables whose written columns are remembered
@@ -43,6 +44,9 @@ class Learning:
     def __init__(self, namespace: str, kept: Mapping[str, str], given: Catalog | None) -> None:
         self.catalog_key, self.temps_key = f"catalog:{namespace}", f"temps:{namespace}"
         self.written_key = f"written:{namespace}"
+        self.stages_key = f"stages:{namespace}"  # named stages' URLs (CREATE STAGE .. URL = ..)
+        self.stages = Stages(json.loads(kept.get(self.stages_key) or "{}"))
+        self.stages_version = 0
         self.shards_key = f"shards:{namespace}"
         # The shards seen of each date-sharded family (shards.py): family -> suffixes, sorted.
         self.shards: dict[str, list[str]] = json.loads(kept.get(self.shards_key) or "{}")
@@ -93,7 +97,7 @@ class Learning:
     def lineage_state(self) -> tuple[int, int]:
         """What a statement's stored lineage depends on of what is learned: the catalog and the
         temp names (the columns seen written only carry renames)."""
-        return self.generation, self.temps_version
+        return self.generation, self.temps_version + self.stages_version  # each only grows: the sum moves
 
     def learned(self, key: str) -> bool:
         """Whether learning from the statement again would change nothing."""
@@ -120,6 +124,9 @@ class Learning:
                     if ref.type in _TABLES and names and "*" not in names:
                         self._set(ref.name, dict.fromkeys(names, UNKNOWN))
             elif r.kind == "ddl":
+                if self.stages.learn(item.entry.sql, item.entry.dialect or dialect, [o.name for o in r.objects]):
+                    self.stages_version += 1
+                    self._touch(self.stages_key)
                 self._ddl(item, key, r, results, dialect)
         if len(self._learned) > 200_000:
             self._learned.clear()
@@ -199,8 +206,10 @@ class Learning:
                 self._touch(self.written_key)
 
     def carry(self, r: StatementLineage) -> StatementLineage:
-        """A rename of a table the catalog does not know (``new.* <- old.*``) carries each
-        column the log was seen writing into the old table."""
+        """A stage the log defined is read as its URL (``@landing/x`` -> ``s3://bucket/x``); a rename
+        of a table the catalog does not know (``new.* <- old.*``) carries each column the log was
+        seen writing into the old table."""
+        r = self._through_stages(r)
         if r.kind != "rename" or r.error or not any(c.target.column == "*" for c in r.columns):
             return r
         columns = []
@@ -212,6 +221,25 @@ class Learning:
             columns += [ColumnLineage(ColumnRef(c.target.dataset, n), (ColumnRef(c.sources[0].dataset, n),), c.transform)
                         for n in names]
         return replace(r, columns=tuple(columns))
+
+    def _through_stages(self, r: StatementLineage) -> StatementLineage:
+        if not self.stages.urls or r.error:
+            return r
+        urls = {d.name: url for d in (*r.inputs, *r.outputs) if d.type == "stage" and (url := self.stages.resolve(d.name))}
+        if not urls:
+            return r
+
+        def ds(d: DatasetRef) -> DatasetRef:
+            return DatasetRef(urls[d.name], "file") if d.name in urls else d
+
+        def col(c: ColumnRef) -> ColumnRef:
+            return ColumnRef(urls.get(c.dataset, c.dataset), c.column)
+
+        return replace(r, inputs=tuple(ds(d) for d in r.inputs), outputs=tuple(ds(d) for d in r.outputs),
+                       columns=tuple(replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
+                                             indirect=tuple(IndirectRef(col(i.source), i.type) for i in c.indirect))
+                                     for c in r.columns),
+                       indirect=tuple(IndirectRef(col(i.source), i.type) for i in r.indirect))
 
     def saw_shards(self, seen: Iterable[tuple[str, str]]) -> None:
         """Keep the shards a statement named on their family (first, last and how many follow)."""
@@ -237,6 +265,8 @@ class Learning:
             out[self.catalog_key] = json.dumps(self.catalog.dump(), separators=(",", ":"))
         if self.temps_key in self._changed:
             out[self.temps_key] = json.dumps(self.temp_names, separators=(",", ":"))
+        if self.stages_key in self._changed:
+            out[self.stages_key] = self.stages.dump()
         if self.shards_key in self._changed:
             out[self.shards_key] = json.dumps(self.shards, separators=(",", ":"), sort_keys=True)
         if self.written_key in self._changed:

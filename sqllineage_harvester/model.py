@@ -162,6 +162,9 @@ class LogEntry:
     # What the times are: "execution" (when the statement ran) or "harvest" (when the harvester
     # saw it: pg_stat_statements keeps counters, not times).
     time_basis: str = "execution"
+    # Lineage the source knows already (an OpenLineage event), as graph.encode writes it: the entry
+    # is not parsed; ``sql`` is only its text to keep.
+    lineage: str | None = None
 
 
 @dataclass(frozen=True)

@@ -98,14 +98,11 @@ def test_a_name_in_another_namespace_says_where_it_is(two):
     assert f"there is {PROD}/analytics.raw.payments.amount" in str(caught.value)
 
 
-def test_a_dataset_named_by_a_url_is_found_by_its_name(two):
-    """Files and stages are datasets whose names hold '://' themselves."""
-    assert where(queries.find(two, "s3://bucket/in/payments.csv", namespace=PROD)) == (
-        PROD, "s3://bucket/in/payments.csv")
-    assert where(queries.find(two, f"{STAGING}/s3://bucket/in/payments.csv")) == (
-        STAGING, "s3://bucket/in/payments.csv")
-    with pytest.raises(AmbiguousNameError):
-        queries.find(two, "s3://bucket/in/payments.csv")
+def test_an_object_store_path_is_one_dataset_found_by_its_url(two):
+    """A path read from two databases' namespaces is one dataset, in its bucket's namespace
+    (OpenLineage's naming: namespace s3://bucket, name in/payments.csv)."""
+    assert where(queries.find(two, "s3://bucket/in/payments.csv")) == ("s3://bucket", "in/payments.csv")
+    assert where(queries.find(two, "in/payments.csv")) == ("s3://bucket", "in/payments.csv")
 
 
 def test_path_takes_both_names_in_the_namespace(two):

@@ -28,7 +28,11 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 
 
 @main.command()
-@click.option("--source", "source_url", required=True,
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="A deployment file (TOML): one store, every source with its settings; harvests each in turn. "
+                   "Options given on the command line apply to every source and win over the file.")
+@click.option("--only", default=None, metavar="NAME", help="With --config: harvest this source of the file alone.")
+@click.option("--source", "source_url", default=None,
               help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
                    "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
                    "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://; "
@@ -69,11 +73,16 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
               help="Suffix forms of date-sharded tables (YYYYMMDD,YYYY_MM_DD,...): each family of shards and the "
                    "wildcard over it is one dataset. Default: the dialect file's (YYYYMMDD for BigQuery, off "
                    "for the others); off: every shard its own dataset.")
+@click.option("--emit", default=None, metavar="URL",
+              help="Also send each batch's operations as OpenLineage RunEvents: http(s)://HOST:PORT (Marquez's "
+                   "/api/v1/lineage; API key from $OPENLINEAGE_API_KEY), kafka://BROKER:PORT/TOPIC, file:///PATH. "
+                   "At most once per operation and batch, even across a kill and a rerun.")
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
-            log_format: str, date_shards: str | None, fmt: str) -> None:
+            log_format: str, fmt: str, emit: str | None = None, config_path: str | None = None,
+            only: str | None = None, date_shards: str | None = None) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -111,7 +120,13 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
       # a service: one JSON line per pass that read something; exits 143 on SIGTERM
       sqllineage-harvester harvest --source mysql://harvester@db/performance_schema --follow \\
         --log-format json
+      # every source of a deployment, secrets from the environment (see the README)
+      PG_PASSWORD=... sqllineage-harvester harvest --config harvester.toml
     """
+    if config_path:
+        _run_config(click.get_current_context(), config_path, only)
+    if not source_url:
+        raise click.UsageError("give --source URL, or --config FILE")
     from ..harvest import harvest as run_harvest
 
     parse_workers = _workers(workers)
@@ -135,7 +150,12 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                                        catalog_path, no_sql_text, batch_size, parse_workers, notes, executor, budget,
                                        shard_forms)
                 progress = None if quiet or log_format == "json" else _progress()
-                report = run_harvest(*parts, progress=progress, stop=stopping.is_set)
+                hook = _emitter(emit, parts)
+                try:
+                    report = run_harvest(*parts, progress=progress, stop=stopping.is_set, hook=hook)
+                finally:
+                    if hook is not None:
+                        notes += hook.finish()
                 whole = whole and report.complete
                 _tell(say, report, notes, told if follow else None)
                 if fmt == "json":
@@ -154,6 +174,49 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         sys.exit(128 + stopping.signum)
     if not whole:
         sys.exit(EXIT_NOT_WHOLE)
+
+
+def _run_config(ctx: click.Context, path: str, only: str | None) -> None:
+    """--config FILE: the harvest of each source of the file in turn (command-line options win);
+    exits with the first non-zero code met, after all have run."""
+    from ..config import load
+
+    try:
+        config = load(path)
+        chosen = config.only(only)
+        if ctx.params["follow"] and len(chosen) > 1:
+            raise ConfigError("--follow keeps harvesting one source: add --only NAME (one service per source)")
+    except ConfigError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    given = {n for n in ctx.params if ctx.get_parameter_source(n) is click.core.ParameterSource.COMMANDLINE}
+    worst = 0
+    for source in chosen:
+        settings = {**({"store_url": config.store} if config.store else {}), **source.settings}
+        params = {**ctx.params, "config_path": None, "only": None,
+                  **{k: str(v) if k == "workers" else v for k, v in settings.items() if k not in given}}
+        if not ctx.params["quiet"]:
+            click.echo(f"harvest: [{source.name}]", err=True)
+        try:
+            ctx.invoke(harvest, **params)
+        except SystemExit as e:
+            worst = worst or (e.code if isinstance(e.code, int) else 1)
+    sys.exit(worst)
+
+
+def _emitter(url: str | None, parts: tuple[Any, Any, Any]) -> Any:
+    """--emit URL: the harvest's hook that sends its batches as OpenLineage events."""
+    if not url:
+        return None
+    from ..sources import source_identity
+
+    try:
+        from ..openlineage.emit import Emitter
+    except ImportError as e:
+        raise ConfigError("--emit needs the OpenLineage client: pip install 'sqllineage-harvester[openlineage]'") from e
+
+    source, store, options = parts
+    return Emitter(url, store, source_identity(source.url), options.dialect)
 
 
 EXIT_NOT_WHOLE = 3  # the run went on past a file it could not read whole: a wrapper can tell it from 1
@@ -281,6 +344,7 @@ class _harvest_lock:
             self.handle.close()
 
 
+EVENT_SCHEMES = ("openlineage", "openlineage+http")  # sources of OpenLineage events
 # URL schemes whose database is plain from the scheme alone (a file needs --dialect).
 SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
                    "snowflake": "snowflake",
@@ -345,20 +409,22 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     from ..sources import open_source, window
 
     scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    events = scheme in EVENT_SCHEMES  # OpenLineage events carry their lineage: no dialect, nothing parsed
     dialect = dialect or SCHEME_DIALECTS.get(scheme)
-    if not dialect:
+    if not dialect and not events:
         raise ConfigError("--dialect is required for a file source (see `sqllineage-harvester dialects`)")
-    spec = get_dialect(dialect)
+    spec = get_dialect(dialect) if dialect else None
     source = open_source(_log_path(source_url), spec, mapping)
     if since or until:
-        if getattr(spec.history, "kind", None) == "cumulative" and scheme in ("postgresql", "postgres"):
+        if spec and getattr(spec.history, "kind", None) == "cumulative" and scheme in ("postgresql", "postgres"):
             raise ConfigError("--since / --until need a log with execution times; pg_stat_statements keeps "
                               "totals only (harvest the server's log files, pglog://, for a window)")
         source = window(source, since, until)
     store = _open_store(store_url)
-    catalog = _catalog(catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot,
-                       source, notes)
-    options = Options(dialect=spec.sqlglot, namespace=namespace or _namespace(source_url, spec.name),
+    catalog = None if spec is None else _catalog(
+        catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot, source, notes)
+    options = Options(dialect=spec.sqlglot if spec else None,
+                      namespace=namespace or _namespace(source_url, spec.name if spec else "openlineage"),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
                       executor=executor, date_shards=spec.date_shards if date_shards is None else date_shards,
                       **({"memory": memory} if memory else {}))

@@ -1,23 +1,39 @@
-"""A whole store (or one namespace) written out in another form, one module a format.
+"""A whole store (or one namespace) written out in another form, one line a format.
 
 >>> sorted(FORMATS)
-['html']
+['html', 'openlineage']
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from typing import Callable, Iterable, NamedTuple
 
+from ..errors import ConfigError
 from ..stores import Store
 
-# One line per format: name -> "module:function(store, namespace) -> text".
-FORMATS: dict[str, str] = {
-    "html": "sqllineage_harvester.export.html:export",
+# An exporter: (store, namespace or None, since or None) -> the text, in pieces written in turn.
+Exporter = Callable[[Store, "str | None", "str | None"], Iterable[str]]
+
+
+class Format(NamedTuple):
+    function: str           # "module:function", imported when the format is asked for
+    extra: str | None       # the optional extra it needs, named when its import fails
+    since: bool             # whether it reads --since
+
+
+FORMATS: dict[str, Format] = {
+    "html": Format("sqllineage_harvester.export.html:pieces", None, since=False),
+    "openlineage": Format("sqllineage_harvester.openlineage.export:export_lines", "openlineage", since=True),
 }
 
 
-def exporter(fmt: str) -> Callable[[Store, str | None], str]:
-    module, function = FORMATS[fmt].split(":")
-    found: Callable[[Store, str | None], str] = getattr(importlib.import_module(module), function)
+def exporter(fmt: str) -> Exporter:
+    spec = FORMATS[fmt]
+    module, function = spec.function.split(":")
+    try:
+        found: Exporter = getattr(importlib.import_module(module), function)
+    except ImportError as e:
+        raise ConfigError(f"--format {fmt} needs what the [{spec.extra}] extra installs: "
+                          f"pip install 'sqllineage-harvester[{spec.extra}]' ({e})") from e
     return found

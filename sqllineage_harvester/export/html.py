@@ -23,3 +23,8 @@ def answer(store: Store, graph: LineageGraph, since: str | None = None, as_of: s
     what = (f"path from {graph.root.name} to {graph.target.name}" if graph.target is not None
             else f"{graph.direction} of {graph.root.name}")
     return file_page(answer_view(store, graph, since, as_of), f"Lineage: {what}")
+
+
+def pieces(store: Store, namespace: str | None = None, since: str | None = None) -> list[str]:
+    """``export``'s text as the export command writes it (the page reads no --since)."""
+    return [export(store, namespace)]

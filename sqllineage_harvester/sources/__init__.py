@@ -111,6 +111,8 @@ READERS: dict[str, str] = {
     "postgres": "postgres:PostgresSource",
     "mysqllog": "mysqllog:MySqlLogSource",  # MySQL / MariaDB general query log files: mysqllog:///var/log/mysql
     "pglog": "pglog:PgLogSource",  # PostgreSQL csvlog / jsonlog files or folders: pglog:///var/log/postgresql
+    "openlineage": "openlineage:OpenLineageSource",  # OpenLineage events: files, a folder, or
+    "openlineage+http": "openlineage:OpenLineageSource",  # ... an endpoint that receives them
     "snowflake": "history:open_history",
     "bigquery": "history:open_history",
     "redshift": "history:open_history",
@@ -125,7 +127,7 @@ READERS: dict[str, str] = {
 
 def open_source(
     url_or_path: str | Path,
-    dialect: str | Dialect,
+    dialect: str | Dialect | None,
     mapping: str | Mapping[str, str] | None = None,
     **options: Any,
 ) -> Source:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypeVar
 
 from ..model import LineageNode, Operation
+from ..naming import place
 
 CHUNK = 900  # ids per IN (...) or UNWIND: below every driver's bind-parameter limit
 DIRECT = "DIRECT"  # an input read for its values, not only through a JOIN / FILTER / ...
@@ -168,9 +169,9 @@ def dataset_types(ops: Iterable[Operation]) -> dict[tuple[str, str], str]:
     refs: dict[tuple[str, str], str] = {}
     for op in ops:
         for col in column_refs(op):
-            refs.setdefault((op.namespace, col.dataset), PLAIN)
+            refs.setdefault(place(op.namespace, col.dataset), PLAIN)
         for ref in (*op.inputs, *op.outputs):
-            key = (op.namespace, ref.name)
+            key = place(op.namespace, ref.name)
             known = refs.get(key, PLAIN)
             if known == PLAIN or (ref.type != PLAIN and ref.type < known):
                 refs[key] = ref.type

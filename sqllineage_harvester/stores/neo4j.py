@@ -34,6 +34,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
 from ..errors import ConfigError, hide_secrets
+from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
@@ -246,6 +247,11 @@ class Neo4jStore:
             return [list(r.values()) for r in tx.run(query, params)]
         return self._session("execute_read", work)
 
+    def operation_rows(self, since: str | None = None) -> list[Any]:
+        """Every operation last seen at or after ``since``, whole (``rows.OperationRow``: an export)."""
+        from .rows import graph_operation_rows
+        return graph_operation_rows(self._read, since)
+
     def _read_chunked(self, query: str, ids: Collection[str], **params: Any) -> list[list[Any]]:
         return [row for part in chunks(sorted(set(ids)), ROWS) for row in self._read(query, ids=part, **params)]
 
@@ -363,7 +369,7 @@ class Neo4jStore:
                 continue
             first, last = wider(old[0], m.first_seen, min), wider(old[1], m.last_seen, max)
             if (first, last) != old:
-                widened |= {(column_id(f"{m.op.namespace}/{dst.dataset}", dst.column), m.op.id, m.first_seen,
+                widened |= {(column_id(dataset_id(m.op.namespace, dst.dataset), dst.column), m.op.id, m.first_seen,
                              m.last_seen) for dst in edge_targets(m.op)}
                 self.known.put("operations", m.op.id, (first, last))
         unwind(tx, "MATCH (:Column {id: r.target})<-[e:FEEDS]-(:Column) WHERE e.operation = r.operation "
@@ -375,23 +381,23 @@ class Neo4jStore:
         """INPUT_TO, PRODUCES, columns and column edges of operations the store has not seen."""
         inputs, outputs, cols, edges = [], [], {}, []
         for op in ops:
-            ds = (lambda name, ns=op.namespace: f"{ns}/{name}")
+            ds = (lambda name, ns=op.namespace: dataset_id(ns, name))
             inputs += [{"d": ds(r.name), "o": op.id, "type": t} for r, t in input_types(op)]
             outputs += [{"d": ds(r.name), "o": op.id} for r in op.outputs]
             for c in op.columns:  # every written column is a node, with a source or not
                 if c.target.dataset:
-                    cols[column_id(ds(c.target.dataset), c.target.column)] = (op.namespace, c.target)
+                    cols[column_id(ds(c.target.dataset), c.target.column)] = (ds(c.target.dataset), c.target, op.namespace)
             for src, dst, kind in column_edge_refs(op):
                 s, t = column_id(ds(src.dataset), src.column), column_id(ds(dst.dataset), dst.column)
-                cols[s], cols[t] = (op.namespace, src), (op.namespace, dst)
+                cols[s], cols[t] = (ds(src.dataset), src, op.namespace), (ds(dst.dataset), dst, op.namespace)
                 edges.append({"s": s, "t": t, "o": op.id, "type": kind, "f": op.first_seen, "l": op.last_seen})
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (o:Operation {id: r.o}) "
                    "MERGE (o)<-[e:INPUT_TO]-(d) ON CREATE SET e.type = r.type", inputs)
         unwind(tx, "MATCH (o:Operation {id: r.o}) MATCH (d:Dataset {id: r.d}) MERGE (o)-[:PRODUCES]->(d)", outputs)
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MERGE (c:Column {id: r.id}) ON CREATE SET c.name = r.name, "
                    "c.dataset = r.d, c.dshort = r.dshort MERGE (c)<-[:HAS_COLUMN]-(d)",
-               [{"id": cid, "d": f"{ns}/{ref.dataset}", "name": ref.column, "dshort": short_name(ref.dataset)}
-                for cid, (ns, ref) in sorted(cols.items())])
+               [{"id": cid, "d": did, "name": ref.column, "dshort": short_name(place(ns, ref.dataset)[1])}
+                for cid, (did, ref, ns) in sorted(cols.items())])
         unwind(tx, "MATCH (s:Column {id: r.s}) MATCH (t:Column {id: r.t}) "
                    "MERGE (s)-[e:FEEDS {operation: r.o, type: r.type}]->(t) "
                    "ON CREATE SET e.first_seen = r.f, e.last_seen = r.l",
@@ -412,10 +418,10 @@ class Neo4jStore:
     def _write_usage(self, tx: Tx, batch: Batch) -> None:
         if not batch.usage:
             return
-        self._datasets(tx, {(u.namespace, u.dataset): "table" for u in batch.usage})
+        self._datasets(tx, {place(u.namespace, u.dataset): "table" for u in batch.usage})
         merged: dict[tuple[str, str, str], int] = {}
         for u in batch.usage:
-            k = (f"{u.namespace}/{u.dataset}", u.user or "", u.day)
+            k = (dataset_id(u.namespace, u.dataset), u.user or "", u.day)
             merged[k] = merged.get(k, 0) + u.count
         unwind(tx, "MERGE (u:Usage {id: r.id}) ON CREATE SET u.dataset = r.d, u.user = r.user, u.day = r.day, "
                    "u.count = r.n ON MATCH SET u.count = u.count + r.n",

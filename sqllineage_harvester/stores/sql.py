@@ -28,6 +28,7 @@ from ..model import (
     StoreStats, Usage,
 )
 from ..errors import ConfigError, hide_secrets
+from ..naming import place
 from . import (
     DOWNSTREAM, Batch, CursorMovedError, StoreError, StoreLockedError, StoreReadOnlyError, StoreUnusableError,
     check_version, safe_url,
@@ -507,7 +508,7 @@ class SQLStore:
         """INPUT_TO, PRODUCES and column edges of operations the store has not seen."""
         inputs, outputs, wanted, edges = [], [], set(), []
         for op in ops:
-            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[(ns, name)])
+            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[place(ns, name)])
             inputs += [{"dataset_id": ds(r.name), "operation_id": oid, "type": t} for r, t in input_types(op)]
             outputs += [{"operation_id": oid, "dataset_id": ds(r.name)} for r in op.outputs]
             wanted |= {(ds(c.target.dataset), c.target.column) for c in op.columns if c.target.dataset}  # every written column
@@ -538,10 +539,10 @@ class SQLStore:
     def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
         if not rows:
             return
-        ids = self._dataset_ids(conn, {(u.namespace, u.dataset): "table" for u in rows})
+        ids = self._dataset_ids(conn, {place(u.namespace, u.dataset): "table" for u in rows})
         merged: dict[tuple[int, str, str], int] = {}
         for u in rows:
-            k = (ids[(u.namespace, u.dataset)], u.user or "", u.day)
+            k = (ids[place(u.namespace, u.dataset)], u.user or "", u.day)
             merged[k] = merged.get(k, 0) + u.count
         self._upsert(conn, usage, ["dataset_id", "user", "day"], [
             {"dataset_id": d, "user": u, "day": day, "count": n} for (d, u, day), n in sorted(merged.items())],
@@ -563,6 +564,12 @@ class SQLStore:
                                  "executions": parse_failures.c.executions + ex.executions})
 
     # -- reading ----------------------------------------------------------------
+    def operation_rows(self, since: str | None = None) -> list[Any]:
+        """Every operation last seen at or after ``since``, whole (``rows.OperationRow``: an export)."""
+        from .rows import sql_operation_rows
+        with self._read() as conn:
+            return sql_operation_rows(conn, since)
+
     def cursor(self, source: str) -> str | None:
         with self._read() as conn:
             return conn.scalar(select(sources.c.cursor).where(sources.c.name == source))

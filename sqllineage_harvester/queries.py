@@ -98,6 +98,13 @@ def unknown(store: Store, name: str, namespace: str | None) -> UnknownNameError:
     listed = sorted({f"{n.namespace}/{n.name}" for n in others})
     more = f", ... ({len(listed)} in all)" if len(listed) > 10 else ""
     there = f"; there is {', '.join(listed[:10])}{more}" if listed else ""
+    if not listed:
+        from .explore import suggest
+
+        close = suggest(store, name, namespace)
+        whole = len({n.namespace for n in close}) > 1
+        shown = [f"{n.namespace}/{n.name}" if whole else n.name for n in close]
+        there = f"; did you mean {', '.join(shown)}?" if shown else ""
     return UnknownNameError(f"no dataset or column named {name!r}{where} in the store{there}")
 
 

@@ -35,6 +35,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
 from ..errors import ConfigError, hide_secrets
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
+from .neo4j_explore import Neo4jExplore
 from .common import (
     DIRECT, Known, by_name, chunks, column_edge_refs, column_refs, input_types, merge_runs, merged_operation, now,
     runs, short_name, spellings, suffix_match, wider,
@@ -174,7 +175,7 @@ def reach_query(label: str, direction: str, depth: int) -> str:
             f"RETURN n.id AS id, min({far}) AS far")
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jExplore):
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,

@@ -106,3 +106,26 @@ def test_unknown_names_suggest_the_closest(warehouse):
     with pytest.raises(UnknownNameError, match="did you mean") as caught:
         explore.show(warehouse, "stg.orders_clen.amount")
     assert "stg.orders_clean.amount" in str(caught.value)
+
+
+def test_show_and_search_commands_print_tables_and_json(warehouse):
+    import json
+
+    from click.testing import CliRunner
+
+    from sqllineage_harvester.cli import main
+
+    run = lambda *args: CliRunner().invoke(main, [*args, "--store", warehouse.url])  # noqa: E731
+    shown = run("show", "mart.revenue")
+    assert shown.exit_code == 0, shown.output
+    assert "columns (2): region, total" in shown.output and "INSERT INTO dashboard · bob ×1" in shown.output
+    as_json = json.loads(run("show", "mart.revenue", "--format", "json").output)
+    assert as_json["writers"][0]["label"] == "INSERT INTO revenue · analyst ×1" and as_json["kind"] == "dataset"
+    op = json.loads(run("show", "o2", "--format", "json").output)
+    assert op["kind"] == "operation" and op["sql"] == "INSERT INTO mart.revenue SELECT ..."
+    found = json.loads(run("search", "Revenue*TOT", "--format", "json").output)
+    assert found["results"] == [{"name": "mart.revenue.total", "kind": "column", "namespace": NAMESPACE,
+                                 "type": "table"}]
+    assert "mart.revenue.total" in run("search", "revenue").output
+    missing = run("show", "mart.revenu")
+    assert missing.exit_code == 2 and "did you mean mart.revenue?" in missing.output

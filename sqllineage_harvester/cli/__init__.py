@@ -74,4 +74,4 @@ def main() -> None:
 
 # The commands, one module per group, register themselves on ``main``.
 
-from . import demo, harvest, parse, query  # noqa: E402,F401  (each registers its commands)
+from . import demo, explore, harvest, parse, query  # noqa: E402,F401  (each registers its commands)

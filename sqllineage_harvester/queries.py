@@ -229,15 +229,18 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
 
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-             since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
-    """Everything ``name`` comes from, each with its distance."""
-    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, False, namespace)
+             since: str | None = None, as_of: str | None = None, namespace: str | None = None,
+             details: bool = False) -> LineageGraph:
+    """Everything ``name`` comes from, each with its distance; ``details``: the operations on the
+    way (kind, users, runs) too, as ``impact`` gives them."""
+    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details, namespace)
 
 
 def downstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-               since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
-    """Everything that comes from ``name``, each with its distance."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, False, namespace)
+               since: str | None = None, as_of: str | None = None, namespace: str | None = None,
+               details: bool = False) -> LineageGraph:
+    """Everything that comes from ``name``, each with its distance (``details`` as for ``upstream``)."""
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details, namespace)
 
 
 def impact(store: Store, name: str, depth: int | None = None, direct_only: bool = False,

@@ -47,22 +47,11 @@ def graph_json(graph: LineageGraph) -> str:
     return json.dumps(graph_dict(graph), ensure_ascii=False, indent=2)
 
 
-def graph_table(graph: LineageGraph) -> str:
-    if not graph.nodes:
-        return f"no lineage from {graph.root.name} to {graph.target.name if graph.target else '?'}"
-    harvested = {o.id for o in graph.operations if o.time_basis != "execution"}
-    rows = [("DEPTH", "KIND", "NAME", "VIA", "USERS", "LAST SEEN")] + [
-        (str(n.depth), n.node.kind, n.node.name, ",".join(n.operations) or "-",
-         ",".join(n.users) or "-", _seen(n.last_seen, harvested.intersection(n.operations))) for n in graph.nodes]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+def graph_table(graph: LineageGraph, width: int | None = None, wide: bool = False, title: str = "") -> str:
+    """For people: ``render_table.lineage_table`` (cut to ``width``; ``wide`` keeps everything)."""
+    from .render_table import lineage_table
 
-
-def _seen(moment: str | None, harvested: set[str]) -> str:
-    """A time the log did not record (the harvest's own, pg_stat_statements) says so."""
-    if not moment:
-        return "-"
-    return f"{moment} (harvest time)" if harvested else moment
+    return lineage_table(graph, width, wide, title)
 
 
 def quote(text: str) -> str:

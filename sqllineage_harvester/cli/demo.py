@@ -41,7 +41,7 @@ def demo(store_url: str, column: str) -> None:
     from .. import queries
     from ..harvest import Options
     from ..harvest import harvest as run_harvest
-    from ..render_graph import render_graph
+    from ..render_graph import graph_table
     from ..sources import open_source
     from ..stores import safe_url
 
@@ -54,7 +54,7 @@ def demo(store_url: str, column: str) -> None:
         click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
         click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n", err=True)
         graph = queries.impact(store, column, depth=3, direct_only=True)
-        click.echo(render_graph(graph, "table"))
+        click.echo(graph_table(graph, title="impact"))
         click.echo(f"\nNext: sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}",
                    err=True)
     except HarvesterError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from typing import Any, Callable
 
@@ -63,17 +64,36 @@ def _open_store(url: str | None, read_only: bool = False) -> Any:
     return open_store(url or DEFAULT_URL, read_only=read_only)
 
 
+def wide_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--wide", is_flag=True,
+                        help="Table: everything, uncut (full names and times, users, operation ids). Without it "
+                             "the table fits the terminal; output to a pipe or file is never cut.")(func)
+
+
+def _show(graph: Any, fmt: str, wide: bool, title: str = "") -> str:
+    """The answer in ``fmt``; a table fits the terminal unless ``wide`` or not a terminal."""
+    import shutil
+    import sys
+
+    from ..render_graph import graph_table, render_graph
+
+    if fmt != "table":
+        return render_graph(graph, fmt)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() and not wide else None
+    return graph_table(graph, width, wide, title)
+
+
 def _graph_command(kind: str) -> Callable[..., None]:
     def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
-                since: str | None, as_of: str | None, fmt: str) -> None:
+                since: str | None, as_of: str | None, fmt: str, wide: bool) -> None:
         from .. import queries
-        from ..render_graph import render_graph
 
+        details = {"details": True} if kind != "impact" and fmt == "table" else {}  # VIA names operations
         try:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
-                                           namespace=namespace)
-            click.echo(render_graph(graph, fmt))
+                                           namespace=namespace, **details)
+            click.echo(_show(graph, fmt, wide, kind))
         except HarvesterError as e:
             _fail(e)
 
@@ -97,7 +117,7 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
             f"  sqllineage-harvester {_kind} raw.payments.amount --namespace snowflake://acme")
     _cmd = _graph_command(_kind)
     _cmd.__doc__ = _doc
-    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(_cmd))))
+    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(wide_option(_cmd)))))
 
 
 @main.command()
@@ -105,9 +125,13 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @click.argument("target_name")
 @store_option
 @query_options
+@wide_option
+@click.option("--with-indirect", is_flag=True, help="Also routes through JOIN/FILTER/GROUP_BY/... (indirect) edges.")
 def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
-         direct_only: bool, since: str | None, as_of: str | None, fmt: str) -> None:
-    """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route.
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str, wide: bool, with_indirect: bool) -> None:
+    """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route, one line each, every
+    hop with its kind. Only routes along values (IDENTITY, TRANSFORMATION, AGGREGATION; DIRECT for
+    tables) unless --with-indirect. Exit 1 when there is no route.
 
     Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
     both, or either may be written NS/NAME.
@@ -118,14 +142,19 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
       sqllineage-harvester path raw.orders marts.customer_value --namespace postgres://db:5432
     """
     from .. import queries
-    from ..render_graph import render_graph
 
     try:
         graph = queries.path(_open_store(store_url, read_only=True), source_name, target_name, depth=depth,
-                             direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
-        click.echo(render_graph(graph, fmt))
+                             direct_only=not with_indirect, since=since, as_of=as_of, namespace=namespace)
     except HarvesterError as e:
         _fail(e)
+    if not graph.nodes and fmt == "table":
+        hint = "" if with_indirect else " along values (--with-indirect for JOIN / FILTER / ... too)"
+        click.echo(f"no lineage from {graph.root.name} to {graph.target.name}: no route{hint}", err=True)
+        sys.exit(1)
+    click.echo(_show(graph, fmt, wide))
+    if not graph.nodes:
+        sys.exit(1)
 
 
 @main.command()

@@ -80,7 +80,7 @@ def cut(text: str, width: int, left: bool = False) -> str:
     """``text`` in ``width`` characters, the cut marked; ``left`` keeps the end (names end in what matters).
 
     >>> cut("ANALYTICS.STAGING.STG_PAYMENTS", 16, left=True), cut("abc", 5)
-    ('…ING.STG_PAYMENTS', 'abc')
+    ('…NG.STG_PAYMENTS', 'abc')
     """
     if len(text) <= width:
         return text

@@ -43,6 +43,7 @@ from typing import IO, Any, Callable, Iterator, Mapping
 from ..dialects import Dialect, ExportFormat
 from ..errors import ConfigError
 from ..model import LogEntry
+from ..progress import Place as ProgressPlace
 from . import HARVESTER_TAG, SourceStats
 
 CSV_SUFFIXES = (".csv", ".tsv")
@@ -203,6 +204,13 @@ def _integer(text: str | None) -> int | None:
             return None
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 class FileSource:
     """History exported to files: one file, or a folder read in name order."""
 
@@ -238,14 +246,20 @@ class FileSource:
         listing = self.files()
         progress, after = Progress.resume(after_cursor, [name for name, _ in listing])
         self.progress = progress
+        self._sizes = {name: _file_size(path) for name, path in listing}
+        self._done, self._reading = 0, None
         for name, path in listing:
+            self._done += self._sizes[name] if self._reading is not None else 0
+            self._reading = None
             if after and after[0] == "o" and name < after[1]:
+                self._done += self._sizes[name]
                 continue
             self.stats.files += 1
             seen = self.stats.rows_read + self.stats.before_cursor
             fmt = _format(path)
             try:
                 with path.open("rb") as raw:
+                    self._reading = (name, raw)
                     stream = _open(raw)
                     start = None
                     if name in progress.at:  # read on from the offset if the file still has what was read
@@ -263,6 +277,17 @@ class FileSource:
                     f"{name}: new since the last harvest, its {late} rows from before {progress.start} (the latest "
                     "time read then) were not read, as they may be in files read before; if they are not, harvest "
                     f"the file on its own: --source {path}")
+
+    def place(self) -> ProgressPlace:
+        """Bytes read of all the files' (compressed, for a .gz) and the file being read."""
+        reading = getattr(self, "_reading", None)
+        if not hasattr(self, "_sizes"):
+            return ProgressPlace()
+        try:
+            inside = reading[1].tell() if reading is not None else 0
+        except (OSError, ValueError):  # closed
+            inside = self._sizes.get(reading[0], 0) if reading is not None else 0
+        return ProgressPlace(self._done + inside, sum(self._sizes.values()), reading[0] if reading else None)
 
     def position(self) -> str | None:
         """The cursor for everything read so far: each file's last row, and the latest time."""

@@ -59,14 +59,32 @@ def quote(text: str) -> str:
 
 
 def graph_dot(graph: LineageGraph) -> str:
-    lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
+    """Graphviz: tables as boxes; columns grouped inside their table (``subgraph cluster_N``);
+    edges labelled by kind, indirect ones dashed; a legend saying so."""
+    lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];",
+             "  edge [fontname=Helvetica, fontsize=10];"]
+    tables: dict[tuple[str, str], list[Any]] = {}
     for n in graph.nodes:
-        style = ", style=bold" if n.node.key == graph.root.key else ""
-        shape = "" if n.node.kind == "dataset" else ", shape=ellipse"
-        lines.append(f"  {quote(n.node.key)} [label={quote(n.node.name)}{shape}{style}];")
+        if n.node.kind == "dataset":
+            style = ", style=bold" if n.node.key == graph.root.key else ""
+            lines.append(f"  {quote(n.node.key)} [label={quote(n.node.name)}{style}];")
+        else:
+            tables.setdefault((n.node.namespace, n.node.name.rsplit(".", 1)[0]), []).append(n)
+    for i, ((_, table), members) in enumerate(sorted(tables.items())):
+        lines += [f"  subgraph cluster_{i} {{", f"    label={quote(table)};", "    style=rounded;"]
+        for n in members:
+            style = ", style=bold" if n.node.key == graph.root.key else ""
+            lines.append(f"    {quote(n.node.key)} [label={quote(n.node.name.rsplit('.', 1)[-1])}, "
+                         f"shape=ellipse{style}];")
+        lines.append("  }")
     for e in graph.edges:
         dashed = ", style=dashed" if e.type in INDIRECT_TYPES else ""
         lines.append(f"  {quote(e.source)} -> {quote(e.target)} [label={quote(e.type)}{dashed}];")
+    lines += ["  subgraph cluster_legend {", '    label="legend"; style=dotted; fontsize=10;',
+              '    node [shape=plaintext, fontsize=10, label=""];', "    legend_a; legend_b; legend_c; legend_d;",
+              '    legend_a -> legend_b [label="IDENTITY / TRANSFORMATION / AGGREGATION: values flow"];',
+              '    legend_c -> legend_d [label="JOIN / FILTER / GROUP_BY / ...: indirect", style=dashed];',
+              "  }"]
     return "\n".join(lines + ["}"])
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sqllineage_harvester import queries
 from sqllineage_harvester.cli import main
-from sqllineage_harvester.render_graph import graph_table
+from sqllineage_harvester.render_graph import graph_table, render_graph
 from sqllineage_harvester.stores import Batch
 
 from conftest import NAMESPACE, make_op as op
@@ -108,3 +108,19 @@ def test_upstream_command_names_operations_and_keeps_its_json(warehouse):
     shape = json.loads(run("upstream", "mart.dashboard.total", "--format", "json").output)
     assert set(shape) == {"root", "direction", "nodes", "edges", "operations"}
     assert shape["nodes"][1]["operations"] == ["o3"]
+
+
+def test_column_dot_groups_columns_in_their_table_labels_edges_and_has_a_legend(warehouse):
+    import re
+
+    dot = render_graph(queries.upstream(warehouse, "mart.revenue.total"), "dot")
+    clusters = re.findall(r'subgraph (cluster_\d+) \{\n    label="([^"]+)";\n    style=rounded;\n((?:    "[^"]+" \[.*\n)+)  \}',
+                          dot)
+    tables = {label: re.findall(r'label="([^"]+)"', body) for _, label, body in clusters}
+    assert tables["stg.orders_clean"] == ["amount", "customer_id"]
+    assert tables["raw.orders"] == ["amount", "customer_id", "status"] and "mart.revenue" in tables
+    assert sum(len(cols) for cols in tables.values()) == len(queries.upstream(warehouse, "mart.revenue.total").nodes)
+    assert re.search(r'-> "[^"]+" \[label="AGGREGATION"\];', dot) and '[label="JOIN", style=dashed]' in dot
+    assert "subgraph cluster_legend" in dot and "indirect" in dot.split("cluster_legend")[1]
+    tables_dot = render_graph(queries.upstream(warehouse, "mart.revenue"), "dot")
+    assert "subgraph cluster_0" not in tables_dot and '[label="mart.revenue", style=bold]' in tables_dot

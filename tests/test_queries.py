@@ -203,7 +203,7 @@ def test_json_shape(warehouse):
 def test_dot_mermaid_and_table_renderings(warehouse):
     graph = queries.upstream(warehouse, "mart.revenue.total", depth=1)
     dot = render_graph(graph, "dot")
-    assert dot.startswith("digraph lineage {") and 'label="stg.orders_clean.amount"' in dot
+    assert dot.startswith("digraph lineage {") and 'label="stg.orders_clean";' in dot
     assert "style=dashed" in dot  # the JOIN edges
     mermaid = render_graph(graph, "mermaid")
     assert mermaid.startswith("flowchart LR") and "-.->|JOIN|" in mermaid and "-->|AGGREGATION|" in mermaid

@@ -117,10 +117,12 @@ def show(store: Store, name: str, namespace: str | None = None) -> Detail:
 def summaries(store: Store, ids: list[str], edges: dict[str, str] | None = None) -> tuple[OperationSummary, ...]:
     """The operations ``ids``, each with its label; ``edges`` says how each reads (readers)."""
     infos = store.operations(ids)
+    outputs = store.operation_outputs(sorted(infos))
+    names = store.describe({k for keys in outputs.values() for k in keys})
     out = []
     for op_id in sorted(infos):
-        info, links = infos[op_id], store.operation_links(op_id)
-        writes = [n.name for n in store.describe(links.outputs if links else ()).values()]
+        info = infos[op_id]
+        writes = [names[k].name for k in outputs.get(op_id, ()) if k in names]
         out.append(OperationSummary(op_id, info.type, operation_label(info.type, writes, info.users, info.executions),
                                     (edges or {}).get(op_id, ""), info.users, info.executions, info.last_seen))
     return tuple(sorted(out, key=lambda s: (s.label, s.id)))
@@ -183,6 +185,9 @@ def search(store: Store, pattern: str, namespace: str | None = None, limit: int 
     """Datasets, then columns, whose name contains ``pattern`` (case-insensitive, ``*`` a wildcard),
     in ``namespace`` when given; up to ``limit`` of each kind."""
     found = store.search(pattern_parts(pattern), limit)
+    if namespace is None and "://" in pattern:  # NS/pattern, as names are written (a file's name has :// too)
+        for space, part in readings(pattern)[1:]:
+            found += [n for n in search(store, part, space, limit) if n not in found] if part.strip("*") else []
     if namespace:
         found = [n for n in found if n.namespace.lower() == namespace.strip().rstrip("/").lower()]
     return sorted(found, key=lambda n: (n.kind != "dataset", n.name.lower(), n.namespace))

@@ -129,3 +129,8 @@ def test_show_and_search_commands_print_tables_and_json(warehouse):
     assert "mart.revenue.total" in run("search", "revenue").output
     missing = run("show", "mart.revenu")
     assert missing.exit_code == 2 and "did you mean mart.revenue?" in missing.output
+
+
+def test_search_reads_a_namespace_written_in_front(warehouse):
+    assert names(explore.search(warehouse, f"{NAMESPACE}/revenue.t*")) == ["mart.revenue.total"]
+    assert explore.search(warehouse, "other://ns/revenue") == []

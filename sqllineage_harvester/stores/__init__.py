@@ -177,6 +177,10 @@ class Store(Protocol):
 
     def operation_ids(self, prefix: str, limit: int = 20) -> list[str]: ...
 
+    def operation_outputs(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The node keys of the datasets each of the operations ``ids`` writes."""
+        ...
+
     def operation_links(self, op_id: str) -> OperationLinks | None:
         """SQL, inputs, outputs and runs of an operation; None when there is no such id."""
         ...

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..model import DatasetLinks, LineageNode, OperationLinks, ReadCount, RunCount
-from .common import by_name
+from .common import by_name, chunks
 
 
 def in_order(parts: Sequence[str]) -> re.Pattern[str]:
@@ -61,6 +61,14 @@ class Neo4jExplore:
         rows = self._read("MATCH (o:Operation) WHERE toLower(o.id) STARTS WITH $p RETURN o.id ORDER BY o.id",
                           p=prefix.lower())
         return [k for (k,) in rows][:limit]
+
+    def operation_outputs(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for part in chunks(sorted(set(ids))):
+            for key, d in self._read("UNWIND $ids AS i MATCH (o:Operation {id: i})-[:PRODUCES]->(d:Dataset) "
+                                     "RETURN o.id, d.id", ids=part):
+                out.setdefault(key, []).append(_key("Dataset", d))
+        return {k: tuple(sorted(v)) for k, v in out.items()}
 
     def operation_links(self, op_id: str) -> OperationLinks | None:
         rows = self._read("MATCH (o:Operation {id: $i}) RETURN o.sql, o.fingerprint, o.namespace", i=op_id)

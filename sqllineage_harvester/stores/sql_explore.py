@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from ..model import DatasetLinks, LineageNode, OperationLinks, ReadCount, RunCount
-from .common import by_name
+from .common import by_name, chunks
 from .schema import columns, datasets, hosted, input_to, operations, performed, produces, systems, usage, users
 
 
@@ -71,6 +71,17 @@ class SQLExplore:
                 select(operations.c.key).where(func.lower(operations.c.key).like(like_pattern([prefix.lower()])[1:],
                                                                                  escape="\\"))
                 .order_by(operations.c.key).limit(limit))]
+
+    def operation_outputs(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The node keys of the datasets each operation writes."""
+        out: dict[str, list[str]] = {}
+        with self._read() as conn:
+            for part in chunks(sorted(set(ids))):
+                for key, d in conn.execute(select(operations.c.key, produces.c.dataset_id)
+                                           .join(produces, produces.c.operation_id == operations.c.id)
+                                           .where(operations.c.key.in_(part))):
+                    out.setdefault(key, []).append(f"d{d}")
+        return {k: tuple(sorted(v)) for k, v in out.items()}
 
     def operation_links(self, op_id: str) -> OperationLinks | None:
         o = operations

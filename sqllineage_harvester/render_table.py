@@ -94,13 +94,13 @@ def lineage_table(graph: LineageGraph, width: int | None = None, wide: bool = Fa
     edges, ops = reaching(graph), labels(graph)
     direct = direct_keys(graph, edges)
     others = [n for n in graph.nodes if n.node.key != graph.root.key]
-    prefix = "" if wide else shared_prefix([graph.root] + [n.node for n in others])
+    prefix = "" if wide or not others else shared_prefix([graph.root] + [n.node for n in others])
     spaces = sorted({n.node.namespace for n in others} | {graph.root.namespace})
     basis = {o.id: o.time_basis for o in graph.operations}
     head = [f"{title or graph.direction} of {graph.root.name} ({graph.root.kind}) in {', '.join(spaces)}"
             + (f"; names below are in {prefix[:-1]}" if prefix else "")]
     if not others:
-        return "\n".join(head + [f"nothing {graph.direction} of it" + (" within --depth" if graph.nodes else "")])
+        return "\n".join(head + [f"nothing {graph.direction} of it"])
 
     def row(n: GraphNode) -> list[str]:
         mine = edges.get(n.node.key, [])

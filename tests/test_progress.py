@@ -84,3 +84,21 @@ def test_summary_counts_distinct_operations_and_says_what_was_there(tmp_path):
     assert report["rows_already_harvested"] == 2520 and report["rows_read"] == 0 and report["cursor"]
     assert "harvest: 2,520 rows already harvested, 0 new (" in again.stderr
     assert "0 operations written" in again.stderr and "; cursor 2024-03-" in again.stderr
+
+
+def test_server_log_files_show_bytes_of_their_total_too(tmp_path):
+    def record(n: int) -> str:
+        return json.dumps({"timestamp": f"2024-03-01 10:{n // 60:02d}:{n % 60:02d}.000 UTC", "user": "etl",
+                           "dbname": "shop", "pid": 100 + n, "session_id": f"65e1a000.{n:x}",
+                           "error_severity": "LOG", "message": f"statement: INSERT INTO stg.t{n % 7} SELECT id FROM raw.a"})
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for day in (1, 2):
+        (folder / f"postgresql-2024-03-0{day}.json").write_text("".join(record(n) + "\n" for n in range(600)))
+    result = CliRunner().invoke(main, ["harvest", "--source", f"pglog://{folder}", "--store",
+                                       f"sqlite:///{tmp_path}/l.db", "--batch-size", "100",
+                                       "--progress-every", "0.000001", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if re.match(STAMP + " harvest: ", line)]
+    assert lines and all(re.search(r" of [\d.]+ KB \(\d+%\)", line) for line in lines), lines
+    assert lines[-1].endswith("postgresql-2024-03-02.json")

@@ -211,6 +211,37 @@ def _file_size(path: Path) -> int:
         return 0
 
 
+class FilePlace:
+    """How far through its files a reader is, for the progress bar: bytes read of their total
+    (compressed bytes, for a .gz) and the file open."""
+
+    def __init__(self, files: list[tuple[str, Path]]) -> None:
+        self.sizes = {name: _file_size(path) for name, path in files}
+        self.done = 0
+        self.open: tuple[str, IO[bytes]] | None = None
+
+    def skip(self, name: str) -> None:
+        self.done += self.sizes.get(name, 0)
+
+    def reading(self, name: str, raw: IO[bytes]) -> None:
+        self.open = (name, raw)
+
+    def finished(self) -> None:
+        if self.open is not None:
+            self.skip(self.open[0])
+            self.open = None
+
+    def __call__(self) -> ProgressPlace:
+        inside, name = 0, None
+        if self.open is not None:
+            name = self.open[0]
+            try:
+                inside = self.open[1].tell()
+            except (OSError, ValueError):  # closed: read to its end
+                inside = self.sizes.get(name, 0)
+        return ProgressPlace(self.done + inside, sum(self.sizes.values()), name)
+
+
 class FileSource:
     """History exported to files: one file, or a folder read in name order."""
 
@@ -246,20 +277,18 @@ class FileSource:
         listing = self.files()
         progress, after = Progress.resume(after_cursor, [name for name, _ in listing])
         self.progress = progress
-        self._sizes = {name: _file_size(path) for name, path in listing}
-        self._done, self._reading = 0, None
+        self._place = FilePlace(listing)
         for name, path in listing:
-            self._done += self._sizes[name] if self._reading is not None else 0
-            self._reading = None
+            self._place.finished()
             if after and after[0] == "o" and name < after[1]:
-                self._done += self._sizes[name]
+                self._place.skip(name)
                 continue
             self.stats.files += 1
             seen = self.stats.rows_read + self.stats.before_cursor
             fmt = _format(path)
             try:
                 with path.open("rb") as raw:
-                    self._reading = (name, raw)
+                    self._place.reading(name, raw)
                     stream = _open(raw)
                     start = None
                     if name in progress.at:  # read on from the offset if the file still has what was read
@@ -280,14 +309,7 @@ class FileSource:
 
     def place(self) -> ProgressPlace:
         """Bytes read of all the files' (compressed, for a .gz) and the file being read."""
-        reading = getattr(self, "_reading", None)
-        if not hasattr(self, "_sizes"):
-            return ProgressPlace()
-        try:
-            inside = reading[1].tell() if reading is not None else 0
-        except (OSError, ValueError):  # closed
-            inside = self._sizes.get(reading[0], 0) if reading is not None else 0
-        return ProgressPlace(self._done + inside, sum(self._sizes.values()), reading[0] if reading else None)
+        return self._place() if hasattr(self, "_place") else ProgressPlace()
 
     def position(self) -> str | None:
         """The cursor for everything read so far: each file's last row, and the latest time."""
@@ -661,18 +683,22 @@ def open_text(raw: IO[bytes]) -> IO[str]:
 
 def read_logs(files: list[tuple[str, Path]], after: tuple[str, int] | None, stats: SourceStats,
               read: Callable[[str, Path, IO[str], int], Iterator[LogEntry]],
-              errors: tuple[type[Exception], ...] = ()) -> Iterator[LogEntry]:
+              errors: tuple[type[Exception], ...] = (), place: FilePlace | None = None) -> Iterator[LogEntry]:
     """The entries of a server log reader's files after its cursor ``(file, record)``: files
     before the cursor's are skipped, ``read(name, path, text, skip_to)`` reads one file and skips
     its records up to ``skip_to``; a file that cannot be read is recorded and the rest go on."""
+    place = place or FilePlace([])
     for name, path in files:
+        place.finished()
         if after and name < after[0]:
+            place.skip(name)
             continue
         stats.files += 1
         skip_to = after[1] if after and name == after[0] else -1
         seen = stats.rows_read + stats.before_cursor
         try:
             with path.open("rb") as raw:
+                place.reading(name, raw)
                 yield from read(name, path, open_text(raw), skip_to)
         except (OSError, EOFError, zlib.error, *errors) as e:
             stats.file_errors.append(not_read(name, e, stats.rows_read + stats.before_cursor - seen))

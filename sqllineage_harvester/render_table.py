@@ -71,8 +71,9 @@ def labels(graph: LineageGraph) -> dict[str, str]:
     out = {}
     for op, tables in writes.items():
         info = infos.get(op)
+        shown = sorted(t.rsplit(".", 1)[-1] for t in tables)
         out[op] = (operation_label(info.type, sorted(tables), info.users, info.executions) if info
-                   else operation_label("write", sorted(tables)))
+                   else "writes " + ", ".join(shown))  # the answer was asked without its operations
     return out
 
 

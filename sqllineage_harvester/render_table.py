@@ -12,6 +12,7 @@ times, users and operation ids. ``path`` is one line per route.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from .explore import operation_label
 from .model import DIRECT_TYPES, GraphNode, LineageEdge, LineageGraph, LineageNode, OperationInfo
@@ -88,49 +89,67 @@ def cut(text: str, width: int, left: bool = False) -> str:
     return CUT + text[len(text) - width + 1:] if left else text[:width - 1] + CUT
 
 
+INDIRECT_NOTE = "reached only through JOIN / FILTER / GROUP_BY / ... (indirect; leave out with --direct-only):"
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What every row of one answer is made with."""
+
+    edges: dict[str, list[LineageEdge]]  # how each node was reached
+    ops: dict[str, str]  # operation id -> label
+    basis: dict[str, str]  # operation id -> time basis
+    prefix: str  # the name parts every name shares, said once above
+    wide: bool
+    spaces: int  # namespaces in the answer
+
+    def titles(self) -> list[str]:
+        more = ["USERS", "NAMESPACE"] if self.wide else ["NAMESPACE"] if self.spaces > 1 else []
+        return ["DEPTH", "EDGE", "NAME", "VIA", "LAST SEEN", *more]
+
+    def row(self, n: GraphNode) -> list[str]:
+        mine = self.edges.get(n.node.key, [])
+        kinds = sorted({e.type for e in mine}, key=lambda t: (t not in VALUE_TYPES, t))
+        vias = sorted({self.ops[e.operation] + (f" [{e.operation}]" if self.wide else "") for e in mine})
+        via = "; ".join(vias) if self.wide or len(vias) < 2 else f"{vias[0]} (+{len(vias) - 1} more)"
+        guessed = any(self.basis.get(e.operation, "execution") != "execution" for e in mine)
+        seen = (n.last_seen or "-") if self.wide else when(n.last_seen)
+        cells = [str(n.depth), ",".join(kinds) or "-", n.node.name[len(self.prefix):], via or "-",
+                 seen + (" (harvest time)" if guessed and n.last_seen else "")]
+        if self.wide:
+            return cells + [",".join(n.users) or "-", n.node.namespace]
+        return cells + [n.node.namespace] if self.spaces > 1 else cells
+
+
 def lineage_table(graph: LineageGraph, width: int | None = None, wide: bool = False, title: str = "") -> str:
     """The answer as rows (see the module's docstring); ``title`` names the question (impact)."""
     if graph.direction == "path":
         return routes_text(graph, wide)
-    edges, ops = reaching(graph), labels(graph)
-    direct = direct_keys(graph, edges)
     others = [n for n in graph.nodes if n.node.key != graph.root.key]
     prefix = "" if wide or not others else shared_prefix([graph.root] + [n.node for n in others])
     spaces = sorted({n.node.namespace for n in others} | {graph.root.namespace})
-    basis = {o.id: o.time_basis for o in graph.operations}
     head = [f"{title or graph.direction} of {graph.root.name} ({graph.root.kind}) in {', '.join(spaces)}"
             + (f"; names below are in {prefix[:-1]}" if prefix else "")]
     if not others:
         return "\n".join(head + [f"nothing {graph.direction} of it"])
-
-    def row(n: GraphNode) -> list[str]:
-        mine = edges.get(n.node.key, [])
-        kinds = sorted({e.type for e in mine}, key=lambda t: (t not in VALUE_TYPES, t))
-        vias = sorted({ops[e.operation] + (f" [{e.operation}]" if wide else "") for e in mine})
-        via = "; ".join(vias) if wide or len(vias) < 2 else f"{vias[0]} (+{len(vias) - 1} more)"
-        guessed = any(basis.get(e.operation, "execution") != "execution" for e in mine)
-        seen = (n.last_seen or "-") if wide else when(n.last_seen)
-        cells = [str(n.depth), ",".join(kinds) or "-", n.node.name[len(prefix):], via or "-",
-                 seen + (" (harvest time)" if guessed and n.last_seen else "")]
-        if wide:
-            cells += [",".join(n.users) or "-", n.node.namespace]
-        elif len(spaces) > 1:
-            cells.append(n.node.namespace)
-        return cells
-
-    titles = ["DEPTH", "EDGE", "NAME", "VIA", "LAST SEEN"] + (["USERS", "NAMESPACE"] if wide else
-                                                               ["NAMESPACE"] if len(spaces) > 1 else [])
-    firsts = [row(n) for n in others if n.node.key in direct]
-    rest = [row(n) for n in others if n.node.key not in direct]
-    keep = [i for i in range(len(titles)) if any(r[i] != "-" for r in firsts + rest)]
-    table = [[r[i] for i in keep] for r in [titles] + firsts + rest]
-    widths = fit([max(len(r[i]) for r in table) for i in range(len(keep))],
-                 [titles[i] for i in keep], width)
-    lines = [render_row(r, widths, [titles[i] for i in keep]) for r in table]
+    edges = reaching(graph)
+    rows = _Rows(edges, labels(graph), {o.id: o.time_basis for o in graph.operations}, prefix, wide, len(spaces))
+    direct = direct_keys(graph, edges)
+    firsts = [rows.row(n) for n in others if n.node.key in direct]
+    rest = [rows.row(n) for n in others if n.node.key not in direct]
+    lines = layout(rows.titles(), firsts + rest, width)
     if rest:
-        note = "reached only through JOIN / FILTER / GROUP_BY / ... (indirect; leave out with --direct-only):"
-        lines.insert(1 + len(firsts), note)
+        lines.insert(1 + len(firsts), INDIRECT_NOTE)
     return "\n".join(head + lines)
+
+
+def layout(titles: list[str], rows: list[list[str]], width: int | None) -> list[str]:
+    """The title line and the rows, aligned; a column empty ("-") in every row left out."""
+    keep = [i for i in range(len(titles)) if any(r[i] != "-" for r in rows)]
+    table = [[r[i] for i in keep] for r in [titles] + rows]
+    kept = [titles[i] for i in keep]
+    widths = fit([max(len(r[i]) for r in table) for i in range(len(keep))], kept, width)
+    return [render_row(r, widths, kept) for r in table]
 
 
 def fit(widths: list[int], titles: list[str], width: int | None) -> list[int]:

@@ -124,3 +124,9 @@ def test_column_dot_groups_columns_in_their_table_labels_edges_and_has_a_legend(
     assert "subgraph cluster_legend" in dot and "indirect" in dot.split("cluster_legend")[1]
     tables_dot = render_graph(queries.upstream(warehouse, "mart.revenue"), "dot")
     assert "subgraph cluster_0" not in tables_dot and '[label="mart.revenue", style=bold]' in tables_dot
+
+
+def test_an_answer_asked_without_its_operations_still_names_what_they_write(warehouse):
+    lines = graph_table(queries.downstream(warehouse, "mart.revenue.total")).splitlines()
+    assert cells(lines[2])[:4] == ["1", "IDENTITY", "mart.dashboard.total", "writes dashboard"]
+    assert cells(lines[0].split(" in ")[0]) == ["downstream of mart.revenue.total (column)"]

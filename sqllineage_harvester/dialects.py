@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -42,6 +43,15 @@ class StatusValues:
 
 
 @dataclass(frozen=True)
+class Records:
+    """An engine's event log: one JSON event a line, whatever the file is named (see sources/records.py)."""
+
+    prefix: str = ""  # a regular expression for what may come before the JSON on a line (a log4j layout)
+    unwrap: tuple[str, ...] = ()  # members an event may come wrapped in ({"eventPayload": {...}, ...})
+    require: tuple[str, ...] = ()  # members every event of this log has: a line without them is another event
+
+
+@dataclass(frozen=True)
 class ExportFormat:
     """How the rows of an exported history file become log entries."""
 
@@ -53,6 +63,7 @@ class ExportFormat:
     null_values: frozenset[str] = frozenset()  # texts that stand for NULL ("NULL", "\\N"), upper case
     text_limit: int = 0  # the database cuts texts at this many characters (or bytes): exactly as long is truncated
     system_users: frozenset[str] = frozenset()  # users whose statements are the database's own (upper case)
+    records: Records | None = None  # an event log of JSON lines rather than an export (Trino, Hive, Impala)
 
 
 @dataclass(frozen=True)
@@ -162,7 +173,7 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
 
 def _export(data: dict[str, Any]) -> ExportFormat:
     _only(data, {"columns", "cursor", "timestamp_formats", "timezone", "status", "null_values", "text_limit",
-                 "system_users"}, "export.")
+                 "system_users", "records"}, "export.")
     columns = _typed(data, "columns", dict)
     for column, field_name in columns.items():
         if field_name not in MAPPABLE_FIELDS:
@@ -183,7 +194,22 @@ def _export(data: dict[str, Any]) -> ExportFormat:
         null_values=frozenset(str(v).upper() for v in _typed(data, "null_values", list, [])),
         text_limit=_typed(data, "text_limit", int, 0),
         system_users=frozenset(str(v).upper() for v in _typed(data, "system_users", list, [])),
+        records=_records(data["records"]) if "records" in data else None,
     )
+
+
+def _records(data: Any) -> Records:
+    """``[export.records]``: how an event log's lines hold its events."""
+    if not isinstance(data, dict):
+        raise TypeError(f"export.records must be a table, not {type(data).__name__}")
+    _only(data, {"prefix", "unwrap", "require"}, "export.records.")
+    prefix = _typed(data, "prefix", str, "")
+    try:
+        re.compile(prefix)
+    except re.error as e:
+        raise ValueError(f"export.records.prefix is not a regular expression: {e}") from e
+    return Records(prefix=prefix, unwrap=tuple(str(v) for v in _typed(data, "unwrap", list, [])),
+                   require=tuple(str(v) for v in _typed(data, "require", list, [])))
 
 
 def _patterns(values: list[Any]) -> tuple[str, ...]:

@@ -99,9 +99,10 @@ class HarvestReport:
         if not c:
             return ""
         parts = [f"tables agree on {c.get('tables_agree', 0)} of {c.get('tables_agree', 0) + c.get('tables_differ', 0)}"]
-        if "columns_agree" in c or "columns_differ" in c:
-            parts.append(f"columns on {c.get('columns_agree', 0)} of "
-                         f"{c.get('columns_agree', 0) + c.get('columns_differ', 0)}")
+        for kind, what in (("columns", "columns"), ("indirect", "indirect sources")):
+            if f"{kind}_agree" in c or f"{kind}_differ" in c:
+                parts.append(f"{what} on {c.get(f'{kind}_agree', 0)} of "
+                             f"{c.get(f'{kind}_agree', 0) + c.get(f'{kind}_differ', 0)}")
         if c.get("used_for_unparsed"):
             parts.append(f"used for {c['used_for_unparsed']} rows that did not parse")
         return "; the log's own lineage: " + ", ".join(parts)
@@ -535,6 +536,8 @@ class Harvester:
         out.count(CROSSCHECK + ("tables_agree" if verdict.tables else "tables_differ"))
         if verdict.columns is not None:
             out.count(CROSSCHECK + ("columns_agree" if verdict.columns else "columns_differ"))
+        if verdict.indirect is not None:
+            out.count(CROSSCHECK + ("indirect_agree" if verdict.indirect else "indirect_differ"))
         return lineage
 
 

@@ -79,3 +79,23 @@ def test_every_sqlglot_dialect_is_accepted_by_name():
     for name in dialect_names():
         result = extract("INSERT INTO t SELECT a FROM s", name)[0]
         assert (result.error is None) == (name not in not_sql), (name, result.error)
+
+
+@pytest.mark.parametrize("dialect, sql", [
+    # sqlglot keeps these as an opaque command: the write and its query must not pass as "other"
+    ("hive", "CREATE TABLE k.t PRIMARY KEY (id) PARTITION BY HASH (id) PARTITIONS 4 STORED AS KUDU "
+             "AS SELECT id, amount FROM raw.p"),
+    ("snowflake", "CREATE OR REPLACE SECURE MATERIALIZED VIEW v CLUSTER BY (a) WEIRD OPTION AS SELECT a FROM s"),
+])
+def test_a_create_with_a_query_sqlglot_cannot_read_is_a_failure_not_other(dialect, sql):
+    result = only(sql, dialect)
+    assert result.error and "not read" in result.error
+
+
+@pytest.mark.parametrize("dialect, sql", [
+    ("postgres", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$"),
+    ("hive", "CREATE TEMPORARY MACRO simple_add (x int, y int) x + y"),
+])
+def test_a_create_without_a_query_stays_quiet(dialect, sql):
+    result = only(sql, dialect)
+    assert not result.error

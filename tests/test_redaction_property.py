@@ -78,10 +78,13 @@ STRINGS: dict[str, list[Callable[[str], str]]] = {
     "databricks": [_backslashed("'"), _backslashed('"'), _without("'", "'", prefix="r")],
 }
 STRINGS["mariadb"] = STRINGS["mysql"]
+STRINGS["trino"] = [_doubled("'")]
+STRINGS["hive"] = STRINGS["impala"] = [_backslashed("'"), _backslashed('"')]
 LINE_COMMENTS = {"mysql": ["# ", "-- "], "bigquery": ["# ", "-- "], "snowflake": ["// ", "-- "]}
 NESTING = {"postgres", "redshift", "databricks"}
 NAMES = {"postgres": '"Cust Name"', "redshift": '"Cust Name"', "snowflake": '"Cust Name"',
-         "mysql": "`cust name`", "mariadb": "`cust name`", "bigquery": "`cust name`", "databricks": "`cust name`"}
+         "mysql": "`cust name`", "mariadb": "`cust name`", "bigquery": "`cust name`", "databricks": "`cust name`",
+         "trino": '"Cust Name"', "hive": "`cust name`", "impala": "`cust name`"}
 
 TEMPLATES = [
     "INSERT INTO mart.t{i} (a, b) SELECT {name}, {s} FROM raw.s WHERE y = {s} AND z > {n}",
@@ -179,12 +182,21 @@ def _write_log(path: Path, dialect: str, statements: list[Statement]) -> None:
     columns: dict[str, str] = {}
     for column, field in get_dialect(dialect).export.columns.items():
         columns.setdefault(field, column)
+    records = get_dialect(dialect).export.records  # an event log: members nested, as its events have them
     rows = []
     for i, s in enumerate(statements):
-        row = {columns["sql"]: s.sql, columns["user"]: "jane"}
-        for field in ("start_time", "end_time"):
+        row: dict = {}
+        values = {"sql": s.sql, "user": "jane", "start_time": f"2024-03-01 10:00:{i:02d}.000",
+                  "end_time": f"2024-03-01 10:00:{i:02d}.000"}
+        for field, value in values.items():
             if field in columns:
-                row[columns[field]] = f"2024-03-01 10:00:{i:02d}.000"
+                *outer, name = columns[field].split(".") if records else [columns[field]]
+                inner = row
+                for part in outer:
+                    inner = inner.setdefault(part, {})
+                inner[name] = value
+        for member in records.require if records else ():
+            row.setdefault(member, [])
         rows.append(json.dumps(row))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 

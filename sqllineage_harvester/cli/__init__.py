@@ -30,6 +30,22 @@ def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[...,
     )
 
 
+def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Write to this file instead of stdout.")(func)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """``text`` to stdout, or to ``output`` (a usage error when it cannot be written)."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot write {output}: {e.strerror or e}") from e
+
+
 def naming_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--dialect, --catalog, --default-database, --default-schema, written once."""
     for option in reversed([
@@ -74,4 +90,4 @@ def main() -> None:
 
 # The commands, one module per group, register themselves on ``main``.
 
-from . import demo, explore, harvest, parse, query  # noqa: E402,F401  (each registers its commands)
+from . import demo, explore, export, harvest, parse, query, web  # noqa: E402,F401  (each registers its commands)

@@ -17,7 +17,7 @@ from . import format_option, load_catalog, main
 from .query import _open_store, store_option
 
 
-DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "trino": 8080}
 # Server log files do not say which server wrote them: ?host=HOST&port=PORT on their URL does.
 LOG_SCHEMES = ("pglog", "mysqllog")
 NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the server's DIALECT://HOST:PORT for a "
@@ -101,6 +101,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
       # one graph for a server's pg_stat_statements and its log files: postgres://db:5432
       sqllineage-harvester harvest --source postgresql://harvester@db:5432/app
       sqllineage-harvester harvest --source 'pglog:///var/log/postgresql?host=db&port=5432'
+      # an engine's own log (trino, hive, impala): its lineage checked against ours
+      sqllineage-harvester harvest --source /var/log/hive/hiveserver2.log --dialect hive
       # a month of a backfill (a slice with its own cursor), parsed on a Dask cluster
       sqllineage-harvester harvest --source /exports/ --dialect snowflake --since 2024-01-01 \\
         --until 2024-02-01 --executor dask://scheduler:8786 --store postgresql://lineage@db/lineage
@@ -285,7 +287,7 @@ class _harvest_lock:
 SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
                    "snowflake": "snowflake",
                    "bigquery": "bigquery", "redshift": "redshift", "databricks": "databricks", "mysql": "mysql",
-                   "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb"}
+                   "mysql+pymysql": "mysql", "mariadb": "mariadb", "mariadb+pymysql": "mariadb", "trino": "trino"}
 
 
 def _size(text: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from typing import Any, Callable
 
@@ -11,7 +12,7 @@ import click
 
 from ..errors import ConfigError, HarvesterError
 from ..render_graph import FORMATS
-from . import _fail, format_option, main
+from . import _fail, format_option, main, output_option, write_output
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,8 +37,8 @@ def _time_option(end_of_day: bool) -> Callable[[click.Context, click.Parameter, 
 
 
 def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--namespace, --depth, --direct-only, --since, --as-of, --format: written once for every query."""
-    for option in reversed([
+    """--namespace, --depth, --direct-only, --since, --as-of, --format, --output: written once for every query."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option("--namespace", default=None, metavar="NS",
                      help="Only names in this namespace, e.g. postgres://db:5432, when a name is in several "
                           "(prod and staging; two sources of one server). A name may also be given as NS/NAME."),
@@ -50,8 +51,10 @@ def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Only lineage first seen at or before this time, the graph as it was then: a date "
                           "(YYYY-MM-DD, up to the end of that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no "
                           "offset means UTC)."),
-        format_option(*FORMATS),
-    ]):
+        format_option(*FORMATS, "html"),
+        output_option,
+    ]
+    for option in reversed(options):
         func = option(func)
     return func
 
@@ -70,22 +73,27 @@ def wide_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "the table fits the terminal; output to a pipe or file is never cut.")(func)
 
 
-def _show(graph: Any, fmt: str, wide: bool, title: str = "") -> str:
-    """The answer in ``fmt``; a table fits the terminal unless ``wide`` or not a terminal."""
+def _render(store: Any, graph: Any, fmt: str, since: str | None, as_of: str | None, wide: bool = False,
+            title: str = "", to_file: bool = False) -> str:
+    """An answer in ``fmt``; html is the lineage view's page with the answer in it (export.html); a
+    table fits the terminal unless ``wide``, written to a file or not to a terminal."""
     import shutil
-    import sys
 
     from ..render_graph import graph_table, render_graph
 
+    if fmt == "html":
+        from ..export.html import answer
+
+        return answer(store, graph, since, as_of)
     if fmt != "table":
         return render_graph(graph, fmt)
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() and not wide else None
-    return graph_table(graph, width, wide, title)
+    cut = sys.stdout.isatty() and not wide and not to_file
+    return graph_table(graph, shutil.get_terminal_size().columns if cut else None, wide, title)
 
 
 def _graph_command(kind: str) -> Callable[..., None]:
     def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
-                since: str | None, as_of: str | None, fmt: str, wide: bool) -> None:
+                since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool) -> None:
         from .. import queries
 
         details = {"details": True} if kind != "impact" and fmt == "table" else {}  # VIA names operations
@@ -93,7 +101,7 @@ def _graph_command(kind: str) -> Callable[..., None]:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
                                            namespace=namespace, **details)
-            click.echo(_show(graph, fmt, wide, kind))
+            write_output(_render(store, graph, fmt, since, as_of, wide, kind, output is not None), output)
         except HarvesterError as e:
             _fail(e)
 
@@ -128,7 +136,8 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @wide_option
 @click.option("--with-indirect", is_flag=True, help="Also routes through JOIN/FILTER/GROUP_BY/... (indirect) edges.")
 def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
-         direct_only: bool, since: str | None, as_of: str | None, fmt: str, wide: bool, with_indirect: bool) -> None:
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool,
+         with_indirect: bool) -> None:
     """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route, one line each, every
     hop with its kind. Only routes along values (IDENTITY, TRANSFORMATION, AGGREGATION; DIRECT for
     tables) unless --with-indirect. Exit 1 when there is no route.
@@ -144,15 +153,16 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
     from .. import queries
 
     try:
-        graph = queries.path(_open_store(store_url, read_only=True), source_name, target_name, depth=depth,
+        store = _open_store(store_url, read_only=True)
+        graph = queries.path(store, source_name, target_name, depth=depth,
                              direct_only=not with_indirect, since=since, as_of=as_of, namespace=namespace)
+        if not graph.nodes and fmt == "table":
+            hint = "" if with_indirect else " along values (--with-indirect for JOIN / FILTER / ... too)"
+            click.echo(f"no lineage from {graph.root.name} to {graph.target.name}: no route{hint}", err=True)
+            sys.exit(1)
+        write_output(_render(store, graph, fmt, since, as_of, wide, to_file=output is not None), output)
     except HarvesterError as e:
         _fail(e)
-    if not graph.nodes and fmt == "table":
-        hint = "" if with_indirect else " along values (--with-indirect for JOIN / FILTER / ... too)"
-        click.echo(f"no lineage from {graph.root.name} to {graph.target.name}: no route{hint}", err=True)
-        sys.exit(1)
-    click.echo(_show(graph, fmt, wide))
     if not graph.nodes:
         sys.exit(1)
 

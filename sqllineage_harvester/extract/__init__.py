@@ -32,6 +32,7 @@ from ..redact import redact_message
 from .catalog import Catalog
 from .glot import dialect_of, parser_of
 from .parameters import tokenize
+from .partitions import lake_insert
 from .reasons import describe
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
@@ -177,7 +178,22 @@ _DIRECTORY_USING = re.compile(
 _BULK_INSERT = re.compile(r"^\s*BULK\s+INSERT\s+(\S+)\s+FROM\s+'([^']*)'", re.IGNORECASE)
 _UPDATE_TOP = re.compile(r"^\s*UPDATE\s+TOP\s*\([^)]*\)\s*(?:PERCENT\b)?", re.IGNORECASE)
 _CALL_WITHOUT_EXEC = re.compile(r"^\s*(?:\[?\w+\]?\.){0,2}\[?\w+\]?\s+(?:N?'|@\w+\s*=)", re.IGNORECASE)
+_LAKE_INSERT = re.compile(r"\)\s*PARTITION\s*\(|\)\s*IF\s+NOT\s+EXISTS|\[\s*\w+\s*\]|\A\s*UPSERT\s", re.IGNORECASE)
 _USE = re.compile(r"^\s*USE\s+(?:(DATABASE|SCHEMA|CATALOG)\s+)?([\w.$]+)\s*$", re.IGNORECASE)
+
+
+def _lake(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """INSERT heads of Impala and Hive that sqlglot cannot read (``INSERT INTO t (a, b) PARTITION
+    (ds) [SHUFFLE]``, ``PARTITION (..) IF NOT EXISTS``), reordered; tried before a failed text is
+    cut into pieces, as a Hive multi-insert would be."""
+    lake = lake_insert(text, glot) if _LAKE_INSERT.search(text) else None
+    if lake is None:
+        return None
+    try:
+        node = _parse(lake, None, glot)
+    except SqlglotError:
+        return None
+    return analyse(node, ctx, index, text)
 
 
 def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
@@ -305,6 +321,10 @@ def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glo
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
+            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else None
+            if lake is not None:
+                results.append(lake)
+                continue
             if tokens and _unterminated(todo, tokens, base):
                 continue
             results.append(_fallback(text, index, ctx, glot) or _failure(index, text, _describe(e, text, name)))

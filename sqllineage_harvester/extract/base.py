@@ -5,7 +5,7 @@ naming of datasets and projections, and "a query whose columns land in a table".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlglot import exp
 from sqlglot.tokens import TokenType
@@ -14,6 +14,8 @@ from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .glot import dialect_of
+from .nested import unnest_collections
+from .generators import expand_generators, is_generator
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -148,6 +150,11 @@ def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
 
 
 def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
+    def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        return ctx.catalog.columns(ctx.parts(name_copy(table)))
+
+    unnest_collections(query, columns_of)  # Impala's FROM t, t.arr: t's column, not a table
+    expand_generators(query, columns_of)  # explode(m) AS (k, v): two columns
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []
@@ -165,8 +172,12 @@ def write_query(
     query: exp.Expr,
     target_type: str = "table",
     reads_target: exp.Table | None = None,
+    fill: Callable[[list[str]], list[str]] | None = None,
 ) -> Partial:
     """A query whose output columns land in ``target`` (by ``names`` or position).
+
+    ``fill`` names the targets from the query's output names (``*`` for an unexpanded star)
+    when there are no ``names``: a PARTITION clause without a catalog.
 
     ``reads_target`` is the node standing for the target inside a synthetic
     query (UPDATE, MERGE): the target counts as an input only where its own
@@ -177,7 +188,7 @@ def write_query(
     if isinstance(query, exp.Values) or query is None:
         return partial
     if not names:
-        name_projections(query, ctx)
+        name_projections(query, ctx, written=True)
     trace = traced(ctx, query)
     partial.inputs = inputs_of(ctx, trace, exclude=reads_target)
     partial.indirect = trace.indirect
@@ -185,8 +196,9 @@ def write_query(
     # A table the statement creates takes the query's names; an existing one (INSERT without a
     # column list) its own columns, by position, where the catalog knows them.
     creates = kind in ("create_table_as", "create_view", "select_into")
-    target_names = (names or (None if creates else catalog_names(ctx, target, len(trace.outputs)))
-                    or [n for n, _ in trace.outputs])
+    outputs = [n for n, _ in trace.outputs]
+    target_names = (names or (fill(outputs) if fill else None)
+                    or (None if creates else catalog_names(ctx, target, len(trace.outputs))) or outputs)
     placed, unplaced = by_position(target_names, trace.outputs)
     # a column written from no column (count(*), now(), 'x') is still written: FILTER inputs reach it
     merged = per_target(placed)
@@ -257,20 +269,23 @@ _OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
 _CLOSE = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
 
 
-def projection_texts(tokens: list | None, sql: str) -> list[str]:
-    """The select list of the outermost SELECT, as written, one text per item."""
+def projection_texts(tokens: list | None, sql: str, nth: int = 0) -> list[str]:
+    """The select list of the outermost SELECT (the ``nth`` of them: a multi-insert's branches),
+    as written, one text per item."""
     if not tokens:
         return []
-    depth, best, start = 0, None, None
+    depth, best, starts = 0, None, []
     for i, token in enumerate(tokens):
         if token.token_type in _OPEN:
             depth += 1
         elif token.token_type in _CLOSE:
             depth -= 1
-        elif token.token_type == TokenType.SELECT and (best is None or depth < best):
-            best, start = depth, i
-    if start is None:
+        elif token.token_type == TokenType.SELECT and (best is None or depth <= best):
+            starts = starts + [i] if depth == best else [i]
+            best = depth
+    if len(starts) <= nth:
         return []
+    start = starts[nth]
     items: list[list] = [[]]
     depth = 0
     for token in tokens[start + 1 :]:
@@ -290,27 +305,47 @@ def projection_texts(tokens: list | None, sql: str) -> list[str]:
     return [sql[item[0].start : item[-1].end + 1].strip() if item else "" for item in items]
 
 
-def name_projections(query: exp.Expr, ctx: Context) -> None:
-    """Name unaliased computed columns by their text, as written: ``max(col1)``."""
+# How a SQL language names a query's unnamed item (an expression with no alias) in the table or
+# view a write creates: by the item's position. Elsewhere (Spark, Databricks, ...) by its text.
+UNNAMED_COLUMN = {"hive": "_c{}", "trino": "_col{}", "presto": "_col{}", "athena": "_col{}"}
+
+
+def name_projections(query: exp.Expr, ctx: Context, written: bool = False, nth: int = 0) -> None:
+    """Name unaliased computed columns: by the text as written (``max(col1)``; ``nth``: which
+    outermost SELECT of the statement the query is), or, for a ``written`` query in a language
+    that numbers them, as its engine does (Hive ``_c1``)."""
     select = query
     while isinstance(select, exp.SetOperation):
         select = select.this
     if not isinstance(select, exp.Select):
         return
-    texts = projection_texts(ctx.tokens, ctx.text)
+    numbered = UNNAMED_COLUMN.get(ctx.dialect or "") if written else None
+    if numbered is not None:
+        for position, item in enumerate(select.expressions):
+            if not isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Dot, exp.Aliases)) and not is_generator(item):
+                name = exp.to_identifier(numbered.format(position), quoted=True)
+                item.replace(exp.alias_(item.copy(), name, copy=False))
+        return
+    texts = projection_texts(ctx.tokens, ctx.text, nth)
     if len(texts) != len(select.expressions):
         return
     for text, item in zip(texts, select.expressions):
-        if isinstance(item, (exp.Alias, exp.Column, exp.Star)) or not text:
+        if isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Aliases)) or is_generator(item) or not text:
             continue
         lowered = text.lower()
-        if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")):
+        if item.output_name and not lowered.startswith(("cast", "try_cast", "safe_cast")) \
+                and not _named_by_literal(item):
             continue
         name = text if ("'" in text or '"' in text) else lowered
         alias = exp.to_identifier(" ".join(name.split()), quoted=True)
         item.replace(exp.alias_(item.copy(), alias, copy=False))
 
 
+def _named_by_literal(item: exp.Expr) -> bool:
+    """Whether sqlglot names ``item`` after a literal's value ('secret', 'x'::text, (42)): such a
+    name is data, not a column, so the item is named by its text, which redaction can see."""
+    name = item.output_name
+    return any(literal.name == name for literal in item.find_all(exp.Literal))
 
 
 Handler = Callable[[exp.Expr, Context], Partial]

@@ -188,6 +188,16 @@ def defined_columns(sql: str, dialect: str | None) -> dict[str, str] | None:
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
         return None
     schema = normalize_identifiers(tree.this, dialect=dialect)
-    return {d.name: (d.args["kind"].sql(dialect) if d.args.get("kind") else "")
-            for d in schema.expressions if isinstance(d, exp.ColumnDef)}
+    defined = [d for d in schema.expressions if isinstance(d, exp.ColumnDef)]
+    defined += [normalize_identifiers(d, dialect=dialect) for d in partition_columns(tree)]
+    return {d.name: (d.args["kind"].sql(dialect) if d.args.get("kind") else "") for d in defined}
+
+
+def partition_columns(create: exp.Expr) -> list[exp.ColumnDef]:
+    """Hive's ``PARTITIONED BY (ds STRING)``: columns the table has after the others (Spark's
+    ``PARTITIONED BY (ds)`` only names columns already defined)."""
+    partitioned = create.find(exp.PartitionedByProperty)
+    if partitioned is None or not isinstance(partitioned.this, exp.Schema):
+        return []
+    return [d for d in partitioned.this.expressions if isinstance(d, exp.ColumnDef)]
 

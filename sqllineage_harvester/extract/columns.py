@@ -351,8 +351,8 @@ class _Walker:
         return None
 
     def _columns_unknown(self, source: exp.Table | Scope) -> bool:
-        if isinstance(source, Scope):
-            return any(_is_star(s) for s in getattr(source.expression, "selects", []))
+        if isinstance(source, Scope):  # a SELECT *, or a collection whose element type is unknown
+            return source.expression.meta.get("open") or any(_is_star(s) for s in getattr(source.expression, "selects", []))
         return isinstance(source, exp.Table) and not self.catalog.columns(_parts(source))
 
     def source_column(self, scope: Scope, source_name: str, name: str) -> Trace:

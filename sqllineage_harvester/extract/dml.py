@@ -1,4 +1,4 @@
-"""UPDATE, DELETE, MERGE, multi-table INSERT and upserts.
+"""UPDATE, DELETE, MERGE and upserts.
 
 Each is rewritten as one synthetic SELECT over the same tables, joins and
 conditions, whose projections are the written values; the column walker then
@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef
-from .base import Context, Partial, dataset, inputs_of, lineage, name_copy, target_table, traced, write_query
+from .base import Context, Partial, dataset, inputs_of, lineage, name_copy, traced, write_query
 from .columns import per_target
 
 
@@ -194,38 +194,6 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
     partial = write_query(ctx, "merge", target, [n for n, _ in pairs] if pairs else [], select, reads_target=head)
     if not pairs:
         partial.columns = []
-    return partial
-
-
-def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
-    """Snowflake INSERT ALL/FIRST and Hive's FROM src INSERT ... INSERT ..."""
-    source = node.args.get("source")
-    partial = Partial("insert")
-    for item in node.expressions:
-        insert = item.this if isinstance(item, exp.ConditionalInsert) else item
-        table, names = target_table(insert.this)
-        if table is None or source is None:
-            continue
-        query = insert.expression
-        if isinstance(query, exp.Values):
-            row = query.expressions[0].expressions if query.expressions else []
-            alias = exp.TableAlias(this=exp.to_identifier("__src"))
-            inner = source.copy() if not isinstance(source, exp.Table) else exp.select("*").from_(source.copy())
-            query = exp.Select(expressions=[v.copy() for v in row], from_=exp.From(this=exp.Subquery(this=inner, alias=alias)))
-        elif isinstance(query, exp.Select) and query.args.get("from_") is None:
-            query.set("from_", exp.From(this=source.copy()))
-        elif query is None:
-            query = source.copy()
-        if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
-            query.set("where", exp.Where(this=item.expression.copy()))
-        kind = "insert_overwrite" if insert.args.get("overwrite") else "insert"
-        partial.kind = kind if partial.kind == "insert" else partial.kind
-        one = write_query(ctx, kind, table, names, query)
-        partial.outputs += [o for o in one.outputs if o not in partial.outputs]
-        partial.inputs += [i for i in one.inputs if i not in partial.inputs]
-        partial.columns += one.columns
-        partial.indirect |= one.indirect
-        partial.warnings += one.warnings
     return partial
 
 

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
-from . import commands, dml, loads, tables
+from . import commands, dml, loads, multi_insert, partitions, tables
 from .base import (
     Context,
     Handler,
@@ -83,30 +83,8 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
             query = rows[0]
             for row in rows[1:]:
                 query = exp.union(query, row, distinct=False, copy=False)
-    if not names:
-        names = _partition_names(ctx, table, query)
-    partial = write_query(ctx, kind, table, names, query)
+    partial = partitions.write_into(ctx, kind, table, names, query, bool(node.args.get("by_name")))
     return dml.add_upsert(node, ctx, partial) if node.args.get("conflict") is not None else partial
-
-
-def _partition_names(ctx: Context, table: exp.Table, query: exp.Expr | None) -> list[str]:
-    """Hive/Spark PARTITION (dt): dynamic partition columns take the last select items."""
-    partition = table.args.get("partition")
-    if partition is None:
-        return []
-    dynamic = [e.name for e in partition.expressions if isinstance(e, (exp.Column, exp.Identifier))]
-    if not dynamic:
-        return []
-    known = ctx.catalog.columns(ctx.parts(table))
-    if known:
-        return [c for c in known if c not in dynamic] + dynamic
-    select = query
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if not isinstance(select, exp.Select) or len(select.expressions) < len(dynamic):
-        return []
-    head = [e.alias_or_name for e in select.expressions[: len(select.expressions) - len(dynamic)]]
-    return head + dynamic if all(head) and "*" not in head else []
 
 
 def handle_create(node: exp.Expr, ctx: Context) -> Partial:
@@ -115,6 +93,7 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     if table is None:
         return Partial("ddl")
     if is_temporary(node):
+        _global_temp(node, table, ctx)
         ctx.temp_tables.add(ctx.qualify(table))
     query = node.expression
     clone = node.args.get("clone")
@@ -133,8 +112,19 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
     like = node.find(exp.LikeProperty)  # (LIKE t, ...) in PostgreSQL / Redshift, LIKE t elsewhere
     template = like.this if like is not None and isinstance(like.this, exp.Table) else None
     if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):
-        return tables.create_table(ctx, table, node.this, template)
+        return tables.create_table(ctx, table, node.this, template, node)
     return Partial("ddl", objects=[dataset(ctx, table)])
+
+
+# Where a language keeps a GLOBAL TEMPORARY VIEW: Spark's global_temp database (queried as global_temp.v).
+GLOBAL_TEMP_SCHEMA = {"spark": "global_temp", "spark2": "global_temp", "databricks": "global_temp"}
+
+
+def _global_temp(node: exp.Expr, table: exp.Table, ctx: Context) -> None:
+    schema = GLOBAL_TEMP_SCHEMA.get(ctx.dialect or "")
+    props = node.args.get("properties")
+    if schema and not table.db and props and any(isinstance(p, exp.GlobalProperty) for p in props.expressions):
+        table.set("db", exp.to_identifier(schema))
 
 
 def handle_cache(node: exp.Expr, ctx: Context) -> Partial:
@@ -283,7 +273,7 @@ HANDLERS: dict[type, Handler] = {
     exp.Update: dml.handle_update,
     exp.Delete: dml.handle_delete,
     exp.Merge: dml.handle_merge,
-    exp.MultitableInserts: dml.handle_multi_insert,
+    exp.MultitableInserts: multi_insert.handle_multi_insert,
     exp.Export: dml.export_data,
     exp.Copy: loads.handle_copy,
     exp.Alter: tables.handle_alter,

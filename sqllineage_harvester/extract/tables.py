@@ -11,15 +11,19 @@ from sqlglot import exp
 
 from ..model import IDENTITY, ColumnLineage, ColumnRef
 from .base import Context, Partial, dataset, target_table, write_query
+from .catalog import partition_columns
 
 
-def create_table(ctx: Context, table: exp.Table, schema: exp.Expr, template: exp.Table | None) -> Partial:
+def create_table(ctx: Context, table: exp.Table, schema: exp.Expr, template: exp.Table | None,
+                 create: exp.Expr | None = None) -> Partial:
     """CREATE TABLE t (columns) / t LIKE s: a table the script now knows the columns of. A LIKE
     reads its template: ``inputs`` names it, and t takes its columns (then any of its own)."""
     columns = dict(ctx.catalog.columns(ctx.parts(template)) or {}) if template is not None else {}
     if isinstance(schema, exp.Schema):
         columns.update({c.name: (c.args["kind"].sql(ctx.dialect) if c.args.get("kind") else "")
                         for c in schema.expressions if isinstance(c, exp.ColumnDef)})
+    for c in partition_columns(create) if create is not None else []:  # Hive: PARTITIONED BY (ds STRING)
+        columns.setdefault(c.name, c.args["kind"].sql(ctx.dialect) if c.args.get("kind") else "")
     out = dataset(ctx, table)
     if columns:
         ctx.catalog.drop(ctx.parts(table))

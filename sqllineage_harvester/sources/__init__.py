@@ -21,6 +21,7 @@ from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 from ..dialects import MAPPABLE_FIELDS, Dialect, get_dialect
 from ..errors import ConfigError, secret_name, split_userinfo
 from ..model import LogEntry
+from .records import REASONS  # what an event log's skip reasons mean
 
 # Every statement the harvester sends to a database carries this comment (the readers that
 # query a live history or catalog put it first), so that reading a history back leaves the
@@ -38,7 +39,8 @@ def harvester_query(sql: object) -> bool:
 
 
 # Skip reasons that mean a damaged file, and warnings worth a line (a file's own example, when it has one).
-DAMAGED_ROWS = ("malformed", "malformed_json", "not_an_object", "field_count", "encoding")
+DAMAGED_ROWS = ("malformed", "malformed_json", "not_an_object", "field_count", "encoding",
+                "not_a_record", "other_event", "no_query_text")  # the last three: event logs (records.py)
 WARNING_TEXT = {"bad_timestamp": "times that could not be read (left empty)",
                 "zone_assumed": "times in a zone abbreviation, read in the configured time zone",
                 "files_missing_fields": "files without a status or time column"}
@@ -65,8 +67,11 @@ class SourceStats:
 
     def warning_notes(self) -> list[str]:
         """One line for the user per kind of damage met: rows skipped as unreadable, rows kept with a flaw."""
-        lines = [f"{n} row{'s' * (n > 1)} skipped as {reason} (first at {self.examples.get(reason, '?')})"
-                 for reason, n in self.skipped.items() if reason in DAMAGED_ROWS]
+        lines = [f"{n} row{'s' * (n > 1)} skipped as {reason}{': ' + REASONS[reason] if reason in REASONS else ''} "
+                 f"(first at {self.examples.get(reason, '?')})" for reason, n in self.skipped.items()
+                 if reason in DAMAGED_ROWS]
+        if len(lines) > 1:
+            lines.append(f"{sum(n for r, n in self.skipped.items() if r in DAMAGED_ROWS)} rows in all could not be used")
         for kind, n in self.warnings.items():
             if kind in WARNING_TEXT:
                 lines.append(self.examples.get(kind) or f"{n} {WARNING_TEXT[kind]}")
@@ -110,6 +115,7 @@ READERS: dict[str, str] = {
     "bigquery": "history:open_history",
     "redshift": "history:open_history",
     "databricks": "history:open_history",
+    "trino": "history:open_history",  # system.runtime.queries (recent queries), with the trino client's SQLAlchemy dialect
     "mysql": "history:open_history",
     "mysql+pymysql": "history:open_history",
     "mariadb": "history:open_history",
@@ -136,6 +142,8 @@ def open_source(
     check_location(text, "source")
     key = text.split("://", 1)[0].lower() if "://" in text else _suffix(Path(text))
     target = READERS.get(key)
+    if target is None and "://" not in text and dialect.export.records is not None:
+        target = READERS[""]  # an engine's event log, whatever its files are named (impala_lineage_log_1.0-...)
     if target is None:
         raise ConfigError(f"no reader for {text!r}; known: {', '.join(sorted(k for k in READERS if k))}")
     module_name, class_name = target.split(":")

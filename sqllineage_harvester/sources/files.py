@@ -45,6 +45,7 @@ from ..errors import ConfigError
 from ..model import LogEntry
 from ..progress import Place as ProgressPlace
 from . import HARVESTER_TAG, SourceStats
+from .records import event_rows
 
 CSV_SUFFIXES = (".csv", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -268,7 +269,8 @@ class FileSource:
 
     def files(self) -> list[tuple[str, Path]]:
         """(name used in cursors, path) of every file read, in reading order."""
-        return log_files(self.path)
+        records = self.dialect.export.records is not None  # an event log's files have any name
+        return log_files(self.path, (lambda _: "json") if records else None)
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         """Entries after the cursor: each file from the row after the last one read from it (a
@@ -285,7 +287,7 @@ class FileSource:
                 continue
             self.stats.files += 1
             seen = self.stats.rows_read + self.stats.before_cursor
-            fmt = _format(path)
+            fmt = "json" if self.dialect.export.records is not None else _format(path)
             try:
                 with path.open("rb") as raw:
                     self._place.reading(name, raw)
@@ -349,7 +351,12 @@ class FileSource:
         state = _LineState(start.offset, start.prev, start.last) if start else _LineState()
         lines = _lines(stream, self.encoding, self.max_statement + 1024 * 1024, state)
         if fmt == "json":
-            rows = _json_rows(lines, self.columns, state, start.line if start else 0)
+            records = self.dialect.export.records
+            rows = (_json_rows(lines, self.columns, state, start.line if start else 0) if records is None
+                    else event_rows(lines, self.columns, state, records, start.line if start else 0,
+                                    lambda n: self.stats.notes.append(
+                                        f"{name}:{n}: the last line has no line end yet (still being written?); "
+                                        "it is left for the next run")))
         else:
             rows = _csv_rows(lines, fmt, state, start.header if start else None, start.line if start else 0)
         plan: _Plan | None = None
@@ -845,11 +852,34 @@ def _parse_time_slowly(text: str, formats: tuple[str, ...]) -> datetime | None:
         except ValueError:
             pass
     for fmt in formats:
+        if fmt == "epoch":  # seconds since 1970 (milliseconds where that would be past the year 5000)
+            moment = _epoch(text)
+            if moment is not None:
+                return moment
+            continue
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
     return None
+
+
+def _epoch(text: str) -> datetime | None:
+    """``1714557600``, ``1714557600.125`` or ``1714557600125`` as a UTC time, else None.
+
+    >>> _epoch("1714557600.5"), _epoch("1714557600500") == _epoch("1714557600.5"), _epoch("x")
+    (datetime.datetime(2024, 5, 1, 10, 0, 0, 500000, tzinfo=datetime.timezone.utc), True, None)
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    if seconds >= 1e11:
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def zone(name: str) -> tzinfo:

@@ -113,6 +113,10 @@ class HistorySource:
             raise SourceError(f"{self.url}: the driver is not installed ({e.name}); see the README's "
                               f"{self.dialect.name} section for the extra to install") from e
         except Exception as e:  # sqlalchemy.exc.DBAPIError and the drivers' own
+            if type(e).__name__ == "NoSuchModuleError":  # SQLAlchemy knows no dialect for the scheme
+                raise SourceError(f"{self.url}: the driver is not installed (no SQLAlchemy dialect for "
+                                  f"{self.engine_url.partition('://')[0]}://); see the README's {self.dialect.name} "
+                                  "section for the extra to install") from e
             raise self._failure(e) from e
 
     def _execute(self, conn: Any, sql: str, params: dict[str, Any]) -> Any:

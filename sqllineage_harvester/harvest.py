@@ -90,7 +90,7 @@ class HarvestReport:
         return (
             f"{already} ({self.failed_executions:,} failed executions, {skipped:,} skipped), "
             f"{self.distinct:,} distinct statements: {self.parsed:,} parsed, {self.failed:,} failed, "
-            f"{self.cached:,} from cache; {self.operations:,} operations written in {self.batches:,} batches; "
+            f"{self.cached:,} from cache; {self.operations:,} operations written in {self.batches:,} batch{'es' * (self.batches != 1)}; "
             f"{self.rows_per_second:,.0f} rows/s; cursor {short_cursor(self.cursor)}"
         ) + self._crosscheck()
 

@@ -32,6 +32,7 @@ from .graph import Harvested, Replay, add_entry, decode, sanitize, scope_temps, 
 from .learn import TEACHING_KINDS, Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
+from .progress import Tick, short_cursor, tick
 from .sessions import Session, Sessions
 from .shards import NO_RULE, ShardRule, family_key, rule_for
 from .sources import Source, SourceStats, source_identity
@@ -50,6 +51,7 @@ class HarvestReport:
 
     source: str
     rows_read: int = 0
+    rows_already_harvested: int = 0  # rows before the cursor, met again and passed over
     entries: int = 0
     failed_executions: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
@@ -84,11 +86,13 @@ class HarvestReport:
 
     def summary(self) -> str:
         skipped = sum(self.skipped.values())
+        already = (f"{self.rows_already_harvested:,} rows already harvested, {self.rows_read:,} new"
+                   if self.rows_already_harvested else f"{self.rows_read:,} rows read")
         return (
-            f"{self.rows_read} rows read ({self.failed_executions} failed executions, {skipped} skipped), "
-            f"{self.distinct} distinct statements: {self.parsed} parsed, {self.failed} failed, "
-            f"{self.cached} from cache; {self.operations} operations written in {self.batches} batches; "
-            f"{self.rows_per_second:,.0f} rows/s"
+            f"{already} ({self.failed_executions:,} failed executions, {skipped:,} skipped), "
+            f"{self.distinct:,} distinct statements: {self.parsed:,} parsed, {self.failed:,} failed, "
+            f"{self.cached:,} from cache; {self.operations:,} operations written in {self.batches:,} batch{'es' * (self.batches != 1)}; "
+            f"{self.rows_per_second:,.0f} rows/s; cursor {short_cursor(self.cursor)}"
         ) + self._crosscheck()
 
     def _crosscheck(self) -> str:
@@ -218,6 +222,7 @@ class Harvester:
         self._stats: SourceStats | None = None  # the source's counts as of the last batch, when stopped early
         self._used: set[str] = set()  # keys counted in the report
         self._moved: list[str] = []  # notes: another harvest of the source committed first
+        self._written: set[str] = set()  # ids of the operations written in this run
         self._resume()
 
     def _resume(self) -> None:
@@ -242,7 +247,7 @@ class Harvester:
         self._pending: dict[str, tuple[Handle, int, Catalog, Defaults]] = {}
         self._snapshot: tuple[int, Catalog] | None = None  # see _catalog_now
 
-    def run(self, progress: Callable[[int], None] | None = None,
+    def run(self, progress: Callable[[Tick], None] | None = None,
             stop: Callable[[], bool] | None = None) -> HarvestReport:
         """Harvest until the source is exhausted, or ``stop()`` says so after a batch. A batch
         commits only if the source's cursor in the store is still the one it was read after; when
@@ -259,7 +264,7 @@ class Harvester:
             self._finish(started)
         return self.report
 
-    def _run(self, progress: Callable[[int], None] | None, stop: Callable[[], bool] | None) -> None:
+    def _run(self, progress: Callable[[Tick], None] | None, stop: Callable[[], bool] | None) -> None:
         """Batches are read, and their new statements sent to be parsed, ahead of the batch being
         worked through and written (up to ``READ_AHEAD`` of them and a quarter of ``--memory``,
         while its parses are not all done): parsing overlaps reading and writing. A run stopped after a batch reports what the
@@ -282,7 +287,7 @@ class Harvester:
                         read = held.popleft()
                         self._harvest(read)
                         if progress:
-                            progress(len(read.chunk))
+                            progress(tick(self.report, self.source, len(read.chunk), read.stats))
                         if stop is not None and stop():
                             self._stats = read.stats
                             return
@@ -297,6 +302,8 @@ class Harvester:
     def _finish(self, started: float) -> None:
         stats = self._stats or self.source.stats
         self.report.rows_read = stats.rows_read
+        self.report.rows_already_harvested = stats.before_cursor
+        self.report.cursor = self.report.cursor or self.cursor
         self.report.entries = stats.entries
         self.report.failed_executions = stats.failed
         self.report.skipped = dict(stats.skipped)
@@ -345,7 +352,8 @@ class Harvester:
         if self.hook is not None:
             self.hook.committed(batch)
         self.previous = self.cursor = last
-        self.report.operations += len(operations)
+        self._written.update(op.id for op in operations)
+        self.report.operations = len(self._written)  # distinct operations, whatever the batches
         self.report.batches += 1
         self.report.cursor = last
         if self._known_bytes > self.options.memory // 2:  # bounded memory; the store has them all
@@ -585,7 +593,7 @@ def _short(text: str) -> str:
 
 
 def harvest(source: Source, store: Store, options: Options,
-            progress: Callable[[int], None] | None = None,
+            progress: Callable[[Tick], None] | None = None,
             stop: Callable[[], bool] | None = None, hook: BatchHook | None = None) -> HarvestReport:
     """Harvest ``source`` into ``store`` from its stored cursor on; see :class:`Harvester`."""
     return Harvester(source, store, options, hook).run(progress, stop)

@@ -328,3 +328,47 @@ class LineageStats:
     coverage: tuple[KindCoverage, ...]
     failures: tuple[tuple[str, int], ...]
     counters: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """Who (a user) or where (a system) ran an operation, how often, and when."""
+
+    name: str
+    executions: int = 0  # 0: not known (stores harvested before schema version 2)
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadCount:
+    """Plain SELECTs of a dataset by one user: how many, and the last day."""
+
+    user: str  # "" when the log has no user
+    count: int
+    last_day: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetLinks:
+    """What a store holds around one dataset: its columns, the operations writing it, those
+    reading it (with DIRECT or the indirect kind they read it through) and its plain reads."""
+
+    columns: tuple[str, ...] = ()
+    writers: tuple[str, ...] = ()  # Operation ids
+    readers: tuple[tuple[str, str], ...] = ()  # (Operation id, DIRECT | JOIN | FILTER | ...)
+    reads: tuple[ReadCount, ...] = ()
+
+
+@dataclass(frozen=True)
+class OperationLinks:
+    """What a store holds around one operation beyond ``OperationInfo``: its redacted SQL, the
+    datasets it reads (node key, DIRECT or indirect kind) and writes (node keys), who ran it."""
+
+    sql: str | None = None
+    fingerprint: str = ""
+    namespace: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[str, ...] = ()
+    users: tuple[RunCount, ...] = ()
+    systems: tuple[RunCount, ...] = ()

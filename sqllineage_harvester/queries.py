@@ -101,6 +101,13 @@ def unknown(store: Store, name: str, namespace: str | None) -> UnknownNameError:
     listed = sorted({f"{n.namespace}/{n.name}" for n in others})
     more = f", ... ({len(listed)} in all)" if len(listed) > 10 else ""
     there = f"; there is {', '.join(listed[:10])}{more}" if listed else ""
+    if not listed:
+        from .explore import suggest
+
+        close = suggest(store, name, namespace)
+        whole = len({n.namespace for n in close}) > 1
+        shown = [f"{n.namespace}/{n.name}" if whole else n.name for n in close]
+        there = f"; did you mean {', '.join(shown)}?" if shown else ""
     return UnknownNameError(f"no dataset or column named {name!r}{where} in the store{there}")
 
 
@@ -268,15 +275,18 @@ def _shape(text: str) -> str:
 
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-             since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
-    """Everything ``name`` comes from, each with its distance."""
-    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, False, namespace)
+             since: str | None = None, as_of: str | None = None, namespace: str | None = None,
+             details: bool = False) -> LineageGraph:
+    """Everything ``name`` comes from, each with its distance; ``details``: the operations on the
+    way (kind, users, runs) too, as ``impact`` gives them."""
+    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details, namespace)
 
 
 def downstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-               since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
-    """Everything that comes from ``name``, each with its distance."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, False, namespace)
+               since: str | None = None, as_of: str | None = None, namespace: str | None = None,
+               details: bool = False) -> LineageGraph:
+    """Everything that comes from ``name``, each with its distance (``details`` as for ``upstream``)."""
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details, namespace)
 
 
 def impact(store: Store, name: str, depth: int | None = None, direct_only: bool = False,

@@ -275,7 +275,7 @@ def _replacement(kind: str, rule: Rule | None) -> str:
 
 def redact_with(text: str, lex: Lexicon, keep_positions: bool = False, fast: bool = True) -> str:
     """``text`` with its literals and comments replaced; ``keep_positions`` keeps the numbers of
-    sqlglot's ``Line 3, Col: 14`` (in a message, not in SQL); ``fast=False`` never takes the
+    sqlglot's ``Line 3, Col: 14`` and our ``at line 3, column 14`` (in a message, not in SQL); ``fast=False`` never takes the
     fast path (to compare the two)."""
     if fast and not keep_positions:
         dollar = lex.dollar_quotes and "$" in text and _DOLLAR.search(text)
@@ -310,7 +310,8 @@ def _fast(text: str, lex: Lexicon) -> str:
 
 
 def _is_position(text: str, start: int) -> bool:
-    return text.endswith("Line ", 0, start) or text.endswith(", Col: ", 0, start)
+    return (text.endswith("Line ", 0, start) or text.endswith(", Col: ", 0, start)
+            or text.endswith(" at line ", 0, start) or text.endswith(", column ", 0, start))
 
 
 def redact(text: str, dialect: str | None = None, backslash_escapes: bool | None = None) -> str:

@@ -47,22 +47,11 @@ def graph_json(graph: LineageGraph) -> str:
     return json.dumps(graph_dict(graph), ensure_ascii=False, indent=2)
 
 
-def graph_table(graph: LineageGraph) -> str:
-    if not graph.nodes:
-        return f"no lineage from {graph.root.name} to {graph.target.name if graph.target else '?'}"
-    harvested = {o.id for o in graph.operations if o.time_basis != "execution"}
-    rows = [("DEPTH", "KIND", "NAME", "VIA", "USERS", "LAST SEEN")] + [
-        (str(n.depth), n.node.kind, n.node.name, ",".join(n.operations) or "-",
-         ",".join(n.users) or "-", _seen(n.last_seen, harvested.intersection(n.operations))) for n in graph.nodes]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+def graph_table(graph: LineageGraph, width: int | None = None, wide: bool = False, title: str = "") -> str:
+    """For people: ``render_table.lineage_table`` (cut to ``width``; ``wide`` keeps everything)."""
+    from .render_table import lineage_table
 
-
-def _seen(moment: str | None, harvested: set[str]) -> str:
-    """A time the log did not record (the harvest's own, pg_stat_statements) says so."""
-    if not moment:
-        return "-"
-    return f"{moment} (harvest time)" if harvested else moment
+    return lineage_table(graph, width, wide, title)
 
 
 def quote(text: str) -> str:
@@ -70,14 +59,32 @@ def quote(text: str) -> str:
 
 
 def graph_dot(graph: LineageGraph) -> str:
-    lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
+    """Graphviz: tables as boxes; columns grouped inside their table (``subgraph cluster_N``);
+    edges labelled by kind, indirect ones dashed; a legend saying so."""
+    lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];",
+             "  edge [fontname=Helvetica, fontsize=10];"]
+    tables: dict[tuple[str, str], list[Any]] = {}
     for n in graph.nodes:
-        style = ", style=bold" if n.node.key == graph.root.key else ""
-        shape = "" if n.node.kind == "dataset" else ", shape=ellipse"
-        lines.append(f"  {quote(n.node.key)} [label={quote(n.node.name)}{shape}{style}];")
+        if n.node.kind == "dataset":
+            style = ", style=bold" if n.node.key == graph.root.key else ""
+            lines.append(f"  {quote(n.node.key)} [label={quote(n.node.name)}{style}];")
+        else:
+            tables.setdefault((n.node.namespace, n.node.name.rsplit(".", 1)[0]), []).append(n)
+    for i, ((_, table), members) in enumerate(sorted(tables.items())):
+        lines += [f"  subgraph cluster_{i} {{", f"    label={quote(table)};", "    style=rounded;"]
+        for n in members:
+            style = ", style=bold" if n.node.key == graph.root.key else ""
+            lines.append(f"    {quote(n.node.key)} [label={quote(n.node.name.rsplit('.', 1)[-1])}, "
+                         f"shape=ellipse{style}];")
+        lines.append("  }")
     for e in graph.edges:
         dashed = ", style=dashed" if e.type in INDIRECT_TYPES else ""
         lines.append(f"  {quote(e.source)} -> {quote(e.target)} [label={quote(e.type)}{dashed}];")
+    lines += ["  subgraph cluster_legend {", '    label="legend"; style=dotted; fontsize=10;',
+              '    node [shape=plaintext, fontsize=10, label=""];', "    legend_a; legend_b; legend_c; legend_d;",
+              '    legend_a -> legend_b [label="IDENTITY / TRANSFORMATION / AGGREGATION: values flow"];',
+              '    legend_c -> legend_d [label="JOIN / FILTER / GROUP_BY / ...: indirect", style=dashed];',
+              "  }"]
     return "\n".join(lines + ["}"])
 
 

@@ -42,3 +42,13 @@ def test_the_documented_json_fields_are_the_ones_printed():
     documented = re.search(r'```json\n(\{"index".*?)```', README, re.S).group(1)
     for field in fields:
         assert f'"{field}"' in documented, field
+
+
+def test_the_impact_and_path_examples_in_the_readme_are_what_they_print(tmp_path):
+    block = re.search(r"The table, after `demo`:\n\n```\n(.*?)```", README, re.S).group(1)
+    subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "demo"], cwd=tmp_path, capture_output=True,
+                   check=True)
+    for command, expected in re.findall(r"\$ sqllineage-harvester (.+)\n((?:[^$].*\n)+)", block):
+        out = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", *command.split()], cwd=tmp_path,
+                             capture_output=True, text=True, check=True).stdout
+        assert out == expected, command

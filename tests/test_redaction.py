@@ -98,14 +98,14 @@ def test_fast_path_and_scanner_agree_on_prefixed_and_doubled_strings() -> None:
 def test_an_unterminated_literal_leaves_no_text_in_the_reason_and_keeps_its_position(dialect: str, sql: str) -> None:
     (result,) = extract(sql, dialect)
     assert result.error and "secret" not in result.error
-    assert "Line 1, Col: " in result.error and "?" not in result.error.split("Line")[1]
+    assert "at line 1, column " in result.error and "?" not in result.error.split("at line")[1]
     assert "secret" not in (sanitize(result).error or "")
 
 
 def test_a_parse_error_names_the_token_by_its_kind_and_keeps_line_and_column() -> None:
     (result,) = extract("SELECT a\nFROM 'secret' WHERE", "postgres")
     error = sanitize(result).error or ""
-    assert "secret" not in error and "Line 2, Col: " in error
+    assert "secret" not in error and "at line 2, column " in error
 
 
 @pytest.mark.parametrize("dialect, sql", [

@@ -224,4 +224,4 @@ def test_no_literal_reaches_the_store_the_harvest_output_or_stats(tmp_path_facto
     secrets = [s for st_ in statements for s in st_.secrets]
     assert not [s for s in secrets if s.encode() in stored]
     assert not [s for s in secrets for text in outputs if s in text]
-    assert re.search(r"unterminated string\. Line 1, Col: \d+", outputs[2])  # the reason keeps its place
+    assert re.search(r"unterminated string at line 1, column \d+", outputs[2])  # the reason keeps its place

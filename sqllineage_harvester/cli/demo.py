@@ -41,7 +41,7 @@ def demo(store_url: str, column: str) -> None:
     from .. import queries
     from ..harvest import Options
     from ..harvest import harvest as run_harvest
-    from ..render_graph import render_graph
+    from ..render_graph import graph_table
     from ..sources import open_source
     from ..stores import safe_url
 
@@ -49,12 +49,17 @@ def demo(store_url: str, column: str) -> None:
         log = demo_logs() / "snowflake" / "query_history.csv"
         store = _open_store(store_url)
         click.echo(f"harvesting {log.name} (Snowflake QUERY_HISTORY export) into {safe_url(store_url)}", err=True)
-        report = run_harvest(open_source(log, "snowflake"), store,
-                             Options(dialect="snowflake", namespace="snowflake://demo"), progress=_progress())
+        progress = _progress()
+        try:
+            report = run_harvest(open_source(log, "snowflake"), store,
+                                 Options(dialect="snowflake", namespace="snowflake://demo"), progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
         click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
         click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n", err=True)
         graph = queries.impact(store, column, depth=3, direct_only=True)
-        click.echo(render_graph(graph, "table"))
+        click.echo(graph_table(graph, title="impact"))
         click.echo(f"\nNext: sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}",
                    err=True)
     except HarvesterError as e:

@@ -66,6 +66,10 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
               help="Seconds between passes with --follow.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Print only what makes the exit code non-zero: errors, files not read whole (for cron).")
+@click.option("--progress-every", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="When stderr is not a terminal (cron, CI, kubectl logs): a timestamped progress line this "
+                   "often (0: none). On a terminal a bar shows rows, bytes of the total, rate, ETA, statements "
+                   "and the file being read.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="stderr as lines for people, or one JSON object a line (time, level, event, message) "
                    "for log collectors.")
@@ -81,8 +85,8 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
-            log_format: str, fmt: str, emit: str | None = None, config_path: str | None = None,
-            only: str | None = None, date_shards: str | None = None) -> None:
+            progress_every: float, log_format: str, fmt: str, emit: str | None = None,
+            config_path: str | None = None, only: str | None = None, date_shards: str | None = None) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -149,11 +153,13 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                 parts = _harvest_parts(source_url, dialect, store_url, since, until, mapping, namespace,
                                        catalog_path, no_sql_text, batch_size, parse_workers, notes, executor, budget,
                                        shard_forms)
-                progress = None if quiet or log_format == "json" else _progress()
+                progress = None if quiet or log_format == "json" else _progress(progress_every)
                 hook = _emitter(emit, parts)
                 try:
                     report = run_harvest(*parts, progress=progress, stop=stopping.is_set, hook=hook)
                 finally:
+                    if progress is not None:
+                        progress.close()
                     if hook is not None:
                         notes += hook.finish()
                 whole = whole and report.complete
@@ -507,17 +513,11 @@ def _server_note(source_url: str, dialect: str | None, namespace: str | None) ->
             f"?host=HOST&port=PORT to the URL (or give --namespace {name}://HOST:PORT).")
 
 
-def _progress() -> Callable[[int], None] | None:
-    """A running count on stderr, when a person is watching."""
-    if not sys.stderr.isatty():
+def _progress(every: float = 30.0) -> Any:
+    """Where the harvest is, on stderr: a bar on a terminal, a timestamped line every ``every``
+    seconds elsewhere (``progress.reporter``); None with ``every`` 0 off a terminal."""
+    from ..progress import reporter
+
+    if not every and not sys.stderr.isatty():
         return None
-    import time
-
-    started, seen = time.perf_counter(), [0]
-
-    def tick(rows: int) -> None:
-        seen[0] += rows
-        rate = seen[0] / max(time.perf_counter() - started, 1e-9)
-        click.echo(f"\rharvest: {seen[0]:,} rows ({rate:,.0f} rows/s)", err=True, nl=False)
-
-    return tick
+    return reporter(sys.stderr, every)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from typing import Any, Callable
@@ -66,29 +67,43 @@ def _open_store(url: str | None, read_only: bool = False) -> Any:
     return open_store(url or DEFAULT_URL, read_only=read_only)
 
 
-def _render(store: Any, graph: Any, fmt: str, since: str | None, as_of: str | None) -> str:
-    """An answer in ``fmt``; html is the lineage view's page with the answer in it (export.html)."""
-    from ..render_graph import render_graph
+def wide_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--wide", is_flag=True,
+                        help="Table: everything, uncut (full names and times, users, operation ids). Without it "
+                             "the table fits the terminal; output to a pipe or file is never cut.")(func)
+
+
+def _render(store: Any, graph: Any, fmt: str, since: str | None, as_of: str | None, wide: bool = False,
+            title: str = "", to_file: bool = False) -> str:
+    """An answer in ``fmt``; html is the lineage view's page with the answer in it (export.html); a
+    table fits the terminal unless ``wide``, written to a file or not to a terminal."""
+    import shutil
+
+    from ..render_graph import graph_table, render_graph
 
     if fmt == "html":
         from ..export.html import answer
 
         return answer(store, graph, since, as_of)
-    return render_graph(graph, fmt)
+    if fmt != "table":
+        return render_graph(graph, fmt)
+    cut = sys.stdout.isatty() and not wide and not to_file
+    return graph_table(graph, shutil.get_terminal_size().columns if cut else None, wide, title)
 
 
 def _graph_command(kind: str) -> Callable[..., None]:
     def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
-                since: str | None, as_of: str | None, fmt: str, output: Path | None) -> None:
+                since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool) -> None:
         from .. import queries
 
+        details = {"details": True} if kind != "impact" and fmt == "table" else {}  # VIA names operations
         try:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
-                                           namespace=namespace)
+                                           namespace=namespace, **details)
             if graph.note:
                 click.echo(f"note: {graph.note}", err=True)
-            write_output(_render(store, graph, fmt, since, as_of), output)
+            write_output(_render(store, graph, fmt, since, as_of, wide, kind, output is not None), output)
         except HarvesterError as e:
             _fail(e)
 
@@ -112,7 +127,7 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
             f"  sqllineage-harvester {_kind} raw.payments.amount --namespace snowflake://acme")
     _cmd = _graph_command(_kind)
     _cmd.__doc__ = _doc
-    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(_cmd))))
+    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(wide_option(_cmd)))))
 
 
 @main.command()
@@ -120,9 +135,14 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @click.argument("target_name")
 @store_option
 @query_options
+@wide_option
+@click.option("--with-indirect", is_flag=True, help="Also routes through JOIN/FILTER/GROUP_BY/... (indirect) edges.")
 def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
-         direct_only: bool, since: str | None, as_of: str | None, fmt: str, output: Path | None) -> None:
-    """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route.
+         direct_only: bool, since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool,
+         with_indirect: bool) -> None:
+    """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route, one line each, every
+    hop with its kind. Only routes along values (IDENTITY, TRANSFORMATION, AGGREGATION; DIRECT for
+    tables) unless --with-indirect. Exit 1 when there is no route.
 
     Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
     both, or either may be written NS/NAME.
@@ -137,12 +157,18 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
     try:
         store = _open_store(store_url, read_only=True)
         graph = queries.path(store, source_name, target_name, depth=depth,
-                             direct_only=direct_only, since=since, as_of=as_of, namespace=namespace)
+                             direct_only=not with_indirect, since=since, as_of=as_of, namespace=namespace)
         if graph.note:
             click.echo(f"note: {graph.note}", err=True)
-        write_output(_render(store, graph, fmt, since, as_of), output)
+        if not graph.nodes and fmt == "table":
+            hint = "" if with_indirect else " along values (--with-indirect for JOIN / FILTER / ... too)"
+            click.echo(f"no lineage from {graph.root.name} to {graph.target.name}: no route{hint}", err=True)
+            sys.exit(1)
+        write_output(_render(store, graph, fmt, since, as_of, wide, to_file=output is not None), output)
     except HarvesterError as e:
         _fail(e)
+    if not graph.nodes:
+        sys.exit(1)
 
 
 @main.command()

@@ -22,17 +22,18 @@ from typing import Iterator, Mapping
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
 from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
-from ..redact import redact_message, unclosed
+from ..redact import redact_message
 from .catalog import Catalog
 from .glot import dialect_of, parser_of
 from .parameters import tokenize
 from .partitions import lake_insert
+from .reasons import describe
 from .script import body_statements, collapse_temp_tables, separate_batches
 from .commands import PROCEDURAL_WORDS
 from .base import dataset
@@ -232,18 +233,9 @@ def _failure(index: int, text: str, reason: str) -> StatementLineage:
     return StatementLineage(index=index, kind="other", error=reason, sql=text)
 
 
-# sqlglot names the token it stopped at by its repr, text and comments included: its kind is enough.
-_TOKEN_REPR = re.compile(r"<Token token_type: TokenType\.(\w+)[\s\S]*")
-_CLASS_REPR = re.compile(r"<class 'sqlglot\.[\w.]*?(\w+)'>")
-
-
-def _plain(message: str) -> str:
-    return _CLASS_REPR.sub(r"\1", _TOKEN_REPR.sub(r"\1", message))
-
-
 def _describe(error: BaseException, text: str = "", dialect: str | None = None) -> str:
-    """Why a statement could not be analysed, with no literal of it: sqlglot's wording and its
-    line and column, the statement's own text left out (a reason is stored and printed)."""
+    """Why a statement could not be analysed, with no literal of it (``reasons.describe`` for
+    what sqlglot raised)."""
     if isinstance(error, StatementTimeout):
         return "timed out: the statement took longer than the time limit to analyse"
     if isinstance(error, RecursionError):
@@ -254,20 +246,7 @@ def _describe(error: BaseException, text: str = "", dialect: str | None = None) 
 
     if isinstance(error, NotUnderstood):
         return redact_message(f"not understood: {error}", dialect)
-    if isinstance(error, TokenError):  # its message quotes the text around the spot, literals and all
-        open_ = unclosed(text, dialect)
-        if open_ is None:
-            return "could not parse: the text could not be split into tokens"
-        kind, line, col = open_
-        return f"could not parse: unterminated {kind}. Line {line}, Col: {col}."
-    if isinstance(error, ParseError) and error.errors:
-        first = error.errors[0]
-        description = _plain(str(first.get("description") or "syntax error"))
-        where = f" Line {first['line']}, Col: {first['col']}." if first.get("line") else ""
-        return f"could not parse: {redact_message(description[:300], dialect)}.{where}"
-    message = str(error).strip().splitlines()
-    first_line = _plain(message[0]) if message else type(error).__name__
-    return f"could not parse: {redact_message(first_line[:300], dialect)}"
+    return describe(error, text, dialect)
 
 
 def extract(

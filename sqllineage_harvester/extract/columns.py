@@ -35,6 +35,7 @@ from ..model import (
     IndirectRef,
 )
 from .glot import dialect_of
+from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
@@ -544,11 +545,11 @@ def qualify_query(
     try:
         return qualify(expression, **options)
     except (OptimizeError, KeyError, ValueError, TypeError) as e:
-        warnings.append(f"columns qualified by fallback rules: {e}")
+        warnings.append(f"columns qualified by fallback rules: {plain(str(e))}")
     try:
         return qualify(expression, qualify_columns=False, **options)
     except (SqlglotError, KeyError, ValueError, TypeError) as e:
-        warnings.append(f"names left unqualified: {e}")
+        warnings.append(f"names left unqualified: {plain(str(e))}")
         return expression
 
 

@@ -43,6 +43,7 @@ from typing import IO, Any, Callable, Iterator, Mapping
 from ..dialects import Dialect, ExportFormat
 from ..errors import ConfigError
 from ..model import LogEntry
+from ..progress import Place as ProgressPlace
 from . import HARVESTER_TAG, SourceStats
 from .records import event_rows
 
@@ -204,6 +205,44 @@ def _integer(text: str | None) -> int | None:
             return None
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class FilePlace:
+    """How far through its files a reader is, for the progress bar: bytes read of their total
+    (compressed bytes, for a .gz) and the file open."""
+
+    def __init__(self, files: list[tuple[str, Path]]) -> None:
+        self.sizes = {name: _file_size(path) for name, path in files}
+        self.done = 0
+        self.open: tuple[str, IO[bytes]] | None = None
+
+    def skip(self, name: str) -> None:
+        self.done += self.sizes.get(name, 0)
+
+    def reading(self, name: str, raw: IO[bytes]) -> None:
+        self.open = (name, raw)
+
+    def finished(self) -> None:
+        if self.open is not None:
+            self.skip(self.open[0])
+            self.open = None
+
+    def __call__(self) -> ProgressPlace:
+        inside, name = 0, None
+        if self.open is not None:
+            name = self.open[0]
+            try:
+                inside = self.open[1].tell()
+            except (OSError, ValueError):  # closed: read to its end
+                inside = self.sizes.get(name, 0)
+        return ProgressPlace(self.done + inside, sum(self.sizes.values()), name)
+
+
 class FileSource:
     """History exported to files: one file, or a folder read in name order."""
 
@@ -240,14 +279,18 @@ class FileSource:
         listing = self.files()
         progress, after = Progress.resume(after_cursor, [name for name, _ in listing])
         self.progress = progress
+        self._place = FilePlace(listing)
         for name, path in listing:
+            self._place.finished()
             if after and after[0] == "o" and name < after[1]:
+                self._place.skip(name)
                 continue
             self.stats.files += 1
             seen = self.stats.rows_read + self.stats.before_cursor
             fmt = "json" if self.dialect.export.records is not None else _format(path)
             try:
                 with path.open("rb") as raw:
+                    self._place.reading(name, raw)
                     stream = _open(raw)
                     start = None
                     if name in progress.at:  # read on from the offset if the file still has what was read
@@ -265,6 +308,10 @@ class FileSource:
                     f"{name}: new since the last harvest, its {late} rows from before {progress.start} (the latest "
                     "time read then) were not read, as they may be in files read before; if they are not, harvest "
                     f"the file on its own: --source {path}")
+
+    def place(self) -> ProgressPlace:
+        """Bytes read of all the files' (compressed, for a .gz) and the file being read."""
+        return self._place() if hasattr(self, "_place") else ProgressPlace()
 
     def position(self) -> str | None:
         """The cursor for everything read so far: each file's last row, and the latest time."""
@@ -643,18 +690,22 @@ def open_text(raw: IO[bytes]) -> IO[str]:
 
 def read_logs(files: list[tuple[str, Path]], after: tuple[str, int] | None, stats: SourceStats,
               read: Callable[[str, Path, IO[str], int], Iterator[LogEntry]],
-              errors: tuple[type[Exception], ...] = ()) -> Iterator[LogEntry]:
+              errors: tuple[type[Exception], ...] = (), place: FilePlace | None = None) -> Iterator[LogEntry]:
     """The entries of a server log reader's files after its cursor ``(file, record)``: files
     before the cursor's are skipped, ``read(name, path, text, skip_to)`` reads one file and skips
     its records up to ``skip_to``; a file that cannot be read is recorded and the rest go on."""
+    place = place or FilePlace([])
     for name, path in files:
+        place.finished()
         if after and name < after[0]:
+            place.skip(name)
             continue
         stats.files += 1
         skip_to = after[1] if after and name == after[0] else -1
         seen = stats.rows_read + stats.before_cursor
         try:
             with path.open("rb") as raw:
+                place.reading(name, raw)
                 yield from read(name, path, open_text(raw), skip_to)
         except (OSError, EOFError, zlib.error, *errors) as e:
             stats.file_errors.append(not_read(name, e, stats.rows_read + stats.before_cursor - seen))

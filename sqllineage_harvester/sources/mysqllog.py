@@ -24,7 +24,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import log_files, parse_time, read_logs, record_cursor, zone
+from .files import FilePlace, log_files, parse_time, read_logs, record_cursor, zone
 
 _RECORD = re.compile(
     r"^(?P<time>\d{6}\s+\d{1,2}:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)?"
@@ -50,7 +50,9 @@ class MySqlLogSource:
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = record_cursor(after_cursor, "g", "MySQL general log")
-        return read_logs(log_files(self.path, lambda _: "log"), after, self.stats, self._read_file)
+        files = log_files(self.path, lambda _: "log")
+        self.place = FilePlace(files)  # bytes read of the files' total, for the progress bar
+        return read_logs(files, after, self.stats, self._read_file, place=self.place)
 
     def _read_file(self, name: str, path: Path, lines: IO[str], skip_to: int) -> Iterator[LogEntry]:
         users: dict[str, str] = {}

@@ -38,7 +38,7 @@ from ..dialects import Dialect
 from ..errors import ConfigError
 from ..model import LogEntry
 from . import SourceStats
-from .files import log_files, parse_time, read_logs, record_cursor, zone
+from .files import FilePlace, log_files, parse_time, read_logs, record_cursor, zone
 
 WINDOW = 1000  # records an entry waits for its session's next record
 _STATEMENT = re.compile(r"(?:duration: [0-9.]+ ms  )?(?:statement|execute [^:\n]*): ")
@@ -83,7 +83,9 @@ class PgLogSource:
 
     def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
         after = record_cursor(after_cursor, "l", "PostgreSQL log")
-        return read_logs(self.files(), after, self.stats, self._read_file, (csv.Error,))
+        files = self.files()
+        self.place = FilePlace(files)  # bytes read of the files' total, for the progress bar
+        return read_logs(files, after, self.stats, self._read_file, (csv.Error,), self.place)
 
     def _read_file(self, name: str, path: Path, text: IO[str], skip_to: int) -> Iterator[LogEntry]:
         waiting: deque[_Held] = deque()  # statements in log order, each until its session logs again

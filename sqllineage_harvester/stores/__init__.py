@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..model import (
+    DatasetLinks,
     LineageEdge,
     LineageNode,
+    OperationLinks,
     Operation,
     OperationInfo,
     ParseFailure,
@@ -162,6 +164,26 @@ class Store(Protocol):
         ...
 
     def stats(self) -> StoreStats: ...
+
+    # What ``explore`` reads (show, search, suggestions): stores/sql_explore.py, stores/neo4j_explore.py.
+    def search(self, parts: Sequence[str], limit: int = 50) -> list[LineageNode]:
+        """Datasets and columns (up to ``limit`` of each) whose full name holds ``parts`` in
+        order, case-insensitive."""
+        ...
+
+    def dataset_links(self, key: str) -> DatasetLinks:
+        """The columns, writers, readers and plain reads of the dataset with node ``key``."""
+        ...
+
+    def operation_ids(self, prefix: str, limit: int = 20) -> list[str]: ...
+
+    def operation_outputs(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The node keys of the datasets each of the operations ``ids`` writes."""
+        ...
+
+    def operation_links(self, op_id: str) -> OperationLinks | None:
+        """SQL, inputs, outputs and runs of an operation; None when there is no such id."""
+        ...
 
     def close(self) -> None: ...
 

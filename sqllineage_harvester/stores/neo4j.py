@@ -36,6 +36,7 @@ from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, Operation
 from ..errors import ConfigError, hide_secrets
 from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
+from .neo4j_explore import Neo4jExplore
 from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
     merged_operation, now, runs, short_name, spellings, suffix_match, wider,
@@ -175,7 +176,7 @@ def reach_query(label: str, direction: str, depth: int) -> str:
             f"RETURN n.id AS id, min({far}) AS far")
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jExplore):
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,

@@ -37,6 +37,7 @@ from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
     merged_operation, now, run_rows, short_name, spellings, suffix_match, wider,
 )
+from .sql_explore import SQLExplore
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
     parse_failures, performed, produces, schema_version, sessions, sources, statement_cache, systems, usage, users,
@@ -151,7 +152,7 @@ def transient(e: BaseException | None) -> bool:
     return getattr(getattr(e, "orig", None), "sqlstate", None) in ("40P01", "40001")
 
 
-class SQLStore:
+class SQLStore(SQLExplore):
     """The ``Store`` on an SQL database through SQLAlchemy Core. ``read_only`` (the queries):
     nothing is created, upgraded or written; an SQLite file is opened read-only."""
 

@@ -1,0 +1,66 @@
+"""`show` and `search`: what a name is, and which names hold some text."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import HarvesterError
+from . import _fail, format_option, main
+from .query import _open_store, store_option
+
+
+@main.command()
+@click.argument("name")
+@store_option
+@click.option("--namespace", default=None, metavar="NS", help="Only names in this namespace.")
+@format_option("table", "json")
+def show(name: str, store_url: str | None, namespace: str | None, fmt: str) -> None:
+    """What NAME is. A dataset: its columns, the operations writing and reading it, who queries it,
+    when last seen. A column: the columns it is made from and those it feeds. An operation id (as
+    listed by `impact --format json`, or its first characters): its SQL with literals redacted,
+    what it reads and writes, who ran it how often.
+
+    Names are read as for `impact`; an unknown one gets "did you mean" suggestions (exit 2).
+
+    \b
+    Example:
+      sqllineage-harvester show raw.payments
+      sqllineage-harvester show 9d03a3cd --format json
+    """
+    from .. import explore
+    from ..render_explore import detail_json, detail_table
+
+    try:
+        detail = explore.show(_open_store(store_url, read_only=True), name, namespace)
+        click.echo(detail_json(detail) if fmt == "json" else detail_table(detail))
+    except HarvesterError as e:
+        _fail(e)
+
+
+@main.command()
+@click.argument("pattern")
+@store_option
+@click.option("--namespace", default=None, metavar="NS", help="Only names in this namespace.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="At most this many datasets, and as many columns.")
+@format_option("table", "json")
+def search(pattern: str, store_url: str | None, namespace: str | None, limit: int, fmt: str) -> None:
+    """Datasets and columns whose name contains PATTERN (case-insensitive; * matches anything),
+    with their kind, type and namespace: datasets first.
+
+    \b
+    Example:
+      sqllineage-harvester search payments
+      sqllineage-harvester search 'raw*amount' --format json
+    """
+    from .. import explore
+    from ..render_explore import search_dict, search_table
+
+    try:
+        found = explore.search(_open_store(store_url, read_only=True), pattern, namespace, limit)
+        click.echo(json.dumps(search_dict(pattern, found), ensure_ascii=False) if fmt == "json"
+                   else search_table(pattern, found))
+    except HarvesterError as e:
+        _fail(e)

@@ -1,0 +1,232 @@
+"""What a person asks of a store besides lineage walks: what is this name (``show``), which names
+hold this text (``search``), and which names did you mean (``suggest``). Every store answers alike.
+
+``show`` takes a dataset, a column or an operation id (or the first characters of one); an
+operation is named for people by ``operation_label`` (``MERGE INTO STG_PAYMENTS · ETL_SVC ×29``),
+never by its hash alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import ConfigError
+from .model import LineageNode, OperationInfo, ReadCount, RunCount
+from .queries import AmbiguousNameError, UnknownNameError, find, readings
+from .stores import DOWNSTREAM, UPSTREAM, Store
+
+# How a statement kind reads in a label: the words before the table it writes.
+VERBS = {"insert": "INSERT INTO", "insert_overwrite": "INSERT OVERWRITE", "merge": "MERGE INTO",
+         "create_table_as": "CREATE TABLE", "create_view": "CREATE VIEW", "update": "UPDATE",
+         "delete": "DELETE FROM", "copy": "COPY INTO", "select_into": "SELECT INTO"}
+OPERATION_ID = re.compile(r"[0-9a-fA-F]{6,}")
+SEARCH_LIMIT = 50
+
+
+def operation_label(kind: str, writes: list[str] | tuple[str, ...], users: tuple[str, ...] = (),
+                    executions: int = 0) -> str:
+    """An operation as a person recognizes it: what it does to which table, who runs it, how often.
+
+    >>> operation_label("merge", ["ANALYTICS.STAGING.STG_PAYMENTS"], ("ETL_SVC",), 29)
+    'MERGE INTO STG_PAYMENTS · ETL_SVC ×29'
+    >>> operation_label("insert", ["mart.a", "mart.b"], ("bob", "ann"), 1)
+    'INSERT INTO a +1 · bob +1 ×1'
+    """
+    verb = VERBS.get(kind, kind.replace("_", " ").upper())
+    tables = sorted({w.rsplit(".", 1)[-1] for w in writes})
+    what = f"{verb} {tables[0]}" + (f" +{len(tables) - 1}" if len(tables) > 1 else "") if tables else verb
+    who = f" · {users[0]}" + (f" +{len(users) - 1}" if len(users) > 1 else "") if users else ""
+    return f"{what}{who}" + (f" ×{executions:,}" if executions else "")
+
+
+@dataclass(frozen=True)
+class OperationSummary:
+    """One operation writing or reading a dataset, as ``show`` lists it."""
+
+    id: str
+    type: str
+    label: str
+    edge: str  # how it reads the dataset: DIRECT, JOIN, FILTER, ...; "" for a writer
+    users: tuple[str, ...]
+    executions: int
+    last_seen: str | None
+
+
+@dataclass(frozen=True)
+class DatasetDetail:
+    node: LineageNode
+    columns: tuple[str, ...]
+    writers: tuple[OperationSummary, ...]
+    readers: tuple[OperationSummary, ...]
+    reads: tuple[ReadCount, ...]  # plain SELECTs by user
+    last_seen: str | None  # the latest write or read through an operation, or plain read day
+
+
+@dataclass(frozen=True)
+class ColumnLink:
+    """A column one step away, the kind of edge and the operation on it."""
+
+    node: LineageNode
+    type: str
+    operation: OperationSummary
+
+
+@dataclass(frozen=True)
+class ColumnDetail:
+    node: LineageNode
+    dataset: LineageNode | None
+    sources: tuple[ColumnLink, ...]  # the columns it is made from
+    targets: tuple[ColumnLink, ...]  # the columns made from it
+    last_seen: str | None
+
+
+@dataclass(frozen=True)
+class OperationDetail:
+    info: OperationInfo
+    label: str
+    sql: str | None  # redacted at harvest (None with --no-sql-text)
+    fingerprint: str
+    namespace: str
+    inputs: tuple[tuple[LineageNode, str], ...]  # (dataset, DIRECT | JOIN | ...)
+    outputs: tuple[LineageNode, ...]
+    users: tuple[RunCount, ...]
+    systems: tuple[RunCount, ...]
+
+
+Detail = Union[DatasetDetail, ColumnDetail, OperationDetail]
+
+
+def show(store: Store, name: str, namespace: str | None = None) -> Detail:
+    """What ``name`` is: a dataset, a column or an operation id (a unique prefix of one will do)."""
+    ids = store.operation_ids(name.strip())
+    if name.strip() in ids:
+        return operation(store, name.strip())
+    if OPERATION_ID.fullmatch(name.strip()):
+        if len(ids) == 1:
+            return operation(store, ids[0])
+        if len(ids) > 1:
+            raise ConfigError(f"{name!r} starts {len(ids)} operation ids; give more of it: "
+                              + ", ".join(ids[:5]))
+    node = find(store, name, namespace)
+    return dataset(store, node) if node.kind == "dataset" else column(store, node)
+
+
+def summaries(store: Store, ids: list[str], edges: dict[str, str] | None = None) -> tuple[OperationSummary, ...]:
+    """The operations ``ids``, each with its label; ``edges`` says how each reads (readers)."""
+    infos = store.operations(ids)
+    outputs = store.operation_outputs(sorted(infos))
+    names = store.describe({k for keys in outputs.values() for k in keys})
+    out = []
+    for op_id in sorted(infos):
+        info = infos[op_id]
+        writes = [names[k].name for k in outputs.get(op_id, ()) if k in names]
+        out.append(OperationSummary(op_id, info.type, operation_label(info.type, writes, info.users, info.executions),
+                                    (edges or {}).get(op_id, ""), info.users, info.executions, info.last_seen))
+    return tuple(sorted(out, key=lambda s: (s.label, s.id)))
+
+
+def dataset(store: Store, node: LineageNode) -> DatasetDetail:
+    links = store.dataset_links(node.key)
+    writers = summaries(store, list(links.writers))
+    readers = summaries(store, [op for op, _ in links.readers], dict(links.readers))
+    seen = [s.last_seen for s in writers + readers if s.last_seen]
+    seen += [f"{r.last_day}" for r in links.reads if r.last_day]
+    return DatasetDetail(node, links.columns, writers, readers, links.reads, max(seen, default=None))
+
+
+def column(store: Store, node: LineageNode) -> ColumnDetail:
+    table = node.name.rsplit(".", 1)[0]
+    owner = next((n for n in store.resolve(table) if n.kind == "dataset" and n.name == table
+                  and n.namespace == node.namespace), None)
+    sides = []
+    for direction in (UPSTREAM, DOWNSTREAM):
+        edges = store.neighbors([node.key], direction)
+        far = {e.source if direction == UPSTREAM else e.target for e in edges}
+        names = store.describe(far)
+        ops = {s.id: s for s in summaries(store, sorted({e.operation for e in edges}))}
+        sides.append(tuple(sorted(
+            (ColumnLink(names[k], e.type, ops[e.operation]) for e in edges
+             for k in [e.source if direction == UPSTREAM else e.target] if k in names and e.operation in ops),
+            key=lambda link: (link.node.name, link.type, link.operation.id))))
+    seen = [link.operation.last_seen for side in sides for link in side if link.operation.last_seen]
+    return ColumnDetail(node, owner, sides[0], sides[1], max(seen, default=None))
+
+
+def operation(store: Store, op_id: str) -> OperationDetail:
+    links = store.operation_links(op_id)
+    infos = store.operations([op_id])
+    if links is None or op_id not in infos:
+        raise UnknownNameError(f"no operation {op_id!r} in the store")
+    info = infos[op_id]
+    names = store.describe([k for k, _ in links.inputs] + list(links.outputs))
+    inputs = tuple(sorted(((names[k], t) for k, t in links.inputs if k in names), key=lambda x: x[0].name))
+    outputs = tuple(sorted((names[k] for k in links.outputs if k in names), key=lambda n: n.name))
+    label = operation_label(info.type, [n.name for n in outputs], info.users, info.executions)
+    return OperationDetail(info, label, links.sql, links.fingerprint, links.namespace, inputs, outputs,
+                           links.users, links.systems)
+
+
+def pattern_parts(pattern: str) -> list[str]:
+    """A search pattern's literal parts: ``*`` matches anything between them.
+
+    >>> pattern_parts("raw*amount"), pattern_parts("  Orders ")
+    (['raw', 'amount'], ['orders'])
+    """
+    parts = [p for p in pattern.strip().lower().split("*") if p]
+    if not parts:
+        raise ConfigError("give some text to search for (a name or part of one; * matches anything)")
+    return parts
+
+
+def search(store: Store, pattern: str, namespace: str | None = None, limit: int = SEARCH_LIMIT) -> list[LineageNode]:
+    """Datasets, then columns, whose name contains ``pattern`` (case-insensitive, ``*`` a wildcard),
+    in ``namespace`` when given; up to ``limit`` of each kind."""
+    found = store.search(pattern_parts(pattern), limit)
+    if namespace is None and "://" in pattern:  # NS/pattern, as names are written (a file's name has :// too)
+        for space, part in readings(pattern)[1:]:
+            found += [n for n in search(store, part, space, limit) if n not in found] if part.strip("*") else []
+    if namespace:
+        found = [n for n in found if n.namespace.lower() == namespace.strip().rstrip("/").lower()]
+    return sorted(found, key=lambda n: (n.kind != "dataset", n.name.lower(), n.namespace))
+
+
+def fragments(name: str) -> set[str]:
+    """What to look for when ``name`` is not there: its parts whole, and each one's first and
+    last three letters (a typo rarely spares both ends).
+
+    >>> sorted(fragments("raw.paymnts"))
+    ['nts', 'pay', 'paymnts', 'raw']
+    """
+    out: set[str] = set()
+    for part in name.lower().split(".")[-2:] if "." in name else [name.lower()]:
+        part = part.strip("*\"`[] ")
+        if len(part) >= 3:
+            out |= {part, part[:3], part[-3:]}
+    return out
+
+
+def suggest(store: Store, name: str, namespace: str | None = None, n: int = 5) -> list[LineageNode]:
+    """The names closest to ``name`` (a typo, a wrong part), best first: what "did you mean" lists."""
+    typed = readings(name, namespace)[-1][1].lower() if readings(name, namespace) else name.lower()
+    want = len(typed.split("."))
+    pool: dict[str, LineageNode] = {}
+    for part in fragments(typed):
+        for node in store.search([part], 500):
+            if namespace is None or node.namespace.lower() == namespace.strip().rstrip("/").lower():
+                pool[node.key] = node
+
+    def score(node: LineageNode) -> float:
+        tail = ".".join(node.name.lower().split(".")[-want:])
+        return difflib.SequenceMatcher(None, typed, tail).ratio()
+
+    scores = {key: score(node) for key, node in pool.items()}
+    best = max(scores.values(), default=0.0)
+    ranked = sorted(pool.values(), key=lambda node: (-scores[node.key], node.name, node.namespace))
+    return [node for node in ranked if scores[node.key] >= max(0.6, best - 0.15)][:n]
+
+
+__all__ = ["AmbiguousNameError", "ColumnDetail", "DatasetDetail", "Detail", "OperationDetail", "OperationSummary",
+           "UnknownNameError", "column", "dataset", "operation", "operation_label", "search", "show", "suggest"]

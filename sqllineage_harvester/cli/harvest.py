@@ -432,7 +432,7 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     options = Options(dialect=spec.sqlglot if spec else None,
                       namespace=namespace or _namespace(source_url, spec.name if spec else "openlineage"),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
-                      executor=executor, date_shards=spec.date_shards if date_shards is None else date_shards,
+                      executor=executor, date_shards=date_shards if date_shards is not None else (spec.date_shards if spec else ()),
                       **({"memory": memory} if memory else {}))
     return source, store, options
 

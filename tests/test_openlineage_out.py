@@ -257,3 +257,50 @@ def test_events_for_a_target_that_is_down_wait_for_the_next_run(tmp_path):
         again = harvest(log, db, "--emit", receiver.url, "--batch-size", "3")
     assert "--emit" not in again.stderr
     assert len(receiver.events) == 6 and len({e["run"]["runId"] for e in receiver.events}) == 6
+
+
+# -- dataset naming: the spec's conventions (OpenLineage spec/Naming.md) for every database we read ----------
+REDSHIFT_HOST = "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com"
+SPEC_NAMES = [
+    # (the harvest's namespace, its name) -> (namespace, name) in an event
+    (("postgres://db:5432", "app.public.orders"), ("postgres://db:5432", "app.public.orders")),
+    (("mysql://db:3306", "shop.orders"), ("mysql://db:3306", "shop.orders")),
+    (("mariadb://db:3306", "shop.orders"), ("mariadb://db:3306", "shop.orders")),  # no spec entry: ours
+    ((f"redshift://{REDSHIFT_HOST}", "dev.public.orders"), ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
+    ((f"redshift://{REDSHIFT_HOST}:5440", "dev.public.orders"), ("redshift://examplecluster.us-west-2:5440", "dev.public.orders")),
+    (("redshift://examplecluster.us-west-2:5439", "dev.public.orders"),
+     ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
+    (("snowflake://acme-prod", "SHOP.RAW.ORDERS"), ("snowflake://acme-prod", "SHOP.RAW.ORDERS")),
+    (("snowflake://ACME-Prod.snowflakecomputing.com", "SHOP.RAW.ORDERS"), ("snowflake://acme-prod", "SHOP.RAW.ORDERS")),
+    (("bigquery://shop-prod", "shop-prod.raw.orders"), ("bigquery", "shop-prod.raw.orders")),
+    (("bigquery://shop-prod", "raw.orders"), ("bigquery", "shop-prod.raw.orders")),
+    (("bigquery", "other-proj.raw.orders"), ("bigquery", "other-proj.raw.orders")),
+    (("databricks://dbc-1.cloud.databricks.com", "main.raw.orders"),  # no spec entry: ours
+     ("databricks://dbc-1.cloud.databricks.com", "main.raw.orders")),
+    (("trino://trino:8080", "hive.raw.orders"), ("trino://trino:8080", "hive.raw.orders")),
+    (("hive://metastore:9083", "raw.orders"), ("hive://metastore:9083", "raw.orders")),
+    (("impala://impalad:21050", "raw.orders"), ("impala://impalad:21050", "raw.orders")),  # no spec entry: ours
+    (("snowflake://acme", "s3a://bucket/orders/"), ("s3://bucket", "orders")),
+    (("redshift://x:5439", "gcs://bucket/a/b.parquet"), ("gs://bucket", "a/b.parquet")),
+    (("databricks://w", "abfss://raw@lake.dfs.core.windows.net/orders/"),
+     ("abfss://raw@lake.dfs.core.windows.net", "orders")),
+    (("duckdb://default", "file:///data/in.csv"), ("file", "/data/in.csv")),
+]
+
+
+@pytest.mark.parametrize("harvested,spec", SPEC_NAMES, ids=[h[0].split(":")[0] + "-" + str(i)
+                                                             for i, (h, _) in enumerate(SPEC_NAMES)])
+def test_events_name_every_dataset_by_the_specs_naming_conventions(harvested, spec):
+    from sqllineage_harvester.openlineage.events import Edge, Flow, as_json, run_event
+
+    ns = harvested[0]
+    target = (ns, "OUT.T" if ns.startswith("snowflake") else "out.t")
+    flow = Flow("0123456789abcdef", "insert", ns, "w", None, "2024-04-01T00:00:00Z", "2024-04-01T00:00:00Z",
+                (harvested,), (target,), (Edge(harvested, "c", target, "c", "IDENTITY"),))
+    event = json.loads(as_json(run_event(flow)))
+    validate(event)
+    given = event["inputs"][0]
+    assert (given["namespace"], given["name"]) == spec
+    source = event["outputs"][0]["facets"]["columnLineage"]["fields"]["c"]["inputFields"][0]
+    assert (source["namespace"], source["name"]) == spec
+    assert event["job"]["namespace"] == event["outputs"][0]["namespace"]  # the database's, named as the spec does

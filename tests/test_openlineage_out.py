@@ -304,3 +304,24 @@ def test_events_name_every_dataset_by_the_specs_naming_conventions(harvested, sp
     source = event["outputs"][0]["facets"]["columnLineage"]["fields"]["c"]["inputFields"][0]
     assert (source["namespace"], source["name"]) == spec
     assert event["job"]["namespace"] == event["outputs"][0]["namespace"]  # the database's, named as the spec does
+
+
+def test_each_event_is_validated_against_the_definition_its_schema_url_names():
+    """The 2-0-2 spec defines RunEvent, JobEvent and DatasetEvent (the client makes all three): an
+    event is checked against the one its ``schemaURL`` names, and a broken one is refused."""
+    from jsonschema import ValidationError
+    from openlineage.client.event_v2 import DatasetEvent, Job, JobEvent, StaticDataset
+    from openlineage.client.serde import Serde
+
+    at = "2024-04-01T00:00:00+00:00"
+    job = json.loads(Serde.to_json(JobEvent(eventTime=at, producer="https://example.com/p",
+                                            job=Job(namespace="postgres://db:5432", name="j"))))
+    dataset = json.loads(Serde.to_json(DatasetEvent(eventTime=at, producer="https://example.com/p",
+                                                    dataset=StaticDataset(namespace="bigquery", name="p.d.t"))))
+    assert job["schemaURL"].endswith("#/$defs/JobEvent") and dataset["schemaURL"].endswith("#/$defs/DatasetEvent")
+    validate(job)
+    validate(dataset)
+    with pytest.raises(ValidationError):
+        validate({**dataset, "dataset": {"namespace": "bigquery"}})  # a dataset needs its name
+    with pytest.raises(ValidationError):
+        validate({**job, "schemaURL": job["schemaURL"].replace("JobEvent", "RunEvent")})  # a run event needs its run

@@ -136,6 +136,15 @@ def test_the_bundled_snowflake_history_exports_valid_events(tmp_path):
     kinds = {t["subtype"] for e in events for o in e["outputs"] for f in o["facets"].get("columnLineage", {})
              .get("fields", {}).values() for i in f["inputFields"] for t in i["transformations"]}
     assert {"IDENTITY", "TRANSFORMATION", "AGGREGATION", "JOIN", "FILTER"} <= kinds
+    # the spec's schema leaves type and subtype free strings; its docs name these, each under its type
+    documented = {"DIRECT": {"IDENTITY", "TRANSFORMATION", "AGGREGATION"},
+                  "INDIRECT": {"JOIN", "GROUP_BY", "FILTER", "SORT", "WINDOW", "CONDITIONAL"}}
+    for e in events:
+        for o in e["outputs"]:
+            facet = o["facets"].get("columnLineage", {})
+            fields = [i for f in facet.get("fields", {}).values() for i in f["inputFields"]] + facet.get("dataset", [])
+            for step in (t for i in fields for t in i["transformations"]):
+                assert step["subtype"] in documented[step["type"]], step
 
 
 def test_emit_sends_every_operation_over_http_with_the_api_key_never_shown(tmp_path):

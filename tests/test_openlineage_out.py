@@ -86,6 +86,7 @@ def test_exported_events_are_valid_openlineage_with_column_lineage_and_no_litera
     assert insert["job"]["namespace"] == "snowflake://acme"
     assert insert["job"]["name"].startswith("SHOP.MART.DAILY.insert.")
     assert "'?'" in insert["job"]["facets"]["sql"]["query"]
+    assert insert["job"]["facets"]["sql"]["dialect"] == "snowflake"  # the 1-1-0 sql facet's dialect, as --emit says it
     assert insert["run"]["facets"]["sqllineage_user"]["users"] == ["ann"]
     assert {(d["namespace"], d["name"]) for d in insert["inputs"]} == {
         ("snowflake://acme", "SHOP.RAW.ORDERS"), ("snowflake://acme", "SHOP.RAW.CUSTOMERS")}

@@ -23,8 +23,10 @@ LOG_SCHEMES = ("pglog", "mysqllog")
 NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the server's DIALECT://HOST:PORT for a "
                   "live database (postgres://HOST:PORT, the usual port when the URL gives none), and the same for "
                   "its server logs when their URL names the server (pglog:///var/log/postgresql?host=HOST&port=PORT, "
-                  "mysqllog://...?host=HOST), so both sources of one server make one graph; DIALECT://default for "
-                  "exports and logs that name no server.")
+                  "mysqllog://...?host=HOST), so both sources of one server make one graph; as OpenLineage's naming "
+                  "conventions write it where they have an entry (BigQuery: bigquery; Redshift: "
+                  "redshift://CLUSTER.REGION:PORT; Snowflake: snowflake://ACCOUNT); DIALECT://default for exports "
+                  "and logs that name no server.")
 
 
 @main.command()

@@ -49,7 +49,8 @@ def validate(event: dict[str, Any]) -> None:
 
 def _facets(event: dict[str, Any]) -> list[dict[str, Any]]:
     found = [*event.get("run", {}).get("facets", {}).values(), *event.get("job", {}).get("facets", {}).values()]
-    for dataset in [*event.get("inputs", []), *event.get("outputs", []), *([event["dataset"]] if "dataset" in event else [])]:
+    static = [event["dataset"]] if "dataset" in event else []  # a DatasetEvent's
+    for dataset in [*event.get("inputs", []), *event.get("outputs", []), *static]:
         found += dataset.get("facets", {}).values()
         found += dataset.get("inputFacets", {}).values()
         found += dataset.get("outputFacets", {}).values()

@@ -276,8 +276,10 @@ SPEC_NAMES = [
     (("postgres://db:5432", "app.public.orders"), ("postgres://db:5432", "app.public.orders")),
     (("mysql://db:3306", "shop.orders"), ("mysql://db:3306", "shop.orders")),
     (("mariadb://db:3306", "shop.orders"), ("mariadb://db:3306", "shop.orders")),  # no spec entry: ours
-    ((f"redshift://{REDSHIFT_HOST}", "dev.public.orders"), ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
-    ((f"redshift://{REDSHIFT_HOST}:5440", "dev.public.orders"), ("redshift://examplecluster.us-west-2:5440", "dev.public.orders")),
+    ((f"redshift://{REDSHIFT_HOST}", "dev.public.orders"),
+     ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
+    ((f"redshift://{REDSHIFT_HOST}:5440", "dev.public.orders"),
+     ("redshift://examplecluster.us-west-2:5440", "dev.public.orders")),
     (("redshift://examplecluster.us-west-2:5439", "dev.public.orders"),
      ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
     (("snowflake://acme-prod", "SHOP.RAW.ORDERS"), ("snowflake://acme-prod", "SHOP.RAW.ORDERS")),

@@ -1,10 +1,9 @@
 """OpenLineage test parts: the spec's JSON schemas as a validator, and a real HTTP receiver.
 
-The schemas in fixtures_openlineage/ are the OpenLineage spec's (the 2-0-2 event, the 1-2-0
-columnLineage and schema facets, the 1-1-0 sql facet, the 1-0-0 tags facet that the client adds),
-written out here from the spec's published structure with the same ids, required fields and types
-(the spec's own files are not shipped by the client package, and none of their exact versions
-could be fetched on this machine); our own run facet's schema ships with the package.
+The schemas in fixtures_openlineage/ are our transcription of the OpenLineage spec's (the 2-0-2
+event, the 1-2-0 columnLineage and schema facets, the 1-1-0 sql facet, the 1-0-0 tags facet that
+the client adds): fixtures_openlineage/README.md says which spec file and version each one is,
+what it was compared with and what is left out. Our own run facet's schema ships with the package.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
 
 SPEC = Path(__file__).parent / "fixtures_openlineage"
@@ -35,17 +34,26 @@ REGISTRY = _registry()
 
 
 def validate(event: dict[str, Any]) -> None:
-    """Raise unless the event, and each facet against the schema its ``_schemaURL`` names, is valid."""
-    Draft202012Validator({"$ref": EVENT}, registry=REGISTRY, format_checker=FormatChecker()).validate(event)
+    """Raise unless the event is valid against the definition its ``schemaURL`` names (RunEvent,
+    JobEvent or DatasetEvent of the 2-0-2 spec), and each facet against the schema its
+    ``_schemaURL`` names. Not against the whole document: its root is a ``oneOf`` of the three,
+    and a RunEvent is a JobEvent too (the spec's JobEvent asks for a job alone)."""
+    url = str(event.get("schemaURL", ""))
+    if not url.startswith(f"{EVENT}#/$defs/"):
+        raise ValidationError(f"schemaURL {url!r} names no event of {EVENT}")
+    Draft202012Validator({"$ref": url}, registry=REGISTRY, format_checker=FormatChecker()).validate(event)
     for facet in _facets(event):
         url = facet["_schemaURL"]
         Draft202012Validator({"$ref": url}, registry=REGISTRY, format_checker=FormatChecker()).validate(facet)
 
 
 def _facets(event: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [*event["run"].get("facets", {}).values(), *event["job"].get("facets", {}).values()]
-    for dataset in [*event.get("inputs", []), *event.get("outputs", [])]:
+    found = [*event.get("run", {}).get("facets", {}).values(), *event.get("job", {}).get("facets", {}).values()]
+    static = [event["dataset"]] if "dataset" in event else []  # a DatasetEvent's
+    for dataset in [*event.get("inputs", []), *event.get("outputs", []), *static]:
         found += dataset.get("facets", {}).values()
+        found += dataset.get("inputFacets", {}).values()
+        found += dataset.get("outputFacets", {}).values()
     return found
 
 

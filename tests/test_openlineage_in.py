@@ -295,3 +295,50 @@ def test_airflow_and_dbt_shaped_events_are_read_and_their_sql_is_redacted(tmp_pa
     assert reads == [("file", "/data/in/orders.csv")]
     nodes = {n for n in export(db) for n in [(d["namespace"], d["name"]) for d in n["inputs"] + n["outputs"]]}
     assert {("file", "/data/in/orders.csv"), ("gs://lake", "landing/orders")} <= nodes
+
+
+# -- events named the spec's way meet the query-log harvest of the same database ----------------------------
+def lineage_event(run: int, source: tuple[str, str, str], target: tuple[str, str, str]) -> dict:
+    """A COMPLETE event: one column of ``source`` (namespace, name, field) written to ``target``."""
+    return {"eventType": "COMPLETE", "eventTime": f"2024-05-01T0{run}:00:00Z", "producer": SPARK, "schemaURL": SCHEMA,
+            "run": {"runId": f"{RUN}{run}"}, "job": {"namespace": "spark-prod", "name": f"job{run}"},
+            "inputs": [{"namespace": source[0], "name": source[1]}],
+            "outputs": [{"namespace": target[0], "name": target[1], "facets": {"columnLineage": facet(fields={
+                target[2]: {"inputFields": [{"namespace": source[0], "name": source[1], "field": source[2],
+                                             "transformations": [{"type": "DIRECT", "subtype": "IDENTITY"}]}]}})}}]}
+
+
+def dataset_names(db: Path) -> set[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return set(conn.execute("SELECT namespace, name FROM datasets"))
+
+
+def test_a_bigquery_event_meets_the_bigquery_historys_tables(tmp_path):
+    db = tmp_path / "l.db"
+    store = f"sqlite:///{db}"
+    cli("harvest", "--source", str(ROOT / "fixtures" / "logs" / "bigquery" / "jobs.jsonl"), "--dialect", "bigquery",
+        "--store", store, "--workers", "1")
+    event = lineage_event(1, ("bigquery", "shop-prod.marts.fct_orders", "amount_usd"),
+                          ("gs://exports", "fct_orders/amount", "amount_usd"))
+    cli("harvest", "--source", f"openlineage://{write_events(tmp_path / 'e.jsonl', [event])}", "--store", store)
+    names = dataset_names(db)
+    assert ("bigquery", "shop-prod.marts.fct_orders") in names
+    assert not [n for n in names if n[0].startswith("bigquery:")], names
+    found = cli("upstream", "gs://exports/fct_orders/amount.amount_usd", "--store", store, "--format", "json")
+    assert "shop-prod.raw.orders" in found.stdout  # the event's input is the history's table, with its lineage
+
+
+def test_a_snowflake_event_meets_snowflakes_upper_case_names_whatever_its_case(tmp_path):
+    db = tmp_path / "l.db"
+    harvest_cli(write_log(tmp_path / "h.csv"), db)  # namespace snowflake://acme; SHOP.MART.DAILY
+    events = [lineage_event(1, ("snowflake://acme", "shop.mart.daily", "total"), ("s3://out", "daily", "total")),
+              lineage_event(2, ("snowflake://ACME.snowflakecomputing.com", "Shop.Raw.Orders", "amount"),
+                            ("s3://out", "orders", "amount"))]
+    store = f"sqlite:///{db}"
+    cli("harvest", "--source", f"openlineage://{write_events(tmp_path / 'e.jsonl', events)}", "--store", store)
+    names = dataset_names(db)
+    assert {n for n in names if n[0].startswith("snowflake")} == {
+        ("snowflake://acme", "SHOP.MART.DAILY"), ("snowflake://acme", "SHOP.MART.RANKED"),
+        ("snowflake://acme", "SHOP.RAW.ORDERS"), ("snowflake://acme", "SHOP.RAW.CUSTOMERS")}
+    found = cli("upstream", "s3://out/daily.total", "--store", store, "--format", "json")
+    assert "SHOP.RAW.ORDERS.AMOUNT" in found.stdout

@@ -86,6 +86,7 @@ def test_exported_events_are_valid_openlineage_with_column_lineage_and_no_litera
     assert insert["job"]["namespace"] == "snowflake://acme"
     assert insert["job"]["name"].startswith("SHOP.MART.DAILY.insert.")
     assert "'?'" in insert["job"]["facets"]["sql"]["query"]
+    assert insert["job"]["facets"]["sql"]["dialect"] == "snowflake"  # the 1-1-0 sql facet's dialect, as --emit says it
     assert insert["run"]["facets"]["sqllineage_user"]["users"] == ["ann"]
     assert {(d["namespace"], d["name"]) for d in insert["inputs"]} == {
         ("snowflake://acme", "SHOP.RAW.ORDERS"), ("snowflake://acme", "SHOP.RAW.CUSTOMERS")}
@@ -136,6 +137,15 @@ def test_the_bundled_snowflake_history_exports_valid_events(tmp_path):
     kinds = {t["subtype"] for e in events for o in e["outputs"] for f in o["facets"].get("columnLineage", {})
              .get("fields", {}).values() for i in f["inputFields"] for t in i["transformations"]}
     assert {"IDENTITY", "TRANSFORMATION", "AGGREGATION", "JOIN", "FILTER"} <= kinds
+    # the spec's schema leaves type and subtype free strings; its docs name these, each under its type
+    documented = {"DIRECT": {"IDENTITY", "TRANSFORMATION", "AGGREGATION"},
+                  "INDIRECT": {"JOIN", "GROUP_BY", "FILTER", "SORT", "WINDOW", "CONDITIONAL"}}
+    for e in events:
+        for o in e["outputs"]:
+            facet = o["facets"].get("columnLineage", {})
+            fields = [i for f in facet.get("fields", {}).values() for i in f["inputFields"]] + facet.get("dataset", [])
+            for step in (t for i in fields for t in i["transformations"]):
+                assert step["subtype"] in documented[step["type"]], step
 
 
 def test_emit_sends_every_operation_over_http_with_the_api_key_never_shown(tmp_path):
@@ -257,3 +267,73 @@ def test_events_for_a_target_that_is_down_wait_for_the_next_run(tmp_path):
         again = harvest(log, db, "--emit", receiver.url, "--batch-size", "3")
     assert "--emit" not in again.stderr
     assert len(receiver.events) == 6 and len({e["run"]["runId"] for e in receiver.events}) == 6
+
+
+# -- dataset naming: the spec's conventions (OpenLineage spec/Naming.md) for every database we read ----------
+REDSHIFT_HOST = "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com"
+SPEC_NAMES = [
+    # (the harvest's namespace, its name) -> (namespace, name) in an event
+    (("postgres://db:5432", "app.public.orders"), ("postgres://db:5432", "app.public.orders")),
+    (("mysql://db:3306", "shop.orders"), ("mysql://db:3306", "shop.orders")),
+    (("mariadb://db:3306", "shop.orders"), ("mariadb://db:3306", "shop.orders")),  # no spec entry: ours
+    ((f"redshift://{REDSHIFT_HOST}", "dev.public.orders"),
+     ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
+    ((f"redshift://{REDSHIFT_HOST}:5440", "dev.public.orders"),
+     ("redshift://examplecluster.us-west-2:5440", "dev.public.orders")),
+    (("redshift://examplecluster.us-west-2:5439", "dev.public.orders"),
+     ("redshift://examplecluster.us-west-2:5439", "dev.public.orders")),
+    (("snowflake://acme-prod", "SHOP.RAW.ORDERS"), ("snowflake://acme-prod", "SHOP.RAW.ORDERS")),
+    (("snowflake://ACME-Prod.snowflakecomputing.com", "SHOP.RAW.ORDERS"), ("snowflake://acme-prod", "SHOP.RAW.ORDERS")),
+    (("bigquery://shop-prod", "shop-prod.raw.orders"), ("bigquery", "shop-prod.raw.orders")),
+    (("bigquery://shop-prod", "raw.orders"), ("bigquery", "shop-prod.raw.orders")),
+    (("bigquery", "other-proj.raw.orders"), ("bigquery", "other-proj.raw.orders")),
+    (("databricks://dbc-1.cloud.databricks.com", "main.raw.orders"),  # no spec entry: ours
+     ("databricks://dbc-1.cloud.databricks.com", "main.raw.orders")),
+    (("trino://trino:8080", "hive.raw.orders"), ("trino://trino:8080", "hive.raw.orders")),
+    (("hive://metastore:9083", "raw.orders"), ("hive://metastore:9083", "raw.orders")),
+    (("impala://impalad:21050", "raw.orders"), ("impala://impalad:21050", "raw.orders")),  # no spec entry: ours
+    (("snowflake://acme", "s3a://bucket/orders/"), ("s3://bucket", "orders")),
+    (("redshift://x:5439", "gcs://bucket/a/b.parquet"), ("gs://bucket", "a/b.parquet")),
+    (("databricks://w", "abfss://raw@lake.dfs.core.windows.net/orders/"),
+     ("abfss://raw@lake.dfs.core.windows.net", "orders")),
+    (("duckdb://default", "file:///data/in.csv"), ("file", "/data/in.csv")),
+]
+
+
+@pytest.mark.parametrize("harvested,spec", SPEC_NAMES, ids=[h[0].split(":")[0] + "-" + str(i)
+                                                             for i, (h, _) in enumerate(SPEC_NAMES)])
+def test_events_name_every_dataset_by_the_specs_naming_conventions(harvested, spec):
+    from sqllineage_harvester.openlineage.events import Edge, Flow, as_json, run_event
+
+    ns = harvested[0]
+    target = (ns, "OUT.T" if ns.startswith("snowflake") else "out.t")
+    flow = Flow("0123456789abcdef", "insert", ns, "w", None, "2024-04-01T00:00:00Z", "2024-04-01T00:00:00Z",
+                (harvested,), (target,), (Edge(harvested, "c", target, "c", "IDENTITY"),))
+    event = json.loads(as_json(run_event(flow)))
+    validate(event)
+    given = event["inputs"][0]
+    assert (given["namespace"], given["name"]) == spec
+    source = event["outputs"][0]["facets"]["columnLineage"]["fields"]["c"]["inputFields"][0]
+    assert (source["namespace"], source["name"]) == spec
+    assert event["job"]["namespace"] == event["outputs"][0]["namespace"]  # the database's, named as the spec does
+
+
+def test_each_event_is_validated_against_the_definition_its_schema_url_names():
+    """The 2-0-2 spec defines RunEvent, JobEvent and DatasetEvent (the client makes all three): an
+    event is checked against the one its ``schemaURL`` names, and a broken one is refused."""
+    from jsonschema import ValidationError
+    from openlineage.client.event_v2 import DatasetEvent, Job, JobEvent, StaticDataset
+    from openlineage.client.serde import Serde
+
+    at = "2024-04-01T00:00:00+00:00"
+    job = json.loads(Serde.to_json(JobEvent(eventTime=at, producer="https://example.com/p",
+                                            job=Job(namespace="postgres://db:5432", name="j"))))
+    dataset = json.loads(Serde.to_json(DatasetEvent(eventTime=at, producer="https://example.com/p",
+                                                    dataset=StaticDataset(namespace="bigquery", name="p.d.t"))))
+    assert job["schemaURL"].endswith("#/$defs/JobEvent") and dataset["schemaURL"].endswith("#/$defs/DatasetEvent")
+    validate(job)
+    validate(dataset)
+    with pytest.raises(ValidationError):
+        validate({**dataset, "dataset": {"namespace": "bigquery"}})  # a dataset needs its name
+    with pytest.raises(ValidationError):
+        validate({**job, "schemaURL": job["schemaURL"].replace("JobEvent", "RunEvent")})  # a run event needs its run

@@ -148,7 +148,18 @@ def test_query_help_explains_namespace_with_an_example():
     ("mysql://harvester@db.example/performance_schema", "mysql", "mysql://db.example:3306"),
     ("mysqllog:///var/log/mysql/general.log?host=db.example", "mysql", "mysql://db.example:3306"),
     ("snowflake://acme", "snowflake", "snowflake://acme"),
-    ("bigquery://shop-prod?region=eu", "bigquery", "bigquery://shop-prod"),
+    # BigQuery's namespace is the spec's `bigquery` alone: its names carry the project (p.d.t)
+    ("bigquery://shop-prod?region=eu", "bigquery", "bigquery"),
+    ("/exports/jobs.jsonl", "bigquery", "bigquery"),
+    # Redshift's is the cluster and region with the port (5439 by default), as the spec names it
+    ("redshift://etl@examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com/dev", "redshift",
+     "redshift://examplecluster.us-west-2:5439"),
+    ("redshift://etl@examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com:5440/dev", "redshift",
+     "redshift://examplecluster.us-west-2:5440"),
+    ("redshift://etl@localhost/dev", "redshift", "redshift://localhost:5439"),
+    # Snowflake's is the account identifier, without the host name's suffix
+    ("snowflake://etl@Acme-Prod.snowflakecomputing.com/SHOP", "snowflake", "snowflake://acme-prod"),
+    ("trino://etl@trino.example/hive", "trino", "trino://trino.example:8080"),
     ("/exports/query_history.csv", "snowflake", "snowflake://default"),
 ])
 def test_default_namespace_names_the_server(url, dialect, namespace):

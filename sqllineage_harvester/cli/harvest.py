@@ -23,8 +23,10 @@ LOG_SCHEMES = ("pglog", "mysqllog")
 NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the server's DIALECT://HOST:PORT for a "
                   "live database (postgres://HOST:PORT, the usual port when the URL gives none), and the same for "
                   "its server logs when their URL names the server (pglog:///var/log/postgresql?host=HOST&port=PORT, "
-                  "mysqllog://...?host=HOST), so both sources of one server make one graph; DIALECT://default for "
-                  "exports and logs that name no server.")
+                  "mysqllog://...?host=HOST), so both sources of one server make one graph; as OpenLineage's naming "
+                  "conventions write it where they have an entry (BigQuery: bigquery; Redshift: "
+                  "redshift://CLUSTER.REGION:PORT; Snowflake: snowflake://ACCOUNT); DIALECT://default for exports "
+                  "and logs that name no server.")
 
 
 @main.command()
@@ -461,17 +463,24 @@ def _catalog(path: str | None, live_url: str | None, dialect: str, source: Any =
 
 
 def _namespace(source_url: str, dialect_name: str) -> str:
-    """OpenLineage-style: ``DIALECT://host:port`` of the server the log comes from (the
-    database's usual port when the URL gives none), ``DIALECT://default`` when it is not known.
+    """OpenLineage's naming conventions (``naming.spec_namespace``): ``DIALECT://host:port`` of the
+    server the log comes from (the database's usual port when the URL gives none), Redshift's
+    ``redshift://CLUSTER.REGION:PORT``, Snowflake's account, BigQuery's ``bigquery`` (its names
+    carry the project); ``DIALECT://default`` when the server is not known.
 
     >>> _namespace("pglog:///var/log/postgresql?host=db&port=5433", "postgres")
     'postgres://db:5433'
     """
+    from ..naming import spec_namespace
+
+    if dialect_name == "bigquery":  # the spec's namespace for every BigQuery table: its names carry the project
+        return "bigquery"
     host, port = _server(source_url)
     if not host:
         return f"{dialect_name}://default"
     port = port or DEFAULT_PORTS.get(dialect_name)
-    return f"{dialect_name}://{host}:{port}" if port else f"{dialect_name}://{host}"
+    # the spec's form where it has one: Redshift's cluster.region:port, Snowflake's account identifier
+    return spec_namespace(f"{dialect_name}://{host}:{port}" if port else f"{dialect_name}://{host}")
 
 
 def _server(source_url: str) -> tuple[str | None, int | None]:

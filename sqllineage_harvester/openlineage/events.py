@@ -3,7 +3,7 @@
 One COMPLETE RunEvent per operation and window (``Flow``): the job is named from the
 operation's target and kind, the run id is a UUID derived from the operation and the window (the
 same operation and window always give the same run id), datasets follow OpenLineage's naming
-(``naming.place``), outputs carry a ``schema`` and a ``columnLineage`` facet (DIRECT
+(``naming.spec_place``), outputs carry a ``schema`` and a ``columnLineage`` facet (DIRECT
 IDENTITY / TRANSFORMATION / AGGREGATION, INDIRECT JOIN / FILTER / GROUP_BY / SORT / WINDOW /
 CONDITIONAL), the job a ``sql`` facet with the redacted text, the run the users who ran it.
 """
@@ -23,7 +23,7 @@ from openlineage.client.serde import Serde
 
 from .. import __version__
 from ..model import DIRECT_TYPES, Operation
-from ..naming import place
+from ..naming import place, spec_namespace, spec_place
 from ..stores.common import column_edge_refs
 
 PRODUCER = f"https://github.com/sqllineage-harvester/sqllineage-harvester/tree/{__version__}"
@@ -106,8 +106,9 @@ def job_name(flow: Flow) -> str:
 
 
 def ol_namespace(namespace: str) -> str:
-    """A namespace as OpenLineage names it: BigQuery's is ``bigquery`` alone."""
-    return "bigquery" if namespace.startswith("bigquery://") else namespace
+    """A namespace as OpenLineage's naming conventions write it (``naming.spec_namespace``):
+    BigQuery's is ``bigquery`` alone, Redshift's its cluster and region with the port..."""
+    return spec_namespace(namespace)
 
 
 def event_time(moment: str | None) -> str:
@@ -130,15 +131,15 @@ def run_event(flow: Flow, catalog: Mapping[Node, Mapping[str, str]] | None = Non
     if flow.users:
         run_facets["sqllineage_user"] = UserRunFacet(users=list(flow.users), executions=flow.executions,
                                                      producer=PRODUCER)
-    inputs = [InputDataset(ol_namespace(ns), name, facets=_schema(columns.get((ns, name)), catalog.get((ns, name))))
-              for ns, name in flow.inputs]
+    inputs = [InputDataset(*spec_place(*node), facets=_schema(columns.get(node), catalog.get(node)))
+              for node in flow.inputs]
     outputs = []
     for node in flow.outputs:
         facets = _schema(columns.get(node), catalog.get(node))
         lineage = _column_lineage(flow, node)
         if lineage is not None:
             facets["columnLineage"] = lineage
-        outputs.append(OutputDataset(ol_namespace(node[0]), node[1], facets=facets))
+        outputs.append(OutputDataset(*spec_place(*node), facets=facets))
     return RunEvent(eventType=RunState.COMPLETE, eventTime=event_time(flow.end or flow.start),
                     run=Run(runId=run_id(flow), facets=run_facets),
                     job=Job(namespace=ol_namespace(flow.namespace), name=job_name(flow), facets=job_facets),
@@ -189,5 +190,6 @@ def _column_lineage(flow: Flow, output: Node) -> cl.ColumnLineageDatasetFacet | 
 
 def _input_field(e: Edge) -> cl.InputField:
     kind = "DIRECT" if e.type in DIRECT_TYPES else "INDIRECT"
-    return cl.InputField(namespace=ol_namespace(e.source[0]), name=e.source[1], field=e.source_column,
+    namespace, name = spec_place(*e.source)
+    return cl.InputField(namespace=namespace, name=name, field=e.source_column,
                          transformations=[cl.Transformation(type=kind, subtype=e.type)])

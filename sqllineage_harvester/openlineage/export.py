@@ -31,9 +31,27 @@ def export_events(store: Store, since: str | None = None, namespace: str | None 
         raise ConfigError(f"the store {type(store).__name__} cannot be exported")
     rows = [r for r in reader(since) if namespace is None or r.namespace == namespace]
     catalog = catalogs(store, {r.namespace for r in rows})
+    dialects: dict[str, str | None] = {}
     for row in rows:
         if row.outputs:
-            yield run_event(flow_of(row, since), catalog)
+            if row.namespace not in dialects:
+                dialects[row.namespace] = dialect_of(row.namespace)
+            yield run_event(flow_of(row, since), catalog, dialects[row.namespace])
+
+
+def dialect_of(namespace: str) -> str | None:
+    """The sqlglot dialect of a namespace whose scheme names a dialect file (``snowflake://acme``,
+    ``bigquery``): the sql facet's ``dialect``, as ``--emit`` gives it; None for others.
+
+    >>> dialect_of("snowflake://acme"), dialect_of("bigquery"), dialect_of("openlineage://default")
+    ('snowflake', 'bigquery', None)
+    """
+    from ..dialects import get_dialect
+
+    try:
+        return get_dialect(namespace.split("://", 1)[0]).sqlglot
+    except ConfigError:
+        return None
 
 
 def catalogs(store: Store, namespaces: set[str]) -> Mapping[Node, Mapping[str, str]]:

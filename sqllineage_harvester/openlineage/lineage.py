@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from ..graph import encode
 from ..model import (DIRECT_TYPES, INDIRECT_TYPES, TRANSFORMATION, ColumnLineage, ColumnRef, DatasetRef,
                      IndirectRef, LogEntry, StatementLineage)
-from ..naming import OBJECT_STORES, qualified
+from ..naming import OBJECT_STORES, event_column, event_place, qualified
 
 COMPLETE = "COMPLETE"
 
@@ -76,7 +76,7 @@ def lineage_of(event: dict[str, Any]) -> StatementLineage:
             transform = kinds[0] if len(set(kinds)) == 1 else TRANSFORMATION
             if isinstance(info, dict) and not kinds and info.get("transformationType") in DIRECT_TYPES:
                 transform = info["transformationType"]
-            columns.append(ColumnLineage(ColumnRef(name, str(column)), tuple(direct), transform, tuple(around)))
+            columns.append(ColumnLineage(ColumnRef(name, _column(d, column)), tuple(direct), transform, tuple(around)))
         _, _, wide = _sources(facet.get("dataset"), inputs, default="INDIRECT")
         indirect.update(dict.fromkeys(wide))
     return StatementLineage(index=0, kind="insert" if outputs else "select", inputs=tuple(inputs),
@@ -94,7 +94,7 @@ def _sources(fields: Any, inputs: dict[DatasetRef, None], default: str = "DIRECT
             continue
         ref = _ref(f)
         inputs.setdefault(ref)
-        column = ColumnRef(ref.name, str(f["field"]))
+        column = ColumnRef(ref.name, _column(f, f["field"]))
         steps = [t for t in f.get("transformations") or [] if isinstance(t, dict)] or [{"type": default}]
         for step in steps:
             subtype = str(step.get("subtype") or "").upper()
@@ -112,10 +112,17 @@ def _datasets(items: Any) -> Iterable[dict[str, Any]]:
 
 
 def _ref(d: dict[str, Any]) -> DatasetRef:
-    ns, name = str(d["namespace"]), str(d["name"])
+    """The dataset an event names, as the harvest of its database names it (``naming.event_place``:
+    the spec's namespace, Snowflake's names upper case), so both meet on one node."""
+    ns, name = event_place(str(d["namespace"]), str(d["name"]))
     scheme = ns.split("://", 1)[0].lower()
     kind = "file" if scheme in OBJECT_STORES or scheme == "file" else "table"
     return DatasetRef(qualified(ns, name), kind)
+
+
+def _column(d: dict[str, Any], column: Any) -> str:
+    """A column of the dataset ``d`` names, spelled as the harvest of its database spells it."""
+    return event_column(event_place(str(d["namespace"]), str(d["name"]))[0], str(column))
 
 
 def _user(event: dict[str, Any]) -> str | None:

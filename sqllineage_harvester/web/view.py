@@ -9,7 +9,7 @@ store's node keys; every name is data, and the page puts it in as text, never as
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..errors import ConfigError
@@ -188,6 +188,26 @@ def answer(store: Store, graph: LineageGraph, since: str | None = None, as_of: s
     data["answer"] = {"direction": graph.direction, "target": node_dict(graph.target) if graph.target else None,
                       "nodes": len(graph.nodes)}
     return with_operations(store, data)
+
+
+def graph_data(graph: LineageGraph, owner: Callable[[LineageNode], LineageNode],
+               operations: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A graph made without a store (``parse``'s script graph) as the component draws it, whole:
+    its dataset nodes and the tables ``owner`` gives its column nodes are the boxes; every
+    table is shown, as an export shows them."""
+    tables: dict[str, dict[str, Any]] = {}
+    for n in sorted(graph.nodes, key=lambda g: g.node.kind != "dataset"):
+        table = n.node if n.node.kind == "dataset" else owner(n.node)
+        box = tables.setdefault(table.key, {**node_dict(table), "depth": None, "columns": []})
+        if n.node.kind == "column":
+            box["columns"].append({"key": n.node.key, "name": n.node.name[len(table.name) + 1:]})
+    kinds = {k: str(v.get("type")) for k, v in operations.items()}
+    columns = {n.node.key for n in graph.nodes if n.node.kind == "column"}
+    edges = [edge_dict(e, "column" if e.source in columns else "table", kinds) for e in sorted(graph.edges, key=order)]
+    root = {**node_dict(graph.root), "key": None}
+    return {"root": root, "tables": sorted(tables.values(), key=lambda t: (t["name"], t["namespace"])),
+            "edges": edges, "operations": {k: operations[k] for k in sorted({e.operation for e in graph.edges})},
+            "answer": {"direction": "export", "target": None, "nodes": len(tables)}}
 
 
 def everything(store: Store, namespace: str | None = None) -> dict[str, Any]:

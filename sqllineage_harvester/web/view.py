@@ -14,9 +14,10 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..model import DIRECT_TYPES, LineageEdge, LineageGraph, LineageNode
-from ..queries import bounds, walk
+from ..queries import bounds, shard_family, walk
 from ..stores import DOWNSTREAM, UPSTREAM, Store
-from .reader import Reader, reader_for
+from .reader import LIMIT, Reader, reader_for
+from .reader import operation as operation_details
 
 MAX_TABLES = 400  # a graph larger than this shows its nearest tables and says how many were left out
 MAX_IMPACT = 5_000  # columns listed by an impact
@@ -154,8 +155,27 @@ def impact(store: Store, key: str, depth: int | None = None, direct_only: bool =
                       for n in nodes[:MAX_IMPACT]]}
 
 
+def search(store: Store, pattern: str, namespace: str | None = None) -> dict[str, Any]:
+    """Datasets and columns whose name holds ``pattern``; a shard's name (``events_20260101``) of a
+    date-sharded family the harvest keeps as one dataset finds the family first, with a note
+    saying so, as the queries find it (``queries.shard_family``)."""
+    found = reader_for(store).search(pattern, namespace, LIMIT)
+    out: dict[str, Any] = {"results": [node_dict(n) for n in found]}
+    if "*" in pattern or not pattern.strip():
+        return out
+    try:
+        family = shard_family(store, pattern.strip(), namespace)
+    except ConfigError:  # several families of that name: the search lists them
+        family = None
+    if family is not None:
+        node, note = family
+        out["results"] = [node_dict(node)] + [r for r in out["results"] if r["key"] != node.key]
+        out["note"] = note
+    return out
+
+
 def operation(store: Store, op_id: str) -> dict[str, Any]:
-    found = reader_for(store).operation(op_id)
+    found = operation_details(store, op_id)
     if found is None:
         raise NotFoundError(f"no operation {op_id!r} in the store")
     return found
@@ -163,8 +183,7 @@ def operation(store: Store, op_id: str) -> dict[str, Any]:
 
 def with_operations(store: Store, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with every operation's details (SQL, users, ...) in it: for a file that asks no server."""
-    reader = reader_for(store)
-    data["operations"] = {k: reader.operation(k) or v for k, v in data["operations"].items()}
+    data["operations"] = {k: operation_details(store, k) or v for k, v in data["operations"].items()}
     return data
 
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .model import (
-    DIRECT_TYPES, ColumnRef, GraphNode, LineageEdge, LineageGraph, LineageNode, OperationInfo, StatementLineage,
+    DIRECT_TYPES, ColumnRef, DatasetRef, GraphNode, IndirectRef, LineageEdge, LineageGraph, LineageNode, OperationInfo, StatementLineage,
 )
 from .stores.common import column_edge_refs, input_types
 
@@ -131,6 +131,32 @@ def summarize(script: Sequence[Step]) -> ScriptSummary:
     return ScriptSummary(tuple(dict.fromkeys(s.file for s in script)), len(script),
                          sum(1 for s in script if not s.result.ok), tuple(sources), tuple(targets),
                          tuple(intermediates), tuple(found), cut)
+
+
+def separate_temps(script: Sequence[Step]) -> list[Step]:
+    """Separate scripts drawn together: each one's temp tables (its session's own) named apart,
+    ``tmp (a.sql)`` and ``tmp (b.sql)``, so that two files' ``tmp`` are not one table."""
+    temps: dict[str, set[str]] = defaultdict(set)
+    for step in script:
+        temps[step.file] |= {r.name for r in (*step.result.inputs, *step.result.outputs) if r.type.startswith("temp_")}
+    return [Step(s.file, _renamed(s.result, {n: f"{n} ({s.file})" for n in temps[s.file]})) if temps[s.file] else s
+            for s in script]
+
+
+def _renamed(result: StatementLineage, names: dict[str, str]) -> StatementLineage:
+    def table(ref: DatasetRef) -> DatasetRef:
+        return replace(ref, name=names.get(ref.name, ref.name))
+
+    def column(ref: ColumnRef) -> ColumnRef:
+        return ColumnRef(names.get(ref.dataset, ref.dataset), ref.column)
+
+    def influence(ref: IndirectRef) -> IndirectRef:
+        return IndirectRef(column(ref.source), ref.type)
+
+    return replace(result, inputs=tuple(map(table, result.inputs)), outputs=tuple(map(table, result.outputs)),
+                   objects=tuple(map(table, result.objects)), indirect=tuple(map(influence, result.indirect)),
+                   columns=tuple(replace(c, target=column(c.target), sources=tuple(map(column, c.sources)),
+                                         indirect=tuple(map(influence, c.indirect))) for c in result.columns))
 
 
 def dataset_key(name: str) -> str:

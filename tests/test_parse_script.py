@@ -173,6 +173,22 @@ def test_html_is_the_lineage_views_page_with_the_script_in_it(etl):
     assert "upper(" not in page and "total * 2" not in page  # the statements' own text is never copied
 
 
+def test_separate_files_drawn_together_keep_their_temp_tables_apart(tmp_path):
+    paths = []
+    for name, source in (("a", "raw.x"), ("b", "raw.y")):
+        path = tmp_path / f"{name}.sql"
+        path.write_text(f"CREATE TEMP TABLE tmp AS SELECT v FROM {source}; INSERT INTO m.{name} SELECT v FROM tmp;")
+        paths.append(str(path))
+    _, out, _ = run("parse", *paths, "-d", "postgres", "--format", "mermaid")
+    ids = dict((label, ident) for ident, label in re.findall(r'^  (n\d+)\("([^"]+)"\)$', out, re.M))
+    assert f"  {ids['raw.x.v']} -->|IDENTITY| {ids[f'tmp ({paths[0]}).v']}" in out
+    assert f"  {ids[f'tmp ({paths[0]}).v']} -->|IDENTITY| {ids['m.a.v']}" in out
+    assert f"  {ids[f'tmp ({paths[1]}).v']} -->|IDENTITY| {ids['m.b.v']}" in out
+    assert "tmp.v" not in ids and f"{ids['raw.x.v']} -->|IDENTITY| {ids['m.b.v']}" not in out
+    _, shared, _ = run("parse", *paths, "-d", "postgres", "--format", "mermaid", "--shared-session")
+    assert '("tmp.v")' in shared  # one session: one tmp, written by both files
+
+
 def test_table_level_draws_tables_joined_by_what_each_statement_reads(etl):
     _, out, _ = run("parse", str(etl), "-d", "postgres", "--format", "mermaid", "--level", "table")
     ids = dict((label, ident) for ident, label in re.findall(r'^  (n\d+)\["([^"]+)"\]$', out, re.M))

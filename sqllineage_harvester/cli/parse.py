@@ -11,7 +11,7 @@ import click
 
 from ..errors import HarvesterError
 from ..extract import DEFAULT_TIMEOUT, resolve_dialect
-from ..script_graph import Step, operation_details, owner, script_graph, steps, summarize
+from ..script_graph import Step, operation_details, owner, script_graph, separate_temps, steps, summarize
 from ..sqlfiles import STDIN, FileResult, Settings, expand, parse_files
 from . import _fail, load_catalog, main, naming_options
 
@@ -143,7 +143,7 @@ def _run(files: list[str], settings: Settings, workers: int, shared: bool, many:
     if summary and shared and not drawn:
         sys.stdout.write(_summary(script, settings.fmt, None))
     if drawn:
-        sys.stdout.write(_drawing(script, settings.fmt, files))
+        sys.stdout.write(_drawing(script, settings.fmt, files, shared))
     if many:
         seconds = time.perf_counter() - started
         click.echo(f"{_clear()}parse: {done} files, {statements} statements, {errors} with an error"
@@ -164,10 +164,13 @@ def _summary(script: list[Step], fmt: str, path: str | None) -> str:
     return summary_table(done) + "\n\n"
 
 
-def _drawing(script: list[Step], fmt: str, files: list[str]) -> str:
-    """Every file's statements as one graph, drawn by the renderers of query answers."""
+def _drawing(script: list[Step], fmt: str, files: list[str], shared: bool) -> str:
+    """Every file's statements as one graph, drawn by the renderers of query answers; files that
+    are scripts of their own keep their temp tables apart."""
     title = f"lineage of {files[0] if files[0] != STDIN else 'standard input'}" if len(files) == 1 else \
         f"lineage of {len(files)} files"
+    if not shared and len(files) > 1:
+        script = separate_temps(script)
     graph = script_graph(script, title)
     if fmt != "html":
         from ..render_graph import render_graph

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .model import StatementLineage
+
+if TYPE_CHECKING:
+    from .script_graph import ScriptSummary
 
 
 def statement_dict(result: StatementLineage, **extra: Any) -> dict[str, Any]:
@@ -62,4 +65,31 @@ def statements_table(results: Iterable[StatementLineage], label: str | None = No
             lines.append("  indirect: " + ", ".join(f"{i.source} [{i.type}]" for i in r.indirect))
         for w in r.warnings:
             lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
+def summary_dict(summary: ScriptSummary) -> dict[str, Any]:
+    """The JSON shape of a script's summary (``parse --summary``)."""
+    return {"files": list(summary.files), "statements": summary.statements, "errors": summary.errors,
+            "sources": list(summary.sources), "targets": list(summary.targets),
+            "intermediates": list(summary.intermediates),
+            "chains": [{"columns": list(c.columns), "transforms": list(c.transforms)} for c in summary.chains],
+            "chains_cut": summary.chains_cut}
+
+
+def summary_table(summary: ScriptSummary) -> str:
+    """A script's summary for people: its tables by role, then one line per column chain."""
+    lines = [f"script: {len(summary.files)} file{'s' if len(summary.files) != 1 else ''}, "
+             f"{summary.statements} statement{'s' if summary.statements != 1 else ''}"
+             + (f", {summary.errors} with an error" if summary.errors else "")]
+    for label, names in (("sources", summary.sources), ("intermediates", summary.intermediates),
+                         ("targets", summary.targets)):
+        lines.append(f"  {label + ':':<15}" + (", ".join(names) or "(none)"))
+    if summary.chains:
+        lines.append("  column chains:")
+        for chain in summary.chains:
+            hops = "".join(f" ─{kind}→ {col}" for kind, col in zip(chain.transforms, chain.columns[1:]))
+            lines.append(f"    {chain.columns[0]}{hops}")
+    if summary.chains_cut:
+        lines.append(f"    ... (only the first {len(summary.chains)} chains are listed)")
     return "\n".join(lines)

@@ -41,7 +41,8 @@ class Settings:
     columns: bool = True
     redact: bool = False
     input_format: str = "sql"  # sql | jsonl
-    fmt: str = "table"  # table | json
+    fmt: str = "table"  # table | json | dot | mermaid | html (the last three: drawn by the caller, once)
+    keep: bool = False  # each FileResult carries its statements' results (a summary or a graph is made of them)
     headings: bool = False  # a heading per file in the table format
 
 
@@ -55,6 +56,7 @@ class FileResult:
     errors: int
     notes: tuple[str, ...] = ()  # for stderr: bytes that were not UTF-8
     unreadable: bool = False  # the file could not be read (reported as an error object too)
+    results: tuple[StatementLineage, ...] = ()  # with Settings.keep
 
 
 def expand(paths: list[str], notes: list[str] | None = None) -> list[str]:
@@ -92,7 +94,8 @@ def parse_one(path: str, settings: Settings, data: bytes | None = None, session:
         raw = read(path) if data is None else data
     except OSError as e:
         failure = StatementLineage(index=0, kind="other", error=f"cannot read file: {e.strerror or e}")
-        return FileResult(path, _render(path, [(None, [failure])], settings), 1, 1, unreadable=True)
+        return FileResult(path, _render(path, [(None, [failure])], settings), 1, 1, unreadable=True,
+                          results=(failure,) if settings.keep else ())
     text, notes = _decode(raw, path)
     if settings.input_format == "jsonl":
         groups = [(ident, _record(line_no, record, settings)) for line_no, ident, record in _jsonl(text)]
@@ -100,7 +103,8 @@ def parse_one(path: str, settings: Settings, data: bytes | None = None, session:
         groups = [(None, _parsed(text, settings.dialect, settings, session=session))]
     count = sum(len(r) for _, r in groups)
     errors = sum(1 for _, r in groups for s in r if s.error)
-    return FileResult(path, _render(path, groups, settings), count, errors, notes)
+    kept = tuple(r for _, rs in groups for r in rs) if settings.keep else ()
+    return FileResult(path, _render(path, groups, settings), count, errors, notes, results=kept)
 
 
 _settings: Settings | None = None  # in a worker: the settings every file is parsed with, sent once
@@ -229,7 +233,9 @@ def _wrong_type(record: dict, line_no: int) -> str | None:
 
 def _render(path: str, groups: list[tuple[Any, list[StatementLineage]]], settings: Settings) -> str:
     """A file's output: JSON lines with ``file`` (and a jsonl line's ``id``), or readable blocks
-    under a heading naming the file."""
+    under a heading naming the file; nothing for a graph format (the whole run is one graph)."""
+    if settings.fmt not in ("table", "json"):
+        return ""
     if settings.fmt == "json":
         return "".join(statement_json(r, file=path, **({"id": ident} if ident is not None else {})) + "\n"
                        for ident, results in groups for r in results)

@@ -307,3 +307,27 @@ def test_a_wide_answer_file_lists_every_column_and_a_wide_export_opens_closed(tm
     open_file(page, whole)
     assert len(table_names(page)) == 61 and columns_of(page, "fan.t042") == []
     assert "columns hidden in 61 tables" in page.text_content("#status")
+
+
+def test_a_parse_file_draws_the_script_and_clicks_through_it(page, tmp_path):
+    script = tmp_path / "etl.sql"
+    script.write_text("CREATE TEMP TABLE tmp_pay AS SELECT customer_id, sum(amount) AS total FROM raw.payments "
+                      "WHERE status = 'settled' GROUP BY customer_id;\n"
+                      "INSERT INTO mart.value (id, value) SELECT customer_id, total * 2 FROM tmp_pay;\n")
+    done = cli("parse", str(script), "-d", "postgres", "--format", "html")
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "etl.html"
+    path.write_text(done.stdout)
+    asked = open_file(page, path)
+    assert set(asked) == {path.as_uri()}
+    assert table_names(page) == ["mart.value", "raw.payments", "tmp_pay"]
+    assert columns_of(page, "tmp_pay") == ["customer_id", "total"]
+    column(page, "raw.payments", "amount").click()
+    page.wait_for_selector("#details[data-impact]")
+    assert column(page, "tmp_pay", "total").locator("text.dist").text_content() == "1"
+    assert column(page, "mart.value", "value").locator("text.dist").text_content() == "2"
+    page.locator("#labels text", has_text="AGGREGATION \u00b7 create_table_as").click()
+    page.wait_for_selector(f'#details[data-op="{script}#0"]')
+    assert "reads: raw.payments" in page.text_content("#details")
+    assert "statement #0 of" in page.text_content("#details pre.sql") and "settled" not in page.content()
+    shot(page, "parse-file")

@@ -1,9 +1,11 @@
 """What the web view reads of a store beyond the ``Store`` protocol: search by partial name,
-namespaces, the columns of tables, the table of columns, one operation's details, every dataset.
+namespaces, the columns of tables, the table of columns, every dataset, in batches of keys.
 
-One reader class a store class (``READERS``), each in the store's own query language. These
-reads are the web view's until the library has its own (dataset and operation details, search):
-then ``reader_for`` is the one place to point at them.
+One reader class a store class (``READERS``), each in the store's own query language. An
+operation's details are the library's (``operation``: ``explore.operation``, as ``show`` reads
+them); the search stays the view's own, for it asks another question than ``explore.search``:
+a column by its own name (``amount``) or as ``table.column``, never every column of a table
+whose name matches, as the page's search of its own data does.
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ class Reader(Protocol):
         """Every dataset key (in ``namespace``)."""
         ...
 
-    def operation(self, op_id: str) -> dict[str, Any] | None: ...
-
 
 def like_pattern(pattern: str) -> str:
     r"""A search pattern as SQL LIKE reads it (``\`` escapes): contains, ``*`` any run of characters.
@@ -62,11 +62,27 @@ def pieces(pattern: str) -> list[str]:
     return [p for p in pattern.strip().lower().split("*") if p]
 
 
-def operation_dict(row: dict[str, Any], users: list[dict[str, Any]], systems: list[dict[str, Any]],
-                   inputs: list[dict[str, str]], outputs: list[str]) -> dict[str, Any]:
-    return {**row, "users": sorted(users, key=lambda u: (-(u["executions"] or 0), u["name"])),
-            "systems": sorted(systems, key=lambda s: (-(s["executions"] or 0), s["name"])),
-            "inputs": sorted(inputs, key=lambda i: (i["name"], i["type"])), "outputs": sorted(outputs)}
+def operation(store: Store, op_id: str) -> dict[str, Any] | None:
+    """One operation as the statement panel shows it (SQL, kind, times, users and systems with
+    their runs, what it reads and writes): ``explore.operation``, the answer of ``show OP``."""
+    from ..explore import UnknownNameError, operation as details
+
+    try:
+        found = details(store, op_id)
+    except UnknownNameError:
+        return None
+    info = found.info
+    return {"id": info.id, "type": info.type, "sql": found.sql, "namespace": found.namespace,
+            "first_seen": info.first_seen, "last_seen": info.last_seen, "executions": info.executions,
+            "time_basis": info.time_basis or "execution",
+            "users": sorted(({"name": u.name, "executions": u.executions, "first_seen": u.first_seen,
+                              "last_seen": u.last_seen} for u in found.users),
+                            key=lambda u: (-(u["executions"] or 0), u["name"])),
+            "systems": sorted(({"name": h.name, "executions": h.executions} for h in found.systems),
+                              key=lambda h: (-(h["executions"] or 0), h["name"])),
+            "inputs": sorted(({"name": n.name, "type": t} for n, t in found.inputs),
+                             key=lambda i: (i["name"], i["type"])),
+            "outputs": sorted(n.name for n in found.outputs)}
 
 
 class SQLReader:
@@ -136,32 +152,6 @@ class SQLReader:
         with self.store._read() as conn:
             return [f"d{i}" for (i,) in conn.execute(query.where(d.c.namespace == namespace) if namespace else query)]
 
-    def operation(self, op_id: str) -> dict[str, Any] | None:
-        from sqlalchemy import select
-
-        t = self.t
-        o, d = t.operations, t.datasets
-        with self.store._read() as conn:
-            row = conn.execute(select(o.c.id, o.c.key, o.c.type, o.c.sql, o.c.namespace, o.c.first_seen,
-                                      o.c.last_seen, o.c.executions, o.c.time_basis).where(o.c.key == op_id)).first()
-            if row is None:
-                return None
-            oid = row[0]
-            people = [{"name": n, "executions": x, "first_seen": f, "last_seen": la} for n, x, f, la in conn.execute(
-                select(t.users.c.name, t.performed.c.executions, t.performed.c.first_seen, t.performed.c.last_seen)
-                .join(t.users, t.users.c.id == t.performed.c.user_id).where(t.performed.c.operation_id == oid))]
-            hosts = [{"name": n, "executions": x} for n, x in conn.execute(
-                select(t.systems.c.name, t.hosted.c.executions).join(t.systems, t.systems.c.id == t.hosted.c.system_id)
-                .where(t.hosted.c.operation_id == oid))]
-            inputs = [{"name": n, "type": k} for n, k in conn.execute(
-                select(d.c.name, t.input_to.c.type).join(d, d.c.id == t.input_to.c.dataset_id)
-                .where(t.input_to.c.operation_id == oid))]
-            outputs = [n for (n,) in conn.execute(select(d.c.name).join(t.produces, t.produces.c.dataset_id == d.c.id)
-                                                  .where(t.produces.c.operation_id == oid))]
-        info = dict(zip(("id", "type", "sql", "namespace", "first_seen", "last_seen", "executions", "time_basis"),
-                        row[1:]))
-        return operation_dict(info, people, hosts, inputs, outputs)
-
 
 class Neo4jReader:
     """Neo4j stores (``stores.neo4j``): keys are ``d`` / ``c`` and the node's ``id``."""
@@ -206,25 +196,6 @@ class Neo4jReader:
     def datasets(self, namespace: str | None) -> list[str]:
         return [f"d{i}" for (i,) in self.store._read(
             "MATCH (d:Dataset) WHERE $ns IS NULL OR d.namespace = $ns RETURN d.id ORDER BY d.name", ns=namespace)]
-
-    def operation(self, op_id: str) -> dict[str, Any] | None:
-        read = self.store._read
-        rows = read("MATCH (o:Operation {id: $id}) RETURN o.id, o.type, o.sql, o.namespace, o.first_seen, "
-                    "o.last_seen, o.executions, o.time_basis", id=op_id)
-        if not rows:
-            return None
-        info = dict(zip(("id", "type", "sql", "namespace", "first_seen", "last_seen", "executions", "time_basis"),
-                        rows[0]))
-        info["time_basis"] = info["time_basis"] or "execution"
-        people = [{"name": n, "executions": x, "first_seen": f, "last_seen": la} for n, x, f, la in read(
-            "MATCH (o:Operation {id: $id})<-[p:PERFORMED]-(u:User) "
-            "RETURN u.name, p.executions, p.first_seen, p.last_seen", id=op_id)]
-        hosts = [{"name": n, "executions": x} for n, x in read(
-            "MATCH (o:Operation {id: $id})<-[h:HOSTED]-(s:System) RETURN s.name, h.executions", id=op_id)]
-        inputs = [{"name": n, "type": k} for n, k in read(
-            "MATCH (o:Operation {id: $id})<-[e:INPUT_TO]-(d:Dataset) RETURN d.name, e.type", id=op_id)]
-        outputs = [n for (n,) in read("MATCH (o:Operation {id: $id})-[:PRODUCES]->(d:Dataset) RETURN d.name", id=op_id)]
-        return operation_dict(info, people, hosts, inputs, outputs)
 
 
 def ordered(nodes: Collection[LineageNode], pattern: str) -> list[LineageNode]:

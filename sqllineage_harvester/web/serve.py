@@ -4,7 +4,7 @@
     GET /                       the app
     GET /assets/NAME            app.js, app.css, dagre.min.js, the license
     GET /api/namespaces         {"namespaces": [...]}
-    GET /api/search?q=&namespace=                      {"results": [node, ...]}
+    GET /api/search?q=&namespace=                      {"results": [node, ...]} (and a shard's "note")
     GET /api/graph?key=&direction=&depth=&direct_only=&since=&as_of=     view.open_graph (depth=all: every level)
     GET /api/expand?key=&direction=&direct_only=&since=&as_of=           view.expand
     GET /api/impact?key=&depth=&direct_only=&since=&as_of=               view.impact
@@ -27,7 +27,7 @@ from ..errors import ConfigError, HarvesterError
 from ..stores import Store
 from . import view
 from .page import ASSETS, LICENSES, asset, served_page
-from .reader import LIMIT, reader_for
+from .reader import reader_for
 
 TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".txt": "text/plain; charset=utf-8"}
@@ -69,8 +69,7 @@ def routes(store: Store) -> dict[str, Callable[[Params], Any]]:
     reader = reader_for(store)
     return {
         "/api/namespaces": lambda p: {"namespaces": reader.namespaces()},
-        "/api/search": lambda p: {"results": [view.node_dict(n) for n in reader.search(
-            p.text("q", required=True) or "", p.text("namespace"), LIMIT)]},
+        "/api/search": lambda p: view.search(store, p.text("q", required=True) or "", p.text("namespace")),
         "/api/graph": lambda p: view.open_graph(store, p.text("key", required=True) or "",
                                                 p.text("direction") or "both", p.depth(2), **p.window()),
         "/api/expand": lambda p: view.expand(store, p.text("key", required=True) or "",

@@ -9,14 +9,15 @@ store's node keys; every name is data, and the page puts it in as text, never as
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..errors import ConfigError
 from ..model import DIRECT_TYPES, LineageEdge, LineageGraph, LineageNode
-from ..queries import bounds, walk
+from ..queries import bounds, shard_family, walk
 from ..stores import DOWNSTREAM, UPSTREAM, Store
-from .reader import Reader, reader_for
+from .reader import LIMIT, Reader, reader_for
+from .reader import operation as operation_details
 
 MAX_TABLES = 400  # a graph larger than this shows its nearest tables and says how many were left out
 MAX_IMPACT = 5_000  # columns listed by an impact
@@ -154,8 +155,27 @@ def impact(store: Store, key: str, depth: int | None = None, direct_only: bool =
                       for n in nodes[:MAX_IMPACT]]}
 
 
+def search(store: Store, pattern: str, namespace: str | None = None) -> dict[str, Any]:
+    """Datasets and columns whose name holds ``pattern``; a shard's name (``events_20260101``) of a
+    date-sharded family the harvest keeps as one dataset finds the family first, with a note
+    saying so, as the queries find it (``queries.shard_family``)."""
+    found = reader_for(store).search(pattern, namespace, LIMIT)
+    out: dict[str, Any] = {"results": [node_dict(n) for n in found]}
+    if "*" in pattern or not pattern.strip():
+        return out
+    try:
+        family = shard_family(store, pattern.strip(), namespace)
+    except ConfigError:  # several families of that name: the search lists them
+        family = None
+    if family is not None:
+        node, note = family
+        out["results"] = [node_dict(node)] + [r for r in out["results"] if r["key"] != node.key]
+        out["note"] = note
+    return out
+
+
 def operation(store: Store, op_id: str) -> dict[str, Any]:
-    found = reader_for(store).operation(op_id)
+    found = operation_details(store, op_id)
     if found is None:
         raise NotFoundError(f"no operation {op_id!r} in the store")
     return found
@@ -163,8 +183,7 @@ def operation(store: Store, op_id: str) -> dict[str, Any]:
 
 def with_operations(store: Store, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with every operation's details (SQL, users, ...) in it: for a file that asks no server."""
-    reader = reader_for(store)
-    data["operations"] = {k: reader.operation(k) or v for k, v in data["operations"].items()}
+    data["operations"] = {k: operation_details(store, k) or v for k, v in data["operations"].items()}
     return data
 
 
@@ -188,6 +207,26 @@ def answer(store: Store, graph: LineageGraph, since: str | None = None, as_of: s
     data["answer"] = {"direction": graph.direction, "target": node_dict(graph.target) if graph.target else None,
                       "nodes": len(graph.nodes)}
     return with_operations(store, data)
+
+
+def graph_data(graph: LineageGraph, owner: Callable[[LineageNode], LineageNode],
+               operations: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A graph made without a store (``parse``'s script graph) as the component draws it, whole:
+    its dataset nodes and the tables ``owner`` gives its column nodes are the boxes; every
+    table is shown, as an export shows them."""
+    tables: dict[str, dict[str, Any]] = {}
+    for n in sorted(graph.nodes, key=lambda g: g.node.kind != "dataset"):
+        table = n.node if n.node.kind == "dataset" else owner(n.node)
+        box = tables.setdefault(table.key, {**node_dict(table), "depth": None, "columns": []})
+        if n.node.kind == "column":
+            box["columns"].append({"key": n.node.key, "name": n.node.name[len(table.name) + 1:]})
+    kinds = {k: str(v.get("type")) for k, v in operations.items()}
+    columns = {n.node.key for n in graph.nodes if n.node.kind == "column"}
+    edges = [edge_dict(e, "column" if e.source in columns else "table", kinds) for e in sorted(graph.edges, key=order)]
+    root = {**node_dict(graph.root), "key": None}
+    return {"root": root, "tables": sorted(tables.values(), key=lambda t: (t["name"], t["namespace"])),
+            "edges": edges, "operations": {k: operations[k] for k in sorted({e.operation for e in graph.edges})},
+            "answer": {"direction": "export", "target": None, "nodes": len(tables)}}
 
 
 def everything(store: Store, namespace: str | None = None) -> dict[str, Any]:

@@ -410,6 +410,7 @@
     var got = STATIC ? Promise.resolve(localSearch(text)) : api("search", { q: text, namespace: S.namespace });
     got.then(function (res) {
       clear(box);
+      if (res.note) status(res.note);  // a shard's name: its family is found, and said so
       if (!res.results.length) box.appendChild(h("li", "none", "nothing matches"));
       res.results.forEach(function (n) {
         var li = h("li", "result " + n.kind);

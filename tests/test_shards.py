@@ -217,7 +217,7 @@ def test_the_cli_says_a_shard_name_is_answered_for_its_family(tmp_path):
     harvest_fixture(f"sqlite:///{db}")
     shard = fixture_shards("shop-prod.analytics.events")[0]
     done = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "upstream",
-                           f"analytics.events_{shard}", "--store", f"sqlite:///{db}"],
+                           f"analytics.events_{shard}", "--store", f"sqlite:///{db}", "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "shop-prod.analytics.events_*" in done.stdout and "shop-prod.raw.events" in done.stdout

@@ -301,7 +301,7 @@ def add_entry(
     for result in results if lineage is None else lineage:
         if result.error:
             continue
-        if result.kind == "select":
+        if result.kind in ("select", "evaluate"):  # an evaluation reads its model and data
             reads += [dataset.name for dataset in result.inputs]
             continue
         if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):

@@ -38,6 +38,7 @@ class Context:
     max_bytes: int = 1_000_000
     columns: bool = True  # False: table-level only (no qualify, no column walk)
     select_columns: bool = True  # False: plain SELECTs at table level even when columns is True
+    ml_functions: dict[str, str] = field(default_factory=dict)  # a prediction function -> its model (Redshift ML)
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
@@ -89,6 +90,7 @@ class Partial:
     indirect: set[IndirectRef] = field(default_factory=set)
     objects: list[DatasetRef] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    settings: tuple[tuple[str, str], ...] = ()  # a trained model's hyperparameters (extract/ml.py)
 
 
 # -- helpers ----------------------------------------------------------------
@@ -96,7 +98,7 @@ class Partial:
 
 
 # BigQuery ML functions whose first argument is a MODEL, not a table.
-MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Forecast", "Evaluate", "Explain"})
+MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Forecast", "MLForecast", "Evaluate", "Explain"})
 
 
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:

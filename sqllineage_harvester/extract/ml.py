@@ -1,0 +1,385 @@
+"""ML statements: training, evaluation and prediction, read at the depth sqlglot leaves them.
+
+A model is a dataset typed ``model``, named by its ``CREATE MODEL`` name. Training is an
+operation ``train`` from the training query's inputs to the model, the features and label
+columns feeding the model's columns; a prediction is a read of the model beside its input
+(``ML.PREDICT``, a learned Redshift function, ``m!PREDICT``, ``pgml.predict``, ``ai_query``), so a
+table written from it is made from the model; an evaluation reads the model and its data.
+
+Which shapes a database has, and the roles of its ML functions' arguments, are dialect facts
+(``[ml]`` in ``dialects/*.toml``); this module holds one reader per shape.
+
+Settings (BigQuery OPTIONS, Redshift SETTINGS, Snowflake and PostgresML named arguments) are the
+model's hyperparameters, kept as ``(name, value)`` pairs: numbers, names and lists of names.
+Values naming credentials (``IAM_ROLE``, keys, passwords, secrets, tokens) are never kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from ..model import DatasetRef
+from .base import Context, Partial, dataset, write_query
+from .glot import dialect_of
+from .parameters import parse_one
+
+# Settings whose values are never kept: they name or hold credentials.
+SECRET_SETTING = re.compile(r"iam_role|key|password|passwd|secret|token|credential|session|auth|arn", re.IGNORECASE)
+# A kept value: a number, a name (letters, digits, _ . - /), true / false.
+_PLAIN_VALUE = re.compile(r"^-?\d+(?:\.\d+)?(?:e-?\d+)?$|^[A-Za-z_][\w.\-/]*$", re.IGNORECASE)
+
+_NAME = r'(?:"(?:[^"]|"")*"|`[^`]*`|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|`[^`]*`|[\w$]+))*'
+
+
+@dataclass(frozen=True)
+class MlFunction:
+    """An ML function's argument roles (1-based positions; 0: none)."""
+
+    role: str  # train | predict
+    model: int = 1
+    relation: int = 0
+    target: int = 0
+    settings: tuple[str, ...] = ()  # named arguments kept as settings (a JSON object's keys too)
+
+
+@dataclass(frozen=True)
+class MlFacts:
+    statements: tuple[str, ...] = ()
+    functions: tuple[tuple[str, MlFunction], ...] = ()
+
+    def function(self, name: str) -> MlFunction | None:
+        return dict(self.functions).get(name.lower())
+
+
+NO_FACTS = MlFacts()
+
+
+@lru_cache(maxsize=None)
+def facts(dialect: str | None) -> MlFacts:
+    """The ML facts of the dialect files read with sqlglot dialect ``dialect``."""
+    if not dialect:
+        return NO_FACTS
+    from ..dialects import get_dialect, list_dialects
+
+    for name in list_dialects():
+        spec = get_dialect(name)
+        if dialect in (spec.name, spec.sqlglot) and spec.ml != NO_FACTS:
+            return spec.ml
+    return NO_FACTS
+
+
+# -- settings ------------------------------------------------------------------------------------
+def setting(name: str, value: str) -> tuple[str, str] | None:
+    """A setting as kept, or None: a credential, or a value that is no number, name or list."""
+    name = name.strip().lower()
+    if not name or SECRET_SETTING.search(name):
+        return None
+    value = value.strip()
+    items = [v.strip().strip("'\"") for v in value.strip("[]()").split(",")] if value[:1] in "[(" else [value.strip("'\"")]
+    if not items or not all(_PLAIN_VALUE.match(v) for v in items if v):
+        return None
+    return name, (json.dumps([v for v in items if v]) if value[:1] in "[(" else items[0])
+
+
+def settings_of(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(dict(kept for n, v in pairs if (kept := setting(n, v))).items()))
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` cut at commas outside brackets and quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _bracketed(text: str, start: int) -> tuple[str, int] | None:
+    """The text inside the bracket opening at ``start`` and the position after it."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : i], i + 1
+    return None
+
+
+# -- training ------------------------------------------------------------------------------------
+def _table(text: str, ctx: Context) -> exp.Table:
+    return normalize_identifiers(exp.to_table(text.strip(), dialect=ctx.dialect), dialect=dialect_of(ctx.dialect))
+
+
+def train(ctx: Context, model: exp.Table, query: exp.Expr | None, settings: tuple[tuple[str, str], ...],
+          target: str | None = None) -> Partial:
+    """An operation ``train``: the query's inputs to the model, its columns to the model's."""
+    if query is None:
+        partial = Partial("train", outputs=[dataset(ctx, model, "model")])
+    else:
+        partial = write_query(ctx, "train", model, [], query, "model")
+        partial.kind = "train"
+    partial.settings = tuple(sorted(settings + ((("target", target),) if target and setting("target", target) else ())))
+    return partial
+
+
+def _query_of(ctx: Context, source: str) -> exp.Expr:
+    """``(SELECT ..)`` or a table name, as a query."""
+    source = source.strip()
+    if source.startswith("("):
+        return parse_one(source[1:-1], ctx.dialect)
+    return parse_one(f"SELECT * FROM {source}", ctx.dialect)
+
+
+_REDSHIFT_MODEL = re.compile(
+    rf"^\s*MODEL\s+(?P<name>{_NAME})\s+FROM\s+(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_REDSHIFT_AFTER = re.compile(
+    rf"\s*TARGET\s+(?P<target>{_NAME})\s+FUNCTION\s+(?P<function>{_NAME})", re.IGNORECASE)
+_SETTINGS = re.compile(r"\bSETTINGS\s*\(", re.IGNORECASE)
+_REDSHIFT_PAIR = re.compile(r"^\s*(\w+)\s+(.+?)\s*$", re.DOTALL)
+
+
+def create_model_target_function(ctx: Context, word: str, text: str) -> Partial | None:
+    """Redshift ``CREATE MODEL m FROM (SELECT ..) | t TARGET c FUNCTION f .. SETTINGS (..)``.
+    ``f`` is learned: later calls of it read ``m``."""
+    match = _REDSHIFT_MODEL.match(text) if word == "CREATE" else None
+    if match is None:
+        return None
+    rest = match.group("rest").lstrip()
+    if rest.startswith("("):
+        inside = _bracketed(rest, 0)
+        if inside is None:
+            return None
+        source, after = "(" + inside[0] + ")", rest[inside[1]:]
+    else:
+        source, _, after = rest.partition(" ")
+        after = " " + after
+    tail = _REDSHIFT_AFTER.match(after)
+    if tail is None:
+        return None
+    pairs: list[tuple[str, str]] = []
+    found = _SETTINGS.search(after)
+    inside = _bracketed(after, found.end() - 1) if found else None
+    for item in _split_top(inside[0]) if inside else []:
+        pair = _REDSHIFT_PAIR.match(item)
+        if pair:
+            pairs.append((pair.group(1), pair.group(2)))
+    model = _table(match.group("name"), ctx)
+    function = _table(tail.group("function"), ctx)
+    ctx.ml_functions[function.name.lower()] = ctx.qualify(model.copy())
+    target = _table(tail.group("target"), ctx).name
+    return train(ctx, model, _query_of(ctx, source), settings_of(pairs), target)
+
+
+_SNOWFLAKE_CLASS = re.compile(
+    rf"^\s*(?:OR\s+REPLACE\s+)?SNOWFLAKE\.ML\.(?P<cls>\w+)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s*\(",
+    re.IGNORECASE | re.DOTALL)
+_KWARG = re.compile(r"^\s*(\w+)\s*=>\s*(.+?)\s*$", re.DOTALL)
+_TABLE_ARG = re.compile(rf"^TABLE\s*\(\s*(?P<name>{_NAME})\s*\)$", re.IGNORECASE)
+_REFERENCE_ARG = re.compile(r"^SYSTEM\$(?:QUERY_)?REFERENCE\s*\(\s*'(?:TABLE|VIEW)'\s*,\s*'([^']+)'", re.IGNORECASE)
+
+
+def create_snowflake_ml_class(ctx: Context, word: str, text: str) -> Partial | None:
+    """Snowflake ``CREATE SNOWFLAKE.ML.FORECAST | ANOMALY_DETECTION | CLASSIFICATION m
+    (INPUT_DATA => TABLE(t) | SYSTEM$REFERENCE('TABLE', 't'), TARGET_COLNAME => 'c', ..)``."""
+    match = _SNOWFLAKE_CLASS.match(text) if word == "CREATE" else None
+    inside = _bracketed(text, match.end() - 1) if match else None
+    if inside is None:
+        return None
+    arguments = {k.group(1).lower(): k.group(2) for item in _split_top(inside[0]) if (k := _KWARG.match(item))}
+    data = arguments.pop("input_data", "")
+    named = _TABLE_ARG.match(data) or _REFERENCE_ARG.match(data)
+    if named is None:
+        return None  # a query reference: not read
+    target = arguments.pop("target_colname", "").strip("'") or None
+    pairs = [("model_type", match.group("cls").lower()), *((k, v) for k, v in arguments.items() if k != "config_object")]
+    query = parse_one(f"SELECT * FROM {named.group(1)}", ctx.dialect)
+    normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
+    return train(ctx, _table(match.group("name"), ctx), query, settings_of(pairs), target)
+
+
+def bigquery_options(node: exp.Create) -> tuple[tuple[str, str], ...]:
+    """``CREATE MODEL .. OPTIONS (model_type = 'x', input_label_cols = ['y'], ..)``."""
+    pairs = []
+    for prop in node.find_all(exp.Property):
+        key = prop.name if prop.args.get("this") is not None else ""
+        value = prop.args.get("value")
+        if not key or value is None:
+            continue
+        if isinstance(value, exp.Array):
+            pairs.append((key, "[" + ",".join(v.name for v in value.expressions) + "]"))
+        elif isinstance(value, (exp.Literal, exp.Column, exp.Identifier, exp.Boolean, exp.Var)):
+            pairs.append((key, value.name if not isinstance(value, exp.Boolean) else str(value.this).lower()))
+    return settings_of(pairs)
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+_ML_READ = re.compile(
+    rf"\bML\.(?P<fn>EVALUATE|TRAINING_INFO|CONFUSION_MATRIX|ROC_CURVE|FEATURE_INFO|WEIGHTS|EXPLAIN_FORECAST|"
+    rf"ARIMA_EVALUATE|GLOBAL_EXPLAIN|ADVANCED_WEIGHTS|CENTROIDS|PRINCIPAL_COMPONENTS)\s*\(\s*MODEL\s+(?P<name>{_NAME})",
+    re.IGNORECASE)
+
+
+def ml_table_function(ctx: Context, text: str) -> Partial | None:
+    """BigQuery ``SELECT .. FROM ML.EVALUATE(MODEL m [, (SELECT ..) | TABLE t])`` and the other
+    functions that read a model (sqlglot reads only some): an evaluation of the model on its data."""
+    match = _ML_READ.search(text)
+    if match is None:
+        return None
+    inside = _bracketed(text, text.index("(", match.start()))
+    rest = _split_top(inside[0])[1:] if inside else []
+    partial = Partial("evaluate", inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
+    for item in rest:
+        if item.startswith("("):
+            query = parse_one(item[1:-1], ctx.dialect)
+            normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
+            partial.inputs += [dataset(ctx, t) for t in query.find_all(exp.Table) if t.name]
+        elif item.upper().startswith("TABLE "):
+            partial.inputs.append(dataset(ctx, _table(item[6:], ctx)))
+    return partial
+
+
+_METHOD = re.compile(rf"^\s*(?P<name>{_NAME})!(?P<method>\w+)\s*\(", re.IGNORECASE)
+
+
+def model_method(ctx: Context, word: str, text: str) -> Partial | None:
+    """Snowflake ``CALL m!SHOW_EVALUATION_METRICS()`` (and other methods called alone)."""
+    match = _METHOD.match(text) if word == "CALL" else None
+    if match is None:
+        return None
+    kind = "evaluate" if "EVALUATION" in match.group("method").upper() or "METRIC" in match.group("method").upper() \
+        else "select"
+    return Partial(kind, inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
+
+
+COMMAND_SHAPES: dict[str, Callable[[Context, str, str], Partial | None]] = {
+    "create_model_target_function": create_model_target_function,
+    "create_snowflake_ml_class": create_snowflake_ml_class,
+    "model_method": model_method,
+}
+
+
+def command(ctx: Context, word: str, text: str) -> Partial | None:
+    """A command sqlglot could not read, as the dialect's ML shapes read it, or None."""
+    for shape in facts(ctx.dialect).statements:
+        reader = COMMAND_SHAPES.get(shape)
+        try:
+            found = reader(ctx, word, text) if reader else None
+        except SqlglotError:
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def unparsed(ctx: Context, text: str) -> Partial | None:
+    """A statement sqlglot failed on, as the dialect's ML shapes read it, or None."""
+    if "ml_table_function" not in facts(ctx.dialect).statements:
+        return None
+    try:
+        return ml_table_function(ctx, text)
+    except SqlglotError:
+        return None
+
+
+# -- predictions and function-level training -------------------------------------------------------
+def _function_name(node: exp.Expr) -> str:
+    name = node.name if isinstance(node, exp.Anonymous) else (node.sql_name() if isinstance(node, exp.Func) else "")
+    parent = node.parent
+    if isinstance(parent, exp.Dot) and parent.expression is node:
+        return f"{parent.this.sql()}.{name}".lower()
+    if isinstance(parent, exp.Table) and node.arg_key == "this" and parent.db:
+        return f"{parent.db}.{name}".lower()
+    return name.lower()
+
+
+def _argument(node: exp.Expr, position: int) -> str | None:
+    items = [a for a in node.expressions if not isinstance(a, exp.Kwarg)]
+    if position < 1 or position > len(items):
+        return None
+    item = items[position - 1]
+    return item.name if isinstance(item, exp.Literal) and item.is_string else None
+
+
+def _named_settings(node: exp.Expr, keep: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for item in node.expressions:
+        if not isinstance(item, exp.Kwarg) or item.this.name.lower() not in keep:
+            continue
+        value = item.expression.name if isinstance(item.expression, exp.Literal) else item.expression.sql()
+        if value.lstrip().startswith("{"):
+            try:
+                pairs += [(str(k), json.dumps(v) if isinstance(v, list) else str(v)) for k, v in json.loads(value).items()]
+            except (ValueError, AttributeError):
+                pass
+        else:
+            pairs.append((item.this.name, value))
+    return pairs
+
+
+def _model(ctx: Context, name: str) -> DatasetRef:
+    return dataset(ctx, _table(name, ctx), "model")
+
+
+def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
+    """The models a parsed statement reads through functions, added to its inputs; a statement
+    that trains through a function (``pgml.train``) becomes a ``train`` operation."""
+    known = facts(ctx.dialect)
+    models: list[DatasetRef] = []
+    for call in node.find_all(exp.Func, exp.ModelAttribute):
+        if isinstance(call, exp.ModelAttribute):  # Snowflake m!PREDICT(..), m!FORECAST(..)
+            models.append(dataset(ctx, _table(call.this.sql(), ctx), "model"))
+            continue
+        name = _function_name(call)
+        spec = known.function(name)
+        if spec is None and name in ctx.ml_functions:
+            models.append(DatasetRef(ctx.ml_functions[name], "model"))
+            continue
+        model = _argument(call, spec.model) if spec else None
+        if spec is None or model is None:
+            continue
+        if spec.role == "train":
+            return _function_train(ctx, call, spec, model, partial)
+        models.append(_model(ctx, model))
+    if models:
+        partial.inputs = [*partial.inputs, *(m for m in dict.fromkeys(models) if m not in partial.inputs)]
+    return partial
+
+
+def _function_train(ctx: Context, call: exp.Expr, spec: MlFunction, model: str, partial: Partial) -> Partial:
+    relation = _argument(call, spec.relation)
+    target = _argument(call, spec.target)
+    settings = settings_of(_named_settings(call, spec.settings))
+    query = parse_one(f"SELECT * FROM {relation}", ctx.dialect) if relation else None
+    if query is not None:
+        normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
+    trained = train(ctx, _table(model, ctx), query, settings, target)
+    trained.warnings = partial.warnings
+    return trained
+
+
+ML_SHAPES = frozenset({*COMMAND_SHAPES, "ml_table_function"})

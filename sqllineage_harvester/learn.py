@@ -21,6 +21,7 @@ from .extract import Catalog
 from .extract.catalog import UNKNOWN, defined_columns, display_name, name_parts, typed
 from .extract.script import TEMP_TYPES
 from .model import WRITE_KINDS, ColumnLineage, ColumnRef, DatasetRef, Fingerprinted, IndirectRef, StatementLineage
+from .model_functions import ModelFunctions
 from .stages import Stages
 
 MAX_TEMP_NAMES = 10_000
@@ -47,6 +48,9 @@ class Learning:
         self.stages_key = f"stages:{namespace}"  # named stages' URLs (CREATE STAGE .. URL = ..)
         self.stages = Stages(json.loads(kept.get(self.stages_key) or "{}"))
         self.stages_version = 0
+        self.models_key = f"models:{namespace}"  # prediction functions' models (CREATE MODEL .. FUNCTION f)
+        self.functions = ModelFunctions(json.loads(kept.get(self.models_key) or "{}"))
+        self.functions_version = 0
         self.shards_key = f"shards:{namespace}"
         # The shards seen of each date-sharded family (shards.py): family -> suffixes, sorted.
         self.shards: dict[str, list[str]] = json.loads(kept.get(self.shards_key) or "{}")
@@ -97,7 +101,7 @@ class Learning:
     def lineage_state(self) -> tuple[int, int]:
         """What a statement's stored lineage depends on of what is learned: the catalog and the
         temp names (the columns seen written only carry renames)."""
-        return self.generation, self.temps_version + self.stages_version  # each only grows: the sum moves
+        return self.generation, self.temps_version + self.stages_version + self.functions_version  # each only grows
 
     def learned(self, key: str) -> bool:
         """Whether learning from the statement again would change nothing."""
@@ -113,6 +117,7 @@ class Learning:
                 continue
             self._temps(r)
             self._written(r)
+            self._model_function(r)
             if r.kind == "drop":
                 for ref in r.objects:
                     self._set(ref.name, None)
@@ -131,6 +136,13 @@ class Learning:
         if len(self._learned) > 200_000:
             self._learned.clear()
         self._learned[key] = self.version
+
+    def _model_function(self, r: StatementLineage) -> None:
+        function = dict(r.settings).get("function") if r.kind == "train" else None
+        model = next((o.name for o in r.outputs if o.type == "model"), None)
+        if function and model and self.functions.learn(model, function):
+            self.functions_version += 1
+            self._touch(self.models_key)
 
     def _ddl(self, item: Fingerprinted, key: str, r: StatementLineage, results: list[StatementLineage],
              dialect: str | None) -> None:
@@ -205,11 +217,14 @@ class Learning:
                 known.append(c.target.column)
                 self._touch(self.written_key)
 
-    def carry(self, r: StatementLineage) -> StatementLineage:
-        """A stage the log defined is read as its URL (``@landing/x`` -> ``s3://bucket/x``); a rename
+    def carry(self, r: StatementLineage, text: str = "", alone: bool = True) -> StatementLineage:
+        """A stage the log defined is read as its URL (``@landing/x`` -> ``s3://bucket/x``); a call of
+        a model's prediction function in ``text`` (the entry's redacted text) reads the model, when the
+        statement is ``alone`` in it (else a warning: which statement calls it is not known); a rename
         of a table the catalog does not know (``new.* <- old.*``) carries each column the log was
         seen writing into the old table."""
         r = self._through_stages(r)
+        r = self._through_functions(r, text, alone)
         if r.kind != "rename" or r.error or not any(c.target.column == "*" for c in r.columns):
             return r
         columns = []
@@ -221,6 +236,18 @@ class Learning:
             columns += [ColumnLineage(ColumnRef(c.target.dataset, n), (ColumnRef(c.sources[0].dataset, n),), c.transform)
                         for n in names]
         return replace(r, columns=tuple(columns))
+
+    def _through_functions(self, r: StatementLineage, text: str, alone: bool) -> StatementLineage:
+        if r.error or r.kind == "train" or not text:
+            return r
+        models = [DatasetRef(m, "model") for m in self.functions.called(text)]
+        models = [m for m in models if m not in r.inputs]
+        if not models:
+            return r
+        if not alone:
+            note = "a model's prediction function is called in this script; which statement reads the model is not known"
+            return replace(r, warnings=tuple(dict.fromkeys((*r.warnings, note))))
+        return replace(r, inputs=(*r.inputs, *models))
 
     def _through_stages(self, r: StatementLineage) -> StatementLineage:
         if not self.stages.urls or r.error:
@@ -267,6 +294,8 @@ class Learning:
             out[self.temps_key] = json.dumps(self.temp_names, separators=(",", ":"))
         if self.stages_key in self._changed:
             out[self.stages_key] = self.stages.dump()
+        if self.models_key in self._changed:
+            out[self.models_key] = self.functions.dump()
         if self.shards_key in self._changed:
             out[self.shards_key] = json.dumps(self.shards, separators=(",", ":"), sort_keys=True)
         if self.written_key in self._changed:

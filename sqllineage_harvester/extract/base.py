@@ -197,7 +197,7 @@ def write_query(
     partial.warnings = trace.warnings
     # A table the statement creates takes the query's names; an existing one (INSERT without a
     # column list) its own columns, by position, where the catalog knows them.
-    creates = kind in ("create_table_as", "create_view", "select_into")
+    creates = kind in ("create_table_as", "create_view", "select_into", "train")
     outputs = [n for n, _ in trace.outputs]
     target_names = (names or (fill(outputs) if fill else None)
                     or (None if creates else catalog_names(ctx, target, len(trace.outputs))) or outputs)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterable
 
@@ -26,7 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from ..model import DatasetRef
+from ..model import ColumnRef, DatasetRef
 from .base import Context, Partial, dataset, write_query
 from .glot import dialect_of
 from .parameters import parse_one
@@ -192,6 +192,7 @@ def create_model_target_function(ctx: Context, word: str, text: str) -> Partial 
     function = _table(tail.group("function"), ctx)
     ctx.ml_functions[function.name.lower()] = ctx.qualify(model.copy())
     target = _table(tail.group("target"), ctx).name
+    pairs.append(("function", function.name.lower()))  # what later statements call it by (learn.py)
     return train(ctx, model, _query_of(ctx, source), settings_of(pairs), target)
 
 
@@ -352,22 +353,83 @@ def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
     models: list[DatasetRef] = []
     for call in node.find_all(exp.Func, exp.ModelAttribute):
         if isinstance(call, exp.ModelAttribute):  # Snowflake m!PREDICT(..), m!FORECAST(..)
-            models.append(dataset(ctx, _table(call.this.sql(), ctx), "model"))
-            continue
-        name = _function_name(call)
-        spec = known.function(name)
-        if spec is None and name in ctx.ml_functions:
-            models.append(DatasetRef(ctx.ml_functions[name], "model"))
-            continue
-        model = _argument(call, spec.model) if spec else None
-        if spec is None or model is None:
-            continue
-        if spec.role == "train":
-            return _function_train(ctx, call, spec, model, partial)
-        models.append(_model(ctx, model))
+            model_table = _table(call.this.sql(), ctx)
+        else:
+            name = _function_name(call)
+            spec = known.function(name)
+            if spec is None and name in ctx.ml_functions:
+                model_table = _table(ctx.ml_functions[name], ctx)
+            elif spec is not None and (model := _argument(call, spec.model)) is not None:
+                if spec.role == "train":
+                    return _function_train(ctx, call, spec, model, partial)
+                model_table = _table(model, ctx)
+            elif isinstance(call, BIGQUERY_MODEL_READERS) and isinstance(call.this, exp.Table):
+                _fed_by_table_function(ctx, node, call, partial)  # read by columns.py already
+                continue
+            else:
+                continue
+        models.append(dataset(ctx, model_table.copy(), "model"))
+        _fed(ctx, partial, model_table, _projection_of(node, call))
     if models:
         partial.inputs = [*partial.inputs, *(m for m in dict.fromkeys(models) if m not in partial.inputs)]
     return partial
+
+
+# BigQuery ML table functions that make rows from a model (the model's columns feed the ones they add).
+BIGQUERY_MODEL_READERS = (exp.Predict, exp.MLForecast, exp.GenerateText)
+
+
+def _outer_select(node: exp.Expr) -> exp.Select | None:
+    query = node.args.get("expression") if isinstance(node, (exp.Insert, exp.Create)) else node
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    return query if isinstance(query, exp.Select) else None
+
+
+def _projection_of(node: exp.Expr, call: exp.Expr) -> list[int]:
+    """The position of the statement's outermost select item holding ``call`` (none: nested deeper)."""
+    select = _outer_select(node)
+    for index, item in enumerate(select.expressions if select is not None else []):
+        if any(part is call for part in item.walk()):
+            return [index]
+    return []
+
+
+def _fed_by_table_function(ctx: Context, node: exp.Expr, call: exp.Expr, partial: Partial) -> None:
+    """``SELECT .. FROM ML.PREDICT(MODEL m, (SELECT a, b ..))``: the items that are not the input
+    query's columns passed through (``predicted_x``, ``forecast_value``) are made by the model."""
+    select = _outer_select(node)
+    table = call.parent
+    if select is None or not isinstance(table, exp.Table) or table.parent is not select.args.get("from_", select.args.get("from")):
+        return
+    query = call.args.get("expression")
+    passed = set(query.unnest().named_selects) if isinstance(query, exp.Subquery) else set()
+    if any(isinstance(item, exp.Star) for item in select.expressions):
+        return
+    items = [item.this if isinstance(item, exp.Alias) else item for item in select.expressions]
+    made = [i for i, item in enumerate(items) if not (isinstance(item, exp.Column) and item.name in passed)]
+    _fed(ctx, partial, call.this, made)
+
+
+def _fed(ctx: Context, partial: Partial, model: exp.Table, positions: list[int]) -> None:
+    """The written columns at ``positions`` come from the model's columns too (where known)."""
+    columns = ctx.catalog.columns(ctx.parts(model.copy())) if positions else None
+    if not columns:
+        return
+    name = ctx.qualify(model.copy())
+    sources = tuple(ColumnRef(name, c) for c in columns if c != "*")
+    targets = [c for c in partial.columns if partial.outputs or not c.target.dataset]
+    if any(p >= len(targets) for p in positions):
+        partial.warnings.append("which written column the model makes is not known: the model is an input of the statement")
+        return
+    for p in positions:
+        column = targets[p]
+        partial.columns[partial.columns.index(column)] = replace(
+            column, sources=tuple(sorted({*column.sources, *sources})), transform=_stronger(column.transform))
+
+
+def _stronger(transform: str) -> str:
+    return "AGGREGATION" if transform == "AGGREGATION" else "TRANSFORMATION"
 
 
 def _function_train(ctx: Context, call: exp.Expr, spec: MlFunction, model: str, partial: Partial) -> Partial:

@@ -94,6 +94,7 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
         warnings=tuple(d.get("warnings", [])),
         error=d.get("error"),
         defaults=tuple(d["defaults"]) if d.get("defaults") else None,  # type: ignore[arg-type]
+        settings=tuple(sorted((str(k), str(v)) for k, v in d.get("settings", {}).items())),
     )
 
 

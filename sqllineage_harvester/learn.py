@@ -27,7 +27,7 @@ from .stages import Stages
 MAX_TEMP_NAMES = 10_000
 MAX_WRITTEN = 100_000  # tables whose written columns are remembered
 _TABLES = ("table", "view")
-_MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into")
+_MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into", "train")  # train: the model's columns
 # Kinds whose learning can change the catalog: the rest teach only which columns were written.
 TEACHING_KINDS = frozenset({"drop", "rename", "ddl", *_MADE_FROM_QUERY})
 
@@ -126,7 +126,7 @@ class Learning:
             elif r.kind in _MADE_FROM_QUERY:
                 for ref in r.outputs:
                     names = [c.target.column for c in r.columns if c.target.dataset == ref.name]
-                    if ref.type in _TABLES and names and "*" not in names:
+                    if (ref.type in _TABLES or r.kind == "train") and names and "*" not in names:
                         self._set(ref.name, dict.fromkeys(names, UNKNOWN))
             elif r.kind == "ddl":
                 if self.stages.learn(item.entry.sql, item.entry.dialect or dialect, [o.name for o in r.objects]):
@@ -247,7 +247,25 @@ class Learning:
         if not alone:
             note = "a model's prediction function is called in this script; which statement reads the model is not known"
             return replace(r, warnings=tuple(dict.fromkeys((*r.warnings, note))))
-        return replace(r, inputs=(*r.inputs, *models))
+        return self._predicted(replace(r, inputs=(*r.inputs, *models)), text, {m.name for m in models})
+
+    def _predicted(self, r: StatementLineage, text: str, models: set[str]) -> StatementLineage:
+        """The written column a call ``f(a, b)`` makes (the one column made from a and b, at least)
+        comes from the model's columns too; where it cannot be told, a warning says so."""
+        columns, warnings = list(r.columns), list(r.warnings)
+        for model, calls in self.functions.arguments(text).items():
+            known = self.catalog.columns(name_parts(model)) if model in models else None
+            for names in calls if known else ():
+                made = [i for i, c in enumerate(columns) if c.transform != "IDENTITY" and c.target.dataset
+                        and names and names <= {s.column.lower() for s in c.sources}]
+                if len(made) != 1:
+                    warnings.append(f"which written column {model}'s prediction makes is not known: "
+                                    "the model is an input of the statement")
+                    continue
+                c = columns[made[0]]
+                sources = {*c.sources, *(ColumnRef(model, n) for n in known)}
+                columns[made[0]] = replace(c, sources=tuple(sorted(sources)))
+        return replace(r, columns=tuple(columns), warnings=tuple(dict.fromkeys(warnings)))
 
     def _through_stages(self, r: StatementLineage) -> StatementLineage:
         if not self.stages.urls or r.error:

@@ -43,5 +43,23 @@ class ModelFunctions:
             self._pattern = re.compile(rf"(?<![\w.$\"])(?:[\w$]+\.)?({names})\s*\(", re.IGNORECASE)
         return list(dict.fromkeys(self.models[m.group(1).lower()] for m in self._pattern.finditer(text)))
 
+    def arguments(self, text: str) -> dict[str, list[set[str]]]:
+        """Each model whose function ``text`` calls, with the column names each call passes."""
+        self.called("")  # compiles the pattern
+        found: dict[str, list[set[str]]] = {}
+        for match in self._pattern.finditer(text) if self._pattern is not None else ():
+            inside = _inside(text, match.end() - 1)
+            names = {part.strip().rsplit(".", 1)[-1].strip('"').lower() for part in inside.split(",")} if inside else set()
+            found.setdefault(self.models[match.group(1).lower()], []).append(
+                {n for n in names if re.fullmatch(r"[\w$]+", n) and not n.isdigit()})
+        return found
+
     def dump(self) -> str:
         return json.dumps(self.models, separators=(",", ":"), sort_keys=True)
+
+
+def _inside(text: str, start: int) -> str | None:
+    """The text between the bracket at ``start`` and its match (None: no match, or nested calls)."""
+    end = text.find(")", start)
+    inside = text[start + 1 : end] if end > 0 else None
+    return None if inside is None or "(" in inside else inside

@@ -228,7 +228,8 @@ class Harvester:
     def _resume(self) -> None:
         """The state the store holds for this source: its cursor, the namespace's catalog, the
         open sessions; lineage parsed in memory is checked against them anew."""
-        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "stages", "shards", "models")]
+        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "stages", "shards", "models",
+                                                                    "hyperparameters")]
         given = self._given.copy() if self._given is not None else None  # learning changes it in place
         self.learning = Learning(self.options.namespace, self.store.cache_get(keys), given)
         self.sessions = Sessions(self.store.sessions(self.key))

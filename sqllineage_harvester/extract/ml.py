@@ -277,8 +277,20 @@ def model_method(ctx: Context, word: str, text: str) -> Partial | None:
     return Partial(kind, inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
 
 
+_SHOW_MODEL = re.compile(rf"^\s*MODEL\s+(?P<name>{_NAME})\s*$", re.IGNORECASE)
+
+
+def show_model(ctx: Context, word: str, text: str) -> Partial | None:
+    """Redshift ``SHOW MODEL m``: the model's state and validation metrics, an evaluation read."""
+    match = _SHOW_MODEL.match(text) if word == "SHOW" else None
+    if match is None or match.group("name").upper() == "ALL":
+        return None
+    return Partial("evaluate", inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
+
+
 COMMAND_SHAPES: dict[str, Callable[[Context, str, str], Partial | None]] = {
     "create_model_target_function": create_model_target_function,
+    "show_model": show_model,
     "create_snowflake_ml_class": create_snowflake_ml_class,
     "model_method": model_method,
 }
@@ -357,8 +369,8 @@ def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
         else:
             name = _function_name(call)
             spec = known.function(name)
-            if spec is None and name in ctx.ml_functions:
-                model_table = _table(ctx.ml_functions[name], ctx)
+            if spec is None and name.rsplit(".", 1)[-1] in ctx.ml_functions:
+                model_table = _table(ctx.ml_functions[name.rsplit(".", 1)[-1]], ctx)
             elif spec is not None and (model := _argument(call, spec.model)) is not None:
                 if spec.role == "train":
                     return _function_train(ctx, call, spec, model, partial)

@@ -17,6 +17,7 @@ import pytest
 from sqllineage_harvester import queries
 from sqllineage_harvester.dialects import get_dialect
 from sqllineage_harvester.harvest import Options, harvest
+from sqllineage_harvester.model import DatasetRef
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
 
@@ -92,3 +93,40 @@ def test_a_prediction_function_is_known_from_a_create_model_harvested_in_an_earl
     store, _ = harvested(tmp_path / "b" / "history.csv", "redshift", db)
     assert "dev.ml.customer_churn" in depths(queries.upstream(store, "dev.marts.churn_predictions"))
     assert "dev.marts.churn_predictions.will_churn" in depths(queries.impact(store, "dev.ml.customer_churn.plan"))
+
+
+def test_a_learned_function_called_in_a_text_of_several_statements_is_a_warning_not_a_guess():
+    from sqllineage_harvester.extract import extract
+    from sqllineage_harvester.learn import Learning
+
+    learning = Learning("redshift://test", {}, None)
+    trained = extract("CREATE MODEL ml.churn FROM (SELECT age, plan, churned FROM public.customers) "
+                      "TARGET churned FUNCTION predict_churn IAM_ROLE default SETTINGS (S3_BUCKET 'b')", "redshift")
+    learning.learn(None, "k1", trained, "redshift")  # type: ignore[arg-type]  # a train teaches no DDL
+    script = "INSERT INTO s.a SELECT id FROM public.t; INSERT INTO s.b (id, p) SELECT id, predict_churn(age, plan) FROM public.u"
+    several = [learning.carry(r, script, alone=False) for r in extract(script, "redshift")]
+    assert all(DatasetRef("ml.churn", "model") not in r.inputs for r in several)
+    assert all(any("prediction function" in w for w in r.warnings) for r in several)
+    alone = "INSERT INTO s.b (id, p) SELECT id, predict_churn(age, plan) FROM public.u"
+    (one,) = [learning.carry(r, alone) for r in extract(alone, "redshift")]
+    assert DatasetRef("ml.churn", "model") in one.inputs
+    made = {str(c.target): {str(s) for s in c.sources} for c in one.columns}
+    assert made["s.b.p"] >= {"ml.churn.age", "ml.churn.plan", "ml.churn.churned", "public.u.age"}
+    assert made["s.b.id"] == {"public.u.id"}
+
+
+@pytest.mark.parametrize("name, value, kept", [
+    ("model_type", "'logistic_reg'", ("model_type", "logistic_reg")),
+    ("input_label_cols", "['churned', 'x']", ("input_label_cols", '["churned", "x"]')),
+    ("max_runtime", "1800", ("max_runtime", "1800")),
+    ("IAM_ROLE", "'arn:aws:iam::1:role/r'", None),
+    ("kms_key_id", "'k'", None),
+    ("api_token", "'t'", None),
+    ("password", "'p'", None),
+    ("secret_name", "'s'", None),
+    ("description", "'Owner: jane.doe@example.com'", None),  # free text
+])
+def test_settings_keep_numbers_names_and_lists_never_credentials_or_free_text(name, value, kept):
+    from sqllineage_harvester.extract.ml import setting
+
+    assert setting(name, value) == kept

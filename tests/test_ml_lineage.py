@@ -125,6 +125,10 @@ def test_a_learned_function_called_in_a_text_of_several_statements_is_a_warning_
     ("password", "'p'", None),
     ("secret_name", "'s'", None),
     ("description", "'Owner: jane.doe@example.com'", None),  # free text
+    ("learn_rate", "0.1", ("learn_rate", "0.1")),  # a word of it is no credential's
+    ("hparam_tuning_objectives", "['roc_auc']", ("hparam_tuning_objectives", '["roc_auc"]')),
+    ("role_arn", "'arn:aws:iam::1:role/r'", None),
+    ("aws_secret_access_key", "'x'", None),
 ])
 def test_settings_keep_numbers_names_and_lists_never_credentials_or_free_text(name, value, kept):
     from sqllineage_harvester.extract.ml import setting

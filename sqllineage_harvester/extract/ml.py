@@ -31,8 +31,9 @@ from .base import Context, Partial, dataset, write_query
 from .glot import dialect_of
 from .parameters import parse_one
 
-# Settings whose values are never kept: they name or hold credentials.
-SECRET_SETTING = re.compile(r"iam_role|key|password|passwd|secret|token|credential|session|auth|arn", re.IGNORECASE)
+# Settings whose values are never kept: a word of their name (``kms_key_id``, ``role_arn``) names a credential.
+SECRET_SETTING = re.compile(r"(?:^|_)(?:iam|role|arn|keys?|password|passwd|pwd|secrets?|tokens?|credentials?|auth\w*|"
+                            r"private|sas|signature)(?:_|$)", re.IGNORECASE)
 # A kept value: a number, a name (letters, digits, _ . - /), true / false.
 _PLAIN_VALUE = re.compile(r"^-?\d+(?:\.\d+)?(?:e-?\d+)?$|^[A-Za-z_][\w.\-/]*$", re.IGNORECASE)
 

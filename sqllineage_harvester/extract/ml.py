@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
 
@@ -26,7 +26,6 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from ..model import ColumnRef, DatasetRef
 from .base import Context, Partial, dataset, write_query
 from .glot import dialect_of
 from .parameters import parse_one
@@ -132,7 +131,7 @@ def _bracketed(text: str, start: int) -> tuple[str, int] | None:
 
 
 # -- training ------------------------------------------------------------------------------------
-def _table(text: str, ctx: Context) -> exp.Table:
+def named(text: str, ctx: Context) -> exp.Table:
     return normalize_identifiers(exp.to_table(text.strip(), dialect=ctx.dialect), dialect=dialect_of(ctx.dialect))
 
 
@@ -189,10 +188,10 @@ def create_model_target_function(ctx: Context, word: str, text: str) -> Partial 
         pair = _REDSHIFT_PAIR.match(item)
         if pair:
             pairs.append((pair.group(1), pair.group(2)))
-    model = _table(match.group("name"), ctx)
-    function = _table(tail.group("function"), ctx)
+    model = named(match.group("name"), ctx)
+    function = named(tail.group("function"), ctx)
     ctx.ml_functions[function.name.lower()] = ctx.qualify(model.copy())
-    target = _table(tail.group("target"), ctx).name
+    target = named(tail.group("target"), ctx).name
     pairs.append(("function", function.name.lower()))  # what later statements call it by (learn.py)
     return train(ctx, model, _query_of(ctx, source), settings_of(pairs), target)
 
@@ -214,14 +213,14 @@ def create_snowflake_ml_class(ctx: Context, word: str, text: str) -> Partial | N
         return None
     arguments = {k.group(1).lower(): k.group(2) for item in _split_top(inside[0]) if (k := _KWARG.match(item))}
     data = arguments.pop("input_data", "")
-    named = _TABLE_ARG.match(data) or _REFERENCE_ARG.match(data)
-    if named is None:
+    reference = _TABLE_ARG.match(data) or _REFERENCE_ARG.match(data)
+    if reference is None:
         return None  # a query reference: not read
     target = arguments.pop("target_colname", "").strip("'") or None
     pairs = [("model_type", match.group("cls").lower()), *((k, v) for k, v in arguments.items() if k != "config_object")]
-    query = parse_one(f"SELECT * FROM {named.group(1)}", ctx.dialect)
+    query = parse_one(f"SELECT * FROM {reference.group(1)}", ctx.dialect)
     normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
-    return train(ctx, _table(match.group("name"), ctx), query, settings_of(pairs), target)
+    return train(ctx, named(match.group("name"), ctx), query, settings_of(pairs), target)
 
 
 def bigquery_options(node: exp.Create) -> tuple[tuple[str, str], ...]:
@@ -254,14 +253,14 @@ def ml_table_function(ctx: Context, text: str) -> Partial | None:
         return None
     inside = _bracketed(text, text.index("(", match.start()))
     rest = _split_top(inside[0])[1:] if inside else []
-    partial = Partial("evaluate", inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
+    partial = Partial("evaluate", inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
     for item in rest:
         if item.startswith("("):
             query = parse_one(item[1:-1], ctx.dialect)
             normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
             partial.inputs += [dataset(ctx, t) for t in query.find_all(exp.Table) if t.name]
         elif item.upper().startswith("TABLE "):
-            partial.inputs.append(dataset(ctx, _table(item[6:], ctx)))
+            partial.inputs.append(dataset(ctx, named(item[6:], ctx)))
     return partial
 
 
@@ -275,7 +274,7 @@ def model_method(ctx: Context, word: str, text: str) -> Partial | None:
         return None
     kind = "evaluate" if "EVALUATION" in match.group("method").upper() or "METRIC" in match.group("method").upper() \
         else "select"
-    return Partial(kind, inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
+    return Partial(kind, inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
 
 
 _SHOW_MODEL = re.compile(rf"^\s*MODEL\s+(?P<name>{_NAME})\s*$", re.IGNORECASE)
@@ -286,7 +285,7 @@ def show_model(ctx: Context, word: str, text: str) -> Partial | None:
     match = _SHOW_MODEL.match(text) if word == "SHOW" else None
     if match is None or match.group("name").upper() == "ALL":
         return None
-    return Partial("evaluate", inputs=[dataset(ctx, _table(match.group("name"), ctx), "model")])
+    return Partial("evaluate", inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
 
 
 COMMAND_SHAPES: dict[str, Callable[[Context, str, str], Partial | None]] = {
@@ -320,141 +319,5 @@ def unparsed(ctx: Context, text: str) -> Partial | None:
         return None
 
 
-# -- predictions and function-level training -------------------------------------------------------
-def _function_name(node: exp.Expr) -> str:
-    name = node.name if isinstance(node, exp.Anonymous) else (node.sql_name() if isinstance(node, exp.Func) else "")
-    parent = node.parent
-    if isinstance(parent, exp.Dot) and parent.expression is node:
-        return f"{parent.this.sql()}.{name}".lower()
-    if isinstance(parent, exp.Table) and node.arg_key == "this" and parent.db:
-        return f"{parent.db}.{name}".lower()
-    return name.lower()
-
-
-def _argument(node: exp.Expr, position: int) -> str | None:
-    items = [a for a in node.expressions if not isinstance(a, exp.Kwarg)]
-    if position < 1 or position > len(items):
-        return None
-    item = items[position - 1]
-    return item.name if isinstance(item, exp.Literal) and item.is_string else None
-
-
-def _named_settings(node: exp.Expr, keep: tuple[str, ...]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for item in node.expressions:
-        if not isinstance(item, exp.Kwarg) or item.this.name.lower() not in keep:
-            continue
-        value = item.expression.name if isinstance(item.expression, exp.Literal) else item.expression.sql()
-        if value.lstrip().startswith("{"):
-            try:
-                pairs += [(str(k), json.dumps(v) if isinstance(v, list) else str(v)) for k, v in json.loads(value).items()]
-            except (ValueError, AttributeError):
-                pass
-        else:
-            pairs.append((item.this.name, value))
-    return pairs
-
-
-def _model(ctx: Context, name: str) -> DatasetRef:
-    return dataset(ctx, _table(name, ctx), "model")
-
-
-def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
-    """The models a parsed statement reads through functions, added to its inputs; a statement
-    that trains through a function (``pgml.train``) becomes a ``train`` operation."""
-    known = facts(ctx.dialect)
-    models: list[DatasetRef] = []
-    for call in node.find_all(exp.Func, exp.ModelAttribute):
-        if isinstance(call, exp.ModelAttribute):  # Snowflake m!PREDICT(..), m!FORECAST(..)
-            model_table = _table(call.this.sql(), ctx)
-        else:
-            name = _function_name(call)
-            spec = known.function(name)
-            if spec is None and name.rsplit(".", 1)[-1] in ctx.ml_functions:
-                model_table = _table(ctx.ml_functions[name.rsplit(".", 1)[-1]], ctx)
-            elif spec is not None and (model := _argument(call, spec.model)) is not None:
-                if spec.role == "train":
-                    return _function_train(ctx, call, spec, model, partial)
-                model_table = _table(model, ctx)
-            elif isinstance(call, BIGQUERY_MODEL_READERS) and isinstance(call.this, exp.Table):
-                _fed_by_table_function(ctx, node, call, partial)  # read by columns.py already
-                continue
-            else:
-                continue
-        models.append(dataset(ctx, model_table.copy(), "model"))
-        _fed(ctx, partial, model_table, _projection_of(node, call))
-    if models:
-        partial.inputs = [*partial.inputs, *(m for m in dict.fromkeys(models) if m not in partial.inputs)]
-    return partial
-
-
-# BigQuery ML table functions that make rows from a model (the model's columns feed the ones they add).
-BIGQUERY_MODEL_READERS = (exp.Predict, exp.MLForecast, exp.GenerateText)
-
-
-def _outer_select(node: exp.Expr) -> exp.Select | None:
-    query = node.args.get("expression") if isinstance(node, (exp.Insert, exp.Create)) else node
-    while isinstance(query, exp.Subquery):
-        query = query.this
-    return query if isinstance(query, exp.Select) else None
-
-
-def _projection_of(node: exp.Expr, call: exp.Expr) -> list[int]:
-    """The position of the statement's outermost select item holding ``call`` (none: nested deeper)."""
-    select = _outer_select(node)
-    for index, item in enumerate(select.expressions if select is not None else []):
-        if any(part is call for part in item.walk()):
-            return [index]
-    return []
-
-
-def _fed_by_table_function(ctx: Context, node: exp.Expr, call: exp.Expr, partial: Partial) -> None:
-    """``SELECT .. FROM ML.PREDICT(MODEL m, (SELECT a, b ..))``: the items that are not the input
-    query's columns passed through (``predicted_x``, ``forecast_value``) are made by the model."""
-    select = _outer_select(node)
-    table = call.parent
-    if select is None or not isinstance(table, exp.Table) or table.parent is not select.args.get("from_", select.args.get("from")):
-        return
-    query = call.args.get("expression")
-    passed = set(query.unnest().named_selects) if isinstance(query, exp.Subquery) else set()
-    if any(isinstance(item, exp.Star) for item in select.expressions):
-        return
-    items = [item.this if isinstance(item, exp.Alias) else item for item in select.expressions]
-    made = [i for i, item in enumerate(items) if not (isinstance(item, exp.Column) and item.name in passed)]
-    _fed(ctx, partial, call.this, made)
-
-
-def _fed(ctx: Context, partial: Partial, model: exp.Table, positions: list[int]) -> None:
-    """The written columns at ``positions`` come from the model's columns too (where known)."""
-    columns = ctx.catalog.columns(ctx.parts(model.copy())) if positions else None
-    if not columns:
-        return
-    name = ctx.qualify(model.copy())
-    sources = tuple(ColumnRef(name, c) for c in columns if c != "*")
-    targets = [c for c in partial.columns if partial.outputs or not c.target.dataset]
-    if any(p >= len(targets) for p in positions):
-        partial.warnings.append("which written column the model makes is not known: the model is an input of the statement")
-        return
-    for p in positions:
-        column = targets[p]
-        partial.columns[partial.columns.index(column)] = replace(
-            column, sources=tuple(sorted({*column.sources, *sources})), transform=_stronger(column.transform))
-
-
-def _stronger(transform: str) -> str:
-    return "AGGREGATION" if transform == "AGGREGATION" else "TRANSFORMATION"
-
-
-def _function_train(ctx: Context, call: exp.Expr, spec: MlFunction, model: str, partial: Partial) -> Partial:
-    relation = _argument(call, spec.relation)
-    target = _argument(call, spec.target)
-    settings = settings_of(_named_settings(call, spec.settings))
-    query = parse_one(f"SELECT * FROM {relation}", ctx.dialect) if relation else None
-    if query is not None:
-        normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
-    trained = train(ctx, _table(model, ctx), query, settings, target)
-    trained.warnings = partial.warnings
-    return trained
-
-
+# The shapes a dialect file's ml.statements may name.
 ML_SHAPES = frozenset({*COMMAND_SHAPES, "ml_table_function"})

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
-from . import commands, dml, loads, ml, multi_insert, partitions, tables
+from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tables
 from .base import (
     Context,
     Handler,
@@ -306,7 +306,7 @@ def analyse(
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
-    partial = ml.calls(node, ctx, _dispatch(node, ctx))
+    partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)
     if unnamed:  # tables named by a variable: not a dataset we can name

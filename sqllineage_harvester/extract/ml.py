@@ -78,7 +78,11 @@ def facts(dialect: str | None) -> MlFacts:
 
 # -- settings ------------------------------------------------------------------------------------
 def setting(name: str, value: str) -> tuple[str, str] | None:
-    """A setting as kept, or None: a credential, or a value that is no number, name or list."""
+    """A setting as kept, or None: a credential, or a value that is no number, name or list.
+
+    >>> setting("input_label_cols", "['churned']"), setting("MAX_RUNTIME", "1800"), setting("IAM_ROLE", "'arn:x'")
+    (('input_label_cols', '["churned"]'), ('max_runtime', '1800'), None)
+    """
     name = name.strip().lower()
     if not name or SECRET_SETTING.search(name):
         return None

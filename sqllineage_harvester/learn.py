@@ -143,7 +143,8 @@ class Learning:
     def _model_function(self, r: StatementLineage) -> None:
         function = dict(r.settings).get("function") if r.kind == "train" else None
         model = next((o.name for o in r.outputs if o.type == "model"), None)
-        if r.kind == "train" and model and self.hyperparameters.get(model) != dict(r.settings):
+        model = model or next((o.name for o in r.objects if o.type == "model"), None)
+        if r.settings and model and self.hyperparameters.get(model) != dict(r.settings):
             if model in self.hyperparameters or len(self.hyperparameters) < MAX_WRITTEN:
                 self.hyperparameters[model] = dict(r.settings)
                 self._changed.add(self.hyperparameters_key)  # not read by lineage: repeats stay as they are

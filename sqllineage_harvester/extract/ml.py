@@ -26,6 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+from ..model import DatasetRef
 from .base import Context, Partial, dataset, write_query
 from .glot import dialect_of
 from .parameters import parse_one
@@ -240,6 +241,21 @@ def bigquery_options(node: exp.Create) -> tuple[tuple[str, str], ...]:
         elif isinstance(value, (exp.Literal, exp.Column, exp.Identifier, exp.Boolean, exp.Var)):
             pairs.append((key, value.name if not isinstance(value, exp.Boolean) else str(value.this).lower()))
     return settings_of(pairs)
+
+
+def imported_model(ctx: Context, node: exp.Create, model: exp.Table) -> Partial:
+    """BigQuery ``CREATE MODEL m OPTIONS (model_type = 'TENSORFLOW', model_path = 'gs://..')``: a model
+    made from files (``train`` from the path); a remote model (``REMOTE WITH CONNECTION``) is DDL."""
+    settings = bigquery_options(node)
+    path = next((p.args["value"].name for p in node.find_all(exp.Property)
+                 if p.name.lower() == "model_path" and isinstance(p.args.get("value"), exp.Literal)), "")
+    made = dataset(ctx, model, "model")
+    if "://" not in path:
+        partial = Partial("ddl", outputs=[made], objects=[made])
+    else:
+        partial = Partial("train", inputs=[DatasetRef(path.split("?", 1)[0], "file")], outputs=[made])
+    partial.settings = settings
+    return partial
 
 
 # -- evaluation ----------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
         if kind_word == "MODEL":  # BigQuery ML: CREATE MODEL m OPTIONS (..) AS SELECT ..
             return ml.train(ctx, table, query, ml.bigquery_options(node))
         return write_query(ctx, "create_table_as", table, names, query, "table")
+    if kind_word == "MODEL":  # BigQuery ML: an imported or remote model, trained elsewhere
+        return ml.imported_model(ctx, node, table)
     like = node.find(exp.LikeProperty)  # (LIKE t, ...) in PostgreSQL / Redshift, LIKE t elsewhere
     template = like.this if like is not None and isinstance(like.this, exp.Table) else None
     if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):

@@ -89,8 +89,8 @@ def setting(name: str, value: str) -> tuple[str, str] | None:
         return None
     value = value.strip()
     items = [v.strip().strip("'\"") for v in value.strip("[]()").split(",")] if value[:1] in "[(" else [value.strip("'\"")]
-    if not items or not all(_PLAIN_VALUE.match(v) for v in items if v):
-        return None
+    if not any(items) or not all(_PLAIN_VALUE.match(v) for v in items if v):
+        return None  # empty, or free text
     return name, (json.dumps([v for v in items if v]) if value[:1] in "[(" else items[0])
 
 
@@ -206,6 +206,7 @@ _SNOWFLAKE_CLASS = re.compile(
     re.IGNORECASE | re.DOTALL)
 _KWARG = re.compile(r"^\s*(\w+)\s*=>\s*(.+?)\s*$", re.DOTALL)
 _TABLE_ARG = re.compile(rf"^TABLE\s*\(\s*(?P<name>{_NAME})\s*\)$", re.IGNORECASE)
+_QUERY_ARG = re.compile(r"^SYSTEM\$QUERY_REFERENCE\s*\(\s*'((?:[^']|'')*)'\s*\)$", re.IGNORECASE | re.DOTALL)
 _REFERENCE_ARG = re.compile(r"^SYSTEM\$(?:QUERY_)?REFERENCE\s*\(\s*'(?:TABLE|VIEW)'\s*,\s*'([^']+)'", re.IGNORECASE)
 
 
@@ -219,13 +220,18 @@ def create_snowflake_ml_class(ctx: Context, word: str, text: str) -> Partial | N
     arguments = {k.group(1).lower(): k.group(2) for item in _split_top(inside[0]) if (k := _KWARG.match(item))}
     data = arguments.pop("input_data", "")
     reference = _TABLE_ARG.match(data) or _REFERENCE_ARG.match(data)
-    if reference is None:
-        return None  # a query reference: not read
+    asked = _QUERY_ARG.match(data)
+    query = parse_one(f"SELECT * FROM {reference.group(1)}", ctx.dialect) if reference else (
+        parse_one(asked.group(1).replace("''", "'"), ctx.dialect) if asked else None)
     target = arguments.pop("target_colname", "").strip("'") or None
     pairs = [("model_type", match.group("cls").lower()), *((k, v) for k, v in arguments.items() if k != "config_object")]
-    query = parse_one(f"SELECT * FROM {reference.group(1)}", ctx.dialect)
-    normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
-    return train(ctx, named(match.group("name"), ctx), query, settings_of(pairs), target)
+    if query is not None:
+        normalize_identifiers(query, dialect=dialect_of(ctx.dialect))
+    partial = train(ctx, named(match.group("name"), ctx), query, settings_of(pairs), target)
+    if query is None:
+        partial.warnings.append("the model's training data (INPUT_DATA) was not read: a table, a SYSTEM$REFERENCE "
+                                "or a SYSTEM$QUERY_REFERENCE is")
+    return partial
 
 
 def bigquery_options(node: exp.Create) -> tuple[tuple[str, str], ...]:

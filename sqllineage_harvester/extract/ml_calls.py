@@ -15,7 +15,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from ..model import ColumnRef, DatasetRef
 from .base import Context, Partial, dataset
 from .glot import dialect_of
-from .ml import MlFunction, facts, named, settings_of, train
+from .ml import MlFacts, MlFunction, facts, named, settings_of, train
 from .parameters import parse_one
 
 
@@ -57,6 +57,8 @@ def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
     """The models a parsed statement reads through functions, added to its inputs; a statement
     that trains through a function (``pgml.train``) becomes a ``train`` operation."""
     known = facts(ctx.dialect)
+    if not _may_call(ctx, known):
+        return partial
     models: list[DatasetRef] = []
     for call in node.find_all(exp.Func, exp.ModelAttribute):
         if isinstance(call, exp.ModelAttribute):  # Snowflake m!PREDICT(..), m!FORECAST(..)
@@ -80,6 +82,13 @@ def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
     if models:
         partial.inputs = [*partial.inputs, *(m for m in dict.fromkeys(models) if m not in partial.inputs)]
     return partial
+
+
+def _may_call(ctx: Context, known: MlFacts) -> bool:
+    """Whether the text may call a model at all: most statements are not walked again."""
+    text = ctx.text.lower()
+    return ("!" in text or "ml." in text or any(name.rsplit(".", 1)[-1] in text for name, _ in known.functions)
+            or any(name in text for name in ctx.ml_functions))
 
 
 # BigQuery ML table functions that make rows from a model (the model's columns feed the ones they add).

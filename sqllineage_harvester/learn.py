@@ -27,6 +27,7 @@ from .stages import Stages
 MAX_TEMP_NAMES = 10_000
 MAX_WRITTEN = 100_000  # tables whose written columns are remembered
 _TABLES = ("table", "view")
+_DEPENDED = (*_TABLES, "model")  # a model's columns (from its training) feed what it predicts
 _MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into", "train")  # train: the model's columns
 # Kinds whose learning can change the catalog: the rest teach only which columns were written.
 TEACHING_KINDS = frozenset({"drop", "rename", "ddl", *_MADE_FROM_QUERY})
@@ -82,7 +83,7 @@ class Learning:
         """Each table the lineage names, with the digest of its catalog entry now (or in ``catalog``,
         the one it was parsed with; None: unknown); with a search path (``schemas`` "stg,raw"),
         each place on it a bare name could have gone."""
-        names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _TABLES}
+        names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _DEPENDED}
         path = (schemas or "").split(",")
         if len(path) > 1:
             for name in list(names):

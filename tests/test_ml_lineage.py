@@ -134,3 +134,21 @@ def test_settings_keep_numbers_names_and_lists_never_credentials_or_free_text(na
     from sqllineage_harvester.extract.ml import setting
 
     assert setting(name, value) == kept
+
+
+@pytest.mark.parametrize("dialect, export", [(c[0], c[1]) for c in CASES], ids=[c[0] for c in CASES])
+def test_the_ml_store_is_the_same_whatever_the_batch_size(tmp_path, dialect, export):
+    from storedump import differences, dump
+
+    stores = {}
+    for size in (1, 20_000):
+        db = tmp_path / f"b{size}.db"
+        store = open_store(f"sqlite:///{db}")
+        try:
+            harvest(open_source(LOGS / export, dialect), store,
+                    Options(dialect=get_dialect(dialect).sqlglot, namespace=f"{dialect}://test", batch_size=size))
+        finally:
+            store.close()
+        stores[size] = dump(db)
+    assert stores[1]["operations"] and stores[1]["column_edges"]
+    assert stores[1] == stores[20_000], "\n".join(differences(stores[1], stores[20_000]))

@@ -78,7 +78,7 @@ def calls(node: exp.Expr, ctx: Context, partial: Partial) -> Partial:
             else:
                 continue
         models.append(dataset(ctx, model_table.copy(), "model"))
-        _fed(ctx, partial, model_table, _projection_of(node, call))
+        _fed(ctx, node, partial, model_table, _projection_of(node, call))
     if models:
         partial.inputs = [*partial.inputs, *(m for m in dict.fromkeys(models) if m not in partial.inputs)]
     return partial
@@ -124,18 +124,22 @@ def _fed_by_table_function(ctx: Context, node: exp.Expr, call: exp.Expr, partial
         return
     items = [item.this if isinstance(item, exp.Alias) else item for item in select.expressions]
     made = [i for i, item in enumerate(items) if not (isinstance(item, exp.Column) and item.name in passed)]
-    _fed(ctx, partial, call.this, made)
+    _fed(ctx, node, partial, call.this, made)
 
 
-def _fed(ctx: Context, partial: Partial, model: exp.Table, positions: list[int]) -> None:
-    """The written columns at ``positions`` come from the model's columns too (where known)."""
+def _fed(ctx: Context, node: exp.Expr, partial: Partial, model: exp.Table, positions: list[int]) -> None:
+    """The written columns at ``positions`` of the outermost select come from the model's columns
+    too (where known); when the written columns do not line up with the select's items one to
+    one, a warning says so and no column is guessed."""
     columns = ctx.catalog.columns(ctx.parts(model.copy())) if positions else None
     if not columns:
         return
     name = ctx.qualify(model.copy())
     sources = tuple(ColumnRef(name, c) for c in columns if c != "*")
     targets = [c for c in partial.columns if partial.outputs or not c.target.dataset]
-    if any(p >= len(targets) for p in positions):
+    select = _outer_select(node)
+    items = select.expressions if select is not None else []
+    if len(targets) != len(items) or any(isinstance(i, exp.Star) for i in items):
         partial.warnings.append("which written column the model makes is not known: the model is an input of the statement")
         return
     for p in positions:

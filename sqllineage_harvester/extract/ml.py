@@ -34,8 +34,8 @@ from .parameters import parse_one
 # Settings whose values are never kept: a word of their name (``kms_key_id``, ``role_arn``) names a credential.
 SECRET_SETTING = re.compile(r"(?:^|_)(?:iam|role|arn|keys?|password|passwd|pwd|secrets?|tokens?|credentials?|auth\w*|"
                             r"private|sas|signature)(?:_|$)", re.IGNORECASE)
-# A kept value: a number, a name (letters, digits, _ . - /), true / false.
-_PLAIN_VALUE = re.compile(r"^-?\d+(?:\.\d+)?(?:e-?\d+)?$|^[A-Za-z_][\w.\-/]*$", re.IGNORECASE)
+# A kept value: a number, a name (letters, digits, _ . - /), an objective such as binary:logistic.
+_PLAIN_VALUE = re.compile(r"^-?\d+(?:\.\d+)?(?:e-?\d+)?$|^[A-Za-z_][\w.\-/]*$|^[A-Za-z_]+:[A-Za-z_]+$", re.IGNORECASE)
 
 _NAME = r'(?:"(?:[^"]|"")*"|`[^`]*`|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|`[^`]*`|[\w$]+))*'
 
@@ -163,14 +163,18 @@ def _query_of(ctx: Context, source: str) -> exp.Expr:
 _REDSHIFT_MODEL = re.compile(
     rf"^\s*MODEL\s+(?P<name>{_NAME})\s+FROM\s+(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _REDSHIFT_AFTER = re.compile(
-    rf"\s*TARGET\s+(?P<target>{_NAME})\s+FUNCTION\s+(?P<function>{_NAME})", re.IGNORECASE)
+    rf"\s*(?:TARGET\s+(?P<target>{_NAME})\s+)?FUNCTION\s+(?P<function>{_NAME})", re.IGNORECASE)
+# Training choices outside SETTINGS, kept with them; HYPERPARAMETERS DEFAULT EXCEPT (..) are pairs too.
+_REDSHIFT_CHOICE = re.compile(r"\b(MODEL_TYPE|PROBLEM_TYPE|OBJECTIVE|AUTO)\s+('[^']*'|\w+)", re.IGNORECASE)
+_HYPERPARAMETERS = re.compile(r"\bHYPERPARAMETERS\s+DEFAULT\s+EXCEPT\s*\(", re.IGNORECASE)
 _SETTINGS = re.compile(r"\bSETTINGS\s*\(", re.IGNORECASE)
 _REDSHIFT_PAIR = re.compile(r"^\s*(\w+)\s+(.+?)\s*$", re.DOTALL)
 
 
 def create_model_target_function(ctx: Context, word: str, text: str) -> Partial | None:
     """Redshift ``CREATE MODEL m FROM (SELECT ..) | t TARGET c FUNCTION f .. SETTINGS (..)``.
-    ``f`` is learned: later calls of it read ``m``."""
+    ``f`` is learned: later calls of it read ``m``. ``FROM 'job_name'`` (a model trained elsewhere,
+    brought in) reads no data of ours."""
     match = _REDSHIFT_MODEL.match(text) if word == "CREATE" else None
     if match is None:
         return None
@@ -186,19 +190,18 @@ def create_model_target_function(ctx: Context, word: str, text: str) -> Partial 
     tail = _REDSHIFT_AFTER.match(after)
     if tail is None:
         return None
-    pairs: list[tuple[str, str]] = []
-    found = _SETTINGS.search(after)
-    inside = _bracketed(after, found.end() - 1) if found else None
-    for item in _split_top(inside[0]) if inside else []:
-        pair = _REDSHIFT_PAIR.match(item)
-        if pair:
-            pairs.append((pair.group(1), pair.group(2)))
+    pairs = [(m.group(1), m.group(2)) for m in _REDSHIFT_CHOICE.finditer(after)]
+    for found in (_SETTINGS.search(after), _HYPERPARAMETERS.search(after)):
+        inside = _bracketed(after, found.end() - 1) if found else None
+        pairs += [(p.group(1), p.group(2)) for item in (_split_top(inside[0]) if inside else [])
+                  if (p := _REDSHIFT_PAIR.match(item))]
     model = named(match.group("name"), ctx)
     function = named(tail.group("function"), ctx)
     ctx.ml_functions[function.name.lower()] = ctx.qualify(model.copy())
-    target = named(tail.group("target"), ctx).name
+    target = named(tail.group("target"), ctx).name if tail.group("target") else None
     pairs.append(("function", function.name.lower()))  # what later statements call it by (learn.py)
-    return train(ctx, model, _query_of(ctx, source), settings_of(pairs), target)
+    query = None if source.startswith("'") else _query_of(ctx, source)
+    return train(ctx, model, query, settings_of(pairs), target)
 
 
 _SNOWFLAKE_CLASS = re.compile(

@@ -268,21 +268,28 @@ def imported_model(ctx: Context, node: exp.Create, model: exp.Table) -> Partial:
 
 
 # -- evaluation ----------------------------------------------------------------------------------
-_ML_READ = re.compile(
-    rf"\bML\.(?P<fn>EVALUATE|TRAINING_INFO|CONFUSION_MATRIX|ROC_CURVE|FEATURE_INFO|WEIGHTS|EXPLAIN_FORECAST|"
-    rf"ARIMA_EVALUATE|GLOBAL_EXPLAIN|ADVANCED_WEIGHTS|CENTROIDS|PRINCIPAL_COMPONENTS)\s*\(\s*MODEL\s+(?P<name>{_NAME})",
-    re.IGNORECASE)
+_ML_READ = re.compile(rf"\bML\.(?P<fn>\w+)\s*\(\s*MODEL\s+(?P<name>{_NAME})", re.IGNORECASE)
+# The ones that tell how good a model is (the rest, ML.DETECT_ANOMALIES, ML.EXPLAIN_PREDICT, ..., read
+# the model and data as a prediction does).
+EVALUATIONS = frozenset({"EVALUATE", "TRAINING_INFO", "CONFUSION_MATRIX", "ROC_CURVE", "FEATURE_INFO", "WEIGHTS",
+                         "ARIMA_EVALUATE", "GLOBAL_EXPLAIN", "ADVANCED_WEIGHTS", "CENTROIDS", "PRINCIPAL_COMPONENTS",
+                         "EXPLAIN_FORECAST", "ARIMA_COEFFICIENTS"})
+_PLAIN_READ = re.compile(r"^\s*\(?\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_WRITES = re.compile(r"\b(?:INSERT|CREATE|MERGE|UPDATE|DELETE|EXPORT)\b", re.IGNORECASE)
 
 
 def ml_table_function(ctx: Context, text: str) -> Partial | None:
     """BigQuery ``SELECT .. FROM ML.EVALUATE(MODEL m [, (SELECT ..) | TABLE t])`` and the other
-    functions that read a model (sqlglot reads only some): an evaluation of the model on its data."""
+    functions that read a model which sqlglot cannot read: in a plain SELECT, a read of the model
+    and its data (``evaluate`` for the evaluations). In a write it stays a parse failure: its
+    output is not guessed."""
     match = _ML_READ.search(text)
-    if match is None:
+    if match is None or not _PLAIN_READ.match(text) or _WRITES.search(text):
         return None
+    kind = "evaluate" if match.group("fn").upper() in EVALUATIONS else "select"
     inside = _bracketed(text, text.index("(", match.start()))
     rest = _split_top(inside[0])[1:] if inside else []
-    partial = Partial("evaluate", inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
+    partial = Partial(kind, inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
     for item in rest:
         if item.startswith("("):
             query = parse_one(item[1:-1], ctx.dialect)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ConfigError
+from .extract.ml import ML_SHAPES, NO_FACTS, MlFacts, MlFunction
 from .model import LogEntry
 
 if sys.version_info >= (3, 11):
@@ -119,6 +120,8 @@ class Dialect:
     # Suffix forms of date-sharded tables (``YYYYMMDD``): each family of shards and the wildcard
     # over it are one dataset (see shards.py); empty: off.
     date_shards: tuple[str, ...] = ()
+    # ML statements: the shapes extract/ml.py reads and the ML functions' argument roles.
+    ml: MlFacts = NO_FACTS
     path: str = ""
 
 
@@ -160,7 +163,7 @@ def load_dialect(path: str | Path) -> Dialect:
 
 def _dialect(data: dict[str, Any], path: str) -> Dialect:
     _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "date_shards", "export",
-                 "history"},
+                 "history", "ml"},
           "")
     history = data.get("history")
     return Dialect(
@@ -172,8 +175,27 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
         backslash_escapes=_typed(data, "backslash_escapes", bool, False),
         system_objects=_patterns(_typed(data, "system_objects", list, [])),
         date_shards=_shard_forms(_typed(data, "date_shards", list, [])),
+        ml=_ml(_typed(data, "ml", dict, {})),
         path=path,
     )
+
+
+def _ml(data: dict[str, Any]) -> MlFacts:
+    """``[ml]``: ``statements`` (shapes of extract/ml.py) and ``functions.NAME`` (role, positions)."""
+    _only(data, {"statements", "functions"}, "ml.")
+    unknown = set(_typed(data, "statements", list, [])) - set(ML_SHAPES)
+    if unknown:
+        raise ValueError(f"ml.statements: unknown {sorted(unknown)}; known: {sorted(ML_SHAPES)}")
+    functions = []
+    for name, spec in _typed(data, "functions", dict, {}).items():
+        _only(spec, {"role", "model", "relation", "target", "settings"}, f"ml.functions.{name}.")
+        role = _typed(spec, "role", str)
+        if role not in ("train", "predict"):
+            raise ValueError(f"ml.functions.{name}.role: train or predict, not {role!r}")
+        functions.append((name.lower(), MlFunction(
+            role, _typed(spec, "model", int, 1), _typed(spec, "relation", int, 0), _typed(spec, "target", int, 0),
+            tuple(s.lower() for s in _typed(spec, "settings", list, [])))))
+    return MlFacts(tuple(_typed(data, "statements", list, [])), tuple(functions))
 
 
 def _export(data: dict[str, Any]) -> ExportFormat:

@@ -19,7 +19,9 @@ Optional headers before the SQL: ``dialect``, ``catalog`` (JSON on one line),
 ``outputs`` (comma-separated, union over the script's statements), ``column``
 lines (``target <- source, source TRANSFORM``; no sources: ``target <-``),
 ``indirect`` lines (``source TYPE``, checked only when present), ``error``
-(a word the error must contain, for statements that must fail).
+(a word the error must contain, for statements that must fail), ``models`` (the datasets typed
+model read or written) and ``setting`` lines (``name = value``: a trained model's settings), both
+checked only when present.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class Case:
     columns: dict[str, tuple[set[str], str]] = field(default_factory=dict)
     indirect: set[tuple[str, str]] | None = None
     error: str | None = None
+    models: set[str] | None = None  # the datasets typed model read or written (checked when given)
+    settings: dict[str, str] | None = None  # a trained model's settings (checked when given)
 
     @property
     def id(self) -> str:
@@ -89,7 +93,7 @@ def load_file(path: Path) -> list[Case]:
     return cases
 
 
-_KEYS = _HEADERS + ("kind", "inputs", "outputs", "column", "indirect", "error")
+_KEYS = _HEADERS + ("kind", "inputs", "outputs", "column", "indirect", "error", "models", "setting")
 
 
 def _is_directive(line: str) -> bool:
@@ -126,6 +130,11 @@ def _apply(case: Case, key: str, value: str) -> None:
         case.indirect = (case.indirect or set()) | {(source.strip(), kind.strip())}
     elif key == "error":
         case.error = value
+    elif key == "models":
+        case.models = _names(value)
+    elif key == "setting":
+        name, _, setting = value.partition("=")
+        case.settings = {**(case.settings or {}), name.strip(): setting.strip()}
     else:
         raise ValueError(f"{case.path}:{case.line}: unknown key {key!r}")
 
@@ -145,6 +154,8 @@ class Observed:
     columns: dict[str, tuple[set[str], str]]
     indirect: set[tuple[str, str]]
     errors: list[str]
+    models: set[str] = field(default_factory=set)
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def run(case: Case) -> Observed:
@@ -167,6 +178,8 @@ def observe(results: Iterable[StatementLineage]) -> Observed:
             seen.errors.append(r.error)
         seen.inputs |= {str(d) for d in r.inputs}
         seen.outputs |= {str(d) for d in r.outputs}
+        seen.models |= {str(d) for d in (*r.inputs, *r.outputs) if d.type == "model"}
+        seen.settings.update(r.settings)
         seen.indirect |= {(str(i.source), i.type) for i in r.indirect}
         for c in r.columns:
             if not c.target.dataset and r.kind != "select":
@@ -204,6 +217,10 @@ def mismatches(case: Case, seen: Observed) -> list[str]:
                 problems.append(f"column {target}: missing, want {sorted(want_col[0])} {want_col[1]}")
         elif want_col != got_col:
             problems.append(f"column {target}: want {sorted(want_col[0])} {want_col[1]}, got {sorted(got_col[0])} {got_col[1]}")
+    if case.models is not None and case.models != seen.models:
+        problems.append(f"models: missing {sorted(case.models - seen.models)}, extra {sorted(seen.models - case.models)}")
+    if case.settings is not None and case.settings != seen.settings:
+        problems.append(f"settings: want {case.settings}, got {seen.settings}")
     if case.indirect is not None and case.indirect != seen.indirect:
         problems.append(f"indirect: missing {sorted(case.indirect - seen.indirect)}, extra {sorted(seen.indirect - case.indirect)}")
     return problems

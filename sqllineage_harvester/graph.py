@@ -94,6 +94,7 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
         warnings=tuple(d.get("warnings", [])),
         error=d.get("error"),
         defaults=tuple(d["defaults"]) if d.get("defaults") else None,  # type: ignore[arg-type]
+        settings=tuple(sorted((str(k), str(v)) for k, v in d.get("settings", {}).items())),
     )
 
 
@@ -301,7 +302,7 @@ def add_entry(
     for result in results if lineage is None else lineage:
         if result.error:
             continue
-        if result.kind == "select":
+        if result.kind in ("select", "evaluate"):  # an evaluation reads its model and data
             reads += [dataset.name for dataset in result.inputs]
             continue
         if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):

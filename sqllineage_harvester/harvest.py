@@ -228,7 +228,8 @@ class Harvester:
     def _resume(self) -> None:
         """The state the store holds for this source: its cursor, the namespace's catalog, the
         open sessions; lineage parsed in memory is checked against them anew."""
-        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "stages", "shards")]
+        keys = [f"{kind}:{self.options.namespace}" for kind in ("catalog", "temps", "written", "stages", "shards", "models",
+                                                                    "hyperparameters")]
         given = self._given.copy() if self._given is not None else None  # learning changes it in place
         self.learning = Learning(self.options.namespace, self.store.cache_get(keys), given)
         self.sessions = Sessions(self.store.sessions(self.key))
@@ -400,7 +401,7 @@ class Harvester:
         parsed = self._lineage(key, item, defaults)
         results = parsed.results
         plain = parsed.stored_lineage(entry.dialect or dialect, self.shards)
-        lineage = [self.learning.carry(r) for r in plain]
+        lineage = [self.learning.carry(r, item.redacted_sql, len(plain) == 1) for r in plain]
         self.learning.learn(item, key, results, dialect)
         shards = self.shards.shards(results) if self.shards else set()
         if shards:

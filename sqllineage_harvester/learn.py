@@ -21,12 +21,14 @@ from .extract import Catalog
 from .extract.catalog import UNKNOWN, defined_columns, display_name, name_parts, typed
 from .extract.script import TEMP_TYPES
 from .model import WRITE_KINDS, ColumnLineage, ColumnRef, DatasetRef, Fingerprinted, IndirectRef, StatementLineage
+from .model_functions import ModelFunctions
 from .stages import Stages
 
 MAX_TEMP_NAMES = 10_000
 MAX_WRITTEN = 100_000  # tables whose written columns are remembered
 _TABLES = ("table", "view")
-_MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into")
+_DEPENDED = (*_TABLES, "model")  # a model's columns (from its training) feed what it predicts
+_MADE_FROM_QUERY = ("create_table_as", "create_view", "select_into", "train")  # train: the model's columns
 # Kinds whose learning can change the catalog: the rest teach only which columns were written.
 TEACHING_KINDS = frozenset({"drop", "rename", "ddl", *_MADE_FROM_QUERY})
 
@@ -47,6 +49,12 @@ class Learning:
         self.stages_key = f"stages:{namespace}"  # named stages' URLs (CREATE STAGE .. URL = ..)
         self.stages = Stages(json.loads(kept.get(self.stages_key) or "{}"))
         self.stages_version = 0
+        self.models_key = f"models:{namespace}"  # prediction functions' models (CREATE MODEL .. FUNCTION f)
+        self.functions = ModelFunctions(json.loads(kept.get(self.models_key) or "{}"))
+        self.functions_version = 0
+        # Each model's settings (hyperparameters) as its latest training gave them: model -> {name: value}
+        self.hyperparameters_key = f"hyperparameters:{namespace}"
+        self.hyperparameters: dict[str, dict[str, str]] = json.loads(kept.get(self.hyperparameters_key) or "{}")
         self.shards_key = f"shards:{namespace}"
         # The shards seen of each date-sharded family (shards.py): family -> suffixes, sorted.
         self.shards: dict[str, list[str]] = json.loads(kept.get(self.shards_key) or "{}")
@@ -75,7 +83,7 @@ class Learning:
         """Each table the lineage names, with the digest of its catalog entry now (or in ``catalog``,
         the one it was parsed with; None: unknown); with a search path (``schemas`` "stg,raw"),
         each place on it a bare name could have gone."""
-        names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _TABLES}
+        names = {d.name for r in results for d in (*r.inputs, *r.outputs, *r.objects) if d.type in _DEPENDED}
         path = (schemas or "").split(",")
         if len(path) > 1:
             for name in list(names):
@@ -97,7 +105,7 @@ class Learning:
     def lineage_state(self) -> tuple[int, int]:
         """What a statement's stored lineage depends on of what is learned: the catalog and the
         temp names (the columns seen written only carry renames)."""
-        return self.generation, self.temps_version + self.stages_version  # each only grows: the sum moves
+        return self.generation, self.temps_version + self.stages_version + self.functions_version  # each only grows
 
     def learned(self, key: str) -> bool:
         """Whether learning from the statement again would change nothing."""
@@ -113,6 +121,7 @@ class Learning:
                 continue
             self._temps(r)
             self._written(r)
+            self._model_function(r)
             if r.kind == "drop":
                 for ref in r.objects:
                     self._set(ref.name, None)
@@ -121,7 +130,7 @@ class Learning:
             elif r.kind in _MADE_FROM_QUERY:
                 for ref in r.outputs:
                     names = [c.target.column for c in r.columns if c.target.dataset == ref.name]
-                    if ref.type in _TABLES and names and "*" not in names:
+                    if (ref.type in _TABLES or r.kind == "train") and names and "*" not in names:
                         self._set(ref.name, dict.fromkeys(names, UNKNOWN))
             elif r.kind == "ddl":
                 if self.stages.learn(item.entry.sql, item.entry.dialect or dialect, [o.name for o in r.objects]):
@@ -131,6 +140,18 @@ class Learning:
         if len(self._learned) > 200_000:
             self._learned.clear()
         self._learned[key] = self.version
+
+    def _model_function(self, r: StatementLineage) -> None:
+        function = dict(r.settings).get("function") if r.kind == "train" else None
+        model = next((o.name for o in r.outputs if o.type == "model"), None)
+        model = model or next((o.name for o in r.objects if o.type == "model"), None)
+        if r.settings and model and self.hyperparameters.get(model) != dict(r.settings):
+            if model in self.hyperparameters or len(self.hyperparameters) < MAX_WRITTEN:
+                self.hyperparameters[model] = dict(r.settings)
+                self._changed.add(self.hyperparameters_key)  # not read by lineage: repeats stay as they are
+        if function and model and self.functions.learn(model, function):
+            self.functions_version += 1
+            self._touch(self.models_key)
 
     def _ddl(self, item: Fingerprinted, key: str, r: StatementLineage, results: list[StatementLineage],
              dialect: str | None) -> None:
@@ -205,11 +226,14 @@ class Learning:
                 known.append(c.target.column)
                 self._touch(self.written_key)
 
-    def carry(self, r: StatementLineage) -> StatementLineage:
-        """A stage the log defined is read as its URL (``@landing/x`` -> ``s3://bucket/x``); a rename
+    def carry(self, r: StatementLineage, text: str = "", alone: bool = True) -> StatementLineage:
+        """A stage the log defined is read as its URL (``@landing/x`` -> ``s3://bucket/x``); a call of
+        a model's prediction function in ``text`` (the entry's redacted text) reads the model, when the
+        statement is ``alone`` in it (else a warning: which statement calls it is not known); a rename
         of a table the catalog does not know (``new.* <- old.*``) carries each column the log was
         seen writing into the old table."""
         r = self._through_stages(r)
+        r = self._through_functions(r, text, alone)
         if r.kind != "rename" or r.error or not any(c.target.column == "*" for c in r.columns):
             return r
         columns = []
@@ -221,6 +245,36 @@ class Learning:
             columns += [ColumnLineage(ColumnRef(c.target.dataset, n), (ColumnRef(c.sources[0].dataset, n),), c.transform)
                         for n in names]
         return replace(r, columns=tuple(columns))
+
+    def _through_functions(self, r: StatementLineage, text: str, alone: bool) -> StatementLineage:
+        if r.error or r.kind == "train" or not text:
+            return r
+        models = [DatasetRef(m, "model") for m in self.functions.called(text)]
+        models = [m for m in models if m not in r.inputs]
+        if not models:
+            return r
+        if not alone:
+            note = "a model's prediction function is called in this script; which statement reads the model is not known"
+            return replace(r, warnings=tuple(dict.fromkeys((*r.warnings, note))))
+        return self._predicted(replace(r, inputs=(*r.inputs, *models)), text, {m.name for m in models})
+
+    def _predicted(self, r: StatementLineage, text: str, models: set[str]) -> StatementLineage:
+        """The written column a call ``f(a, b)`` makes (the one column made from a and b, at least)
+        comes from the model's columns too; where it cannot be told, a warning says so."""
+        columns, warnings = list(r.columns), list(r.warnings)
+        for model, calls in self.functions.arguments(text).items():
+            known = self.catalog.columns(name_parts(model)) if model in models else None
+            for names in calls if known else ():
+                made = [i for i, c in enumerate(columns) if c.transform != "IDENTITY" and c.target.dataset
+                        and names and names <= {s.column.lower() for s in c.sources}]
+                if len(made) != 1:
+                    warnings.append(f"which written column {model}'s prediction makes is not known: "
+                                    "the model is an input of the statement")
+                    continue
+                c = columns[made[0]]
+                sources = {*c.sources, *(ColumnRef(model, n) for n in known)}
+                columns[made[0]] = replace(c, sources=tuple(sorted(sources)))
+        return replace(r, columns=tuple(columns), warnings=tuple(dict.fromkeys(warnings)))
 
     def _through_stages(self, r: StatementLineage) -> StatementLineage:
         if not self.stages.urls or r.error:
@@ -267,6 +321,10 @@ class Learning:
             out[self.temps_key] = json.dumps(self.temp_names, separators=(",", ":"))
         if self.stages_key in self._changed:
             out[self.stages_key] = self.stages.dump()
+        if self.models_key in self._changed:
+            out[self.models_key] = self.functions.dump()
+        if self.hyperparameters_key in self._changed:
+            out[self.hyperparameters_key] = json.dumps(self.hyperparameters, separators=(",", ":"), sort_keys=True)
         if self.shards_key in self._changed:
             out[self.shards_key] = json.dumps(self.shards, separators=(",", ":"), sort_keys=True)
         if self.written_key in self._changed:

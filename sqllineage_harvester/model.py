@@ -34,6 +34,8 @@ STATEMENT_KINDS = (
     "copy",
     "select_into",
     "select",
+    "train",
+    "evaluate",
     "rename",
     "drop",
     "truncate",
@@ -58,6 +60,7 @@ WRITE_KINDS = frozenset(
         "copy",
         "select_into",
         "rename",
+        "train",
     }
 )
 
@@ -123,6 +126,8 @@ class StatementLineage:
     # A session statement (USE, SET search_path, SET @@dataset_id) that changed the defaults
     # later statements are qualified with: the (database, schema) it leaves.
     defaults: tuple[str | None, str | None] | None = None
+    # A trained model's hyperparameters (OPTIONS / SETTINGS): (name, value) pairs, sorted, no credentials.
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:

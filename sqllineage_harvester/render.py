@@ -33,6 +33,8 @@ def statement_dict(result: StatementLineage, **extra: Any) -> dict[str, Any]:
         warnings=list(result.warnings),
         error=result.error,
     )
+    if result.settings:  # a trained model's settings (hyperparameters), no credential among them
+        out["settings"] = dict(result.settings)
     return out
 
 

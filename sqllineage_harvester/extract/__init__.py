@@ -35,6 +35,7 @@ from .parameters import tokenize
 from .partitions import lake_insert
 from .reasons import describe
 from .script import body_statements, collapse_temp_tables, separate_batches
+from . import ml
 from .commands import PROCEDURAL_WORDS
 from .base import dataset
 from .statements import Context, analyse
@@ -223,6 +224,9 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     if directory:  # Spark: INSERT OVERWRITE DIRECTORY '...' USING parquet [OPTIONS (...)] SELECT ...
         node = _parse(directory.group(1) + " " + text[directory.end() :], None, glot)
         return analyse(node, ctx, index, text)
+    evaluated = ml.unparsed(ctx, text)  # BigQuery ML.EVALUATE(MODEL m, ..), which sqlglot cannot read
+    if evaluated is not None:
+        return StatementLineage(index=index, kind=evaluated.kind, inputs=tuple(dict.fromkeys(evaluated.inputs)), sql=text)
     word = text.split(None, 1)[0].upper() if text.strip() else ""
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)

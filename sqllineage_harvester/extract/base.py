@@ -38,6 +38,7 @@ class Context:
     max_bytes: int = 1_000_000
     columns: bool = True  # False: table-level only (no qualify, no column walk)
     select_columns: bool = True  # False: plain SELECTs at table level even when columns is True
+    ml_functions: dict[str, str] = field(default_factory=dict)  # a prediction function -> its model (Redshift ML)
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
@@ -89,6 +90,7 @@ class Partial:
     indirect: set[IndirectRef] = field(default_factory=set)
     objects: list[DatasetRef] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    settings: tuple[tuple[str, str], ...] = ()  # a trained model's hyperparameters (extract/ml.py)
 
 
 # -- helpers ----------------------------------------------------------------
@@ -96,7 +98,7 @@ class Partial:
 
 
 # BigQuery ML functions whose first argument is a MODEL, not a table.
-MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Forecast", "Evaluate", "Explain"})
+MODEL_FUNCTIONS = frozenset({"Predict", "GenerateEmbedding", "GenerateText", "Forecast", "MLForecast", "Evaluate", "Explain"})
 
 
 def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
@@ -195,7 +197,7 @@ def write_query(
     partial.warnings = trace.warnings
     # A table the statement creates takes the query's names; an existing one (INSERT without a
     # column list) its own columns, by position, where the catalog knows them.
-    creates = kind in ("create_table_as", "create_view", "select_into")
+    creates = kind in ("create_table_as", "create_view", "select_into", "train")
     outputs = [n for n, _ in trace.outputs]
     target_names = (names or (fill(outputs) if fill else None)
                     or (None if creates else catalog_names(ctx, target, len(trace.outputs))) or outputs)

@@ -16,6 +16,7 @@ from ..model import DatasetRef
 from .glot import dialect_of
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
+from . import ml
 from .tables import create_stream, rename_table
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
@@ -105,6 +106,9 @@ def handle_command(
         partial = _rename_tables(ctx, text)
         if partial.outputs:
             return partial
+    learned = ml.command(ctx, word, text)
+    if learned is not None:
+        return learned
     first = word.split()[0] if word else ""  # sqlglot names some commands by two words: ADD JAR
     if first in ("CREATE", "ALTER") and _QUERY_WRITE.match(text):
         raise NotUnderstood(f"unsupported syntax in {word} TABLE / VIEW ... AS SELECT: its lineage was not read")

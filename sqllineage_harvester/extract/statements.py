@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
-from . import commands, dml, loads, multi_insert, partitions, tables
+from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tables
 from .base import (
     Context,
     Handler,
@@ -107,8 +107,11 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
             return write_query(ctx, "create_view", to_table.this, [], query, "table")  # it feeds t on every insert
         if kind_word == "VIEW":
             return write_query(ctx, "create_view", table, names, query, "view")
-        target_type = "model" if kind_word == "MODEL" else "table"
-        return write_query(ctx, "create_table_as", table, names, query, target_type)
+        if kind_word == "MODEL":  # BigQuery ML: CREATE MODEL m OPTIONS (..) AS SELECT ..
+            return ml.train(ctx, table, query, ml.bigquery_options(node))
+        return write_query(ctx, "create_table_as", table, names, query, "table")
+    if kind_word == "MODEL":  # BigQuery ML: an imported or remote model, trained elsewhere
+        return ml.imported_model(ctx, node, table)
     like = node.find(exp.LikeProperty)  # (LIKE t, ...) in PostgreSQL / Redshift, LIKE t elsewhere
     template = like.this if like is not None and isinstance(like.this, exp.Table) else None
     if template is not None or (kind_word in ("TABLE", "") and isinstance(node.this, exp.Schema)):
@@ -305,7 +308,7 @@ def analyse(
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
-    partial = _dispatch(node, ctx)
+    partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)
     if unnamed:  # tables named by a variable: not a dataset we can name
@@ -327,4 +330,5 @@ def analyse(
         warnings=tuple(dict.fromkeys(partial.warnings)),
         sql=sql,
         defaults=(ctx.database, ctx.schemas) if (ctx.database, ctx.schemas) != before else None,
+        settings=partial.settings,
     )

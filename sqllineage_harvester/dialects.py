@@ -119,6 +119,9 @@ class Dialect:
     # Suffix forms of date-sharded tables (``YYYYMMDD``): each family of shards and the wildcard
     # over it are one dataset (see shards.py); empty: off.
     date_shards: tuple[str, ...] = ()
+    # Functions whose result hides the value they are given (hashes, masking policies): a
+    # column's tags stop there and become masked:TAG (see tags.py). Lower case.
+    masking_functions: tuple[str, ...] = ()
     path: str = ""
 
 
@@ -145,6 +148,26 @@ def get_dialect(name: str) -> Dialect:
     return load_dialect(path)
 
 
+# Hashes every SQL engine sqlglot reads knows by these names: the list when no dialect is known.
+COMMON_MASKING = ("md5", "sha", "sha1", "sha2", "sha256", "sha512")
+
+
+@lru_cache(maxsize=None)
+def masking_functions(sqlglot_dialect: str | None) -> frozenset[str]:
+    """The masking functions of every dialect file read by ``sqlglot_dialect`` (lower case);
+    without one, those all engines share.
+
+    >>> "sha2" in masking_functions("snowflake") and "hash" in masking_functions("snowflake")
+    True
+    """
+    found = set(COMMON_MASKING)
+    for name in list_dialects():
+        spec = get_dialect(name)
+        if sqlglot_dialect and spec.sqlglot == sqlglot_dialect:
+            found |= set(spec.masking_functions)
+    return frozenset(found)
+
+
 def load_dialect(path: str | Path) -> Dialect:
     """Read and validate one dialect file."""
     path = Path(path)
@@ -160,7 +183,7 @@ def load_dialect(path: str | Path) -> Dialect:
 
 def _dialect(data: dict[str, Any], path: str) -> Dialect:
     _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "date_shards", "export",
-                 "history"},
+                 "history", "masking_functions"},
           "")
     history = data.get("history")
     return Dialect(
@@ -172,6 +195,7 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
         backslash_escapes=_typed(data, "backslash_escapes", bool, False),
         system_objects=_patterns(_typed(data, "system_objects", list, [])),
         date_shards=_shard_forms(_typed(data, "date_shards", list, [])),
+        masking_functions=tuple(str(f).lower() for f in _typed(data, "masking_functions", list, [])),
         path=path,
     )
 

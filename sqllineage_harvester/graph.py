@@ -86,7 +86,8 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
         inputs=tuple(DatasetRef(n, types.get(n, "table")) for n in d["inputs"]),
         outputs=tuple(DatasetRef(n, types.get(n, "table")) for n in d["outputs"]),
         columns=tuple(
-            ColumnLineage(ref(c["target"]), tuple(ref(s) for s in c["sources"]), c["transform"], indirect(c["indirect"]))
+            ColumnLineage(ref(c["target"]), tuple(ref(s) for s in c["sources"]), c["transform"], indirect(c["indirect"]),
+                          tuple(ref(m) for m in c.get("masked", ())))
             for c in d["columns"]
         ),
         indirect=indirect(d["indirect"]),

@@ -100,6 +100,9 @@ class ColumnLineage:
     sources: tuple[ColumnRef, ...]
     transform: str = IDENTITY
     indirect: tuple[IndirectRef, ...] = ()
+    # Sources whose value reaches the target only through a masking function (sha2(email)):
+    # OpenLineage's ``masking`` flag, per source.
+    masked: tuple[ColumnRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,7 @@ class LineageEdge:
     type: str
     first_seen: str | None = None
     last_seen: str | None = None
+    masked: bool = False  # the value passed through a masking function (sha2, md5, ...) on the way
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,8 @@ class ShardRule:
 
         columns: dict[object, ColumnLineage] = {}
         for n, c in enumerate(result.columns):
-            made = ColumnLineage(col(c.target), tuple(dict.fromkeys(map(col, c.sources))), c.transform, ind(c.indirect))
+            made = ColumnLineage(col(c.target), tuple(dict.fromkeys(map(col, c.sources))), c.transform, ind(c.indirect),
+                                 tuple(dict.fromkeys(map(col, c.masked))))
             slot = (made.target, made.transform) if made.target.dataset else n
             same = columns.get(slot)
             if same is not None:  # two shards written alike: one column of the family

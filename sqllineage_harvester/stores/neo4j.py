@@ -43,7 +43,7 @@ from .common import (
     merged_operation, now, runs, short_name, spellings, suffix_match, wider,
 )
 
-SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and executions
+SCHEMA_VERSION = 3  # 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",

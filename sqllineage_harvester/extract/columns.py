@@ -144,18 +144,24 @@ def _own_columns(node: exp.Expr | None) -> list[exp.Column]:
 _ROW_FUNCTIONS = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 
 
-def function_names(node: exp.Func) -> set[str]:
-    """The names a function call goes by, lower case (sqlglot's and the one written)."""
+def function_names(node: exp.Func, dialect: str | None = None) -> set[str]:
+    """The names a function call goes by, lower case: sqlglot's, and the one the dialect writes
+    (BigQuery's SHA256(x) is sqlglot's SHA2Digest)."""
     if isinstance(node, exp.Anonymous):
         return {node.name.lower()}
-    return {n.lower() for n in type(node).sql_names()} | {node.key.lower()}
+    names = {n.lower() for n in type(node).sql_names()} | {node.key.lower()}
+    try:
+        written = node.sql(dialect=dialect).split("(", 1)[0].strip().lower()
+    except SqlglotError:
+        written = ""
+    return names | ({written} if written else set())
 
 
-def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str]) -> bool:
+def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str], dialect: str | None = None) -> bool:
     """Whether ``column`` sits inside a call of a masking function within ``top``."""
     node = column.parent
     while masking and node is not None:
-        if isinstance(node, exp.Func) and function_names(node) & masking:
+        if isinstance(node, exp.Func) and function_names(node, dialect) & masking:
             return True
         if node is top:
             return False
@@ -178,9 +184,9 @@ def classify(expression: exp.Expr) -> str:
 
 class _Walker:
     def __init__(self, root: Scope, catalog: Catalog, warnings: list[str],
-                 masking: frozenset[str] = frozenset()) -> None:
+                 masking: frozenset[str] = frozenset(), dialect: str | None = None) -> None:
         self.root = root
-        self.masking = masking
+        self.masking, self.dialect = masking, dialect
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
@@ -297,7 +303,7 @@ class _Walker:
             role = _role(column, expression)
             if role is None:
                 found = self.column(scope, column)
-                trace.absorb(found.hidden() if masked_by(column, expression, self.masking) else found)
+                trace.absorb(found.hidden() if masked_by(column, expression, self.masking, self.dialect) else found)
             else:
                 for ref in self.column(scope, column).sources:
                     trace.indirect.add(IndirectRef(ref, role))
@@ -728,7 +734,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     root = build_scope(query)
     if root is None:
         return QueryTrace([], [], set(), ["not a query"])
-    walker = _Walker(root, catalog, warnings, masking_functions(dialect))
+    walker = _Walker(root, catalog, warnings, masking_functions(dialect), dialect)
     outputs = []
     names = walker.output_names(root)
     for index, name in enumerate(names):

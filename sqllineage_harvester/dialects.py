@@ -91,6 +91,9 @@ class HistoryTable:
     settings: Mapping[str, str] = field(default_factory=dict)  # {name} placeholders in the query, overridable
     text_chunks: TextChunks | None = None
     catalog_query: str = ""  # rows of (table_catalog, table_schema, table_name, column_name, data_type)
+    # The database's own column tags: rows of (table_catalog, table_schema, table_name, column_name,
+    # tag name, tag value), kept as the column's tags ``name:value`` (see tags.catalog_tags)
+    tags_query: str = ""
     # Run when ``query`` fails, e.g. because it joins a view an edition or a grant lacks
     # (Snowflake's ACCESS_HISTORY); the reason is reported as a note.
     fallback_query: str = ""
@@ -267,7 +270,7 @@ def _shard_forms(values: list[Any]) -> tuple[str, ...]:
 
 def _history(data: dict[str, Any]) -> HistoryTable:
     _only(data, {"query", "cursor_column", "kind", "key_columns", "cursor_type", "id_column", "driver", "grant",
-                 "settings", "text_chunks", "catalog_query", "fallback_query", "variants", "toplevel_column",
+                 "settings", "text_chunks", "catalog_query", "tags_query", "fallback_query", "variants", "toplevel_column",
                  "first_seen_column"}, "history.")
     variants = _typed(data, "variants", dict, {})
     base = {k: v for k, v in data.items() if k not in ("variants", "fallback_query")}
@@ -295,6 +298,7 @@ def _history(data: dict[str, Any]) -> HistoryTable:
         text_chunks=TextChunks(tuple(_typed(chunks, "key", list)), _typed(chunks, "order", str),
                                _typed(chunks, "text", str)) if chunks else None,
         catalog_query=_typed(data, "catalog_query", str, "").strip(),
+        tags_query=_typed(data, "tags_query", str, "").strip(),
         fallback_query=_typed(data, "fallback_query", str, "").strip(),
         variants={str(name): _history({**base, **_typed(variants, name, dict)}) for name in variants},
         toplevel_column=_typed(data, "toplevel_column", str, ""),

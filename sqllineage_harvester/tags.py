@@ -60,6 +60,54 @@ def matches(label: str, prefix: str | None) -> bool:
     return label.startswith(prefix) or base_tag(label).startswith(prefix)
 
 
+COMMENT_TAG = re.compile(r"(?<![\w/:])([a-z][a-z0-9_]*:[a-z0-9_][a-z0-9_.:\-]*[a-z0-9_])", re.IGNORECASE)
+
+
+def comment_tags(text: str | None) -> list[str]:
+    """The tags a column comment names: words of the form ``kind:what``, lower-cased.
+
+    >>> comment_tags("Customer e-mail. PII:Email, gdpr:art9; see https://wiki/x")
+    ['pii:email', 'gdpr:art9']
+    """
+    found = [m.group(1).lower() for m in COMMENT_TAG.finditer(text or "")]
+    return [t for t in dict.fromkeys(found) if not t.startswith(MASKED)]
+
+
+def normalize_tag(name: str, value: str | None = None) -> str:
+    """A database's tag as ours: ``PII`` = ``Email Address`` -> ``pii:email_address``.
+
+    >>> normalize_tag("SEMANTIC_CATEGORY", "EMAIL"), normalize_tag("policy_tag", "projects/p/taxonomies/1/policyTags/2")
+    ('semantic_category:email', 'policy_tag:projects/p/taxonomies/1/policytags/2')
+    """
+    text = f"{name}:{value}" if value else name
+    return re.sub(r"[^a-z0-9_.:\-/]+", "_", text.strip().lower()).strip("_")
+
+
+def catalog_tags(rows: Iterable[tuple[Any, ...]]) -> list[tuple[str, str, str]]:
+    """(db.schema.table, column, tag) from a ``tags_query``'s rows: (database, schema, table, column,
+    tag name, tag value)."""
+    found = set()
+    for database, schema, table, column, name, value in rows:
+        tag = normalize_tag(str(name), None if value is None else str(value))
+        if tag and not tag.startswith(MASKED):
+            found.add((".".join(str(p) for p in (database, schema, table) if p), str(column), tag))
+    return sorted(found)
+
+
+def tag_from_catalog(store: Any, namespace: str, rows: Iterable[tuple[str, str, str]]) -> int:
+    """Tag the store's columns of ``namespace`` named by catalog rows (db.schema.table, column, tag);
+    a column the store does not know yet waits for a later harvest. How many were tagged."""
+    found = []
+    for table, column, tag in rows:
+        name = f"{table}.{column}"
+        nodes = [n for n in store.resolve(name) if n.kind == "column" and n.namespace == namespace]
+        if not nodes and name.count(".") > 3:  # the store may name it without its database
+            nodes = [n for n in store.resolve(name.split(".", 1)[1]) if n.kind == "column" and n.namespace == namespace]
+        found += [(n.key, tag, CATALOG) for n in nodes]
+    store.tag_columns(sorted(set(found)))
+    return len(set(found))
+
+
 # -- rules ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rule:
@@ -156,5 +204,5 @@ def propagate(seeds: Mapping[str, Iterable[str]], edges: Iterable[LineageEdge],
     return held
 
 
-__all__ = ["Holding", "Rule", "apply_rules", "base_tag", "carries", "check_tag", "load_rules", "matches",
-           "propagate", "Any"]
+__all__ = ["Holding", "Rule", "apply_rules", "base_tag", "carries", "catalog_tags", "check_tag", "comment_tags",
+           "load_rules", "matches", "normalize_tag", "propagate", "tag_from_catalog"]

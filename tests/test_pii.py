@@ -20,7 +20,8 @@ from sqllineage_harvester.harvest import Options, harvest
 from sqllineage_harvester.model import LineageEdge
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
-from sqllineage_harvester.tags import apply_rules, load_rules, propagate
+from sqllineage_harvester.pgcatalog import read_catalog
+from sqllineage_harvester.tags import apply_rules, catalog_tags, load_rules, propagate, tag_from_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "fixtures" / "logs" / "snowflake" / "pii_query_history.csv"
@@ -208,3 +209,62 @@ def test_impact_with_a_tag_keeps_only_tagged_columns(shop):
     tagged = {n["name"] for n in json.loads(out)["nodes"]}
     assert A + "MARTS.EMAIL_DOMAINS.CUSTOMERS" in everything - tagged
     assert {A + "MARTS.CUSTOMER_CONTACTS.EMAIL", A + "MARTS.CUSTOMER_KEYS.EMAIL_KEY"} <= tagged
+
+
+# -- the databases' own tags -----------------------------------------------------------------------
+def test_snowflake_tag_references_rows_become_tags():
+    rows = [("ANALYTICS", "RAW", "CUSTOMERS", "EMAIL", "PII", "email"),  # as TAG_REFERENCES returns them
+            ("ANALYTICS", "RAW", "CUSTOMERS", "EMAIL", "SEMANTIC_CATEGORY", "EMAIL"),
+            ("ANALYTICS", "RAW", "PAYMENTS", "CARD_NUMBER", "PCI", None),
+            ("ANALYTICS", "RAW", "PAYMENTS", "NOTE", "Data Owner", "Team Payments")]
+    assert catalog_tags(rows) == [
+        ("ANALYTICS.RAW.CUSTOMERS", "EMAIL", "pii:email"), ("ANALYTICS.RAW.CUSTOMERS", "EMAIL", "semantic_category:email"),
+        ("ANALYTICS.RAW.PAYMENTS", "CARD_NUMBER", "pci"), ("ANALYTICS.RAW.PAYMENTS", "NOTE", "data_owner:team_payments")]
+    assert "TAG_REFERENCES" in get_dialect("snowflake").history.tags_query
+
+
+def test_bigquery_policy_tag_rows_become_tags():
+    tag = "projects/shop/locations/us/taxonomies/8123/policyTags/5521"
+    assert catalog_tags([("shop", "raw", "customers", "email", "policy_tag", tag)]) == [
+        ("shop.raw.customers", "email", "policy_tag:" + tag.lower())]
+    assert "policy_tags" in get_dialect("bigquery").history.tags_query
+
+
+def test_catalog_tags_land_on_the_store_columns_of_their_namespace(shop):
+    store = open_store(shop)
+    rows = [("ANALYTICS.RAW.ORDERS", "BUYER", "pii:email"), ("ANALYTICS.RAW.NOWHERE", "X", "pii:email")]
+    assert tag_from_catalog(store, "snowflake://shop", rows) == 1
+    assert tag_from_catalog(store, "snowflake://elsewhere", rows) == 0
+    assert (A + "RAW.ORDERS.BUYER", "catalog") in {(store.describe([k])[k].name, o) for k, _, o in store.column_tags()}
+    store.close()
+
+
+def test_postgres_column_comments_tag_a_live_harvest(pg_cluster, tmp_path):
+    import psycopg
+
+    url = pg_cluster.create_database("pii_comments")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for sql in ["CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "CREATE SCHEMA raw", "CREATE SCHEMA marts",
+                    "CREATE TABLE raw.customers (id int, email text, card_number text, note text)",
+                    "COMMENT ON COLUMN raw.customers.email IS 'Customer e-mail address (PII:Email), see https://wiki/x'",
+                    "COMMENT ON COLUMN raw.customers.card_number IS 'pci:pan gdpr:art9'",
+                    "COMMENT ON COLUMN raw.customers.note IS 'free text, no tag'",
+                    "CREATE TABLE marts.contacts (id int, email text)",
+                    "CREATE TABLE marts.keys (id int, email_key text, card_key text)",
+                    "CREATE TABLE marts.by_card (id int)",
+                    "INSERT INTO marts.contacts SELECT id, email FROM raw.customers",
+                    "INSERT INTO marts.keys SELECT id, md5(email), encode(sha256(card_number::bytea), 'hex') "
+                    "FROM raw.customers",
+                    "INSERT INTO marts.by_card SELECT c.id FROM raw.customers c JOIN marts.keys k ON k.card_key = c.card_number"]:
+            conn.execute(sql)
+    assert sorted(read_catalog(url).tags) == [("pii_comments.raw.customers", "card_number", "gdpr:art9"),
+                                              ("pii_comments.raw.customers", "card_number", "pci:pan"),
+                                              ("pii_comments.raw.customers", "email", "pii:email")]
+    store = f"sqlite:///{tmp_path}/lineage.db"
+    done = CliRunner().invoke(main, ["harvest", "--source", url, "--store", store, "--quiet"])
+    assert done.exit_code == 0, done.output
+    found = {c["name"].removeprefix("pii_comments."): c for c in json.loads(run(store, "pii", "--format", "json")[1])["columns"]}
+    assert found["marts.contacts.email"]["tags"] == ["pii:email"]
+    assert found["marts.keys.email_key"]["tags"] == ["masked:pii:email"]
+    assert found["marts.keys.card_key"]["tags"] == ["masked:gdpr:art9", "masked:pci:pan"]
+    assert "marts.by_card.id" not in found and "raw.customers.note" not in found

@@ -144,24 +144,37 @@ def _own_columns(node: exp.Expr | None) -> list[exp.Column]:
 _ROW_FUNCTIONS = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 
 
-def function_names(node: exp.Func, dialect: str | None = None) -> set[str]:
-    """The names a function call goes by, lower case: sqlglot's, and the one the dialect writes
-    (BigQuery's SHA256(x) is sqlglot's SHA2Digest)."""
+def function_names(node: exp.Func) -> set[str]:
+    """The names a function call goes by in sqlglot, lower case."""
     if isinstance(node, exp.Anonymous):
         return {node.name.lower()}
-    names = {n.lower() for n in type(node).sql_names()} | {node.key.lower()}
-    try:
-        written = node.sql(dialect=dialect).split("(", 1)[0].strip().lower()
-    except SqlglotError:
-        written = ""
-    return names | ({written} if written else set())
+    return {n.lower() for n in type(node).sql_names()} | {node.key.lower()}
+
+
+@lru_cache(maxsize=None)
+def masking_kinds(dialect: str | None) -> tuple[type, ...]:
+    """The sqlglot classes the dialect's masking functions parse into (BigQuery's SHA256(x) is a
+    SHA2Digest, whatever name sqlglot gives it)."""
+    import sqlglot
+
+    kinds = set()
+    for name in masking_functions(dialect):
+        try:
+            found = sqlglot.parse_one(f"SELECT {name}(x)", read=dialect)
+        except SqlglotError:
+            continue
+        item = found.selects[0] if isinstance(found, exp.Select) and found.selects else None
+        if isinstance(item, exp.Func) and not isinstance(item, exp.Anonymous):
+            kinds.add(type(item))
+    return tuple(sorted(kinds, key=lambda k: k.__name__))
 
 
 def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str], dialect: str | None = None) -> bool:
     """Whether ``column`` sits inside a call of a masking function within ``top``."""
     node = column.parent
+    kinds = masking_kinds(dialect) if masking else ()
     while masking and node is not None:
-        if isinstance(node, exp.Func) and function_names(node, dialect) & masking:
+        if isinstance(node, exp.Func) and (isinstance(node, kinds) or function_names(node) & masking):
             return True
         if node is top:
             return False

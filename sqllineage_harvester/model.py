@@ -105,6 +105,13 @@ class ColumnLineage:
     masked: tuple[ColumnRef, ...] = ()
 
 
+def merged_masks(*columns: ColumnLineage) -> tuple[ColumnRef, ...]:
+    """The masked sources of values written to one column together: a source is masked only
+    where every value reads it through a masking function."""
+    clear = {s for c in columns for s in c.sources if s not in c.masked}
+    return tuple(dict.fromkeys(m for c in columns for m in c.masked if m not in clear))
+
+
 @dataclass(frozen=True)
 class StatementLineage:
     """What one statement reads and writes, down to columns.

@@ -64,6 +64,21 @@ def test_masking_follows_subqueries_and_set_operations():
     assert cols["M.K.E"] == (["RAW.C.EMAIL", "RAW.D.EMAIL"], ["RAW.C.EMAIL"])
 
 
+def test_masking_survives_temp_tables_folded_away():
+    from sqllineage_harvester.extract.script import collapse_temp_tables
+
+    sql = ("CREATE TEMP TABLE t AS SELECT id, md5(email) AS k, email AS e FROM raw.c;"
+           "INSERT INTO m.x (b, c) SELECT k, e FROM t;"
+           "INSERT INTO m.z (k3) SELECT sha256(e::bytea) FROM t;"
+           "CREATE TEMP TABLE u AS SELECT md5(email) AS k FROM raw.c; INSERT INTO u SELECT email FROM raw.c;"
+           "INSERT INTO m.w (k4) SELECT k FROM u")
+    cols = {str(c.target): ([str(s) for s in c.sources], [str(m) for m in c.masked])
+            for r in collapse_temp_tables(extract(sql, "postgres")) for c in r.columns}
+    assert cols["m.x.b"] == (["raw.c.email"], ["raw.c.email"]) and cols["m.x.c"] == (["raw.c.email"], [])
+    assert cols["m.z.k3"] == (["raw.c.email"], ["raw.c.email"])  # masked after the temp table
+    assert cols["m.w.k4"] == (["raw.c.email"], [])  # one of the two writes to u was plain
+
+
 def test_a_function_another_dialect_masks_with_is_no_mask_here():
     assert masked("INSERT INTO m.k (e) SELECT hash(email) FROM raw.c", "postgres")["m.k.e"][1] == []
     assert "hash" in masking_functions("snowflake") and "hash" not in masking_functions("postgres")

@@ -92,6 +92,9 @@ class HistoryTable:
     settings: Mapping[str, str] = field(default_factory=dict)  # {name} placeholders in the query, overridable
     text_chunks: TextChunks | None = None
     catalog_query: str = ""  # rows of (table_catalog, table_schema, table_name, column_name, data_type)
+    # The database's own column tags: rows of (table_catalog, table_schema, table_name, column_name,
+    # tag name, tag value), kept as the column's tags ``name:value`` (see tags.catalog_tags)
+    tags_query: str = ""
     # Run when ``query`` fails, e.g. because it joins a view an edition or a grant lacks
     # (Snowflake's ACCESS_HISTORY); the reason is reported as a note.
     fallback_query: str = ""
@@ -122,6 +125,9 @@ class Dialect:
     date_shards: tuple[str, ...] = ()
     # ML statements: the shapes extract/ml.py reads and the ML functions' argument roles.
     ml: MlFacts = NO_FACTS
+    # Functions whose result hides the value they are given (hashes, masking policies): a
+    # column's tags stop there and become masked:TAG (see tags.py). Lower case.
+    masking_functions: tuple[str, ...] = ()
     path: str = ""
 
 
@@ -148,6 +154,26 @@ def get_dialect(name: str) -> Dialect:
     return load_dialect(path)
 
 
+# Hashes every SQL engine sqlglot reads knows by these names: the list when no dialect is known.
+COMMON_MASKING = ("md5", "sha", "sha1", "sha2", "sha256", "sha512")
+
+
+@lru_cache(maxsize=None)
+def masking_functions(sqlglot_dialect: str | None) -> frozenset[str]:
+    """The masking functions of every dialect file read by ``sqlglot_dialect`` (lower case);
+    without one, those all engines share.
+
+    >>> "sha2" in masking_functions("snowflake") and "hash" in masking_functions("snowflake")
+    True
+    """
+    found = set(COMMON_MASKING)
+    for name in list_dialects():
+        spec = get_dialect(name)
+        if sqlglot_dialect and spec.sqlglot == sqlglot_dialect:
+            found |= set(spec.masking_functions)
+    return frozenset(found)
+
+
 def load_dialect(path: str | Path) -> Dialect:
     """Read and validate one dialect file."""
     path = Path(path)
@@ -163,7 +189,7 @@ def load_dialect(path: str | Path) -> Dialect:
 
 def _dialect(data: dict[str, Any], path: str) -> Dialect:
     _only(data, {"name", "sqlglot", "use_names_database", "backslash_escapes", "system_objects", "date_shards", "export",
-                 "history", "ml"},
+                 "history", "ml", "masking_functions"},
           "")
     history = data.get("history")
     return Dialect(
@@ -176,6 +202,7 @@ def _dialect(data: dict[str, Any], path: str) -> Dialect:
         system_objects=_patterns(_typed(data, "system_objects", list, [])),
         date_shards=_shard_forms(_typed(data, "date_shards", list, [])),
         ml=_ml(_typed(data, "ml", dict, {})),
+        masking_functions=tuple(str(f).lower() for f in _typed(data, "masking_functions", list, [])),
         path=path,
     )
 
@@ -265,7 +292,7 @@ def _shard_forms(values: list[Any]) -> tuple[str, ...]:
 
 def _history(data: dict[str, Any]) -> HistoryTable:
     _only(data, {"query", "cursor_column", "kind", "key_columns", "cursor_type", "id_column", "driver", "grant",
-                 "settings", "text_chunks", "catalog_query", "fallback_query", "variants", "toplevel_column",
+                 "settings", "text_chunks", "catalog_query", "tags_query", "fallback_query", "variants", "toplevel_column",
                  "first_seen_column"}, "history.")
     variants = _typed(data, "variants", dict, {})
     base = {k: v for k, v in data.items() if k not in ("variants", "fallback_query")}
@@ -293,6 +320,7 @@ def _history(data: dict[str, Any]) -> HistoryTable:
         text_chunks=TextChunks(tuple(_typed(chunks, "key", list)), _typed(chunks, "order", str),
                                _typed(chunks, "text", str)) if chunks else None,
         catalog_query=_typed(data, "catalog_query", str, "").strip(),
+        tags_query=_typed(data, "tags_query", str, "").strip(),
         fallback_query=_typed(data, "fallback_query", str, "").strip(),
         variants={str(name): _history({**base, **_typed(variants, name, dict)}) for name in variants},
         toplevel_column=_typed(data, "toplevel_column", str, ""),

@@ -86,7 +86,8 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
         inputs=tuple(DatasetRef(n, types.get(n, "table")) for n in d["inputs"]),
         outputs=tuple(DatasetRef(n, types.get(n, "table")) for n in d["outputs"]),
         columns=tuple(
-            ColumnLineage(ref(c["target"]), tuple(ref(s) for s in c["sources"]), c["transform"], indirect(c["indirect"]))
+            ColumnLineage(ref(c["target"]), tuple(ref(s) for s in c["sources"]), c["transform"], indirect(c["indirect"]),
+                          tuple(ref(m) for m in c.get("masked", ())))
             for c in d["columns"]
         ),
         indirect=indirect(d["indirect"]),
@@ -118,7 +119,8 @@ def sanitize(result: StatementLineage, dialect: str | None = None) -> StatementL
 
     columns = tuple(
         replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
-                indirect=tuple(IndirectRef(col(i.source), i.type) for i in c.indirect))
+                indirect=tuple(IndirectRef(col(i.source), i.type) for i in c.indirect),
+                masked=tuple(col(m) for m in c.masked))
         for c in result.columns
     )
     return replace(
@@ -166,7 +168,8 @@ def scope_temps(result: StatementLineage, scope: str, is_temp: Callable[[str], b
         outputs=tuple(ds(d) for d in result.outputs),
         objects=tuple(ds(d) for d in result.objects),
         columns=tuple(replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
-                              indirect=ind(c.indirect)) for c in result.columns),
+                              indirect=ind(c.indirect), masked=tuple(col(m) for m in c.masked))
+                      for c in result.columns),
         indirect=ind(result.indirect),
     )
 

@@ -291,7 +291,8 @@ class Learning:
 
         return replace(r, inputs=tuple(ds(d) for d in r.inputs), outputs=tuple(ds(d) for d in r.outputs),
                        columns=tuple(replace(c, target=col(c.target), sources=tuple(col(s) for s in c.sources),
-                                             indirect=tuple(IndirectRef(col(i.source), i.type) for i in c.indirect))
+                                             indirect=tuple(IndirectRef(col(i.source), i.type) for i in c.indirect),
+                                             masked=tuple(col(m) for m in c.masked))
                                      for c in r.columns),
                        indirect=tuple(IndirectRef(col(i.source), i.type) for i in r.indirect))
 

@@ -103,6 +103,16 @@ class ColumnLineage:
     sources: tuple[ColumnRef, ...]
     transform: str = IDENTITY
     indirect: tuple[IndirectRef, ...] = ()
+    # Sources whose value reaches the target only through a masking function (sha2(email)):
+    # OpenLineage's ``masking`` flag, per source.
+    masked: tuple[ColumnRef, ...] = ()
+
+
+def merged_masks(*columns: ColumnLineage) -> tuple[ColumnRef, ...]:
+    """The masked sources of values written to one column together: a source is masked only
+    where every value reads it through a masking function."""
+    clear = {s for c in columns for s in c.sources if s not in c.masked}
+    return tuple(dict.fromkeys(m for c in columns for m in c.masked if m not in clear))
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,7 @@ class LineageEdge:
     type: str
     first_seen: str | None = None
     last_seen: str | None = None
+    masked: bool = False  # the value passed through a masking function (sha2, md5, ...) on the way
 
 
 @dataclass(frozen=True)

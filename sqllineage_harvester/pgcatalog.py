@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .sources.postgres import MARK, with_retries
+from .tags import comment_tags
 
 COLUMNS_QUERY = MARK + """
 SELECT table_catalog, table_schema, table_name, column_name, data_type, ordinal_position::int
@@ -32,6 +33,15 @@ UNION ALL
 SELECT schemaname, matviewname, definition FROM pg_matviews
 """
 SEARCH_PATH_QUERY = MARK + "SELECT current_database(), current_schemas(false)"
+# Column comments, where teams write their tags (COMMENT ON COLUMN raw.customers.email IS 'pii:email').
+COMMENTS_QUERY = MARK + """
+SELECT current_database(), n.nspname, c.relname, a.attname, d.description
+FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY 1, 2, 3, 4
+"""
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class PgCatalog:
     default_schema: str | None
     tables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     views: Mapping[str, str] = field(default_factory=dict)
+    # (db.schema.table, column, tag) of the tags written in columns' comments (tags.comment_tags)
+    tags: tuple[tuple[str, str, str], ...] = ()
 
 
 def read_catalog(url: str, retries: int = 4, backoff: float = 0.5) -> PgCatalog:
@@ -56,7 +68,10 @@ def _read(conn: Any) -> PgCatalog:
     for db, schema, table, column, kind, _ in conn.execute(COLUMNS_QUERY).fetchall():
         tables.setdefault(f"{db}.{schema}.{table}", {})[column] = kind
     views = {f"{database}.{schema}.{view}": text for schema, view, text in conn.execute(VIEWS_QUERY).fetchall()}
-    return PgCatalog(database, schemas[0] if schemas else None, tables, views)
+    tags = tuple((f"{db}.{schema}.{table}", column, tag)
+                 for db, schema, table, column, text in conn.execute(COMMENTS_QUERY).fetchall()
+                 for tag in comment_tags(text))
+    return PgCatalog(database, schemas[0] if schemas else None, tables, views, tags)
 
 
 __all__ = ["PgCatalog", "read_catalog"]

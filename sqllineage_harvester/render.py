@@ -25,6 +25,7 @@ def statement_dict(result: StatementLineage, **extra: Any) -> dict[str, Any]:
                 "sources": [str(s) for s in c.sources],
                 "transform": c.transform,
                 "indirect": [{"source": str(i.source), "type": i.type} for i in c.indirect],
+                **({"masked": [str(m) for m in c.masked]} if c.masked else {}),
             }
             for c in result.columns
         ],

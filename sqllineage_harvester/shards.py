@@ -22,7 +22,7 @@ from functools import lru_cache
 from hashlib import blake2b
 
 from .errors import ConfigError
-from .model import ColumnLineage, ColumnRef, DatasetRef, Fingerprinted, IndirectRef, StatementLineage
+from .model import ColumnLineage, ColumnRef, DatasetRef, Fingerprinted, IndirectRef, StatementLineage, merged_masks
 
 TOKENS = {"YYYY": ("%Y", 4), "MM": ("%m", 2), "DD": ("%d", 2), "HH": ("%H", 2)}
 NAMED = ("table", "view")  # dataset types whose names are table names (not files, stages, temps)
@@ -129,12 +129,14 @@ class ShardRule:
 
         columns: dict[object, ColumnLineage] = {}
         for n, c in enumerate(result.columns):
-            made = ColumnLineage(col(c.target), tuple(dict.fromkeys(map(col, c.sources))), c.transform, ind(c.indirect))
+            made = ColumnLineage(col(c.target), tuple(dict.fromkeys(map(col, c.sources))), c.transform, ind(c.indirect),
+                                 tuple(dict.fromkeys(map(col, c.masked))))
             slot = (made.target, made.transform) if made.target.dataset else n
             same = columns.get(slot)
             if same is not None:  # two shards written alike: one column of the family
                 made = replace(same, sources=tuple(dict.fromkeys(same.sources + made.sources)),
-                               indirect=tuple(dict.fromkeys(same.indirect + made.indirect)))
+                               indirect=tuple(dict.fromkeys(same.indirect + made.indirect)),
+                               masked=merged_masks(same, made))
             columns[slot] = made
         return replace(result, inputs=ds(result.inputs), outputs=ds(result.outputs), objects=ds(result.objects),
                        columns=tuple(columns.values()), indirect=ind(result.indirect))

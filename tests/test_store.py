@@ -33,7 +33,7 @@ def failure(reason: str | None = "unsupported syntax", fp: str = "fp-bad") -> Pa
 
 
 def test_new_store_has_the_current_schema_version(store):
-    assert peek(store, "schema_version") == [(2,)]
+    assert peek(store, "schema_version") == [(3,)]
 
 
 def test_every_user_and_system_that_ran_an_operation_is_kept_with_its_own_runs(store, op):
@@ -220,16 +220,17 @@ def test_a_version_1_sqlite_store_is_upgraded_in_place(tmp_path, op):
     open_store(f"sqlite:///{path}").close()
     con = sqlite3.connect(path)  # what version 1 had: PERFORMED with a window, HOSTED bare
     for column in ("operations.time_basis", "performed.executions", "hosted.first_seen", "hosted.last_seen",
-                   "hosted.executions"):
+                   "hosted.executions", "column_edges.masked"):
         table, name = column.split(".")
         con.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
     con.execute("DROP TABLE sessions")
+    con.execute("DROP TABLE column_tags")
     con.execute("UPDATE schema_version SET version = 1")
     con.commit()
     con.close()
     store = open_store(f"sqlite:///{path}")
     store.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, executions=2),)))
-    assert peek(store, "schema_version") == [(2,)]
+    assert peek(store, "schema_version") == [(3,)]
     assert sorted(peek(store, "runs")) == [("system", "warehouse", "2024-01-01T00:00:00", "2024-01-01T00:00:00", 2),
                                            ("user", "etl", "2024-01-01T00:00:00", "2024-01-01T00:00:00", 2)]
     store.close()

@@ -79,6 +79,9 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
               help="Suffix forms of date-sharded tables (YYYYMMDD,YYYY_MM_DD,...): each family of shards and the "
                    "wildcard over it is one dataset. Default: the dialect file's (YYYYMMDD for BigQuery, off "
                    "for the others); off: every shard its own dataset.")
+@click.option("--tag-rules", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="FILE", help="After each pass, tag the store's columns by this rules file (see `tag apply`); "
+                                   "a live source's own column tags are always kept.")
 @click.option("--emit", default=None, metavar="URL",
               help="Also send each batch's operations as OpenLineage RunEvents: http(s)://HOST:PORT (Marquez's "
                    "/api/v1/lineage; API key from $OPENLINEAGE_API_KEY), kafka://BROKER:PORT/TOPIC, file:///PATH. "
@@ -88,7 +91,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
             progress_every: float, log_format: str, fmt: str, emit: str | None = None,
-            config_path: str | None = None, only: str | None = None, date_shards: str | None = None) -> None:
+            config_path: str | None = None, only: str | None = None, date_shards: str | None = None,
+            tag_rules: Path | None = None) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -164,6 +168,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                         progress.close()
                     if hook is not None:
                         notes += hook.finish()
+                notes += tag_after_pass(parts, source_url, tag_rules)
                 whole = whole and report.complete
                 _tell(say, report, notes, told if follow else None)
                 if fmt == "json":
@@ -210,6 +215,29 @@ def _run_config(ctx: click.Context, path: str, only: str | None) -> None:
         except SystemExit as e:
             worst = worst or (e.code if isinstance(e.code, int) else 1)
     sys.exit(worst)
+
+
+def tag_after_pass(parts: tuple[Any, Any, Any], source_url: str, rules: Path | None) -> list[str]:
+    """The live database's own column tags (PostgreSQL comments, a warehouse's ``tags_query``) and
+    the rules file's, onto the store's columns; a catalog that cannot be read is a note."""
+    from ..tags import tag_from_catalog
+    from .tags import apply_rules_to
+
+    source, store, options = parts
+    notes = []
+    scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
+    try:
+        if scheme in ("postgresql", "postgres"):
+            from ..pgcatalog import read_catalog
+
+            tag_from_catalog(store, options.namespace, read_catalog(source_url).tags)
+        elif hasattr(source, "column_tags"):
+            tag_from_catalog(store, options.namespace, source.column_tags())
+    except HarvesterError as e:
+        notes.append(f"the database's column tags were not read ({e})")
+    if rules is not None:
+        apply_rules_to(store, rules)
+    return notes
 
 
 def _emitter(url: str | None, parts: tuple[Any, Any, Any]) -> Any:

@@ -93,7 +93,8 @@ def _render(store: Any, graph: Any, fmt: str, since: str | None, as_of: str | No
 
 def _graph_command(kind: str) -> Callable[..., None]:
     def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
-                since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool) -> None:
+                since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool,
+                tag: str | None = None) -> None:
         from .. import queries
 
         details = {"details": True} if kind != "impact" and fmt == "table" else {}  # VIA names operations
@@ -101,6 +102,10 @@ def _graph_command(kind: str) -> Callable[..., None]:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
                                            namespace=namespace, **details)
+            if tag:
+                from ..pii import only_tagged
+
+                graph = only_tagged(store, graph, tag)
             if graph.note:
                 click.echo(f"note: {graph.note}", err=True)
             write_output(_render(store, graph, fmt, since, as_of, wide, kind, output is not None), output)
@@ -122,12 +127,17 @@ _NAMES_HELP = ("NAME is a table (db.schema.table) or a column (db.schema.table.c
                "in several namespaces is chosen with --namespace NS or written NS/NAME, e.g. "
                "snowflake://acme/raw.payments.amount or snowflake://acme/payments.amount.")
 
+_TAG_OPTION = click.option("--tag", default=None, metavar="TAG",
+                           help="Only columns that hold data tagged TAG (a prefix: pii finds pii:email and "
+                                "masked:pii:email), as `pii` finds them.")
+
 for _kind, (_summary, _example) in _QUERY_HELP.items():
     _doc = (f"{_summary}\n\n{_NAMES_HELP}\n\n\b\nExample:\n  sqllineage-harvester {_example}\n"
             f"  sqllineage-harvester {_kind} raw.payments.amount --namespace snowflake://acme")
     _cmd = _graph_command(_kind)
     _cmd.__doc__ = _doc
-    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(wide_option(_cmd)))))
+    main.command(name=_kind, help=_doc)(click.argument("name")(store_option(query_options(wide_option(
+        _TAG_OPTION(_cmd))))))
 
 
 @main.command()

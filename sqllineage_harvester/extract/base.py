@@ -254,7 +254,8 @@ def remember(ctx: Context, target: exp.Table, names: list[str]) -> None:
 
 
 def lineage(target: ColumnRef, trace: Trace) -> ColumnLineage:
-    return ColumnLineage(target, tuple(sorted(trace.sources)), trace.transform, tuple(sorted(trace.indirect)))
+    return ColumnLineage(target, tuple(sorted(trace.sources)), trace.transform, tuple(sorted(trace.indirect)),
+                         tuple(sorted(trace.masked)))
 
 
 def is_temporary(node: exp.Expr) -> bool:

@@ -34,6 +34,7 @@ from ..model import (
     ColumnRef,
     IndirectRef,
 )
+from ..dialects import masking_functions
 from .glot import dialect_of
 from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
@@ -50,15 +51,22 @@ class Trace:
     sources: set[ColumnRef] = field(default_factory=set)
     transform: str = IDENTITY
     indirect: set[IndirectRef] = field(default_factory=set)
+    masked: set[ColumnRef] = field(default_factory=set)  # sources reached only through a masking function
 
     def absorb(self, other: Trace) -> None:
+        clear = (self.sources - self.masked) | (other.sources - other.masked)
+        self.masked = (self.masked | other.masked) - clear
         self.sources |= other.sources
         self.indirect |= other.indirect
         if other.sources and _RANK[other.transform] > _RANK[self.transform]:
             self.transform = other.transform
 
     def copy(self) -> Trace:
-        return Trace(set(self.sources), self.transform, set(self.indirect))
+        return Trace(set(self.sources), self.transform, set(self.indirect), set(self.masked))
+
+    def hidden(self) -> Trace:
+        """This value once through a masking function: every source masked."""
+        return Trace(set(self.sources), self.transform, set(self.indirect), set(self.sources))
 
     def add_value(self, other: Trace) -> None:
         """Another value written to the same column (a second MERGE branch, a repeated target):
@@ -136,6 +144,44 @@ def _own_columns(node: exp.Expr | None) -> list[exp.Column]:
 _ROW_FUNCTIONS = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 
 
+def function_names(node: exp.Func) -> set[str]:
+    """The names a function call goes by in sqlglot, lower case."""
+    if isinstance(node, exp.Anonymous):
+        return {node.name.lower()}
+    return {n.lower() for n in type(node).sql_names()} | {node.key.lower()}
+
+
+@lru_cache(maxsize=None)
+def masking_kinds(dialect: str | None) -> tuple[type, ...]:
+    """The sqlglot classes the dialect's masking functions parse into (BigQuery's SHA256(x) is a
+    SHA2Digest, whatever name sqlglot gives it)."""
+    import sqlglot
+
+    kinds = set()
+    for name in masking_functions(dialect):
+        try:
+            found = sqlglot.parse_one(f"SELECT {name}(x)", read=dialect)
+        except SqlglotError:
+            continue
+        item = found.selects[0] if isinstance(found, exp.Select) and found.selects else None
+        if isinstance(item, exp.Func) and not isinstance(item, exp.Anonymous):
+            kinds.add(type(item))
+    return tuple(sorted(kinds, key=lambda k: k.__name__))
+
+
+def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str], dialect: str | None = None) -> bool:
+    """Whether ``column`` sits inside a call of a masking function within ``top``."""
+    node = column.parent
+    kinds = masking_kinds(dialect) if masking else ()
+    while masking and node is not None:
+        if isinstance(node, exp.Func) and (isinstance(node, kinds) or function_names(node) & masking):
+            return True
+        if node is top:
+            return False
+        node = node.parent
+    return False
+
+
 def classify(expression: exp.Expr) -> str:
     """IDENTITY for a bare column, AGGREGATION when aggregated, else TRANSFORMATION."""
     node = expression.unalias() if isinstance(expression, exp.Alias) else expression
@@ -150,8 +196,10 @@ def classify(expression: exp.Expr) -> str:
 
 
 class _Walker:
-    def __init__(self, root: Scope, catalog: Catalog, warnings: list[str]) -> None:
+    def __init__(self, root: Scope, catalog: Catalog, warnings: list[str],
+                 masking: frozenset[str] = frozenset(), dialect: str | None = None) -> None:
         self.root = root
+        self.masking, self.dialect = masking, dialect
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
@@ -267,7 +315,8 @@ class _Walker:
         for column in _own_columns(expression):
             role = _role(column, expression)
             if role is None:
-                trace.absorb(self.column(scope, column))
+                found = self.column(scope, column)
+                trace.absorb(found.hidden() if masked_by(column, expression, self.masking, self.dialect) else found)
             else:
                 for ref in self.column(scope, column).sources:
                     trace.indirect.add(IndirectRef(ref, role))
@@ -698,7 +747,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     root = build_scope(query)
     if root is None:
         return QueryTrace([], [], set(), ["not a query"])
-    walker = _Walker(root, catalog, warnings)
+    walker = _Walker(root, catalog, warnings, masking_functions(dialect), dialect)
     outputs = []
     names = walker.output_names(root)
     for index, name in enumerate(names):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
+from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage, merged_masks
 
 _I = re.IGNORECASE | re.DOTALL
 _DOLLAR_BODY = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.DOTALL)
@@ -85,7 +85,8 @@ class _Temp:
             if old is not None:
                 col = replace(col, sources=tuple(sorted(set(old.sources) | set(col.sources))),
                               transform=_strongest(old.transform, col.transform),
-                              indirect=tuple(sorted(set(old.indirect) | set(col.indirect))))
+                              indirect=tuple(sorted(set(old.indirect) | set(col.indirect))),
+                              masked=tuple(sorted(merged_masks(old, col))))
             self.columns[name] = col
 
     def _by_position(self, columns: list[ColumnLineage]) -> list[ColumnLineage]:
@@ -97,15 +98,16 @@ class _Temp:
             return columns
         return [replace(c, target=ColumnRef(c.target.dataset, n)) for c, n in zip(columns, known)]
 
-    def column(self, name: str) -> tuple[set[ColumnRef], str, set[IndirectRef]] | None:
-        """Sources of one of its columns (through a ``SELECT *`` by name), and its own indirect inputs."""
+    def column(self, name: str) -> tuple[set[ColumnRef], str, set[IndirectRef], set[ColumnRef]] | None:
+        """Sources of one of its columns (through a ``SELECT *`` by name), its own indirect inputs,
+        and the sources it reads only through a masking function."""
         col = self.columns.get(name)
         if col is not None:
-            return set(col.sources), col.transform, set(col.indirect)
+            return set(col.sources), col.transform, set(col.indirect), set(col.masked)
         star = self.columns.get("*")
         if star is not None:
-            sources = {ColumnRef(s.dataset, name if s.column == "*" else s.column) for s in star.sources}
-            return sources, star.transform, set(star.indirect)
+            named = lambda s: ColumnRef(s.dataset, name if s.column == "*" else s.column)  # noqa: E731
+            return {named(s) for s in star.sources}, star.transform, set(star.indirect), {named(s) for s in star.masked}
         return None
 
     def as_statement(self, name: str) -> StatementLineage:
@@ -202,6 +204,8 @@ def _expand_inputs(inputs: tuple[DatasetRef, ...], temps: dict[str, _Temp]) -> t
 
 def _expand_column(column: ColumnLineage, temps: dict[str, _Temp]) -> ColumnLineage:
     sources: set[ColumnRef] = set()
+    hidden: set[ColumnRef] = set()  # reached through a masking function here or in the temp table
+    clear: set[ColumnRef] = set()
     indirect = set(_expand_indirect(column.indirect, temps))
     transform = column.transform
     for source in column.sources:
@@ -209,11 +213,15 @@ def _expand_column(column: ColumnLineage, temps: dict[str, _Temp]) -> ColumnLine
         if found is None:
             if source.dataset not in temps:
                 sources.add(source)
+                (hidden if source in column.masked else clear).add(source)
             continue
         sources |= found[0]
+        for ref in found[0]:
+            (hidden if source in column.masked or ref in found[3] else clear).add(ref)
         indirect |= found[2]  # a windowed or CASE-decided temp column stays so downstream
         transform = _strongest(transform, found[1]) if found[0] else transform
-    return replace(column, sources=tuple(sorted(sources)), transform=transform, indirect=tuple(sorted(indirect)))
+    return replace(column, sources=tuple(sorted(sources)), transform=transform, indirect=tuple(sorted(indirect)),
+                   masked=tuple(sorted(hidden - clear)))
 
 
 def _expand_indirect(refs: tuple[IndirectRef, ...], temps: dict[str, _Temp]) -> tuple[IndirectRef, ...]:

@@ -166,7 +166,8 @@ def _lower_columns(partial: Partial) -> None:
         return IndirectRef(ref(r.source), r.type)
 
     partial.columns = [ColumnLineage(ref(c.target), tuple(sorted({ref(s) for s in c.sources})), c.transform,
-                                     tuple(sorted({ind(r) for r in c.indirect}))) for c in partial.columns]
+                                     tuple(sorted({ind(r) for r in c.indirect})), tuple(sorted({ref(m) for m in c.masked})))
+                       for c in partial.columns]
     partial.indirect = {ind(r) for r in partial.indirect}
 
 

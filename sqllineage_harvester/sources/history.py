@@ -104,6 +104,16 @@ class HistorySource:
                 tables.setdefault(name, {})[str(column)] = str(kind)
         return tables
 
+    def column_tags(self) -> list[tuple[str, str, str]]:
+        """(db.schema.table, column, tag) of the database's own column tags, from the dialect's ``tags_query``."""
+        from ..tags import catalog_tags
+
+        if not self.history.tags_query:
+            return []
+        with self._connect() as conn:
+            result = self._execute(conn, f"{HARVESTER_TAG}\n{fill(self.history.tags_query, self.settings)}", {})
+            return catalog_tags(tuple(row) for row in result)
+
     def _connect(self) -> Any:
         try:
             import sqlalchemy

@@ -185,6 +185,17 @@ class Store(Protocol):
         """SQL, inputs, outputs and runs of an operation; None when there is no such id."""
         ...
 
+    # Columns' own tags (``tags.py``): stores/sql_tags.py, stores/neo4j_tags.py.
+    def tag_columns(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Tag columns: (column key, tag, origin: hand | rules | catalog); a hand tag stays by hand."""
+        ...
+
+    def untag_column(self, key: str, tag: str) -> int: ...
+
+    def column_tags(self) -> list[tuple[str, str, str]]:
+        """Every column's own tags: (column key, tag, origin), sorted."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -191,6 +191,11 @@ def column_edge_refs(op: Operation) -> list[tuple[Any, Any, str]]:
     return sorted(out)
 
 
+def masked_edges(op: Operation) -> set[tuple[Any, Any]]:
+    """(source column, target column) of the direct edges whose value went through a masking function."""
+    return {(s, c.target) for c in op.columns if c.target.dataset for s in c.masked if s.dataset}
+
+
 def input_types(op: Operation) -> list[tuple[Any, str]]:
     """Each input with DIRECT, or its indirect kind when it is only read through JOIN/FILTER/..."""
     direct = {s.dataset for c in op.columns for s in c.sources}

@@ -37,16 +37,17 @@ from ..errors import ConfigError, hide_secrets
 from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .neo4j_explore import Neo4jExplore
+from .neo4j_tags import Neo4jTags
 from .common import (
-    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
+    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
     merged_operation, now, runs, short_name, spellings, suffix_match, wider,
 )
 
-SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and executions
+SCHEMA_VERSION = 3  # 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
-          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion")
+          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag")
 INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"), ("Session", "source"))
 Tx = Any  # neo4j.ManagedTransaction
 
@@ -176,7 +177,7 @@ def reach_query(label: str, direction: str, depth: int) -> str:
             f"RETURN n.id AS id, min({far}) AS far")
 
 
-class Neo4jStore(Neo4jExplore):
+class Neo4jStore(Neo4jExplore, Neo4jTags):
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,
@@ -388,10 +389,12 @@ class Neo4jStore(Neo4jExplore):
             for c in op.columns:  # every written column is a node, with a source or not
                 if c.target.dataset:
                     cols[column_id(ds(c.target.dataset), c.target.column)] = (ds(c.target.dataset), c.target, op.namespace)
+            masked = masked_edges(op)
             for src, dst, kind in column_edge_refs(op):
                 s, t = column_id(ds(src.dataset), src.column), column_id(ds(dst.dataset), dst.column)
                 cols[s], cols[t] = (ds(src.dataset), src, op.namespace), (ds(dst.dataset), dst, op.namespace)
-                edges.append({"s": s, "t": t, "o": op.id, "type": kind, "f": op.first_seen, "l": op.last_seen})
+                edges.append({"s": s, "t": t, "o": op.id, "type": kind, "f": op.first_seen, "l": op.last_seen,
+                              "m": kind in DIRECT_TYPES and (src, dst) in masked})
         unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (o:Operation {id: r.o}) "
                    "MERGE (o)<-[e:INPUT_TO]-(d) ON CREATE SET e.type = r.type", inputs)
         unwind(tx, "MATCH (o:Operation {id: r.o}) MATCH (d:Dataset {id: r.d}) MERGE (o)-[:PRODUCES]->(d)", outputs)
@@ -401,7 +404,7 @@ class Neo4jStore(Neo4jExplore):
                 for cid, (did, ref, ns) in sorted(cols.items())])
         unwind(tx, "MATCH (s:Column {id: r.s}) MATCH (t:Column {id: r.t}) "
                    "MERGE (s)-[e:FEEDS {operation: r.o, type: r.type}]->(t) "
-                   "ON CREATE SET e.first_seen = r.f, e.last_seen = r.l",
+                   "ON CREATE SET e.first_seen = r.f, e.last_seen = r.l, e.masked = r.m",
                sorted(edges, key=lambda r: (r["s"], r["t"], r["o"], r["type"])))
 
     def _link_people(self, tx: Tx, ran: Sequence[Operation]) -> None:
@@ -484,11 +487,12 @@ class Neo4jStore(Neo4jExplore):
         datasets = (DATASET_STEP[direction] + " WHERE ($direct IS NULL OR e.type = $direct) AND "
                     + WINDOW.format(v="o") + RETURN_EDGE.format(op="o.id", w="o"))
         columns = (COLUMN_STEP[direction] + " WHERE ($types IS NULL OR e.type IN $types) AND "
-                   + WINDOW.format(v="e") + RETURN_EDGE.format(op="e.operation", w="e"))
+                   + WINDOW.format(v="e") + RETURN_EDGE.format(op="e.operation", w="e")
+                   + ", coalesce(e.masked, false) AS m")
         return ([LineageEdge(key_of("Dataset", s), key_of("Dataset", t), o, k, f, la)
                  for s, t, o, k, f, la in self._read_chunked(datasets, dataset_ids, **params)]
-                + [LineageEdge(key_of("Column", s), key_of("Column", t), o, k, f, la)
-                   for s, t, o, k, f, la in self._read_chunked(columns, column_ids, **params)])
+                + [LineageEdge(key_of("Column", s), key_of("Column", t), o, k, f, la, bool(m))
+                   for s, t, o, k, f, la, m in self._read_chunked(columns, column_ids, **params)])
 
     def walk(self, roots: Collection[str], direction: str, depth: int | None = None, direct_only: bool = False,
              since: str | None = None, as_of: str | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
@@ -88,6 +88,7 @@ column_edges = Table(
     Column("type", Text, nullable=False),
     Column("first_seen", Text),
     Column("last_seen", Text),
+    Column("masked", Integer, nullable=False, server_default="0"),  # 1: through a masking function (v3)
     PrimaryKeyConstraint("src", "dst", "operation_id", "type"),
     Index("ix_column_edges_dst", "dst", "src"),
     Index("ix_column_edges_operation", "operation_id"),
@@ -124,6 +125,13 @@ sessions = Table(  # the state of a source's open log sessions (temp tables, USE
     Column("session_id", Text, nullable=False),
     Column("state", Text, nullable=False),
     PrimaryKeyConstraint("source", "session_id"),
+)
+column_tags = Table(  # a column's own tags (pii:email, ...): by hand, from rules or the catalog (v3)
+    "column_tags", metadata,
+    Column("column_id", Integer, nullable=False),
+    Column("tag", Text, nullable=False),
+    Column("origin", Text, nullable=False),  # hand | rules | catalog
+    PrimaryKeyConstraint("column_id", "tag"),
 )
 batches = Table("batches", metadata, Column("key", Text, primary_key=True),
                 Column("written_at", Text, nullable=False))

@@ -34,10 +34,11 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, column_refs, dataset_types, input_types, merge_runs,
+    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
     merged_operation, now, run_rows, short_name, spellings, suffix_match, wider,
 )
 from .sql_explore import SQLExplore
+from .sql_tags import SQLTags
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
     parse_failures, performed, produces, schema_version, sessions, sources, statement_cache, systems, usage, users,
@@ -57,7 +58,13 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: Connection) -> None:
+    """Version 3: column edges say whether their value was masked; columns' tags (column_tags, made by
+    ``create_all``). Edges harvested before are unmasked until harvested again."""
+    conn.exec_driver_sql("ALTER TABLE column_edges ADD COLUMN masked INTEGER NOT NULL DEFAULT 0")
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 OPERATION_COLUMNS = ("key", "type", "fingerprint", "sql", "namespace", "first_seen", "last_seen", "executions",
@@ -152,7 +159,7 @@ def transient(e: BaseException | None) -> bool:
     return getattr(getattr(e, "orig", None), "sqlstate", None) in ("40P01", "40001")
 
 
-class SQLStore(SQLExplore):
+class SQLStore(SQLExplore, SQLTags):
     """The ``Store`` on an SQL database through SQLAlchemy Core. ``read_only`` (the queries):
     nothing is created, upgraded or written; an SQLite file is opened read-only."""
 
@@ -513,10 +520,12 @@ class SQLStore(SQLExplore):
             inputs += [{"dataset_id": ds(r.name), "operation_id": oid, "type": t} for r, t in input_types(op)]
             outputs += [{"operation_id": oid, "dataset_id": ds(r.name)} for r in op.outputs]
             wanted |= {(ds(c.target.dataset), c.target.column) for c in op.columns if c.target.dataset}  # every written column
+            masked = masked_edges(op)
             for src, dst, kind in column_edge_refs(op):
                 s, d = (ds(src.dataset), src.column), (ds(dst.dataset), dst.column)
                 wanted |= {s, d}
-                edges.append((s, d, oid, kind, op.first_seen, op.last_seen))
+                hidden = int(kind in DIRECT_TYPES and (src, dst) in masked)
+                edges.append((s, d, oid, kind, op.first_seen, op.last_seen, hidden))
         self._upsert(conn, input_to, ["dataset_id", "operation_id"], inputs)
         self._upsert(conn, produces, ["operation_id", "dataset_id"], outputs)
         column_ids = self._column_ids(conn, wanted)
@@ -524,7 +533,7 @@ class SQLStore(SQLExplore):
         # edges since this batch looked (READ COMMITTED), and its window must not hide ours.
         self._upsert(conn, column_edges, ["src", "dst", "operation_id", "type"], sorted(
             ({"src": column_ids[s], "dst": column_ids[d], "operation_id": o, "type": k,
-              "first_seen": f, "last_seen": la} for s, d, o, k, f, la in edges),
+              "first_seen": f, "last_seen": la, "masked": m} for s, d, o, k, f, la, m in edges),
             key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])), self._window(column_edges))
 
     def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
@@ -612,7 +621,8 @@ class SQLStore(SQLExplore):
                 edges += [LineageEdge(f"d{s}", f"d{t}", o, k, f, la) for s, t, o, k, f, la in conn.execute(query)]
             for part in chunks(column_ids):
                 query = self._column_step(part, direction, direct_only, since, as_of)
-                edges += [LineageEdge(f"c{s}", f"c{t}", o, k, f, la) for s, t, o, k, f, la in conn.execute(query)]
+                edges += [LineageEdge(f"c{s}", f"c{t}", o, k, f, la, bool(m))
+                          for s, t, o, k, f, la, m in conn.execute(query)]
         return edges
 
     def _dataset_step(self, ids: list[int], direction: str, direct_only: bool,
@@ -631,7 +641,7 @@ class SQLStore(SQLExplore):
     def _column_step(self, ids: list[int], direction: str, direct_only: bool,
                      since: str | None, as_of: str | None) -> Any:
         e, o = column_edges, operations
-        query = select(e.c.src, e.c.dst, o.c.key, e.c.type, e.c.first_seen, e.c.last_seen).join(
+        query = select(e.c.src, e.c.dst, o.c.key, e.c.type, e.c.first_seen, e.c.last_seen, e.c.masked).join(
             o, o.c.id == e.c.operation_id).where((e.c.src if direction == DOWNSTREAM else e.c.dst).in_(ids))
         query = query.where(e.c.type.in_(DIRECT_TYPES)) if direct_only else query
         return window(query, e, since, as_of)

@@ -34,7 +34,6 @@ from ..model import (
     ColumnRef,
     IndirectRef,
 )
-from ..dialects import masking_functions
 from .glot import dialect_of
 from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
@@ -158,6 +157,8 @@ def masking_kinds(dialect: str | None) -> tuple[type, ...]:
     import sqlglot
 
     kinds = set()
+    from ..dialects import masking_functions  # here: dialects.py reads extract/ml.py's facts
+
     for name in masking_functions(dialect):
         try:
             found = sqlglot.parse_one(f"SELECT {name}(x)", read=dialect)
@@ -747,6 +748,8 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     root = build_scope(query)
     if root is None:
         return QueryTrace([], [], set(), ["not a query"])
+    from ..dialects import masking_functions  # here: dialects.py reads extract/ml.py's facts
+
     walker = _Walker(root, catalog, warnings, masking_functions(dialect), dialect)
     outputs = []
     names = walker.output_names(root)

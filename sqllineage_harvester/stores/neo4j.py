@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 import neo4j
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
-from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
+from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure, StoreStats
 from ..errors import ConfigError, hide_secrets
 from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
@@ -454,6 +454,11 @@ class Neo4jStore(Neo4jExplore):
         rows = self._read("MATCH (s:HarvestSource {id: $source}) RETURN s.cursor", source=source)
         return rows[0][0] if rows else None
 
+    def harvested_sources(self) -> list[tuple[str, str | None, str | None]]:
+        """Every source harvested into the store: (name, cursor, when it last advanced)."""
+        rows = self._read("MATCH (s:HarvestSource) RETURN s.id, s.cursor, s.updated_at ORDER BY s.id")
+        return [(name, cursor, at) for name, cursor, at in rows]
+
     def sessions(self, source: str) -> dict[str, str]:
         return dict(self._read("MATCH (s:Session {source: $source}) RETURN s.session, s.state", source=source))
 
@@ -555,6 +560,26 @@ class Neo4jStore(Neo4jExplore):
                 for key, kind, first, last, runs, basis in self._read_chunked(
                     "UNWIND $ids AS i MATCH (o:Operation {id: i}) "
                     "RETURN o.id, o.type, o.first_seen, o.last_seen, o.executions, o.time_basis", ids)}
+
+    def failures(self, limit: int | None = None) -> list[ParseFailure]:
+        """The statements that did not parse, most executions first (``limit``: only the first)."""
+        rows = self._read("MATCH (f:ParseFailure) RETURN f.fingerprint, f.dialect, f.reason, f.sql, f.executions, "
+                          "f.first_seen, f.last_seen ORDER BY f.executions DESC, f.fingerprint"
+                          + (" LIMIT $limit" if limit is not None else ""), limit=limit)
+        return [ParseFailure(fp, d or None, r, q, int(n), a, b) for fp, d, r, q, n, a, b in rows]
+
+    def column_sources(self) -> list[tuple[str, str, str, int, int]]:
+        """Every column: (namespace, dataset, column, direct edges into it, edges out of it)."""
+        into: dict[tuple[str, str, str], int] = {}
+        out: dict[tuple[str, str, str], int] = {}
+        for sns, sd, sc, tns, td, tc, kind in self._read(
+                "MATCH (sd:Dataset)-[:HAS_COLUMN]->(s:Column)-[e:FEEDS]->(t:Column)<-[:HAS_COLUMN]-(td:Dataset) "
+                "RETURN sd.namespace, sd.name, s.name, td.namespace, td.name, t.name, e.type"):
+            out[(sns, sd, sc)] = out.get((sns, sd, sc), 0) + 1
+            if kind in DIRECT_TYPES:
+                into[(tns, td, tc)] = into.get((tns, td, tc), 0) + 1
+        rows = self._read("MATCH (d:Dataset)-[:HAS_COLUMN]->(c:Column) RETURN d.namespace, d.name, c.name")
+        return sorted((ns, ds, col, into.get((ns, ds, col), 0), out.get((ns, ds, col), 0)) for ns, ds, col in rows)
 
     def stats(self) -> StoreStats:
         nodes = (("datasets", "Dataset"), ("columns", "Column"), ("operations", "Operation"), ("users", "User"),

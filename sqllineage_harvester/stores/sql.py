@@ -575,6 +575,12 @@ class SQLStore(SQLExplore):
         with self._read() as conn:
             return conn.scalar(select(sources.c.cursor).where(sources.c.name == source))
 
+    def harvested_sources(self) -> list[tuple[str, str | None, str | None]]:
+        """Every source harvested into the store: (name, cursor, when it last advanced)."""
+        with self._read() as conn:
+            return [tuple(r) for r in conn.execute(select(sources.c.name, sources.c.cursor, sources.c.updated_at)
+                                                   .order_by(sources.c.name))]  # type: ignore[misc]
+
     def sessions(self, source: str) -> dict[str, str]:
         with self._read() as conn:
             return dict(conn.execute(select(sessions.c.session_id, sessions.c.state)
@@ -676,6 +682,26 @@ class SQLStore(SQLExplore):
                 systems, systems.c.id == h.c.system_id).where(h.c.operation_id.in_(op_ids)), h, since, as_of)):
             found[oid][1].append(name)
         return {i: (tuple(sorted(u)), tuple(sorted(s))) for i, (u, s) in found.items()}
+
+    def failures(self, limit: int | None = None) -> list[ParseFailure]:
+        """The statements that did not parse, most executions first (``limit``: only the first)."""
+        f = parse_failures
+        query = select(f.c.fingerprint, f.c.dialect, f.c.reason, f.c.sql, f.c.executions, f.c.first_seen,
+                       f.c.last_seen).order_by(f.c.executions.desc(), f.c.fingerprint).limit(limit)
+        with self._read() as conn:
+            return [ParseFailure(fp, d or None, r, q, int(n), a, b) for fp, d, r, q, n, a, b in conn.execute(query)]
+
+    def column_sources(self) -> list[tuple[str, str, str, int, int]]:
+        """Every column: (namespace, dataset, column, direct edges into it, edges out of it)."""
+        c, d, e = columns, datasets, column_edges
+        into = (select(e.c.dst.label("id"), func.count().label("n")).where(e.c.type.in_(DIRECT_TYPES))
+                .group_by(e.c.dst).subquery())
+        out = select(e.c.src.label("id"), func.count().label("n")).group_by(e.c.src).subquery()
+        query = (select(d.c.namespace, d.c.name, c.c.name, func.coalesce(into.c.n, 0), func.coalesce(out.c.n, 0))
+                 .select_from(c).join(d, d.c.id == c.c.dataset_id).outerjoin(into, into.c.id == c.c.id)
+                 .outerjoin(out, out.c.id == c.c.id).order_by(d.c.name, c.c.name))
+        with self._read() as conn:
+            return [(ns, ds, col, int(i), int(o)) for ns, ds, col, i, o in conn.execute(query)]
 
     def stats(self) -> StoreStats:
         tables = (datasets, columns, operations, users, systems, input_to, produces, column_edges,

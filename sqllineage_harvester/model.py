@@ -314,10 +314,15 @@ class KindCoverage:
     kind: str
     rows: int
     extracted: int
+    full: int = 0  # parsed with whole column lineage: no warning, no ``*`` left, each written column sourced
 
     @property
     def share(self) -> float:
         return self.extracted / self.rows if self.rows else 0.0
+
+    @property
+    def full_share(self) -> float:
+        return self.full / self.rows if self.rows else 0.0
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,7 @@ class LineageStats:
     coverage: tuple[KindCoverage, ...]
     failures: tuple[tuple[str, int], ...]
     counters: tuple[tuple[str, int], ...] = ()
+    failing: tuple[ParseFailure, ...] = ()  # the statements that failed most often, redacted
 
 
 @dataclass(frozen=True)

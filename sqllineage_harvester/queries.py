@@ -25,7 +25,8 @@ from .shards import is_date_suffix
 from .sources.files import parse_time
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
-ROWS, EXTRACTED = "rows:", "extracted:"  # harvest counters coverage is computed from
+ROWS, EXTRACTED, FULL = "rows:", "extracted:", "full:"  # harvest counters coverage is computed from
+FAILING = 5  # failed statements ``stats`` shows
 
 
 class UnknownNameError(ConfigError):
@@ -337,10 +338,12 @@ def dataset_of(store: Store, node: LineageNode) -> LineageNode:
 
 
 def stats(store: Store) -> LineageStats:
-    """Store sizes, coverage by statement kind (from the harvest's ``rows:<kind>`` and
-    ``extracted:<kind>`` counters) and the most frequent failure reasons."""
+    """Store sizes, coverage by statement kind (from the harvest's ``rows:<kind>``,
+    ``extracted:<kind>`` and ``full:<kind>`` counters), the most frequent failure reasons and
+    the statements that failed most often."""
     raw = store.stats()
     counted = dict(raw.counters)
     kinds = sorted({k[len(ROWS):] for k in counted if k.startswith(ROWS)})
-    coverage = tuple(KindCoverage(k, counted[ROWS + k], counted.get(EXTRACTED + k, 0)) for k in kinds)
-    return LineageStats(raw.counts, coverage, raw.failures, raw.counters)
+    coverage = tuple(KindCoverage(k, counted[ROWS + k], counted.get(EXTRACTED + k, 0), counted.get(FULL + k, 0))
+                     for k in kinds)
+    return LineageStats(raw.counts, coverage, raw.failures, raw.counters, tuple(store.failures(FAILING)))

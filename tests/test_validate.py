@@ -1,0 +1,93 @@
+"""``validate`` on the fixture logs, over every store: the failing mart write, the unresolved
+columns, the wildcard left, and exit codes a scheduler can act on."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from snowflakelog import write_history
+
+from sqllineage_harvester.harvest import Options, harvest
+from sqllineage_harvester.sources import open_source
+from sqllineage_harvester.stores import open_store
+from sqllineage_harvester.validate import failed, thresholds, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+SNOWFLAKE_LOG = ROOT / "fixtures" / "logs" / "snowflake" / "query_history.csv"
+UNRESOLVED = [  # a join whose columns no catalog places, and a * no catalog expands
+    "INSERT INTO ANALYTICS.MARTS.SCORES (ID, SCORE) SELECT ID, SCORE FROM ANALYTICS.RAW.LEADS L "
+    "JOIN ANALYTICS.RAW.RATINGS R ON L.ID = R.LEAD_ID",
+    "INSERT INTO ANALYTICS.MARTS.CUSTOMER_EXPORT SELECT * FROM ANALYTICS.RAW.CRM_DUMP",
+]
+
+
+def harvest_fixtures(url: str, tmp_path: Path) -> None:
+    options = Options(dialect="snowflake", namespace="snowflake://test", batch_size=500)
+    for log in (SNOWFLAKE_LOG, write_history(tmp_path / "extra.csv", UNRESOLVED)):
+        store = open_store(url)
+        try:
+            harvest(open_source(log, "snowflake"), store, options)
+        finally:
+            store.close()
+
+
+def test_validate_finds_the_failing_mart_write_and_the_unresolved_columns(store_url, tmp_path):
+    harvest_fixtures(store_url, tmp_path)
+    store = open_store(store_url, read_only=True)
+    try:
+        v = validate(store)
+    finally:
+        store.close()
+    assert [(w.table, w.kind, w.executions) for w in v.failed_writes] == [("analytics.marts.fct_orders", "insert", 2)]
+    assert {"ANALYTICS.MARTS.SCORES.ID", "ANALYTICS.MARTS.SCORES.SCORE"} <= set(v.unsourced)
+    assert v.wildcard_edges == 2  # CUSTOMER_EXPORT.* <- CRM_DUMP.*, one edge seen from both ends
+    insert = next(k for k in v.kinds if k.kind == "insert")
+    assert (insert.full, insert.warned, insert.failed) == (60, 2, 2)  # the failed mart write is an insert
+    assert not any(k.kind == "other" and k.failed for k in v.kinds)
+    assert dict(v.statements) == {"full": 11, "warned": 3, "failed": 2}
+    assert v.written_columns - v.sourced_columns == len(v.unsourced) == 3
+    assert [s.name for s in v.sources] == sorted(f"file://{p}" for p in (SNOWFLAKE_LOG, tmp_path / "extra.csv"))
+    assert all(s.lag_seconds is not None and s.lag_seconds < 600 for s in v.sources)
+    scores = dict(v.scores)
+    assert 97 < scores["coverage"] < 98 and 92 < scores["columns"] < 93
+    assert failed(v, thresholds("coverage=99")) == ["coverage 97.3 % is under 99 %"]
+    assert failed(v, thresholds("coverage=95,columns=90")) == []
+
+
+def run_validate(db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "validate", "--store",
+                           f"sqlite:///{db}", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def harvested(tmp_path):
+    db = tmp_path / "lineage.db"
+    harvest_fixtures(f"sqlite:///{db}", tmp_path)
+    return db
+
+
+def test_validate_exits_1_under_a_threshold_and_0_above(harvested):
+    under = run_validate(harvested, "--fail-under", "coverage=99,columns=90")
+    above = run_validate(harvested, "--fail-under", "coverage=95,columns=90")
+    assert under.returncode == 1 and "coverage 97.3 % is under 99 %" in under.stderr
+    assert above.returncode == 0 and "OK: every threshold holds" in above.stdout
+    assert "analytics.marts.fct_orders" in above.stdout and "ANALYTICS.MARTS.SCORES.ID" in above.stdout
+
+
+def test_validate_json_names_the_failed_write_and_lists_failing_sql_redacted(harvested):
+    out = run_validate(harvested, "--format", "json", "--failures", "--fail-under", "columns=95")
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert data["ok"] is False and data["failed_thresholds"] == ["columns 92.7 % is under 95 %"]
+    assert data["failed_writes"][0]["table"] == "analytics.marts.fct_orders"
+    failing = [f["sql"] for f in data["failures"]]
+    assert any(sql.startswith("INSERT INTO ANALYTICS.MARTS.FCT_ORDERS") for sql in failing)
+    assert all("'" not in sql or "?" in sql for sql in failing)  # literals are never shown
+    assert data["columns"]["wildcard_edges"] == 2 and data["scores"]["columns"] == 92.68
+
+
+def test_an_unknown_threshold_is_a_usage_error(harvested):
+    out = run_validate(harvested, "--fail-under", "speed=3")
+    assert out.returncode == 2 and "unknown measure 'speed'" in out.stderr

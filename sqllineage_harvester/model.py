@@ -334,6 +334,7 @@ class LineageStats:
     failures: tuple[tuple[str, int], ...]
     counters: tuple[tuple[str, int], ...] = ()
     failing: tuple[ParseFailure, ...] = ()  # the statements that failed most often, redacted
+    retired: tuple[int, int, int] | None = None  # (operations, table edges, column edges); None: no retention
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,8 @@ def stats_dict(stats: LineageStats) -> dict[str, Any]:
         "failing": [{"reason": f.reason, "executions": f.executions, "sql": f.sql} for f in stats.failing],
         "counters": dict(stats.counters),
         "crosscheck": crosscheck(stats),
+        "retired": None if stats.retired is None else dict(zip(("operations", "table_edges", "column_edges"),
+                                                                stats.retired)),
     }
 
 
@@ -143,6 +145,10 @@ def stats_table(stats: LineageStats) -> str:
     if stats.failing:
         lines += ["", "FAILING STATEMENTS (redacted; validate --failures lists all)"]
         lines += [f"{f.executions:>8,}  {f.sql or '(SQL not stored)'}\n          {f.reason}" for f in stats.failing]
+    if stats.retired is not None:
+        ops, tables, cols = stats.retired
+        lines += ["", f"RETIRED (not run within harvest --retire-after): {ops:,} operations, {tables:,} table edges, "
+                      f"{cols:,} column edges"]
     checked = crosscheck(stats)
     if checked:
         lines += ["", "THE LOG'S OWN LINEAGE AGAINST OUR PARSE (rows)"]

@@ -22,6 +22,7 @@ from .extract import Catalog
 from .extract.catalog import name_parts
 from .extract.heads import head_kind, head_target
 from .model import WRITE_KINDS, ParseFailure
+from .retire import retired
 from .stores import Store
 from .stores.rows import OperationRow
 
@@ -289,9 +290,9 @@ def source_lines(store: Store, now: datetime | None) -> tuple[SourceLine, ...]:
 
 
 def retired_count(store: Store) -> int | None:
-    """Retired column and dataset edges, where the store retires (retire.py); None where it does not."""
-    count = getattr(store, "retired_edges", None)
-    return count() if callable(count) else None
+    """Retired table and column edges (retire.py); None where no retention is kept."""
+    found = retired(store)
+    return None if found is None else found[1] + found[2]
 
 
 def _percent(part: int, whole: int) -> float | None:

@@ -46,7 +46,7 @@ SCHEMA_VERSION = 2  # 2: PERFORMED / HOSTED carry their own window and execution
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
-          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion")
+          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "Setting")
 INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"), ("Session", "source"))
 Tx = Any  # neo4j.ManagedTransaction
 
@@ -560,6 +560,43 @@ class Neo4jStore(Neo4jExplore):
                 for key, kind, first, last, runs, basis in self._read_chunked(
                     "UNWIND $ids AS i MATCH (o:Operation {id: i}) "
                     "RETURN o.id, o.type, o.first_seen, o.last_seen, o.executions, o.time_basis", ids)}
+
+    # -- aging (retire.py) --------------------------------------------------------
+    def setting(self, name: str) -> str | None:
+        rows = self._read("MATCH (s:Setting {id: $name}) RETURN s.value", name=name)
+        return rows[0][0] if rows else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        self._write(lambda tx: tx.run("MERGE (s:Setting {id: $name}) SET s.value = $value",
+                                      name=name, value=value).consume())
+
+    def newest_seen(self) -> str | None:
+        """The newest time any operation was seen: where retirement is measured back from."""
+        rows = self._read("MATCH (o:Operation) RETURN max(o.last_seen)")
+        return rows[0][0] if rows else None
+
+    def aged(self, before: str) -> tuple[int, int, int]:
+        """(operations, dataset edges, column edges) of operations last seen before ``before``."""
+        ids = [r[0] for r in self._read("MATCH (o:Operation) WHERE o.last_seen < $before RETURN o.id", before=before)]
+        if not ids:
+            return 0, 0, 0
+        tables = self._read_chunked("UNWIND $ids AS i MATCH (o:Operation {id: i}) "
+                                    "OPTIONAL MATCH (o)-[r:PRODUCES]->() WITH o, count(r) AS p "
+                                    "OPTIONAL MATCH ()-[r:INPUT_TO]->(o) RETURN p + count(r)", ids)
+        columns = self._read_chunked("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() RETURN count(e)", ids)
+        return len(ids), sum(int(r[0]) for r in tables), sum(int(r[0]) for r in columns)
+
+    def prune(self, before: str) -> tuple[int, int, int]:
+        """Delete the operations last seen before ``before`` with their edges; datasets and columns stay."""
+        removed = self.aged(before)
+        ids = [r[0] for r in self._read("MATCH (o:Operation) WHERE o.last_seen < $before RETURN o.id", before=before)]
+
+        def work(tx: Tx) -> None:
+            for part in chunks(ids, ROWS):
+                tx.run("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() DELETE e", ids=part).consume()
+                tx.run("UNWIND $ids AS i MATCH (o:Operation {id: i}) DETACH DELETE o", ids=part).consume()
+        self._write(work)
+        return removed
 
     def failures(self, limit: int | None = None) -> list[ParseFailure]:
         """The statements that did not parse, most executions first (``limit``: only the first)."""

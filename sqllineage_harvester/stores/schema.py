@@ -125,6 +125,9 @@ sessions = Table(  # the state of a source's open log sessions (temp tables, USE
     Column("state", Text, nullable=False),
     PrimaryKeyConstraint("source", "session_id"),
 )
+# Settings kept for later queries (``retire_after``). Made on first use (stores.sql.SQLStore.set_setting)
+# and read as empty where missing, so a store of this version without it needs no upgrade.
+settings = Table("settings", metadata, Column("name", Text, primary_key=True), Column("value", Text, nullable=False))
 batches = Table("batches", metadata, Column("key", Text, primary_key=True),
                 Column("written_at", Text, nullable=False))
 

@@ -40,7 +40,7 @@ from .common import (
 from .sql_explore import SQLExplore
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
-    parse_failures, performed, produces, schema_version, sessions, sources, statement_cache, systems, usage, users,
+    parse_failures, performed, produces, schema_version, sessions, settings, sources, statement_cache, systems, usage, users,
 )
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -702,6 +702,45 @@ class SQLStore(SQLExplore):
                  .outerjoin(out, out.c.id == c.c.id).order_by(d.c.name, c.c.name))
         with self._read() as conn:
             return [(ns, ds, col, int(i), int(o)) for ns, ds, col, i, o in conn.execute(query)]
+
+    # -- aging (retire.py) --------------------------------------------------------
+    def setting(self, name: str) -> str | None:
+        with self._read() as conn:
+            if not self.engine.dialect.has_table(conn, settings.name):
+                return None
+            return conn.scalar(select(settings.c.value).where(settings.c.name == name))
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            settings.create(conn, checkfirst=True)
+            self._upsert(conn, settings, ["name"], [{"name": name, "value": value}],
+                         lambda ex: {"value": ex.value})
+
+    def newest_seen(self) -> str | None:
+        """The newest time any operation was seen: where retirement is measured back from."""
+        with self._read() as conn:
+            return conn.scalar(select(func.max(operations.c.last_seen)))
+
+    def aged(self, before: str) -> tuple[int, int, int]:
+        """(operations, dataset edges, column edges) of operations last seen before ``before``."""
+        old = select(operations.c.id).where(operations.c.last_seen < before)
+        with self._read() as conn:
+            return (conn.scalar(select(func.count()).select_from(old.subquery())) or 0,
+                    sum(conn.scalar(select(func.count()).select_from(t).where(t.c.operation_id.in_(old))) or 0
+                        for t in (input_to, produces)),
+                    conn.scalar(select(func.count()).select_from(column_edges)
+                                .where(column_edges.c.operation_id.in_(old))) or 0)
+
+    def prune(self, before: str) -> tuple[int, int, int]:
+        """Delete the operations last seen before ``before`` with their edges, users' and systems'
+        runs; datasets and columns stay. Returns what was removed, as ``aged`` counts it."""
+        removed = self.aged(before)
+        old = select(operations.c.id).where(operations.c.last_seen < before)
+        with self._write() as conn:
+            for t in (column_edges, input_to, produces, performed, hosted):
+                conn.execute(delete(t).where(t.c.operation_id.in_(old)))
+            conn.execute(delete(operations).where(operations.c.last_seen < before))
+        return removed
 
     def stats(self) -> StoreStats:
         tables = (datasets, columns, operations, users, systems, input_to, produces, column_edges,

@@ -580,9 +580,10 @@ class Neo4jStore(Neo4jExplore):
         ids = [r[0] for r in self._read("MATCH (o:Operation) WHERE o.last_seen < $before RETURN o.id", before=before)]
         if not ids:
             return 0, 0, 0
-        tables = self._read_chunked("UNWIND $ids AS i MATCH (o:Operation {id: i}) "
-                                    "OPTIONAL MATCH (o)-[r:PRODUCES]->() WITH o, count(r) AS p "
-                                    "OPTIONAL MATCH ()-[r:INPUT_TO]->(o) RETURN p + count(r)", ids)
+        tables = [*self._read_chunked("UNWIND $ids AS i MATCH (:Operation {id: i})-[r:PRODUCES]->() "
+                                      "RETURN count(r)", ids),
+                  *self._read_chunked("UNWIND $ids AS i MATCH ()-[r:INPUT_TO]->(:Operation {id: i}) "
+                                      "RETURN count(r)", ids)]
         columns = self._read_chunked("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() RETURN count(e)", ids)
         return len(ids), sum(int(r[0]) for r in tables), sum(int(r[0]) for r in columns)
 

@@ -2,6 +2,7 @@
 retired under ``--retire-after 90d``, hidden from answers unless asked, seen by ``--as-of`` in its
 time, counted by ``stats`` and ``validate``, and deleted only by ``prune``."""
 
+import json
 import subprocess
 import sys
 
@@ -85,3 +86,21 @@ def test_the_commands_retire_show_retired_and_prune(tmp_path):
     assert "OLD_REPORT" not in cli("impact", "ANALYTICS.RAW.ORDERS", "--store", db, "--include-retired").stdout
     bad = cli("harvest", "--source", str(log), "--dialect", "snowflake", "--store", db, "--retire-after", "soon")
     assert bad.returncode == 2 and "give a number and a unit" in bad.stderr
+
+
+def test_show_gives_an_edge_its_history_and_says_it_is_retired(tmp_path):
+    db = f"sqlite:///{tmp_path / 'lineage.db'}"
+    harvest_year(db, tmp_path)
+    column = cli("show", "ANALYTICS.MARTS.OLD_REPORT.AMOUNT", "--store", db)
+    assert column.returncode == 0, column.stderr
+    line = next(l for l in column.stdout.splitlines() if "ANALYTICS.RAW.ORDERS.AMOUNT" in l)
+    assert "2024-01-05 11:00 .. 2024-01-19 11:00" in line and line.endswith("retired")
+    live = cli("show", "ANALYTICS.MARTS.CURRENT_REPORT.AMOUNT", "--store", db, "--format", "json")
+    source = json.loads(live.stdout)["sources"][0]
+    assert (source["first_seen"][:10], source["last_seen"][:10], source["retired"]) == ("2024-01-15", "2024-12-15", False)
+    op = source["operation"]["id"]
+    old = json.loads(cli("show", "ANALYTICS.MARTS.OLD_REPORT.AMOUNT", "--store", db, "--format", "json").stdout)
+    assert old["sources"][0]["retired"] is True
+    shown = cli("show", old["sources"][0]["operation"]["id"], "--store", db).stdout
+    assert "retired: not run since 2024-09-" in shown
+    assert "retired" not in cli("show", op, "--store", db).stdout

@@ -258,6 +258,9 @@ def _with(op: Operation, **changes: Any) -> Operation:
     return made
 
 
+NO_VALUES = frozenset({"delete", "rename"})  # writes that move no values: no column lineage to expect
+
+
 def complete(result: StatementLineage) -> bool:
     """Whether a parsed statement's lineage is whole: no warning (an unresolved column, a ``*``
     left unexpanded), and a statement that moves values says which columns each one comes from."""
@@ -265,7 +268,7 @@ def complete(result: StatementLineage) -> bool:
         return False
     if any(c.target.column == "*" or any(s.column == "*" for s in c.sources) for c in result.columns):
         return False
-    return result.kind not in WRITE_KINDS or result.kind == "rename" or any(c.sources for c in result.columns)
+    return result.kind not in WRITE_KINDS or result.kind in NO_VALUES or any(c.sources for c in result.columns)
 
 
 def add_entry(

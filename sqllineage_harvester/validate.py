@@ -21,6 +21,7 @@ from .errors import ConfigError
 from .extract import Catalog
 from .extract.catalog import name_parts
 from .extract.heads import head_kind, head_target
+from .graph import NO_VALUES
 from .model import WRITE_KINDS, ParseFailure
 from .retire import retired
 from .stores import Store
@@ -147,15 +148,15 @@ def kind_lines(counters: dict[str, int]) -> tuple[KindLine, ...]:
 
 
 def statement_counts(ops: Sequence[OperationRow], fails: Sequence[ParseFailure]) -> tuple[tuple[str, int], ...]:
-    """Distinct write statements: with column edges and no ``*`` left (full), parsed with
-    neither (warned), failed. An operation the log's own lineage stood in for (its text is a
+    """Distinct write statements: with column edges and no ``*`` left, or a write that moves no
+    values (a DELETE), full; parsed otherwise, warned; failed. An operation the log's own lineage stood in for (its text is a
     failure's) is counted failed, once."""
     failed_sql = {f.sql for f in fails if f.sql}
     full = warned = 0
     for op in ops:
         if op.sql and op.sql in failed_sql:
             continue
-        if op.edges and not any("*" in (e[1], e[3]) for e in op.edges):
+        if (op.edges or op.type in NO_VALUES) and not any("*" in (e[1], e[3]) for e in op.edges):
             full += 1
         else:
             warned += 1

@@ -182,6 +182,23 @@ class Store(Protocol):
         """Every operation last seen at or after ``since``, whole (``rows.OperationRow``)."""
         ...
 
+    # What aging reads and writes (retire.py).
+    def setting(self, name: str) -> str | None: ...
+
+    def set_setting(self, name: str, value: str) -> None: ...
+
+    def newest_seen(self) -> str | None:
+        """The newest time any operation was seen."""
+        ...
+
+    def aged(self, before: str) -> tuple[int, int, int]:
+        """(operations, table edges, column edges) of operations last seen before ``before``."""
+        ...
+
+    def prune(self, before: str) -> tuple[int, int, int]:
+        """Delete the operations last seen before ``before`` with their edges; what ``aged`` counted."""
+        ...
+
     # What ``explore`` reads (show, search, suggestions): stores/sql_explore.py, stores/neo4j_explore.py.
     def search(self, parts: Sequence[str], limit: int = 50) -> list[LineageNode]:
         """Datasets and columns (up to ``limit`` of each) whose full name holds ``parts`` in

@@ -91,3 +91,20 @@ def test_validate_json_names_the_failed_write_and_lists_failing_sql_redacted(har
 def test_an_unknown_threshold_is_a_usage_error(harvested):
     out = run_validate(harvested, "--fail-under", "speed=3")
     assert out.returncode == 2 and "unknown measure 'speed'" in out.stderr
+
+
+def test_agreement_with_the_databases_own_lineage_is_a_measure(tmp_path):
+    from test_declared import run, snowflake_log, table
+
+    log = snowflake_log(tmp_path / "h.csv", [
+        ("INSERT INTO MART.T (ID) SELECT ID FROM RAW.A", [table("DB.RAW.A")],
+         [table("DB.MART.T", {"ID": [("DB.RAW.A", "ID")]})]),
+        ("INSERT INTO MART.T (ID) SELECT ID FROM RAW.A", [table("DB.RAW.B")],  # the log saw another table
+         [table("DB.MART.T", {"ID": [("DB.RAW.B", "ID")]})]),
+    ])
+    db = tmp_path / "l.db"
+    run(log, "snowflake", db)
+    out = run_validate(db, "--format", "json", "--fail-under", "agreement=60")
+    data = json.loads(out.stdout)
+    assert data["agreement"] == {"tables_agree": 1, "columns_agree": 1, "tables_differ": 1, "columns_differ": 1}
+    assert out.returncode == 1 and data["failed_thresholds"] == ["agreement 50.0 % is under 60 %"]

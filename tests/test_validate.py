@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from snowflakelog import write_history
 
+from sqllineage_harvester.cli import load_catalog
 from sqllineage_harvester.harvest import Options, harvest
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
@@ -108,3 +109,21 @@ def test_agreement_with_the_databases_own_lineage_is_a_measure(tmp_path):
     data = json.loads(out.stdout)
     assert data["agreement"] == {"tables_agree": 1, "columns_agree": 1, "tables_differ": 1, "columns_differ": 1}
     assert out.returncode == 1 and data["failed_thresholds"] == ["agreement 50.0 % is under 60 %"]
+
+
+def test_graph_checks_find_a_cycle_but_not_a_self_update(tmp_path):
+    log = write_history(tmp_path / "cycle.csv", [
+        "INSERT INTO ANALYTICS.MARTS.X (ID) SELECT ID FROM ANALYTICS.MARTS.Y",
+        "INSERT INTO ANALYTICS.MARTS.Y (ID) SELECT ID FROM ANALYTICS.MARTS.X",
+        "UPDATE ANALYTICS.MARTS.Z SET TOTAL = TOTAL + 1",
+        "INSERT INTO ANALYTICS.MARTS.W (ID) SELECT ID FROM ANALYTICS.RAW.TYPO_TABLE",
+        "INSERT INTO ANALYTICS.MARTS.V (ID) SELECT ID FROM ANALYTICS.RAW.ORDERS",  # raw.orders is in the catalog
+    ])
+    db = tmp_path / "l.db"
+    store = open_store(f"sqlite:///{db}")
+    harvest(open_source(log, "snowflake"), store, Options(dialect="snowflake", namespace="snowflake://t"))
+    catalog = load_catalog(str(ROOT / "fixtures" / "catalogs" / "warehouse.json"), None)
+    v = validate(store, catalog=catalog)
+    assert v.cycles == (("ANALYTICS.MARTS.X", "ANALYTICS.MARTS.Y"),)
+    assert v.dangling_reads == ("ANALYTICS.RAW.TYPO_TABLE",)  # read, never written, not in the catalog
+    assert "ANALYTICS.MARTS.W" in v.not_in_catalog

@@ -127,3 +127,18 @@ def test_graph_checks_find_a_cycle_but_not_a_self_update(tmp_path):
     assert v.cycles == (("ANALYTICS.MARTS.X", "ANALYTICS.MARTS.Y"),)
     assert v.dangling_reads == ("ANALYTICS.RAW.TYPO_TABLE",)  # read, never written, not in the catalog
     assert "ANALYTICS.MARTS.W" in v.not_in_catalog
+
+
+def test_a_statement_the_databases_lineage_stood_in_for_still_counts_as_failed(tmp_path):
+    from test_declared import run, snowflake_log, table
+
+    broken = "INSERT INTO MART.SCORES (ID) SELECT ID, SCORE_MODEL!PREDICT(A, B) FROM RAW.FEATURES WHERE ((("
+    log = snowflake_log(tmp_path / "h.csv", [
+        (broken, [table("DB.RAW.FEATURES")], [table("DB.MART.SCORES", {"ID": [("DB.RAW.FEATURES", "ID")]})]),
+    ])
+    db = tmp_path / "l.db"
+    assert run(log, "snowflake", db).crosscheck == {"used_for_unparsed": 1}
+    v = validate(open_store(f"sqlite:///{db}", read_only=True))
+    assert dict(v.statements) == {"full": 0, "warned": 0, "failed": 1}
+    assert [(k.kind, k.full, k.failed) for k in v.kinds] == [("insert", 0, 1)]
+    assert [w.table for w in v.failed_writes] == ["mart.scores"]

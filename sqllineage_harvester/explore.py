@@ -16,6 +16,7 @@ from typing import Union
 from .errors import ConfigError
 from .model import LineageNode, OperationInfo, ReadCount, RunCount
 from .queries import AmbiguousNameError, UnknownNameError, find, readings
+from .retire import cutoff
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
 # How a statement kind reads in a label: the words before the table it writes.
@@ -72,6 +73,9 @@ class ColumnLink:
     node: LineageNode
     type: str
     operation: OperationSummary
+    first_seen: str | None = None  # the edge's own history: when its statement first and last made it
+    last_seen: str | None = None
+    retired: bool = False  # its statement has not run within harvest --retire-after
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class OperationDetail:
     outputs: tuple[LineageNode, ...]
     users: tuple[RunCount, ...]
     systems: tuple[RunCount, ...]
+    retired_before: str | None = None  # retired: not run since this cutoff (harvest --retire-after)
 
 
 Detail = Union[DatasetDetail, ColumnDetail, OperationDetail]
@@ -142,13 +147,15 @@ def column(store: Store, node: LineageNode) -> ColumnDetail:
     owner = next((n for n in store.resolve(table) if n.kind == "dataset" and n.name == table
                   and n.namespace == node.namespace), None)
     sides = []
+    cut = cutoff(store)
     for direction in (UPSTREAM, DOWNSTREAM):
         edges = store.neighbors([node.key], direction)
         far = {e.source if direction == UPSTREAM else e.target for e in edges}
         names = store.describe(far)
         ops = {s.id: s for s in summaries(store, sorted({e.operation for e in edges}))}
         sides.append(tuple(sorted(
-            (ColumnLink(names[k], e.type, ops[e.operation]) for e in edges
+            (ColumnLink(names[k], e.type, ops[e.operation], e.first_seen, e.last_seen,
+                        bool(cut and (ops[e.operation].last_seen or "") < cut)) for e in edges
              for k in [e.source if direction == UPSTREAM else e.target] if k in names and e.operation in ops),
             key=lambda link: (link.node.name, link.type, link.operation.id))))
     seen = [link.operation.last_seen for side in sides for link in side if link.operation.last_seen]
@@ -165,8 +172,10 @@ def operation(store: Store, op_id: str) -> OperationDetail:
     inputs = tuple(sorted(((names[k], t) for k, t in links.inputs if k in names), key=lambda x: x[0].name))
     outputs = tuple(sorted((names[k] for k in links.outputs if k in names), key=lambda n: n.name))
     label = operation_label(info.type, [n.name for n in outputs], info.users, info.executions)
+    cut = cutoff(store)
+    retired = cut if cut and (info.last_seen or "") < cut else None
     return OperationDetail(info, label, links.sql, links.fingerprint, links.namespace, inputs, outputs,
-                           links.users, links.systems)
+                           links.users, links.systems, retired)
 
 
 def pattern_parts(pattern: str) -> list[str]:

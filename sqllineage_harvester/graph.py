@@ -262,6 +262,19 @@ def _with(op: Operation, **changes: Any) -> Operation:
     return made
 
 
+NO_VALUES = frozenset({"delete", "rename"})  # writes that move no values: no column lineage to expect
+
+
+def complete(result: StatementLineage) -> bool:
+    """Whether a parsed statement's lineage is whole: no warning (an unresolved column, a ``*``
+    left unexpanded), and a statement that moves values says which columns each one comes from."""
+    if result.warnings:
+        return False
+    if any(c.target.column == "*" or any(s.column == "*" for s in c.sources) for c in result.columns):
+        return False
+    return result.kind not in WRITE_KINDS or result.kind in NO_VALUES or any(c.sources for c in result.columns)
+
+
 def add_entry(
     out: Harvested,
     item: Fingerprinted,
@@ -299,6 +312,7 @@ def add_entry(
                                              item.redacted_sql if store_sql else None, runs, first, last))
         else:
             counted.append(f"extracted:{result.kind}")
+            counted.append(f"{'full' if complete(result) else 'warned'}:{result.kind}")
     reads: list[str] = []
     ops: list[Operation] = []
     parsed = {r.index: r for r in (results if plain is None else plain)}

@@ -330,10 +330,15 @@ class KindCoverage:
     kind: str
     rows: int
     extracted: int
+    full: int = 0  # parsed with whole column lineage: no warning, no ``*`` left, each written column sourced
 
     @property
     def share(self) -> float:
         return self.extracted / self.rows if self.rows else 0.0
+
+    @property
+    def full_share(self) -> float:
+        return self.full / self.rows if self.rows else 0.0
 
 
 @dataclass(frozen=True)
@@ -344,6 +349,8 @@ class LineageStats:
     coverage: tuple[KindCoverage, ...]
     failures: tuple[tuple[str, int], ...]
     counters: tuple[tuple[str, int], ...] = ()
+    failing: tuple[ParseFailure, ...] = ()  # the statements that failed most often, redacted
+    retired: tuple[int, int, int] | None = None  # (operations, table edges, column edges); None: no retention
 
 
 @dataclass(frozen=True)

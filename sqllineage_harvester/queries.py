@@ -21,11 +21,13 @@ from .errors import ConfigError
 from .model import (
     GraphNode, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
 )
+from .retire import live_since, retired
 from .shards import is_date_suffix
 from .sources.files import parse_time
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
-ROWS, EXTRACTED = "rows:", "extracted:"  # harvest counters coverage is computed from
+ROWS, EXTRACTED, FULL = "rows:", "extracted:", "full:"  # harvest counters coverage is computed from
+FAILING = 5  # failed statements ``stats`` shows
 
 
 class UnknownNameError(ConfigError):
@@ -222,11 +224,13 @@ def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, O
 
 
 def traverse(store: Store, name: str, direction: str, depth: int | None, direct_only: bool,
-             since: str | None, as_of: str | None, details: bool, namespace: str | None = None) -> LineageGraph:
+             since: str | None, as_of: str | None, details: bool, namespace: str | None = None,
+             include_retired: bool = False) -> LineageGraph:
     if depth is not None and depth < 0:
         raise ConfigError("--depth must be 0 or more")
     root, note = find_noted(store, name, namespace)
     since, as_of = bounds(since, as_of)  # as the stores keep times: users and last seen are read in it too
+    since = live_since(store, since, as_of, include_retired)  # retired edges are left out unless asked
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
     answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
     return replace(answer, note=note) if note else answer
@@ -276,33 +280,36 @@ def _shape(text: str) -> str:
 
 def upstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
              since: str | None = None, as_of: str | None = None, namespace: str | None = None,
-             details: bool = False) -> LineageGraph:
+             details: bool = False, include_retired: bool = False) -> LineageGraph:
     """Everything ``name`` comes from, each with its distance; ``details``: the operations on the
     way (kind, users, runs) too, as ``impact`` gives them."""
-    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details, namespace)
+    return traverse(store, name, UPSTREAM, depth, direct_only, since, as_of, details, namespace, include_retired)
 
 
 def downstream(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
                since: str | None = None, as_of: str | None = None, namespace: str | None = None,
-               details: bool = False) -> LineageGraph:
+               details: bool = False, include_retired: bool = False) -> LineageGraph:
     """Everything that comes from ``name``, each with its distance (``details`` as for ``upstream``)."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details, namespace)
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, details, namespace, include_retired)
 
 
 def impact(store: Store, name: str, depth: int | None = None, direct_only: bool = False,
-           since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
+           since: str | None = None, as_of: str | None = None, namespace: str | None = None,
+           include_retired: bool = False) -> LineageGraph:
     """Downstream with each node's impact level, the operations and users on the way,
     and when that lineage was last seen."""
-    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, True, namespace)
+    return traverse(store, name, DOWNSTREAM, depth, direct_only, since, as_of, True, namespace, include_retired)
 
 
 def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bool = False,
-         since: str | None = None, as_of: str | None = None, namespace: str | None = None) -> LineageGraph:
+         since: str | None = None, as_of: str | None = None, namespace: str | None = None,
+         include_retired: bool = False) -> LineageGraph:
     """Every shortest way data gets from ``a`` to ``b`` (empty when there is none).
 
     A table and a column are compared at table level; ``namespace`` applies to both names.
     """
     since, as_of = bounds(since, as_of)
+    since = live_since(store, since, as_of, include_retired)
     (start, first), (goal, second) = find_noted(store, a, namespace), find_noted(store, b, namespace)
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)
@@ -337,10 +344,13 @@ def dataset_of(store: Store, node: LineageNode) -> LineageNode:
 
 
 def stats(store: Store) -> LineageStats:
-    """Store sizes, coverage by statement kind (from the harvest's ``rows:<kind>`` and
-    ``extracted:<kind>`` counters) and the most frequent failure reasons."""
+    """Store sizes, coverage by statement kind (from the harvest's ``rows:<kind>``,
+    ``extracted:<kind>`` and ``full:<kind>`` counters), the most frequent failure reasons and
+    the statements that failed most often."""
     raw = store.stats()
     counted = dict(raw.counters)
     kinds = sorted({k[len(ROWS):] for k in counted if k.startswith(ROWS)})
-    coverage = tuple(KindCoverage(k, counted[ROWS + k], counted.get(EXTRACTED + k, 0)) for k in kinds)
-    return LineageStats(raw.counts, coverage, raw.failures, raw.counters)
+    coverage = tuple(KindCoverage(k, counted[ROWS + k], counted.get(EXTRACTED + k, 0), counted.get(FULL + k, 0))
+                     for k in kinds)
+    return LineageStats(raw.counts, coverage, raw.failures, raw.counters, tuple(store.failures(FAILING)),
+                        retired(store))

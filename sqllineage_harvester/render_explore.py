@@ -5,10 +5,11 @@ JSON shapes (contracts: fields are added, never renamed or removed)::
     show, a dataset:   {"kind": "dataset", "name", "namespace", "type", "columns": [...],
                         "writers": [OP], "readers": [OP], "reads": [{"user", "count", "last_day"}], "last_seen"}
     show, a column:    {"kind": "column", "name", "namespace", "dataset",
-                        "sources": [{"name", "type", "operation": OP}], "targets": [...], "last_seen"}
+                        "sources": [{"name", "type", "operation": OP, "first_seen", "last_seen", "retired"}],
+                        "targets": [...], "last_seen"}
     show, an operation: {"kind": "operation", "id", "type", "label", "sql", "fingerprint", "namespace",
                         "inputs": [{"name", "type"}], "outputs": [...], "users": [RUN], "systems": [RUN],
-                        "executions", "first_seen", "last_seen"}
+                        "executions", "first_seen", "last_seen", "retired"}
     search:            {"pattern", "results": [{"name", "kind", "namespace", "type"}]}
 
     OP = {"id", "type", "label", "edge", "users", "executions", "last_seen"}
@@ -21,7 +22,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from .explore import ColumnDetail, DatasetDetail, Detail, OperationDetail, OperationSummary
+from .explore import ColumnDetail, ColumnLink, DatasetDetail, Detail, OperationDetail, OperationSummary
 from .model import LineageNode, RunCount
 
 
@@ -38,7 +39,8 @@ def detail_dict(detail: Detail) -> dict[str, Any]:
                 "inputs": [{"name": n.name, "type": t} for n, t in detail.inputs],
                 "outputs": [n.name for n in detail.outputs],
                 "users": [asdict(r) for r in detail.users], "systems": [asdict(r) for r in detail.systems],
-                "executions": i.executions, "first_seen": i.first_seen, "last_seen": i.last_seen}
+                "executions": i.executions, "first_seen": i.first_seen, "last_seen": i.last_seen,
+                "retired": detail.retired_before is not None}
     node = detail.node
     out: dict[str, Any] = {"kind": node.kind, "name": node.name, "namespace": node.namespace, "type": node.type}
     if isinstance(detail, DatasetDetail):
@@ -46,10 +48,14 @@ def detail_dict(detail: Detail) -> dict[str, Any]:
                    readers=[_op(s) for s in detail.readers], reads=[asdict(r) for r in detail.reads])
     else:
         out.update(dataset=detail.dataset.name if detail.dataset else None,
-                   sources=[{"name": c.node.name, "type": c.type, "operation": _op(c.operation)} for c in detail.sources],
-                   targets=[{"name": c.node.name, "type": c.type, "operation": _op(c.operation)} for c in detail.targets])
+                   sources=[_link(c) for c in detail.sources], targets=[_link(c) for c in detail.targets])
     out["last_seen"] = detail.last_seen
     return out
+
+
+def _link(c: ColumnLink) -> dict[str, Any]:
+    return {"name": c.node.name, "type": c.type, "operation": _op(c.operation), "first_seen": c.first_seen,
+            "last_seen": c.last_seen, "retired": c.retired}
 
 
 def detail_json(detail: Detail) -> str:
@@ -90,6 +96,9 @@ def detail_table(detail: Detail) -> str:
         lines = [f"operation {i.id}  {detail.label}", f"namespace: {detail.namespace}",
                  f"executions: {i.executions:,}   first seen {when(i.first_seen)}   last seen {when(i.last_seen)}"
                  + ("   (harvest time)" if i.time_basis != "execution" else "")]
+        if detail.retired_before:
+            lines.append(f"retired: not run since {when(detail.retired_before)} (harvest --retire-after); "
+                         f"queries show it with --include-retired")
         lines += ["reads:"] + [f"  {n.name}" + ("" if t == "DIRECT" else f"  ({t})") for n, t in detail.inputs]
         lines += ["writes:"] + [f"  {n.name}" for n in detail.outputs]
         lines += _runs("users", detail.users) + _runs("systems", detail.systems)
@@ -108,7 +117,8 @@ def detail_table(detail: Detail) -> str:
     wide = max((len(c.node.name) for c in detail.sources + detail.targets), default=0)
     for title, links in (("made from", detail.sources), ("feeds", detail.targets)):
         lines.append(f"{title}:" if links else f"{title}: none")
-        lines += [f"  {c.node.name:<{wide}}  {c.type:<14} {c.operation.label}" for c in links]
+        lines += [f"  {c.node.name:<{wide}}  {c.type:<14} {c.operation.label}   {when(c.first_seen)} .. "
+                  f"{when(c.last_seen)}" + ("   retired" if c.retired else "") for c in links]
     return "\n".join(lines)
 
 

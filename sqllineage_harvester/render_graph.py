@@ -117,11 +117,14 @@ def render_graph(graph: LineageGraph, fmt: str = "table") -> str:
 def stats_dict(stats: LineageStats) -> dict[str, Any]:
     return {
         "counts": dict(stats.counts),
-        "coverage": [{"kind": c.kind, "rows": c.rows, "extracted": c.extracted, "share": round(c.share, 4)}
-                     for c in stats.coverage],
+        "coverage": [{"kind": c.kind, "rows": c.rows, "extracted": c.extracted, "share": round(c.share, 4),
+                      "full": c.full, "full_share": round(c.full_share, 4)} for c in stats.coverage],
         "failures": [{"reason": r, "executions": n} for r, n in stats.failures],
+        "failing": [{"reason": f.reason, "executions": f.executions, "sql": f.sql} for f in stats.failing],
         "counters": dict(stats.counters),
         "crosscheck": crosscheck(stats),
+        "retired": None if stats.retired is None else dict(zip(("operations", "table_edges", "column_edges"),
+                                                                stats.retired)),
     }
 
 
@@ -133,10 +136,19 @@ def crosscheck(stats: LineageStats) -> dict[str, int]:
 def stats_table(stats: LineageStats) -> str:
     lines = [f"{name:<16} {n:>12,}" for name, n in stats.counts]
     if stats.coverage:
-        lines += ["", f"{'KIND':<16} {'ROWS':>12} {'EXTRACTED':>12} {'COVERAGE':>9}"]
-        lines += [f"{c.kind:<16} {c.rows:>12,} {c.extracted:>12,} {c.share:>9.1%}" for c in stats.coverage]
+        lines += ["", f"{'KIND':<16} {'ROWS':>12} {'EXTRACTED':>12} {'FULL':>12} {'COVERAGE':>9}"]
+        lines += [f"{c.kind:<16} {c.rows:>12,} {c.extracted:>12,} {c.full:>12,} {c.full_share:>9.1%}"
+                  for c in stats.coverage]
+        lines.append("(FULL: parsed with column lineage for every written column, no warning, no * left)")
     if stats.failures:
         lines += ["", "TOP FAILURE REASONS"] + [f"{n:>8,}  {r}" for r, n in stats.failures]
+    if stats.failing:
+        lines += ["", "FAILING STATEMENTS (redacted; validate --failures lists all)"]
+        lines += [f"{f.executions:>8,}  {f.sql or '(SQL not stored)'}\n          {f.reason}" for f in stats.failing]
+    if stats.retired is not None:
+        ops, tables, cols = stats.retired
+        lines += ["", f"RETIRED (not run within harvest --retire-after): {ops:,} operations, {tables:,} table edges, "
+                      f"{cols:,} column edges"]
     checked = crosscheck(stats)
     if checked:
         lines += ["", "THE LOG'S OWN LINEAGE AGAINST OUR PARSE (rows)"]

@@ -177,15 +177,18 @@ def test_no_path_is_an_empty_answer(warehouse):
 def test_stats_counts_coverage_and_failure_reasons(warehouse):
     warehouse.write_batch(Batch(failures=tuple(
         ParseFailure(f"fp{i}", "postgres", reason, None, runs, None, None)
-        for i, (reason, runs) in enumerate([("unsupported: COPY", 3), ("syntax error", 1), ("unsupported: COPY", 4)]))))
+        for i, (reason, runs) in enumerate([("unsupported: COPY", 3), ("syntax error", 1), ("unsupported: COPY", 4)])),
+        counters={"full:insert": 90}))
     stats = queries.stats(warehouse)
     counts = dict(stats.counts)
     assert counts["operations"] == 5 and counts["datasets"] == 9 and counts["parse_failures"] == 3
     assert stats.failures == (("unsupported: COPY", 7), ("syntax error", 1))
     cover = {c.kind: (c.rows, c.extracted, c.share) for c in stats.coverage}
     assert cover == {"insert": (100, 95, 0.95), "select": (50, 50, 1.0)}
-    assert "95.0%" in stats_table(stats)
-    assert stats_dict(stats)["coverage"][0] == {"kind": "insert", "rows": 100, "extracted": 95, "share": 0.95}
+    line = next(l for l in stats_table(stats).splitlines() if l.startswith("insert"))
+    assert line.split() == ["insert", "100", "95", "90", "90.0%"]  # coverage: full column lineage, not parsed
+    assert stats_dict(stats)["coverage"][0] == {"kind": "insert", "rows": 100, "extracted": 95, "share": 0.95,
+                                                "full": 90, "full_share": 0.9}
 
 
 def test_json_shape(warehouse):

@@ -86,13 +86,17 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
               help="Also send each batch's operations as OpenLineage RunEvents: http(s)://HOST:PORT (Marquez's "
                    "/api/v1/lineage; API key from $OPENLINEAGE_API_KEY), kafka://BROKER:PORT/TOPIC, file:///PATH. "
                    "At most once per operation and batch, even across a kill and a rerun.")
+@click.option("--retire-after", default=None, metavar="AGE",
+              help="Retire edges whose statements have not run within AGE (90d, 12w, 36h) of the newest time "
+                   "harvested: kept in the store, queries leave them out (--include-retired shows them). "
+                   "Nothing is deleted (see prune).")
 @format_option("table", "json")
 def harvest(source_url: str, dialect: str | None, store_url: str | None, since: str | None, until: str | None,
             mapping: str | None, namespace: str | None, catalog_path: str | None, no_sql_text: bool,
             batch_size: int, workers: str, memory: str, executor: str | None, follow: bool, interval: float, quiet: bool,
             progress_every: float, log_format: str, fmt: str, emit: str | None = None,
             config_path: str | None = None, only: str | None = None, date_shards: str | None = None,
-            tag_rules: Path | None = None) -> None:
+            tag_rules: Path | None = None, retire_after: str | None = None) -> None:
     """Harvest a query log into the lineage store: one incremental pass.
 
     Reads the log after the cursor stored for it, parses each distinct statement
@@ -139,6 +143,13 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         raise click.UsageError("give --source URL, or --config FILE")
     from ..harvest import harvest as run_harvest
 
+    from .. import retire
+
+    if retire_after:
+        try:
+            retire.window(retire_after)  # a bad age is a usage error before anything is read
+        except ConfigError as e:
+            raise click.UsageError(str(e)) from e
     parse_workers = _workers(workers)
     shard_forms = _shard_forms(date_shards)
     budget = _size(memory)
@@ -170,6 +181,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                         notes += hook.finish()
                 notes += tag_after_pass(parts, source_url, tag_rules)
                 whole = whole and report.complete
+                if retire_after:
+                    notes.append(retire.keep(parts[1], retire_after))
                 _tell(say, report, notes, told if follow else None)
                 if fmt == "json":
                     click.echo(json.dumps(report.as_dict()), nl=True)

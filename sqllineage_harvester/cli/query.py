@@ -51,6 +51,9 @@ def query_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Only lineage first seen at or before this time, the graph as it was then: a date "
                           "(YYYY-MM-DD, up to the end of that day) or ISO-8601 (2024-03-01T12:00:00+02:00; no "
                           "offset means UTC)."),
+        click.option("--include-retired", is_flag=True,
+                     help="Also edges whose statements have not run within harvest --retire-after (left out "
+                          "by default)."),
         format_option(*FORMATS, "html"),
         output_option,
     ]
@@ -93,15 +96,15 @@ def _render(store: Any, graph: Any, fmt: str, since: str | None, as_of: str | No
 
 def _graph_command(kind: str) -> Callable[..., None]:
     def command(name: str, store_url: str | None, namespace: str | None, depth: int | None, direct_only: bool,
-                since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool,
-                tag: str | None = None) -> None:
+                since: str | None, as_of: str | None, include_retired: bool, fmt: str, output: Path | None,
+                wide: bool, tag: str | None = None) -> None:
         from .. import queries
 
         details = {"details": True} if kind != "impact" and fmt == "table" else {}  # VIA names operations
         try:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,
-                                           namespace=namespace, **details)
+                                           namespace=namespace, include_retired=include_retired, **details)
             if tag:
                 from ..pii import only_tagged
 
@@ -148,8 +151,8 @@ for _kind, (_summary, _example) in _QUERY_HELP.items():
 @wide_option
 @click.option("--with-indirect", is_flag=True, help="Also routes through JOIN/FILTER/GROUP_BY/... (indirect) edges.")
 def path(source_name: str, target_name: str, store_url: str | None, namespace: str | None, depth: int | None,
-         direct_only: bool, since: str | None, as_of: str | None, fmt: str, output: Path | None, wide: bool,
-         with_indirect: bool) -> None:
+         direct_only: bool, since: str | None, as_of: str | None, include_retired: bool, fmt: str,
+         output: Path | None, wide: bool, with_indirect: bool) -> None:
     """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route, one line each, every
     hop with its kind. Only routes along values (IDENTITY, TRANSFORMATION, AGGREGATION; DIRECT for
     tables) unless --with-indirect. Exit 1 when there is no route.
@@ -167,7 +170,8 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
     try:
         store = _open_store(store_url, read_only=True)
         graph = queries.path(store, source_name, target_name, depth=depth,
-                             direct_only=not with_indirect, since=since, as_of=as_of, namespace=namespace)
+                             direct_only=not with_indirect, since=since, as_of=as_of, namespace=namespace,
+                             include_retired=include_retired)
         if graph.note:
             click.echo(f"note: {graph.note}", err=True)
         if not graph.nodes and fmt == "table":

@@ -34,6 +34,7 @@ from .glot import dialect_of, parser_of
 from .parameters import tokenize
 from .partitions import lake_insert
 from .reasons import describe
+from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
 from .commands import PROCEDURAL_WORDS
@@ -234,7 +235,8 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
 
 
 def _failure(index: int, text: str, reason: str) -> StatementLineage:
-    return StatementLineage(index=index, kind="other", error=reason, sql=text)
+    """A statement that did not parse, of the kind its first words name (a failed INSERT is an insert)."""
+    return StatementLineage(index=index, kind=head_kind(text), error=reason, sql=text)
 
 
 def _describe(error: BaseException, text: str = "", dialect: str | None = None) -> str:

@@ -12,7 +12,7 @@ import importlib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, HarvesterError, hide_secrets
@@ -164,6 +164,40 @@ class Store(Protocol):
         ...
 
     def stats(self) -> StoreStats: ...
+
+    # What ``validate`` reads besides the above (validate.py).
+    def failures(self, limit: int | None = None) -> list[ParseFailure]:
+        """The statements that did not parse, most executions first."""
+        ...
+
+    def column_sources(self) -> list[tuple[str, str, str, int, int]]:
+        """Every column: (namespace, dataset, column, direct edges into it, edges out of it)."""
+        ...
+
+    def harvested_sources(self) -> list[tuple[str, str | None, str | None]]:
+        """Every source harvested into the store: (name, cursor, when it last advanced)."""
+        ...
+
+    def operation_rows(self, since: str | None = None) -> list[Any]:
+        """Every operation last seen at or after ``since``, whole (``rows.OperationRow``)."""
+        ...
+
+    # What aging reads and writes (retire.py).
+    def setting(self, name: str) -> str | None: ...
+
+    def set_setting(self, name: str, value: str) -> None: ...
+
+    def newest_seen(self) -> str | None:
+        """The newest time any operation was seen."""
+        ...
+
+    def aged(self, before: str) -> tuple[int, int, int]:
+        """(operations, table edges, column edges) of operations last seen before ``before``."""
+        ...
+
+    def prune(self, before: str) -> tuple[int, int, int]:
+        """Delete the operations last seen before ``before`` with their edges; what ``aged`` counted."""
+        ...
 
     # What ``explore`` reads (show, search, suggestions): stores/sql_explore.py, stores/neo4j_explore.py.
     def search(self, parts: Sequence[str], limit: int = 50) -> list[LineageNode]:

@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 import neo4j
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
-from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, StoreStats
+from ..model import DIRECT_TYPES, LineageEdge, LineageNode, Operation, OperationInfo, ParseFailure, StoreStats
 from ..errors import ConfigError, hide_secrets
 from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
@@ -47,7 +47,7 @@ SCHEMA_VERSION = 3  # 2: PERFORMED / HOSTED carry their own window and execution
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
-          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag")
+          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag", "Setting")
 INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"), ("Session", "source"))
 Tx = Any  # neo4j.ManagedTransaction
 
@@ -457,6 +457,11 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
         rows = self._read("MATCH (s:HarvestSource {id: $source}) RETURN s.cursor", source=source)
         return rows[0][0] if rows else None
 
+    def harvested_sources(self) -> list[tuple[str, str | None, str | None]]:
+        """Every source harvested into the store: (name, cursor, when it last advanced)."""
+        rows = self._read("MATCH (s:HarvestSource) RETURN s.id, s.cursor, s.updated_at ORDER BY s.id")
+        return [(name, cursor, at) for name, cursor, at in rows]
+
     def sessions(self, source: str) -> dict[str, str]:
         return dict(self._read("MATCH (s:Session {source: $source}) RETURN s.session, s.state", source=source))
 
@@ -559,6 +564,64 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
                 for key, kind, first, last, runs, basis in self._read_chunked(
                     "UNWIND $ids AS i MATCH (o:Operation {id: i}) "
                     "RETURN o.id, o.type, o.first_seen, o.last_seen, o.executions, o.time_basis", ids)}
+
+    # -- aging (retire.py) --------------------------------------------------------
+    def setting(self, name: str) -> str | None:
+        rows = self._read("MATCH (s:Setting {id: $name}) RETURN s.value", name=name)
+        return rows[0][0] if rows else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        self._write(lambda tx: tx.run("MERGE (s:Setting {id: $name}) SET s.value = $value",
+                                      name=name, value=value).consume())
+
+    def newest_seen(self) -> str | None:
+        """The newest time any operation was seen: where retirement is measured back from."""
+        rows = self._read("MATCH (o:Operation) RETURN max(o.last_seen)")
+        return rows[0][0] if rows else None
+
+    def aged(self, before: str) -> tuple[int, int, int]:
+        """(operations, dataset edges, column edges) of operations last seen before ``before``."""
+        ids = [r[0] for r in self._read("MATCH (o:Operation) WHERE o.last_seen < $before RETURN o.id", before=before)]
+        if not ids:
+            return 0, 0, 0
+        tables = [*self._read_chunked("UNWIND $ids AS i MATCH (:Operation {id: i})-[r:PRODUCES]->() "
+                                      "RETURN count(r)", ids),
+                  *self._read_chunked("UNWIND $ids AS i MATCH ()-[r:INPUT_TO]->(:Operation {id: i}) "
+                                      "RETURN count(r)", ids)]
+        columns = self._read_chunked("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() RETURN count(e)", ids)
+        return len(ids), sum(int(r[0]) for r in tables), sum(int(r[0]) for r in columns)
+
+    def prune(self, before: str) -> tuple[int, int, int]:
+        """Delete the operations last seen before ``before`` with their edges; datasets and columns stay."""
+        removed = self.aged(before)
+        ids = [r[0] for r in self._read("MATCH (o:Operation) WHERE o.last_seen < $before RETURN o.id", before=before)]
+
+        def work(tx: Tx) -> None:
+            for part in chunks(ids, ROWS):
+                tx.run("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() DELETE e", ids=part).consume()
+                tx.run("UNWIND $ids AS i MATCH (o:Operation {id: i}) DETACH DELETE o", ids=part).consume()
+        self._write(work)
+        return removed
+
+    def failures(self, limit: int | None = None) -> list[ParseFailure]:
+        """The statements that did not parse, most executions first (``limit``: only the first)."""
+        rows = self._read("MATCH (f:ParseFailure) RETURN f.fingerprint, f.dialect, f.reason, f.sql, f.executions, "
+                          "f.first_seen, f.last_seen ORDER BY f.executions DESC, f.fingerprint"
+                          + (" LIMIT $limit" if limit is not None else ""), limit=limit)
+        return [ParseFailure(fp, d or None, r, q, int(n), a, b) for fp, d, r, q, n, a, b in rows]
+
+    def column_sources(self) -> list[tuple[str, str, str, int, int]]:
+        """Every column: (namespace, dataset, column, direct edges into it, edges out of it)."""
+        into: dict[tuple[str, str, str], int] = {}
+        out: dict[tuple[str, str, str], int] = {}
+        for sns, sd, sc, tns, td, tc, kind in self._read(
+                "MATCH (sd:Dataset)-[:HAS_COLUMN]->(s:Column)-[e:FEEDS]->(t:Column)<-[:HAS_COLUMN]-(td:Dataset) "
+                "RETURN sd.namespace, sd.name, s.name, td.namespace, td.name, t.name, e.type"):
+            out[(sns, sd, sc)] = out.get((sns, sd, sc), 0) + 1
+            if kind in DIRECT_TYPES:
+                into[(tns, td, tc)] = into.get((tns, td, tc), 0) + 1
+        rows = self._read("MATCH (d:Dataset)-[:HAS_COLUMN]->(c:Column) RETURN d.namespace, d.name, c.name")
+        return sorted((ns, ds, col, into.get((ns, ds, col), 0), out.get((ns, ds, col), 0)) for ns, ds, col in rows)
 
     def stats(self) -> StoreStats:
         nodes = (("datasets", "Dataset"), ("columns", "Column"), ("operations", "Operation"), ("users", "User"),

@@ -133,6 +133,9 @@ column_tags = Table(  # a column's own tags (pii:email, ...): by hand, from rule
     Column("origin", Text, nullable=False),  # hand | rules | catalog
     PrimaryKeyConstraint("column_id", "tag"),
 )
+# Settings kept for later queries (``retire_after``). Made on first use (stores.sql.SQLStore.set_setting)
+# and read as empty where missing, so a store of this version without it needs no upgrade.
+settings = Table("settings", metadata, Column("name", Text, primary_key=True), Column("value", Text, nullable=False))
 batches = Table("batches", metadata, Column("key", Text, primary_key=True),
                 Column("written_at", Text, nullable=False))
 

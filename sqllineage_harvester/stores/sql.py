@@ -41,7 +41,7 @@ from .sql_explore import SQLExplore
 from .sql_tags import SQLTags
 from .schema import (
     SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
-    parse_failures, performed, produces, schema_version, sessions, sources, statement_cache, systems, usage, users,
+    parse_failures, performed, produces, schema_version, sessions, settings, sources, statement_cache, systems, usage, users,
 )
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -584,6 +584,12 @@ class SQLStore(SQLExplore, SQLTags):
         with self._read() as conn:
             return conn.scalar(select(sources.c.cursor).where(sources.c.name == source))
 
+    def harvested_sources(self) -> list[tuple[str, str | None, str | None]]:
+        """Every source harvested into the store: (name, cursor, when it last advanced)."""
+        with self._read() as conn:
+            return [tuple(r) for r in conn.execute(select(sources.c.name, sources.c.cursor, sources.c.updated_at)
+                                                   .order_by(sources.c.name))]  # type: ignore[misc]
+
     def sessions(self, source: str) -> dict[str, str]:
         with self._read() as conn:
             return dict(conn.execute(select(sessions.c.session_id, sessions.c.state)
@@ -686,6 +692,65 @@ class SQLStore(SQLExplore, SQLTags):
                 systems, systems.c.id == h.c.system_id).where(h.c.operation_id.in_(op_ids)), h, since, as_of)):
             found[oid][1].append(name)
         return {i: (tuple(sorted(u)), tuple(sorted(s))) for i, (u, s) in found.items()}
+
+    def failures(self, limit: int | None = None) -> list[ParseFailure]:
+        """The statements that did not parse, most executions first (``limit``: only the first)."""
+        f = parse_failures
+        query = select(f.c.fingerprint, f.c.dialect, f.c.reason, f.c.sql, f.c.executions, f.c.first_seen,
+                       f.c.last_seen).order_by(f.c.executions.desc(), f.c.fingerprint).limit(limit)
+        with self._read() as conn:
+            return [ParseFailure(fp, d or None, r, q, int(n), a, b) for fp, d, r, q, n, a, b in conn.execute(query)]
+
+    def column_sources(self) -> list[tuple[str, str, str, int, int]]:
+        """Every column: (namespace, dataset, column, direct edges into it, edges out of it)."""
+        c, d, e = columns, datasets, column_edges
+        into = (select(e.c.dst.label("id"), func.count().label("n")).where(e.c.type.in_(DIRECT_TYPES))
+                .group_by(e.c.dst).subquery())
+        out = select(e.c.src.label("id"), func.count().label("n")).group_by(e.c.src).subquery()
+        query = (select(d.c.namespace, d.c.name, c.c.name, func.coalesce(into.c.n, 0), func.coalesce(out.c.n, 0))
+                 .select_from(c).join(d, d.c.id == c.c.dataset_id).outerjoin(into, into.c.id == c.c.id)
+                 .outerjoin(out, out.c.id == c.c.id).order_by(d.c.name, c.c.name))
+        with self._read() as conn:
+            return [(ns, ds, col, int(i), int(o)) for ns, ds, col, i, o in conn.execute(query)]
+
+    # -- aging (retire.py) --------------------------------------------------------
+    def setting(self, name: str) -> str | None:
+        with self._read() as conn:
+            if not self.engine.dialect.has_table(conn, settings.name):
+                return None
+            return conn.scalar(select(settings.c.value).where(settings.c.name == name))
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            settings.create(conn, checkfirst=True)
+            self._upsert(conn, settings, ["name"], [{"name": name, "value": value}],
+                         lambda ex: {"value": ex.value})
+
+    def newest_seen(self) -> str | None:
+        """The newest time any operation was seen: where retirement is measured back from."""
+        with self._read() as conn:
+            return conn.scalar(select(func.max(operations.c.last_seen)))
+
+    def aged(self, before: str) -> tuple[int, int, int]:
+        """(operations, dataset edges, column edges) of operations last seen before ``before``."""
+        old = select(operations.c.id).where(operations.c.last_seen < before)
+        with self._read() as conn:
+            return (conn.scalar(select(func.count()).select_from(old.subquery())) or 0,
+                    sum(conn.scalar(select(func.count()).select_from(t).where(t.c.operation_id.in_(old))) or 0
+                        for t in (input_to, produces)),
+                    conn.scalar(select(func.count()).select_from(column_edges)
+                                .where(column_edges.c.operation_id.in_(old))) or 0)
+
+    def prune(self, before: str) -> tuple[int, int, int]:
+        """Delete the operations last seen before ``before`` with their edges, users' and systems'
+        runs; datasets and columns stay. Returns what was removed, as ``aged`` counts it."""
+        removed = self.aged(before)
+        old = select(operations.c.id).where(operations.c.last_seen < before)
+        with self._write() as conn:
+            for t in (column_edges, input_to, produces, performed, hosted):
+                conn.execute(delete(t).where(t.c.operation_id.in_(old)))
+            conn.execute(delete(operations).where(operations.c.last_seen < before))
+        return removed
 
     def stats(self) -> StoreStats:
         tables = (datasets, columns, operations, users, systems, input_to, produces, column_edges,

@@ -1,0 +1,106 @@
+"""Lineage that ages, on a Snowflake log spanning a year: a job that stopped in January is
+retired under ``--retire-after 90d``, hidden from answers unless asked, seen by ``--as-of`` in its
+time, counted by ``stats`` and ``validate``, and deleted only by ``prune``."""
+
+import json
+import subprocess
+import sys
+
+from snowflakelog import write_history
+
+from sqllineage_harvester import queries, retire
+from sqllineage_harvester.harvest import Options, harvest
+from sqllineage_harvester.sources import open_source
+from sqllineage_harvester.stores import open_store
+from sqllineage_harvester.validate import validate
+
+OLD = "INSERT INTO ANALYTICS.MARTS.OLD_REPORT (ID, AMOUNT) SELECT ID, AMOUNT FROM ANALYTICS.RAW.ORDERS"
+CURRENT = "INSERT INTO ANALYTICS.MARTS.CURRENT_REPORT (ID, AMOUNT) SELECT ID, AMOUNT FROM ANALYTICS.RAW.ORDERS"
+YEAR = ([(OLD, f"2024-01-{day:02d} 03:00:00.000 -0800") for day in (5, 12, 19)]
+        + [(CURRENT, f"2024-{month:02d}-15 03:00:00.000 -0800") for month in range(1, 13)])
+
+
+def harvest_year(url, tmp_path, retire_after="90d"):
+    log = write_history(tmp_path / "query_history.csv", [s for s, _ in YEAR], [t for _, t in YEAR])
+    store = open_store(url)
+    try:
+        harvest(open_source(log, "snowflake"), store, Options(dialect="snowflake", namespace="snowflake://test"))
+        return retire.keep(store, retire_after) if retire_after else None
+    finally:
+        store.close()
+
+
+def marts(graph):
+    return sorted(n.node.name for n in graph.nodes if n.node.name.startswith("ANALYTICS.MARTS."))
+
+
+def test_a_job_that_stopped_a_year_ago_is_retired_but_not_gone(store_url, tmp_path):
+    said = harvest_year(store_url, tmp_path)
+    assert "1 operations, 2 table edges, 2 column edges" in said
+    store = open_store(store_url, read_only=True)  # the window was kept in the store
+    try:
+        assert marts(queries.impact(store, "ANALYTICS.RAW.ORDERS")) == ["ANALYTICS.MARTS.CURRENT_REPORT"]
+        assert marts(queries.impact(store, "ANALYTICS.RAW.ORDERS.AMOUNT")) == ["ANALYTICS.MARTS.CURRENT_REPORT.AMOUNT"]
+        assert marts(queries.impact(store, "ANALYTICS.RAW.ORDERS", include_retired=True)) == [
+            "ANALYTICS.MARTS.CURRENT_REPORT", "ANALYTICS.MARTS.OLD_REPORT"]
+        assert marts(queries.impact(store, "ANALYTICS.RAW.ORDERS", as_of="2024-02-01")) == [
+            "ANALYTICS.MARTS.CURRENT_REPORT", "ANALYTICS.MARTS.OLD_REPORT"]  # in its time it ran
+        assert queries.path(store, "ANALYTICS.RAW.ORDERS", "ANALYTICS.MARTS.OLD_REPORT").nodes == ()
+        assert queries.stats(store).retired == (1, 2, 2)
+        assert validate(store).retired_edges == 4
+    finally:
+        store.close()
+    store = open_store(store_url)
+    try:
+        said = retire.prune(store, "2024-06-01T00:00:00.000000Z")
+        assert said.startswith("removed 1 operations last seen before 2024-06-01")
+        assert marts(queries.impact(store, "ANALYTICS.RAW.ORDERS", include_retired=True)) == [
+            "ANALYTICS.MARTS.CURRENT_REPORT"]
+        assert queries.stats(store).retired == (0, 0, 0)
+    finally:
+        store.close()
+
+
+def test_without_a_retention_nothing_is_retired(tmp_path):
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    harvest_year(url, tmp_path, retire_after=None)
+    store = open_store(url, read_only=True)
+    assert len(marts(queries.impact(store, "ANALYTICS.RAW.ORDERS"))) == 2 and queries.stats(store).retired is None
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_commands_retire_show_retired_and_prune(tmp_path):
+    db = f"sqlite:///{tmp_path / 'lineage.db'}"
+    log = write_history(tmp_path / "query_history.csv", [s for s, _ in YEAR], [t for _, t in YEAR])
+    ran = cli("harvest", "--source", str(log), "--dialect", "snowflake", "--store", db, "--retire-after", "90d")
+    assert ran.returncode == 0 and "are retired: 1 operations" in ran.stderr
+    assert "OLD_REPORT" not in cli("impact", "ANALYTICS.RAW.ORDERS", "--store", db).stdout
+    assert "OLD_REPORT" in cli("impact", "ANALYTICS.RAW.ORDERS", "--store", db, "--include-retired").stdout
+    assert "RETIRED (not run within harvest --retire-after): 1 operations" in cli("stats", "--store", db).stdout
+    pruned = cli("prune", "--before", "2024-06-01", "--store", db)
+    assert pruned.returncode == 0 and "removed 1 operations" in pruned.stderr
+    assert "OLD_REPORT" not in cli("impact", "ANALYTICS.RAW.ORDERS", "--store", db, "--include-retired").stdout
+    bad = cli("harvest", "--source", str(log), "--dialect", "snowflake", "--store", db, "--retire-after", "soon")
+    assert bad.returncode == 2 and "give a number and a unit" in bad.stderr
+
+
+def test_show_gives_an_edge_its_history_and_says_it_is_retired(tmp_path):
+    db = f"sqlite:///{tmp_path / 'lineage.db'}"
+    harvest_year(db, tmp_path)
+    column = cli("show", "ANALYTICS.MARTS.OLD_REPORT.AMOUNT", "--store", db)
+    assert column.returncode == 0, column.stderr
+    line = next(l for l in column.stdout.splitlines() if "ANALYTICS.RAW.ORDERS.AMOUNT" in l)
+    assert "2024-01-05 11:00 .. 2024-01-19 11:00" in line and line.endswith("retired")
+    live = cli("show", "ANALYTICS.MARTS.CURRENT_REPORT.AMOUNT", "--store", db, "--format", "json")
+    source = json.loads(live.stdout)["sources"][0]
+    assert (source["first_seen"][:10], source["last_seen"][:10], source["retired"]) == ("2024-01-15", "2024-12-15", False)
+    op = source["operation"]["id"]
+    old = json.loads(cli("show", "ANALYTICS.MARTS.OLD_REPORT.AMOUNT", "--store", db, "--format", "json").stdout)
+    assert old["sources"][0]["retired"] is True
+    shown = cli("show", old["sources"][0]["operation"]["id"], "--store", db).stdout
+    assert "retired: not run since 2024-09-" in shown
+    assert "retired" not in cli("show", op, "--store", db).stdout

@@ -104,16 +104,9 @@ def _is_file(path: str) -> bool:
 
 def _workers(text: str) -> int:
     from ..executors import cpu_count
+    from .harvest import _workers as workers
 
-    if text.strip().lower() == "auto":
-        return cpu_count()
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise click.BadParameter(f"{text!r} is not a number of workers (1 or more, or auto)", param_hint="--workers")
-    return count
+    return workers(text) or cpu_count()  # harvest's reading of --workers: None is auto
 
 
 def _run(files: list[str], settings: Settings, workers: int, shared: bool, many: bool, summary: bool = False) -> bool:

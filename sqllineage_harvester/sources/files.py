@@ -45,7 +45,7 @@ from ..errors import ConfigError
 from ..model import LogEntry
 from ..progress import Place as ProgressPlace
 from . import HARVESTER_TAG, SourceStats
-from .records import event_rows
+from .records import event_rows, member as _member, text as _text
 
 CSV_SUFFIXES = (".csv", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -641,23 +641,6 @@ def _json_rows(lines: Iterator[str], columns: Mapping[str, str], state: _LineSta
         yield number, [_text(_member(lowered, c)) for c in names], problem
 
 
-def _member(obj: dict[str, Any], name: str) -> Any:
-    """``obj[name]``, where a dotted name (``session_info.session_id``) reaches into nested objects."""
-    if name in obj or "." not in name:
-        return obj.get(name)
-    head, _, rest = name.partition(".")
-    inner = obj.get(head)
-    return _member({str(k).lower(): v for k, v in inner.items()}, rest) if isinstance(inner, dict) else None
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) if isinstance(value, (int, float)) else json.dumps(value)
 
 
 def _open(raw: IO[bytes]) -> IO[bytes]:

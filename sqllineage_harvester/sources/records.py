@@ -73,7 +73,7 @@ def event_rows(lines: Iterator[str], columns: Mapping[str, str], state: _State, 
         if event is None:
             yield number, [], problem or reason
             continue
-        values = [_text(_member(event, name)) for name in names]
+        values = [text(member(event, name)) for name in names]
         if not any(values[i].strip() for i in sql):
             yield number, [], problem or "no_query_text"
             continue
@@ -82,16 +82,16 @@ def event_rows(lines: Iterator[str], columns: Mapping[str, str], state: _State, 
 
 def _event(line: str, prefix: re.Pattern[str] | None, records: Records) -> tuple[dict[str, Any] | None, str]:
     """The event a line holds, with its keys lower case, or None and why not."""
-    text = line.strip()
-    if not text.startswith("{"):
-        match = prefix.match(text) if prefix is not None else None
+    body = line.strip()
+    if not body.startswith("{"):
+        match = prefix.match(body) if prefix is not None else None
         if match is None:
             return None, "not_a_record"
-        text = text[match.end():].strip()
-        if not text.startswith("{"):  # the logger's other messages
+        body = body[match.end():].strip()
+        if not body.startswith("{"):  # the logger's other messages
             return None, "not_a_record"
     try:
-        obj = json.loads(text)
+        obj = json.loads(body)
     except ValueError:
         return None, "malformed_json"
     if not isinstance(obj, dict):
@@ -102,21 +102,23 @@ def _event(line: str, prefix: re.Pattern[str] | None, records: Records) -> tuple
             obj = inner
             break
     lowered = {str(k).lower(): v for k, v in obj.items()}
-    if any(_member(lowered, name.lower()) is None for name in records.require):
+    if any(member(lowered, name.lower()) is None for name in records.require):
         return None, "other_event"
     return lowered, ""
 
 
-def _member(obj: dict[str, Any], name: str) -> Any:
-    """``obj[name]``, where a dotted name (``metadata.query``) reaches into nested objects."""
+def member(obj: dict[str, Any], name: str) -> Any:
+    """``obj[name]``, where a dotted name (``metadata.query``) reaches into nested objects (their
+    keys lower-cased, as the caller lowered ``obj``'s)."""
     if name in obj or "." not in name:
         return obj.get(name)
     head, _, rest = name.partition(".")
     inner = obj.get(head)
-    return _member({str(k).lower(): v for k, v in inner.items()}, rest) if isinstance(inner, dict) else None
+    return member({str(k).lower(): v for k, v in inner.items()}, rest) if isinstance(inner, dict) else None
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A JSON value as the text of a log entry's field: objects and lists as compact JSON."""
     if value is None:
         return ""
     if isinstance(value, str):

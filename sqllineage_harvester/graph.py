@@ -177,6 +177,8 @@ def scope_temps(result: StatementLineage, scope: str, is_temp: Callable[[str], b
 Slot = tuple[str, "str | None", "str | None"]  # (operation id, user, system)
 
 
+SOURCE_ROWS = "source_rows:"  # + a source's identity: the counter of the log entries it gave
+
 @dataclass
 class Harvested:
     """What one batch of log entries adds to the store, repeats already added up."""

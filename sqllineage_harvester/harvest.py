@@ -28,7 +28,7 @@ from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .executors import Executor, Handle, Inline, Job, make_executor
 from .extract import Catalog
 from .extract.script import TEMP_TYPES, TempState
-from .graph import Harvested, Replay, add_entry, decode, sanitize, scope_temps, statement_key
+from .graph import SOURCE_ROWS, Harvested, Replay, add_entry, decode, sanitize, scope_temps, statement_key
 from .learn import TEACHING_KINDS, Learning
 from .model import Fingerprinted, LogEntry, StatementLineage
 from .normalize import Normalizer
@@ -331,6 +331,7 @@ class Harvester:
             if key in self._unwritten:
                 cache[key] = self._unwritten.pop(key)
         self._collect([k for k in read.sent if k in self._pending])  # keys no entry reached (state changed)
+        out.count(SOURCE_ROWS + self.key, len(chunk))  # the log entries each source gave, for validate
         for name, value in crosscheck_counts(out.counters.items()).items():
             self.report.crosscheck[name] = self.report.crosscheck.get(name, 0) + value
         operations = tuple(out.operations)

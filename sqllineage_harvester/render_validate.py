@@ -27,7 +27,7 @@ def validation_dict(v: Validation, failures: bool = False, broken: list[str] | N
                     "unknown_names": list(v.unknown_names)},
         "agreement": dict(v.agreement),
         "sources": [{"name": s.name, "cursor": s.cursor, "last_harvest": s.last_harvest,
-                     "lag_seconds": s.lag_seconds} for s in v.sources],
+                     "lag_seconds": s.lag_seconds, "rows": s.rows} for s in v.sources],
         "graph": {"cycles": [list(c) for c in v.cycles], "orphan_temp_tables": list(v.orphan_temps),
                   "read_never_written": list(v.dangling_reads)},
         "retired_edges": v.retired_edges,
@@ -66,7 +66,8 @@ def validation_table(v: Validation, failures: bool = False, broken: list[str] | 
     lines += ["", "AGAINST THE DATABASE'S OWN LINEAGE " + (_pct(scores["agreement"]) + " agree" if v.agreement else "(none in the log)")]
     lines += [f"  {k.replace('_', ' '):<20} {n:>8,}" for k, n in v.agreement]
     lines += ["", "SOURCES"] + [f"  {s.name}  cursor {_short(s.cursor)}  last harvest {s.last_harvest}  lag "
-                                f"{_lag(s.lag_seconds)}" for s in v.sources]
+                                f"{_lag(s.lag_seconds)}  rows {'?' if s.rows is None else f'{s.rows:,}'}"
+                                for s in v.sources]
     lines += ["", "GRAPH"]
     lines += [f"  cycle: {' -> '.join(c)}" for c in v.cycles]
     lines += [f"  orphan temp table: {n}" for n in v.orphan_temps]

@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .extract import Catalog
 from .extract.catalog import name_parts
 from .extract.heads import head_kind, head_target
-from .graph import NO_VALUES
+from .graph import NO_VALUES, SOURCE_ROWS
 from .model import WRITE_KINDS, ParseFailure
 from .retire import retired
 from .stores import Store
@@ -60,6 +60,7 @@ class SourceLine:
     cursor: str | None
     last_harvest: str | None
     lag_seconds: int | None  # now minus the last harvest
+    rows: int | None = None  # log entries harvested from it (None: harvested before this was counted)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def validate(store: Store, *, namespace: str | None = None, since: str | None = 
     statements = statement_counts(ops, fails)
     result = Validation(
         kinds, statements, failed_writes(fails), tuple(fails), written, sourced, unsourced, wildcards,
-        missing, unknown, agreement, source_lines(store, now), cycles(ops), orphan_temps(ops), dangling,
+        missing, unknown, agreement, source_lines(store, now, counters), cycles(ops), orphan_temps(ops), dangling,
         retired_count(store), catalog is not None, ())
     return _scored(result)
 
@@ -278,7 +279,7 @@ def _is_table(name: str) -> bool:
     return not any(mark in name for mark in ("://", "@", "/"))
 
 
-def source_lines(store: Store, now: datetime | None) -> tuple[SourceLine, ...]:
+def source_lines(store: Store, now: datetime | None, counters: dict[str, int] | None = None) -> tuple[SourceLine, ...]:
     at = now or datetime.now(timezone.utc)
     out = []
     for name, cursor, updated in store.harvested_sources():
@@ -286,7 +287,7 @@ def source_lines(store: Store, now: datetime | None) -> tuple[SourceLine, ...]:
         if updated:
             when = datetime.fromisoformat(updated.replace("Z", "+00:00"))
             lag = int((at - (when if when.tzinfo else when.replace(tzinfo=timezone.utc))).total_seconds())
-        out.append(SourceLine(name, cursor, updated, lag))
+        out.append(SourceLine(name, cursor, updated, lag, (counters or {}).get(SOURCE_ROWS + name)))
     return tuple(out)
 
 

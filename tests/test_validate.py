@@ -24,18 +24,21 @@ UNRESOLVED = [  # a join whose columns no catalog places, and a * no catalog exp
 ]
 
 
-def harvest_fixtures(url: str, tmp_path: Path) -> None:
+def harvest_fixtures(url: str, tmp_path: Path) -> dict[str, int]:
+    """Harvests the two logs; the log entries each gave, by source."""
     options = Options(dialect="snowflake", namespace="snowflake://test", batch_size=500)
+    entries = {}
     for log in (SNOWFLAKE_LOG, write_history(tmp_path / "extra.csv", UNRESOLVED)):
         store = open_store(url)
         try:
-            harvest(open_source(log, "snowflake"), store, options)
+            entries[f"file://{log}"] = harvest(open_source(log, "snowflake"), store, options).entries
         finally:
             store.close()
+    return entries
 
 
 def test_validate_finds_the_failing_mart_write_and_the_unresolved_columns(store_url, tmp_path):
-    harvest_fixtures(store_url, tmp_path)
+    entries = harvest_fixtures(store_url, tmp_path)
     store = open_store(store_url, read_only=True)
     try:
         v = validate(store)
@@ -51,6 +54,7 @@ def test_validate_finds_the_failing_mart_write_and_the_unresolved_columns(store_
     assert v.written_columns - v.sourced_columns == len(v.unsourced) == 3
     assert [s.name for s in v.sources] == sorted(f"file://{p}" for p in (SNOWFLAKE_LOG, tmp_path / "extra.csv"))
     assert all(s.lag_seconds is not None and s.lag_seconds < 600 for s in v.sources)
+    assert {s.name: s.rows for s in v.sources} == entries  # the log rows each source gave, in batches of 500
     scores = dict(v.scores)
     assert 98 < scores["coverage"] < 99 and 92 < scores["columns"] < 93
     assert failed(v, thresholds("coverage=99")) == ["coverage 98.5 % is under 99 %"]

@@ -236,6 +236,10 @@ class Harvester:
         self.previous = self.cursor = self.store.cursor(self.key)
         if self.cursor is None and self.key != self.source.url:  # kept under its old name (before 0.2)
             self.cursor = self.store.cursor(self.source.url)
+        adopt = getattr(self.source, "adopt", None)  # files another source of the store has read part of
+        if adopt is not None:
+            self.cursor = adopt(self.cursor, [(name, cursor) for name, cursor, _ in self.store.harvested_sources()
+                                              if name != self.key])
         self.known: dict[str, Parsed] = {}
         self._known_bytes = 0  # about: what ``known`` and ``_replays`` take
         # Statement key -> how to add one more run of it: a repeat in the same state costs a few

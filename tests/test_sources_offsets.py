@@ -254,3 +254,38 @@ def test_a_gzip_file_cut_before_its_offset_is_read_from_its_start(tmp_path: Path
     entries, _, stats = read_all(path, cursor)
     assert entries == [] and stats.rows_read == 0 and 1000 < stats.before_cursor < 3000
     assert len(stats.file_errors) == 1 and f"after {stats.before_cursor} rows" in stats.file_errors[0]
+
+
+@pytest.mark.parametrize("first", ["file", "folder"])
+def test_a_file_harvested_on_its_own_and_in_its_folder_counts_once(tmp_path: Path, first: str) -> None:
+    """A file harvested as its own source and then within its folder (or the other way round)
+    is read on from where the first harvest stopped: its rows are never counted twice."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    a, b = folder / "a.csv", folder / "b.csv"
+    a.write_text(HEADER + "\n" + rows(0, 40, day=2))
+    b.write_text(HEADER + "\n" + rows(100, 110, day=1))  # older than a's rows: never taken for late ones
+    whole = tmp_path / "whole.db"
+    harvest_folder(folder, whole, 20_000)
+    both = tmp_path / "both.db"
+    if first == "file":
+        assert harvest_folder(a, both, 7).entries == 40
+        again = harvest_folder(folder, both, 7)
+        assert again.entries == 10 and again.rows_already_harvested == 40
+    else:
+        assert harvest_folder(folder, both, 7).entries == 50
+        again = harvest_folder(a, both, 7)
+        assert again.entries == 0 and again.rows_already_harvested == 40
+    assert any("a.csv" in n and "harvested before" in n for n in again.notes), again.notes
+    assert _lineage(dump(both)) == _lineage(dump(whole)), differences(_lineage(dump(both)), _lineage(dump(whole)))
+    a.write_text(HEADER + "\n" + rows(0, 45, day=2))  # appended to: the new rows are read once, by either source
+    assert harvest_folder(folder if first == "file" else a, both, 7).entries == 5
+    assert harvest_folder(folder if first == "folder" else a, both, 7).entries == 0
+
+
+def _lineage(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """A store's dump less what differs by source: its cursors, and each source's row counter."""
+    out = {t: rows for t, rows in tables.items() if t not in ("sources", "counters")}
+    out["counters"] = [r for r in tables["counters"] if not any(str(v).startswith("source_rows:") for _, v in r)]
+    assert out["operations"] and out["counters"]
+    return out

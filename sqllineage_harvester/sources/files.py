@@ -38,7 +38,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from hashlib import blake2b
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Mapping
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping
+from urllib.parse import unquote, urlparse
 
 from ..dialects import Dialect, ExportFormat
 from ..errors import ConfigError
@@ -308,6 +309,38 @@ class FileSource:
                     f"{name}: new since the last harvest, its {late} rows from before {progress.start} (the latest "
                     "time read then) were not read, as they may be in files read before; if they are not, harvest "
                     f"the file on its own: --source {path}")
+
+    def adopt(self, cursor: str | None, others: Iterable[tuple[str, str | None]]) -> str | None:
+        """``cursor`` with the positions other sources of the store reached in this source's files
+        (a file harvested on its own, then within its folder, or the other way round): each such
+        file is read on from the furthest row any of them reached, so its rows count once.
+        ``others`` are (source identity, cursor)."""
+        if cursor and not cursor.startswith(PROGRESS):
+            return cursor  # an older harvester's single position: left as it was
+        own = json.loads(cursor[len(PROGRESS):]) if cursor else {"files": {}, "mark": ""}
+        mine = {path.resolve(): name for name, path in self.files()}
+        taken: dict[str, str] = {}
+        for url, theirs in others:
+            if url == self.url or "#" in url or not url.startswith("file://") or not theirs \
+                    or not theirs.startswith(PROGRESS):
+                continue  # a window reads part of a file only: its position is no file's
+            base = Path(unquote(urlparse(url).path))
+            data = json.loads(theirs[len(PROGRESS):])
+            for name, position in data.get("files", {}).items():
+                path = (base if base.is_file() else base / name).resolve()
+                ours = mine.get(path)
+                known = own["files"].get(ours) if ours is not None else None
+                if ours is None or (known and int(known[1]) >= int(position[1])) or int(position[1]) < 0:
+                    continue  # not a file of this source, or read as far here already
+                own["files"][ours] = position
+                own.setdefault("at", {}).pop(ours, None)
+                if name in data.get("at", {}):
+                    own["at"][ours] = data["at"][name]
+                taken[ours] = url
+        for name, url in taken.items():
+            self.stats.notes.append(f"{name}: harvested before as part of {url}; read on from where that harvest "
+                                    "stopped, so its rows count once")
+        return PROGRESS + json.dumps(own, sort_keys=True, separators=(",", ":")) if taken else cursor
 
     def place(self) -> ProgressPlace:
         """Bytes read of all the files' (compressed, for a .gz) and the file being read."""

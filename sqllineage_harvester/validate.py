@@ -93,12 +93,15 @@ def thresholds(text: str | None) -> dict[str, float]:
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         name, _, value = part.partition("=")
         name = name.strip()
+        form = f"give NAME=PERCENT, e.g. coverage=95,columns=90 (names: {', '.join(THRESHOLDS)})"
         if name not in THRESHOLDS:
-            raise ConfigError(f"--fail-under: unknown measure {name!r}; use {', '.join(THRESHOLDS)}")
+            raise ConfigError(f"--fail-under: unknown measure {name!r}; {form}")
         try:
             out[name] = float(value.strip().rstrip("%"))
         except ValueError:
-            raise ConfigError(f"--fail-under: {name}={value!r} is not a percentage") from None
+            raise ConfigError(f"--fail-under: {name}={value!r} is not a percentage; {form}") from None
+        if not 0 <= out[name] <= 100:
+            raise ConfigError(f"--fail-under: {name}={value.strip()} is not between 0 and 100 %")
     return out
 
 

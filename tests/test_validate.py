@@ -98,6 +98,13 @@ def test_an_unknown_threshold_is_a_usage_error(harvested):
     assert out.returncode == 2 and "unknown measure 'speed'" in out.stderr
 
 
+@pytest.mark.parametrize("given", ["99", "coverage=150", "coverage=-1", "coverage=x"])
+def test_a_threshold_not_written_as_name_and_percent_is_a_usage_error_that_shows_the_form(harvested, given):
+    out = run_validate(harvested, "--fail-under", given)
+    assert out.returncode == 2, out.stderr
+    assert "coverage=95" in out.stderr or "between 0 and 100" in out.stderr
+
+
 def test_agreement_with_the_databases_own_lineage_is_a_measure(tmp_path):
     from test_declared import run, snowflake_log, table
 

@@ -26,7 +26,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
-        help="table for people; json for machines (one object per line).",
+        help="table for people; json for machines (one JSON document)"
+             + ("; dot / mermaid / html: a drawing" if {"dot", "mermaid", "html"} & set(choices) else "") + ".",
     )
 
 

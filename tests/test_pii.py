@@ -283,3 +283,19 @@ def test_postgres_column_comments_tag_a_live_harvest(pg_cluster, tmp_path):
     assert found["marts.keys.email_key"]["tags"] == ["masked:pii:email"]
     assert found["marts.keys.card_key"]["tags"] == ["masked:gdpr:art9", "masked:pci:pan"]
     assert "marts.by_card.id" not in found and "raw.customers.note" not in found
+
+
+def test_pii_and_tag_list_on_a_store_without_tags_say_how_to_tag(tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    store = open_store(url)
+    try:
+        harvest(open_source(LOG, "snowflake"), store, Options(dialect="snowflake", namespace="snowflake://t"))
+    finally:
+        store.close()
+    runner = CliRunner()
+    for args in (["pii", "--store", url], ["tag", "list", "--store", url], ["pii", "pii:email", "--store", url]):
+        done = runner.invoke(main, args)
+        assert done.exit_code == 0 and "has a tag yet" in done.stderr and "tag apply" in done.stderr, args
+    assert runner.invoke(main, ["tag", "apply", str(RULES), "--store", url]).exit_code == 0
+    done = runner.invoke(main, ["pii", "pii:nosuch", "--store", url])
+    assert done.exit_code == 0 and "no column holds data tagged 'pii:nosuch'" in done.stderr

@@ -17,6 +17,11 @@ _AGGREGATION = click.option("--through-aggregation", "aggregation", is_flag=True
                                  "by default only IDENTITY and TRANSFORMATION edges carry them.")
 
 
+
+NO_TAGS = ("no column of this store has a tag yet: tag them by hand (tag add NAME TAG), from a rules file "
+           "(tag apply RULES.toml, or harvest --tag-rules RULES.toml), or from the database's own tags "
+           "(read with its catalog)")
+
 @main.group()
 def tag() -> None:
     """Tags on columns (pii:email, pii:card, ...): by hand, from a rules file, or from the database's
@@ -104,6 +109,8 @@ def tag_list(store_url: str | None, fmt: str) -> None:
         rows = [{"name": names[k].name, "namespace": names[k].namespace, "tag": t, "origin": o}
                 for k, t, o in own if k in names]
         rows.sort(key=lambda r: (r["name"], r["tag"]))
+        if not rows:
+            click.echo(f"note: {NO_TAGS}", err=True)
         if fmt == "json":
             write_output(json.dumps({"tags": rows}, ensure_ascii=False), None)
         else:
@@ -181,6 +188,9 @@ def pii(tag_prefix: str | None, store_url: str | None, aggregation: bool, fmt: s
     try:
         store = _open_store(store_url, read_only=True)
         found = tagged_columns(store, tag_prefix, aggregation)
+        if not found:
+            click.echo(f"note: {NO_TAGS if not store.column_tags() else f'no column holds data tagged {tag_prefix!r}'}",
+                       err=True)
         if fmt == "json":
             write_output(json.dumps({"columns": [c.as_dict() for c in found]}, ensure_ascii=False), output)
         else:

@@ -134,3 +134,22 @@ def test_show_and_search_commands_print_tables_and_json(warehouse):
 def test_search_reads_a_namespace_written_in_front(warehouse):
     assert names(explore.search(warehouse, f"{NAMESPACE}/revenue.t*")) == ["mart.revenue.total"]
     assert explore.search(warehouse, "other://ns/revenue") == []
+
+
+def test_search_says_when_it_stopped_at_its_limit(tmp_path):
+    from click.testing import CliRunner
+
+    from sqllineage_harvester.cli import main
+    from sqllineage_harvester.stores import open_store
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    store = open_store(url)
+    try:
+        store.write_batch(Batch(operations=WAREHOUSE))
+    finally:
+        store.close()
+    cut = CliRunner().invoke(main, ["search", "orders", "--limit", "2", "--store", url])
+    assert cut.exit_code == 0 and "showing the first 2 datasets and the first 2 columns" in cut.stderr
+    assert len([line for line in cut.stdout.splitlines() if "orders" in line]) == 4
+    whole = CliRunner().invoke(main, ["search", "orders", "--store", url])
+    assert whole.exit_code == 0 and "showing the first" not in whole.stderr

@@ -60,6 +60,10 @@ def search(pattern: str, store_url: str | None, namespace: str | None, limit: in
 
     try:
         found = explore.search(_open_store(store_url, read_only=True), pattern, namespace, limit)
+        full = [kind for kind in ("dataset", "column") if sum(n.kind == kind for n in found) >= limit]
+        if full:
+            shown = " and the first ".join(f"{limit} {kind}s" for kind in full)
+            click.echo(f"note: showing the first {shown}; there may be more (--limit N, or a longer pattern)", err=True)
         click.echo(json.dumps(search_dict(pattern, found), ensure_ascii=False) if fmt == "json"
                    else search_table(pattern, found))
     except HarvesterError as e:

@@ -105,7 +105,7 @@ class HarvestReport:
                 parts.append(f"{what} on {c.get(f'{kind}_agree', 0)} of "
                              f"{c.get(f'{kind}_agree', 0) + c.get(f'{kind}_differ', 0)}")
         if c.get("used_for_unparsed"):
-            parts.append(f"used for {c['used_for_unparsed']} rows that did not parse")
+            parts.append(f"used for {c['used_for_unparsed']:,} row{'s' * (c['used_for_unparsed'] != 1)} that did not parse")
         return "; the log's own lineage: " + ", ".join(parts)
 
 

@@ -50,7 +50,7 @@ def validation_table(v: Validation, failures: bool = False, broken: list[str] | 
               "DISTINCT WRITE STATEMENTS  " + "  ".join(f"{k} {n:,}" for k, n in v.statements)
               + f"  ({_pct(scores['statements'])} full)"]
     shown = v.failed_writes if failures else v.failed_writes[:TOP]
-    lines += ["", f"WRITES THAT DID NOT PARSE ({len(v.failed_writes)} tables)"]
+    lines += ["", f"WRITES THAT DID NOT PARSE ({len(v.failed_writes)} table{'s' * (len(v.failed_writes) != 1)})"]
     lines += [f"{w.executions:>8,}  {w.table}  {w.kind}, {w.statements} statement(s): {'; '.join(w.reasons)}"
               for w in shown] or ["       -  none"]
     lines += ["", f"COLUMNS  {v.sourced_columns:,} of {v.written_columns:,} written columns have a source "

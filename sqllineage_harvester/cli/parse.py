@@ -139,7 +139,8 @@ def _run(files: list[str], settings: Settings, workers: int, shared: bool, many:
         sys.stdout.write(_drawing(script, settings.fmt, files, shared))
     if many:
         seconds = time.perf_counter() - started
-        click.echo(f"{_clear()}parse: {done} files, {statements} statements, {errors} with an error"
+        click.echo(f"{_clear()}parse: {done:,} file{'s' * (done != 1)}, {statements:,} statement{'s' * (statements != 1)}, "
+                   f"{errors:,} with an error"
                    f"{f', {len(unreadable)} files not read' if unreadable else ''}; {seconds:.1f} s "
                    f"({1000 * seconds / max(done, 1):.1f} ms a file)", err=True)
     for path in unreadable:

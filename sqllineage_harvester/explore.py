@@ -15,7 +15,7 @@ from typing import Union
 
 from .errors import ConfigError
 from .model import LineageNode, OperationInfo, ReadCount, RunCount
-from .queries import AmbiguousNameError, UnknownNameError, find, readings
+from .queries import AmbiguousNameError, UnknownNameError, find, readings, shard_family
 from .retire import cutoff
 from .stores import DOWNSTREAM, UPSTREAM, Store
 
@@ -117,6 +117,19 @@ def show(store: Store, name: str, namespace: str | None = None) -> Detail:
                               + ", ".join(ids[:5]))
     node = find(store, name, namespace)
     return dataset(store, node) if node.kind == "dataset" else column(store, node)
+
+
+def show_noted(store: Store, name: str, namespace: str | None = None) -> tuple[Detail, str | None]:
+    """``show``; a shard of a date-sharded family the harvest kept as one dataset shows the family,
+    with a note that says so (as the graph queries answer for it)."""
+    try:
+        return show(store, name, namespace), None
+    except UnknownNameError:
+        found = shard_family(store, name.strip(), namespace)
+        if found is None:
+            raise
+        node, note = found
+        return (dataset(store, node) if node.kind == "dataset" else column(store, node)), note
 
 
 def summaries(store: Store, ids: list[str], edges: dict[str, str] | None = None) -> tuple[OperationSummary, ...]:

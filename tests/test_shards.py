@@ -311,3 +311,15 @@ def test_a_generated_sharded_log_gives_one_store_at_every_batch_size(tmp_path_fa
     inserts = [row for row in dumps[1]["operations"] if dict(row)["type"] == "insert"
                and "ev_*" in (dict(row)["sql"] or "")]
     assert len(inserts) == len(writes)  # a day's INSERT of a family is one operation with every run
+
+
+def test_show_of_a_shard_name_shows_its_family_and_says_so(tmp_path):
+    db = tmp_path / "l.db"
+    harvest_fixture(f"sqlite:///{db}")
+    shard = fixture_shards("shop-prod.analytics.events")[0]
+    done = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "show",
+                           f"shop-prod.analytics.events_{shard}", "--store", f"sqlite:///{db}", "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["name"] == "shop-prod.analytics.events_*"
+    assert "shard" in done.stderr and "events_*" in done.stderr

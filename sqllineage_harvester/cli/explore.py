@@ -33,7 +33,9 @@ def show(name: str, store_url: str | None, namespace: str | None, fmt: str) -> N
     from ..render_explore import detail_json, detail_table
 
     try:
-        detail = explore.show(_open_store(store_url, read_only=True), name, namespace)
+        detail, note = explore.show_noted(_open_store(store_url, read_only=True), name, namespace)
+        if note:
+            click.echo(f"note: {note}", err=True)
         click.echo(detail_json(detail) if fmt == "json" else detail_table(detail))
     except HarvesterError as e:
         _fail(e)

@@ -261,7 +261,9 @@ def shard_family(store: Store, name: str, namespace: str | None = None) -> tuple
                 continue
             family = ".".join([*parts[:at], part[:cut] + "*", *parts[at + 1:]])
             try:
-                node = find(store, family, namespace)  # several families of that name: they are listed
+                node = find(store, family, namespace)
+            except AmbiguousNameError as e:  # several families of that name: listed, under the name given
+                raise AmbiguousNameError(f"{name} (a shard of a date-sharded family)", e.candidates) from None
             except UnknownNameError:
                 continue
             dataset = node.name if node.kind == "dataset" else node.name.rsplit(".", 1)[0]

@@ -43,6 +43,11 @@ def dump(db: Path) -> dict[str, list[tuple]]:
                     (name, keys[REFERENCES[name]][value] if name in REFERENCES else value)
                     for name, value in zip(names, row) if name != "id" and name not in WALL_CLOCK))
             out[table] = sorted(rows, key=repr)
+        # each source's row counter (validate's rows per source) is the source's, like its cursor:
+        # kept apart, so that stores made by differently cut sources compare on their lineage
+        counters = out.get("counters", [])
+        out["source_rows"] = [r for r in counters if str(dict(r).get("name", "")).startswith("source_rows:")]
+        out["counters"] = [r for r in counters if r not in out["source_rows"]]
         return out
     finally:
         con.close()

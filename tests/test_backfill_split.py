@@ -94,12 +94,14 @@ def test_time_windows_harvested_apart_give_the_store_of_one_run(history, one_pro
     split, whole = dump(db), dict(one_process)
     cursors = split.pop("sources")
     whole.pop("sources")
+    counted = split.pop("source_rows")
+    assert sum(dict(r)["value"] for r in counted) == sum(dict(r)["value"] for r in whole.pop("source_rows"))
     assert len(cursors) == 3 and all("#window=" in dict(c)["name"] for c in cursors)  # one per slice
     assert split == whole, "\n".join(differences(split, whole))
     for since, until in bounds:
         again = json.loads(harvest(history, db, "--workers", "1", "--since", since, "--until", until).stdout)
         assert again["operations"] == 0 and again["distinct"] == 0
-    assert dump(db) == {**whole, "sources": cursors}
+    assert dump(db) == {**whole, "sources": cursors, "source_rows": counted}
 
 
 def test_a_memory_budget_far_below_the_logs_statements_gives_the_same_store(history, one_process, tmp_path):

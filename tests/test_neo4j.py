@@ -110,8 +110,9 @@ def test_wrong_credentials_are_a_clear_error_without_the_password(bolt_server):
     assert "not-the-password" not in str(caught.value) and "***" in str(caught.value)
 
 
-def test_server_down_at_start_is_one_line_and_exit_1():
-    url = f"bolt://root:s3cret@127.0.0.1:{free_port()}/lineage"
+@pytest.mark.parametrize("scheme", ["bolt", "neo4j"])  # neo4j://: the driver's routing warning is no second line
+def test_server_down_at_start_is_one_line_and_exit_1(scheme):
+    url = f"{scheme}://root:s3cret@127.0.0.1:{free_port()}/lineage"
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "stats", "--store", url],
                           capture_output=True, text=True, timeout=60)

@@ -22,6 +22,7 @@ batch's ``key`` makes a retried commit harmless.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -42,6 +43,10 @@ from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
     merged_operation, now, runs, short_name, spellings, suffix_match, wider,
 )
+
+# The driver's own warnings (a routing failure) say again what the store's error says, as a bare
+# second line: kept from stderr unless the program sets up logging, whose handlers still get them.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 SCHEMA_VERSION = 3  # 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag
 ROWS = 1000  # rows per UNWIND

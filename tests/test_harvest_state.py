@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sqllineage_harvester import queries
+from sqllineage_harvester.dialects import get_dialect
 from sqllineage_harvester.harvest import Harvester, Options
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
@@ -57,10 +58,11 @@ def write_log(path: Path, rows: list[tuple[str, str, str, str, str]] = ROWS) -> 
     return path
 
 
-def harvest_in_runs(log: Path, db: Path, batch_size: int, batches_per_run: int | None = None) -> int:
+def harvest_in_runs(log: Path, db: Path, batch_size: int, batches_per_run: int | None = None,
+                    dialect: str = "snowflake") -> int:
     """Harvest ``log`` whole, or in runs of ``batches_per_run`` batches each (a new harvester,
     as a scheduler starts one); the number of runs it took."""
-    options = Options(dialect="snowflake", namespace="snowflake://acme", batch_size=batch_size)
+    options = Options(dialect=get_dialect(dialect).sqlglot, namespace=f"{dialect}://acme", batch_size=batch_size)
     runs = 0
     while True:
         runs += 1
@@ -72,7 +74,7 @@ def harvest_in_runs(log: Path, db: Path, batch_size: int, batches_per_run: int |
             return batches_per_run is not None and done[0] >= batches_per_run
 
         try:
-            report = Harvester(open_source(log, "snowflake"), store, options).run(stop=stop)
+            report = Harvester(open_source(log, dialect), store, options).run(stop=stop)
         finally:
             store.close()
         if report.rows_read == 0 or batches_per_run is None:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 from storedump import differences, dump  # noqa: E402
+from test_harvest_state import harvest_in_runs  # noqa: E402
 
 from sqllineage_harvester import queries  # noqa: E402
 from sqllineage_harvester.cli import main  # noqa: E402
@@ -24,7 +25,7 @@ from sqllineage_harvester.declared import compare, declared  # noqa: E402
 from sqllineage_harvester.dialects import get_dialect, load_dialect  # noqa: E402
 from sqllineage_harvester.errors import ConfigError  # noqa: E402
 from sqllineage_harvester.extract import extract  # noqa: E402
-from sqllineage_harvester.harvest import Harvester, Options, harvest  # noqa: E402
+from sqllineage_harvester.harvest import Options, harvest  # noqa: E402
 from sqllineage_harvester.render_graph import stats_dict, stats_table  # noqa: E402
 from sqllineage_harvester.sources import HARVESTER_TAG, open_source  # noqa: E402
 from sqllineage_harvester.sources.history import SourceError  # noqa: E402
@@ -199,8 +200,8 @@ def test_a_run_cut_anywhere_resumes_with_nothing_lost_or_doubled(tmp_path, diale
     log = tmp_path / FILES[dialect].name
     log.write_bytes(FILES[dialect].read_bytes())
     whole, cut = tmp_path / "whole.db", tmp_path / "cut.db"
-    harvest_in_runs(dialect, log, whole, 100)
-    runs = harvest_in_runs(dialect, log, cut, 2, 1)
+    harvest_in_runs(log, whole, 100, dialect=dialect)
+    runs = harvest_in_runs(log, cut, 2, 1, dialect=dialect)
     assert runs > 3
     assert dump(cut) == dump(whole), "\n".join(differences(dump(cut), dump(whole)))
 
@@ -216,26 +217,6 @@ def test_lines_appended_later_are_read_by_the_next_run_alone(tmp_path):
     assert first.rows_read == 20 and second.rows_read == len(lines) - 20
     again, _, _ = run("trino", store_url, log)
     assert again.rows_read == 0
-
-
-def harvest_in_runs(dialect: str, log: Path, db: Path, batch_size: int, batches_per_run: int | None = None) -> int:
-    options = Options(dialect=get_dialect(dialect).sqlglot, namespace=f"{dialect}://test", batch_size=batch_size)
-    runs = 0
-    while True:
-        runs += 1
-        store = open_store(f"sqlite:///{db}")
-        done = [0]
-
-        def stop() -> bool:
-            done[0] += 1
-            return batches_per_run is not None and done[0] >= batches_per_run
-
-        try:
-            report = Harvester(open_source(log, dialect), store, options).run(stop=stop)
-        finally:
-            store.close()
-        if report.rows_read == 0 or batches_per_run is None:
-            return runs
 
 
 def test_literals_in_the_logs_never_reach_the_store(tmp_path):

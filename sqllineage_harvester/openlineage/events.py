@@ -25,11 +25,11 @@ from .. import __version__
 from ..model import DIRECT_TYPES, Operation
 from ..naming import place, spec_namespace, spec_place
 from ..stores.common import column_edge_refs
+from ..stores.rows import Node  # (namespace, name), as the store reads operations back
 
 PRODUCER = f"https://github.com/sqllineage-harvester/sqllineage-harvester/tree/{__version__}"
 USER_FACET_SCHEMA = f"{PRODUCER}/sqllineage_harvester/openlineage/UserRunFacet.json#/$defs/UserRunFacet"
 RUN_IDS = uuid.UUID("5b1e07a4-1f0c-4b3e-9a53-6d1f6f0e2c11")  # the uuid5 namespace of our run ids
-Node = tuple[str, str]  # (namespace, name)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .model import (
     DatasetRef,
     Fingerprinted,
     IndirectRef,
+    ModelFacts,
     Operation,
     ParseFailure,
     StatementLineage,
@@ -96,6 +97,19 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
         error=d.get("error"),
         defaults=tuple(d["defaults"]) if d.get("defaults") else None,  # type: ignore[arg-type]
         settings=tuple(sorted((str(k), str(v)) for k, v in d.get("settings", {}).items())),
+        ml=_model_facts(d["ml"]) if d.get("ml") else None,
+    )
+
+
+def _model_facts(d: dict[str, Any]) -> ModelFacts:
+    return ModelFacts(
+        model=d["model"],
+        version=d.get("version"),
+        architecture=d.get("architecture"),
+        status=d.get("status"),
+        splits=tuple((str(dataset), str(split)) for dataset, split in d.get("splits", ())),
+        metrics=tuple(sorted((str(k), str(v)) for k, v in d.get("metrics", {}).items())),
+        run=d.get("run"),
     )
 
 
@@ -344,6 +358,8 @@ def add_entry(
             last_seen=last,
             executions=runs,
             time_basis=entry.time_basis,
+            settings=result.settings,
+            ml=result.ml,
         ))
     again = Replay(tuple(counted), tuple(reads), tuple(ops), op_sql)
     again.add(out, item, namespace, store_sql)  # this run is added as every later one will be

@@ -115,6 +115,29 @@ def merged_masks(*columns: ColumnLineage) -> tuple[ColumnRef, ...]:
     return tuple(dict.fromkeys(m for c in columns for m in c.masked if m not in clear))
 
 
+# How a dataset served a model's training run (the seed's ``USED_IN_TRAINING {split}``).
+TRAIN_SPLIT, EVALUATION_SPLIT = "train", "evaluation"
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a training or evaluation run says of its model beyond table lineage: the seed's
+    ``Model`` (name, version, architecture, status), ``Metrics`` and the split each dataset
+    served in (``USED_IN_TRAINING {split}``). Hyperparameters are ``StatementLineage.settings``.
+
+    ``model`` is the model dataset's name as the run's inputs or outputs give it. Values are text:
+    numbers as the run logged them, no credential among them.
+    """
+
+    model: str
+    version: str | None = None  # registered version (MLflow), else None: the model as last trained
+    architecture: str | None = None  # model_type / algorithm / flavor
+    status: str | None = None  # the run's or version's status (FINISHED, READY, ...)
+    splits: tuple[tuple[str, str], ...] = ()  # (dataset name, split): train | evaluation | validation | test | ...
+    metrics: tuple[tuple[str, str], ...] = ()  # (name, value), sorted
+    run: str | None = None  # the run / job id the facts come from
+
+
 @dataclass(frozen=True)
 class StatementLineage:
     """What one statement reads and writes, down to columns.
@@ -138,6 +161,8 @@ class StatementLineage:
     defaults: tuple[str | None, str | None] | None = None
     # A trained model's hyperparameters (OPTIONS / SETTINGS): (name, value) pairs, sorted, no credentials.
     settings: tuple[tuple[str, str], ...] = ()
+    # A training or evaluation run's model facts (version, metrics, splits); None for other statements.
+    ml: ModelFacts | None = None
 
     @property
     def ok(self) -> bool:
@@ -217,6 +242,9 @@ class Operation:
     # "execution": the log's times of the runs; "harvest": when the harvester saw them (a log
     # that keeps no times, pg_stat_statements); a store that has both for one operation says "mixed".
     time_basis: str = "execution"
+    # A training / evaluation operation's hyperparameters and model facts (StatementLineage's).
+    settings: tuple[tuple[str, str], ...] = ()
+    ml: ModelFacts | None = None
 
 
 @dataclass(frozen=True)

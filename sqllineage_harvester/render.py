@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .model import StatementLineage
+from .model import ModelFacts, StatementLineage
 
 if TYPE_CHECKING:
     from .script_graph import ScriptSummary
@@ -36,6 +36,21 @@ def statement_dict(result: StatementLineage, **extra: Any) -> dict[str, Any]:
     )
     if result.settings:  # a trained model's settings (hyperparameters), no credential among them
         out["settings"] = dict(result.settings)
+    if result.ml is not None:  # a training / evaluation run's model facts
+        out["ml"] = model_facts_dict(result.ml)
+    return out
+
+
+def model_facts_dict(facts: ModelFacts) -> dict[str, Any]:
+    """The JSON shape of a run's model facts (graph.encode keeps it; ``parse --format json`` prints it)."""
+    out: dict[str, Any] = {"model": facts.model}
+    for name in ("version", "architecture", "status", "run"):
+        if getattr(facts, name) is not None:
+            out[name] = getattr(facts, name)
+    if facts.splits:
+        out["splits"] = [[dataset, split] for dataset, split in facts.splits]
+    if facts.metrics:
+        out["metrics"] = dict(facts.metrics)
     return out
 
 

@@ -1,0 +1,428 @@
+"""Recording what no log records: a pipeline's own operations and models, in Python.
+
+``LineageCollector.capture_operation`` records one run of an operation (what it read and wrote,
+down to columns where the caller says), ``MLLineageTracker.track_model_training`` one training
+run of a model (its training data with their splits, hyperparameters, metrics) and
+``track_prediction`` a prediction table made with a model. Each call becomes a log entry that
+carries its lineage (``LogEntry.lineage``, as ``graph.encode`` writes it), queued and harvested on
+``flush()`` / ``close()`` by the same :class:`~sqllineage_harvester.harvest.Harvester` as any log,
+from an in-memory source named ``api:NAMESPACE``. So the rules of every harvest hold: the text of
+a statement given as ``context["sql"]`` is stored redacted (no literal reaches the store), the
+same lineage is the same operation (more runs, not another node), and each call is written in a
+batch of its own under a key made from the call's identity, so recording a call again adds
+nothing.
+
+A call's identity: its ``run_id`` with its type, inputs and outputs when the caller gives one (the
+scheduler's run id); else all it records, its time included (``context["time"]``, else the time
+of the call: each call is then a run of its own).
+
+>>> import tempfile, os
+>>> folder = tempfile.mkdtemp()
+>>> with LineageCollector(store=f"sqlite:///{folder}/l.db", namespace="postgres://db:5432") as lineage:
+...     run = lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.daily"],
+...                                     columns={"revenue": ["amount"]}, run_id="2024-04-01")
+>>> lineage.report.operations
+1
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from hashlib import blake2b
+from typing import Any
+
+from .errors import HarvesterError
+from .extract.ml import SECRET_SETTING, setting
+from .graph import encode, sanitize
+from .harvest import HarvestReport, Harvester, Options
+from .model import (STRUCTURE_KINDS, TRAIN_SPLIT, WRITE_KINDS, ColumnLineage, ColumnRef, DatasetRef, LogEntry,
+                    ModelFacts, StatementLineage, TRANSFORMATION)
+from .naming import event_column, qualified
+from .normalize import redact
+from .sources import SourceStats
+from .stores import DEFAULT_URL, Store, open_store
+
+__all__ = ["LineageCollector", "MLLineageTracker", "RecordError", "OPERATION_TYPES"]
+
+# What capture_operation records: the statement kinds that move data (a training is the tracker's).
+OPERATION_TYPES = tuple(sorted(WRITE_KINDS - STRUCTURE_KINDS - {"train"}))
+CONTEXT_KEYS = ("user", "system", "time", "end_time", "sql", "job")
+DATASET_KEYS = ("name", "namespace", "columns", "type")
+TRAINING_KEYS = ("name", "namespace", "columns", "split")
+MODEL_KEYS = ("name", "namespace", "version", "architecture", "type", "model_type", "status")
+FLUSH_EVERY = 1000  # calls queued before they are written without being asked
+
+
+class RecordError(HarvesterError, ValueError):
+    """A call the API cannot record as given: nothing of it is queued."""
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    name: str  # as the store names it within the collector's namespace (another namespace qualified in)
+    type: str
+    columns: tuple[str, ...]
+    namespace: str  # where it lives: its columns are spelled as that database's harvest spells them
+
+
+class _Calls:
+    """The queued calls as a harvest source. Its cursor is the last call's identity: calls are not
+    in any order, so every queued call is read whatever the cursor, and a call written before is
+    left out by its batch key."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stats = SourceStats()
+        self.entries: list[LogEntry] = []
+
+    def read(self, after_cursor: str | None = None) -> Iterator[LogEntry]:
+        for entry in self.entries:
+            self.stats.rows_read += 1
+            self.stats.entries += 1
+            yield entry
+
+
+class LineageCollector:
+    """Operations a pipeline records itself, written to ``store`` (a URL, or a store already open)
+    in ``namespace`` as a harvest of that namespace would write them.
+
+    ``user`` and ``system`` are each call's unless its context says otherwise; ``dialect`` is the
+    one the context's SQL is redacted by (every dialect's rules at once without it). Calls are
+    written on ``flush()``, on ``close()`` (also the end of a ``with`` block, whatever way it ends)
+    and every ``flush_every`` calls.
+    """
+
+    def __init__(self, store: str | Store = DEFAULT_URL, namespace: str = "default", user: str | None = None,
+                 system: str | None = None, dialect: str | None = None, store_sql: bool = True,
+                 flush_every: int = FLUSH_EVERY) -> None:
+        if not isinstance(namespace, str) or not namespace.strip():
+            raise RecordError("namespace is empty: name where the datasets live (postgres://host:5432, "
+                              "snowflake://account, ...)")
+        self.namespace = namespace.strip()
+        self.user, self.system, self.dialect = _text(user, "user"), _text(system, "system"), dialect
+        self.store_sql, self.flush_every = store_sql, max(1, int(flush_every))
+        self._owned = isinstance(store, str)
+        self.store: Store = open_store(store) if isinstance(store, str) else store
+        self._queue: list[LogEntry] = []
+        self.report = HarvestReport(source=self.source_url)  # what the flushes so far wrote
+        self._closed = False
+
+    @property
+    def source_url(self) -> str:
+        """The source name the store keeps these calls' cursor under."""
+        return f"api:{self.namespace}"
+
+    # -- recording -----------------------------------------------------------------------------
+    def capture_operation(self, type: str, inputs: Iterable[str | Mapping[str, Any]],
+                          outputs: Iterable[str | Mapping[str, Any]], context: Mapping[str, Any] | None = None,
+                          *, columns: Mapping[str, str | Iterable[str]] | None = None,
+                          run_id: str | None = None) -> str:
+        """Record one run of an operation; returns the run's identity (``run_id`` when given).
+
+        ``type``: one of ``OPERATION_TYPES`` (insert, create_table_as, merge, copy, ...).
+        ``inputs`` / ``outputs``: dataset names, or dicts with ``name`` and optionally ``namespace``
+        (another than the collector's), ``columns`` (a list of column names) and ``type``.
+        ``columns``: column lineage, ``{target: sources}``: a target is ``column`` (of the only
+        output) or ``output.column``, a source ``input.column``, or ``column`` of the only input
+        (or of the only input listing it). ``context``: ``user``, ``system``, ``time`` /
+        ``end_time`` (a datetime or ISO-8601), ``sql`` (stored redacted), ``job``.
+        """
+        kind = _kind(type)
+        ins = [self._dataset(d, "input") for d in _items(inputs, "inputs")]
+        outs = [self._dataset(d, "output") for d in _items(outputs, "outputs")]
+        if not outs:
+            raise RecordError(f"a {kind} operation writes something: outputs is empty")
+        result = StatementLineage(index=0, kind=kind, inputs=_refs(ins), outputs=_refs(outs),
+                                  columns=_column_lineage(columns, ins, outs))
+        return self._record(result, context, run_id)
+
+    def _dataset(self, item: str | Mapping[str, Any], role: str, kind: str = "table",
+                 keys: tuple[str, ...] = DATASET_KEYS) -> _Dataset:
+        if isinstance(item, Mapping):
+            unknown = sorted(set(item) - set(keys))
+            if unknown:
+                raise RecordError(f"{role} {item.get('name')!r}: unknown key {unknown[0]!r} (known: {', '.join(keys)})")
+            name, namespace = item.get("name"), item.get("namespace")
+            listed = item.get("columns") or ()
+            kind = _text(item.get("type"), f"{role} type") or kind
+        else:
+            name, namespace, listed = item, None, ()
+        name = _text(name, f"{role} name")
+        if not name:
+            raise RecordError(f"an {role} has an empty name" if role[0] in "aeiou" else f"a {role} has an empty name")
+        if isinstance(listed, str) or not all(isinstance(c, str) and c.strip() for c in listed):
+            raise RecordError(f"{role} {name!r}: columns is a list of column names")
+        namespace = _text(namespace, f"{role} namespace") or self.namespace
+        name = event_column(namespace, name)  # Snowflake's names upper case, as its harvest folds them
+        if namespace != self.namespace:
+            name = qualified(namespace, name)
+        return _Dataset(name, kind, tuple(event_column(namespace, c.strip()) for c in listed), namespace)
+
+    def _record(self, result: StatementLineage, context: Mapping[str, Any] | None, run_id: str | None,
+                job: str | None = None) -> str:
+        if self._closed:
+            raise RecordError("this collector is closed")
+        context = dict(context or {})
+        unknown = sorted(set(context) - set(CONTEXT_KEYS))
+        if unknown:
+            raise RecordError(f"context: unknown key {unknown[0]!r} (known: {', '.join(CONTEXT_KEYS)})")
+        run_id = _text(run_id, "run_id")
+        given_time = _time(context.get("time"), "time")
+        start = given_time or _time(datetime.now(timezone.utc), "time")
+        end = _time(context.get("end_time"), "end_time") or start
+        if end < start:
+            raise RecordError(f"end_time {end} is before time {start}")
+        sql = context.get("sql") or ""
+        if not isinstance(sql, str):
+            raise RecordError("context sql is the statement's text")
+        user = _text(context.get("user"), "user") or self.user
+        system = _text(context.get("system"), "system") or self.system
+        job = _text(context.get("job"), "job") or job
+        lineage = json.loads(encode([sanitize(result, self.dialect)]))
+        if job:
+            lineage[0]["job"] = job  # names the operation: two jobs with one lineage stay two (decode leaves it)
+        text = json.dumps(lineage, separators=(",", ":"), sort_keys=True)
+        identity: dict[str, Any] = {"type": result.kind, "inputs": sorted(d.name for d in result.inputs),
+                                    "outputs": sorted(d.name for d in result.outputs), "job": job}
+        if run_id:
+            identity["run"] = run_id
+        else:
+            identity.update(lineage=text, sql=redact(sql, self.dialect), user=user, system=system, time=start, end=end)
+        call = blake2b(json.dumps(identity, sort_keys=True).encode(), digest_size=16).hexdigest()
+        self._queue.append(LogEntry(sql=sql, dialect=self.dialect, query_id=run_id or call, user=user, system=system,
+                                    start_time=start, end_time=end, cursor=call, lineage=text))
+        if len(self._queue) >= self.flush_every:
+            self.flush()
+        return run_id or call
+
+    # -- writing -------------------------------------------------------------------------------
+    def flush(self) -> HarvestReport | None:
+        """Write the queued calls (each in a batch of its own); what this flush did, None if nothing."""
+        if not self._queue:
+            return None
+        source = _Calls(self.source_url)
+        source.entries, self._queue = self._queue, []
+        options = Options(dialect=None, namespace=self.namespace, store_sql=self.store_sql, batch_size=1, workers=1)
+        try:
+            report = Harvester(source, self.store, options).run()
+        except BaseException:
+            self._queue = source.entries + self._queue  # kept: a later flush writes them (a written one adds nothing)
+            raise
+        self.report.rows_read += report.rows_read
+        self.report.entries += report.entries
+        self.report.batches += report.batches
+        self.report.operations += report.operations
+        self.report.distinct += report.distinct
+        self.report.cursor = report.cursor
+        return report
+
+    def close(self) -> None:
+        """Flush, then close the store if this collector opened it."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            if self._owned:
+                self.store.close()
+
+    def __enter__(self) -> LineageCollector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MLLineageTracker(LineageCollector):
+    """A collector for models: training runs and predictions, as the ML statements of a query log
+    record them (a model is a dataset typed ``model``; a training is an operation ``train`` from
+    its data to the model, carrying its hyperparameters and ``ModelFacts``)."""
+
+    def track_model_training(self, model_config: Mapping[str, Any],
+                             training_data: Iterable[str | Mapping[str, Any]],
+                             hyperparameters: Mapping[str, Any] | None = None,
+                             metrics: Mapping[str, Any] | None = None, context: Mapping[str, Any] | None = None,
+                             *, run_id: str | None = None) -> str:
+        """Record one training run; returns its identity.
+
+        ``model_config``: ``name`` (required), ``version``, ``architecture`` (or ``type`` /
+        ``model_type``), ``status``, ``namespace``. ``training_data``: dataset names, or dicts with
+        ``name``, ``split`` (train by default; evaluation, validation, test, ...), ``namespace`` and
+        ``columns`` (the features and label read from it: each feeds the model's column of its
+        name). ``hyperparameters``: numbers, names and lists of them; one naming a credential
+        (password, key, token, ...) or holding free text is not kept. ``metrics``: numbers.
+        """
+        if not isinstance(model_config, Mapping):
+            raise RecordError("model_config is a dict with at least a name")
+        unknown = sorted(set(model_config) - set(MODEL_KEYS))
+        if unknown:
+            raise RecordError(f"model_config: unknown key {unknown[0]!r} (known: {', '.join(MODEL_KEYS)})")
+        model = self._dataset({"name": model_config.get("name"), "namespace": model_config.get("namespace")},
+                              "model", "model")
+        data, splits = [], []
+        for item in _items(training_data, "training_data"):
+            split = (_text(item.get("split"), "split") if isinstance(item, Mapping) else None) or TRAIN_SPLIT
+            dataset = self._dataset(item, "training dataset", keys=TRAINING_KEYS)
+            data.append(dataset)
+            splits.append((dataset.name, split))
+        if not data:
+            raise RecordError(f"model {model.name!r}: training_data is empty")
+        columns = tuple(ColumnLineage(ColumnRef(model.name, c), tuple(ColumnRef(d.name, c) for d in data if c in d.columns))
+                        for c in dict.fromkeys(c for d in data for c in d.columns))
+        facts = ModelFacts(
+            model=model.name,
+            version=_text(model_config.get("version"), "version"),
+            architecture=_text(model_config.get("architecture") or model_config.get("type")
+                               or model_config.get("model_type"), "architecture"),
+            status=_text(model_config.get("status"), "status"),
+            splits=tuple(splits),
+            metrics=_metrics(metrics),
+            run=_text(run_id, "run_id"),
+        )
+        result = StatementLineage(index=0, kind="train", inputs=_refs(data), outputs=_refs([model]), columns=columns,
+                                  settings=_hyperparameters(hyperparameters), ml=facts)
+        return self._record(result, context, run_id)
+
+    def track_prediction(self, model: str | Mapping[str, Any], inputs: Iterable[str | Mapping[str, Any]],
+                         output: str | Mapping[str, Any], context: Mapping[str, Any] | None = None, *,
+                         columns: Mapping[str, str | Iterable[str]] | None = None,
+                         run_id: str | None = None) -> str:
+        """Record a prediction table written with ``model`` from ``inputs``: the table is made from
+        the model and its inputs, so ``upstream`` of it reaches the model's training data. ``columns``
+        as in ``capture_operation``; a model's column is ``MODEL.column``."""
+        if isinstance(model, Mapping):
+            extra = sorted(set(model) - {"name", "namespace"})
+            if extra:
+                raise RecordError(f"model: unknown key {extra[0]!r} (known: name, namespace)")
+        used = self._dataset(model, "model", "model")
+        ins = [used, *(self._dataset(d, "input") for d in _items(inputs, "inputs"))]
+        out = self._dataset(output, "output")
+        result = StatementLineage(index=0, kind="insert", inputs=_refs(ins), outputs=_refs([out]),
+                                  columns=_column_lineage(columns, ins, [out]))
+        return self._record(result, context, run_id)
+
+
+# -- checking what is given -------------------------------------------------------------------------
+def _kind(value: Any) -> str:
+    kind = str(value or "").strip().lower().replace(" ", "_").replace("-", "_")
+    if kind == "train":
+        raise RecordError("a training is recorded with MLLineageTracker.track_model_training")
+    if kind not in OPERATION_TYPES:
+        raise RecordError(f"unknown operation type {value!r}; known: {', '.join(OPERATION_TYPES)}")
+    return kind
+
+
+def _text(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RecordError(f"{what} is text, not {type(value).__name__}")
+    text = str(value).strip()
+    return text or None
+
+
+def _items(values: Any, what: str) -> list[Any]:
+    if values is None:
+        return []
+    if isinstance(values, (str, Mapping)):
+        values = [values]
+    try:
+        return list(values)
+    except TypeError:
+        raise RecordError(f"{what} is a list of dataset names or dicts") from None
+
+
+def _refs(datasets: Iterable[_Dataset]) -> tuple[DatasetRef, ...]:
+    return tuple(dict.fromkeys(DatasetRef(d.name, d.type) for d in datasets))
+
+
+def _time(value: Any, what: str) -> str | None:
+    """A time as the harvest keeps times: UTC ISO-8601 with microseconds (a naive one is UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise RecordError(f"context {what} {value!r} is not an ISO-8601 time (2024-04-01T10:00:00Z)") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    else:
+        raise RecordError(f"context {what} is a datetime or an ISO-8601 text, not {type(value).__name__}")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _column_lineage(columns: Mapping[str, str | Iterable[str]] | None, inputs: list[_Dataset],
+                    outputs: list[_Dataset]) -> tuple[ColumnLineage, ...]:
+    if not columns:
+        return ()
+    if not isinstance(columns, Mapping):
+        raise RecordError("columns is a dict: {target column: [source columns]}")
+    out = []
+    for target, sources in columns.items():
+        found = _column(target, outputs, "target")
+        named = [sources] if isinstance(sources, str) else list(sources or ())
+        refs = tuple(dict.fromkeys(_column(s, inputs, "source") for s in named))
+        out.append(ColumnLineage(found, refs, TRANSFORMATION if len(refs) != 1 else "IDENTITY"))
+    return tuple(out)
+
+
+def _column(text: Any, datasets: list[_Dataset], role: str) -> ColumnRef:
+    """``dataset.column`` (a dataset of ``datasets``, longest name first) or a bare ``column`` of the
+    only dataset, or of the only one listing it."""
+    if not isinstance(text, str) or not text.strip():
+        raise RecordError(f"a {role} column has an empty name")
+    text = text.strip()
+    for d in sorted(datasets, key=lambda d: len(d.name), reverse=True):
+        for name in dict.fromkeys((d.name, d.name.rsplit("/", 1)[-1])):
+            if text.lower().startswith(name.lower() + ".") and len(text) > len(name) + 1:
+                return ColumnRef(d.name, event_column(d.namespace, text[len(name) + 1:]))
+    listing = [d for d in datasets if event_column(d.namespace, text) in d.columns] or (datasets if len(datasets) == 1 else [])
+    if len(listing) != 1:
+        where = "inputs" if role == "source" else "outputs"
+        raise RecordError(f"{role} column {text!r}: name its dataset ({where}: "
+                          f"{', '.join(d.name for d in datasets) or 'none'}), e.g. {datasets[0].name if datasets else 'db.t'}.{text}")
+    return ColumnRef(listing[0].name, event_column(listing[0].namespace, text))
+
+
+def _hyperparameters(values: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """Kept as a query log's model settings are (``extract.ml.setting``): numbers, names, lists of
+    them; never a credential (``SECRET_SETTING``), never free text."""
+    if values is None:
+        return ()
+    if not isinstance(values, Mapping):
+        raise RecordError("hyperparameters is a dict of name -> value")
+    kept = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name.strip():
+            raise RecordError("a hyperparameter has an empty name")
+        if SECRET_SETTING.search(name.strip()):
+            continue
+        if isinstance(value, (list, tuple)):
+            value = "[" + ",".join(str(v) for v in value) + "]"
+        pair = setting(name, str(value))
+        if pair is not None:
+            kept[pair[0]] = pair[1]
+    return tuple(sorted(kept.items()))
+
+
+def _metrics(values: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    if values is None:
+        return ()
+    if not isinstance(values, Mapping):
+        raise RecordError("metrics is a dict of name -> number")
+    out = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name.strip():
+            raise RecordError("a metric has an empty name")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RecordError(f"metric {name!r} is a number, not {type(value).__name__}")
+        out[name.strip()] = repr(value) if isinstance(value, float) else str(value)
+    return tuple(sorted(out.items()))

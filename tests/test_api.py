@@ -1,0 +1,209 @@
+"""The Python API (api.py) for what no log records, on every store: a recorded operation is lineage
+the queries walk, a training links the model to its data so a prediction table's ``upstream`` reaches
+the training data's sources, a call recorded again adds nothing, literals in a context's SQL and
+credentials among hyperparameters never reach the store, and bad input is a one-line error that
+queues nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sqllineage_harvester import LineageCollector, MLLineageTracker, RecordError, queries
+from sqllineage_harvester.harvest import Options, harvest
+from sqllineage_harvester.sources import open_source
+from sqllineage_harvester.stores import Batch, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+NS = "postgres://warehouse:5432"
+SECRET_SQL = "INSERT INTO shop.marts.daily SELECT day, sum(amount) FROM shop.raw.orders WHERE email = 'jane.doe@example.com' GROUP BY day"
+
+
+def names(graph) -> dict[str, int]:
+    return {n.node.name: n.depth for n in graph.nodes}
+
+
+def record_pipeline(store_url: str, metrics: dict | None = None) -> None:
+    """Features from raw data (with its SQL), a model trained on them (a run of a scheduler), a
+    prediction table made with the model."""
+    with MLLineageTracker(store=store_url, namespace=NS, user="mlops", system="airflow") as ml:
+        ml.capture_operation("create_table_as", ["shop.raw.customers"],
+                             [{"name": "shop.ml.features", "columns": ["tenure", "spend", "churned"]}],
+                             columns={"tenure": "tenure_months", "spend": "monthly_spend", "churned": "churned"},
+                             context={"time": "2024-04-01T10:00:00Z", "job": "features",
+                                      "sql": "CREATE TABLE shop.ml.features AS SELECT tenure_months AS tenure, "
+                                             "monthly_spend AS spend, churned FROM shop.raw.customers "
+                                             "WHERE country <> 'jane@example.com'"})
+        ml.track_model_training(
+            {"name": "shop.ml.churn_model", "version": "3", "architecture": "xgboost", "status": "READY"},
+            [{"name": "shop.ml.features", "columns": ["tenure", "spend", "churned"]},
+             {"name": "shop.ml.holdout", "split": "evaluation"}],
+            {"max_depth": 6, "eta": 0.1, "objective": "binary:logistic", "db_password": "Hunter2!x"},
+            metrics or {"auc": 0.91}, context={"time": "2024-04-01T11:00:00Z"}, run_id="train-2024-04-01")
+        ml.track_prediction("shop.ml.churn_model", ["shop.raw.new_customers"], "shop.marts.churn_predictions",
+                            columns={"churn_score": ["shop.ml.churn_model.tenure", "shop.ml.churn_model.spend"],
+                                     "customer_id": "shop.raw.new_customers.id"},
+                            context={"time": "2024-04-01T12:00:00Z"}, run_id="score-2024-04-01")
+
+
+def test_a_recorded_operation_shows_in_upstream_and_impact(store_url):
+    with LineageCollector(store=store_url, namespace=NS, user="etl") as lineage:
+        lineage.capture_operation("insert", [{"name": "shop.raw.orders", "columns": ["amount", "day"]}],
+                                  ["shop.marts.daily"], {"sql": SECRET_SQL, "time": "2024-04-01T06:00:00Z"},
+                                  columns={"revenue": "amount", "day": "day"})
+    store = open_store(store_url, read_only=True)
+    try:
+        up = names(queries.upstream(store, "shop.marts.daily.revenue"))
+        assert up == {"shop.marts.daily.revenue": 0, "shop.raw.orders.amount": 1}
+        impact = names(queries.impact(store, "shop.raw.orders"))
+        assert impact == {"shop.raw.orders": 0, "shop.marts.daily": 1}
+        graph = queries.upstream(store, "shop.marts.daily", details=True)
+        assert [(o.type, o.users, o.executions, o.last_seen) for o in graph.operations] == [
+            ("insert", ("etl",), 1, "2024-04-01T06:00:00.000000Z")]
+    finally:
+        store.close()
+
+
+def test_a_prediction_reaches_the_training_data_s_sources_through_the_model(store_url):
+    record_pipeline(store_url)
+    store = open_store(store_url, read_only=True)
+    try:
+        up = names(queries.upstream(store, "shop.marts.churn_predictions"))
+        assert up["shop.ml.churn_model"] == 1 and up["shop.ml.features"] == 2 and up["shop.ml.holdout"] == 2
+        assert up["shop.raw.customers"] == 3 and up["shop.raw.new_customers"] == 1
+        columns = names(queries.upstream(store, "shop.marts.churn_predictions.churn_score"))
+        assert columns["shop.ml.churn_model.tenure"] == 1 and columns["shop.raw.customers.tenure_months"] == 3
+        assert "shop.raw.new_customers.id" not in columns
+        impact = names(queries.impact(store, "shop.raw.customers.monthly_spend"))
+        assert impact["shop.ml.churn_model.spend"] == 2 and impact["shop.marts.churn_predictions.churn_score"] == 3
+        model = queries.find(store, "shop.ml.churn_model")
+        assert model.type == "model"
+        kept = json.loads(store.cache_get([f"hyperparameters:{NS}"])[f"hyperparameters:{NS}"])
+        assert kept == {"shop.ml.churn_model": {"eta": "0.1", "max_depth": "6", "objective": "binary:logistic"}}
+    finally:
+        store.close()
+
+
+def test_recording_again_adds_nothing_and_a_run_without_identity_is_another_run(store_url):
+    record_pipeline(store_url)
+    record_pipeline(store_url)  # the same calls: run ids, or the same times and content
+    with LineageCollector(store=store_url, namespace=NS) as lineage:  # no run id, no time: each call a run
+        lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.audit"])
+        lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.audit"])
+    store = open_store(store_url, read_only=True)
+    try:
+        runs = sorted((r.type, r.executions) for r in store.operation_rows())
+        assert runs == [("create_table_as", 1), ("insert", 1), ("insert", 2), ("train", 1)]
+    finally:
+        store.close()
+
+
+def test_literals_in_the_context_sql_and_credentials_never_reach_the_store(store_url):
+    record_pipeline(store_url)
+    with LineageCollector(store=store_url, namespace=NS) as lineage:
+        lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.daily"], {"sql": SECRET_SQL})
+    store = open_store(store_url, read_only=True)
+    try:
+        texts = [r.sql for r in store.operation_rows() if r.sql]
+        assert len(texts) == 2 and all("'?'" in t for t in texts)
+        assert not [t for t in texts if "jane" in t]
+        if store_url.startswith("sqlite"):
+            dump = "\n".join(sqlite3.connect(store_url.removeprefix("sqlite:///")).iterdump())
+            assert "jane" not in dump and "Hunter2" not in dump and "db_password" not in dump
+    finally:
+        store.close()
+
+
+class Recording:
+    """A real store, with the batches written to it kept for the test to read."""
+
+    def __init__(self, store):
+        self.store, self.batches = store, []
+
+    def write_batch(self, batch: Batch) -> None:
+        self.batches.append(batch)
+        self.store.write_batch(batch)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_a_training_s_model_facts_reach_the_operation_the_stores_write(tmp_path):
+    store = Recording(open_store(f"sqlite:///{tmp_path}/l.db"))
+    with MLLineageTracker(store=store, namespace="snowflake://acme") as ml:
+        run = ml.track_model_training({"name": "analytics.ml.churn", "type": "classification", "version": 2},
+                                      ["analytics.ml.features", {"name": "analytics.ml.test", "split": "test"}],
+                                      {"target": "churned", "api_token": "abc"}, {"f1": 0.8, "rows": 1200})
+    [op] = [op for b in store.batches for op in b.operations]
+    assert op.type == "train" and op.settings == (("target", "churned"),)
+    facts = op.ml
+    assert (facts.model, facts.version, facts.architecture, facts.run) == ("ANALYTICS.ML.CHURN", "2", "classification", None)
+    assert facts.splits == (("ANALYTICS.ML.FEATURES", "train"), ("ANALYTICS.ML.TEST", "test"))
+    assert facts.metrics == (("f1", "0.8"), ("rows", "1200"))
+    assert len(run) == 32  # no run id given: the call's own identity
+    store.close()
+
+
+def test_an_api_model_joins_the_graph_harvested_from_the_warehouse_log(tmp_path):
+    """The Snowflake ML export is harvested; a model trained outside the warehouse, recorded with
+    names spelled in lower case, meets the same nodes (Snowflake's names are upper case)."""
+    url = f"sqlite:///{tmp_path}/l.db"
+    store = open_store(url)
+    harvest(open_source(ROOT / "fixtures/logs/snowflake/ml_query_history.csv", "snowflake"), store,
+            Options(dialect="snowflake", namespace="snowflake://acme"))
+    with MLLineageTracker(store=store, namespace="snowflake://acme") as ml:
+        ml.track_model_training({"name": "analytics.ml.churn_xgb"}, [{"name": "analytics.ml.customer_features",
+                                                                       "columns": ["monthly_spend"]}], run_id="r1")
+        ml.track_prediction("analytics.ml.churn_xgb", ["analytics.raw.new_customers"], "analytics.marts.xgb_scores",
+                            run_id="r1", columns={"score": "analytics.ml.churn_xgb.monthly_spend"})
+    up = names(queries.upstream(store, "ANALYTICS.MARTS.XGB_SCORES.SCORE"))
+    assert up["ANALYTICS.ML.CUSTOMER_FEATURES.MONTHLY_SPEND"] == 2 and up["ANALYTICS.RAW.CUSTOMERS.MONTHLY_SPEND"] == 3
+    store.close()
+    proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "upstream", "ANALYTICS.MARTS.XGB_SCORES",
+                           "--store", url, "--format", "json"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert "ANALYTICS.RAW.CUSTOMERS" in {n["name"] for n in json.loads(proc.stdout)["nodes"]}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda c: c.capture_operation("upsert", ["a"], ["b"]), "unknown operation type 'upsert'; known: copy"),
+    (lambda c: c.capture_operation("insert", ["a"], [" "]), "an output has an empty name"),
+    (lambda c: c.capture_operation("insert", ["a"], []), "outputs is empty"),
+    (lambda c: c.capture_operation("insert", [""], ["b"]), "an input has an empty name"),
+    (lambda c: c.capture_operation("insert", ["a"], ["b"], {"when": "now"}), "context: unknown key 'when'"),
+    (lambda c: c.capture_operation("insert", ["a"], ["b"], {"time": "yesterday"}), "not an ISO-8601 time"),
+    (lambda c: c.capture_operation("insert", ["a", "c"], ["b"], columns={"x": "y"}), "source column 'y': name its dataset"),
+    (lambda c: c.capture_operation("train", ["a"], ["b"]), "track_model_training"),
+    (lambda c: c.track_model_training({"name": "m"}, []), "training_data is empty"),
+    (lambda c: c.track_model_training({"name": ""}, ["a"]), "a model has an empty name"),
+    (lambda c: c.track_model_training({"name": "m", "owner": "x"}, ["a"]), "unknown key 'owner'"),
+    (lambda c: c.track_model_training({"name": "m"}, ["a"], metrics={"auc": "high"}), "metric 'auc' is a number"),
+])
+def test_bad_input_is_a_one_line_error_and_queues_nothing(tmp_path, call, message):
+    with MLLineageTracker(store=f"sqlite:///{tmp_path}/l.db", namespace=NS) as ml:
+        with pytest.raises(RecordError) as raised:
+            call(ml)
+        assert message in str(raised.value) and "\n" not in str(raised.value)
+        assert ml.flush() is None  # nothing was queued
+
+
+def test_a_closed_collector_refuses_calls_and_writes_what_it_held_on_close(tmp_path):
+    url = f"sqlite:///{tmp_path}/l.db"
+    lineage = LineageCollector(store=url, namespace=NS, flush_every=1000)
+    lineage.capture_operation("copy", ["s3://bucket/orders/"], ["shop.raw.orders"])
+    lineage.close()
+    with pytest.raises(RecordError, match="closed"):
+        lineage.capture_operation("copy", ["s3://bucket/orders/"], ["shop.raw.orders"])
+    store = open_store(url, read_only=True)
+    try:
+        found = {(n.node.namespace, n.node.name) for n in queries.upstream(store, "shop.raw.orders").nodes}
+        assert found == {(NS, "shop.raw.orders"), ("s3://bucket", "orders")}  # the object store's own namespace
+    finally:
+        store.close()

@@ -207,3 +207,28 @@ def test_a_closed_collector_refuses_calls_and_writes_what_it_held_on_close(tmp_p
         assert found == {(NS, "shop.raw.orders"), ("s3://bucket", "orders")}  # the object store's own namespace
     finally:
         store.close()
+
+
+def test_the_demo_shows_a_model_s_lineage_and_records_it_once(tmp_path):
+    from sqllineage_harvester.cli.demo import DEMO_MODEL, SHOW_MODEL_COMMAND
+
+    def demo():
+        proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "demo"], cwd=tmp_path,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout, proc.stderr
+
+    out, err = demo()
+    assert f"upstream of {DEMO_MODEL}" in out and "ML.CUSTOMER_FEATURES" in out and "RAW.CUSTOMERS" in out
+    assert "hyperparameters: eta=0.1, max_depth=6, objective=binary:logistic" in out
+    assert f"downstream of {DEMO_MODEL}" in out and "MARTS.CHURN_SCORES" in out
+    assert ("sqllineage-harvester model " + DEMO_MODEL in err) == SHOW_MODEL_COMMAND
+    demo()  # again: the harvests find nothing new, the API's runs are not recorded twice
+    store = open_store(f"sqlite:///{tmp_path}/demo-lineage.db", read_only=True)
+    try:
+        runs = {r.type: r.executions for r in store.operation_rows() if r.sql == "" and r.users == ("ML_PIPELINE",)}
+        assert runs == {"train": 1, "insert": 1}
+        up = names(queries.upstream(store, "ANALYTICS.MARTS.CHURN_PREDICTIONS"))  # the log's own model
+        assert up["ANALYTICS.ML.CHURN_CLASSIFIER"] == 1 and up["ANALYTICS.RAW.CUSTOMERS"] == 3
+    finally:
+        store.close()

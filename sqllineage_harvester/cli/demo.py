@@ -9,9 +9,17 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError, HarvesterError
+from ..stores import Store
 from . import _fail, format_option, main
 from .harvest import _progress
 from .query import _open_store
+
+NAMESPACE = "snowflake://demo"
+# The model the demo records through the Python API (a pipeline's training run, outside any log), trained
+# on features the warehouse's ML log made; its lineage is shown after the impact query.
+DEMO_MODEL = "ANALYTICS.ML.CHURN_XGB"
+# Whether the closing hints name the `model` command (switched on once that command exists).
+SHOW_MODEL_COMMAND = False
 
 
 def demo_logs() -> Path:
@@ -28,11 +36,13 @@ def demo_logs() -> Path:
               help="Where the demo keeps its lineage (an embedded SQLite file by default).")
 @click.option("--column", default="RAW.PAYMENTS.AMOUNT", show_default=True, help="The column whose impact is shown.")
 def demo(store_url: str, column: str) -> None:
-    """Harvest the bundled sample query log into an embedded store and show an impact query.
+    """Harvest the bundled sample query logs into an embedded store and show an impact query and a model's lineage.
 
     The sample is a month of a Snowflake account's QUERY_HISTORY (ETL from raw to
-    staging to marts, ad-hoc queries, repeats, failures, fake PII in literals).
-    Run it twice: the second harvest finds nothing new.
+    staging to marts, ad-hoc queries, repeats, failures, fake PII in literals) and
+    its ML jobs (features, a classifier trained, evaluated and scored with); a model
+    trained outside the warehouse is recorded through the Python API.
+    Run it twice: the second harvest finds nothing new, the model is not recorded twice.
 
     \b
     Example:
@@ -46,24 +56,64 @@ def demo(store_url: str, column: str) -> None:
     from ..stores import safe_url
 
     try:
-        log = demo_logs() / "snowflake" / "query_history.csv"
         store = _open_store(store_url)
-        click.echo(f"harvesting {log.name} (Snowflake QUERY_HISTORY export) into {safe_url(store_url)}", err=True)
-        progress = _progress()
-        try:
-            report = run_harvest(open_source(log, "snowflake"), store,
-                                 Options(dialect="snowflake", namespace="snowflake://demo"), progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
-        click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
+        for name, what in (("query_history.csv", "Snowflake QUERY_HISTORY export"),
+                           ("ml_query_history.csv", "its ML jobs")):
+            log = demo_logs() / "snowflake" / name
+            click.echo(f"harvesting {log.name} ({what}) into {safe_url(store_url)}", err=True)
+            progress = _progress()
+            try:
+                report = run_harvest(open_source(log, "snowflake"), store,
+                                     Options(dialect="snowflake", namespace=NAMESPACE), progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
+            click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
         click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n", err=True)
         graph = queries.impact(store, column, depth=3, direct_only=True)
         click.echo(graph_table(graph, title="impact"))
-        click.echo(f"\nNext: sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}",
-                   err=True)
+        record_model(store)
+        show_model(store, DEMO_MODEL)
+        hints = [f"sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}"]
+        if SHOW_MODEL_COMMAND:
+            hints.append(f"sqllineage-harvester model {DEMO_MODEL} --store {store_url}")
+        click.echo("\nNext: " + "\n      ".join(hints), err=True)
     except HarvesterError as e:
         _fail(e)
+
+
+def record_model(store: Store) -> None:
+    """What a training pipeline outside the warehouse records through the Python API (api.py): an
+    XGBoost churn model trained on the features the ML jobs built, and the scores it wrote. Its run
+    ids make a second demo record nothing new."""
+    from ..api import MLLineageTracker
+
+    with MLLineageTracker(store=store, namespace=NAMESPACE, user="ML_PIPELINE", system="airflow") as ml:
+        ml.track_model_training(
+            {"name": DEMO_MODEL, "version": "1", "architecture": "xgboost", "status": "READY"},
+            [{"name": "ANALYTICS.ML.CUSTOMER_FEATURES", "columns": ["TENURE_MONTHS", "MONTHLY_SPEND", "CHURNED"]}],
+            {"max_depth": 6, "eta": 0.1, "objective": "binary:logistic"}, {"auc": 0.91, "logloss": 0.33},
+            context={"time": "2024-04-02T06:00:00Z"}, run_id="churn_xgb/2024-04-02")
+        ml.track_prediction(DEMO_MODEL, ["ANALYTICS.RAW.NEW_CUSTOMERS"], "ANALYTICS.MARTS.CHURN_SCORES",
+                            columns={"CHURN_SCORE": [f"{DEMO_MODEL}.TENURE_MONTHS", f"{DEMO_MODEL}.MONTHLY_SPEND"],
+                                     "CUSTOMER_ID": "ANALYTICS.RAW.NEW_CUSTOMERS.CUSTOMER_ID"},
+                            context={"time": "2024-04-02T07:00:00Z"}, run_id="churn_xgb/2024-04-02")
+    click.echo(f"\nrecorded through the Python API: {DEMO_MODEL}, trained on ANALYTICS.ML.CUSTOMER_FEATURES, "
+               f"and the scores it wrote", err=True)
+
+
+def show_model(store: Store, model: str) -> None:
+    """A model's lineage: what it was trained on back to the sources, its hyperparameters, what it predicted."""
+    from .. import queries
+    from ..render_graph import graph_table
+
+    click.echo(f"\nWhat {model} was trained on, back to the sources (upstream):\n", err=True)
+    click.echo(graph_table(queries.upstream(store, model, details=True), title="upstream"))
+    kept = store.cache_get([f"hyperparameters:{NAMESPACE}"]).get(f"hyperparameters:{NAMESPACE}")
+    settings = json.loads(kept).get(model, {}) if kept else {}
+    click.echo("hyperparameters: " + (", ".join(f"{k}={v}" for k, v in sorted(settings.items())) or "none recorded"))
+    click.echo(f"\nWhat was predicted with it (downstream):\n", err=True)
+    click.echo(graph_table(queries.downstream(store, model, details=True), title="downstream"))
 
 
 @main.command("dialects")

@@ -232,3 +232,24 @@ def test_the_demo_shows_a_model_s_lineage_and_records_it_once(tmp_path):
         assert up["ANALYTICS.ML.CHURN_CLASSIFIER"] == 1 and up["ANALYTICS.RAW.CUSTOMERS"] == 3
     finally:
         store.close()
+
+
+def test_the_readme_example_runs_and_records_once(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Recording what no log records"):]
+    code = section[section.index("```python\n") + 10:section.index("```\n", section.index("```python\n") + 10)]
+    command = section[section.index("after which `") + 13:].split("`", 1)[0].replace("\n", " ")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "README.md", "exec"), {})  # again: every call has its run id or its time
+    proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", *command.split()[1:], "--format", "json"],
+                          cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert {"ANALYTICS.ML.CHURN", "ANALYTICS.RAW.CUSTOMERS"} <= {n["name"] for n in json.loads(proc.stdout)["nodes"]}
+    dump = "\n".join(sqlite3.connect(tmp_path / "lineage.db").iterdump())
+    assert "'EU'" not in dump and "never stored" not in dump and "db_password" not in dump
+    store = open_store("sqlite:///lineage.db", read_only=True)
+    try:
+        assert sorted(r.executions for r in store.operation_rows()) == [1, 1, 1]
+    finally:
+        store.close()

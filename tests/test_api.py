@@ -253,3 +253,31 @@ def test_the_readme_example_runs_and_records_once(tmp_path, monkeypatch):
         assert sorted(r.executions for r in store.operation_rows()) == [1, 1, 1]
     finally:
         store.close()
+
+
+class FailingOnce(Recording):
+    """A real store whose second write fails once, as a store that goes away mid-flush does."""
+
+    def __init__(self, store):
+        super().__init__(store)
+        self.writes = 0
+
+    def write_batch(self, batch: Batch) -> None:
+        self.writes += 1
+        if self.writes == 2:
+            raise OSError("the store went away")
+        super().write_batch(batch)
+
+
+def test_a_flush_that_fails_keeps_its_calls_and_the_next_writes_each_once(tmp_path):
+    store = FailingOnce(open_store(f"sqlite:///{tmp_path}/l.db"))
+    lineage = LineageCollector(store=store, namespace=NS)
+    for day in ("01", "02", "03"):
+        lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.daily"],
+                                  {"time": f"2024-04-{day}T06:00:00Z"})
+    with pytest.raises(OSError):
+        lineage.flush()
+    lineage.close()  # the first call was written before the failure: its batch key leaves it out now
+    [op] = store.operation_rows()
+    assert op.executions == 3 and op.last_seen == "2024-04-03T06:00:00.000000Z"
+    store.close()

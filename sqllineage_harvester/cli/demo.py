@@ -1,4 +1,4 @@
-"""`demo` (the bundled sample log, harvested and queried) and `dialects`."""
+"""`demo` (the bundled sample logs harvested, a model recorded through the Python API, both queried) and `dialects`."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def show_model(store: Store, model: str) -> None:
     kept = store.cache_get([f"hyperparameters:{NAMESPACE}"]).get(f"hyperparameters:{NAMESPACE}")
     settings = json.loads(kept).get(model, {}) if kept else {}
     click.echo("hyperparameters: " + (", ".join(f"{k}={v}" for k, v in sorted(settings.items())) or "none recorded"))
-    click.echo(f"\nWhat was predicted with it (downstream):\n", err=True)
+    click.echo("\nWhat was predicted with it (downstream):\n", err=True)
     click.echo(graph_table(queries.downstream(store, model, details=True), title="downstream"))
 
 

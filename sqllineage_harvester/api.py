@@ -38,8 +38,8 @@ from .errors import HarvesterError
 from .extract.ml import SECRET_SETTING, setting
 from .graph import encode, sanitize
 from .harvest import HarvestReport, Harvester, Options
-from .model import (STRUCTURE_KINDS, TRAIN_SPLIT, WRITE_KINDS, ColumnLineage, ColumnRef, DatasetRef, LogEntry,
-                    ModelFacts, StatementLineage, TRANSFORMATION)
+from .model import (DIRECT_TYPES, IDENTITY, STRUCTURE_KINDS, TRAIN_SPLIT, TRANSFORMATION, WRITE_KINDS, ColumnLineage,
+                    ColumnRef, DatasetRef, LogEntry, ModelFacts, StatementLineage)
 from .naming import event_column, qualified
 from .normalize import redact
 from .sources import SourceStats
@@ -127,8 +127,10 @@ class LineageCollector:
         (another than the collector's), ``columns`` (a list of column names) and ``type``.
         ``columns``: column lineage, ``{target: sources}``: a target is ``column`` (of the only
         output) or ``output.column``, a source ``input.column``, or ``column`` of the only input
-        (or of the only input listing it). ``context``: ``user``, ``system``, ``time`` /
-        ``end_time`` (a datetime or ISO-8601), ``sql`` (stored redacted), ``job``.
+        (or of the only input listing it); ``{target: {"sources": [...], "transform": "AGGREGATION"}}``
+        says how (unless said: IDENTITY for a column copied under its own name, else TRANSFORMATION).
+        ``context``: ``user``, ``system``, ``time`` / ``end_time`` (a datetime or ISO-8601), ``sql``
+        (stored redacted), ``job``.
         """
         kind = _kind(type)
         ins = [self._dataset(d, "input") for d in _items(inputs, "inputs")]
@@ -271,8 +273,9 @@ class MLLineageTracker(LineageCollector):
             splits.append((dataset.name, split))
         if not data:
             raise RecordError(f"model {model.name!r}: training_data is empty")
+        features = dict.fromkeys(c for d in data for c in d.columns)  # each feeds the model's column of its name
         columns = tuple(ColumnLineage(ColumnRef(model.name, c), tuple(ColumnRef(d.name, c) for d in data if c in d.columns))
-                        for c in dict.fromkeys(c for d in data for c in d.columns))
+                        for c in features)
         facts = ModelFacts(
             model=model.name,
             version=_text(model_config.get("version"), "version"),
@@ -368,9 +371,20 @@ def _column_lineage(columns: Mapping[str, str | Iterable[str]] | None, inputs: l
     out = []
     for target, sources in columns.items():
         found = _column(target, outputs, "target")
+        transform = None
+        if isinstance(sources, Mapping):  # {"sources": [...], "transform": "AGGREGATION"}
+            extra = sorted(set(sources) - {"sources", "transform"})
+            if extra:
+                raise RecordError(f"column {target!r}: unknown key {extra[0]!r} (known: sources, transform)")
+            transform = str(sources.get("transform") or "").upper() or None
+            if transform is not None and transform not in DIRECT_TYPES:
+                raise RecordError(f"column {target!r}: transform {transform!r} is not one of {', '.join(DIRECT_TYPES)}")
+            sources = sources.get("sources")
         named = [sources] if isinstance(sources, str) else list(sources or ())
         refs = tuple(dict.fromkeys(_column(s, inputs, "source") for s in named))
-        out.append(ColumnLineage(found, refs, TRANSFORMATION if len(refs) != 1 else "IDENTITY"))
+        if transform is None:  # not said: a column copied under its own name, else transformed
+            transform = IDENTITY if len(refs) == 1 and refs[0].column == found.column else TRANSFORMATION
+        out.append(ColumnLineage(found, refs, transform))
     return tuple(out)
 
 
@@ -384,11 +398,13 @@ def _column(text: Any, datasets: list[_Dataset], role: str) -> ColumnRef:
         for name in dict.fromkeys((d.name, d.name.rsplit("/", 1)[-1])):
             if text.lower().startswith(name.lower() + ".") and len(text) > len(name) + 1:
                 return ColumnRef(d.name, event_column(d.namespace, text[len(name) + 1:]))
-    listing = [d for d in datasets if event_column(d.namespace, text) in d.columns] or (datasets if len(datasets) == 1 else [])
+    listing = [d for d in datasets if event_column(d.namespace, text) in d.columns]
+    listing = listing or (datasets if len(datasets) == 1 else [])
     if len(listing) != 1:
         where = "inputs" if role == "source" else "outputs"
+        example = f"{datasets[0].name if datasets else 'db.t'}.{text}"
         raise RecordError(f"{role} column {text!r}: name its dataset ({where}: "
-                          f"{', '.join(d.name for d in datasets) or 'none'}), e.g. {datasets[0].name if datasets else 'db.t'}.{text}")
+                          f"{', '.join(d.name for d in datasets) or 'none'}), e.g. {example}")
     return ColumnRef(listing[0].name, event_column(listing[0].namespace, text))
 
 

@@ -281,3 +281,16 @@ def test_a_flush_that_fails_keeps_its_calls_and_the_next_writes_each_once(tmp_pa
     [op] = store.operation_rows()
     assert op.executions == 3 and op.last_seen == "2024-04-03T06:00:00.000000Z"
     store.close()
+
+
+def test_column_lineage_says_how_a_column_is_made(tmp_path):
+    store = Recording(open_store(f"sqlite:///{tmp_path}/l.db"))
+    with LineageCollector(store=store, namespace=NS) as lineage:
+        lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.daily"], columns={
+            "day": "day", "revenue": "amount", "total": {"sources": ["amount"], "transform": "aggregation"}})
+        with pytest.raises(RecordError, match="transform 'SUMMED' is not one of IDENTITY"):
+            lineage.capture_operation("insert", ["a"], ["b"], columns={"x": {"sources": "y", "transform": "summed"}})
+    [op] = [op for b in store.batches for op in b.operations]
+    assert {(c.target.column, c.transform) for c in op.columns} == {
+        ("day", "IDENTITY"), ("revenue", "TRANSFORMATION"), ("total", "AGGREGATION")}
+    store.close()

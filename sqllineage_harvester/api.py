@@ -16,13 +16,14 @@ A call's identity: its ``run_id`` with its type, inputs and outputs when the cal
 scheduler's run id); else all it records, its time included (``context["time"]``, else the time
 of the call: each call is then a run of its own).
 
->>> import tempfile, os
+>>> import shutil, tempfile
 >>> folder = tempfile.mkdtemp()
 >>> with LineageCollector(store=f"sqlite:///{folder}/l.db", namespace="postgres://db:5432") as lineage:
 ...     run = lineage.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.daily"],
 ...                                     columns={"revenue": ["amount"]}, run_id="2024-04-01")
 >>> lineage.report.operations
 1
+>>> shutil.rmtree(folder)
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ recognizes them: ``MERGE INTO STG_PAYMENTS · ETL_SVC ×29``), LAST SEEN. Nodes 
 values come first; those reached only through a JOIN / FILTER / ... (or from such a node) follow,
 under their own heading. A column that would be empty in every row is left out. Given a ``width``
 (a terminal's), long names and VIAs are cut to fit; ``wide`` keeps everything, full names and
-times, users and operation ids. ``path`` is one line per route.
+times, users and operation ids. ``path`` is one line per route, then the operations on the way
+in the order the data goes through them.
 """
 
 from __future__ import annotations
@@ -208,5 +209,15 @@ def routes_text(graph: LineageGraph, wide: bool = False) -> str:
             kinds = "|".join(sorted({e.type for e in hops[(a, b)]}, key=lambda t: (t not in VALUE_TYPES, t)))
             text += f" ─{kinds}→ {names[b].name[len(prefix):]}"
         lines.append(text)
-    used = sorted({ops[e.operation] + (f" [{e.operation}]" if wide else "") for e in graph.edges})
-    return "\n".join(lines + ["via: " + "; ".join(used)])
+    return "\n".join(lines + ["via: " + "; ".join(in_flow_order(graph, ops, wide))])
+
+
+def in_flow_order(graph: LineageGraph, ops: dict[str, str], wide: bool = False) -> list[str]:
+    """The operations of a path's routes as named, in the order the data goes through them: by the
+    level of the first hop each carries (from the start), then by name."""
+    depth = {n.node.key: n.depth for n in graph.nodes}
+    first: dict[str, int] = {}
+    for e in graph.edges:
+        shown = ops[e.operation] + (f" [{e.operation}]" if wide else "")
+        first[shown] = min(first.get(shown, depth.get(e.source, 0)), depth.get(e.source, 0))
+    return sorted(first, key=lambda shown: (first[shown], shown))

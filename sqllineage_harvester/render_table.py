@@ -144,31 +144,44 @@ def lineage_table(graph: LineageGraph, width: int | None = None, wide: bool = Fa
     return "\n".join(head + lines)
 
 
-def layout(titles: list[str], rows: list[list[str]], width: int | None) -> list[str]:
+GIVE_WAY = (("VIA", 20), ("NAME", 20))  # the columns cut to fit a terminal, first to last, and their least width
+CUT_LEFT = ("NAME",)  # the columns of names, cut at the left (a name ends in what matters)
+
+
+def layout(titles: list[str], rows: list[list[str]], width: int | None,
+           give_way: tuple[tuple[str, int], ...] = GIVE_WAY, left: tuple[str, ...] = CUT_LEFT) -> list[str]:
     """The title line and the rows, aligned; a column empty ("-") in every row left out."""
     keep = [i for i in range(len(titles)) if any(r[i] != "-" for r in rows)]
     table = [[r[i] for i in keep] for r in [titles] + rows]
     kept = [titles[i] for i in keep]
-    widths = fit([max(len(r[i]) for r in table) for i in range(len(keep))], kept, width)
-    return [render_row(r, widths, kept) for r in table]
+    widths = fit([max(len(r[i]) for r in table) for i in range(len(keep))], kept, width, give_way)
+    return [render_row(r, widths, kept, left) for r in table]
 
 
-def fit(widths: list[int], titles: list[str], width: int | None) -> list[int]:
-    """Column widths within ``width`` characters: VIA gives way first, then NAME (never below 20)."""
+def fit(widths: list[int], titles: list[str], width: int | None,
+        give_way: tuple[tuple[str, int], ...] = GIVE_WAY) -> list[int]:
+    """Column widths within ``width`` characters: the columns of ``give_way`` are narrowed in turn
+    (VIA first, then NAME), none below its least width or its title.
+
+    >>> fit([5, 30, 40], ["DEPTH", "NAME", "VIA"], 60)
+    [5, 30, 21]
+    >>> fit([5, 30, 40], ["DEPTH", "NAME", "VIA"], 40)
+    [5, 20, 20]
+    """
     if width is None:
         return widths
     out = list(widths)
-    for title in ("VIA", "NAME"):
+    for title, least in give_way:
         if title in titles:
             i = titles.index(title)
             over = sum(out) + 2 * (len(out) - 1) - width
             if over > 0:
-                out[i] = max(20, out[i] - over, len(title))
+                out[i] = max(min(least, out[i]), out[i] - over, len(title))
     return out
 
 
-def render_row(cells: list[str], widths: list[int], titles: list[str]) -> str:
-    shown = [cut(c, w, left=t == "NAME").ljust(w) for c, w, t in zip(cells, widths, titles)]
+def render_row(cells: list[str], widths: list[int], titles: list[str], left: tuple[str, ...] = CUT_LEFT) -> str:
+    shown = [cut(c, w, left=t in left).ljust(w) for c, w, t in zip(cells, widths, titles)]
     return "  ".join(shown).rstrip()
 
 

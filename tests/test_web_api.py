@@ -157,10 +157,11 @@ def test_a_plain_install_ships_the_front_end():
 
     root = Path(__file__).resolve().parent.parent
     setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert {"sqllineage_harvester.web", "sqllineage_harvester.export"} <= set(setup["packages"])
-    globs = setup["package-data"]["sqllineage_harvester.web"]
+    assert {"sqllineage_harvester.web", "sqllineage_harvester.web.assets", "sqllineage_harvester.export"} \
+        <= set(setup["packages"])
+    globs = setup["package-data"]["sqllineage_harvester.web.assets"]
     web = root / "sqllineage_harvester" / "web"
-    assets = [p.relative_to(web).as_posix() for p in (web / "assets").iterdir()]
+    assets = [p.relative_to(web / "assets").as_posix() for p in (web / "assets").iterdir()]
     assert {"app.js", "app.css", "dagre.min.js", "LICENSE.dagre.txt"} <= {a.split("/")[-1] for a in assets}
     assert [a for a in assets if not any(fnmatch.fnmatch(a, g) for g in globs)] == []
 

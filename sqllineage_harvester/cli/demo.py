@@ -48,7 +48,8 @@ def demo(store_url: str, column: str) -> None:
     try:
         log = demo_logs() / "snowflake" / "query_history.csv"
         store = _open_store(store_url)
-        click.echo(f"harvesting {log.name} (Snowflake QUERY_HISTORY export) into {safe_url(store_url)}", err=True)
+        # what a person reads on stdout; stderr has the progress only
+        click.echo(f"harvesting {log.name} (Snowflake QUERY_HISTORY export) into {safe_url(store_url)}")
         progress = _progress()
         try:
             report = run_harvest(open_source(log, "snowflake"), store,
@@ -56,12 +57,11 @@ def demo(store_url: str, column: str) -> None:
         finally:
             if progress is not None:
                 progress.close()
-        click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
-        click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n", err=True)
+        click.echo(("\r" if sys.stderr.isatty() and sys.stdout.isatty() else "") + "harvest: " + report.summary())
+        click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n")
         graph = queries.impact(store, column, depth=3, direct_only=True)
         click.echo(graph_table(graph, title="impact"))
-        click.echo(f"\nNext: sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}",
-                   err=True)
+        click.echo(f"\nNext: sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}")
     except HarvesterError as e:
         _fail(e)
 

@@ -119,6 +119,32 @@ def show(store: Store, name: str, namespace: str | None = None) -> Detail:
     return dataset(store, node) if node.kind == "dataset" else column(store, node)
 
 
+MOST_CANDIDATES = 1000  # ids an ambiguous prefix is counted up to
+
+
+class AmbiguousOperationError(ConfigError):
+    """A prefix that starts several operation ids; ``candidates`` is how many (up to MOST_CANDIDATES)."""
+
+    def __init__(self, prefix: str, ids: list[str]) -> None:
+        self.candidates = len(ids)
+        many = f"{MOST_CANDIDATES} or more" if len(ids) >= MOST_CANDIDATES else str(len(ids))
+        super().__init__(f"{prefix!r} starts {many} operation ids; give more of it: " + ", ".join(ids[:5]))
+
+
+def operation_id(store: Store, text: str) -> str:
+    """The operation id that ``text`` is, or begins (any case), as ``show`` reads an id: unknown
+    (``UnknownNameError``) when none does, ``AmbiguousOperationError`` when several do."""
+    wanted = text.strip()
+    ids = store.operation_ids(wanted, limit=MOST_CANDIDATES) if wanted else []
+    if wanted in ids:
+        return wanted
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise UnknownNameError(f"no operation {wanted!r} in the store")
+    raise AmbiguousOperationError(wanted, ids)
+
+
 def show_noted(store: Store, name: str, namespace: str | None = None) -> tuple[Detail, str | None]:
     """``show``; a shard of a date-sharded family the harvest kept as one dataset shows the family,
     with a note that says so (as the graph queries answer for it)."""

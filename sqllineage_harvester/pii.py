@@ -87,11 +87,54 @@ def only_tagged(store: Store, graph: LineageGraph, tag: str, aggregation: bool =
     return replace(graph, nodes=nodes, edges=edges, operations=tuple(o for o in graph.operations if o.id in used))
 
 
-def table(columns: list[TaggedColumn]) -> str:
-    """The answer as aligned text: one row a column."""
-    head = ("COLUMN", "TAGS", "ORIGIN", "VIA", "OPERATIONS", "USERS", "LAST SEEN")
-    rows = [head] + [(c.name, ", ".join(c.tags), c.origin, " -> ".join(c.route[1:-1]) or "-",
-                      ", ".join(c.operations) or "-", ", ".join(c.users) or "-", c.last_seen or "-")
-                     for c in columns]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)
+# cut to fit a terminal, first to last, each to no less than this: a 100-column terminal holds the table
+PII_GIVE_WAY = (("VIA", 8), ("USERS", 6), ("OPERATIONS", 10), ("ORIGIN", 14), ("COLUMN", 18), ("TAGS", 9))
+PII_NAMES = ("COLUMN", "ORIGIN", "VIA")  # names: cut at the left, where they say least
+SHORT_ID = 8  # as `show` takes a prefix of an id
+
+
+def short_ids(ids: set[str]) -> dict[str, str]:
+    """Each id by its first ``SHORT_ID`` characters, all by more when two would read the same.
+
+    >>> short_ids({"42b5dc662f1e37", "0c61d98207a71a"})["0c61d98207a71a"]
+    '0c61d982'
+    >>> short_ids({"42b5dc662f1e37", "42b5dc66aa0000"})["42b5dc662f1e37"]
+    '42b5dc662'
+    """
+    size = SHORT_ID
+    while len({i[:size] for i in ids}) < len(ids):
+        size += 1
+    return {i: i[:size] for i in ids}
+
+
+def table(columns: list[TaggedColumn], width: int | None = None, wide: bool = False, tag: str | None = None) -> str:
+    """The answer as aligned text, as the lineage tables are (``render_table``): a line that says what
+    it is and the name parts every name shares, then one row a column; operation ids by their first
+    characters, times to the minute. Given a ``width`` (a terminal's), long cells are cut to fit;
+    ``wide`` keeps everything whole (full names, ids and times, the namespace)."""
+    from .model import LineageNode
+    from .render_explore import when
+    from .render_table import layout, shared_prefix
+
+    spaces = sorted({c.namespace for c in columns})
+    names = {n for c in columns for n in (c.name, c.origin, *c.route)}
+    prefix = "" if wide or not names else shared_prefix([LineageNode("", n, "column") for n in sorted(names)])
+    count = f"{len(columns)} column{'s' * (len(columns) != 1)} hold{'s' * (len(columns) == 1)}"
+    head = (f"{count} data tagged {tag}" if tag else f"{count} tagged data") + (f" in {', '.join(spaces)}" if spaces
+                                                                              else "")
+    head += f"; names below are in {prefix[:-1]}" if prefix else ""
+    ids = short_ids({o for c in columns for o in c.operations}) if not wide else {}
+
+    def name(text: str) -> str:
+        return text[len(prefix):]
+
+    titles = ["COLUMN", "TAGS", "ORIGIN", "VIA", "OPERATIONS", "USERS", "LAST SEEN"]
+    more = wide or len(spaces) > 1
+    rows = [[name(c.name), ", ".join(c.tags), name(c.origin), " -> ".join(map(name, c.route[1:-1])) or "-",
+             ", ".join(ids.get(o, o) for o in c.operations) or "-", ", ".join(c.users) or "-",
+             (c.last_seen or "-") if wide else when(c.last_seen)] + ([c.namespace] if more else [])
+            for c in columns]
+    if not rows:
+        return head
+    return "\n".join([head] + layout(titles + (["NAMESPACE"] if more else []), rows, None if wide else width,
+                                     PII_GIVE_WAY, PII_NAMES))

@@ -6,7 +6,8 @@ recognizes them: ``MERGE INTO STG_PAYMENTS · ETL_SVC ×29``), LAST SEEN. Nodes 
 values come first; those reached only through a JOIN / FILTER / ... (or from such a node) follow,
 under their own heading. A column that would be empty in every row is left out. Given a ``width``
 (a terminal's), long names and VIAs are cut to fit; ``wide`` keeps everything, full names and
-times, users and operation ids. ``path`` is one line per route.
+times, users and operation ids. ``path`` is one line per route, then the operations on the way
+in the order the data goes through them.
 """
 
 from __future__ import annotations
@@ -143,31 +144,44 @@ def lineage_table(graph: LineageGraph, width: int | None = None, wide: bool = Fa
     return "\n".join(head + lines)
 
 
-def layout(titles: list[str], rows: list[list[str]], width: int | None) -> list[str]:
+GIVE_WAY = (("VIA", 20), ("NAME", 20))  # the columns cut to fit a terminal, first to last, and their least width
+CUT_LEFT = ("NAME",)  # the columns of names, cut at the left (a name ends in what matters)
+
+
+def layout(titles: list[str], rows: list[list[str]], width: int | None,
+           give_way: tuple[tuple[str, int], ...] = GIVE_WAY, left: tuple[str, ...] = CUT_LEFT) -> list[str]:
     """The title line and the rows, aligned; a column empty ("-") in every row left out."""
     keep = [i for i in range(len(titles)) if any(r[i] != "-" for r in rows)]
     table = [[r[i] for i in keep] for r in [titles] + rows]
     kept = [titles[i] for i in keep]
-    widths = fit([max(len(r[i]) for r in table) for i in range(len(keep))], kept, width)
-    return [render_row(r, widths, kept) for r in table]
+    widths = fit([max(len(r[i]) for r in table) for i in range(len(keep))], kept, width, give_way)
+    return [render_row(r, widths, kept, left) for r in table]
 
 
-def fit(widths: list[int], titles: list[str], width: int | None) -> list[int]:
-    """Column widths within ``width`` characters: VIA gives way first, then NAME (never below 20)."""
+def fit(widths: list[int], titles: list[str], width: int | None,
+        give_way: tuple[tuple[str, int], ...] = GIVE_WAY) -> list[int]:
+    """Column widths within ``width`` characters: the columns of ``give_way`` are narrowed in turn
+    (VIA first, then NAME), none below its least width or its title.
+
+    >>> fit([5, 30, 40], ["DEPTH", "NAME", "VIA"], 60)
+    [5, 30, 21]
+    >>> fit([5, 30, 40], ["DEPTH", "NAME", "VIA"], 40)
+    [5, 20, 20]
+    """
     if width is None:
         return widths
     out = list(widths)
-    for title in ("VIA", "NAME"):
+    for title, least in give_way:
         if title in titles:
             i = titles.index(title)
             over = sum(out) + 2 * (len(out) - 1) - width
             if over > 0:
-                out[i] = max(20, out[i] - over, len(title))
+                out[i] = max(min(least, out[i]), out[i] - over, len(title))
     return out
 
 
-def render_row(cells: list[str], widths: list[int], titles: list[str]) -> str:
-    shown = [cut(c, w, left=t == "NAME").ljust(w) for c, w, t in zip(cells, widths, titles)]
+def render_row(cells: list[str], widths: list[int], titles: list[str], left: tuple[str, ...] = CUT_LEFT) -> str:
+    shown = [cut(c, w, left=t in left).ljust(w) for c, w, t in zip(cells, widths, titles)]
     return "  ".join(shown).rstrip()
 
 
@@ -208,5 +222,15 @@ def routes_text(graph: LineageGraph, wide: bool = False) -> str:
             kinds = "|".join(sorted({e.type for e in hops[(a, b)]}, key=lambda t: (t not in VALUE_TYPES, t)))
             text += f" ─{kinds}→ {names[b].name[len(prefix):]}"
         lines.append(text)
-    used = sorted({ops[e.operation] + (f" [{e.operation}]" if wide else "") for e in graph.edges})
-    return "\n".join(lines + ["via: " + "; ".join(used)])
+    return "\n".join(lines + ["via: " + "; ".join(in_flow_order(graph, ops, wide))])
+
+
+def in_flow_order(graph: LineageGraph, ops: dict[str, str], wide: bool = False) -> list[str]:
+    """The operations of a path's routes as named, in the order the data goes through them: by the
+    level of the first hop each carries (from the start), then by name."""
+    depth = {n.node.key: n.depth for n in graph.nodes}
+    first: dict[str, int] = {}
+    for e in graph.edges:
+        shown = ops[e.operation] + (f" [{e.operation}]" if wide else "")
+        first[shown] = min(first.get(shown, depth.get(e.source, 0)), depth.get(e.source, 0))
+    return sorted(first, key=lambda shown: (first[shown], shown))

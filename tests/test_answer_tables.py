@@ -86,7 +86,14 @@ def test_path_prints_one_line_per_route_with_each_hops_kind(warehouse):
     assert lines[0] == "1 route from raw.orders.amount to mart.dashboard.total"
     assert lines[1] == ("raw.orders.amount ─TRANSFORMATION→ stg.orders_clean.amount ─AGGREGATION→ "
                         "mart.revenue.total ─IDENTITY→ mart.dashboard.total")
-    assert lines[2].startswith("via: INSERT INTO dashboard · bob ×1; ")
+    # the operations in the order the data goes through them, not by name
+    assert lines[2] == "via: INSERT INTO orders_clean · etl ×10; INSERT INTO revenue · analyst ×1; INSERT INTO dashboard · bob ×1"
+
+
+def test_path_via_follows_the_data_in_every_route_and_wide_keeps_the_ids(warehouse):
+    lines = graph_table(queries.path(warehouse, "raw.orders", "mart.dashboard"), wide=True).splitlines()
+    assert lines[-1] == ("via: INSERT INTO orders_clean · etl ×10 [o1]; INSERT INTO revenue · analyst ×1 [o2]; "
+                         "INSERT INTO dashboard · bob ×1 [o3]")
 
 
 def test_path_command_is_direct_only_unless_asked_and_exits_1_without_a_route(warehouse):
@@ -97,6 +104,13 @@ def test_path_command_is_direct_only_unless_asked_and_exits_1_without_a_route(wa
     assert found.exit_code == 0 and "raw.customers.id ─JOIN→ mart.revenue.total" in found.output
     as_json = run("path", "mart.dashboard", "raw.orders", "--format", "json")
     assert as_json.exit_code == 1 and json.loads(as_json.output)["nodes"] == []
+    backwards = run("path", "mart.dashboard.total", "raw.orders.amount")
+    assert backwards.exit_code == 1 and backwards.output.strip().splitlines() == [
+        "no lineage from mart.dashboard.total to raw.orders.amount: no route along values (--with-indirect for "
+        "JOIN / FILTER / ... too); it flows the other way: sqllineage-harvester path raw.orders.amount "
+        "mart.dashboard.total"]
+    unrelated = run("path", "archive.orders.amount", "mart.dashboard.total")
+    assert unrelated.exit_code == 1 and "other way" not in unrelated.output
     typo = run("path", "raw.ordrs", "mart.dashboard")
     assert typo.exit_code == 2 and "did you mean raw.orders?" in typo.output
 

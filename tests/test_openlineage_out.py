@@ -269,6 +269,23 @@ def test_events_for_a_target_that_is_down_wait_for_the_next_run(tmp_path):
     assert len(receiver.events) == 6 and len({e["run"]["runId"] for e in receiver.events}) == 6
 
 
+def test_emit_messages_mask_a_password_in_the_url_as_everything_else_does(tmp_path):
+    """u:***@host, as the store's URL and every error print it (errors.hide_secrets): never the
+    password, and not u@host either (the name the target's cursor is kept under)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    done = harvest(write_log(tmp_path / "h.csv"), tmp_path / "l.db", "--emit", f"http://ann:S3cretPw@127.0.0.1:{port}")
+    assert "S3cretPw" not in done.stdout + done.stderr
+    assert f"--emit http://ann:***@127.0.0.1:{port}: could not be reached" in done.stderr
+    no_topic = cli("harvest", "--source", str(write_log(tmp_path / "k.csv")), "--dialect", "snowflake",
+                   "--store", f"sqlite:///{tmp_path}/k.db", "--emit", "kafka://ann:S3cretPw@broker:9092", check=False)
+    assert no_topic.returncode == 2 and "S3cretPw" not in no_topic.stderr
+    assert "--emit kafka://ann:***@broker:9092: name the topic" in no_topic.stderr
+
+
 # -- dataset naming: the spec's conventions (OpenLineage spec/Naming.md) for every database we read ----------
 REDSHIFT_HOST = "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com"
 SPEC_NAMES = [

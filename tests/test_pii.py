@@ -299,3 +299,63 @@ def test_pii_and_tag_list_on_a_store_without_tags_say_how_to_tag(tmp_path):
     assert runner.invoke(main, ["tag", "apply", str(RULES), "--store", url]).exit_code == 0
     done = runner.invoke(main, ["pii", "pii:nosuch", "--store", url])
     assert done.exit_code == 0 and "no column holds data tagged 'pii:nosuch'" in done.stderr
+
+
+# -- the table a person reads ---------------------------------------------------------------------
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.split("  ") if c.strip()]
+
+
+def test_the_pii_table_has_short_names_and_ids_and_wide_keeps_them_whole(shop):
+    store = open_store(shop, read_only=True)
+    ids = sorted({o for c in pii.tagged_columns(store, "pii:email") for o in c.operations})
+    store.close()
+    code, out = run(shop, "pii", "pii:email")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "6 columns hold data tagged pii:email in snowflake://shop; names below are in ANALYTICS"
+    assert cells(lines[1]) == ["COLUMN", "TAGS", "ORIGIN", "VIA", "OPERATIONS", "USERS", "LAST SEEN"]
+    rows = {cells(line)[0]: cells(line) for line in lines[2:]}
+    contacts = rows["MARTS.CUSTOMER_CONTACTS.EMAIL"]
+    assert contacts[1:4] == ["pii:email", "RAW.CUSTOMERS.EMAIL", "-"] and contacts[-2:] == ["ETL", "2024-05-03 09:00"]
+    assert len(contacts[4]) == 8 and any(i.startswith(contacts[4]) for i in ids)
+    onward = rows["REPORTING.NEWSLETTER.ADDRESS"]
+    assert onward[3] == "MARTS.CUSTOMER_CONTACTS.EMAIL" and len(onward[4].split(", ")) == 2
+    assert not any(i in out for i in ids) and max(map(len, lines)) < 170  # it was 250 with whole ids and names
+    code, wide = run(shop, "pii", "pii:email", "--wide")
+    assert code == 0 and all(i in wide for i in ids) and "2024-05-03T09:00:03.000000Z" in wide
+    assert A + "MARTS.CUSTOMER_CONTACTS.EMAIL" in cells(wide.splitlines()[2])[0]
+    assert "NAMESPACE" in wide.splitlines()[1]
+
+
+def test_the_pii_table_fits_a_terminal(tmp_path):
+    """A real terminal (a pty) 100 columns wide: every line fits; a pipe gets the lines whole."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    store = open_store(url)
+    harvest(open_source(LOG, "snowflake"), store, Options(dialect="snowflake", namespace="snowflake://shop"))
+    store.close()
+    assert CliRunner().invoke(main, ["tag", "apply", str(RULES), "--store", url]).exit_code == 0
+    command = [sys.executable, "-m", "sqllineage_harvester.cli", "pii", "--store", url]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100", "LINES": "50"}
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    shown = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    assert len(shown) > 5 and all(len(line) <= 100 for line in shown[1:]) and any("…" in line for line in shown)
+    piped = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout.splitlines()
+    assert len(piped) == len(shown) and max(map(len, piped[1:])) > 100 and not any("…" in line for line in piped)

@@ -125,6 +125,25 @@ def test_an_operation_shows_its_sql_kind_users_with_counts_and_times(app):
     assert o1["executions"] == 13
 
 
+def test_an_operation_is_found_by_a_unique_prefix_of_its_id_as_show_finds_it(store):
+    """The statement panel's endpoint takes what `show` takes: an id, or its first characters."""
+    from conftest import make_op
+    from sqllineage_harvester.stores import Batch
+
+    fill(store).write_batch(Batch(operations=(
+        make_op("9d03a3cd5e6f7a8b9c0d1e2f3a4b5c6d", "mart.one", ("raw.orders",), {"id": "raw.orders.id"}),
+        make_op("9d03a3ff00112233445566778899aabb", "mart.two", ("raw.orders",), {"id": "raw.orders.id"}))))
+    with serving(store) as app:
+        status, op = get(app, "api/operation", id="9d03a3c")
+        assert status == 200 and op["id"] == "9d03a3cd5e6f7a8b9c0d1e2f3a4b5c6d" and op["outputs"] == ["mart.one"]
+        assert get(app, "api/operation", id="9D03A3FF")[1]["outputs"] == ["mart.two"]  # as show: any case
+        whole = get(app, "api/operation", id="9d03a3ff00112233445566778899aabb")
+        assert whole[0] == 200 and whole[1]["id"] == "9d03a3ff00112233445566778899aabb"
+        status, body = get(app, "api/operation", id="9d03a3")
+        assert status == 400 and body["candidates"] == 2 and "2 operation ids" in body["error"]
+        assert get(app, "api/operation", id="9d03a4")[0] == 404
+
+
 def test_bad_requests_and_unknown_keys_are_told_as_json(app):
     assert get(app, "api/graph")[0] == 400
     assert get(app, "api/graph", key="d999999")[0] == 404
@@ -157,10 +176,11 @@ def test_a_plain_install_ships_the_front_end():
 
     root = Path(__file__).resolve().parent.parent
     setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert {"sqllineage_harvester.web", "sqllineage_harvester.export"} <= set(setup["packages"])
-    globs = setup["package-data"]["sqllineage_harvester.web"]
+    assert {"sqllineage_harvester.web", "sqllineage_harvester.web.assets", "sqllineage_harvester.export"} \
+        <= set(setup["packages"])
+    globs = setup["package-data"]["sqllineage_harvester.web.assets"]
     web = root / "sqllineage_harvester" / "web"
-    assets = [p.relative_to(web).as_posix() for p in (web / "assets").iterdir()]
+    assets = [p.relative_to(web / "assets").as_posix() for p in (web / "assets").iterdir()]
     assert {"app.js", "app.css", "dagre.min.js", "LICENSE.dagre.txt"} <= {a.split("/")[-1] for a in assets}
     assert [a for a in assets if not any(fnmatch.fnmatch(a, g) for g in globs)] == []
 

@@ -3,14 +3,17 @@
 Exit codes: 0 the run completed (statement errors are reported, not fatal),
 1 a source or store failed, 2 a usage or configuration error; harvest also 3 (a file
 not read whole), 75 (another harvest is running), 130 / 143 (stopped by a signal).
+A reader that stops early (`... | head`) ends any command quietly with 0 (``closed_pipe_ends_quietly``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -21,6 +24,10 @@ from ..extract import Catalog
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# A reader that went away (`demo | head -3`) is no failure of ours: 0, as ripgrep or fd end. Not 141
+# (128 + SIGPIPE, coreutils' death by the signal): CPython cannot always tell, since a write cut
+# short as the reader closes returns early without an error, and the code must not depend on timing.
+EXIT_CLOSED_PIPE = EXIT_OK
 
 
 def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -77,7 +84,55 @@ def _fail(error: HarvesterError) -> None:
     sys.exit(error.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def stdout_closed() -> bool:
+    """Whether the reader of stdout went away: the OS says so of the pipe (POLLERR). Without
+    poll (Windows) a broken pipe is taken to be stdout's, as click takes it."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return True
+
+
+@contextmanager
+def closed_pipe_ends_quietly() -> Iterator[None]:
+    """A reader that stops early (`demo | head -3`) ends the command with exit 0 and no message.
+    stdout is pointed at /dev/null first, so the interpreter's own flush at exit finds nothing to
+    complain about. A broken pipe that is not stdout's (a socket, a worker) is an error (exit 1)."""
+    try:
+        yield
+    except BrokenPipeError as e:
+        if not stdout_closed():
+            click.echo(f"error: {HarvesterError(str(e))}", err=True)
+            sys.exit(EXIT_FAILED)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
+        sys.exit(EXIT_CLOSED_PIPE)
+
+
+class Harvester(click.Group):
+    """The command group, with a closed stdout pipe handled once for every command (click's own
+    handling exits 1, a failure code, which a scheduler would take for a failed store)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with closed_pipe_ends_quietly():  # --help and --version print while the arguments are read
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with closed_pipe_ends_quietly():
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # what print() left in the buffer fails here, not at the interpreter's exit
+            return result
+
+
+@click.group(cls=Harvester, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sqllineage-harvester")
 def main() -> None:
     """Column-level lineage from the query logs your databases already keep.
@@ -85,7 +140,8 @@ def main() -> None:
     Exit codes: 0 completed (unparseable statements are counted, not fatal),
     1 a source or store failed, 2 usage or configuration error; harvest also
     3 a file not read whole, 75 another harvest is running, 130 / 143 stopped
-    by Ctrl-C / SIGTERM after the batch in hand.
+    by Ctrl-C / SIGTERM after the batch in hand. A reader that stops early
+    (`... | head`) ends a command quietly, with 0.
     """
 
 

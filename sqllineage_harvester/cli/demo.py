@@ -57,10 +57,11 @@ def demo(store_url: str, column: str) -> None:
 
     try:
         store = _open_store(store_url)
+        # what a person reads on stdout; stderr has the progress only
         for name, what in (("query_history.csv", "Snowflake QUERY_HISTORY export"),
                            ("ml_query_history.csv", "its ML jobs")):
             log = demo_logs() / "snowflake" / name
-            click.echo(f"harvesting {log.name} ({what}) into {safe_url(store_url)}", err=True)
+            click.echo(f"harvesting {log.name} ({what}) into {safe_url(store_url)}")
             progress = _progress()
             try:
                 report = run_harvest(open_source(log, "snowflake"), store,
@@ -68,8 +69,8 @@ def demo(store_url: str, column: str) -> None:
             finally:
                 if progress is not None:
                     progress.close()
-            click.echo(("\r" if sys.stderr.isatty() else "") + "harvest: " + report.summary(), err=True)
-        click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n", err=True)
+            click.echo(("\r" if sys.stderr.isatty() and sys.stdout.isatty() else "") + "harvest: " + report.summary())
+        click.echo(f"\nWhat breaks downstream if {column} changes (impact, 3 levels, direct lineage only):\n")
         graph = queries.impact(store, column, depth=3, direct_only=True)
         click.echo(graph_table(graph, title="impact"))
         record_model(store)
@@ -77,7 +78,7 @@ def demo(store_url: str, column: str) -> None:
         hints = [f"sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}"]
         if SHOW_MODEL_COMMAND:
             hints.append(f"sqllineage-harvester model {DEMO_MODEL} --store {store_url}")
-        click.echo("\nNext: " + "\n      ".join(hints), err=True)
+        click.echo("\nNext: " + "\n      ".join(hints))
     except HarvesterError as e:
         _fail(e)
 
@@ -99,7 +100,7 @@ def record_model(store: Store) -> None:
                                      "CUSTOMER_ID": "ANALYTICS.RAW.NEW_CUSTOMERS.CUSTOMER_ID"},
                             context={"time": "2024-04-02T07:00:00Z"}, run_id="churn_xgb/2024-04-02")
     click.echo(f"\nrecorded through the Python API: {DEMO_MODEL}, trained on ANALYTICS.ML.CUSTOMER_FEATURES, "
-               f"and the scores it wrote", err=True)
+               f"and the scores it wrote")
 
 
 def show_model(store: Store, model: str) -> None:
@@ -107,12 +108,12 @@ def show_model(store: Store, model: str) -> None:
     from .. import queries
     from ..render_graph import graph_table
 
-    click.echo(f"\nWhat {model} was trained on, back to the sources (upstream):\n", err=True)
+    click.echo(f"\nWhat {model} was trained on, back to the sources (upstream):\n")
     click.echo(graph_table(queries.upstream(store, model, details=True), title="upstream"))
     kept = store.cache_get([f"hyperparameters:{NAMESPACE}"]).get(f"hyperparameters:{NAMESPACE}")
     settings = json.loads(kept).get(model, {}) if kept else {}
     click.echo("hyperparameters: " + (", ".join(f"{k}={v}" for k, v in sorted(settings.items())) or "none recorded"))
-    click.echo("\nWhat was predicted with it (downstream):\n", err=True)
+    click.echo("\nWhat was predicted with it (downstream):\n")
     click.echo(graph_table(queries.downstream(store, model, details=True), title="downstream"))
 
 

@@ -179,6 +179,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                         progress.close()
                     if hook is not None:
                         notes += hook.finish()
+                notes += _default_namespace_note(parts[2].namespace, namespace)
                 notes += tag_after_pass(parts, source_url, tag_rules)
                 whole = whole and report.complete
                 if retire_after:
@@ -561,6 +562,25 @@ def _server_note(source_url: str, dialect: str | None, namespace: str | None) ->
     return (f"{scheme}:// files do not say which server wrote them: their datasets go to namespace "
             f"{name}://default. To share one graph with the live source of that server, add "
             f"?host=HOST&port=PORT to the URL (or give --namespace {name}://HOST:PORT).")
+
+
+ENGINE_LOGS = ("hive", "trino", "impala")  # engines' own logs: no line of them names the server
+
+
+def _default_namespace_note(used: str, given: str | None) -> list[str]:
+    """For an engine's log harvested without --namespace (``given``) into DIALECT://default: where
+    its datasets went and how to name the server (a note with the summary).
+
+    >>> _default_namespace_note("hive://default", None)[0][:50]
+    'the datasets went into namespace hive://default: t'
+    >>> _default_namespace_note("hive://default", "hive://default"), _default_namespace_note("trino://t:8080", None)
+    ([], [])
+    """
+    engine, _, server = used.partition("://")
+    if given or engine not in ENGINE_LOGS or server != "default":
+        return []
+    return [f"the datasets went into namespace {used}: this log does not say which server wrote it; "
+            f"name it with --namespace {engine}://HOST:PORT (the same on every harvest of it)"]
 
 
 def _progress(every: float = 30.0) -> Any:

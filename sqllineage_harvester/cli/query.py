@@ -155,7 +155,8 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
          output: Path | None, wide: bool, with_indirect: bool) -> None:
     """How data gets from SOURCE_NAME to TARGET_NAME: every shortest route, one line each, every
     hop with its kind. Only routes along values (IDENTITY, TRANSFORMATION, AGGREGATION; DIRECT for
-    tables) unless --with-indirect. Exit 1 when there is no route.
+    tables) unless --with-indirect. Exit 1 when there is no route (the message says when data flows
+    the other way, from TARGET_NAME to SOURCE_NAME).
 
     Names are read as for `impact`: partial names when unambiguous; --namespace NS applies to
     both, or either may be written NS/NAME.
@@ -176,6 +177,13 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
             click.echo(f"note: {graph.note}", err=True)
         if not graph.nodes and fmt == "table":
             hint = "" if with_indirect else " along values (--with-indirect for JOIN / FILTER / ... too)"
+            back = queries.path(store, target_name, source_name, depth=depth, direct_only=not with_indirect,
+                                since=since, as_of=as_of, namespace=namespace, include_retired=include_retired)
+            if back.nodes and back.target is not None:
+                options = (f" --namespace {namespace}" if namespace else "") + (" --with-indirect" if with_indirect
+                                                                                else "")
+                hint += (f"; it flows the other way: sqllineage-harvester path {back.root.name} {back.target.name}"
+                         + options)
             click.echo(f"no lineage from {graph.root.name} to {graph.target.name}: no route{hint}", err=True)
             sys.exit(1)
         write_output(_render(store, graph, fmt, since, as_of, wide, to_file=output is not None), output)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import click
 
 from ..errors import ConfigError, HarvesterError
 from . import _fail, format_option, main, output_option, write_output
-from .query import _open_store, store_option
+from .query import _open_store, store_option, wide_option
 
 _AGGREGATION = click.option("--through-aggregation", "aggregation", is_flag=True,
                             help="Tags also flow through aggregates (sum(salary) holds pii:salary); "
@@ -172,15 +174,21 @@ def apply_rules_to(store: Any, rules: Path, catalog_path: Path | None = None) ->
 @_AGGREGATION
 @format_option("table", "json")
 @output_option
-def pii(tag_prefix: str | None, store_url: str | None, aggregation: bool, fmt: str, output: Path | None) -> None:
+@wide_option
+def pii(tag_prefix: str | None, store_url: str | None, aggregation: bool, fmt: str, output: Path | None,
+        wide: bool) -> None:
     """Every column that holds tagged data (TAG: a prefix, pii finds pii:email and masked:pii:email;
     none: every tag): its tags, the origin, the route and operations that carried it, who ran them,
     and when data last arrived. Tags flow along IDENTITY and TRANSFORMATION edges, never through a
     JOIN, FILTER or other indirect use, and become masked:TAG through a masking function (sha2, md5,
     ...: the dialect file's masking_functions).
 
+    The table gives operation ids by their first characters (`show ID` takes them) and fits the
+    terminal; --wide prints everything whole.
+
     \b
     Example:
+      sqllineage-harvester pii pii:email
       sqllineage-harvester pii pii:email --format json
     """
     from ..pii import table, tagged_columns
@@ -194,6 +202,7 @@ def pii(tag_prefix: str | None, store_url: str | None, aggregation: bool, fmt: s
         if fmt == "json":
             write_output(json.dumps({"columns": [c.as_dict() for c in found]}, ensure_ascii=False), output)
         else:
-            write_output(table(found), output)
+            cut = sys.stdout.isatty() and not wide and output is None  # a pipe or a file gets lines whole
+            write_output(table(found, shutil.get_terminal_size().columns if cut else None, wide, tag_prefix), output)
     except HarvesterError as e:
         _fail(e)

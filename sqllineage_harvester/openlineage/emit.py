@@ -67,7 +67,7 @@ def transport_config(url: str) -> dict[str, Any]:
     if scheme == "kafka":
         topic = parts.path.strip("/")
         if not topic:
-            raise ConfigError(f"--emit {url}: name the topic, kafka://BROKER:PORT/TOPIC")
+            raise ConfigError(f"--emit {hide_secrets(url)}: name the topic, kafka://BROKER:PORT/TOPIC")
         options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         return {"type": "kafka", "topic": topic, "config": {"bootstrap.servers": parts.netloc, **options},
                 "flush": True}
@@ -87,14 +87,15 @@ class Emitter:
         except ImportError as e:
             raise ConfigError("--emit needs the OpenLineage client: pip install 'sqllineage-harvester[openlineage]'") from e
         self.target, self.store, self.dialect = source_identity(url), store, dialect
-        self.key = f"emit:{self.target}:{source}"
+        self.shown = hide_secrets(url)  # as messages print it: user:***@host, as the store's URL is printed
+        self.key = f"emit:{self.target}:{source}"  # the target without its secrets: the same whatever the password
         config = transport_config(url)
         if config["type"] == "kafka" and importlib.util.find_spec("confluent_kafka") is None:
-            raise ConfigError(f"--emit {self.target}: Kafka needs its driver: pip install 'openlineage-python[kafka]'")
+            raise ConfigError(f"--emit {self.shown}: Kafka needs its driver: pip install 'openlineage-python[kafka]'")
         try:
             transport = get_default_factory().create(config)
         except Exception as e:  # noqa: BLE001 - a transport that cannot start (Kafka's driver missing, ...)
-            raise ConfigError(f"--emit {self.target}: the client's {config['type']} transport cannot start: "
+            raise ConfigError(f"--emit {self.shown}: the client's {config['type']} transport cannot start: "
                               f"{hide_secrets(str(e))}") from e
         self.client = OpenLineageClient(transport=transport)
         self.journal = journal or _journal_path(store.url, self.key)
@@ -146,12 +147,12 @@ class Emitter:
     def finish(self) -> list[str]:
         """``close``, and what the user should know: events not sent, events left for the next run."""
         self.close()
-        notes = [f"--emit {self.target}: {n} event(s) not accepted (first: {self.failures[0]})"
+        notes = [f"--emit {self.shown}: {n} event(s) not accepted (first: {self.failures[0]})"
                  for n in [len(self.failures)] if n]
         left = sum(len(v) for v in self.pending.values())
         if left:
             why = "could not be reached" if self.down else "did not take them all in time"
-            notes.append(f"--emit {self.target}: {why}; {left} event(s) kept, the next harvest sends them")
+            notes.append(f"--emit {self.shown}: {why}; {left} event(s) kept, the next harvest sends them")
         return notes
 
     def _unsent(self) -> dict[str, list[dict[str, Any]]]:

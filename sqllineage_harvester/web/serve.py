@@ -8,10 +8,11 @@
     GET /api/graph?key=&direction=&depth=&direct_only=&since=&as_of=     view.open_graph (depth=all: every level)
     GET /api/expand?key=&direction=&direct_only=&since=&as_of=           view.expand
     GET /api/impact?key=&depth=&direct_only=&since=&as_of=               view.impact
-    GET /api/operation?id=                                                view.operation
+    GET /api/operation?id=        view.operation: an id or a unique prefix of one, as `show` takes
 
-A bad parameter is 400 and an unknown key 404, each ``{"error": "..."}``; the store's own
-failures are 500 with its one-line message (never a password: stores print URLs safely).
+A bad parameter is 400 and an unknown key 404, each ``{"error": "..."}`` (an operation id prefix that
+starts several ids is 400 with ``"candidates"``: how many); the store's own failures are 500 with
+its one-line message (never a password: stores print URLs safely).
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 8765, quiet: 
             except view.NotFoundError as e:
                 return self.json(404, {"error": str(e)})
             except HarvesterError as e:
-                return self.json(400 if isinstance(e, ConfigError) else 500, {"error": str(e)})
+                body = {"error": str(e)}
+                if isinstance(getattr(e, "candidates", None), int):
+                    body["candidates"] = e.candidates  # type: ignore[attr-defined]
+                return self.json(400 if isinstance(e, ConfigError) else 500, body)
             self.json(200, result)
 
         def json(self, code: int, body: Any) -> None:

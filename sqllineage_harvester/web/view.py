@@ -175,7 +175,14 @@ def search(store: Store, pattern: str, namespace: str | None = None) -> dict[str
 
 
 def operation(store: Store, op_id: str) -> dict[str, Any]:
-    found = operation_details(store, op_id)
+    """An operation's details by its id or, as `show` takes it, the id's first characters (unique:
+    several is ``explore.AmbiguousOperationError``, a bad request that says how many)."""
+    from ..explore import UnknownNameError, operation_id
+
+    try:
+        found = operation_details(store, operation_id(store, op_id))
+    except UnknownNameError:
+        found = None
     if found is None:
         raise NotFoundError(f"no operation {op_id!r} in the store")
     return found

@@ -38,6 +38,7 @@ from ..errors import ConfigError, hide_secrets
 from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .neo4j_explore import Neo4jExplore
+from .neo4j_ml import Neo4jModels, upgrade_models
 from .neo4j_tags import Neo4jTags
 from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
@@ -48,11 +49,12 @@ from .common import (
 # second line: kept from stderr unless the program sets up logging, whose handlers still get them.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
-SCHEMA_VERSION = 3  # 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag
+# 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag; 4: models (neo4j_ml.py)
+SCHEMA_VERSION = 4
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
-          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag", "Setting")
+          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag", "Setting", "Hyperparameters", "Metrics")
 INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"), ("Session", "source"))
 Tx = Any  # neo4j.ManagedTransaction
 
@@ -182,7 +184,7 @@ def reach_query(label: str, direction: str, depth: int) -> str:
             f"RETURN n.id AS id, min({far}) AS far")
 
 
-class Neo4jStore(Neo4jExplore, Neo4jTags):
+class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,
@@ -274,6 +276,8 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
         found = self._read("MATCH (v:SchemaVersion {id: 'schema'}) RETURN v.version")
         version = found[0][0] if found else None
         check_version(self.url, version, SCHEMA_VERSION, 1, self.read_only, reads_older=True)
+        if not self.read_only and version is not None and version < 4:
+            self._write(lambda tx: upgrade_models(self, tx))
         if not self.read_only and (version is None or version < SCHEMA_VERSION):
             self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) SET v.version = $v",
                                           v=SCHEMA_VERSION).consume())
@@ -366,6 +370,7 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
                  "namespace": m.op.namespace, "first_seen": m.first_seen, "last_seen": m.last_seen,
                  "executions": m.executions, "time_basis": m.time_basis} for m in merged])
         self._link_new(tx, new)
+        self._write_ml(tx, [merged_operation(m) for m in merged], new, ran)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         # Its edges were seen exactly when it was, so they hold at least the window known for it.
         widened = set()

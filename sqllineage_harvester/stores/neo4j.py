@@ -278,6 +278,7 @@ class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
         check_version(self.url, version, SCHEMA_VERSION, 1, self.read_only, reads_older=True)
         if not self.read_only and version is not None and version < 4:
             self._write(lambda tx: upgrade_models(self, tx))
+            self._write(self.label_models)
         if not self.read_only and (version is None or version < SCHEMA_VERSION):
             self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) SET v.version = $v",
                                           v=SCHEMA_VERSION).consume())
@@ -301,9 +302,12 @@ class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
             self.known.rollback()
             raise
         self.known.commit()
+        if any(self._ml_labels):  # in a transaction of their own: see Neo4jModels.label_models
+            self._write(self.label_models)
 
     def _write_all(self, tx: Tx, batch: Batch) -> None:
         self.known.begin()  # the driver may run a transaction again: what an attempt added is its own
+        self._ml_labels = (set(), set())
         if batch.check and batch.source is not None:
             # Writing the source's node first takes its write lock until commit: two harvests of
             # one source take turns, and the second sees the first's cursor.

@@ -25,7 +25,7 @@ from .sql_ml import earliest_users
 
 # Properties of a Hyperparameters / Metrics node that a setting or metric of that name does not replace.
 FACTS = frozenset({"id", "operation", "model", "version", "architecture", "status", "run", "first_seen", "last_seen",
-                   "user", "names", "values"})
+                   "user", "names", "texts"})
 
 Tx = Any
 
@@ -65,20 +65,24 @@ class Neo4jModels:
             if rows.metrics:
                 measured.append({"id": f"{op.id}#metrics", "m": ds(rows.model), "o": op.id, **_pairs(rows.metrics)})
             used += [{"d": ds(d), "m": ds(rows.model), "o": op.id, "split": s, "v": number} for d, s in rows.used]
-        unwind(tx, "MATCH (m:Dataset {id: r.m}) SET m:Model MERGE (h:Hyperparameters {id: r.id}) ON CREATE SET "
+        unwind(tx, "MATCH (m:Dataset {id: r.m}) MERGE (h:Hyperparameters {id: r.id}) ON CREATE SET "
                    "h.operation = r.o, h.model = r.m, h.version = r.v, h.architecture = r.a, h.status = r.s, "
                    "h.run = r.run, h.first_seen = r.f, h.last_seen = r.l, h.user = r.u, h.names = r.names, "
-                   "h.values = r.values, h += r.props MERGE (h)-[:CONFIGURED_WITH]->(m)",
+                   "h.texts = r.values SET h += r.props MERGE (h)-[:CONFIGURED_WITH]->(m)",
                sorted(versions, key=lambda r: r["id"]))
-        unwind(tx, "MATCH (m:Dataset {id: r.m}) SET m:Model MERGE (x:Metrics {id: r.id}) ON CREATE SET "
-                   "x.operation = r.o, x.model = r.m, x.names = r.names, x.values = r.values, x += r.props "
+        unwind(tx, "MATCH (m:Dataset {id: r.m}) MERGE (x:Metrics {id: r.id}) ON CREATE SET "
+                   "x.operation = r.o, x.model = r.m, x.names = r.names, x.texts = r.values SET x += r.props "
                    "MERGE (x)-[:EVALUATED_WITH]->(m)", sorted(measured, key=lambda r: r["id"]))
-        unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (m:Dataset {id: r.m}) SET m:Model "
+        unwind(tx, "MATCH (d:Dataset {id: r.d}) MATCH (m:Dataset {id: r.m}) "
                    "MERGE (d)-[u:USED_IN_TRAINING {operation: r.o, split: r.split}]->(m) ON CREATE SET u.version = r.v",
                sorted(used, key=lambda r: (r["d"], r["m"], r["o"], r["split"])))
-        unwind(tx, "MATCH (p:Dataset {id: r.p}) MATCH (m:Dataset {id: r.m}) SET p:Prediction, m:Model "
+        unwind(tx, "MATCH (p:Dataset {id: r.p}) MATCH (m:Dataset {id: r.m}) "
                    "MERGE (p)-[:GENERATED_BY {operation: r.o}]->(m)", sorted(made, key=lambda r: (r["p"], r["m"], r["o"])))
         self._latest(tx, merged)
+        # Labelled after the batch commits, in a transaction of their own (``label_models``): a Bolt server
+        # that keeps labels as types (ArcadeDB) refuses to relabel a node written in the same transaction.
+        self._ml_labels[0].update(r["m"] for r in (*versions, *measured, *used, *made))
+        self._ml_labels[1].update(r["p"] for r in made)
 
     def _latest(self, tx: Tx, merged: Sequence[Operation]) -> None:
         """Each model's facts as its latest training gives them, and every version it has had; a
@@ -99,11 +103,21 @@ class Neo4jModels:
                    "THEN r.f ELSE h.first_seen END, "
                    "h.last_seen = CASE WHEN r.l IS NOT NULL AND (h.last_seen IS NULL OR r.l > h.last_seen) "
                    "THEN r.l ELSE h.last_seen END", rows)
-        unwind(tx, "MATCH (m:Dataset {id: r.m}) SET m:Model, m.versions = CASE WHEN r.v IS NULL OR "
+        self._ml_labels[0].update(r["m"] for r in rows)
+        unwind(tx, "MATCH (m:Dataset {id: r.m}) SET m.versions = CASE WHEN r.v IS NULL OR "
                    "r.v IN coalesce(m.versions, []) THEN coalesce(m.versions, []) ELSE coalesce(m.versions, []) + r.v END "
                    "WITH m, r WHERE m.trained IS NULL OR r.at >= m.trained "
                    "SET m.trained = r.at, m.version = r.v, m.architecture = r.a, m.status = r.s",
                sorted(rows, key=lambda r: r["at"]))
+
+    _ml_labels: tuple[set[str], set[str]] = (set(), set())
+
+    def label_models(self, tx: Tx) -> None:
+        """``:Model`` and ``:Prediction`` on the datasets this batch made models or predictions."""
+        for label, ids in zip(("Model", "Prediction"), self._ml_labels):
+            for part in [sorted(ids)[i:i + 1000] for i in range(0, len(ids), 1000)]:
+                tx.run(f"UNWIND $ids AS i MATCH (d:Dataset {{id: i}}) WHERE NOT d:{label} SET d:{label}", ids=part).consume()
+        self._ml_labels = (set(), set())
 
     def model_links(self, key: str) -> ModelLinks:
         """As ``SQLStore.model_links``."""
@@ -112,10 +126,10 @@ class Neo4jModels:
         mid = key[1:]
         versions = sorted(self._read(
             "MATCH (h:Hyperparameters)-[:CONFIGURED_WITH]->(m:Dataset {id: $m}) RETURN h.operation, h.version, "
-            "h.architecture, h.status, h.run, h.first_seen, h.last_seen, h.user, h.names, h.values", m=mid),
+            "h.architecture, h.status, h.run, h.first_seen, h.last_seen, h.user, h.names, h.texts", m=mid),
             key=lambda r: (r[6] or "", r[0]))
         metrics = self._read("MATCH (x:Metrics)-[:EVALUATED_WITH]->(m:Dataset {id: $m}) "
-                             "RETURN x.operation, x.names, x.values", m=mid)
+                             "RETURN x.operation, x.names, x.texts", m=mid)
         used = self._read("MATCH (d:Dataset)-[u:USED_IN_TRAINING]->(m:Dataset {id: $m}) "
                           "RETURN d.id, u.split, u.operation, u.version", m=mid)
         made = self._read("MATCH (p:Dataset)-[g:GENERATED_BY]->(m:Dataset {id: $m}) RETURN p.id, g.operation", m=mid)
@@ -175,5 +189,6 @@ def upgrade_models(store: Neo4jModels, tx: Tx) -> None:
                               None, op["first"], op["last"], settings=tuple(sorted(settings.items()))))
     users = [Operation(oid, "", "", None, (), (), (), (), "", user, None, first, None) for oid, user, first in tx.run(
         "MATCH (u:User)-[p:PERFORMED]->(o:Operation) WHERE o.type = 'train' RETURN o.id, u.name, p.first_seen").values()]
-    store._write_ml(tx, made, made, users)
+    store._ml_labels = (set(), set())
+    store._write_ml(tx, made, made, users)  # labelled by the caller, in a transaction of its own
     tx.run("MATCH (s:StatementCache) WHERE s.id STARTS WITH $k DELETE s", k=HYPERPARAMETERS_KEY).consume()

@@ -9,7 +9,6 @@ is upgraded in place, and harvesting again changes nothing."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,9 @@ from sqllineage_harvester.cli import main
 from sqllineage_harvester.dialects import get_dialect
 from sqllineage_harvester.harvest import Options, harvest
 from sqllineage_harvester.ml_query import NotAModelError, model
+from sqllineage_harvester.model import DatasetRef, ModelFacts, Operation
 from sqllineage_harvester.sources import open_source
-from sqllineage_harvester.stores import open_store
+from sqllineage_harvester.stores import Batch, StoreUnusableError, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "fixtures" / "logs"
@@ -139,6 +139,9 @@ def test_the_commands_answer_the_three_questions(tmp_path):
     assert table.exit_code == 0 and "evaluation" in table.output and "l2_reg = 0.1" in table.output
     up = json.loads(run("upstream", PREDICTIONS, "--format", "json").output)
     assert {(n["name"], n["depth"]) for n in up["nodes"]} >= {(MODEL, 1), (RAW, 3)}
+    models = json.loads(run("impact", RAW, "--format", "json").output)
+    assert [(n["name"], n["depth"]) for n in models["nodes"] if n["type"] == "model"] == [(MODEL, 2)]
+    assert "train" in {o["type"] for o in models["operations"]}
     impact = json.loads(run("impact", RAW + ".monthly_spend", "--format", "json").output)
     assert {(n["name"], n["depth"]) for n in impact["nodes"]} >= {(MODEL + ".monthly_spend", 2),
                                                                   (PREDICTIONS + ".predicted_churned", 3)}
@@ -147,36 +150,99 @@ def test_the_commands_answer_the_three_questions(tmp_path):
     assert run("model", RAW).exit_code == 2
 
 
-def test_a_version_3_store_is_upgraded_with_its_models(tmp_path):
-    path = tmp_path / "v3.db"
-    store = open_store(f"sqlite:///{path}")
+SETTINGS = {"input_label_cols": '["churned"]', "l2_reg": "0.1", "max_iterations": "20", "model_type": "logistic_reg"}
+ML_TABLES = ("model_versions", "hyperparameters", "metrics", "used_in_training", "predictions")
+
+
+def as_version_3(url: str) -> None:
+    """The store as version 3 left it: no model tables or nodes, evaluations only read, each
+    model's settings in the statement cache under hyperparameters:NS."""
+    cached = json.dumps({MODEL: SETTINGS})
+    if url.startswith("bolt"):
+        from sqllineage_harvester.stores.neo4j import Neo4jStore
+
+        store = Neo4jStore(url)
+        try:
+            with store.driver.session(database=store.database) as session:
+                for statement in ("MATCH (n) WHERE n:Hyperparameters OR n:Metrics DETACH DELETE n",
+                                  "MATCH ()-[e:USED_IN_TRAINING|GENERATED_BY]->() DELETE e",
+                                  "MATCH (o:Operation {type: 'evaluate'}) DETACH DELETE o",
+                                  "MATCH (v:SchemaVersion) SET v.version = 3"):
+                    session.run(statement).consume()
+                session.run("CREATE (:StatementCache {id: 'hyperparameters:bigquery://test', lineage: $l})",
+                            l=cached).consume()
+        finally:
+            store.close()
+        return
+    from sqlalchemy import create_engine, text
+
+    from sqllineage_harvester.stores.sql import engine_url
+
+    engine = create_engine(engine_url(url))
+    with engine.begin() as con:
+        for table in ML_TABLES:
+            con.execute(text(f"DROP TABLE {table}"))
+        for table in ("input_to", "produces", "performed", "hosted"):
+            con.execute(text(f"DELETE FROM {table} WHERE operation_id IN "
+                             f"(SELECT id FROM operations WHERE type = 'evaluate')"))
+        con.execute(text("DELETE FROM operations WHERE type = 'evaluate'"))
+        con.execute(text("INSERT INTO statement_cache VALUES ('hyperparameters:bigquery://test', :l)"), {"l": cached})
+        con.execute(text("UPDATE schema_version SET version = 3"))
+    engine.dispose()
+
+
+def test_a_version_3_store_is_upgraded_with_its_models(store_url):
+    store = open_store(store_url)
     harvest(open_source(LOGS / "bigquery/ml_jobs.jsonl", "bigquery"), store,
             Options(dialect="bigquery", namespace="bigquery://test"))
     store.close()
-    con = sqlite3.connect(path)  # as version 3 left it: no model tables, evaluations only read, settings cached
-    for table in ("model_versions", "hyperparameters", "metrics", "used_in_training", "predictions"):
-        con.execute(f"DROP TABLE {table}")
-    for table in ("input_to", "produces", "performed", "hosted"):
-        con.execute(f"DELETE FROM {table} WHERE operation_id IN (SELECT id FROM operations WHERE type = 'evaluate')")
-    con.execute("DELETE FROM operations WHERE type = 'evaluate'")
-    settings = {"input_label_cols": '["churned"]', "l2_reg": "0.1", "max_iterations": "20", "model_type": "logistic_reg"}
-    con.execute("INSERT INTO statement_cache VALUES ('hyperparameters:bigquery://test', ?)",
-                (json.dumps({MODEL: settings}),))
-    con.execute("UPDATE schema_version SET version = 3")
-    con.commit()
-    con.close()
-    store = open_store(f"sqlite:///{path}")
+    as_version_3(store_url)
+    if not store_url.startswith("bolt"):  # a reader never upgrades an SQL store; a harvester does
+        with pytest.raises(StoreUnusableError, match="older"):
+            open_store(store_url, read_only=True)
+    store = open_store(store_url)
     try:
         a = model(store, MODEL)
         assert {(c.dataset, c.split, c.depth) for c in a.training} == {(FEATURES, "train", 1), (RAW, "train", 2)}
-        assert a.hyperparameters == settings and a.predictions == (PREDICTIONS,)
+        assert a.hyperparameters == SETTINGS and a.predictions == (PREDICTIONS,)
         assert a.versions[0]["architecture"] == "logistic_reg" and a.versions[0]["users"] == ["mlops@shop.example.com"]
         assert store.cache_get(["hyperparameters:bigquery://test"]) == {}
+        # harvesting the log again after the upgrade adds its evaluations and nothing twice
+        harvest(open_source(LOGS / "bigquery/ml_jobs.jsonl", "bigquery"), store,
+                Options(dialect="bigquery", namespace="bigquery://test-again"))
+        assert len(model(store, MODEL).versions) == 1
     finally:
         store.close()
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
-    con.close()
+
+
+def run_of(run: str, version: str, when: str, lr: str, auc: str) -> Operation:
+    """A training run as the MLflow source and the Python API hand it over: a registered version,
+    its status, metrics and the split each dataset served in."""
+    return Operation(
+        id=f"run-{run}", type="train", fingerprint=f"mlflow-{run}", sql=None,
+        inputs=(DatasetRef("lake.churn_train"), DatasetRef("lake.churn_valid")),
+        outputs=(DatasetRef("registry.churn", "model"),), columns=(), indirect=(), namespace="mlflow://test",
+        user="ann", system=None, first_seen=when, last_seen=when, settings=(("lr", lr),),
+        ml=ModelFacts(model="registry.churn", version=version, architecture="sklearn", status="READY",
+                      splits=(("lake.churn_train", "train"), ("lake.churn_valid", "validation")),
+                      metrics=(("auc", auc),), run=run))
+
+
+def test_registered_versions_metrics_and_splits_as_the_mlflow_source_gives_them(store):
+    late, early = run_of("b", "4", "2024-05-02T00:00:00.000000Z", "0.05", "0.93"), \
+        run_of("a", "3", "2024-05-01T00:00:00.000000Z", "0.1", "0.91")
+    store.write_batch(Batch(operations=(late,)))
+    store.write_batch(Batch(operations=(early, late)))  # the later run seen again: nothing twice
+    a = model(store, "registry.churn")
+    assert [(v["version"], v["status"], v["run"], v["metrics"], v["hyperparameters"]) for v in a.versions] == [
+        ("3", "READY", "a", {"auc": "0.91"}, {"lr": "0.1"}), ("4", "READY", "b", {"auc": "0.93"}, {"lr": "0.05"})]
+    assert a.hyperparameters == {"lr": "0.05"} and a.metrics == {"auc": "0.93"} and a.users == ("ann",)
+    assert {(c.dataset, c.split, c.depth) for c in a.training} == {("lake.churn_train", "train", 1),
+                                                                    ("lake.churn_valid", "validation", 1)}
+    if store.url.startswith("bolt"):
+        with store.driver.session(database=store.database) as session:
+            assert session.run("MATCH (m:Model {name: 'registry.churn'}) RETURN m.version, m.versions, "
+                               "m.architecture, m.status").values() == [["4", ["3", "4"], "sklearn", "READY"]]
 
 
 def cypher_block() -> list[str]:

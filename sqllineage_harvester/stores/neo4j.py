@@ -279,6 +279,8 @@ class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
         if not self.read_only and version is not None and version < 4:
             self._write(lambda tx: upgrade_models(self, tx))
             self._write(self.label_models)
+        if not self.read_only:
+            self._write(self.relabel_models)
         if not self.read_only and (version is None or version < SCHEMA_VERSION):
             self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) SET v.version = $v",
                                           v=SCHEMA_VERSION).consume())
@@ -613,6 +615,7 @@ class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
         def work(tx: Tx) -> None:
             for part in chunks(ids, ROWS):
                 tx.run("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() DELETE e", ids=part).consume()
+                self.prune_models(tx, part)
                 tx.run("UNWIND $ids AS i MATCH (o:Operation {id: i}) DETACH DELETE o", ids=part).consume()
         self._write(work)
         return removed

@@ -30,6 +30,11 @@ FACTS = frozenset({"id", "operation", "model", "version", "architecture", "statu
 Tx = Any
 
 
+def _version_order(version: str) -> tuple[int, int, str]:
+    """Registered versions in number order (2 before 10), other names after them."""
+    return (0, int(version), "") if version.isdigit() else (1, 0, version)
+
+
 def _pairs(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"names": [n for n, _ in pairs], "values": [v for _, v in pairs],
             "props": {n: v for n, v in pairs if n not in FACTS}}
@@ -104,9 +109,16 @@ class Neo4jModels:
                    "h.last_seen = CASE WHEN r.l IS NOT NULL AND (h.last_seen IS NULL OR r.l > h.last_seen) "
                    "THEN r.l ELSE h.last_seen END", rows)
         self._ml_labels[0].update(r["m"] for r in rows)
-        unwind(tx, "MATCH (m:Dataset {id: r.m}) SET m.versions = CASE WHEN r.v IS NULL OR "
-                   "r.v IN coalesce(m.versions, []) THEN coalesce(m.versions, []) ELSE coalesce(m.versions, []) + r.v END "
-                   "WITH m, r WHERE m.trained IS NULL OR r.at >= m.trained "
+        # Every version a model has had, sorted (the same whatever order the runs came in).
+        named = sorted({r["m"] for r in rows if r["v"] is not None})
+        had = {m: set(v or []) for m, v in tx.run("UNWIND $ids AS i MATCH (m:Dataset {id: i}) RETURN m.id, m.versions",
+                                                  ids=named).values()} if named else {}
+        for r in rows:
+            if r["v"] is not None:
+                had.setdefault(r["m"], set()).add(r["v"])
+        unwind(tx, "MATCH (m:Dataset {id: r.m}) SET m.versions = r.vs",
+               [{"m": m, "vs": sorted(vs, key=_version_order)} for m, vs in sorted(had.items())])
+        unwind(tx, "MATCH (m:Dataset {id: r.m}) WITH m, r WHERE m.trained IS NULL OR r.at >= m.trained "
                    "SET m.trained = r.at, m.version = r.v, m.architecture = r.a, m.status = r.s",
                sorted(rows, key=lambda r: r["at"]))
 
@@ -118,6 +130,21 @@ class Neo4jModels:
             for part in [sorted(ids)[i:i + 1000] for i in range(0, len(ids), 1000)]:
                 tx.run(f"UNWIND $ids AS i MATCH (d:Dataset {{id: i}}) WHERE NOT d:{label} SET d:{label}", ids=part).consume()
         self._ml_labels = (set(), set())
+
+    def relabel_models(self, tx: Tx) -> None:
+        """Labels a batch committed without (the process stopped between the batch and its labels),
+        put on when the store is next opened for writing: every model and prediction node has them."""
+        tx.run("MATCH ()-[:CONFIGURED_WITH|EVALUATED_WITH|USED_IN_TRAINING|GENERATED_BY]->(m:Dataset) "
+               "WHERE NOT m:Model WITH DISTINCT m SET m:Model").consume()
+        tx.run("MATCH (p:Dataset)-[:GENERATED_BY]->() WHERE NOT p:Prediction WITH DISTINCT p SET p:Prediction").consume()
+
+    def prune_models(self, tx: Tx, ids: Sequence[str]) -> None:
+        """The model nodes and relationships of pruned operations (``ids``); models and predictions stay datasets."""
+        for label, suffix in (("Hyperparameters", "#hyperparameters"), ("Metrics", "#metrics")):
+            tx.run(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) DETACH DELETE n",
+                   ids=[i + suffix for i in ids]).consume()
+        tx.run("UNWIND $ids AS i MATCH ()-[e:USED_IN_TRAINING|GENERATED_BY]->() WHERE e.operation = i DELETE e",
+               ids=list(ids)).consume()
 
     def model_links(self, key: str) -> ModelLinks:
         """As ``SQLStore.model_links``."""
@@ -161,10 +188,10 @@ def upgrade_models(store: Neo4jModels, tx: Tx) -> None:
     for oid, kind, ns, first, last, name, dtype, way in tx.run(
             "MATCH (o:Operation)-[:PRODUCES]->(d:Dataset) WHERE o.type = 'train' OR EXISTS { "
             "MATCH (:Dataset {type: 'model'})-[:INPUT_TO]->(o) } "
-            "RETURN o.id, o.type, o.namespace, o.first_seen, o.last_seen, d.name, d.type, 'out' "
+            "RETURN o.id AS id, o.type AS kind, o.namespace AS ns, o.first_seen AS first, o.last_seen AS last, d.name AS name, d.type AS dtype, 'out' AS way "
             "UNION ALL MATCH (d:Dataset)-[:INPUT_TO]->(o:Operation) WHERE o.type = 'train' OR EXISTS { "
             "MATCH (:Dataset {type: 'model'})-[:INPUT_TO]->(o) } "
-            "RETURN o.id, o.type, o.namespace, o.first_seen, o.last_seen, d.name, d.type, 'in'").values():
+            "RETURN o.id AS id, o.type AS kind, o.namespace AS ns, o.first_seen AS first, o.last_seen AS last, d.name AS name, d.type AS dtype, 'in' AS way").values():
         op = ops.setdefault(oid, {"type": kind, "ns": ns, "first": first, "last": last, "in": [], "out": []})
         op[way].append(DatasetRef(name, dtype or "table"))
     kept: dict[tuple[str, str], dict[str, str]] = {}

@@ -145,6 +145,8 @@ def test_the_commands_answer_the_three_questions(tmp_path):
     impact = json.loads(run("impact", RAW + ".monthly_spend", "--format", "json").output)
     assert {(n["name"], n["depth"]) for n in impact["nodes"]} >= {(MODEL + ".monthly_spend", 2),
                                                                   (PREDICTIONS + ".predicted_churned", 3)}
+    route = run("path", RAW + ".monthly_spend", PREDICTIONS + ".predicted_churned")
+    assert route.exit_code == 0 and "ml.churn_model.monthly_spend" in route.output and "TRAIN churn_model" in route.output
     typo = run("model", "churn_modle")
     assert typo.exit_code == 2 and "did you mean" in typo.output and MODEL in typo.output
     assert run("model", RAW).exit_code == 2

@@ -185,13 +185,13 @@ def upgrade_models(store: Neo4jModels, tx: Tx) -> None:
     from ..model import DatasetRef
 
     ops: dict[str, dict[str, Any]] = {}
+    touches_model = "(o.type = 'train' OR EXISTS { MATCH (:Dataset {type: 'model'})-[:INPUT_TO]->(o) })"
+    columns = ("o.id AS id, o.type AS kind, o.namespace AS ns, o.first_seen AS first, o.last_seen AS last, "
+               "d.name AS name, d.type AS dtype")
     for oid, kind, ns, first, last, name, dtype, way in tx.run(
-            "MATCH (o:Operation)-[:PRODUCES]->(d:Dataset) WHERE o.type = 'train' OR EXISTS { "
-            "MATCH (:Dataset {type: 'model'})-[:INPUT_TO]->(o) } "
-            "RETURN o.id AS id, o.type AS kind, o.namespace AS ns, o.first_seen AS first, o.last_seen AS last, d.name AS name, d.type AS dtype, 'out' AS way "
-            "UNION ALL MATCH (d:Dataset)-[:INPUT_TO]->(o:Operation) WHERE o.type = 'train' OR EXISTS { "
-            "MATCH (:Dataset {type: 'model'})-[:INPUT_TO]->(o) } "
-            "RETURN o.id AS id, o.type AS kind, o.namespace AS ns, o.first_seen AS first, o.last_seen AS last, d.name AS name, d.type AS dtype, 'in' AS way").values():
+            f"MATCH (o:Operation)-[:PRODUCES]->(d:Dataset) WHERE {touches_model} RETURN {columns}, 'out' AS way "
+            f"UNION ALL MATCH (d:Dataset)-[:INPUT_TO]->(o:Operation) WHERE {touches_model} "
+            f"RETURN {columns}, 'in' AS way").values():
         op = ops.setdefault(oid, {"type": kind, "ns": ns, "first": first, "last": last, "in": [], "out": []})
         op[way].append(DatasetRef(name, dtype or "table"))
     kept: dict[tuple[str, str], dict[str, str]] = {}

@@ -278,6 +278,13 @@ def _with(op: Operation, **changes: Any) -> Operation:
     return made
 
 
+def evaluation(result: StatementLineage) -> bool:
+    """An evaluation the store keeps as an operation: it names the data it evaluated the model on
+    (a split) or the metrics it gave. One that reads only the model (ML.TRAINING_INFO, SHOW MODEL)
+    is a read like any other."""
+    return result.kind == "evaluate" and result.ml is not None and bool(result.ml.splits or result.ml.metrics)
+
+
 NO_VALUES = frozenset({"delete", "rename"})  # writes that move no values: no column lineage to expect
 
 
@@ -332,16 +339,22 @@ def add_entry(
     reads: list[str] = []
     ops: list[Operation] = []
     parsed = {r.index: r for r in (results if plain is None else plain)}
-    for result in results if lineage is None else lineage:
+    for given in results if lineage is None else lineage:
+        result = given
         if result.error:
             continue
         if result.kind in ("select", "evaluate"):  # an evaluation reads its model and data
             reads += [dataset.name for dataset in result.inputs]
-            continue
-        if result.kind not in WRITE_KINDS and (result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):
+            if not evaluation(result):
+                continue
+            # An evaluation of a model on data (a split) is also an operation that writes nothing:
+            # the store keeps which data evaluated the model, and no table lineage comes of it.
+            result = replace(result, outputs=(), columns=(), indirect=())
+        if result.kind not in WRITE_KINDS and result.kind != "evaluate" and (
+                result.kind in STRUCTURE_KINDS or not (result.inputs and result.outputs)):
             continue  # CREATE TABLE new LIKE cur copies a structure, not values: no lineage
         # Read through a session's temp tables, one statement has other lineage: another operation.
-        variant = "" if parsed.get(result.index) == result else "\x1f" + encode([result])
+        variant = "" if parsed.get(given.index) == given else "\x1f" + encode([result])
         ops.append(Operation(
             id=blake2b(f"{namespace}\x1f{op_key or key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
             type=result.kind,

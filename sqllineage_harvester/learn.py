@@ -52,9 +52,8 @@ class Learning:
         self.models_key = f"models:{namespace}"  # prediction functions' models (CREATE MODEL .. FUNCTION f)
         self.functions = ModelFunctions(json.loads(kept.get(self.models_key) or "{}"))
         self.functions_version = 0
-        # Each model's settings (hyperparameters) as its latest training gave them: model -> {name: value}
-        self.hyperparameters_key = f"hyperparameters:{namespace}"
-        self.hyperparameters: dict[str, dict[str, str]] = json.loads(kept.get(self.hyperparameters_key) or "{}")
+        # A model's settings (hyperparameters) are kept with its training operation, in the store's
+        # model tables (stores/ml_rows.py); version 3 stores kept them here, under hyperparameters:NS.
         self.shards_key = f"shards:{namespace}"
         # The shards seen of each date-sharded family (shards.py): family -> suffixes, sorted.
         self.shards: dict[str, list[str]] = json.loads(kept.get(self.shards_key) or "{}")
@@ -145,10 +144,6 @@ class Learning:
         function = dict(r.settings).get("function") if r.kind == "train" else None
         model = next((o.name for o in r.outputs if o.type == "model"), None)
         model = model or next((o.name for o in r.objects if o.type == "model"), None)
-        if r.settings and model and self.hyperparameters.get(model) != dict(r.settings):
-            if model in self.hyperparameters or len(self.hyperparameters) < MAX_WRITTEN:
-                self.hyperparameters[model] = dict(r.settings)
-                self._changed.add(self.hyperparameters_key)  # not read by lineage: repeats stay as they are
         if function and model and self.functions.learn(model, function):
             self.functions_version += 1
             self._touch(self.models_key)
@@ -324,8 +319,6 @@ class Learning:
             out[self.stages_key] = self.stages.dump()
         if self.models_key in self._changed:
             out[self.models_key] = self.functions.dump()
-        if self.hyperparameters_key in self._changed:
-            out[self.hyperparameters_key] = json.dumps(self.hyperparameters, separators=(",", ":"), sort_keys=True)
         if self.shards_key in self._changed:
             out[self.shards_key] = json.dumps(self.shards, separators=(",", ":"), sort_keys=True)
         if self.written_key in self._changed:

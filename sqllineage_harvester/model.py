@@ -117,6 +117,14 @@ def merged_masks(*columns: ColumnLineage) -> tuple[ColumnRef, ...]:
 
 # How a dataset served a model's training run (the seed's ``USED_IN_TRAINING {split}``).
 TRAIN_SPLIT, EVALUATION_SPLIT = "train", "evaluation"
+# The settings that name a model's architecture, first found first: BigQuery / Redshift MODEL_TYPE
+# (Snowflake's class is kept as model_type too), PostgresML's algorithm and task, Redshift's PROBLEM_TYPE.
+ARCHITECTURE_SETTINGS = ("model_type", "algorithm", "task", "problem_type")
+
+
+def architecture_of(settings: tuple[tuple[str, str], ...]) -> str | None:
+    found = dict(settings)
+    return next((found[name] for name in ARCHITECTURE_SETTINGS if found.get(name)), None)
 
 
 @dataclass(frozen=True)
@@ -423,3 +431,30 @@ class OperationLinks:
     outputs: tuple[str, ...] = ()
     users: tuple[RunCount, ...] = ()
     systems: tuple[RunCount, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelVersionRow:
+    """One training operation of a model as a store keeps it (the seed's ``Model`` version)."""
+
+    operation: str  # Operation id
+    version: str | None
+    architecture: str | None
+    status: str | None
+    run: str | None
+    first_seen: str | None
+    last_seen: str | None
+    user: str | None  # who ran its earliest known run
+
+
+@dataclass(frozen=True)
+class ModelLinks:
+    """What a store holds around one model: its versions (training operations), each operation's
+    hyperparameters and metrics, the datasets used in its training or evaluation (with split) and
+    the datasets made with it (predictions). Datasets are node keys."""
+
+    versions: tuple[ModelVersionRow, ...] = ()
+    hyperparameters: tuple[tuple[str, str, str], ...] = ()  # (operation id, name, value)
+    metrics: tuple[tuple[str, str, str], ...] = ()  # (operation id, name, value)
+    used: tuple[tuple[str, str, str, str | None], ...] = ()  # (dataset key, split, operation id, version)
+    predictions: tuple[tuple[str, str], ...] = ()  # (dataset key, operation id)

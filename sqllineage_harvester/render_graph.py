@@ -3,7 +3,7 @@
 The JSON shape is a contract::
 
     {"root": "db.schema.table[.column]", "direction": "downstream",
-     "nodes": [{"name": ..., "kind": "dataset|column", "depth": n, "namespace": ...,
+     "nodes": [{"name": ..., "kind": "dataset|column", "depth": n, "namespace": ..., "type": ...,
                 "operations": [...], "users": [...], "last_seen": ...}],
      "edges": [{"source": name, "target": name, "operation": id, "type": ...,
                 "first_seen": ..., "last_seen": ...}],
@@ -29,6 +29,7 @@ def graph_dict(graph: LineageGraph) -> dict[str, Any]:
         out["target"] = graph.target.name
     out["nodes"] = [
         {"name": n.node.name, "kind": n.node.kind, "depth": n.depth, "namespace": n.node.namespace,
+         "type": n.node.type,  # the dataset's (table, view, model, ...): a model on the way is typed model
          "operations": list(n.operations), "users": list(n.users), "last_seen": n.last_seen}
         for n in graph.nodes]
     out["edges"] = [

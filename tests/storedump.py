@@ -13,7 +13,7 @@ from pathlib import Path
 HOW_IT_WENT = {"batches"}  # batch keys name their first and last rows: they depend on the batch size
 WALL_CLOCK = {"updated_at", "written_at"}
 # column -> table whose natural key it refers to
-REFERENCES = {"dataset_id": "datasets", "operation_id": "operations", "user_id": "users",
+REFERENCES = {"dataset_id": "datasets", "model_id": "datasets", "operation_id": "operations", "user_id": "users",
               "system_id": "systems", "src": "columns", "dst": "columns"}
 
 

@@ -74,8 +74,9 @@ def test_a_training_column_reaches_the_predictions_through_the_model(
     finally:
         con.close()
     assert not [s for s in SECRETS if s.lower() in dump.lower()]
-    kept = json.loads(store.cache_get([f"hyperparameters:{dialect}://test"])[f"hyperparameters:{dialect}://test"])
-    assert kept[model] == settings
+    from sqllineage_harvester.ml_query import model as model_answer
+
+    assert model_answer(store, model).hyperparameters == settings  # kept with the training, not in the cache
 
 
 def test_a_prediction_function_is_known_from_a_create_model_harvested_in_an_earlier_run(tmp_path):

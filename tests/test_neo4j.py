@@ -82,7 +82,7 @@ def test_the_graph_holds_the_operation_as_the_issue_draws_it(store):
     assert cypher(store, "MATCH (d:Dataset {name: 'raw.orders'})-[:HAS_COLUMN]->(c:Column) RETURN count(c)") == [(3,)]
     assert cypher(store, "MATCH (d:Dataset {name: 'raw.orders'}) RETURN d.id, d.namespace") == [
         (f"{NAMESPACE}/raw.orders", NAMESPACE)]
-    assert cypher(store, "MATCH (v:SchemaVersion) RETURN v.version") == [(3,)]
+    assert cypher(store, "MATCH (v:SchemaVersion) RETURN v.version") == [(4,)]
 
 
 def test_names_that_would_break_string_built_cypher_round_trip(store):

@@ -33,7 +33,7 @@ def failure(reason: str | None = "unsupported syntax", fp: str = "fp-bad") -> Pa
 
 
 def test_new_store_has_the_current_schema_version(store):
-    assert peek(store, "schema_version") == [(3,)]
+    assert peek(store, "schema_version") == [(4,)]
 
 
 def test_every_user_and_system_that_ran_an_operation_is_kept_with_its_own_runs(store, op):
@@ -230,7 +230,7 @@ def test_a_version_1_sqlite_store_is_upgraded_in_place(tmp_path, op):
     con.close()
     store = open_store(f"sqlite:///{path}")
     store.write_batch(Batch(operations=(op("o1", "stg.orders", ORDERS, {"id": "raw.orders.id"}, executions=2),)))
-    assert peek(store, "schema_version") == [(3,)]
+    assert peek(store, "schema_version") == [(4,)]
     assert sorted(peek(store, "runs")) == [("system", "warehouse", "2024-01-01T00:00:00", "2024-01-01T00:00:00", 2),
                                            ("user", "etl", "2024-01-01T00:00:00", "2024-01-01T00:00:00", 2)]
     store.close()

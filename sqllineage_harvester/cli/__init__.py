@@ -147,4 +147,4 @@ def main() -> None:
 
 # The commands, one module per group, register themselves on ``main``.
 
-from . import demo, explore, export, harvest, parse, query, retire, tags, validate, web  # noqa: E402,F401  (each registers its commands)
+from . import demo, explore, export, harvest, model, parse, query, retire, tags, validate, web  # noqa: E402,F401  (each registers its commands)

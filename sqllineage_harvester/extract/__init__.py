@@ -227,7 +227,9 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         return analyse(node, ctx, index, text)
     evaluated = ml.unparsed(ctx, text)  # BigQuery ML.EVALUATE(MODEL m, ..), which sqlglot cannot read
     if evaluated is not None:
-        return StatementLineage(index=index, kind=evaluated.kind, inputs=tuple(dict.fromkeys(evaluated.inputs)), sql=text)
+        read = tuple(dict.fromkeys(evaluated.inputs))
+        return StatementLineage(index=index, kind=evaluated.kind, inputs=read, sql=text,
+                                ml=ml.model_facts(evaluated.kind, read, ()))
     word = text.split(None, 1)[0].upper() if text.strip() else ""
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)

@@ -26,7 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from ..model import DatasetRef
+from ..model import EVALUATION_SPLIT, TRAIN_SPLIT, DatasetRef, ModelFacts, architecture_of
 from .base import Context, Partial, dataset, write_query
 from .glot import dialect_of
 from .parameters import parse_one
@@ -133,6 +133,31 @@ def _bracketed(text: str, start: int) -> tuple[str, int] | None:
             if depth == 0:
                 return text[start + 1 : i], i + 1
     return None
+
+
+# -- model facts ---------------------------------------------------------------------------------
+def model_facts(kind: str, inputs: Iterable[DatasetRef], outputs: Iterable[DatasetRef],
+                settings: tuple[tuple[str, str], ...] = ()) -> ModelFacts | None:
+    """What a training or evaluation statement says of its model: a ``train`` statement's data
+    (every input that is no model) served split ``train``, an ``evaluate`` one's split
+    ``evaluation``; the architecture is the first of ``model.ARCHITECTURE_SETTINGS`` it sets.
+    None for other statements, and for a statement that names no model.
+
+    >>> model_facts("train", [DatasetRef("f")], [DatasetRef("m", "model")], (("model_type", "logistic_reg"),))
+    ModelFacts(model='m', version=None, architecture='logistic_reg', status=None, splits=(('f', 'train'),), metrics=(), run=None)
+    >>> model_facts("evaluate", [DatasetRef("m", "model"), DatasetRef("h")], []).splits
+    (('h', 'evaluation'),)
+    """
+    if kind not in ("train", "evaluate"):
+        return None
+    inputs, outputs = list(inputs), list(outputs)
+    side = outputs if kind == "train" else inputs
+    model = next((d.name for d in side if d.type == "model"), None)
+    if model is None:
+        return None
+    split = TRAIN_SPLIT if kind == "train" else EVALUATION_SPLIT
+    data = tuple(dict.fromkeys((d.name, split) for d in inputs if d.type != "model"))
+    return ModelFacts(model=model, architecture=architecture_of(settings), splits=data)
 
 
 # -- training ------------------------------------------------------------------------------------

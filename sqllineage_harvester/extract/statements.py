@@ -332,4 +332,5 @@ def analyse(
         sql=sql,
         defaults=(ctx.database, ctx.schemas) if (ctx.database, ctx.schemas) != before else None,
         settings=partial.settings,
+        ml=ml.model_facts(partial.kind, partial.inputs, partial.outputs, partial.settings),
     )

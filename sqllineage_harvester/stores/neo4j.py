@@ -38,6 +38,7 @@ from ..errors import ConfigError, hide_secrets
 from ..naming import dataset_id, place
 from . import DOWNSTREAM, Batch, CursorMovedError, StoreError, check_version, safe_url
 from .neo4j_explore import Neo4jExplore
+from .neo4j_ml import Neo4jModels, upgrade_models
 from .neo4j_tags import Neo4jTags
 from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
@@ -48,11 +49,12 @@ from .common import (
 # second line: kept from stderr unless the program sets up logging, whose handlers still get them.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
-SCHEMA_VERSION = 3  # 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag
+# 2: PERFORMED / HOSTED carry their own window and executions; 3: FEEDS.masked, ColumnTag; 4: models (neo4j_ml.py)
+SCHEMA_VERSION = 4
 ROWS = 1000  # rows per UNWIND
 WALK_SECONDS = 2.0  # a variable-length walk slower than this goes level by level
 LABELS = ("Dataset", "Column", "Operation", "User", "System", "Usage", "ParseFailure", "StatementCache",
-          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag", "Setting")
+          "Counter", "HarvestSource", "Session", "Batch", "SchemaVersion", "ColumnTag", "Setting", "Hyperparameters", "Metrics")
 INDEXES = (("Dataset", "short"), ("Column", "dshort"), ("Column", "name"), ("Session", "source"))
 Tx = Any  # neo4j.ManagedTransaction
 
@@ -182,7 +184,7 @@ def reach_query(label: str, direction: str, depth: int) -> str:
             f"RETURN n.id AS id, min({far}) AS far")
 
 
-class Neo4jStore(Neo4jExplore, Neo4jTags):
+class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
     """The ``Store`` on a Neo4j 5 (or Bolt compatible) server."""
 
     def __init__(self, url: str, timeout: float = 10.0, retry_seconds: float = 60.0,
@@ -274,6 +276,11 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
         found = self._read("MATCH (v:SchemaVersion {id: 'schema'}) RETURN v.version")
         version = found[0][0] if found else None
         check_version(self.url, version, SCHEMA_VERSION, 1, self.read_only, reads_older=True)
+        if not self.read_only and version is not None and version < 4:
+            self._write(lambda tx: upgrade_models(self, tx))
+            self._write(self.label_models)
+        if not self.read_only:
+            self._write(self.relabel_models)
         if not self.read_only and (version is None or version < SCHEMA_VERSION):
             self._write(lambda tx: tx.run("MERGE (v:SchemaVersion {id: 'schema'}) SET v.version = $v",
                                           v=SCHEMA_VERSION).consume())
@@ -297,9 +304,12 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
             self.known.rollback()
             raise
         self.known.commit()
+        if any(self._ml_labels):  # in a transaction of their own: see Neo4jModels.label_models
+            self._write(self.label_models)
 
     def _write_all(self, tx: Tx, batch: Batch) -> None:
         self.known.begin()  # the driver may run a transaction again: what an attempt added is its own
+        self._ml_labels = (set(), set())
         if batch.check and batch.source is not None:
             # Writing the source's node first takes its write lock until commit: two harvests of
             # one source take turns, and the second sees the first's cursor.
@@ -366,6 +376,7 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
                  "namespace": m.op.namespace, "first_seen": m.first_seen, "last_seen": m.last_seen,
                  "executions": m.executions, "time_basis": m.time_basis} for m in merged])
         self._link_new(tx, new)
+        self._write_ml(tx, [merged_operation(m) for m in merged], new, ran)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         # Its edges were seen exactly when it was, so they hold at least the window known for it.
         widened = set()
@@ -604,6 +615,7 @@ class Neo4jStore(Neo4jExplore, Neo4jTags):
         def work(tx: Tx) -> None:
             for part in chunks(ids, ROWS):
                 tx.run("UNWIND $ids AS i MATCH ()-[e:FEEDS {operation: i}]->() DELETE e", ids=part).consume()
+                self.prune_models(tx, part)
                 tx.run("UNWIND $ids AS i MATCH (o:Operation {id: i}) DETACH DELETE o", ids=part).consume()
         self._write(work)
         return removed

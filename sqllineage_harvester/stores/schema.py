@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: models (model_versions, hyperparameters, metrics, used_in_training, predictions)
 
 metadata = MetaData()
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
@@ -133,6 +133,56 @@ column_tags = Table(  # a column's own tags (pii:email, ...): by hand, from rule
     Column("origin", Text, nullable=False),  # hand | rules | catalog
     PrimaryKeyConstraint("column_id", "tag"),
 )
+# Models (v4): a model is a dataset typed ``model``; each of its training operations is a version.
+model_versions = Table(
+    "model_versions", metadata,
+    Column("model_id", Integer, nullable=False),  # datasets.id
+    Column("operation_id", Integer, nullable=False),  # the training operation
+    Column("version", Text),  # a registered version (MLflow); NULL: the model as that statement trains it
+    Column("architecture", Text),
+    Column("status", Text),
+    Column("run", Text),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    Column("user", Text),  # who ran its earliest known run
+    PrimaryKeyConstraint("model_id", "operation_id"),
+    Index("ix_model_versions_operation", "operation_id"),
+)
+hyperparameters = Table(  # Hyperparameters CONFIGURED_WITH Model: a training operation's settings
+    "hyperparameters", metadata,
+    Column("model_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "operation_id", "name"),
+)
+metrics = Table(  # Metrics EVALUATED_WITH Model: what a training or evaluation operation measured
+    "metrics", metadata,
+    Column("model_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "operation_id", "name"),
+)
+used_in_training = Table(  # dataset USED_IN_TRAINING model {split}, by a training or evaluation operation
+    "used_in_training", metadata,
+    Column("dataset_id", Integer, nullable=False),
+    Column("model_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    Column("split", Text, nullable=False),  # train | evaluation | validation | test | ...
+    Column("version", Text),
+    PrimaryKeyConstraint("dataset_id", "model_id", "operation_id", "split"),
+    Index("ix_used_in_training_model", "model_id", "dataset_id"),
+)
+predictions = Table(  # prediction dataset GENERATED_BY model, written by an operation reading the model
+    "predictions", metadata,
+    Column("dataset_id", Integer, nullable=False),
+    Column("model_id", Integer, nullable=False),
+    Column("operation_id", Integer, nullable=False),
+    PrimaryKeyConstraint("dataset_id", "model_id", "operation_id"),
+    Index("ix_predictions_model", "model_id", "dataset_id"),
+)
+ML_TABLES = (model_versions, hyperparameters, metrics, used_in_training, predictions)
 # Settings kept for later queries (``retire_after``). Made on first use (stores.sql.SQLStore.set_setting)
 # and read as empty where missing, so a store of this version without it needs no upgrade.
 settings = Table("settings", metadata, Column("name", Text, primary_key=True), Column("value", Text, nullable=False))

@@ -38,9 +38,10 @@ from .common import (
     merged_operation, now, run_rows, short_name, spellings, suffix_match, wider,
 )
 from .sql_explore import SQLExplore
+from .sql_ml import SQLModels, v3_to_v4
 from .sql_tags import SQLTags
 from .schema import (
-    SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
+    ML_TABLES, SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
     parse_failures, performed, produces, schema_version, sessions, settings, sources, statement_cache, systems, usage, users,
 )
 
@@ -64,7 +65,7 @@ def _v2_to_v3(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE column_edges ADD COLUMN masked INTEGER NOT NULL DEFAULT 0")
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: v3_to_v4}
 
 
 OPERATION_COLUMNS = ("key", "type", "fingerprint", "sql", "namespace", "first_seen", "last_seen", "executions",
@@ -159,7 +160,7 @@ def transient(e: BaseException | None) -> bool:
     return getattr(getattr(e, "orig", None), "sqlstate", None) in ("40P01", "40001")
 
 
-class SQLStore(SQLExplore, SQLTags):
+class SQLStore(SQLExplore, SQLTags, SQLModels):
     """The ``Store`` on an SQL database through SQLAlchemy Core. ``read_only`` (the queries):
     nothing is created, upgraded or written; an SQLite file is opened read-only."""
 
@@ -490,6 +491,7 @@ class SQLStore(SQLExplore, SQLTags):
         op_ids = {key: seen[0] for key, seen in before.items()}
         op_ids.update(self._ids(conn, operations, "key", (op.id for op in new)))
         self._link_new(conn, new, op_ids, dataset_ids)
+        self._write_ml(conn, new, op_ids, dataset_ids, ran)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         # Its edges were seen exactly when it was, so they hold at least the window known for it.
         widened = []
@@ -509,6 +511,7 @@ class SQLStore(SQLExplore, SQLTags):
             stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
                     .values(self._window(column_edges)(seen)))
             conn.execute(stmt, widened)
+            self._widen_ml(conn, widened)
         self._link_people(conn, ran, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
@@ -747,7 +750,7 @@ class SQLStore(SQLExplore, SQLTags):
         removed = self.aged(before)
         old = select(operations.c.id).where(operations.c.last_seen < before)
         with self._write() as conn:
-            for t in (column_edges, input_to, produces, performed, hosted):
+            for t in (column_edges, input_to, produces, performed, hosted, *ML_TABLES):
                 conn.execute(delete(t).where(t.c.operation_id.in_(old)))
             conn.execute(delete(operations).where(operations.c.last_seen < before))
         return removed

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .ml_query import ModelAnswer
+from .render_explore import when
 
 
 def model_dict(answer: ModelAnswer) -> dict[str, Any]:
@@ -41,13 +42,14 @@ def model_table(answer: ModelAnswer) -> str:
     d = model_dict(answer)
     lines = [f"model {d['model']}  ({d['namespace']})"]
     facts = [f"architecture {d['architecture']}" if d["architecture"] else "",
-             f"trained {d['first_seen'] or '?'} .. {d['last_seen'] or '?'}" if d["versions"] else "",
+             (f"trained {when(d['first_seen'])}" if d["first_seen"] == d["last_seen"]
+              else f"trained {when(d['first_seen'])} .. {when(d['last_seen'])}") if d["versions"] else "",
              f"by {', '.join(d['users'])}" if d["users"] else ""]
     if any(facts):
         lines.append("  " + ", ".join(f for f in facts if f))
     lines += ["", f"versions ({len(d['versions'])})"]
     lines += _rows(("VERSION", "ARCHITECTURE", "STATUS", "LAST SEEN", "RUNS", "USERS", "OPERATION"),
-                   [(v["version"] or "-", v["architecture"] or "-", v["status"] or "-", v["last_seen"] or "-",
+                   [(v["version"] or "-", v["architecture"] or "-", v["status"] or "-", when(v["last_seen"]),
                      str(v["executions"] if v["executions"] is not None else "-"), ", ".join(v["users"]) or "-",
                      v["operation"][:12]) for v in d["versions"]]) if d["versions"] else ["  (none harvested)"]
     lines += ["", "training and evaluation data (depth 1: used directly; deeper: upstream of it)"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sqllineage_harvester import LineageCollector, MLLineageTracker, RecordError, queries
+from sqllineage_harvester import LineageCollector, MLLineageTracker, RecordError, ml_query, queries
 from sqllineage_harvester.harvest import Options, harvest
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import Batch, open_store
@@ -84,8 +84,9 @@ def test_a_prediction_reaches_the_training_data_s_sources_through_the_model(stor
         assert impact["shop.ml.churn_model.spend"] == 2 and impact["shop.marts.churn_predictions.churn_score"] == 3
         model = queries.find(store, "shop.ml.churn_model")
         assert model.type == "model"
-        kept = json.loads(store.cache_get([f"hyperparameters:{NS}"])[f"hyperparameters:{NS}"])
-        assert kept == {"shop.ml.churn_model": {"eta": "0.1", "max_depth": "6", "objective": "binary:logistic"}}
+        answer = ml_query.model(store, "shop.ml.churn_model")
+        assert answer.hyperparameters == {"eta": "0.1", "max_depth": "6", "objective": "binary:logistic"}
+        assert "shop.marts.churn_predictions" in answer.predictions
     finally:
         store.close()
 
@@ -210,7 +211,7 @@ def test_a_closed_collector_refuses_calls_and_writes_what_it_held_on_close(tmp_p
 
 
 def test_the_demo_shows_a_model_s_lineage_and_records_it_once(tmp_path):
-    from sqllineage_harvester.cli.demo import DEMO_MODEL, SHOW_MODEL_COMMAND
+    from sqllineage_harvester.cli.demo import DEMO_MODEL
 
     def demo():
         proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "demo"], cwd=tmp_path,
@@ -219,10 +220,11 @@ def test_the_demo_shows_a_model_s_lineage_and_records_it_once(tmp_path):
         return proc.stdout, proc.stderr
 
     out, err = demo()
-    assert f"upstream of {DEMO_MODEL}" in out and "ML.CUSTOMER_FEATURES" in out and "RAW.CUSTOMERS" in out
-    assert "hyperparameters: eta=0.1, max_depth=6, objective=binary:logistic" in out
-    assert f"downstream of {DEMO_MODEL}" in out and "MARTS.CHURN_SCORES" in out
-    assert ("sqllineage-harvester model " + DEMO_MODEL in err) == SHOW_MODEL_COMMAND
+    trained_on = out.split(f"What {DEMO_MODEL} was trained on")[1]
+    assert "ML.CUSTOMER_FEATURES" in trained_on and "RAW.CUSTOMERS" in trained_on
+    assert "max_depth = 6" in out and "objective = binary:logistic" in out  # the model's hyperparameters
+    assert "ANALYTICS.MARTS.CHURN_SCORES" in out.split("predictions made with it")[1]
+    assert "sqllineage-harvester model " + DEMO_MODEL in out
     demo()  # again: the harvests find nothing new, the API's runs are not recorded twice
     store = open_store(f"sqlite:///{tmp_path}/demo-lineage.db", read_only=True)
     try:

@@ -18,8 +18,6 @@ NAMESPACE = "snowflake://demo"
 # The model the demo records through the Python API (a pipeline's training run, outside any log), trained
 # on features the warehouse's ML log made; its lineage is shown after the impact query.
 DEMO_MODEL = "ANALYTICS.ML.CHURN_XGB"
-# Whether the closing hints name the `model` command (switched on once that command exists).
-SHOW_MODEL_COMMAND = False
 
 
 def demo_logs() -> Path:
@@ -75,9 +73,8 @@ def demo(store_url: str, column: str) -> None:
         click.echo(graph_table(graph, title="impact"))
         record_model(store)
         show_model(store, DEMO_MODEL)
-        hints = [f"sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}"]
-        if SHOW_MODEL_COMMAND:
-            hints.append(f"sqllineage-harvester model {DEMO_MODEL} --store {store_url}")
+        hints = [f"sqllineage-harvester upstream ANALYTICS.MARTS.DAILY_REVENUE.REVENUE --store {store_url}",
+                 f"sqllineage-harvester model {DEMO_MODEL} --store {store_url}"]
         click.echo("\nNext: " + "\n      ".join(hints))
     except HarvesterError as e:
         _fail(e)
@@ -104,17 +101,13 @@ def record_model(store: Store) -> None:
 
 
 def show_model(store: Store, model: str) -> None:
-    """A model's lineage: what it was trained on back to the sources, its hyperparameters, what it predicted."""
-    from .. import queries
-    from ..render_graph import graph_table
+    """A model's lineage as `model` gives it: versions, training data back to the sources, hyperparameters,
+    metrics and the prediction tables made with it."""
+    from ..ml_query import model as model_query
+    from ..render_ml import model_table
 
-    click.echo(f"\nWhat {model} was trained on, back to the sources (upstream):\n")
-    click.echo(graph_table(queries.upstream(store, model, details=True), title="upstream"))
-    kept = store.cache_get([f"hyperparameters:{NAMESPACE}"]).get(f"hyperparameters:{NAMESPACE}")
-    settings = json.loads(kept).get(model, {}) if kept else {}
-    click.echo("hyperparameters: " + (", ".join(f"{k}={v}" for k, v in sorted(settings.items())) or "none recorded"))
-    click.echo("\nWhat was predicted with it (downstream):\n")
-    click.echo(graph_table(queries.downstream(store, model, details=True), title="downstream"))
+    click.echo(f"\nWhat {model} was trained on, how, and what it predicted (model):\n")
+    click.echo(model_table(model_query(store, model)))
 
 
 @main.command("dialects")

@@ -38,7 +38,8 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
               help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
                    "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
                    "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://; "
-                   "?host=HOST&port=PORT names the server that wrote them).")
+                   "?host=HOST&port=PORT names the server that wrote them); OpenLineage events (openlineage://); "
+                   "MLflow runs (mlflow://HOST:5000, mlflow+https://, mlflow+sqlite:///mlflow.db, mlflow+postgresql://).")
 @click.option("--dialect", "-d", default=None, help="Database the log comes from: a file in dialects/ (see `dialects`).")
 @store_option
 @click.option("--since", default=None, help="Skip log rows that started before this time (ISO-8601).")

@@ -69,6 +69,7 @@ _TABLE = re.compile(r"^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){0,3}$")
 _FILE_SUFFIXES = {"csv", "tsv", "json", "jsonl", "ndjson", "parquet", "orc", "avro", "txt", "xlsx", "xls", "feather",
                   "pkl", "pickle", "npy", "npz", "h5", "hdf5", "arrow", "gz", "zip", "delta", "tfrecord", "xml"}
 PAGE = 1000
+TWO_LEVELS = {"mysql": 2, "mariadb": 2, "hive": 2, "impala": 2}  # database.table; the others database.schema.table
 
 
 class SourceError(HarvesterError):
@@ -154,8 +155,8 @@ class Warehouse:
         if self.namespace is None:
             return None
         parts = name.split(".")
-        missing = len(self.prefix) + 1 - len(parts)
-        full = ".".join(self.prefix[:max(missing, 0)] + parts)
+        levels = TWO_LEVELS.get(self.namespace.split("://", 1)[0].lower(), 3)  # database.schema.table
+        full = ".".join(self.prefix[:max(levels - len(parts), 0)] + parts)
         return DatasetRef(qualified(*event_place(self.namespace, full)), "table")
 
 
@@ -165,6 +166,8 @@ def dataset_place(source_type: str, source: str, warehouse: Warehouse) -> tuple[
     >>> w = Warehouse("snowflake://acme/SHOP.RAW")
     >>> dataset_place("spark", '{"table_name": "orders"}', w)[0]
     DatasetRef(name='snowflake://acme/SHOP.RAW.ORDERS', type='table')
+    >>> dataset_place("delta_table", '{"delta_table_name": "public.orders"}', Warehouse("postgres://db:5432/app"))[0]
+    DatasetRef(name='postgres://db:5432/app.public.orders', type='table')
     >>> dataset_place("s3", '{"uri": "s3a://bucket/churn/train.parquet"}', w)[0]
     DatasetRef(name='s3://bucket/churn/train.parquet', type='file')
     >>> dataset_place("local", '{"uri": "ANALYTICS.RAW.ORDERS"}', Warehouse(None))
@@ -214,9 +217,12 @@ class MlflowSource:
     """The runs of an MLflow tracking server or database that logged a model, as log entries."""
 
     def __init__(self, url: str, dialect: Any = None, columns: Any = None, **options: Any) -> None:
-        self.url = url
         self.stats = SourceStats()
         self.tracking_uri, self.namespace, warehouse = tracking_uri(url)
+        # The cursor's name: a server's is its namespace (mlflow:// and mlflow+http:// of one server, with or
+        # without a password, share one cursor), a database's its URL; with the warehouse, which names datasets.
+        self.url = (self.namespace + urlsplit(self.tracking_uri).path.rstrip("/") if self.tracking_uri.startswith("http")
+                    else url.split("?", 1)[0]) + (f"?warehouse={warehouse}" if warehouse else "")
         self.warehouse = Warehouse(warehouse)
         if self.tracking_uri.startswith("sqlite:///"):
             path = Path(self.tracking_uri[len("sqlite:///"):].split("?", 1)[0])

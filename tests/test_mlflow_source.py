@@ -50,7 +50,8 @@ def train(name: str, user: str, params: dict, metrics: list[tuple[str, float]], 
                        if isinstance(source, str) else MetaDataset(source, name=label))
             mlflow.log_input(dataset, context=context)
         if model:
-            mlflow.pyfunc.log_model(name=model, python_model=Model(), registered_model_name=registered)
+            mlflow.pyfunc.log_model(name=model, python_model=Model(), registered_model_name=registered,
+                                    pip_requirements=[])  # no requirement inference: a subprocess per model
         if status != "FINISHED":
             mlflow.end_run(status=status)
     return run.info.run_id
@@ -257,6 +258,38 @@ def test_a_password_in_the_url_is_never_printed_and_the_missing_extra_is_one_lin
                check=False)
     assert done.returncode == 2 and "no such MLflow tracking database" in done.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_tracking_database_in_postgresql_is_read_with_the_harvesters_own_driver(pg_cluster, tmp_path):
+    """mlflow+postgresql:// (MLflow itself would want psycopg2; the harvester brings psycopg 3)."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    url = pg_cluster.create_database("mlflow_tracking")
+    client = mlflow.MlflowClient(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    experiment = client.create_experiment("fraud", artifact_location=(tmp_path / "artifacts").as_uri())
+    run = client.create_run(experiment, tags={"mlflow.user": "eve"})
+    client.log_param(run.info.run_id, "n_estimators", "200")
+    client.log_metric(run.info.run_id, "precision", 0.88)
+    source = json.dumps({"table_name": "app.public.payments"})
+    client.log_inputs(run.info.run_id, [DatasetInput(Dataset("payments", "d1", "spark", source),
+                                                     [InputTag("mlflow.data.context", "training")])])
+    client.create_registered_model("fraud_model")
+    client.create_model_version("fraud_model", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    client.set_terminated(run.info.run_id)
+    store = tmp_path / "lineage.db"
+    found = harvest_cli(f"mlflow+{url}?warehouse=postgres://db:5432", store)
+    assert (found["entries"], found["operations"]) == (1, 1)
+    ops = operations(store)
+    assert [(o["user"], o["inputs"]) for o in ops["fraud_model"]] == [("eve", ["postgres://db:5432/app.public.payments"])]
+    empty = pg_cluster.create_database("not_mlflow")
+    done = cli("harvest", "--source", f"mlflow+{empty}", "--store", f"sqlite:///{store}", check=False)
+    assert done.returncode == 1 and "not an MLflow tracking database" in done.stderr
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(empty.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        assert sqlalchemy.inspect(conn).get_table_names() == []  # MLflow was not let create its tables
+    engine.dispose()
 
 
 # -- a tracking server --------------------------------------------------------------------------------

@@ -201,12 +201,16 @@ def _bare_table(text: str) -> bool:
 
 
 def _located(location: str) -> DatasetRef:
-    """A path or URL as the dataset the query logs and OpenLineage events name it."""
-    if location.startswith("dbfs:/") and not location.startswith("dbfs://"):
-        return DatasetRef(qualified("dbfs", "/" + location[len("dbfs:/"):].lstrip("/")), "file")
+    """A path or URL as the dataset the query logs and OpenLineage events name it; a relative path
+    (or a ``dbfs:/`` one, whose workspace is not said) as written, in the source's own namespace.
+
+    >>> _located("/data/valid.csv"), _located("data/valid.csv")
+    (DatasetRef(name='file:///data/valid.csv', type='file'), DatasetRef(name='data/valid.csv', type='file'))
+    """
     if "://" not in location:
-        path = location if location.startswith("/") else os.path.normpath(location)
-        return DatasetRef(qualified("file", path), "file")
+        if location.startswith("/"):
+            return DatasetRef(qualified("file", os.path.normpath(location)), "file")
+        return DatasetRef(location, "file")
     ns, name = event_place(*place("file", location))
     scheme = ns.split("://", 1)[0].lower()
     return DatasetRef(qualified(ns, name), "file" if scheme in OBJECT_STORES or scheme == "file" else "table")

@@ -247,6 +247,11 @@ def test_a_password_in_the_url_is_never_printed_and_the_missing_extra_is_one_lin
     done = cli("harvest", "--source", url, "--store", f"sqlite:///{tmp_path}/l.db", check=False)
     assert done.returncode == 1 and SECRET not in done.stdout + done.stderr
     assert "127.0.0.1" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    started = time.monotonic()  # a server that does not answer: MLflow's own retries would take four minutes
+    done = cli("harvest", "--source", f"mlflow+http://ann:{SECRET}@127.0.0.1:1", "--store", f"sqlite:///{tmp_path}/l.db",
+               check=False)
+    assert done.returncode == 1 and time.monotonic() - started < 60
+    assert SECRET not in done.stdout + done.stderr and len(done.stderr.strip().splitlines()) == 1
     hide = tmp_path / "nomlflow"
     hide.mkdir()
     (hide / "mlflow.py").write_text("raise ImportError('no mlflow here', name='mlflow')\n")

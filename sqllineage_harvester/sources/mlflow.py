@@ -222,6 +222,7 @@ class MlflowSource:
 
     def __init__(self, url: str, dialect: Any = None, columns: Any = None, **options: Any) -> None:
         self.stats = SourceStats()
+        self._given = url  # its secrets are hidden wherever MLflow or a driver quotes them
         self.tracking_uri, self.namespace, warehouse = tracking_uri(url)
         # The cursor's name: a server's is its namespace (mlflow:// and mlflow+http:// of one server, with or
         # without a password, share one cursor), a database's its URL; with the warehouse, which names datasets.
@@ -287,7 +288,7 @@ class MlflowSource:
 
     def _failure(self, e: Exception) -> SourceError:
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        return SourceError(hide_secrets(f"{self.url}: {lines[0] if lines else type(e).__name__}", self.url))
+        return SourceError(hide_secrets(f"{self.url}: {lines[0] if lines else type(e).__name__}", self._given))
 
     def _entries(self, client: Any, after_cursor: str | None) -> Iterable[LogEntry]:
         self._unplaced.clear()
@@ -445,13 +446,24 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start:start + size]
 
 
+# MLflow retries a server that does not answer for about four minutes; a harvest gives up after
+# about ten seconds, unless the environment says otherwise.
+RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+           "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """MLflow's own INFO lines (a database's tables being checked) are not the harvest's output."""
+    """MLflow's own INFO lines (a database's tables being checked) are not the harvest's output, and
+    its retries are the harvest's (``RETRIES``, where the environment sets none) while it reads."""
     logger = logging.getLogger("mlflow")
     level = logger.level
     logger.setLevel(logging.ERROR)
+    added = [name for name in RETRIES if name not in os.environ]
+    os.environ.update({name: RETRIES[name] for name in added})
     try:
         yield
     finally:
         logger.setLevel(level)
+        for name in added:
+            os.environ.pop(name, None)

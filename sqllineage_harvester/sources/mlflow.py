@@ -100,6 +100,8 @@ def tracking_uri(url: str) -> tuple[str, str, str | None]:
                           "mlflow+sqlite:///PATH or mlflow+postgresql://USER@HOST/DB")
     if database in ("postgresql", "postgres"):
         database = "postgresql" if _has("psycopg2") else "postgresql+psycopg"  # the harvester's own driver
+    elif database == "mysql" and not _has("MySQLdb"):
+        database = "mysql+pymysql"  # the [mysql] extra's driver
     return f"{database}://{tail}", "mlflow://default", warehouse
 
 
@@ -141,7 +143,9 @@ class Warehouse:
     def __init__(self, text: str | None) -> None:
         self.namespace: str | None = None
         self.prefix: list[str] = []
-        if text:
+        if text and text.strip().lower() == "bigquery":  # the spec's namespace: names carry their project
+            self.namespace = "bigquery"
+        elif text:
             head, sep, rest = text.partition("://")
             if not sep:
                 raise ConfigError(f"?warehouse={text!r} is not a namespace such as snowflake://ACCOUNT or "
@@ -168,6 +172,8 @@ def dataset_place(source_type: str, source: str, warehouse: Warehouse) -> tuple[
     DatasetRef(name='snowflake://acme/SHOP.RAW.ORDERS', type='table')
     >>> dataset_place("delta_table", '{"delta_table_name": "public.orders"}', Warehouse("postgres://db:5432/app"))[0]
     DatasetRef(name='postgres://db:5432/app.public.orders', type='table')
+    >>> dataset_place("spark", '{"table_name": "raw.orders"}', Warehouse("bigquery://shop-prod"))[0]
+    DatasetRef(name='bigquery:///shop-prod.raw.orders', type='table')
     >>> dataset_place("s3", '{"uri": "s3a://bucket/churn/train.parquet"}', w)[0]
     DatasetRef(name='s3://bucket/churn/train.parquet', type='file')
     >>> dataset_place("local", '{"uri": "ANALYTICS.RAW.ORDERS"}', Warehouse(None))

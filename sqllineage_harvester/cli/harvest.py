@@ -38,7 +38,8 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
               help="A history export (CSV / JSON lines, .gz too) or a folder of them; a live database "
                    "(postgresql://, snowflake://, bigquery://, redshift://, databricks://, mysql://, mariadb://; "
                    "?log=general_log for the MySQL general log table); or server logs (pglog://, mysqllog://; "
-                   "?host=HOST&port=PORT names the server that wrote them).")
+                   "?host=HOST&port=PORT names the server that wrote them); OpenLineage events (openlineage://); "
+                   "MLflow runs (mlflow://HOST:5000, mlflow+https://, mlflow+sqlite:///mlflow.db, mlflow+postgresql://).")
 @click.option("--dialect", "-d", default=None, help="Database the log comes from: a file in dialects/ (see `dialects`).")
 @store_option
 @click.option("--since", default=None, help="Skip log rows that started before this time (ISO-8601).")
@@ -395,6 +396,9 @@ class _harvest_lock:
 
 
 EVENT_SCHEMES = ("openlineage", "openlineage+http")  # sources of OpenLineage events
+# Sources whose entries carry their lineage (no dialect, nothing parsed) and name their own namespace.
+LINEAGE_SCHEMES = EVENT_SCHEMES + ("mlflow", "mlflow+http", "mlflow+https", "mlflow+sqlite", "mlflow+postgresql",
+                                   "mlflow+postgres", "mlflow+mysql")
 # URL schemes whose database is plain from the scheme alone (a file needs --dialect).
 SCHEME_DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "pglog": "postgres", "mysqllog": "mysql",
                    "snowflake": "snowflake",
@@ -459,12 +463,13 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     from ..sources import open_source, window
 
     scheme = source_url.split("://", 1)[0].lower() if "://" in source_url else ""
-    events = scheme in EVENT_SCHEMES  # OpenLineage events carry their lineage: no dialect, nothing parsed
+    events = scheme in LINEAGE_SCHEMES  # OpenLineage events, MLflow runs carry their lineage: nothing parsed
     dialect = dialect or SCHEME_DIALECTS.get(scheme)
     if not dialect and not events:
         raise ConfigError("--dialect is required for a file source (see `sqllineage-harvester dialects`)")
     spec = get_dialect(dialect) if dialect else None
     source = open_source(_log_path(source_url), spec, mapping)
+    own_namespace = getattr(source, "namespace", None)  # a source that names its own (mlflow://HOST:PORT)
     if since or until:
         if spec and getattr(spec.history, "kind", None) == "cumulative" and scheme in ("postgresql", "postgres"):
             raise ConfigError("--since / --until need a log with execution times; pg_stat_statements keeps "
@@ -474,7 +479,7 @@ def _harvest_parts(source_url: str, dialect: str | None, store_url: str | None, 
     catalog = None if spec is None else _catalog(
         catalog_path, source_url if scheme in ("postgresql", "postgres") else None, spec.sqlglot, source, notes)
     options = Options(dialect=spec.sqlglot if spec else None,
-                      namespace=namespace or _namespace(source_url, spec.name if spec else "openlineage"),
+                      namespace=namespace or own_namespace or _namespace(source_url, spec.name if spec else "openlineage"),
                       catalog=catalog, store_sql=not no_sql_text, batch_size=batch_size, workers=workers,
                       executor=executor, date_shards=date_shards if date_shards is not None else (spec.date_shards if spec else ()),
                       **({"memory": memory} if memory else {}))

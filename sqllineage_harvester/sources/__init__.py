@@ -113,6 +113,13 @@ READERS: dict[str, str] = {
     "pglog": "pglog:PgLogSource",  # PostgreSQL csvlog / jsonlog files or folders: pglog:///var/log/postgresql
     "openlineage": "openlineage:OpenLineageSource",  # OpenLineage events: files, a folder, or
     "openlineage+http": "openlineage:OpenLineageSource",  # ... an endpoint that receives them
+    "mlflow": "mlflow:MlflowSource",  # MLflow tracking: a server (mlflow://host:5000, mlflow+https://...)
+    "mlflow+http": "mlflow:MlflowSource",
+    "mlflow+https": "mlflow:MlflowSource",
+    "mlflow+sqlite": "mlflow:MlflowSource",  # ... or its database (the mlflow+ prefix: not a live database)
+    "mlflow+postgresql": "mlflow:MlflowSource",
+    "mlflow+postgres": "mlflow:MlflowSource",
+    "mlflow+mysql": "mlflow:MlflowSource",
     "snowflake": "history:open_history",
     "bigquery": "history:open_history",
     "redshift": "history:open_history",

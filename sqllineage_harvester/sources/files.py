@@ -152,6 +152,35 @@ class _Plan:
         self.null_length = max((len(n) for n in self.nulls), default=0)
         self.bad_times = 0
         self._statuses: dict[str, str] = {}  # status as written -> as read
+        if not self.multi and not self.nulls:  # one column a field, no null words: one function does it all
+            self.fields = self._compiled()  # type: ignore[method-assign]
+
+    def _compiled(self) -> Callable[[list[str]], dict[str, Any]]:
+        """``fields`` for this file's columns as one function: each field's value taken and converted
+        in a line of its own and the entry's fields made as one dict display."""
+        body, display = [], []
+        for n, (f, i) in enumerate(self.single):
+            i = int(i)
+            if f in self.times:
+                body += [f"    v{n} = row[{i}]", f"    if v{n}:", f"        v{n} = time(v{n})",
+                         f"        if v{n} is None:", "            plan.bad_times += 1", "    else:",
+                         f"        v{n} = None"]
+            elif f in self.ints:
+                body.append(f"    v{n} = integer(row[{i}]) if row[{i}] else None")
+            elif f == "status" and self.status is not None:
+                body.append(f"    v{n} = (statuses.get(row[{i}]) or status(row[{i}])) if row[{i}] else None")
+            else:
+                display.append(f"{f!r}: row[{i}] or None")
+                continue
+            display.append(f"{f!r}: v{n}")
+        body.append(f"    kw = {{{', '.join(display)}}}")
+        if "executions" in self.fields_set:  # no count: the entry's default (one run)
+            body.append("    if kw['executions'] is None:\n        del kw['executions']")
+        body.append("    return kw")
+        scope: dict[str, Any] = {"__builtins__": {}, "time": self._time, "plan": self, "integer": _integer,
+                                 "statuses": self._statuses, "status": self._status}
+        exec("def fields(row):\n" + "\n".join(body), scope)
+        return scope["fields"]
 
     def fields(self, row: list[str]) -> dict[str, Any]:
         """The entry's fields from one row, converted; status is success, failed, unfinished or as given."""

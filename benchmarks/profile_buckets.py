@@ -22,7 +22,8 @@ from types import FrameType
 RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("sqlglot tokenize + parse", ("sqllineage_harvester/extract/",), ("_parse", "tokenize")),
     ("qualify", ("sqllineage_harvester/extract/columns.py",), ("qualify_query",)),
-    ("timestamps", ("sources/files.py",), ("parse_time", "_utc_minute", "_parse_time_slowly")),
+    ("timestamps", ("sources/files.py",), ("parse_time", "_utc_minute", "_parse_time_slowly", "_minute",
+                                           "_parse_time_otherwise", "__call__")),  # TimeReader (FilePlace: once a batch)
     ("JSON encode / decode", ("json/",), ()),
     ("sqlglot tokenize + parse", ("sqlglot/tokens.py", "sqlglot/parser.py", "sqlglot/tokenizer"), ()),
     ("sqlglot tokenize + parse", ("sqlglot/dialects/",), ("tokenize", "parse", "parse_into")),

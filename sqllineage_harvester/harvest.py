@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
 from itertools import islice
+from operator import attrgetter
 from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
@@ -39,6 +40,7 @@ from .sources import Source, SourceStats, source_identity
 from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
+_SQL = attrgetter("sql")
 DEFAULT_BATCH = 20000
 READ_AHEAD = 3  # batches read beyond the one worked through while its parses are not done
 DEFAULT_MEMORY = 1 << 30  # the caches' budget: the process takes about 150 MB beside it
@@ -324,16 +326,37 @@ class Harvester:
         position = self._position() or chunk[-1].cursor  # before the next batch is read
         planned, sent = self._prefetch(items)
         handles = [self._pending[k][0] for k in sent]
-        size = sum(len(e.sql) for e in chunk) + 600 * len(chunk)  # the texts, and the objects around them
+        size = sum(map(len, map(_SQL, chunk))) + 600 * len(chunk)  # the texts, and the objects around them
         return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent, handles, size)
 
     def _harvest(self, read: _Read) -> None:
         chunk, items, planned, last = read.chunk, read.items, read.planned, read.position
         out, cache = Harvested(), {}
+        replays, unwritten, learning, sessions = self._replays, self._unwritten, self.learning, self.sessions.open
+        dialect, namespace, store_sql = self.options.dialect, self.options.namespace, self.options.store_sql
+        state = learning.lineage_state  # taken again after anything that may learn
         for item, plan in zip(items, planned):  # a parse sent ahead is waited for when its entry is reached
-            key = self._entry(out, item, plan)
-            if key in self._unwritten:
-                cache[key] = self._unwritten.pop(key)
+            # A repeat of a statement worked out before, with the catalog and temp names as they were
+            # then, outside any open session and with no lineage of the log's own to check, adds what
+            # the first one added (its Replay): no lookup, no temp tables to read through, learning
+            # only where it may have been forgotten since. Most rows; the rest go through _entry.
+            defaults, key = plan
+            entry = item.entry
+            replay = replays.get(key)
+            if (replay is not None and replay.state == state
+                    and defaults == (entry.database, entry.schema)
+                    and not (entry.session_id and entry.session_id in sessions)
+                    and not entry.declared_inputs and not entry.declared_outputs
+                    and (replay.neutral or learning.learned(key))):
+                if not (replay.neutral and replay.removals == learning.removals):
+                    learning.learn(item, key, replay.results, dialect)  # the columns it writes, if forgotten
+                    state = learning.lineage_state
+                replay.again.add(out, item, namespace, store_sql)
+            else:
+                key = self._entry(out, item, plan)
+                state = learning.lineage_state
+            if key in unwritten:
+                cache[key] = unwritten.pop(key)
         self._collect([k for k in read.sent if k in self._pending])  # keys no entry reached (state changed)
         out.count(SOURCE_ROWS + self.key, len(chunk))  # the log entries each source gave, for validate
         for name, value in crosscheck_counts(out.counters.items()).items():
@@ -383,24 +406,10 @@ class Harvester:
         return position() if position is not None else None
 
     def _entry(self, out: Harvested, item: Fingerprinted, plan: tuple[Defaults, str]) -> str:
-        """One log entry, in log order: its lineage under the state the entries before it left,
-        what it teaches (catalog, session), and what it adds to the batch. Returns its key.
-
-        A repeat of a statement worked out before, with the catalog and temp names as they were
-        then, outside any open session and with no lineage of the log's own to check, adds what
-        the first one added (its Replay): no lookup, no temp tables to read through, learning
-        only where it may have been forgotten since."""
+        """One log entry, in log order, that is not a plain repeat (``_harvest`` replays those):
+        its lineage under the state the entries before it left, what it teaches (catalog, session),
+        and what it adds to the batch. Returns its key."""
         entry, dialect = item.entry, self.options.dialect
-        replay = self._replays.get(plan[1])
-        if (replay is not None and replay.state == self.learning.lineage_state
-                and plan[0] == (entry.database, entry.schema)
-                and not (entry.session_id and entry.session_id in self.sessions.open)
-                and not entry.declared_inputs and not entry.declared_outputs
-                and (replay.neutral or self.learning.learned(plan[1]))):
-            if not (replay.neutral and replay.removals == self.learning.removals):
-                self.learning.learn(item, plan[1], replay.results, dialect)  # the columns it writes, if forgotten
-            replay.again.add(out, item, self.options.namespace, self.options.store_sql)
-            return plan[1]
         defaults = self.sessions.defaults(entry)
         key = plan[1] if defaults == plan[0] else statement_key(item, dialect, defaults)
         parsed = self._lineage(key, item, defaults)
@@ -434,8 +443,9 @@ class Harvester:
         wanted: dict[str, tuple[Fingerprinted, Defaults]] = {}
         planned = []
         keys, known, pending, dialect = self._keys, self.known, self._pending, self.options.dialect
+        defaults_of = self.sessions.defaults
         for item in items:  # the first text of a key is the one parsed, whatever the batch
-            defaults = self.sessions.defaults(item.entry)
+            defaults = defaults_of(item.entry)
             slot = (item.fingerprint if item.entry.lineage is None else item.entry.lineage, defaults)
             key = keys.get(slot)
             if key is None:

@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from hashlib import blake2b
@@ -112,6 +113,9 @@ class Normalizer:
         self.stats = NormalizeStats()
         self._by_text: dict[tuple[str | None, str], tuple[str, str]] = {}
         self._by_source_hash: dict[str, tuple[str, str]] = {}
+        # Redacted text -> its fingerprint: texts that differ only in literals (most of a log's
+        # texts that are not exact repeats) redact alike, and fold and hash once.
+        self._by_redacted: dict[str, str] = {}
 
     def __call__(self, entry: LogEntry) -> Fingerprinted:
         stats = self.stats
@@ -121,36 +125,64 @@ class Normalizer:
         known = self._by_text.get((dialect, sql))
         if known is not None:
             stats.text_cache_hits += 1
-            return Fingerprinted(entry, *known)
+            return _fingerprinted(entry, known)
         source_hash = entry.source_hash
         if source_hash:
             known = self._by_source_hash.get(source_hash)
             if known is not None:
                 stats.source_hash_hits += 1
-                return Fingerprinted(entry, *known)
+                return _fingerprinted(entry, known)
         stats.computed += 1
         redacted = redact_with(sql, lexicon(dialect, self.backslash_escapes))
         # Our own fingerprint always: the log's hash only saves work, so one statement
         # keeps one fingerprint whether or not a row (or an earlier run) carried the hash.
-        known = (fingerprint_of(redacted), redacted)
+        fingerprint = self._by_redacted.get(redacted)
+        if fingerprint is None:
+            fingerprint = fingerprint_of(redacted)
+            if len(redacted) <= self.max_cached_chars:
+                self._remember(self._by_redacted, redacted, fingerprint, len(redacted) + 150)
+        known = (fingerprint, redacted)
         # What an entry costs, about: the texts (one byte a character for most SQL) and the
         # dictionary slot, key tuple and fingerprint around them.
         size = len(redacted) + 300
         if source_hash:
             self._remember(self._by_source_hash, source_hash, known, size + len(source_hash))
-        if len(sql) <= self.max_cached_chars:
+        if len(sql) <= self.max_cached_chars:  # last: what is just remembered stays
             self._remember(self._by_text, (dialect, sql), known, size + len(sql))
-        return Fingerprinted(entry, *known)
+        return _fingerprinted(entry, known)
 
-    def _remember(self, cache: dict, key: object, value: tuple[str, str], size: int) -> None:
+    def _remember(self, cache: dict, key: object, value: object, size: int) -> None:
         if size > self.max_bytes:
             return
         if len(cache) >= self.cache_size or self.cached_bytes + size > self.max_bytes:
             self._by_text.clear()
             self._by_source_hash.clear()
+            self._by_redacted.clear()
             self.cached_bytes = 0
         cache[key] = value
         self.cached_bytes += size
+
+
+def _fast(entry: LogEntry, known: tuple[str, str]) -> Fingerprinted:
+    """``Fingerprinted(entry, *known)`` without the frozen dataclass's ``__init__`` (an attribute
+    set through ``object.__setattr__`` each): one is made for every log row."""
+    made = _new(Fingerprinted)
+    fields = made.__dict__
+    fields["entry"] = entry
+    fields["fingerprint"], fields["redacted_sql"] = known
+    return made
+
+
+def _slow(entry: LogEntry, known: tuple[str, str]) -> Fingerprinted:
+    return Fingerprinted(entry, *known)
+
+
+_new = object.__new__
+# The fast way where it makes the same object: a plain dataclass of these three fields.
+_fingerprinted = _fast if (dataclasses.is_dataclass(Fingerprinted) and not hasattr(Fingerprinted, "__slots__")
+                           and not hasattr(Fingerprinted, "__post_init__")
+                           and [f.name for f in dataclasses.fields(Fingerprinted)] == [
+                               "entry", "fingerprint", "redacted_sql"]) else _slow
 
 
 def normalize(entries: Iterable[LogEntry], backslash_escapes: bool | None = None) -> Iterator[Fingerprinted]:

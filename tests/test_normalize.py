@@ -125,6 +125,16 @@ def test_the_exact_text_cache_answers_repeats_and_stays_bounded() -> None:
     assert len(normalizer._by_text) <= 10
 
 
+def test_texts_differing_in_literals_are_folded_and_hashed_once() -> None:
+    normalizer = Normalizer()
+    texts = [f"SELECT a FROM t WHERE id = {i} AND b = 'jane{i}@example.com'" for i in range(50)]
+    texts.append("SELECT a FROM t WHERE id = 7 AND b = \"x\"")  # another redacted text, another fingerprint
+    results = [normalizer(LogEntry(sql=text, dialect="postgres")) for text in texts]
+    assert [r.fingerprint for r in results] == [fingerprint(text, dialect="postgres") for text in texts]
+    assert len({r.fingerprint for r in results}) == 2
+    assert normalizer.stats.computed == 51 and len(normalizer._by_redacted) == 2
+
+
 def test_normalize_streams_entries_to_fingerprinted_ones() -> None:
     entries = [LogEntry(sql="SELECT a FROM t WHERE b = 'jane.doe@example.com'", dialect="snowflake")]
     (result,) = normalize(iter(entries), get_dialect("snowflake").backslash_escapes)

@@ -239,9 +239,34 @@ def test_times_laid_out_alike_read_as_the_pattern_reads_them() -> None:
         "2024-01-15T10:23:45.123Z": "2024-01-15T10:23:45.123000Z",
         "2024-01-15T10:23:46.123Z": "2024-01-15T10:23:46.123000Z",
     }
+    reader = files.TimeReader((), timezone.utc)  # a file's own reader: the same answers
     for _ in range(2):
         for text, expected in texts.items():
             assert files.parse_time(text, (), timezone.utc) == expected, text
+            assert reader(text) == expected, text
+
+
+def test_a_files_time_reader_reads_every_layout_as_parse_time_does() -> None:
+    """Texts of several layouts mixed (fraction lengths, separators, zones, damage), read by one
+    TimeReader after another layout was kept, give what parse_time's pattern gives."""
+    import random
+    from datetime import timedelta, timezone
+
+    rng = random.Random(5)
+    zones = [timezone.utc, timezone(timedelta(hours=-5))]
+    tails = [" -0800", "Z", "+01:00", "", " ", " +0530 ", "x", "-08"]
+    texts = []
+    for _ in range(3000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([0, 1, 3, 6, 9, 10])))
+        seconds = rng.choice(["07", "59", "4\u0663", "6x", "60"])
+        separator = rng.choice([".", ",", ".", ":"]) if digits else ""
+        texts.append(f"2024-0{rng.choice('13')}-1{rng.choice('05')}{rng.choice(' T')}1{rng.choice('09')}:2{rng.choice('39')}:"
+                     f"{seconds}{separator}{digits}{rng.choice(tails)}")
+    for tz in zones:
+        reader = files.TimeReader(("%Y-%m-%d %H:%M:%S.%f %z",), tz)
+        for text in texts:
+            files._LAID_OUT.clear()  # parse_time's own shortcut out of the way: the pattern's answer
+            assert reader(text) == files.parse_time(text, ("%Y-%m-%d %H:%M:%S.%f %z",), tz), text
 
 
 def test_a_gzip_file_cut_before_its_offset_is_read_from_its_start(tmp_path: Path) -> None:

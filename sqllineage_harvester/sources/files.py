@@ -145,12 +145,42 @@ class _Plan:
         self.ints = [f for f in ("rows", "executions") if f in by_field]
         self.status = export.status if "status" in by_field else None
         self.formats, self.tz = export.timestamp_formats, tz
+        self._time = TimeReader(self.formats, tz)
         self.cursor_field = export.cursor if export.cursor in by_field else None
         self.nulls = export.null_values
         # upper() never shortens a string: a value longer than every null value is not one
         self.null_length = max((len(n) for n in self.nulls), default=0)
         self.bad_times = 0
         self._statuses: dict[str, str] = {}  # status as written -> as read
+        if not self.multi and not self.nulls:  # one column a field, no null words: one function does it all
+            self.fields = self._compiled()  # type: ignore[method-assign]
+
+    def _compiled(self) -> Callable[[list[str]], dict[str, Any]]:
+        """``fields`` for this file's columns as one function: each field's value taken and converted
+        in a line of its own and the entry's fields made as one dict display."""
+        body, display = [], []
+        for n, (f, i) in enumerate(self.single):
+            i = int(i)
+            if f in self.times:
+                body += [f"    v{n} = row[{i}]", f"    if v{n}:", f"        v{n} = time(v{n})",
+                         f"        if v{n} is None:", "            plan.bad_times += 1", "    else:",
+                         f"        v{n} = None"]
+            elif f in self.ints:
+                body.append(f"    v{n} = integer(row[{i}]) if row[{i}] else None")
+            elif f == "status" and self.status is not None:
+                body.append(f"    v{n} = (statuses.get(row[{i}]) or status(row[{i}])) if row[{i}] else None")
+            else:
+                display.append(f"{f!r}: row[{i}] or None")
+                continue
+            display.append(f"{f!r}: v{n}")
+        body.append(f"    kw = {{{', '.join(display)}}}")
+        if "executions" in self.fields_set:  # no count: the entry's default (one run)
+            body.append("    if kw['executions'] is None:\n        del kw['executions']")
+        body.append("    return kw")
+        scope: dict[str, Any] = {"__builtins__": {}, "time": self._time, "plan": self, "integer": _integer,
+                                 "statuses": self._statuses, "status": self._status}
+        exec("def fields(row):\n" + "\n".join(body), scope)
+        return scope["fields"]
 
     def fields(self, row: list[str]) -> dict[str, Any]:
         """The entry's fields from one row, converted; status is success, failed, unfinished or as given."""
@@ -163,7 +193,7 @@ class _Plan:
         for f in self.times:
             text = kw[f]
             if text is not None:
-                kw[f] = value = parse_time(text, self.formats, self.tz)
+                kw[f] = value = self._time(text)
                 if value is None:
                     self.bad_times += 1
         for f in self.ints:
@@ -403,7 +433,7 @@ class FileSource:
         new = name in progress.late
         live, read_up_to, export = progress.live, progress.files, self.dialect.export
         cursor_field, width, fields = None, 0, None
-        first = 1
+        first, behind = 1, True
         if start is not None:  # the rows up to the cursor are not read again: they count as before it
             last_time, first = done[0], done[1] + 1
             stats.before_cursor += done[1]
@@ -427,12 +457,14 @@ class FileSource:
                 last_time = time
             # A file read before is read on after its row (and, for a file rewritten with later rows in
             # place, after its time): rows out of time order stay after the cursor they follow.
-            if (last_time, offset) <= done or (after and (
-                    ((last_time, name, offset) if cursor_field else (name, offset)) <= after[1:])):
-                stats.before_cursor += 1
-                if (last_time, offset) == done:  # where the cursor's row ends: the next run reads on from there
-                    live[name] = (state.pos, line, state.prev, state.last)
-                continue
+            if behind:  # (last_time, offset) only grows: once a row is past the cursor, every later one is
+                if (last_time, offset) <= done or (after and (
+                        ((last_time, name, offset) if cursor_field else (name, offset)) <= after[1:])):
+                    stats.before_cursor += 1
+                    if (last_time, offset) == done:  # where the cursor's row ends: the next run reads on from there
+                        live[name] = (state.pos, line, state.prev, state.last)
+                    continue
+                behind = False
             read_up_to[name] = (last_time, offset)
             live[name] = (state.pos, line, state.prev, state.last)
             if new and time and time <= progress.start:
@@ -446,8 +478,8 @@ class FileSource:
                 sql = kw["sql"]
                 if sql:
                     texts += 1
-                if stats.own_query(sql, f"{name}:{line}"):
-                    continue
+                    if HARVESTER_TAG in sql and stats.own_query(sql, f"{name}:{line}"):
+                        continue
             reason = problem or skip_reason(kw, limit, export)  # type: ignore[arg-type]
             if reason is not None:
                 if reason == "failed":
@@ -802,14 +834,7 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
     match = _ZONED.match(text)
     if match:
         day, clock, fraction, offset = match.groups()
-        key = (day, clock[:5], offset, tz)
-        minute = _MINUTES.get(key)
-        if minute is None:
-            minute = _utc_minute(day, clock[:5], offset, tz)
-            if minute is not None:
-                if len(_MINUTES) > 100_000:
-                    _MINUTES.clear()
-                _MINUTES[key] = minute
+        minute = _minute(day, clock, offset, tz)
         if minute is not None:
             if match.span(2) == (11, 19) and match.start(3) == 20:
                 end = match.end(3)
@@ -818,6 +843,24 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
                 _LAID_OUT[(text[:16], text[end:], tz)] = minute
                 _TAIL[0] = end
             return f"{minute}:{clock[6:8] or '00'}.{(fraction or '')[:6]:0<6}Z"
+    return _parse_time_otherwise(text, formats, tz)
+
+
+def _minute(day: str, clock: str, offset: str | None, tz: tzinfo) -> str | None:
+    """That minute in UTC (``_MINUTES``), or None where it has none."""
+    key = (day, clock[:5], offset, tz)
+    minute = _MINUTES.get(key)
+    if minute is None:
+        minute = _utc_minute(day, clock[:5], offset, tz)
+        if minute is not None:
+            if len(_MINUTES) > 100_000:
+                _MINUTES.clear()
+            _MINUTES[key] = minute
+    return minute
+
+
+def _parse_time_otherwise(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
+    """``parse_time`` for a text ``_ZONED`` does not read (or whose minute has no UTC day)."""
     if text[-6:-5] == " " and text[-5:-4] in ("+", "-"):  # Snowsight's "... 10:23:45.123 -0800"
         text = text[:-6] + text[-5:]
     try:
@@ -832,6 +875,44 @@ def parse_time(text: str, formats: tuple[str, ...], tz: tzinfo) -> str | None:
         return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
     except (OverflowError, ValueError):  # a moment with no UTC day (0001-01-01 00:10 +01:00)
         return None
+
+
+class TimeReader:
+    """``parse_time`` for the times of one file (one zone, one list of formats), at about a
+    microsecond a time: a text laid out as one read before (``YYYY-MM-DD HH:MM:SS.fff<tail>``)
+    is looked up by its start and tail, one string, in this reader's own table of minutes
+    (see ``_LAID_OUT`` for why that reads it as the pattern would)."""
+
+    __slots__ = ("formats", "tz", "_minutes", "_tail", "_end", "_pad")
+
+    def __init__(self, formats: tuple[str, ...], tz: tzinfo) -> None:
+        self.formats, self.tz = formats, tz
+        self._minutes: dict[str, str] = {}  # text[:16] + text[tail:] -> that minute in UTC
+        self._tail = 0  # where the fraction ended in the last text kept (0: none yet)
+        self._end, self._pad = 0, ""  # the fraction's end as kept (six digits at most), zeros after it
+
+    def __call__(self, text: str) -> str | None:
+        tail = self._tail
+        if tail and len(text) >= tail and text[19] in ".,":
+            minute = self._minutes.get(text[:16] + text[tail:])
+            if minute is not None and text[16] == ":" and text[17:19].isdecimal() and text[20:tail].isdecimal():
+                return f"{minute}{text[16:19]}.{text[20:self._end]}{self._pad}Z"
+        match = _ZONED.match(text)
+        if match is None:
+            return _parse_time_otherwise(text, self.formats, self.tz)
+        day, clock, fraction, offset = match.groups()
+        minute = _minute(day, clock, offset, self.tz)
+        if minute is None:
+            return _parse_time_otherwise(text, self.formats, self.tz)
+        if match.span(2) == (11, 19) and match.start(3) == 20:
+            end = match.end(3)
+            if len(self._minutes) >= 100_000:
+                self._minutes.clear()
+            self._minutes[text[:16] + text[end:]] = minute
+            if end != tail:
+                self._tail, self._end = end, min(end, 26)
+                self._pad = "0" * (26 - self._end)
+        return f"{minute}:{clock[6:8] or '00'}.{(fraction or '')[:6]:0<6}Z"
 
 
 def _utc_minute(day: str, clock: str, offset: str | None, tz: tzinfo) -> str | None:

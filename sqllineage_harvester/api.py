@@ -29,6 +29,8 @@ of the call: each call is then a run of its own).
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -37,12 +39,13 @@ from typing import Any
 
 from .errors import HarvesterError
 from .extract.ml import SECRET_SETTING, setting
-from .graph import encode, sanitize
+from .folding import fold_column, fold_name
+from .graph import encode, operation_id, sanitize, statement_key
 from .harvest import HarvestReport, Harvester, Options
 from .model import (DIRECT_TYPES, IDENTITY, STRUCTURE_KINDS, TRAIN_SPLIT, TRANSFORMATION, WRITE_KINDS, ColumnLineage,
                     ColumnRef, DatasetRef, LogEntry, ModelFacts, StatementLineage)
-from .naming import event_column, qualified
-from .normalize import redact
+from .naming import qualified
+from .normalize import Normalizer, redact
 from .sources import SourceStats
 from .stores import DEFAULT_URL, Store, open_store
 
@@ -55,6 +58,9 @@ DATASET_KEYS = ("name", "namespace", "columns", "type")
 TRAINING_KEYS = ("name", "namespace", "columns", "split")
 MODEL_KEYS = ("name", "namespace", "version", "architecture", "type", "model_type", "status")
 FLUSH_EVERY = 1000  # calls queued before they are written without being asked
+SPLIT = re.compile(r"[A-Za-z0-9_-]+")  # a split's name: one word (train, evaluation, hold-out_2)
+NAMESPACE_NEEDED = ("a namespace is required: where the datasets live, as the harvest of their database names it "
+                    "(snowflake://ACCOUNT, postgres://HOST:PORT, bigquery, mysql://HOST:PORT)")
 
 
 class RecordError(HarvesterError, ValueError):
@@ -67,6 +73,7 @@ class _Dataset:
     type: str
     columns: tuple[str, ...]
     namespace: str  # where it lives: its columns are spelled as that database's harvest spells them
+    local: str  # its name within that namespace, as folded there
 
 
 class _Calls:
@@ -96,12 +103,11 @@ class LineageCollector:
     and every ``flush_every`` calls.
     """
 
-    def __init__(self, store: str | Store = DEFAULT_URL, namespace: str = "default", user: str | None = None,
+    def __init__(self, store: str | Store = DEFAULT_URL, namespace: str | None = None, user: str | None = None,
                  system: str | None = None, dialect: str | None = None, store_sql: bool = True,
                  flush_every: int = FLUSH_EVERY) -> None:
         if not isinstance(namespace, str) or not namespace.strip():
-            raise RecordError("namespace is empty: name where the datasets live (postgres://host:5432, "
-                              "snowflake://account, ...)")
+            raise RecordError(NAMESPACE_NEEDED)
         self.namespace = namespace.strip()
         self.user, self.system, self.dialect = _text(user, "user"), _text(system, "system"), dialect
         self.store_sql, self.flush_every = store_sql, max(1, int(flush_every))
@@ -121,14 +127,17 @@ class LineageCollector:
                           outputs: Iterable[str | Mapping[str, Any]], context: Mapping[str, Any] | None = None,
                           *, columns: Mapping[str, str | Iterable[str]] | None = None,
                           run_id: str | None = None) -> str:
-        """Record one run of an operation; returns the run's identity (``run_id`` when given).
+        """Record one run of an operation; returns the id of the operation it is stored as (the id
+        ``show`` and the queries print; calls with the same lineage are runs of one operation).
 
         ``type``: one of ``OPERATION_TYPES`` (insert, create_table_as, merge, copy, ...).
         ``inputs`` / ``outputs``: dataset names, or dicts with ``name`` and optionally ``namespace``
         (another than the collector's), ``columns`` (a list of column names) and ``type``.
         ``columns``: column lineage, ``{target: sources}``: a target is ``column`` (of the only
         output) or ``output.column``, a source ``input.column``, or ``column`` of the only input
-        (or of the only input listing it); ``{target: {"sources": [...], "transform": "AGGREGATION"}}``
+        (or of the only input listing it); ``input`` is an input's whole name or its last parts when
+        no other input ends so (a name that is no input is an error, as is a column that a dataset
+        listing its columns does not list); names are folded as the namespace's harvest folds them; ``{target: {"sources": [...], "transform": "AGGREGATION"}}``
         says how (unless said: IDENTITY for a column copied under its own name, else TRANSFORMATION).
         ``context``: ``user``, ``system``, ``time`` / ``end_time`` (a datetime or ISO-8601), ``sql``
         (stored redacted), ``job``.
@@ -159,10 +168,10 @@ class LineageCollector:
         if isinstance(listed, str) or not all(isinstance(c, str) and c.strip() for c in listed):
             raise RecordError(f"{role} {name!r}: columns is a list of column names")
         namespace = _text(namespace, f"{role} namespace") or self.namespace
-        name = event_column(namespace, name)  # Snowflake's names upper case, as its harvest folds them
-        if namespace != self.namespace:
-            name = qualified(namespace, name)
-        return _Dataset(name, kind, tuple(event_column(namespace, c.strip()) for c in listed), namespace)
+        local = fold_name(namespace, name)  # as the harvest of its database folds it (Snowflake's upper case, ...)
+        name = local if namespace == self.namespace else qualified(namespace, local)
+        return _Dataset(name, kind, tuple(dict.fromkeys(fold_column(namespace, c.strip()) for c in listed)),
+                        namespace, local)
 
     def _record(self, result: StatementLineage, context: Mapping[str, Any] | None, run_id: str | None,
                 job: str | None = None) -> str:
@@ -195,11 +204,15 @@ class LineageCollector:
         else:
             identity.update(lineage=text, sql=redact(sql, self.dialect), user=user, system=system, time=start, end=end)
         call = blake2b(json.dumps(identity, sort_keys=True).encode(), digest_size=16).hexdigest()
-        self._queue.append(LogEntry(sql=sql, dialect=self.dialect, query_id=run_id or call, user=user, system=system,
-                                    start_time=start, end_time=end, cursor=call, lineage=text))
+        entry = LogEntry(sql=sql, dialect=self.dialect, query_id=run_id or call, user=user, system=system,
+                         start_time=start, end_time=end, cursor=call, lineage=text)
+        self._queue.append(entry)
+        # The operation the harvest makes of it (its id as show and the queries print it): one statement,
+        # keyed by its text's fingerprint and its lineage, with no session defaults and no shards.
+        stored = operation_id(self.namespace, statement_key(Normalizer()(entry), None, (None, None)), 0)
         if len(self._queue) >= self.flush_every:
             self.flush()
-        return run_id or call
+        return stored
 
     # -- writing -------------------------------------------------------------------------------
     def flush(self) -> HarvestReport | None:
@@ -250,7 +263,7 @@ class MLLineageTracker(LineageCollector):
                              hyperparameters: Mapping[str, Any] | None = None,
                              metrics: Mapping[str, Any] | None = None, context: Mapping[str, Any] | None = None,
                              *, run_id: str | None = None) -> str:
-        """Record one training run; returns its identity.
+        """Record one training run; returns the id of its stored operation (as ``capture_operation``).
 
         ``model_config``: ``name`` (required), ``version``, ``architecture`` (or ``type`` /
         ``model_type``), ``status``, ``namespace``. ``training_data``: dataset names, or dicts with
@@ -268,7 +281,7 @@ class MLLineageTracker(LineageCollector):
                               "model", "model")
         data, splits = [], []
         for item in _items(training_data, "training_data"):
-            split = (_text(item.get("split"), "split") if isinstance(item, Mapping) else None) or TRAIN_SPLIT
+            split = (_split(item) if isinstance(item, Mapping) else None) or TRAIN_SPLIT
             dataset = self._dataset(item, "training dataset", keys=TRAINING_KEYS)
             data.append(dataset)
             splits.append((dataset.name, split))
@@ -327,6 +340,14 @@ def _text(value: Any, what: str) -> str | None:
         raise RecordError(f"{what} is text, not {type(value).__name__}")
     text = str(value).strip()
     return text or None
+
+
+def _split(item: Mapping[str, Any]) -> str | None:
+    split = _text(item.get("split"), "split")
+    if split is not None and not SPLIT.fullmatch(split):
+        raise RecordError(f"split {split!r} of {item.get('name')}: a split is one word (letters, digits, _ -), "
+                          "e.g. train, evaluation, test")
+    return split
 
 
 def _items(values: Any, what: str) -> list[Any]:
@@ -390,23 +411,53 @@ def _column_lineage(columns: Mapping[str, str | Iterable[str]] | None, inputs: l
 
 
 def _column(text: Any, datasets: list[_Dataset], role: str) -> ColumnRef:
-    """``dataset.column`` (a dataset of ``datasets``, longest name first) or a bare ``column`` of the
-    only dataset, or of the only one listing it."""
+    """A column of exactly one of ``datasets``: ``dataset.column``, the dataset named in full or by
+    trailing parts of its name that no other dataset ends with, or a bare ``column`` of the only
+    dataset (or of the only one listing it). Never a dataset or a column that was not declared."""
     if not isinstance(text, str) or not text.strip():
         raise RecordError(f"a {role} column has an empty name")
     text = text.strip()
-    for d in sorted(datasets, key=lambda d: len(d.name), reverse=True):
-        for name in dict.fromkeys((d.name, d.name.rsplit("/", 1)[-1])):
-            if text.lower().startswith(name.lower() + ".") and len(text) > len(name) + 1:
-                return ColumnRef(d.name, event_column(d.namespace, text[len(name) + 1:]))
-    listing = [d for d in datasets if event_column(d.namespace, text) in d.columns]
+    where = "inputs" if role == "source" else "outputs"
+    declared = ", ".join(d.name for d in datasets) or "none"
+    if "." in text.replace("://", ""):
+        prefix, column = text.rsplit(".", 1)
+        found = [d for d in datasets if _names(prefix, d)]
+        if not found:
+            shown = fold_name(datasets[0].namespace, prefix) if datasets else prefix
+            raise RecordError(f"{role} {text!r}: {shown} is not among the {where} ({declared})")
+        if len(found) > 1:
+            raise RecordError(f"{role} {text!r}: {_folded(prefix, found[0])} matches several "
+                              f"{where} ({', '.join(d.name for d in found)}): name more of it")
+        return _declared(found[0], column, text, role)
+    listing = [d for d in datasets if fold_column(d.namespace, text) in d.columns]
     listing = listing or (datasets if len(datasets) == 1 else [])
     if len(listing) != 1:
-        where = "inputs" if role == "source" else "outputs"
         example = f"{datasets[0].name if datasets else 'db.t'}.{text}"
-        raise RecordError(f"{role} column {text!r}: name its dataset ({where}: "
-                          f"{', '.join(d.name for d in datasets) or 'none'}), e.g. {example}")
-    return ColumnRef(listing[0].name, event_column(listing[0].namespace, text))
+        raise RecordError(f"{role} column {text!r}: name its dataset ({where}: {declared}), e.g. {example}")
+    return _declared(listing[0], text, text, role)
+
+
+def _folded(prefix: str, dataset: _Dataset) -> str:
+    return fold_name(dataset.namespace, prefix)
+
+
+def _names(prefix: str, dataset: _Dataset) -> bool:
+    """Whether ``prefix`` names ``dataset``: its whole name (qualified, or within its namespace) or
+    its last dotted parts, folded as its namespace folds names."""
+    if prefix in (dataset.name, dataset.local) or fold_name(dataset.namespace, prefix) == dataset.local:
+        return True
+    if "://" in prefix or "://" in dataset.local:
+        return False
+    wanted, parts = _folded(prefix, dataset).split("."), dataset.local.split(".")
+    return len(wanted) < len(parts) and parts[-len(wanted):] == wanted
+
+
+def _declared(dataset: _Dataset, column: str, text: str, role: str) -> ColumnRef:
+    folded = fold_column(dataset.namespace, column)
+    if dataset.columns and folded not in dataset.columns:
+        raise RecordError(f"{role} {text!r}: {folded} is not among the columns of {dataset.name} "
+                          f"({', '.join(dataset.columns)})")
+    return ColumnRef(dataset.name, folded)
 
 
 def _hyperparameters(values: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
@@ -440,6 +491,8 @@ def _metrics(values: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
         if not isinstance(name, str) or not name.strip():
             raise RecordError("a metric has an empty name")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise RecordError(f"metric {name!r} is a number, not {type(value).__name__}")
+            raise RecordError(f"metric {name!r} must be a number, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise RecordError(f"metric {name!r} must be a finite number, got {value!r}")
         out[name.strip()] = repr(value) if isinstance(value, float) else str(value)
     return tuple(sorted(out.items()))

@@ -45,6 +45,12 @@ def statement_key(item: Fingerprinted, dialect: str | None,
     return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def operation_id(namespace: str, key: str, index: int, variant: str = "") -> str:
+    """The id of the operation a statement (``index`` of the entry whose statement key is ``key``)
+    becomes in ``namespace``; ``variant``: its lineage where a session made it another than its own."""
+    return blake2b(f"{namespace}\x1f{key}\x1f{index}{variant}".encode(), digest_size=16).hexdigest()
+
+
 def encode(results: list[StatementLineage]) -> str:
     """Lineage as the JSON the statement cache keeps (no SQL text)."""
     rows = []
@@ -356,7 +362,7 @@ def add_entry(
         # Read through a session's temp tables, one statement has other lineage: another operation.
         variant = "" if parsed.get(given.index) == given else "\x1f" + encode([result])
         ops.append(Operation(
-            id=blake2b(f"{namespace}\x1f{op_key or key}\x1f{result.index}{variant}".encode(), digest_size=16).hexdigest(),
+            id=operation_id(namespace, op_key or key, result.index, variant),
             type=result.kind,
             fingerprint=item.fingerprint,
             sql=(item.redacted_sql if op_sql is None else op_sql) if store_sql else None,

@@ -147,7 +147,7 @@ def test_a_training_s_model_facts_reach_the_operation_the_stores_write(tmp_path)
     assert (facts.model, facts.version, facts.architecture, facts.run) == ("ANALYTICS.ML.CHURN", "2", "classification", None)
     assert facts.splits == (("ANALYTICS.ML.FEATURES", "train"), ("ANALYTICS.ML.TEST", "test"))
     assert facts.metrics == (("f1", "0.8"), ("rows", "1200"))
-    assert len(run) == 32  # no run id given: the call's own identity
+    assert run == op.id  # the stored operation's id
     store.close()
 
 
@@ -185,7 +185,7 @@ def test_an_api_model_joins_the_graph_harvested_from_the_warehouse_log(tmp_path)
     (lambda c: c.track_model_training({"name": "m"}, []), "training_data is empty"),
     (lambda c: c.track_model_training({"name": ""}, ["a"]), "a model has an empty name"),
     (lambda c: c.track_model_training({"name": "m", "owner": "x"}, ["a"]), "unknown key 'owner'"),
-    (lambda c: c.track_model_training({"name": "m"}, ["a"], metrics={"auc": "high"}), "metric 'auc' is a number"),
+    (lambda c: c.track_model_training({"name": "m"}, ["a"], metrics={"auc": "high"}), "metric 'auc' must be a number, got str"),
 ])
 def test_bad_input_is_a_one_line_error_and_queues_nothing(tmp_path, call, message):
     with MLLineageTracker(store=f"sqlite:///{tmp_path}/l.db", namespace=NS) as ml:
@@ -296,3 +296,109 @@ def test_column_lineage_says_how_a_column_is_made(tmp_path):
     assert {(c.target.column, c.transform) for c in op.columns} == {
         ("day", "IDENTITY"), ("revenue", "TRANSFORMATION"), ("total", "AGGREGATION")}
     store.close()
+
+
+# -- what a new user's calls recorded wrongly ------------------------------------------------------
+def _column_names(store) -> set[str]:
+    rows = [op for b in store.batches for op in b.operations]
+    return {f"{c.target.dataset}.{c.target.column}" for r in rows for c in r.columns} | {
+        f"{s.dataset}.{s.column}" for r in rows for c in r.columns for s in c.sources}
+
+
+def test_a_column_source_resolves_to_one_declared_input_or_is_refused(tmp_path):
+    store = Recording(open_store(f"sqlite:///{tmp_path}/l.db"))
+    with LineageCollector(store=store, namespace="snowflake://acme") as lineage:
+        with pytest.raises(RecordError) as raised:  # customer is not customers: nothing invented
+            lineage.capture_operation("insert", ["analytics.raw.customers"],
+                                      [{"name": "analytics.ml.f", "columns": ["t", "u"]}],
+                                      columns={"t": "customers.tenure_months", "u": "analytics.raw.customer.tenure_months"})
+        assert str(raised.value) == ("source 'analytics.raw.customer.tenure_months': ANALYTICS.RAW.CUSTOMER is not "
+                                     "among the inputs (ANALYTICS.RAW.CUSTOMERS)")
+        with pytest.raises(RecordError) as raised:
+            lineage.capture_operation("insert", ["a.b.c"], ["a.b.d"], columns={"x": "zz.q.y"})
+        assert str(raised.value) == "source 'zz.q.y': ZZ.Q is not among the inputs (A.B.C)"
+        with pytest.raises(RecordError, match=r"^source 'b\.y': B matches several inputs \(A\.B, C\.B\)"):
+            lineage.capture_operation("insert", ["a.b", "c.b"], ["d"], columns={"x": "b.y"})
+        with pytest.raises(RecordError, match=r"^target 'v': V is not among the columns of ANALYTICS\.ML\.F \(T, U\)$"):
+            lineage.capture_operation("insert", ["analytics.raw.customers"],
+                                      [{"name": "analytics.ml.f", "columns": ["t", "u"]}], columns={"v": "tenure_months"})
+        assert lineage.flush() is None  # none of them queued
+        lineage.capture_operation("insert", ["analytics.raw.customers", "analytics.raw.orders"],
+                                  [{"name": "analytics.ml.f", "columns": ["t", "u"]}],
+                                  columns={"t": "customers.tenure_months", "u": "raw.orders.amount"})
+    assert _column_names(store) == {"ANALYTICS.ML.F.T", "ANALYTICS.ML.F.U", "ANALYTICS.RAW.CUSTOMERS.TENURE_MONTHS",
+                                    "ANALYTICS.RAW.ORDERS.AMOUNT"}
+    assert {d.name for b in store.batches for r in b.operations for d in r.inputs + r.outputs} == {
+        "ANALYTICS.RAW.CUSTOMERS", "ANALYTICS.RAW.ORDERS", "ANALYTICS.ML.F"}
+    store.close()
+
+
+@pytest.mark.parametrize("namespace, dialect, given, column", [
+    ("postgres://db:5432", "postgres", 'App.Public.B', "Amount"),
+    ("redshift://cluster.us-east-1:5439", "redshift", 'App.Public.B', "Amount"),
+    ("snowflake://acme", "snowflake", 'App.Public.B', "Amount"),
+    ("bigquery", "bigquery", 'shop-prod.Raw.Orders', "Amount"),
+    ("mysql://db:3306", "mysql", 'Shop.Orders', "Amount"),
+    ("postgres://db:5432", "postgres", '"App".public."B"', '"Amount"'),
+    ("mysql://db:3306", "mysql", '`Shop`.`Orders`', '`Amount`'),
+])
+def test_names_are_folded_as_the_namespace_s_harvest_folds_them(tmp_path, namespace, dialect, given, column):
+    """The API's names are the names `parse -d DIALECT` gives the same table and column."""
+    proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "parse", "-d", dialect, "--format", "json"],
+                          input=f"INSERT INTO x.y.z SELECT {column} FROM {given}", capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    [statement] = [json.loads(line) for line in proc.stdout.splitlines()]
+    [harvested] = statement["inputs"]
+    [source] = [s for c in statement["columns"] for s in c["sources"]]
+    harvested_column = source[len(harvested) + 1:]
+    store = Recording(open_store(f"sqlite:///{tmp_path}/l.db"))
+    with LineageCollector(store=store, namespace=namespace) as lineage:
+        lineage.capture_operation("insert", [given], ["x.y.z"], columns={"c": column})
+    [op] = [op for b in store.batches for op in b.operations]
+    assert [d.name for d in op.inputs] == [harvested]
+    assert [(s.dataset, s.column) for c in op.columns for s in c.sources] == [(harvested, harvested_column)]
+    store.close()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda c: c.track_model_training({"name": "m"}, ["a"], metrics={"auc": float("nan")}), "metric 'auc' must be a finite number, got nan"),
+    (lambda c: c.track_model_training({"name": "m"}, ["a"], metrics={"auc": float("inf")}), "metric 'auc' must be a finite number, got inf"),
+    (lambda c: c.track_model_training({"name": "m"}, ["a"], metrics={"auc": "high"}), "metric 'auc' must be a number, got str"),
+    (lambda c: c.track_model_training({"name": "m"}, [{"name": "a", "split": "weird split!"}]),
+     "split 'weird split!' of a: a split is one word"),
+])
+def test_a_metric_that_is_no_finite_number_and_a_split_that_is_no_word_are_refused(tmp_path, call, message):
+    with MLLineageTracker(store=f"sqlite:///{tmp_path}/l.db", namespace=NS) as ml:
+        with pytest.raises(RecordError) as raised:
+            call(ml)
+        assert message in str(raised.value) and "\n" not in str(raised.value)
+        assert ml.flush() is None
+        ml.track_model_training({"name": "m"}, [{"name": "a", "split": "hold-out_2"}], metrics={"auc": 0.5})
+
+
+def test_a_collector_needs_a_namespace(tmp_path):
+    with pytest.raises(RecordError) as raised:
+        LineageCollector(store=f"sqlite:///{tmp_path}/l.db")
+    message = str(raised.value)
+    assert "namespace" in message and "snowflake://" in message and "postgres://" in message and "\n" not in message
+    assert not (tmp_path / "l.db").exists()  # nothing opened
+
+
+def test_the_returned_id_is_the_stored_operation_s_and_show_reads_it(tmp_path):
+    url = f"sqlite:///{tmp_path}/l.db"
+    with MLLineageTracker(store=url, namespace=NS) as ml:
+        copied = ml.capture_operation("insert", ["shop.raw.orders"], ["shop.marts.daily"], run_id="r1")
+        trained = ml.track_model_training({"name": "shop.ml.m"}, ["shop.marts.daily"], run_id="r1")
+        scored = ml.track_prediction("shop.ml.m", ["shop.raw.new"], "shop.marts.scores")
+    store = open_store(url, read_only=True)
+    try:
+        assert {copied, trained, scored} == {r.id for r in store.operation_rows()}
+    finally:
+        store.close()
+    for wanted in (copied, trained):
+        proc = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "show", wanted, "--store", url,
+                               "--format", "json"], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0, proc.stderr
+        assert wanted in proc.stdout

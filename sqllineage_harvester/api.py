@@ -446,7 +446,9 @@ def _names(prefix: str, dataset: _Dataset) -> bool:
     its last dotted parts, folded as its namespace folds names."""
     if prefix in (dataset.name, dataset.local) or fold_name(dataset.namespace, prefix) == dataset.local:
         return True
-    if "://" in prefix or "://" in dataset.local:
+    if "://" in dataset.local:  # a path: its last part names it too (s3://bucket/orders/ by orders)
+        return prefix == dataset.local.rstrip("/").rsplit("/", 1)[-1]
+    if "://" in prefix:
         return False
     wanted, parts = _folded(prefix, dataset).split("."), dataset.local.split(".")
     return len(wanted) < len(parts) and parts[-len(wanted):] == wanted

@@ -323,13 +323,15 @@ def test_a_column_source_resolves_to_one_declared_input_or_is_refused(tmp_path):
             lineage.capture_operation("insert", ["analytics.raw.customers"],
                                       [{"name": "analytics.ml.f", "columns": ["t", "u"]}], columns={"v": "tenure_months"})
         assert lineage.flush() is None  # none of them queued
+        lineage.capture_operation("copy", ["s3://bucket/orders/", "s3://bucket/refunds"], ["analytics.raw.orders"],
+                                  columns={"amount": "orders.amount"})
         lineage.capture_operation("insert", ["analytics.raw.customers", "analytics.raw.orders"],
                                   [{"name": "analytics.ml.f", "columns": ["t", "u"]}],
                                   columns={"t": "customers.tenure_months", "u": "raw.orders.amount"})
     assert _column_names(store) == {"ANALYTICS.ML.F.T", "ANALYTICS.ML.F.U", "ANALYTICS.RAW.CUSTOMERS.TENURE_MONTHS",
-                                    "ANALYTICS.RAW.ORDERS.AMOUNT"}
+                                    "ANALYTICS.RAW.ORDERS.AMOUNT", "s3://bucket/orders/.AMOUNT"}
     assert {d.name for b in store.batches for r in b.operations for d in r.inputs + r.outputs} == {
-        "ANALYTICS.RAW.CUSTOMERS", "ANALYTICS.RAW.ORDERS", "ANALYTICS.ML.F"}
+        "ANALYTICS.RAW.CUSTOMERS", "ANALYTICS.RAW.ORDERS", "ANALYTICS.ML.F", "s3://bucket/orders/", "s3://bucket/refunds"}
     store.close()
 
 

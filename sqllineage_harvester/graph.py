@@ -201,42 +201,42 @@ SOURCE_ROWS = "source_rows:"  # + a source's identity: the counter of the log en
 
 @dataclass
 class Harvested:
-    """What one batch of log entries adds to the store, repeats already added up."""
+    """What one batch of log entries adds to the store, repeats already added up.
 
-    ops: dict[Slot, Operation] = field(default_factory=dict)  # each slot's first run, as seen
+    A repeat costs a few dictionary updates (:meth:`Replay.add`): its counters are tallied per
+    Replay and spelled out when ``counters`` is read, and each slot's Operation is made once, by
+    ``operations``, from the slot's lineage and its runs."""
+
+    ops: dict[Slot, tuple[Operation, str | None]] = field(default_factory=dict)  # slot -> lineage, first run's text
     runs: dict[Slot, list[Any]] = field(default_factory=dict)  # [executions, first, last, time basis] so far
     usage: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
     failures: list[ParseFailure] = field(default_factory=list)
-    counters: dict[str, int] = field(default_factory=dict)
+    tallies: dict[int, list[Any]] = field(default_factory=dict)  # id(Replay) -> [Replay, runs not yet counted]
+    _counters: dict[str, int] = field(default_factory=dict)
 
     def count(self, name: str, by: int = 1) -> None:
-        self.counters[name] = self.counters.get(name, 0) + by
+        self._counters[name] = self._counters.get(name, 0) + by
+
+    @property
+    def counters(self) -> dict[str, int]:
+        counters = self._counters
+        for replay, runs in self.tallies.values():
+            for name in replay.counters:
+                counters[name] = counters.get(name, 0) + runs
+        self.tallies.clear()
+        return counters
 
     @property
     def operations(self) -> list[Operation]:
-        return [op if (op.executions, op.first_seen, op.last_seen, op.time_basis) == tuple(r)
-                else _with(op, executions=r[0], first_seen=r[1], last_seen=r[2], time_basis=r[3])
-                for op, r in zip(self.ops.values(), self.runs.values())]
-
-    def add_operation(self, op: Operation) -> None:
-        slot = (op.id, op.user, op.system)
-        if not self.add_run(slot, op.executions, op.first_seen, op.last_seen, op.time_basis):
-            self.ops[slot] = op
-            self.runs[slot] = [op.executions, op.first_seen, op.last_seen, op.time_basis]
-
-    def add_run(self, slot: Slot, executions: int, first: str | None, last: str | None, basis: str) -> bool:
-        """More runs of an operation slot this batch has seen (False: it has not)."""
-        known = self.runs.get(slot)
-        if known is None:
-            return False
-        known[0] += executions
-        if basis != known[3]:
-            known[3] = MIXED
-        if first and (known[1] is None or first < known[1]):
-            known[1] = first
-        if last and (known[2] is None or last > known[2]):
-            known[2] = last
-        return True
+        made, new = [], object.__new__
+        for (slot, (op, sql)), (executions, first, last, basis) in zip(self.ops.items(), self.runs.values()):
+            one = new(Operation)  # dataclasses.replace without the generated __init__ (see _with)
+            fields = one.__dict__
+            fields.update(op.__dict__)
+            fields["sql"], fields["user"], fields["system"] = sql, slot[1], slot[2]
+            fields["executions"], fields["first_seen"], fields["last_seen"], fields["time_basis"] = executions, first, last, basis
+            made.append(one)
+        return made
 
     def usage_rows(self) -> list[Usage]:
         return [Usage(d, ns, user, day, n) for (d, ns, user, day), n in self.usage.items()]
@@ -256,22 +256,37 @@ class Replay:
 
     def add(self, out: Harvested, item: Fingerprinted, namespace: str, store_sql: bool) -> None:
         entry = item.entry
-        runs = max(entry.executions, 0)
-        first, last = entry.start_time, entry.end_time or entry.start_time
-        counters = out.counters
-        for name in self.counters:
-            counters[name] = counters.get(name, 0) + runs
+        runs = entry.executions
+        if runs < 0:
+            runs = 0
+        first = entry.start_time
+        last = entry.end_time or first
+        me = id(self)  # the batch holds the Replay (``tallies``): its id stays its own
+        tally = out.tallies.get(me)
+        if tally is None:
+            out.tallies[me] = [self, runs]
+        else:
+            tally[1] += runs
         if self.reads:
             day, usage = (first or "")[:10] or "unknown", out.usage
             for dataset in self.reads:
                 slot = (dataset, namespace, entry.user, day)
                 usage[slot] = usage.get(slot, 0) + runs
+        user, system, basis, runs_of = entry.user, entry.system, entry.time_basis, out.runs
         for op in self.ops:
-            if not out.add_run((op.id, entry.user, entry.system), runs, first, last, entry.time_basis):
-                text = item.redacted_sql if self.sql is None else self.sql
-                out.add_operation(_with(op, sql=text if store_sql else None, user=entry.user,
-                                        system=entry.system, first_seen=first, last_seen=last, executions=runs,
-                                        time_basis=entry.time_basis))
+            slot = (op.id, user, system)
+            known = runs_of.get(slot)
+            if known is None:  # the slot's first run in this batch
+                out.ops[slot] = (op, (item.redacted_sql if self.sql is None else self.sql) if store_sql else None)
+                runs_of[slot] = [runs, first, last, basis]
+                continue
+            known[0] += runs
+            if basis != known[3]:
+                known[3] = MIXED
+            if first and (known[1] is None or first < known[1]):
+                known[1] = first
+            if last and (known[2] is None or last > known[2]):
+                known[2] = last
 
 
 def _with(op: Operation, **changes: Any) -> Operation:

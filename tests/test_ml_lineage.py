@@ -153,3 +153,10 @@ def test_the_ml_store_is_the_same_whatever_the_batch_size(tmp_path, dialect, exp
         stores[size] = dump(db)
     assert stores[1]["operations"] and stores[1]["column_edges"]
     assert stores[1] == stores[20_000], "\n".join(differences(stores[1], stores[20_000]))
+
+
+@pytest.mark.parametrize("dialect, export", [(c[0], c[1]) for c in CASES], ids=[c[0] for c in CASES])
+def test_an_ml_export_agrees_with_its_own_sql_where_it_names_tables(tmp_path, dialect, export):
+    """The exports' own lineage (BigQuery's referenced_tables) names what each job's SQL reads."""
+    _, report = harvested(LOGS / export, dialect, tmp_path / "ml.db")
+    assert not report.crosscheck.get("tables_differ"), report.summary() if hasattr(report, "summary") else report.crosscheck

@@ -160,3 +160,35 @@ def test_an_ml_export_agrees_with_its_own_sql_where_it_names_tables(tmp_path, di
     """The exports' own lineage (BigQuery's referenced_tables) names what each job's SQL reads."""
     _, report = harvested(LOGS / export, dialect, tmp_path / "ml.db")
     assert not report.crosscheck.get("tables_differ"), report.summary() if hasattr(report, "summary") else report.crosscheck
+
+
+def _made(result) -> dict[str, set[str]]:
+    return {str(c.target): {str(s) for s in c.sources} for c in result.columns}
+
+
+def test_a_prediction_column_is_fed_by_the_models_features_not_by_passthrough_split_or_label_columns():
+    from sqllineage_harvester.extract import extract
+
+    script = ("CREATE MODEL m OPTIONS(model_type='logistic_reg', input_label_cols=['y'], data_split_col='is_eval') AS "
+              "SELECT a, b, is_eval, y FROM t; "
+              "CREATE TABLE p AS SELECT id, predicted_y, a FROM ML.PREDICT(MODEL m, (SELECT id, a, b FROM new))")
+    trained, predicted = extract(script, "bigquery")
+    assert "m.is_eval" not in _made(trained)  # the split column chooses rows: no feature of the model
+    assert any(str(i.source) == "t.is_eval" for i in trained.indirect)
+    made = _made(predicted)
+    assert made["p.predicted_y"] == {"m.a", "m.b", "new.a", "new.b"}
+    assert made["p.id"] == {"new.id"} and made["p.a"] == {"new.a"}
+
+
+def test_a_prediction_function_is_fed_by_the_model_columns_its_arguments_name_not_the_label():
+    from sqllineage_harvester.extract import extract
+
+    script = ("CREATE TABLE a.ml.features AS SELECT customer_id, spend, churned FROM a.raw.customers; "
+              "CREATE SNOWFLAKE.ML.CLASSIFICATION a.ml.clf(INPUT_DATA => TABLE(a.ml.features), TARGET_COLNAME => 'churned'); "
+              "CREATE TABLE a.raw.new_customers (customer_id INT, spend INT, signup_day INT); "
+              "INSERT INTO a.marts.preds (customer_id, prediction) "
+              "SELECT customer_id, a.ml.clf!PREDICT(INPUT_DATA => OBJECT_CONSTRUCT('spend', spend)) FROM a.raw.new_customers")
+    *_, predicted = extract(script, "snowflake")
+    made = _made(predicted)
+    assert made["A.MARTS.PREDS.PREDICTION"] == {"A.ML.CLF.SPEND", "A.RAW.NEW_CUSTOMERS.SPEND"}
+    assert made["A.MARTS.PREDS.CUSTOMER_ID"] == {"A.RAW.NEW_CUSTOMERS.CUSTOMER_ID"}

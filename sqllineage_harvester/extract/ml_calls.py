@@ -7,6 +7,7 @@ columns it makes; a training function (``pgml.train``) makes the statement a ``t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 from sqlglot import exp
@@ -124,28 +125,43 @@ def _fed_by_table_function(ctx: Context, node: exp.Expr, call: exp.Expr, partial
         return
     items = [item.this if isinstance(item, exp.Alias) else item for item in select.expressions]
     made = [i for i, item in enumerate(items) if not (isinstance(item, exp.Column) and item.name in passed)]
-    _fed(ctx, node, partial, call.this, made)
+    # predicted_<label>, predicted_<label>_probs: the label is what the model makes, never a feature
+    labels = {m.group(1) for item in items if isinstance(item, exp.Column)
+              if (m := re.match(r"predicted_(\w+?)(?:_probs?)?$", item.name, re.IGNORECASE))}
+    _fed(ctx, node, partial, call.this, made, data=passed or None, labels=labels, only_features=bool(passed))
 
 
-def _fed(ctx: Context, node: exp.Expr, partial: Partial, model: exp.Table, positions: list[int]) -> None:
-    """The written columns at ``positions`` of the outermost select come from the model's columns
-    too (where known); when the written columns do not line up with the select's items one to
-    one, a warning says so and no column is guessed."""
+def _fed(ctx: Context, node: exp.Expr, partial: Partial, model: exp.Table, positions: list[int],
+         data: set[str] | None = None, labels: set[str] = frozenset(), only_features: bool = False) -> None:
+    """The written columns at ``positions`` of the outermost select come from the model too: from
+    its features, the model's columns the prediction's input holds (``data``, the input's column
+    names; else the names the written column reads), never its label; all its columns when the
+    input's names match none. With ``only_features``, the input's columns that are no feature
+    (an id passed through) stop feeding the prediction. When the written columns do not line up
+    with the select's items one to one, a warning says so and no column is guessed."""
     columns = ctx.catalog.columns(ctx.parts(model.copy())) if positions else None
     if not columns:
         return
     name = ctx.qualify(model.copy())
-    sources = tuple(ColumnRef(name, c) for c in columns if c != "*")
     targets = [c for c in partial.columns if partial.outputs or not c.target.dataset]
     select = _outer_select(node)
     items = select.expressions if select is not None else []
     if len(targets) != len(items) or any(isinstance(i, exp.Star) for i in items):
         partial.warnings.append("which written column the model makes is not known: the model is an input of the statement")
         return
+    labels = {n.lower() for n in labels}
+    known = [c for c in columns if c != "*" and c.lower() not in labels]
     for p in positions:
         column = targets[p]
+        names = {n.lower() for n in data} if data is not None else {
+            s.column.lower() for s in column.sources if s.dataset != name}
+        hit = [c for c in known if c.lower() in names]
+        features, matched = hit or known, {c.lower() for c in hit}
+        kept = [s for s in column.sources if s.dataset != name and (not only_features or not matched
+                                                                     or s.column.lower() in matched)]
+        sources = {*kept, *(ColumnRef(name, c) for c in features)}
         partial.columns[partial.columns.index(column)] = replace(
-            column, sources=tuple(sorted({*column.sources, *sources})), transform=_stronger(column.transform))
+            column, sources=tuple(sorted(sources)), transform=_stronger(column.transform))
 
 
 def _stronger(transform: str) -> str:

@@ -192,3 +192,23 @@ def test_a_prediction_function_is_fed_by_the_model_columns_its_arguments_name_no
     made = _made(predicted)
     assert made["A.MARTS.PREDS.PREDICTION"] == {"A.ML.CLF.SPEND", "A.RAW.NEW_CUSTOMERS.SPEND"}
     assert made["A.MARTS.PREDS.CUSTOMER_ID"] == {"A.RAW.NEW_CUSTOMERS.CUSTOMER_ID"}
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["input known", "input unknown"])
+def test_a_wildcard_passed_to_a_model_is_the_inputs_columns_or_a_wildcard_left_with_a_warning(known):
+    from sqllineage_harvester.extract import extract
+
+    script = ("CREATE TABLE a.ml.features AS SELECT customer_id, spend, churned FROM a.raw.customers; "
+              "CREATE SNOWFLAKE.ML.CLASSIFICATION a.ml.clf(INPUT_DATA => TABLE(a.ml.features), TARGET_COLNAME => 'churned'); "
+              + ("CREATE TABLE a.raw.new_customers (customer_id INT, spend INT, signup_day INT); " if known else "")
+              + "INSERT INTO a.marts.preds (customer_id, prediction) "
+              "SELECT customer_id, a.ml.clf!PREDICT(INPUT_DATA => OBJECT_CONSTRUCT(*)) FROM a.raw.new_customers")
+    *_, predicted = extract(script, "snowflake")
+    made = _made(predicted)["A.MARTS.PREDS.PREDICTION"]
+    if known:
+        assert made == {"A.ML.CLF.CUSTOMER_ID", "A.ML.CLF.SPEND", "A.RAW.NEW_CUSTOMERS.CUSTOMER_ID",
+                        "A.RAW.NEW_CUSTOMERS.SPEND"}
+        assert not predicted.warnings
+    else:
+        assert "A.RAW.NEW_CUSTOMERS.*" in made
+        assert any("wildcard" in w for w in predicted.warnings)

@@ -212,3 +212,23 @@ def test_a_wildcard_passed_to_a_model_is_the_inputs_columns_or_a_wildcard_left_w
     else:
         assert "A.RAW.NEW_CUSTOMERS.*" in made
         assert any("wildcard" in w for w in predicted.warnings)
+
+
+@pytest.mark.parametrize("dialect, text", [
+    ("snowflake", "CREATE MODEL ml.c FROM (SELECT a, y FROM t) TARGET y FUNCTION f IAM_ROLE default SETTINGS (S3_BUCKET 'b')"),
+    ("snowflake", "CREATE OR REPLACE MODEL m OPTIONS(model_type='linear_reg') AS SELECT a, y FROM t"),
+    ("postgres", "CREATE SNOWFLAKE.ML.FORECAST m(INPUT_DATA => TABLE(t), TIMESTAMP_COLNAME => 'd', TARGET_COLNAME => 'y')"),
+    ("bigquery", "CREATE MODEL ml.c FROM (SELECT a, y FROM t) TARGET y FUNCTION f IAM_ROLE default SETTINGS (S3_BUCKET 'b')"),
+], ids=["redshift-in-snowflake", "bigquery-in-snowflake", "snowflake-in-postgres", "redshift-in-bigquery"])
+def test_a_model_created_in_a_form_the_dialect_does_not_know_is_a_failure_with_its_reason(dialect, text):
+    from sqllineage_harvester.extract import extract
+
+    (result,) = extract(text, dialect)
+    assert result.error and "CREATE MODEL is not a form" in result.error and dialect in result.error, (result.kind, result.error)
+
+
+def test_the_redshift_ml_log_read_as_snowflake_counts_its_create_model_as_failed(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'ml.db'}")
+    report = harvest(open_source(LOGS / "redshift" / "ml_query_history.csv", "snowflake"), store,
+                     Options(dialect="snowflake", namespace="snowflake://test", batch_size=20_000))
+    assert report.failed >= 1

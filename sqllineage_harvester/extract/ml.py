@@ -363,6 +363,16 @@ def show_model(ctx: Context, word: str, text: str) -> Partial | None:
     return Partial("evaluate", inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
 
 
+_CREATES_MODEL = re.compile(r"^\s*(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:MODEL|SNOWFLAKE\.ML\.\w+)\s",
+                            re.IGNORECASE)
+
+
+def creates_model(text: str) -> bool:
+    """Whether the text after ``CREATE`` makes a model (``MODEL m``, ``SNOWFLAKE.ML.CLASSIFICATION m``):
+    one no shape of the dialect read is a failure, not a statement that does nothing."""
+    return bool(_CREATES_MODEL.match(text))
+
+
 COMMAND_SHAPES: dict[str, Callable[[Context, str, str], Partial | None]] = {
     "create_model_target_function": create_model_target_function,
     "show_model": show_model,

@@ -232,3 +232,23 @@ def test_the_redshift_ml_log_read_as_snowflake_counts_its_create_model_as_failed
     report = harvest(open_source(LOGS / "redshift" / "ml_query_history.csv", "snowflake"), store,
                      Options(dialect="snowflake", namespace="snowflake://test", batch_size=20_000))
     assert report.failed >= 1
+
+
+def test_evaluation_data_is_listed_by_the_model_and_feeds_none_of_its_values_from_the_log_and_the_api(tmp_path):
+    """One rule: a holdout a model is evaluated on is no input of the model (not upstream of it, nor of
+    its predictions); ``model`` lists it with split evaluation. The log's ML.EVALUATE and the Python
+    API's ``{"split": "evaluation"}`` keep it alike."""
+    from sqllineage_harvester import MLLineageTracker
+    from sqllineage_harvester.ml_query import model as model_answer
+
+    store, _ = harvested(LOGS / "bigquery" / "ml_jobs.jsonl", "bigquery", tmp_path / "log.db")
+    with MLLineageTracker(store=store, namespace="bigquery://test") as ml:
+        ml.track_model_training({"name": "shop-prod.ml.api_model"},
+                                [{"name": "shop-prod.ml.customer_features", "columns": ["tenure_months", "churned"]},
+                                 {"name": "shop-prod.ml.holdout", "split": "evaluation",
+                                  "columns": ["tenure_months", "churned"]}])
+    for name in ("shop-prod.ml.churn_model", "shop-prod.ml.api_model"):
+        assert "shop-prod.ml.holdout" not in depths(queries.upstream(store, name)), name
+        used = {(c.dataset, c.split) for c in model_answer(store, name).training if c.depth == 1}
+        assert ("shop-prod.ml.holdout", "evaluation") in used and ("shop-prod.ml.customer_features", "train") in used
+    store.close()

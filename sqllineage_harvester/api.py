@@ -42,8 +42,8 @@ from .extract.ml import SECRET_SETTING, setting
 from .folding import fold_column, fold_name
 from .graph import encode, operation_id, sanitize, statement_key
 from .harvest import HarvestReport, Harvester, Options
-from .model import (DIRECT_TYPES, IDENTITY, STRUCTURE_KINDS, TRAIN_SPLIT, TRANSFORMATION, WRITE_KINDS, ColumnLineage,
-                    ColumnRef, DatasetRef, LogEntry, ModelFacts, StatementLineage)
+from .model import (DIRECT_TYPES, EVALUATION_SPLIT, IDENTITY, STRUCTURE_KINDS, TRAIN_SPLIT, TRANSFORMATION, WRITE_KINDS,
+                    ColumnLineage, ColumnRef, DatasetRef, LogEntry, ModelFacts, StatementLineage)
 from .naming import qualified
 from .normalize import Normalizer, redact
 from .sources import SourceStats
@@ -56,6 +56,8 @@ OPERATION_TYPES = tuple(sorted(WRITE_KINDS - STRUCTURE_KINDS - {"train"}))
 CONTEXT_KEYS = ("user", "system", "time", "end_time", "sql", "job")
 DATASET_KEYS = ("name", "namespace", "columns", "type")
 TRAINING_KEYS = ("name", "namespace", "columns", "split")
+# Splits a model is evaluated on, not trained on: listed by ``model``, never an input of the training.
+HELD_OUT_SPLITS = frozenset({EVALUATION_SPLIT, "test"})
 MODEL_KEYS = ("name", "namespace", "version", "architecture", "type", "model_type", "status")
 FLUSH_EVERY = 1000  # calls queued before they are written without being asked
 SPLIT = re.compile(r"[A-Za-z0-9_-]+")  # a split's name: one word (train, evaluation, hold-out_2)
@@ -267,7 +269,8 @@ class MLLineageTracker(LineageCollector):
 
         ``model_config``: ``name`` (required), ``version``, ``architecture`` (or ``type`` /
         ``model_type``), ``status``, ``namespace``. ``training_data``: dataset names, or dicts with
-        ``name``, ``split`` (train by default; evaluation, validation, test, ...), ``namespace`` and
+        ``name``, ``split`` (train by default; evaluation, validation, test, ...: evaluation and test data
+        are listed by ``model`` but feed no value of the model, as a log's ML.EVALUATE), ``namespace`` and
         ``columns`` (the features and label read from it: each feeds the model's column of its
         name). ``hyperparameters``: numbers, names and lists of them; one naming a credential
         (password, key, token, ...) or holding free text is not kept. ``metrics``: numbers.
@@ -287,8 +290,10 @@ class MLLineageTracker(LineageCollector):
             splits.append((dataset.name, split))
         if not data:
             raise RecordError(f"model {model.name!r}: training_data is empty")
-        features = dict.fromkeys(c for d in data for c in d.columns)  # each feeds the model's column of its name
-        columns = tuple(ColumnLineage(ColumnRef(model.name, c), tuple(ColumnRef(d.name, c) for d in data if c in d.columns))
+        # Evaluation data feeds no value of the model (as a log's ML.EVALUATE): kept in the splits only.
+        fed = [d for d, (_, split) in zip(data, splits) if split not in HELD_OUT_SPLITS]
+        features = dict.fromkeys(c for d in fed for c in d.columns)  # each feeds the model's column of its name
+        columns = tuple(ColumnLineage(ColumnRef(model.name, c), tuple(ColumnRef(d.name, c) for d in fed if c in d.columns))
                         for c in features)
         facts = ModelFacts(
             model=model.name,
@@ -300,7 +305,7 @@ class MLLineageTracker(LineageCollector):
             metrics=_metrics(metrics),
             run=_text(run_id, "run_id"),
         )
-        result = StatementLineage(index=0, kind="train", inputs=_refs(data), outputs=_refs([model]), columns=columns,
+        result = StatementLineage(index=0, kind="train", inputs=_refs(fed), outputs=_refs([model]), columns=columns,
                                   settings=_hyperparameters(hyperparameters), ml=facts)
         return self._record(result, context, run_id)
 

@@ -153,3 +153,102 @@ def test_the_ml_store_is_the_same_whatever_the_batch_size(tmp_path, dialect, exp
         stores[size] = dump(db)
     assert stores[1]["operations"] and stores[1]["column_edges"]
     assert stores[1] == stores[20_000], "\n".join(differences(stores[1], stores[20_000]))
+
+
+@pytest.mark.parametrize("dialect, export", [(c[0], c[1]) for c in CASES], ids=[c[0] for c in CASES])
+def test_an_ml_export_agrees_with_its_own_sql_where_it_names_tables(tmp_path, dialect, export):
+    """The exports' own lineage (BigQuery's referenced_tables) names what each job's SQL reads."""
+    _, report = harvested(LOGS / export, dialect, tmp_path / "ml.db")
+    assert not report.crosscheck.get("tables_differ"), report.summary() if hasattr(report, "summary") else report.crosscheck
+
+
+def _made(result) -> dict[str, set[str]]:
+    return {str(c.target): {str(s) for s in c.sources} for c in result.columns}
+
+
+def test_a_prediction_column_is_fed_by_the_models_features_not_by_passthrough_split_or_label_columns():
+    from sqllineage_harvester.extract import extract
+
+    script = ("CREATE MODEL m OPTIONS(model_type='logistic_reg', input_label_cols=['y'], data_split_col='is_eval') AS "
+              "SELECT a, b, is_eval, y FROM t; "
+              "CREATE TABLE p AS SELECT id, predicted_y, a FROM ML.PREDICT(MODEL m, (SELECT id, a, b FROM new))")
+    trained, predicted = extract(script, "bigquery")
+    assert "m.is_eval" not in _made(trained)  # the split column chooses rows: no feature of the model
+    assert any(str(i.source) == "t.is_eval" for i in trained.indirect)
+    made = _made(predicted)
+    assert made["p.predicted_y"] == {"m.a", "m.b", "new.a", "new.b"}
+    assert made["p.id"] == {"new.id"} and made["p.a"] == {"new.a"}
+
+
+def test_a_prediction_function_is_fed_by_the_model_columns_its_arguments_name_not_the_label():
+    from sqllineage_harvester.extract import extract
+
+    script = ("CREATE TABLE a.ml.features AS SELECT customer_id, spend, churned FROM a.raw.customers; "
+              "CREATE SNOWFLAKE.ML.CLASSIFICATION a.ml.clf(INPUT_DATA => TABLE(a.ml.features), TARGET_COLNAME => 'churned'); "
+              "CREATE TABLE a.raw.new_customers (customer_id INT, spend INT, signup_day INT); "
+              "INSERT INTO a.marts.preds (customer_id, prediction) "
+              "SELECT customer_id, a.ml.clf!PREDICT(INPUT_DATA => OBJECT_CONSTRUCT('spend', spend)) FROM a.raw.new_customers")
+    *_, predicted = extract(script, "snowflake")
+    made = _made(predicted)
+    assert made["A.MARTS.PREDS.PREDICTION"] == {"A.ML.CLF.SPEND", "A.RAW.NEW_CUSTOMERS.SPEND"}
+    assert made["A.MARTS.PREDS.CUSTOMER_ID"] == {"A.RAW.NEW_CUSTOMERS.CUSTOMER_ID"}
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["input known", "input unknown"])
+def test_a_wildcard_passed_to_a_model_is_the_inputs_columns_or_a_wildcard_left_with_a_warning(known):
+    from sqllineage_harvester.extract import extract
+
+    script = ("CREATE TABLE a.ml.features AS SELECT customer_id, spend, churned FROM a.raw.customers; "
+              "CREATE SNOWFLAKE.ML.CLASSIFICATION a.ml.clf(INPUT_DATA => TABLE(a.ml.features), TARGET_COLNAME => 'churned'); "
+              + ("CREATE TABLE a.raw.new_customers (customer_id INT, spend INT, signup_day INT); " if known else "")
+              + "INSERT INTO a.marts.preds (customer_id, prediction) "
+              "SELECT customer_id, a.ml.clf!PREDICT(INPUT_DATA => OBJECT_CONSTRUCT(*)) FROM a.raw.new_customers")
+    *_, predicted = extract(script, "snowflake")
+    made = _made(predicted)["A.MARTS.PREDS.PREDICTION"]
+    if known:
+        assert made == {"A.ML.CLF.CUSTOMER_ID", "A.ML.CLF.SPEND", "A.RAW.NEW_CUSTOMERS.CUSTOMER_ID",
+                        "A.RAW.NEW_CUSTOMERS.SPEND"}
+        assert not predicted.warnings
+    else:
+        assert "A.RAW.NEW_CUSTOMERS.*" in made
+        assert any("wildcard" in w for w in predicted.warnings)
+
+
+@pytest.mark.parametrize("dialect, text", [
+    ("snowflake", "CREATE MODEL ml.c FROM (SELECT a, y FROM t) TARGET y FUNCTION f IAM_ROLE default SETTINGS (S3_BUCKET 'b')"),
+    ("snowflake", "CREATE OR REPLACE MODEL m OPTIONS(model_type='linear_reg') AS SELECT a, y FROM t"),
+    ("postgres", "CREATE SNOWFLAKE.ML.FORECAST m(INPUT_DATA => TABLE(t), TIMESTAMP_COLNAME => 'd', TARGET_COLNAME => 'y')"),
+    ("bigquery", "CREATE MODEL ml.c FROM (SELECT a, y FROM t) TARGET y FUNCTION f IAM_ROLE default SETTINGS (S3_BUCKET 'b')"),
+], ids=["redshift-in-snowflake", "bigquery-in-snowflake", "snowflake-in-postgres", "redshift-in-bigquery"])
+def test_a_model_created_in_a_form_the_dialect_does_not_know_is_a_failure_with_its_reason(dialect, text):
+    from sqllineage_harvester.extract import extract
+
+    (result,) = extract(text, dialect)
+    assert result.error and "CREATE MODEL is not a form" in result.error and dialect in result.error, (result.kind, result.error)
+
+
+def test_the_redshift_ml_log_read_as_snowflake_counts_its_create_model_as_failed(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'ml.db'}")
+    report = harvest(open_source(LOGS / "redshift" / "ml_query_history.csv", "snowflake"), store,
+                     Options(dialect="snowflake", namespace="snowflake://test", batch_size=20_000))
+    assert report.failed >= 1
+
+
+def test_evaluation_data_is_listed_by_the_model_and_feeds_none_of_its_values_from_the_log_and_the_api(tmp_path):
+    """One rule: a holdout a model is evaluated on is no input of the model (not upstream of it, nor of
+    its predictions); ``model`` lists it with split evaluation. The log's ML.EVALUATE and the Python
+    API's ``{"split": "evaluation"}`` keep it alike."""
+    from sqllineage_harvester import MLLineageTracker
+    from sqllineage_harvester.ml_query import model as model_answer
+
+    store, _ = harvested(LOGS / "bigquery" / "ml_jobs.jsonl", "bigquery", tmp_path / "log.db")
+    with MLLineageTracker(store=store, namespace="bigquery://test") as ml:
+        ml.track_model_training({"name": "shop-prod.ml.api_model"},
+                                [{"name": "shop-prod.ml.customer_features", "columns": ["tenure_months", "churned"]},
+                                 {"name": "shop-prod.ml.holdout", "split": "evaluation",
+                                  "columns": ["tenure_months", "churned"]}])
+    for name in ("shop-prod.ml.churn_model", "shop-prod.ml.api_model"):
+        assert "shop-prod.ml.holdout" not in depths(queries.upstream(store, name)), name
+        used = {(c.dataset, c.split) for c in model_answer(store, name).training if c.depth == 1}
+        assert ("shop-prod.ml.holdout", "evaluation") in used and ("shop-prod.ml.customer_features", "train") in used
+    store.close()

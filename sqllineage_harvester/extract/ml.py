@@ -26,7 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from ..model import EVALUATION_SPLIT, TRAIN_SPLIT, DatasetRef, ModelFacts, architecture_of
+from ..model import EVALUATION_SPLIT, TRAIN_SPLIT, DatasetRef, IndirectRef, ModelFacts, architecture_of
 from .base import Context, Partial, dataset, write_query
 from .glot import dialect_of
 from .parameters import parse_one
@@ -174,7 +174,21 @@ def train(ctx: Context, model: exp.Table, query: exp.Expr | None, settings: tupl
         partial = write_query(ctx, "train", model, [], query, "model")
         partial.kind = "train"
     partial.settings = tuple(sorted(settings + ((("target", target),) if target and setting("target", target) else ())))
+    _split_columns_filter(partial)
     return partial
+
+
+# Settings naming the column that splits training rows from evaluation rows (BigQuery data_split_col).
+SPLIT_SETTINGS = ("data_split_col",)
+
+
+def _split_columns_filter(partial: Partial) -> None:
+    """A split column chooses which rows train the model: it is no feature (no column of the
+    model), it influences the model as a FILTER."""
+    split = {v.lower() for k, v in partial.settings if k in SPLIT_SETTINGS}
+    for column in [c for c in partial.columns if c.target.column.lower() in split]:
+        partial.columns.remove(column)
+        partial.indirect |= {IndirectRef(s, "FILTER") for s in column.sources}
 
 
 def _query_of(ctx: Context, source: str) -> exp.Expr:
@@ -347,6 +361,16 @@ def show_model(ctx: Context, word: str, text: str) -> Partial | None:
     if match is None or match.group("name").upper() == "ALL":
         return None
     return Partial("evaluate", inputs=[dataset(ctx, named(match.group("name"), ctx), "model")])
+
+
+_CREATES_MODEL = re.compile(r"^\s*(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:MODEL|SNOWFLAKE\.ML\.\w+)\s",
+                            re.IGNORECASE)
+
+
+def creates_model(text: str) -> bool:
+    """Whether the text after ``CREATE`` makes a model (``MODEL m``, ``SNOWFLAKE.ML.CLASSIFICATION m``):
+    one no shape of the dialect read is a failure, not a statement that does nothing."""
+    return bool(_CREATES_MODEL.match(text))
 
 
 COMMAND_SHAPES: dict[str, Callable[[Context, str, str], Partial | None]] = {

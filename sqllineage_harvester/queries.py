@@ -48,19 +48,21 @@ class AmbiguousNameError(ConfigError):
 
 def readings(name: str, namespace: str | None = None) -> list[tuple[str | None, str]]:
     """The (namespace, name) pairs NAME can mean: itself in any namespace, and for each ``/``
-    after a ``://`` the namespace before it with the name after it. ``namespace`` keeps the
+    (but those of a ``://``) the namespace before it with the name after it, as names are listed
+    (``NS/NAME``, whether NS is ``bigquery``, ``file`` or ``snowflake://acme``). ``namespace`` keeps the
     readings in that namespace (a name with ``://`` of its own, such as a file, stays whole).
 
     >>> readings("snowflake://acme/raw.payments.amount")
     [(None, 'snowflake://acme/raw.payments.amount'), ('snowflake://acme', 'raw.payments.amount')]
+    >>> readings("bigquery/shop-prod.ml.churn_model")
+    [(None, 'bigquery/shop-prod.ml.churn_model'), ('bigquery', 'shop-prod.ml.churn_model')]
     >>> readings("raw.payments", namespace="snowflake://acme/")
     [('snowflake://acme', 'raw.payments')]
     """
     name = name.strip()
     out: list[tuple[str | None, str]] = [(None, name)]
-    scheme = name.find("://")
-    if scheme > 0:
-        out += [(name[:i], name[i + 1:]) for i in range(scheme + 3, len(name) - 1) if name[i] == "/"]
+    schemes = {at + k for at in range(len(name)) if name.startswith("://", at) for k in (1, 2)}
+    out += [(name[:i], name[i + 1:]) for i in range(1, len(name) - 1) if name[i] == "/" and i not in schemes]
     if namespace is None:
         return out
     wanted = namespace.strip().rstrip("/")
@@ -205,7 +207,7 @@ def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int
     nodes = [node(names[key], depth, reached[key], ops, as_of) for key, depth in depths.items()]
     nodes.sort(key=lambda n: (n.depth, n.node.name, n.node.namespace))
     return LineageGraph(root, direction, tuple(nodes), tuple(edges),
-                        tuple(ops[k] for k in sorted(ops)), target)
+                        tuple(ops[k] for k in sorted(ops)), target, as_of=as_of, windowed=bool(since or as_of))
 
 
 def place(names: dict[str, LineageNode], key: str) -> tuple[str, str]:
@@ -218,8 +220,8 @@ def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, O
     operations = tuple(sorted({e.operation for e in via}))
     users = tuple(sorted({u for o in operations if o in ops for u in ops[o].users}))
     last = max((e.last_seen for e in via if e.last_seen), default=None)
-    if last and as_of and last > as_of:  # the graph as it stood then: seen at the latest by then
-        last = as_of
+    if last and as_of and last > as_of:  # seen again since: the last run by then is not kept, only that there was one
+        return GraphNode(name, depth, operations, users, None, as_of)
     return GraphNode(name, depth, operations, users, last)
 
 
@@ -230,9 +232,10 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
         raise ConfigError("--depth must be 0 or more")
     root, note = find_noted(store, name, namespace)
     since, as_of = bounds(since, as_of)  # as the stores keep times: users and last seen are read in it too
+    asked = bool(since or as_of)
     since = live_since(store, since, as_of, include_retired)  # retired edges are left out unless asked
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
-    answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
+    answer = replace(graph(store, root, direction, depths, edges, details, since=since, as_of=as_of), windowed=asked)
     return replace(answer, note=note) if note else answer
 
 
@@ -311,6 +314,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     A table and a column are compared at table level; ``namespace`` applies to both names.
     """
     since, as_of = bounds(since, as_of)
+    asked = bool(since or as_of)
     since = live_since(store, since, as_of, include_retired)
     (start, first), (goal, second) = find_noted(store, a, namespace), find_noted(store, b, namespace)
     if start.kind != goal.kind:
@@ -330,8 +334,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     kept = {k: depths[k] for k in keep_nodes}
     result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
                    since=since, as_of=as_of)
-    return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal,
-                        "; ".join(n for n in (first, second) if n) or None)
+    return replace(result, direction="path", target=goal, windowed=asked, note="; ".join(n for n in (first, second) if n) or None)
 
 
 def dataset_of(store: Store, node: LineageNode) -> LineageNode:

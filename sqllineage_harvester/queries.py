@@ -198,16 +198,50 @@ def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int
     names = store.describe(depths)
     # Keys are the store's own; names and namespaces order the answer the same in every store.
     edges = sorted(edges, key=lambda e: (*place(names, e.source), *place(names, e.target), e.operation, e.type))
+    ops = store.operations({e.operation for e in edges}, since, as_of) if details else {}
+    runs = in_window(store, edges, ops, since, as_of)  # last seen and counts within the window, where known
+    edges = [replace(e, last_seen=runs[e.operation].last_seen) if runs.get(e.operation) else e for e in edges]
     reached: dict[str, list[LineageEdge]] = defaultdict(list)
     for edge in edges:
         near, far = near_far(edge, direction)
         if depths.get(near, -2) == depths[far] - 1:
             reached[far].append(edge)
-    ops = store.operations({e.operation for e in edges}, since, as_of) if details else {}
+    ops = {k: replace(o, first_seen=runs[k].first_seen, last_seen=runs[k].last_seen, executions=runs[k].executions)
+           if runs.get(k) else o for k, o in ops.items()}
     nodes = [node(names[key], depth, reached[key], ops, as_of) for key, depth in depths.items()]
     nodes.sort(key=lambda n: (n.depth, n.node.name, n.node.namespace))
+    exact = all(v is not None for v in runs.values())  # every count shown is of the window
     return LineageGraph(root, direction, tuple(nodes), tuple(edges),
-                        tuple(ops[k] for k in sorted(ops)), target, as_of=as_of, windowed=bool(since or as_of))
+                        tuple(ops[k] for k in sorted(ops)), target, as_of=as_of,
+                        windowed=bool(since or as_of) and not exact)
+
+
+def in_window(store: Store, edges: list[LineageEdge], ops: dict[str, OperationInfo], since: str | None,
+              as_of: str | None) -> dict[str, OperationInfo | None]:
+    """Each operation of ``edges`` seen outside [since, as_of]: its runs within it (first, last seen,
+    executions) from who ran it, when every user's runs fall wholly in or out of the window; None when
+    some user ran it both in and out (the store keeps first and last seen a user, not each run)."""
+    if not (since or as_of):
+        return {}
+    out: dict[str, OperationInfo | None] = {}
+    def outside(first: str | None, last: str | None) -> bool:
+        return bool((as_of and (last or "") > as_of) or (since and first and first < since))
+
+    for op in sorted({e.operation for e in edges if outside(e.first_seen, e.last_seen)}
+                     | {k for k, o in ops.items() if outside(o.first_seen, o.last_seen)}):
+        links = store.operation_links(op)
+        people = links.users if links else ()
+        inside = [r for r in people if r.first_seen and r.last_seen and (not since or r.first_seen >= since)
+                  and (not as_of or r.last_seen <= as_of)]
+        elsewhere = [r for r in people if r.last_seen and r.first_seen and ((since and r.last_seen < since)
+                                                                          or (as_of and r.first_seen > as_of))]
+        if not inside or len(inside) + len(elsewhere) < len(people) or any(not r.executions for r in inside):
+            out[op] = None
+            continue
+        out[op] = OperationInfo(op, "", (), (), min(r.first_seen for r in inside),  # type: ignore[type-var]
+                                max(r.last_seen for r in inside),  # type: ignore[type-var]
+                                sum(r.executions for r in inside))
+    return out
 
 
 def place(names: dict[str, LineageNode], key: str) -> tuple[str, str]:
@@ -235,7 +269,8 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
     asked = bool(since or as_of)
     since = live_since(store, since, as_of, include_retired)  # retired edges are left out unless asked
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
-    answer = replace(graph(store, root, direction, depths, edges, details, since=since, as_of=as_of), windowed=asked)
+    answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
+    answer = replace(answer, windowed=asked and answer.windowed)  # a retirement cut alone counts no window
     return replace(answer, note=note) if note else answer
 
 
@@ -334,7 +369,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     kept = {k: depths[k] for k in keep_nodes}
     result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
                    since=since, as_of=as_of)
-    return replace(result, direction="path", target=goal, windowed=asked, note="; ".join(n for n in (first, second) if n) or None)
+    return replace(result, direction="path", target=goal, windowed=asked and result.windowed, note="; ".join(n for n in (first, second) if n) or None)
 
 
 def dataset_of(store: Store, node: LineageNode) -> LineageNode:

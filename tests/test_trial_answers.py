@@ -145,3 +145,26 @@ def test_a_windowed_harvest_words_out_of_window_rows_apart_from_skipped(tmp_path
     said = re.search(r"rows read \((\d+) failed executions, (\d+) skipped, (\d+) outside --since/--until\)",
                      done.output)
     assert said and said.group(2) == "0" and int(said.group(3)) > 0
+
+
+def test_as_of_shows_the_real_last_run_and_count_by_then_where_the_store_knows_them(tmp_path):
+    from conftest import make_op
+
+    url = f"sqlite:///{tmp_path}/w.db"
+    store = open_store(url)
+    day = "2024-03-0{}T10:00:00.000000Z".format
+    try:  # ALICE ran it 4 times on the 1st and 2nd, BOB twice on the 5th: by the 3rd, ALICE's runs only
+        store.write_batch(Batch(operations=(
+            make_op("load", "stg.payments", ("raw.payments",), {"amount": "raw.payments.amount"}, user="ALICE",
+                    seen=(day(1), day(2)), executions=4),
+            make_op("load", "stg.payments", ("raw.payments",), {"amount": "raw.payments.amount"}, user="BOB",
+                    seen=(day(5), day(5)), executions=2))))
+    finally:
+        store.close()
+    data = json.loads(run(url, "impact", "raw.payments.amount", "--as-of", "2024-03-03", "--format", "json").output)
+    [reached] = [n for n in data["nodes"] if n["depth"] == 1]
+    assert reached["last_seen"] == day(2) and "last_seen_before" not in reached
+    assert [(o["executions"], o["last_seen"], o["users"]) for o in data["operations"]] == [(4, day(2), ["ALICE"])]
+    assert "executions_counted" not in data
+    table = run(url, "impact", "raw.payments.amount", "--as-of", "2024-03-03").output
+    assert "×4" in table and "all-time" not in table and "2024-03-02 10:00" in table

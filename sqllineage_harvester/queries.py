@@ -224,6 +224,7 @@ def in_window(store: Store, edges: list[LineageEdge], ops: dict[str, OperationIn
     if not (since or as_of):
         return {}
     out: dict[str, OperationInfo | None] = {}
+
     def outside(first: str | None, last: str | None) -> bool:
         return bool((as_of and (last or "") > as_of) or (since and first and first < since))
 

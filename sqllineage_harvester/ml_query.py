@@ -141,7 +141,8 @@ def near_models(store: Store, name: str, namespace: str | None = None, n: int = 
     pool = {node.key: node for part in fragments(typed) | {typed} for node in store.search([part], 500)
             if node.kind == "dataset" and node.type == "model" and (namespace is None
                                          or node.namespace.lower() == namespace.strip().rstrip("/").lower())}
-    pool.update({node.key: node for node in suggest(store, name, namespace) if node.kind == "dataset" and node.type == "model"})
+    pool.update({node.key: node for node in suggest(store, name, namespace)
+                 if node.kind == "dataset" and node.type == "model"})
 
     def score(node: LineageNode) -> tuple[bool, float]:
         tail = node.name.lower().rsplit(".", 1)[-1]

@@ -255,7 +255,7 @@ def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, O
     operations = tuple(sorted({e.operation for e in via}))
     users = tuple(sorted({u for o in operations if o in ops for u in ops[o].users}))
     last = max((e.last_seen for e in via if e.last_seen), default=None)
-    if last and as_of and last > as_of:  # seen again since: the last run by then is not kept, only that there was one
+    if last and as_of and last > as_of:  # seen since: when last by then is not kept
         return GraphNode(name, depth, operations, users, None, as_of)
     return GraphNode(name, depth, operations, users, last)
 
@@ -370,7 +370,8 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     kept = {k: depths[k] for k in keep_nodes}
     result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
                    since=since, as_of=as_of)
-    return replace(result, direction="path", target=goal, windowed=asked and result.windowed, note="; ".join(n for n in (first, second) if n) or None)
+    return replace(result, direction="path", target=goal, windowed=asked and result.windowed,
+                   note="; ".join(n for n in (first, second) if n) or None)
 
 
 def dataset_of(store: Store, node: LineageNode) -> LineageNode:

@@ -233,7 +233,7 @@ def search(store: Store, pattern: str, namespace: str | None = None, limit: int 
     """Datasets, then columns, whose name contains ``pattern`` (case-insensitive, ``*`` a wildcard),
     in ``namespace`` when given; up to ``limit`` of each kind."""
     found = store.search(pattern_parts(pattern), limit)
-    if namespace is None and "://" in pattern:  # NS/pattern, as names are written (a file's name has :// too)
+    if namespace is None and "/" in pattern:  # NS/pattern, as names are listed
         for space, part in readings(pattern)[1:]:
             found += [n for n in search(store, part, space, limit) if n not in found] if part.strip("*") else []
     if namespace:

@@ -47,6 +47,9 @@ DEFAULT_MEMORY = 1 << 30  # the caches' budget: the process takes about 150 MB b
 Defaults = tuple[str | None, str | None]  # the database and schema(s) a statement is qualified with
 
 
+OUT_OF_WINDOW = ("before_since", "after_until")  # rows a --since/--until window leaves out, not damaged ones
+
+
 @dataclass
 class HarvestReport:
     """What a run did, for the closing summary line and ``--format json``."""
@@ -87,11 +90,13 @@ class HarvestReport:
         return out
 
     def summary(self) -> str:
-        skipped = sum(self.skipped.values())
+        outside = sum(n for reason, n in self.skipped.items() if reason in OUT_OF_WINDOW)
+        skipped = sum(self.skipped.values()) - outside
         already = (f"{self.rows_already_harvested:,} rows already harvested, {self.rows_read:,} new"
                    if self.rows_already_harvested else f"{self.rows_read:,} rows read")
+        window = f", {outside:,} outside --since/--until" if outside else ""
         return (
-            f"{already} ({self.failed_executions:,} failed executions, {skipped:,} skipped), "
+            f"{already} ({self.failed_executions:,} failed executions, {skipped:,} skipped{window}), "
             f"{self.distinct:,} distinct statements: {self.parsed:,} parsed, {self.failed:,} failed, "
             f"{self.cached:,} from cache; {self.operations:,} operations written in {self.batches:,} batch{'es' * (self.batches != 1)}; "
             f"{self.rows_per_second:,.0f} rows/s; cursor {short_cursor(self.cursor)}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .model import LineageNode, ModelLinks
-from .queries import find
+from .queries import AmbiguousNameError, UnknownNameError, find
 from .retire import live_since
 from .stores import UPSTREAM, Store
 
@@ -44,7 +44,7 @@ class ModelAnswer:
 
 def model(store: Store, name: str, namespace: str | None = None, include_retired: bool = False) -> ModelAnswer:
     """What the store knows of the model NAME (read as ``show`` reads names)."""
-    node = find(store, name, namespace)
+    node = find_model(store, name, namespace)
     if node.kind != "dataset":
         raise NotAModelError(f"{node.name!r} is a column, not a model: give the model's name (a dataset a "
                              f"CREATE MODEL or a training run writes)")
@@ -71,9 +71,19 @@ def model(store: Store, name: str, namespace: str | None = None, include_retired
                          "users": list(seen.users) if seen else ([v.user] if v.user else []),
                          "hyperparameters": settings.get(v.operation, {}), "metrics": measured.get(v.operation, {})})
     versions.sort(key=lambda v: (v["last_seen"] or "", v["operation"]))
-    latest = next((v["hyperparameters"] for v in reversed(versions) if v["hyperparameters"]), {})
-    by_time = sorted(measured, key=lambda op: ((info[op].last_seen or "") if op in info else "", op))
-    metrics = measured[by_time[-1]] if by_time else {}
+    # The latest version's own hyperparameters and metrics (empty when it has none), never an older
+    # version's beside it; metrics of evaluations (no version of their own) seen since it was trained count.
+    newest = versions[-1] if versions else None
+    latest = dict(newest["hyperparameters"]) if newest else {}
+    trained_ops = {v["operation"] for v in versions}
+    evaluated = sorted((op for op in measured if op not in trained_ops and op in info
+                        and (newest is None or (info[op].last_seen or "") >= (newest["first_seen"] or ""))),
+                       key=lambda op: (info[op].last_seen or "", op))
+    metrics: dict[str, str] = {}
+    for op in evaluated:
+        metrics.update(measured[op])
+    if newest:
+        metrics.update(newest["metrics"])
     since = live_since(store, None, None, include_retired)
     training = contributors(store, node.key, links, since)
     names = store.describe({key for key, _ in links.predictions})
@@ -84,6 +94,62 @@ def model(store: Store, name: str, namespace: str | None = None, include_retired
         tuple(sorted({u for op in trained for u in op.users})),
         min((op.first_seen for op in trained if op.first_seen), default=None),
         max((op.last_seen for op in trained if op.last_seen), default=None))
+
+
+def is_model(store: Store, node: LineageNode) -> bool:
+    if node.kind != "dataset":
+        return False
+    if node.type == "model":
+        return True
+    links: ModelLinks = store.model_links(node.key)  # type: ignore[attr-defined]
+    return bool(links.versions or links.used)
+
+
+def find_model(store: Store, name: str, namespace: str | None = None) -> LineageNode:
+    """The model ``name`` means (read as ``find`` reads names): among several nodes of that name the
+    one model; an unknown name gets the models closest to it first in "did you mean"."""
+    try:
+        return find(store, name, namespace)
+    except AmbiguousNameError as e:
+        models = [n for n in e.candidates if is_model(store, n)]
+        if len(models) == 1:
+            return models[0]
+        if models:
+            raise AmbiguousNameError(name, models) from None
+        where = f"namespace {namespace!r}" if namespace else "any namespace"
+        raise NotAModelError(f"{name!r} is not a model in {where}: it names {len(e.candidates)} datasets or columns "
+                             f"that no training writes") from None
+    except UnknownNameError as e:
+        close = near_models(store, name, namespace)
+        if not close:
+            raise
+        whole = len({n.namespace for n in close}) > 1
+        shown = [f"{n.namespace}/{n.name}" if whole else n.name for n in close]
+        raise UnknownNameError(f"no model, dataset or column named {name!r}"
+                               f"{f' in namespace {namespace!r}' if namespace else ''} in the store; "
+                               f"did you mean the model {', '.join(shown)}?") from e
+
+
+def near_models(store: Store, name: str, namespace: str | None = None, n: int = 5) -> list[LineageNode]:
+    """The models whose names hold what was typed (or come close to it), best first."""
+    import difflib
+
+    from .explore import fragments, suggest
+    from .queries import readings
+
+    typed = readings(name, namespace)[-1][1].lower() if readings(name, namespace) else name.lower()
+    pool = {node.key: node for part in fragments(typed) | {typed} for node in store.search([part], 500)
+            if node.kind == "dataset" and node.type == "model" and (namespace is None
+                                         or node.namespace.lower() == namespace.strip().rstrip("/").lower())}
+    pool.update({node.key: node for node in suggest(store, name, namespace)
+                 if node.kind == "dataset" and node.type == "model"})
+
+    def score(node: LineageNode) -> tuple[bool, float]:
+        tail = node.name.lower().rsplit(".", 1)[-1]
+        return typed in node.name.lower(), difflib.SequenceMatcher(None, typed, tail).ratio()
+
+    ranked = sorted(pool.values(), key=lambda node: (tuple(-x for x in score(node)), node.name, node.namespace))
+    return [node for node in ranked if score(node)[0] or score(node)[1] >= 0.6][:n]
 
 
 def contributors(store: Store, model_key: str, links: ModelLinks, since: str | None = None) -> tuple[Contributor, ...]:

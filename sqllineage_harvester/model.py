@@ -335,6 +335,9 @@ class GraphNode:
     operations: tuple[str, ...] = ()  # operations on the edges that reached it
     users: tuple[str, ...] = ()
     last_seen: str | None = None
+    # Asked --as-of a time the lineage was seen after: seen by then (at this time or before it), but the
+    # store keeps only first and last seen, so when last by then is not known (``last_seen`` is None).
+    last_seen_before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,8 @@ class LineageGraph:
     operations: tuple[OperationInfo, ...] = ()
     target: LineageNode | None = None  # path only
     note: str | None = None  # what the answer is for, when not for the name asked (a shard's family)
+    as_of: str | None = None  # the --as-of asked: times after it are not shown as seen
+    windowed: bool = False  # a --since / --as-of was asked: executions are still counted over all time
 
 
 @dataclass(frozen=True)

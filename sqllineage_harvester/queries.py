@@ -48,19 +48,21 @@ class AmbiguousNameError(ConfigError):
 
 def readings(name: str, namespace: str | None = None) -> list[tuple[str | None, str]]:
     """The (namespace, name) pairs NAME can mean: itself in any namespace, and for each ``/``
-    after a ``://`` the namespace before it with the name after it. ``namespace`` keeps the
+    (but those of a ``://``) the namespace before it with the name after it, as names are listed
+    (``NS/NAME``, whether NS is ``bigquery``, ``file`` or ``snowflake://acme``). ``namespace`` keeps the
     readings in that namespace (a name with ``://`` of its own, such as a file, stays whole).
 
     >>> readings("snowflake://acme/raw.payments.amount")
     [(None, 'snowflake://acme/raw.payments.amount'), ('snowflake://acme', 'raw.payments.amount')]
+    >>> readings("bigquery/shop-prod.ml.churn_model")
+    [(None, 'bigquery/shop-prod.ml.churn_model'), ('bigquery', 'shop-prod.ml.churn_model')]
     >>> readings("raw.payments", namespace="snowflake://acme/")
     [('snowflake://acme', 'raw.payments')]
     """
     name = name.strip()
     out: list[tuple[str | None, str]] = [(None, name)]
-    scheme = name.find("://")
-    if scheme > 0:
-        out += [(name[:i], name[i + 1:]) for i in range(scheme + 3, len(name) - 1) if name[i] == "/"]
+    schemes = {at + k for at in range(len(name)) if name.startswith("://", at) for k in (1, 2)}
+    out += [(name[:i], name[i + 1:]) for i in range(1, len(name) - 1) if name[i] == "/" and i not in schemes]
     if namespace is None:
         return out
     wanted = namespace.strip().rstrip("/")
@@ -196,16 +198,51 @@ def graph(store: Store, root: LineageNode, direction: str, depths: dict[str, int
     names = store.describe(depths)
     # Keys are the store's own; names and namespaces order the answer the same in every store.
     edges = sorted(edges, key=lambda e: (*place(names, e.source), *place(names, e.target), e.operation, e.type))
+    ops = store.operations({e.operation for e in edges}, since, as_of) if details else {}
+    runs = in_window(store, edges, ops, since, as_of)  # last seen and counts within the window, where known
+    edges = [replace(e, last_seen=runs[e.operation].last_seen) if runs.get(e.operation) else e for e in edges]
     reached: dict[str, list[LineageEdge]] = defaultdict(list)
     for edge in edges:
         near, far = near_far(edge, direction)
         if depths.get(near, -2) == depths[far] - 1:
             reached[far].append(edge)
-    ops = store.operations({e.operation for e in edges}, since, as_of) if details else {}
+    ops = {k: replace(o, first_seen=runs[k].first_seen, last_seen=runs[k].last_seen, executions=runs[k].executions)
+           if runs.get(k) else o for k, o in ops.items()}
     nodes = [node(names[key], depth, reached[key], ops, as_of) for key, depth in depths.items()]
     nodes.sort(key=lambda n: (n.depth, n.node.name, n.node.namespace))
+    exact = all(v is not None for v in runs.values())  # every count shown is of the window
     return LineageGraph(root, direction, tuple(nodes), tuple(edges),
-                        tuple(ops[k] for k in sorted(ops)), target)
+                        tuple(ops[k] for k in sorted(ops)), target, as_of=as_of,
+                        windowed=bool(since or as_of) and not exact)
+
+
+def in_window(store: Store, edges: list[LineageEdge], ops: dict[str, OperationInfo], since: str | None,
+              as_of: str | None) -> dict[str, OperationInfo | None]:
+    """Each operation of ``edges`` seen outside [since, as_of]: its runs within it (first, last seen,
+    executions) from who ran it, when every user's runs fall wholly in or out of the window; None when
+    some user ran it both in and out (the store keeps first and last seen a user, not each run)."""
+    if not (since or as_of):
+        return {}
+    out: dict[str, OperationInfo | None] = {}
+
+    def outside(first: str | None, last: str | None) -> bool:
+        return bool((as_of and (last or "") > as_of) or (since and first and first < since))
+
+    for op in sorted({e.operation for e in edges if outside(e.first_seen, e.last_seen)}
+                     | {k for k, o in ops.items() if outside(o.first_seen, o.last_seen)}):
+        links = store.operation_links(op)
+        people = links.users if links else ()
+        inside = [r for r in people if r.first_seen and r.last_seen and (not since or r.first_seen >= since)
+                  and (not as_of or r.last_seen <= as_of)]
+        elsewhere = [r for r in people if r.last_seen and r.first_seen and ((since and r.last_seen < since)
+                                                                          or (as_of and r.first_seen > as_of))]
+        if not inside or len(inside) + len(elsewhere) < len(people) or any(not r.executions for r in inside):
+            out[op] = None
+            continue
+        out[op] = OperationInfo(op, "", (), (), min(r.first_seen for r in inside),  # type: ignore[type-var]
+                                max(r.last_seen for r in inside),  # type: ignore[type-var]
+                                sum(r.executions for r in inside))
+    return out
 
 
 def place(names: dict[str, LineageNode], key: str) -> tuple[str, str]:
@@ -218,8 +255,8 @@ def node(name: LineageNode, depth: int, via: list[LineageEdge], ops: dict[str, O
     operations = tuple(sorted({e.operation for e in via}))
     users = tuple(sorted({u for o in operations if o in ops for u in ops[o].users}))
     last = max((e.last_seen for e in via if e.last_seen), default=None)
-    if last and as_of and last > as_of:  # the graph as it stood then: seen at the latest by then
-        last = as_of
+    if last and as_of and last > as_of:  # seen since: when last by then is not kept
+        return GraphNode(name, depth, operations, users, None, as_of)
     return GraphNode(name, depth, operations, users, last)
 
 
@@ -230,9 +267,11 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
         raise ConfigError("--depth must be 0 or more")
     root, note = find_noted(store, name, namespace)
     since, as_of = bounds(since, as_of)  # as the stores keep times: users and last seen are read in it too
+    asked = bool(since or as_of)
     since = live_since(store, since, as_of, include_retired)  # retired edges are left out unless asked
     depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
     answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
+    answer = replace(answer, windowed=asked and answer.windowed)  # a retirement cut alone counts no window
     return replace(answer, note=note) if note else answer
 
 
@@ -311,6 +350,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     A table and a column are compared at table level; ``namespace`` applies to both names.
     """
     since, as_of = bounds(since, as_of)
+    asked = bool(since or as_of)
     since = live_since(store, since, as_of, include_retired)
     (start, first), (goal, second) = find_noted(store, a, namespace), find_noted(store, b, namespace)
     if start.kind != goal.kind:
@@ -330,8 +370,8 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     kept = {k: depths[k] for k in keep_nodes}
     result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
                    since=since, as_of=as_of)
-    return LineageGraph(result.root, "path", result.nodes, result.edges, result.operations, goal,
-                        "; ".join(n for n in (first, second) if n) or None)
+    return replace(result, direction="path", target=goal, windowed=asked and result.windowed,
+                   note="; ".join(n for n in (first, second) if n) or None)
 
 
 def dataset_of(store: Store, node: LineageNode) -> LineageNode:

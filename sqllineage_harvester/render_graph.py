@@ -30,18 +30,29 @@ def graph_dict(graph: LineageGraph) -> dict[str, Any]:
     out["nodes"] = [
         {"name": n.node.name, "kind": n.node.kind, "depth": n.depth, "namespace": n.node.namespace,
          "type": n.node.type,  # the dataset's (table, view, model, ...): a model on the way is typed model
-         "operations": list(n.operations), "users": list(n.users), "last_seen": n.last_seen}
+         "operations": list(n.operations), "users": list(n.users), "last_seen": n.last_seen,
+         **({"last_seen_before": n.last_seen_before} if n.last_seen_before else {})}
         for n in graph.nodes]
     out["edges"] = [
         {"source": names.get(e.source, e.source), "target": names.get(e.target, e.target),
-         "operation": e.operation, "type": e.type, "first_seen": e.first_seen, "last_seen": e.last_seen}
+         "operation": e.operation, "type": e.type, "first_seen": e.first_seen, **seen(e.last_seen, graph.as_of)}
         for e in graph.edges]
     out["operations"] = [
         {"id": o.id, "type": o.type, "users": list(o.users), "systems": list(o.systems),
-         "first_seen": o.first_seen, "last_seen": o.last_seen, "executions": o.executions,
+         "first_seen": o.first_seen, **seen(o.last_seen, graph.as_of), "executions": o.executions,
          "time_basis": o.time_basis}
         for o in graph.operations]
+    if graph.windowed:  # the store keeps a count per operation, not one per run
+        out["executions_counted"] = "all time"
     return out
+
+
+def seen(last: str | None, as_of: str | None) -> dict[str, str | None]:
+    """``last_seen``, or, asked --as-of a time it was seen after, ``last_seen_before`` that time (the
+    store keeps first and last seen only: the last run by then is not known, and no later one is shown)."""
+    if last and as_of and last > as_of:
+        return {"last_seen": None, "last_seen_before": as_of}
+    return {"last_seen": last}
 
 
 def graph_json(graph: LineageGraph) -> str:

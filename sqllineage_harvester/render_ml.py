@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .ml_query import ModelAnswer
+from .pii import short_ids
 from .render_explore import when
 
 
@@ -17,6 +18,8 @@ def model_dict(answer: ModelAnswer) -> dict[str, Any]:
         "model": answer.model.name,
         "namespace": answer.model.namespace,
         "architecture": latest.get("architecture"),
+        "latest_version": latest.get("version"),  # what architecture, hyperparameters and metrics are of
+        "latest_operation": latest.get("operation"),
         "versions": list(answer.versions),
         "training": [{"dataset": c.dataset, "split": c.split, "depth": c.depth, "namespace": c.namespace}
                      for c in answer.training],
@@ -47,16 +50,18 @@ def model_table(answer: ModelAnswer) -> str:
              f"by {', '.join(d['users'])}" if d["users"] else ""]
     if any(facts):
         lines.append("  " + ", ".join(f for f in facts if f))
+    ids = short_ids({v["operation"] for v in d["versions"]})  # as `pii` and `show` give ids
     lines += ["", f"versions ({len(d['versions'])})"]
     lines += _rows(("VERSION", "ARCHITECTURE", "STATUS", "LAST SEEN", "RUNS", "USERS", "OPERATION"),
                    [(v["version"] or "-", v["architecture"] or "-", v["status"] or "-", when(v["last_seen"]),
                      str(v["executions"] if v["executions"] is not None else "-"), ", ".join(v["users"]) or "-",
-                     v["operation"][:12]) for v in d["versions"]]) if d["versions"] else ["  (none harvested)"]
+                     ids[v["operation"]]) for v in d["versions"]]) if d["versions"] else ["  (none harvested)"]
     lines += ["", "training and evaluation data (depth 1: used directly; deeper: upstream of it)"]
     lines += _rows(("DEPTH", "SPLIT", "DATASET"), [(str(t["depth"]), t["split"], t["dataset"]) for t in d["training"]]) \
         if d["training"] else ["  (none known)"]
+    which = (d["latest_version"] or ids[d["latest_operation"]]) if d["versions"] else ""
     for title, values in (("hyperparameters", d["hyperparameters"]), ("metrics", d["metrics"])):
-        lines += ["", title + " (latest)"]
+        lines += ["", title + (f" (latest version, {which})" if which else "")]
         lines += [f"  {k} = {v}" for k, v in sorted(values.items())] or ["  (none known)"]
     lines += ["", "predictions made with it"]
     lines += [f"  {p}" for p in d["predictions"]] or ["  (none known)"]

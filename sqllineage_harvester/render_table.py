@@ -74,7 +74,8 @@ def labels(graph: LineageGraph) -> dict[str, str]:
     for op, tables in writes.items():
         info = infos.get(op)
         shown = sorted(t.rsplit(".", 1)[-1] for t in tables)
-        out[op] = (operation_label(info.type, sorted(tables), info.users, info.executions) if info
+        out[op] = (operation_label(info.type, sorted(tables), info.users, info.executions)
+                   + (" all-time" if graph.windowed and info.executions else "") if info
                    else "writes " + ", ".join(shown))  # the answer was asked without its operations
     return out
 
@@ -115,6 +116,8 @@ class _Rows:
         via = "; ".join(vias) if self.wide or len(vias) < 2 else f"{vias[0]} (+{len(vias) - 1} more)"
         guessed = any(self.basis.get(e.operation, "execution") != "execution" for e in mine)
         seen = (n.last_seen or "-") if self.wide else when(n.last_seen)
+        if n.last_seen_before:  # seen after --as-of: by then, but when last by then the store does not keep
+            seen = "by " + (n.last_seen_before if self.wide else when(n.last_seen_before))
         cells = [str(n.depth), ",".join(kinds) or "-", n.node.name[len(self.prefix):], via or "-",
                  seen + (" (harvest time)" if guessed and n.last_seen else "")]
         if self.wide:

@@ -196,7 +196,7 @@ def test_json_shape(warehouse):
     assert shape["root"] == "mart.revenue.total"
     assert shape["nodes"][1] == {
         "name": "mart.dashboard.total", "kind": "column", "depth": 1, "namespace": "postgres://warehouse:5432",
-        "operations": ["o3"], "users": ["bob"], "last_seen": "2024-03-01T09:00:00"}
+        "type": "table", "operations": ["o3"], "users": ["bob"], "last_seen": "2024-03-01T09:00:00"}
     assert shape["edges"] == [{"source": "mart.revenue.total", "target": "mart.dashboard.total", "operation": "o3",
                                "type": "IDENTITY", "first_seen": "2024-03-01T09:00:00",
                                "last_seen": "2024-03-01T09:00:00"}]

@@ -100,7 +100,8 @@ def _graph_command(kind: str) -> Callable[..., None]:
                 wide: bool, tag: str | None = None) -> None:
         from .. import queries
 
-        details = {"details": True} if kind != "impact" and fmt == "table" else {}  # VIA names operations
+        # VIA names operations; JSON fills users as impact does
+        details = {"details": True} if kind != "impact" and fmt in ("table", "json") else {}
         try:
             store = _open_store(store_url, read_only=True)
             graph = getattr(queries, kind)(store, name, depth=depth, direct_only=direct_only, since=since, as_of=as_of,

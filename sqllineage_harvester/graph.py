@@ -228,15 +228,10 @@ class Harvested:
 
     @property
     def operations(self) -> list[Operation]:
-        made, new = [], object.__new__
-        for (slot, (op, sql)), (executions, first, last, basis) in zip(self.ops.items(), self.runs.values()):
-            one = new(Operation)  # dataclasses.replace without the generated __init__ (see _with)
-            fields = one.__dict__
-            fields.update(op.__dict__)
-            fields["sql"], fields["user"], fields["system"] = sql, slot[1], slot[2]
-            fields["executions"], fields["first_seen"], fields["last_seen"], fields["time_basis"] = executions, first, last, basis
-            made.append(one)
-        return made
+        return [_with(op, sql=sql, user=user, system=system, executions=executions, first_seen=first,
+                      last_seen=last, time_basis=basis)
+                for ((_, user, system), (op, sql)), (executions, first, last, basis)
+                in zip(self.ops.items(), self.runs.values())]
 
     def usage_rows(self) -> list[Usage]:
         return [Usage(d, ns, user, day, n) for (d, ns, user, day), n in self.usage.items()]
@@ -291,7 +286,7 @@ class Replay:
 
 def _with(op: Operation, **changes: Any) -> Operation:
     """``dataclasses.replace`` for an Operation, without its generated ``__init__``: a batch makes
-    one a row that adds a user or system to an operation (Operation has no ``__post_init__``)."""
+    one for each operation, user and system it saw (Operation has no ``__post_init__``)."""
     made = object.__new__(Operation)
     fields = made.__dict__
     fields.update(op.__dict__)

@@ -38,7 +38,7 @@ from hashlib import blake2b
 from typing import Any
 
 from .errors import HarvesterError
-from .extract.ml import SECRET_SETTING, setting
+from .extract.ml import settings_of
 from .folding import fold_column, fold_name
 from .graph import encode, operation_id, sanitize, statement_key
 from .harvest import HarvestReport, Harvester, Options
@@ -468,24 +468,20 @@ def _declared(dataset: _Dataset, column: str, text: str, role: str) -> ColumnRef
 
 
 def _hyperparameters(values: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
-    """Kept as a query log's model settings are (``extract.ml.setting``): numbers, names, lists of
-    them; never a credential (``SECRET_SETTING``), never free text."""
+    """Kept as a query log's model settings are (``extract.ml.settings_of``): numbers, names, lists of
+    them; never a credential (``extract.ml.SECRET_SETTING``), never free text."""
     if values is None:
         return ()
     if not isinstance(values, Mapping):
         raise RecordError("hyperparameters is a dict of name -> value")
-    kept = {}
+    given = []
     for name, value in values.items():
         if not isinstance(name, str) or not name.strip():
             raise RecordError("a hyperparameter has an empty name")
-        if SECRET_SETTING.search(name.strip()):
-            continue
         if isinstance(value, (list, tuple)):
             value = "[" + ",".join(str(v) for v in value) + "]"
-        pair = setting(name, str(value))
-        if pair is not None:
-            kept[pair[0]] = pair[1]
-    return tuple(sorted(kept.items()))
+        given.append((name, str(value)))
+    return settings_of(given)
 
 
 def _metrics(values: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:

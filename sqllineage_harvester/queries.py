@@ -267,11 +267,10 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
         raise ConfigError("--depth must be 0 or more")
     root, note = find_noted(store, name, namespace)
     since, as_of = bounds(since, as_of)  # as the stores keep times: users and last seen are read in it too
-    asked = bool(since or as_of)
-    since = live_since(store, since, as_of, include_retired)  # retired edges are left out unless asked
-    depths, edges = walk(store, [root.key], direction, depth, direct_only, since, as_of)
+    live = live_since(store, since, as_of, include_retired)  # retired edges are left out unless asked
+    depths, edges = walk(store, [root.key], direction, depth, direct_only, live, as_of)
+    # The retirement cut chooses the edges walked; it windows no count: only the asked window does.
     answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
-    answer = replace(answer, windowed=asked and answer.windowed)  # a retirement cut alone counts no window
     return replace(answer, note=note) if note else answer
 
 
@@ -350,12 +349,11 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     A table and a column are compared at table level; ``namespace`` applies to both names.
     """
     since, as_of = bounds(since, as_of)
-    asked = bool(since or as_of)
-    since = live_since(store, since, as_of, include_retired)
+    live = live_since(store, since, as_of, include_retired)  # as traverse: the cut walks, the window counts
     (start, first), (goal, second) = find_noted(store, a, namespace), find_noted(store, b, namespace)
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)
-    depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, since, as_of, stop=goal.key)
+    depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, live, as_of, stop=goal.key)
     if goal.key not in depths:
         return LineageGraph(start, "path", (), (), (), goal, "; ".join(n for n in (first, second) if n) or None)
     keep_nodes, keep_edges, todo = {goal.key}, set(), [goal.key]
@@ -370,7 +368,7 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     kept = {k: depths[k] for k in keep_nodes}
     result = graph(store, start, DOWNSTREAM, kept, sorted(keep_edges, key=edge_order), details=True,
                    since=since, as_of=as_of)
-    return replace(result, direction="path", target=goal, windowed=asked and result.windowed,
+    return replace(result, direction="path", target=goal,
                    note="; ".join(n for n in (first, second) if n) or None)
 
 

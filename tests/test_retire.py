@@ -68,6 +68,30 @@ def test_without_a_retention_nothing_is_retired(tmp_path):
     assert len(marts(queries.impact(store, "ANALYTICS.RAW.ORDERS"))) == 2 and queries.stats(store).retired is None
 
 
+def test_a_retention_hides_retired_lineage_without_windowing_the_counts_of_live_lineage(tmp_path):
+    """The retirement cut leaves out what stopped running; it is no time window: a live operation
+    still counts every run, and its first run, even where one user's runs all fall before the cut."""
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    runs = [(month, "ANN" if month <= 9 else "BOB") for month in range(1, 13)]  # ANN until September, then BOB
+    log = write_history(tmp_path / "query_history.csv", [CURRENT for _ in runs],
+                        [f"2024-{m:02d}-15 03:00:00.000 -0800" for m, _ in runs], [u for _, u in runs])
+    store = open_store(url)
+    try:
+        harvest(open_source(log, "snowflake"), store, Options(dialect="snowflake", namespace="snowflake://test"))
+        retire.keep(store, "90d")
+    finally:
+        store.close()
+    store = open_store(url, read_only=True)
+    try:
+        for answer in (queries.impact(store, "ANALYTICS.RAW.ORDERS"),
+                       queries.path(store, "ANALYTICS.RAW.ORDERS", "ANALYTICS.MARTS.CURRENT_REPORT")):
+            (op,) = answer.operations
+            assert (op.executions, op.first_seen[:10], answer.windowed) == (12, "2024-01-15", False)
+            assert set(op.users) == {"ANN", "BOB"}
+    finally:
+        store.close()
+
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", *args], capture_output=True, text=True,
                           timeout=120)

@@ -114,3 +114,18 @@ def test_an_open_pipe_still_gets_everything_and_exit_0(demo_store):
     done = subprocess.run(command("stats", "--store", "sqlite:///demo-lineage.db"), cwd=demo_store,
                           env=env(demo_store), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "operations" in done.stdout.lower() and done.stderr == ""
+
+
+def test_a_harvest_whose_json_reader_went_away_keeps_its_exit_code(tmp_path):
+    """The report is the last thing a harvest prints: a reader gone by then changes nothing of what
+    the run did, and the scheduler still gets 3 for a file it could not read whole (not 0)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes(SNOWFLAKE_LOG.read_bytes())
+    (folder / "b.csv").write_text("ID,USER_NAME\n1,ANN\n", encoding="utf-8")  # no SQL column: not read
+    code, err = closed_early(tmp_path, "harvest", "--source", str(folder), "--dialect", "snowflake",
+                             "--store", f"sqlite:///{tmp_path / 'lineage.db'}", "--format", "json")
+    assert code == 3 and "b.csv" in err and quiet(err.replace("harvest: note: b.csv", "")), err
+    whole = closed_early(tmp_path, "harvest", "--source", str(SNOWFLAKE_LOG), "--dialect", "snowflake",
+                         "--store", f"sqlite:///{tmp_path / 'other.db'}", "--format", "json")
+    assert whole[0] == CLOSED_PIPE and quiet(whole[1]), whole

@@ -110,11 +110,17 @@ def closed_pipe_ends_quietly() -> Iterator[None]:
         if not stdout_closed():
             click.echo(f"error: {HarvesterError(str(e))}", err=True)
             sys.exit(EXIT_FAILED)
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
-        except (AttributeError, OSError, ValueError):
-            pass
+        quiet_stdout()
         sys.exit(EXIT_CLOSED_PIPE)
+
+
+def quiet_stdout() -> None:
+    """Point stdout, whose reader went away, at /dev/null: what is printed later (and the
+    interpreter's flush at exit) goes nowhere instead of failing."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 class Harvester(click.Group):

@@ -13,7 +13,7 @@ import click
 
 from ..errors import ConfigError, HarvesterError
 from ..stores import check_location
-from . import format_option, load_catalog, main
+from . import format_option, load_catalog, main, quiet_stdout, stdout_closed
 from .query import _open_store, store_option
 
 
@@ -187,8 +187,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                     notes.append(retire.keep(parts[1], retire_after))
                 _tell(say, report, notes, told if follow else None)
                 if fmt == "json":
-                    click.echo(json.dumps(report.as_dict()), nl=True)
-                    sys.stdout.flush()
+                    _print_report(report)
                 if not follow or stopping.wait(interval):
                     break
     except HarvesterError as e:
@@ -202,6 +201,18 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         sys.exit(128 + stopping.signum)
     if not whole:
         sys.exit(EXIT_NOT_WHOLE)
+
+
+def _print_report(report: Any) -> None:
+    """The JSON report on stdout. A reader gone by then (``| head -c 0``) changes nothing the run did:
+    the exit code stays the run's (3 for a file not read whole), not the closed pipe's 0."""
+    try:
+        click.echo(json.dumps(report.as_dict()), nl=True)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        if not stdout_closed():
+            raise
+        quiet_stdout()
 
 
 def _run_config(ctx: click.Context, path: str, only: str | None) -> None:

@@ -92,6 +92,36 @@ def test_a_retention_hides_retired_lineage_without_windowing_the_counts_of_live_
         store.close()
 
 
+def test_the_web_view_leaves_retired_lineage_out_unless_asked_as_the_commands_do(tmp_path):
+    from webstore import get, serving
+
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    harvest_year(url, tmp_path)
+    store = open_store(url, read_only=True)
+    try:
+        with serving(store) as base:
+            found = get(base, "api/search", q="ANALYTICS.RAW.ORDERS")[1]["results"]
+            orders = next(n["key"] for n in found if n["name"] == "ANALYTICS.RAW.ORDERS" and n["kind"] == "dataset")
+            amount = next(n["key"] for n in get(base, "api/search", q="ORDERS.AMOUNT")[1]["results"]
+                          if n["name"] == "ANALYTICS.RAW.ORDERS.AMOUNT")
+
+            def seen(path: str, key: str, **more: object) -> list[str]:
+                status, body = get(base, path, key=key, **more)
+                assert status == 200, body
+                names = [t["name"] for t in body.get("tables", ())] + [n["name"] for n in body.get("nodes", ())]
+                return sorted({n.rsplit(".", 1)[0] if n.count(".") == 3 else n for n in names
+                               if n.startswith("ANALYTICS.MARTS.")})
+
+            both = ["ANALYTICS.MARTS.CURRENT_REPORT", "ANALYTICS.MARTS.OLD_REPORT"]
+            for path, key, more in (("api/graph", orders, {"depth": 2}), ("api/expand", orders, {"direction": "downstream"}),
+                                    ("api/impact", amount, {})):
+                assert seen(path, key, **more) == ["ANALYTICS.MARTS.CURRENT_REPORT"], path
+                assert seen(path, key, include_retired=1, **more) == both, path
+                assert seen(path, key, as_of="2024-02-01", **more) == both, path  # in its time it ran
+    finally:
+        store.close()
+
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", *args], capture_output=True, text=True,
                           timeout=120)

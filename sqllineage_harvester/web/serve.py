@@ -5,9 +5,10 @@
     GET /assets/NAME            app.js, app.css, dagre.min.js, the license
     GET /api/namespaces         {"namespaces": [...]}
     GET /api/search?q=&namespace=                      {"results": [node, ...]} (and a shard's "note")
-    GET /api/graph?key=&direction=&depth=&direct_only=&since=&as_of=     view.open_graph (depth=all: every level)
-    GET /api/expand?key=&direction=&direct_only=&since=&as_of=           view.expand
-    GET /api/impact?key=&depth=&direct_only=&since=&as_of=               view.impact
+    GET /api/graph?key=&direction=&depth=&direct_only=&since=&as_of=&include_retired=  view.open_graph (depth=all: every level)
+    GET /api/expand?key=&direction=&direct_only=&since=&as_of=&include_retired=        view.expand
+    GET /api/impact?key=&depth=&direct_only=&since=&as_of=&include_retired=            view.impact
+    (lineage a harvest's --retire-after retired is left out unless include_retired=1, as the commands do)
     GET /api/operation?id=        view.operation: an id or a unique prefix of one, as `show` takes
 
 A bad parameter is 400 and an unknown key 404, each ``{"error": "..."}`` (an operation id prefix that
@@ -62,7 +63,8 @@ class Params:
         return self.values.get(name, "") not in ("", "0", "false")
 
     def window(self) -> dict[str, Any]:
-        return {"direct_only": self.flag("direct_only"), "since": self.text("since"), "as_of": self.text("as_of")}
+        return {"direct_only": self.flag("direct_only"), "since": self.text("since"), "as_of": self.text("as_of"),
+                "include_retired": self.flag("include_retired")}
 
 
 def routes(store: Store) -> dict[str, Callable[[Params], Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..model import DIRECT_TYPES, LineageEdge, LineageGraph, LineageNode
 from ..queries import bounds, shard_family, walk
+from ..retire import live_since
 from ..stores import DOWNSTREAM, UPSTREAM, Store
 from .reader import LIMIT, Reader, reader_for
 from .reader import operation as operation_details
@@ -41,6 +42,13 @@ def edge_dict(edge: LineageEdge, level: str, kinds: dict[str, str]) -> dict[str,
     return {"source": edge.source, "target": edge.target, "operation": edge.operation, "type": edge.type,
             "kind": kinds.get(edge.operation), "indirect": indirect(edge), "level": level,
             "first_seen": edge.first_seen, "last_seen": edge.last_seen}
+
+
+def reading(store: Store, since: str | None, as_of: str | None, include_retired: bool) -> tuple[str | None, str | None]:
+    """The window the view reads edges in, as the commands read theirs: the asked one in the store's
+    time form, and, under a harvest's ``--retire-after``, no retired lineage unless asked for."""
+    since, as_of = bounds(since, as_of)
+    return live_since(store, since, as_of, include_retired), as_of
 
 
 def describe(store: Store, key: str) -> LineageNode:
@@ -91,12 +99,12 @@ def nearest(depths: dict[str, int], limit: int = MAX_TABLES) -> tuple[dict[str, 
 
 
 def open_graph(store: Store, key: str, direction: str = "both", depth: int | None = 2, direct_only: bool = False,
-               since: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+               since: str | None = None, as_of: str | None = None, include_retired: bool = False) -> dict[str, Any]:
     """A dataset's or column's lineage to ``depth`` levels each way asked, as the component draws it."""
     if direction not in DIRECTIONS:
         raise ConfigError(f"direction must be one of {', '.join(DIRECTIONS)}")
     root, reader = describe(store, key), reader_for(store)
-    since, as_of = bounds(since, as_of)
+    since, as_of = reading(store, since, as_of, include_retired)
     reached: dict[str, int] = {key: 0}
     walked: list[LineageEdge] = []
     for way in DIRECTIONS[direction]:
@@ -122,14 +130,14 @@ def open_graph(store: Store, key: str, direction: str = "both", depth: int | Non
 
 
 def expand(store: Store, key: str, direction: str, direct_only: bool = False, since: str | None = None,
-           as_of: str | None = None) -> dict[str, Any]:
+           as_of: str | None = None, include_retired: bool = False) -> dict[str, Any]:
     """One step further from table ``key``: the tables it reads from or feeds, and the column edges."""
     if direction not in (UPSTREAM, DOWNSTREAM):
         raise ConfigError("direction must be upstream or downstream")
     root, reader = describe(store, key), reader_for(store)
     if root.kind != "dataset":
         raise ConfigError(f"{root.name} is a column: expand takes a table")
-    since, as_of = bounds(since, as_of)
+    since, as_of = reading(store, since, as_of, include_retired)
     own = [c for c, _ in reader.columns([key])[key]]
     table_step = store.neighbors([key], direction, direct_only=direct_only, since=since, as_of=as_of)
     column_step = store.neighbors(own, direction, direct_only=direct_only, since=since, as_of=as_of)
@@ -142,10 +150,10 @@ def expand(store: Store, key: str, direction: str, direct_only: bool = False, si
 
 
 def impact(store: Store, key: str, depth: int | None = None, direct_only: bool = False, since: str | None = None,
-           as_of: str | None = None) -> dict[str, Any]:
+           as_of: str | None = None, include_retired: bool = False) -> dict[str, Any]:
     """Every column (or table) downstream of ``key`` with its distance, nearest first."""
     root, reader = describe(store, key), reader_for(store)
-    since, as_of = bounds(since, as_of)
+    since, as_of = reading(store, since, as_of, include_retired)
     depths, _ = walk(store, [key], DOWNSTREAM, depth, direct_only, since, as_of)
     names = store.describe(depths)
     owner = reader.tables(depths) if root.kind == "column" else {k: k for k in depths}

@@ -473,3 +473,15 @@ def test_a_bigquery_scripts_child_jobs_are_left_out_for_the_script_job(tmp_path)
     names = {n for (n,) in con.execute("SELECT name FROM datasets")}
     con.close()
     assert names == {"p.raw.users", "p.m.a"}  # no dangling tmp from the children
+
+
+def test_the_generator_writes_the_committed_exports_byte_for_byte(tmp_path):
+    """The exports are the generator's output: a change to one without the other is caught (the
+    BigQuery jobs export once drifted when the ML jobs' table entries started alike)."""
+    import subprocess
+
+    subprocess.run([sys.executable, str(LOGS / "generate_warehouses.py"), str(tmp_path)], check=True,
+                   capture_output=True, timeout=300)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert len(written) == 11
+    assert [str(p) for p in written if (tmp_path / p).read_bytes() != (LOGS / p).read_bytes()] == []

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -102,7 +103,7 @@ class LineageCollector:
     ``user`` and ``system`` are each call's unless its context says otherwise; ``dialect`` is the
     one the context's SQL is redacted by (every dialect's rules at once without it). Calls are
     written on ``flush()``, on ``close()`` (also the end of a ``with`` block, whatever way it ends)
-    and every ``flush_every`` calls.
+    and every ``flush_every`` calls. Threads may share one collector: calls queue and flush one at a time.
     """
 
     def __init__(self, store: str | Store = DEFAULT_URL, namespace: str | None = None, user: str | None = None,
@@ -118,6 +119,7 @@ class LineageCollector:
         self._queue: list[LogEntry] = []
         self.report = HarvestReport(source=self.source_url)  # what the flushes so far wrote
         self._closed = False
+        self._lock = threading.RLock()  # tasks in threads may share a collector: one queue, one flush at a time
 
     @property
     def source_url(self) -> str:
@@ -208,17 +210,24 @@ class LineageCollector:
         call = blake2b(json.dumps(identity, sort_keys=True).encode(), digest_size=16).hexdigest()
         entry = LogEntry(sql=sql, dialect=self.dialect, query_id=run_id or call, user=user, system=system,
                          start_time=start, end_time=end, cursor=call, lineage=text)
-        self._queue.append(entry)
         # The operation the harvest makes of it (its id as show and the queries print it): one statement,
         # keyed by its text's fingerprint and its lineage, with no session defaults and no shards.
         stored = operation_id(self.namespace, statement_key(Normalizer()(entry), None, (None, None)), 0)
-        if len(self._queue) >= self.flush_every:
-            self.flush()
+        with self._lock:
+            if self._closed:
+                raise RecordError("this collector is closed")
+            self._queue.append(entry)
+            if len(self._queue) >= self.flush_every:
+                self.flush()
         return stored
 
     # -- writing -------------------------------------------------------------------------------
     def flush(self) -> HarvestReport | None:
         """Write the queued calls (each in a batch of its own); what this flush did, None if nothing."""
+        with self._lock:
+            return self._flush()
+
+    def _flush(self) -> HarvestReport | None:
         if not self._queue:
             return None
         source = _Calls(self.source_url)
@@ -239,14 +248,15 @@ class LineageCollector:
 
     def close(self) -> None:
         """Flush, then close the store if this collector opened it."""
-        if self._closed:
-            return
-        try:
-            self.flush()
-        finally:
-            self._closed = True
-            if self._owned:
-                self.store.close()
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._flush()
+            finally:
+                self._closed = True
+                if self._owned:
+                    self.store.close()
 
     def __enter__(self) -> LineageCollector:
         return self

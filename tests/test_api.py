@@ -405,3 +405,28 @@ def test_the_returned_id_is_the_stored_operation_s_and_show_reads_it(tmp_path):
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.returncode == 0, proc.stderr
         assert wanted in proc.stdout
+
+
+def test_a_collector_shared_by_threads_records_every_call_once(tmp_path):
+    """Pipeline tasks in threads share one collector: every call is written, none twice, whatever
+    flushes run meanwhile (flush_every=3 makes them many)."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    threads, calls = 6, 40
+    with LineageCollector(store=url, namespace=NS, flush_every=3) as lineage:
+        def work(n: int) -> None:
+            for i in range(calls):
+                lineage.capture_operation("insert", [f"shop.raw.t{n}"], [f"shop.marts.m{n}"], run_id=f"{n}-{i}")
+
+        started = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+        for t in started:
+            t.start()
+        for t in started:
+            t.join()
+    store = open_store(url, read_only=True)
+    try:
+        runs = sorted(r.executions for r in store.operation_rows())
+        assert runs == [calls] * threads
+    finally:
+        store.close()

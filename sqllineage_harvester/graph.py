@@ -11,6 +11,7 @@ column named after an expression can carry a literal.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from typing import Any, Callable, Iterable
@@ -67,11 +68,15 @@ def decode(text: str) -> list[StatementLineage]:
     return [_statement(d) for d in json.loads(text)]
 
 
-def _column_ref(text: str, datasets: Iterable[str]) -> ColumnRef:
-    for name in sorted(datasets, key=len, reverse=True):
+def _column_ref(text: str, datasets: Collection[str], longest_first: Sequence[str]) -> ColumnRef:
+    """``dataset.column`` split after the longest of ``datasets`` it starts with (a column name may
+    hold dots). The part before the last dot, where it is one of them, is that longest one."""
+    dataset, _, column = text.rpartition(".")
+    if dataset in datasets:
+        return ColumnRef(dataset, column)
+    for name in longest_first:
         if text.startswith(name + "."):
             return ColumnRef(name, text[len(name) + 1 :])
-    dataset, _, column = text.rpartition(".")
     return ColumnRef(dataset, column)
 
 
@@ -80,9 +85,10 @@ def _statement(d: dict[str, Any]) -> StatementLineage:
     for c in d["columns"]:
         names |= {s.rpartition(".")[0] for s in c["sources"]}
     types = d.get("types", {})
+    longest_first = sorted(names, key=len, reverse=True)
 
     def ref(text: str) -> ColumnRef:
-        return _column_ref(text, names)
+        return _column_ref(text, names, longest_first)
 
     def indirect(items: list[dict[str, str]]) -> tuple[IndirectRef, ...]:
         return tuple(IndirectRef(ref(i["source"]), i["type"]) for i in items)

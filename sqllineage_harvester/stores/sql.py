@@ -28,21 +28,21 @@ from ..model import (
     StoreStats, Usage,
 )
 from ..errors import ConfigError, hide_secrets
-from ..naming import place
 from . import (
     DOWNSTREAM, Batch, CursorMovedError, StoreError, StoreLockedError, StoreReadOnlyError, StoreUnusableError,
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
-    merged_operation, now, run_rows, short_name, spellings, suffix_match, wider,
+    DIRECT, PLAIN, EdgeRef, Known, by_name, chunks, column_edge_refs, dataset_types, input_types, masked_edges, merge_runs,
+    merged_operation, now, placed, run_rows, short_name, spellings, suffix_match, wider,
 )
 from .sql_explore import SQLExplore
 from .sql_ml import SQLModels, v3_to_v4
 from .sql_tags import SQLTags
 from .schema import (
-    ML_TABLES, SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
-    parse_failures, performed, produces, schema_version, sessions, settings, sources, statement_cache, systems, usage, users,
+    ML_TABLES, SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata,
+    model_versions, operations, parse_failures, performed, produces, schema_version, sessions, settings, sources,
+    statement_cache, systems, usage, users,
 )
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -70,6 +70,7 @@ UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3,
 
 OPERATION_COLUMNS = ("key", "type", "fingerprint", "sql", "namespace", "first_seen", "last_seen", "executions",
                      "time_basis")
+EDGE_COLUMNS = ("src", "dst", "operation_id", "type", "first_seen", "last_seen", "masked")
 
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -350,15 +351,24 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         """:meth:`_upsert` of rows given as tuples of the columns ``names``."""
         if not rows:
             return
-        # Built once per table, keys, changes and columns (``changes`` is made only of the table's
-        # columns and the excluded row, so its code says what it does).
-        shape = (table.name, tuple(keys), changes.__code__ if changes else None, names)
-        made = self._statements.get(shape)
-        if made is None:
+
+        def build() -> Any:
             stmt = self._insert(table)
-            stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
+            return (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
                     if changes else stmt.on_conflict_do_nothing(index_elements=keys))
-            made = self._statements[shape] = (stmt, self._driver_sql(stmt, names) if self.sqlite else None)
+
+        # ``changes`` is made only of the table's columns and the excluded row, so its code says what it does
+        self._many(conn, (table.name, tuple(keys), changes.__code__ if changes else None), build, names, rows)
+
+    def _many(self, conn: Connection, shape: tuple[Any, ...], build: Callable[[], Any], names: tuple[str, ...],
+              rows: Sequence[tuple[Any, ...]]) -> None:
+        """Execute a statement once for each row (tuples of the parameters ``names``), in one executemany
+        a chunk. The statement is built and compiled once per store for its ``shape`` and ``names``: for
+        SQLite its text goes straight to the driver, with no compiling or parameter processing a call."""
+        made = self._statements.get((*shape, names))
+        if made is None:
+            stmt = build()
+            made = self._statements[(*shape, names)] = (stmt, self._driver_sql(stmt, names) if self.sqlite else None)
         stmt, driver = made
         if driver is not None:  # SQLite: the statement's text, the rows reordered to its parameters if need be
             sql, order = driver
@@ -370,6 +380,16 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
                  for row in rows]
         for part in chunks(dicts, 5000):
             conn.execute(stmt, part)
+
+    def _widen(self, conn: Connection, table: Table, rows: Sequence[tuple[int, str | None, str | None]]) -> None:
+        """The rows of ``table`` of each operation (id, first seen, last seen) see their window widen to it:
+        one statement, compiled once, many parameter sets."""
+        def build() -> Any:
+            seen = _Seen.__new__(_Seen)
+            seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
+            return update(table).where(table.c.operation_id == bindparam("oid")).values(self._window(table)(seen))
+
+        self._many(conn, ("widen", table.name), build, ("oid", "first", "last"), rows)
 
     def _driver_sql(self, stmt: Any, names: Sequence[str]) -> tuple[str, Callable[[tuple], tuple] | None]:
         """A statement compiled once for the SQLite driver: its text, and how a row (a tuple of
@@ -479,7 +499,8 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         before, unknown = self.known.split("operations", (m.op.id for m in merged))
         before.update(self._seen(conn, unknown))
         new = [merged_operation(m) for m in merged if m.op.id not in before]
-        refs = dataset_types(new)  # a stored operation's datasets are stored with it
+        edge_refs = {op.id: column_edge_refs(op) for op in new}  # each new operation's edges, made once
+        refs = dataset_types(new, lambda op: edge_refs[op.id])  # a stored operation's datasets are stored with it
         dataset_ids = self._dataset_ids(conn, refs)
         self._upsert_rows(conn, operations, ["key"], OPERATION_COLUMNS, [
             (m.op.id, m.op.type, m.op.fingerprint, m.op.sql, m.op.namespace, m.first_seen, m.last_seen,
@@ -490,7 +511,7 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
                                            else_=literal_column("'mixed'"))})
         op_ids = {key: seen[0] for key, seen in before.items()}
         op_ids.update(self._ids(conn, operations, "key", (op.id for op in new)))
-        self._link_new(conn, new, op_ids, dataset_ids)
+        self._link_new(conn, new, op_ids, dataset_ids, edge_refs)
         self._write_ml(conn, new, op_ids, dataset_ids, ran)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         # Its edges were seen exactly when it was, so they hold at least the window known for it.
@@ -503,41 +524,38 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
                 continue
             first, last = wider(old[1], m.first_seen, min), wider(old[2], m.last_seen, max)
             if (first, last) != (old[1], old[2]):
-                widened.append({"oid": oid, "first": m.first_seen, "last": m.last_seen})
+                widened.append((oid, m.first_seen, m.last_seen))
                 self.known.put("operations", m.op.id, (oid, first, last))
-        if widened:
-            seen = _Seen.__new__(_Seen)
-            seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
-            stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
-                    .values(self._window(column_edges)(seen)))
-            conn.execute(stmt, widened)
-            self._widen_ml(conn, widened)
+        for table in (column_edges, model_versions):
+            self._widen(conn, table, widened)
         self._link_people(conn, ran, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
-                  dataset_ids: dict[tuple[str, str], int]) -> None:
-        """INPUT_TO, PRODUCES and column edges of operations the store has not seen."""
+                  dataset_ids: dict[tuple[str, str], int], edge_refs: Mapping[str, Sequence[EdgeRef]]) -> None:
+        """INPUT_TO, PRODUCES and column edges of operations the store has not seen (``edge_refs``: each
+        one's :func:`column_edge_refs`, by id)."""
         inputs, outputs, wanted, edges = [], [], set(), []
         for op in ops:
-            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[place(ns, name)])
-            inputs += [{"dataset_id": ds(r.name), "operation_id": oid, "type": t} for r, t in input_types(op)]
-            outputs += [{"operation_id": oid, "dataset_id": ds(r.name)} for r in op.outputs]
+            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[placed(ns, name)])
+            inputs += [(ds(r.name), oid, t) for r, t in input_types(op)]
+            outputs += [(oid, ds(r.name)) for r in op.outputs]
             wanted |= {(ds(c.target.dataset), c.target.column) for c in op.columns if c.target.dataset}  # every written column
             masked = masked_edges(op)
-            for src, dst, kind in column_edge_refs(op):
+            for src, dst, kind in edge_refs[op.id]:
                 s, d = (ds(src.dataset), src.column), (ds(dst.dataset), dst.column)
-                wanted |= {s, d}
+                wanted.add(s)
+                wanted.add(d)
                 hidden = int(kind in DIRECT_TYPES and (src, dst) in masked)
                 edges.append((s, d, oid, kind, op.first_seen, op.last_seen, hidden))
-        self._upsert(conn, input_to, ["dataset_id", "operation_id"], inputs)
-        self._upsert(conn, produces, ["operation_id", "dataset_id"], outputs)
+        self._upsert_rows(conn, input_to, ["dataset_id", "operation_id"], ("dataset_id", "operation_id", "type"), inputs)
+        self._upsert_rows(conn, produces, ["operation_id", "dataset_id"], ("operation_id", "dataset_id"), outputs)
         column_ids = self._column_ids(conn, wanted)
         # Widened in the upsert itself: another harvest may have written the same operation's
         # edges since this batch looked (READ COMMITTED), and its window must not hide ours.
-        self._upsert(conn, column_edges, ["src", "dst", "operation_id", "type"], sorted(
-            ({"src": column_ids[s], "dst": column_ids[d], "operation_id": o, "type": k,
-              "first_seen": f, "last_seen": la, "masked": m} for s, d, o, k, f, la, m in edges),
-            key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])), self._window(column_edges))
+        rows = [(column_ids[s], column_ids[d], o, k, f, la, m) for s, d, o, k, f, la, m in edges]
+        rows.sort(key=itemgetter(0, 1, 2, 3))
+        self._upsert_rows(conn, column_edges, ["src", "dst", "operation_id", "type"], EDGE_COLUMNS, rows,
+                          self._window(column_edges))
 
     def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
         """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
@@ -552,10 +570,10 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
     def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
         if not rows:
             return
-        ids = self._dataset_ids(conn, {place(u.namespace, u.dataset): "table" for u in rows})
+        ids = self._dataset_ids(conn, {placed(u.namespace, u.dataset): "table" for u in rows})
         merged: dict[tuple[int, str, str], int] = {}
         for u in rows:
-            k = (ids[place(u.namespace, u.dataset)], u.user or "", u.day)
+            k = (ids[placed(u.namespace, u.dataset)], u.user or "", u.day)
             merged[k] = merged.get(k, 0) + u.count
         self._upsert(conn, usage, ["dataset_id", "user", "day"], [
             {"dataset_id": d, "user": u, "day": day, "count": n} for (d, u, day), n in sorted(merged.items())],

@@ -14,11 +14,12 @@ from hashlib import blake2b
 from operator import itemgetter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -180,7 +181,7 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         self._greatest = func.max if self.sqlite else func.greatest
         # Ids of rows, and operations' (id, first_seen, last_seen), this process committed: see ``Known``.
         self.known = Known("datasets", "columns", "users", "systems", "operations")
-        self._statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._statements: dict[tuple[Any, ...], Any] = {}  # shape -> statement (SQLite: its driver text)
         with self._errors():
             self._prepare()
 
@@ -352,44 +353,69 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         if not rows:
             return
 
-        def build() -> Any:
-            stmt = self._insert(table)
+        def on_conflict(stmt: Any) -> Any:
             return (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
                     if changes else stmt.on_conflict_do_nothing(index_elements=keys))
 
+        def bulk(cols: Mapping[str, Any]) -> Any:
+            return on_conflict(self._insert(table).from_select(list(names), select(*(cols[n] for n in names))))
+
         # ``changes`` is made only of the table's columns and the excluded row, so its code says what it does
-        self._many(conn, (table.name, tuple(keys), changes.__code__ if changes else None), build, names, rows)
+        self._many(conn, (table.name, tuple(keys), changes.__code__ if changes else None),
+                   lambda: on_conflict(self._insert(table)), names, rows,
+                   Bulk(bulk, tuple(table.c[n].type for n in names), tuple(names.index(k) for k in keys)))
 
     def _many(self, conn: Connection, shape: tuple[Any, ...], build: Callable[[], Any], names: tuple[str, ...],
-              rows: Sequence[tuple[Any, ...]]) -> None:
+              rows: Sequence[tuple[Any, ...]], bulk: Bulk | None = None) -> None:
         """Execute a statement once for each row (tuples of the parameters ``names``), in one executemany
         a chunk. The statement is built and compiled once per store for its ``shape`` and ``names``: for
-        SQLite its text goes straight to the driver, with no compiling or parameter processing a call."""
+        SQLite its text goes straight to the driver, with no compiling or parameter processing a call.
+        PostgreSQL runs ``bulk`` instead, one statement for thousands of rows, when no two rows share a key."""
+        if not self.sqlite:
+            self._many_pg(conn, shape, build, names, rows, bulk)
+            return
         made = self._statements.get((*shape, names))
         if made is None:
-            stmt = build()
-            made = self._statements[(*shape, names)] = (stmt, self._driver_sql(stmt, names) if self.sqlite else None)
-        stmt, driver = made
-        if driver is not None:  # SQLite: the statement's text, the rows reordered to its parameters if need be
-            sql, order = driver
-            for part in chunks(rows, 5000):
-                conn.exec_driver_sql(sql, part if order is None else [order(row) for row in part])
-            return
+            made = self._statements[(*shape, names)] = self._driver_sql(build(), names)
+        sql, order = made  # the statement's text, the rows reordered to its parameters if need be
+        for part in chunks(rows, 5000):
+            conn.exec_driver_sql(sql, part if order is None else [order(row) for row in part])
+
+    def _many_pg(self, conn: Connection, shape: tuple[Any, ...], build: Callable[[], Any], names: tuple[str, ...],
+                 rows: Sequence[tuple[Any, ...]], bulk: Bulk | None) -> None:
+        """:meth:`_many` on PostgreSQL: the rows as arrays unnested into one ``bulk`` statement a chunk (a
+        statement the server parses, plans and logs once, not once a row). Rows that share a key (two
+        names the store keys alike) cannot be in one INSERT .. ON CONFLICT DO UPDATE: they go one by one."""
         # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
-        dicts = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in zip(names, row)}
-                 for row in rows]
-        for part in chunks(dicts, 5000):
-            conn.execute(stmt, part)
+        rows = [tuple(v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for v in row)
+                if any(isinstance(v, str) and "\x00" in v for v in row) else row for row in rows]
+        if bulk is not None and len({tuple(row[i] for i in bulk.key) for row in rows}) == len(rows):
+            stmt = self._statements.get((*shape, names, "bulk"))
+            if stmt is None:
+                params = [bindparam(f"c{i}", type_=ARRAY(t)) for i, t in enumerate(bulk.types)]
+                source = func.unnest(*params).table_valued(*(p.key for p in params)).render_derived()
+                stmt = self._statements[(*shape, names, "bulk")] = bulk.build(
+                    {n: source.c[p.key] for n, p in zip(names, params)})
+            for part in chunks(rows, 10000):
+                conn.execute(stmt, {f"c{i}": list(column) for i, column in enumerate(zip(*part))})
+            return
+        stmt = self._statements.get((*shape, names))
+        if stmt is None:
+            stmt = self._statements[(*shape, names)] = build()
+        for part in chunks(rows, 5000):
+            conn.execute(stmt, [dict(zip(names, row)) for row in part])
 
     def _widen(self, conn: Connection, table: Table, rows: Sequence[tuple[int, str | None, str | None]]) -> None:
         """The rows of ``table`` of each operation (id, first seen, last seen) see their window widen to it:
-        one statement, compiled once, many parameter sets."""
-        def build() -> Any:
+        one statement, compiled once, many parameter sets (PostgreSQL: one for all)."""
+        def bulk(cols: Mapping[str, Any]) -> Any:
             seen = _Seen.__new__(_Seen)
-            seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
-            return update(table).where(table.c.operation_id == bindparam("oid")).values(self._window(table)(seen))
+            seen.first_seen, seen.last_seen = cols["first"], cols["last"]
+            return update(table).where(table.c.operation_id == cols["oid"]).values(self._window(table)(seen))
 
-        self._many(conn, ("widen", table.name), build, ("oid", "first", "last"), rows)
+        names = ("oid", "first", "last")
+        self._many(conn, ("widen", table.name), lambda: bulk({n: bindparam(n) for n in names}), names, rows,
+                   Bulk(bulk, (table.c.operation_id.type, table.c.first_seen.type, table.c.last_seen.type), (0,)))
 
     def _driver_sql(self, stmt: Any, names: Sequence[str]) -> tuple[str, Callable[[tuple], tuple] | None]:
         """A statement compiled once for the SQLite driver: its text, and how a row (a tuple of
@@ -784,6 +810,16 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
             reasons = tuple(conn.execute(select(parse_failures.c.reason, total).group_by(parse_failures.c.reason)
                                          .order_by(total.desc(), parse_failures.c.reason).limit(10)))
         return StoreStats(counts, kept, tuple((r, int(n)) for r, n in reasons))
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """How PostgreSQL writes many rows in one statement: ``build`` makes it from the rows' columns (name
+    -> column of an unnested array of the type in ``types``); ``key``: the positions of a row's key."""
+
+    build: Callable[[Mapping[str, Any]], Any]
+    types: tuple[Any, ...]
+    key: tuple[int, ...]
 
 
 class _Seen:

@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from ..model import LineageNode, Operation
@@ -101,30 +103,21 @@ class Merged(NamedTuple):
 
 
 def merge_runs(ops: Iterable[Operation]) -> list[Merged]:
-    """One :class:`Merged` per operation id, sorted by id (a stable lock order)."""
-    groups: dict[str, list[Operation]] = {}
-    for op in ops:
-        group = groups.get(op.id)
-        if group is None:
-            groups[op.id] = [op]
-        else:
-            group.append(op)
+    """One :class:`Merged` per operation id, sorted by id (a stable lock order). Grouped by a stable
+    sort, not a list an operation: a batch holds tens of thousands of runs, and every list made
+    is one more object for the garbage collector to walk."""
     out: list[Merged] = []
-    for key in sorted(groups):
-        group = groups[key]
-        last = group[-1]
-        if len(group) == 1:
-            out.append(Merged(last, last.first_seen, last.last_seen, last.executions, last.time_basis, 1))
-            continue
-        basis = group[0].time_basis
-        first = last_seen = None
-        executions = 0
-        for op in group:
-            if op.time_basis != basis:
+    for _, runs_of in groupby(sorted(ops, key=attrgetter("id")), key=attrgetter("id")):
+        last = next(runs_of)
+        basis, first, last_seen, executions, count = (last.time_basis, last.first_seen, last.last_seen,
+                                                      last.executions, 1)
+        for last in runs_of:
+            if last.time_basis != basis:
                 basis = "mixed"
-            first, last_seen = earlier(first, op.first_seen), later(last_seen, op.last_seen)
-            executions += op.executions
-        out.append(Merged(last, first, last_seen, executions, basis, len(group)))
+            first, last_seen = earlier(first, last.first_seen), later(last_seen, last.last_seen)
+            executions += last.executions
+            count += 1
+        out.append(Merged(last, first, last_seen, executions, basis, count))
     return out
 
 
@@ -154,19 +147,18 @@ class Run:
 
 def run_rows(ops: Iterable[Operation], who: str) -> list[tuple[str, str, str | None, str | None, int]]:
     """:func:`runs` as tuples (operation, name, first_seen, last_seen, executions)."""
-    found: dict[tuple[str, str], list[Any]] = {}
+    found: dict[tuple[str, str], tuple[str, str, str | None, str | None, int]] = {}
     for op in ops:
         name = getattr(op, who)
         if not name:
             continue
         key = (op.id, name)
         old = found.get(key)
-        if old is None:
-            found[key] = [op.id, name, op.first_seen, op.last_seen, op.executions]
-            continue
-        old[2], old[3] = earlier(old[2], op.first_seen), later(old[3], op.last_seen)
-        old[4] += op.executions
-    return [tuple(found[k]) for k in sorted(found)]  # type: ignore[misc]
+        # tuples of strings and numbers, not lists: the garbage collector stops tracking them
+        found[key] = ((op.id, name, op.first_seen, op.last_seen, op.executions) if old is None else
+                      (op.id, name, earlier(old[2], op.first_seen), later(old[3], op.last_seen),
+                       old[4] + op.executions))
+    return [found[k] for k in sorted(found)]
 
 
 def runs(ops: Iterable[Operation], who: str) -> list[Run]:

@@ -9,9 +9,10 @@ SQLite in this process, timing each ``write_batch`` and keeping the batches it w
 times, it replays those batches in order into a fresh store and prints the seconds spent in
 ``write_batch`` (each run, and the median). ``--dump`` writes the last replayed store's contents
 by natural keys (tests/storedump.py; a PostgreSQL store is copied into an SQLite file for it),
-so two versions of the store code can be compared for an identical store. ``--server postgresql`` / ``neo4j`` replay into a throwaway server started
-as the tests start theirs (tests/pgcluster.py, tests/boltserver.py), a new database a run;
-``--batches`` replays only the first N batches. A benchmark, not a test.
+so two versions of the store code can be compared for an identical store. ``--server postgresql``
+/ ``neo4j`` replay into a throwaway server started as the tests start theirs (tests/pgcluster.py,
+tests/boltserver.py), a new database a run; ``--batches`` replays only the first N batches. A
+benchmark, not a test.
 """
 
 from __future__ import annotations

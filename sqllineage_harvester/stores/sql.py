@@ -34,8 +34,8 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, PLAIN, EdgeRef, Known, by_name, chunks, column_edge_refs, dataset_types, input_types, masked_edges, merge_runs,
-    merged_operation, now, placed, run_rows, short_name, spellings, suffix_match, wider,
+    DIRECT, PLAIN, EdgeRef, Known, by_name, chunks, column_edge_refs, dataset_types, input_types, masked_edges,
+    merge_runs, merged_operation, now, placed, run_rows, short_name, spellings, suffix_match, wider,
 )
 from .sql_explore import SQLExplore
 from .sql_ml import SQLModels, v3_to_v4
@@ -371,6 +371,8 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         a chunk. The statement is built and compiled once per store for its ``shape`` and ``names``: for
         SQLite its text goes straight to the driver, with no compiling or parameter processing a call.
         PostgreSQL runs ``bulk`` instead, one statement for thousands of rows, when no two rows share a key."""
+        if not rows:
+            return
         if not self.sqlite:
             self._many_pg(conn, shape, build, names, rows, bulk)
             return
@@ -573,7 +575,8 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
                 wanted.add(d)
                 hidden = int(kind in DIRECT_TYPES and (src, dst) in masked)
                 edges.append((s, d, oid, kind, op.first_seen, op.last_seen, hidden))
-        self._upsert_rows(conn, input_to, ["dataset_id", "operation_id"], ("dataset_id", "operation_id", "type"), inputs)
+        self._upsert_rows(conn, input_to, ["dataset_id", "operation_id"], ("dataset_id", "operation_id", "type"),
+                          inputs)
         self._upsert_rows(conn, produces, ["operation_id", "dataset_id"], ("operation_id", "dataset_id"), outputs)
         column_ids = self._column_ids(conn, wanted)
         # Widened in the upsert itself: another harvest may have written the same operation's

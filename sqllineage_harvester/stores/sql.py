@@ -34,8 +34,8 @@ from . import (
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, PLAIN, EdgeRef, Known, by_name, chunks, column_edge_refs, dataset_types, input_types, masked_edges,
-    merge_runs, merged_operation, now, placed, run_rows, short_name, spellings, suffix_match, wider,
+    DIRECT, PLAIN, EdgeRef, Known, by_name, chunks, column_edge_refs, dataset_types, earlier, input_types, later,
+    masked_edges, merge_runs, merged_operation, now, placed, run_rows, short_name, spellings, suffix_match,
 )
 from .sql_explore import SQLExplore
 from .sql_ml import SQLModels, v3_to_v4
@@ -550,7 +550,7 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
             if old is None:
                 self.known.put("operations", m.op.id, (oid, m.first_seen, m.last_seen))
                 continue
-            first, last = wider(old[1], m.first_seen, min), wider(old[2], m.last_seen, max)
+            first, last = earlier(old[1], m.first_seen), later(old[2], m.last_seen)
             if (first, last) != (old[1], old[2]):
                 widened.append((oid, m.first_seen, m.last_seen))
                 self.known.put("operations", m.op.id, (oid, first, last))

@@ -148,7 +148,7 @@ class _Plan:
         self.ints = [f for f in ("rows", "executions") if f in by_field]
         self.status = export.status if "status" in by_field else None
         self.formats, self.tz = export.timestamp_formats, tz
-        self._time = TimeReader(self.formats, tz)
+        self._time = TimeReader(self.formats, tz).__call__  # a bound method: cheaper to call than the reader
         self.cursor_field = export.cursor if export.cursor in by_field else None
         self.nulls = export.null_values
         # upper() never shortens a string: a value longer than every null value is not one

@@ -172,7 +172,8 @@ def _unplaced_values(values: list[exp.Expr], known: int, warnings: list[str]) ->
     column (``1``, ``now()``) carry no lineage to lose."""
     read = [("*", value) for value in values if value.find(exp.Column) is not None]
     if read:
-        why = f"the catalog's target has {known} columns" if known else "the target columns are unknown without a catalog"
+        why = (f"the catalog's target has {known} columns" if known
+               else "the target columns are unknown without a catalog")
         warnings.append(f"MERGE INSERT VALUES without a column list: {len(values)} values, but {why}")
     return read
 

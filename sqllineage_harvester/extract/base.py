@@ -15,7 +15,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .glot import dialect_of
 from .nested import unnest_collections
-from .generators import expand_generators, is_generator
+from .generators import GENERATOR_TYPES, expand_generators, is_generator
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -39,6 +39,8 @@ class Context:
     columns: bool = True  # False: table-level only (no qualify, no column walk)
     select_columns: bool = True  # False: plain SELECTs at table level even when columns is True
     ml_functions: dict[str, str] = field(default_factory=dict)  # a prediction function -> its model (Redshift ML)
+    # whether the script may hold a /* sqlglot.meta case_sensitive */ comment (glot.normalize_names)
+    meta_comments: bool = True
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
@@ -153,10 +155,11 @@ def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
 
 def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
     def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        if not ctx.catalog.may_know(table.name):  # the lookup's answer, without a qualified copy to ask by
+            return None
         return ctx.catalog.columns(ctx.parts(name_copy(table)))
 
-    unnest_collections(query, columns_of)  # Impala's FROM t, t.arr: t's column, not a table
-    expand_generators(query, columns_of)  # explode(m) AS (k, v): two columns
+    _collections_and_generators(query, columns_of)
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []
@@ -164,6 +167,16 @@ def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
     trace = trace_query(qualified, ctx.catalog, ctx.dialect)
     trace.warnings[:0] = warnings
     return trace
+
+
+def _collections_and_generators(query: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str, str] | None]) -> None:
+    """The pre-passes for Impala's ``FROM t, t.arr`` (t's column, not a table) and select-list
+    generators (``explode(m) AS (k, v)``: two columns), from one walk of the query. Most queries
+    have no generator: the generator pass, two more walks, runs only when the walk met one."""
+    found = list(query.find_all(exp.Select, *GENERATOR_TYPES))
+    unnest_collections(query, columns_of, [n for n in found if isinstance(n, exp.Select)])
+    if any(is_generator(n) for n in found):  # a collection rewritten is no generator: the walk still tells
+        expand_generators(query, columns_of)
 
 
 def write_query(

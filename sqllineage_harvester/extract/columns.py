@@ -613,7 +613,7 @@ class _Nodes:
         self.ctes: list[exp.CTE] = []
         kinds: dict[type, list[Any]] = {exp.Select: self.selects, exp.Table: self.tables, exp.With: self.withs,
                                         exp.CTE: self.ctes}
-        for node in expression.walk():
+        for node in expression.find_all(*kinds):  # sqlglot's compiled walk picks them out
             found = kinds.get(type(node))
             if found is not None:
                 found.append(node)

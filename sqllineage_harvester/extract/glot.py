@@ -12,7 +12,10 @@ import threading
 from functools import lru_cache
 from typing import Any, Callable
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.expressions.core import SQLGLOT_META
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, Tokenizer
 
@@ -52,3 +55,21 @@ def tokenize_with(dialect: Dialect, text: str) -> list[Token]:
 def parser_of(dialect: Dialect) -> Parser:
     """``dialect.parser()``: this thread's parser of the dialect."""
     return _kept("parsers", dialect, dialect.parser)
+
+
+def normalize_names(node: exp.Expr, dialect: Dialect, commented: bool = True) -> exp.Expr:
+    """``normalize_identifiers(node, dialect=dialect)``, visiting only the identifiers when the
+    text ``node`` was parsed from has no ``sqlglot.meta`` comment (``commented`` False). sqlglot's
+    walks every node through a Python callback that looks for a ``/* sqlglot.meta
+    case_sensitive */`` comment, which leaves a subtree as written: half of the walk's cost."""
+    if commented:
+        return normalize_identifiers(node, dialect=dialect)
+    normalize = dialect.normalize_identifier
+    for identifier in node.find_all(exp.Identifier):
+        normalize(identifier)
+    return node
+
+
+def has_meta_comment(sql: str) -> bool:
+    """Whether a text may hold a ``sqlglot.meta`` comment (see ``normalize_names``)."""
+    return SQLGLOT_META in sql

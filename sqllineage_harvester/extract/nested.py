@@ -26,9 +26,10 @@ ELEMENT_COLUMNS = {"array": ("item", "pos"), "map": ("key", "value")}
 UNKNOWN_ELEMENT = ("item", "pos", "key", "value")
 
 
-def unnest_collections(query: exp.Expr, columns_of: ColumnsOf) -> None:
-    """Rewrite every collection among the FROM items of ``query``'s SELECTs (in place)."""
-    for select in list(query.find_all(exp.Select)):
+def unnest_collections(query: exp.Expr, columns_of: ColumnsOf, selects: list[exp.Select] | None = None) -> None:
+    """Rewrite every collection among the FROM items of ``query``'s SELECTs (in place).
+    ``selects``: those SELECTs in walk order, when the caller's own walk found them already."""
+    for select in list(query.find_all(exp.Select)) if selects is None else selects:
         from_ = select.args.get("from_")
         if from_ is None:
             continue

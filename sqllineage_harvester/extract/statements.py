@@ -13,7 +13,6 @@ import re
 from dataclasses import replace
 
 from sqlglot import exp
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tables
@@ -31,7 +30,7 @@ from .base import (
     write_query,
 )
 from .commands import NotUnderstood
-from .glot import dialect_of
+from .glot import dialect_of, normalize_names
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
 
@@ -232,25 +231,29 @@ def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
     target, its column list) is normalized here.
     """
     dialect = dialect_of(ctx.dialect)
+
+    def normalize(part: exp.Expr) -> exp.Expr:
+        return normalize_names(part, dialect, ctx.meta_comments)
+
     if not ctx.columns:
-        return normalize_identifiers(node, dialect=dialect)
+        return normalize(node)
     if isinstance(node, (exp.Select, exp.SetOperation)):
         if not ctx.select_columns:
-            return normalize_identifiers(node, dialect=dialect)
+            return normalize(node)
         first = node
         while isinstance(first, exp.SetOperation):
             first = first.this
         into = first.args.get("into") if isinstance(first, exp.Select) else None
         if into is not None:
-            normalize_identifiers(into, dialect=dialect)
+            normalize(into)
         return node
     query = node.args.get("expression") if isinstance(node, (exp.Insert, exp.Create)) else None
     if isinstance(query, (exp.Select, exp.SetOperation)):
         node.set("expression", None)
-        normalize_identifiers(node, dialect=dialect)
+        normalize(node)
         node.set("expression", query)
         return node
-    return normalize_identifiers(node, dialect=dialect)
+    return normalize(node)
 
 
 def _command(node: exp.Expr, ctx: Context) -> Partial:

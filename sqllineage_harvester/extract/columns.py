@@ -571,11 +571,13 @@ def qualify_query(
     warnings: list[str],
     database: str | None = None,
     schema_name: str | None = None,
+    walked: list[exp.Expr] | None = None,
 ) -> exp.Expr:
-    """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns."""
+    """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns.
+    ``walked``: the nodes of a walk of the unchanged query that picked out at least ``_Nodes.KINDS``."""
     glot = dialect_of(dialect)
     no_db, no_schema = _placeholders(dialect)
-    nodes = _Nodes(expression)
+    nodes = _Nodes(expression, walked)
     _default_tables(nodes, database, schema_name, no_schema if database_only_qualifies(dialect) else None)
     schema = MappingSchema(infer_schema(nodes.tables, catalog, dialect), dialect=glot, normalize=False)
     options: dict[str, Any] = dict(
@@ -604,19 +606,25 @@ def qualify_query(
 
 
 class _Nodes:
-    """The nodes the pre-passes look at, gathered in one walk of the query."""
+    """The nodes the pre-passes look at, gathered in one walk of the query (or picked out of
+    ``walked``, the nodes of another walk of it in walk order, which the caller made anyway)."""
 
-    def __init__(self, expression: exp.Expr) -> None:
+    KINDS = (exp.Select, exp.Table, exp.With, exp.CTE)  # none has a subclass: type() tells them apart
+
+    def __init__(self, expression: exp.Expr, walked: list[exp.Expr] | None = None) -> None:
         self.selects: list[exp.Select] = []
         self.tables: list[exp.Table] = []
         self.withs: list[exp.With] = []
         self.ctes: list[exp.CTE] = []
-        kinds: dict[type, list[Any]] = {exp.Select: self.selects, exp.Table: self.tables, exp.With: self.withs,
-                                        exp.CTE: self.ctes}
-        for node in expression.find_all(*kinds):  # sqlglot's compiled walk picks them out
+        kinds: dict[type, list[Any]] = dict(zip(self.KINDS, (self.selects, self.tables, self.withs, self.ctes)))
+        for node in expression.find_all(*self.KINDS) if walked is None else walked:
             found = kinds.get(type(node))
             if found is not None:
                 found.append(node)
+
+
+# The node types ``qualify_query``'s pre-passes look at (a walk that finds them can be handed over).
+PREPASS_KINDS = _Nodes.KINDS
 
 
 def _pin_single_source_columns(nodes: _Nodes) -> None:
@@ -768,4 +776,4 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     return QueryTrace(outputs, tables, indirect, list(dict.fromkeys(warnings)))
 
 
-__all__ = ["QueryTrace", "Trace", "classify", "display_name", "qualify_query", "table_name", "trace_query", "SqlglotError"]
+__all__ = ["PREPASS_KINDS", "QueryTrace", "Trace", "classify", "display_name", "qualify_query", "table_name", "trace_query", "SqlglotError"]

@@ -57,17 +57,24 @@ def parser_of(dialect: Dialect) -> Parser:
     return _kept("parsers", dialect, dialect.parser)
 
 
-def normalize_names(node: exp.Expr, dialect: Dialect, commented: bool = True) -> exp.Expr:
+def normalize_names(node: exp.Expr, dialect: Dialect, commented: bool = True,
+                    keep: tuple[type, ...] = ()) -> list[exp.Expr]:
     """``normalize_identifiers(node, dialect=dialect)``, visiting only the identifiers when the
     text ``node`` was parsed from has no ``sqlglot.meta`` comment (``commented`` False). sqlglot's
     walks every node through a Python callback that looks for a ``/* sqlglot.meta
-    case_sensitive */`` comment, which leaves a subtree as written: half of the walk's cost."""
+    case_sensitive */`` comment, which leaves a subtree as written: half of the walk's cost.
+    The same walk picks out the nodes of the ``keep`` types (not Identifier), in walk order."""
     if commented:
-        return normalize_identifiers(node, dialect=dialect)
+        normalize_identifiers(node, dialect=dialect)
+        return list(node.find_all(*keep)) if keep else []
     normalize = dialect.normalize_identifier
-    for identifier in node.find_all(exp.Identifier):
-        normalize(identifier)
-    return node
+    kept = []
+    for found in node.find_all(exp.Identifier, *keep):
+        if isinstance(found, exp.Identifier):
+            normalize(found)
+        else:
+            kept.append(found)
+    return kept
 
 
 def has_meta_comment(sql: str) -> bool:

@@ -169,7 +169,7 @@ def traced(ctx: Context, query: exp.Expr, walked: list[exp.Expr] | None = None) 
             return None
         return ctx.catalog.columns(ctx.parts(name_copy(table)))
 
-    walked = _collections_and_generators(query, columns_of, walked)
+    walked = _collections_and_generators(query, columns_of, ctx.catalog.may_know, walked)
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []
@@ -184,14 +184,15 @@ PREPASS_WALK = (*PREPASS_KINDS, *GENERATOR_TYPES)
 
 
 def _collections_and_generators(query: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str, str] | None],
-                                walked: list[exp.Expr] | None = None) -> list[exp.Expr] | None:
+                                may_know: Callable[[str], bool], walked: list[exp.Expr] | None = None,
+                                ) -> list[exp.Expr] | None:
     """The pre-passes for Impala's ``FROM t, t.arr`` (t's column, not a table) and select-list
     generators (``explode(m) AS (k, v)``: two columns), from one walk of the query (``walked``:
     its ``PREPASS_WALK`` nodes, when a walk found them already). Most queries have no generator:
     the generator pass, two more walks, runs only when the walk met one. The walk's nodes when
     neither pass changed the query, for ``qualify_query`` not to walk it again; else None."""
     found = list(query.find_all(*PREPASS_WALK)) if walked is None else walked
-    changed = unnest_collections(query, columns_of, [n for n in found if isinstance(n, exp.Select)])
+    changed = unnest_collections(query, columns_of, [n for n in found if isinstance(n, exp.Select)], may_know)
     if any(is_generator(n) for n in found):  # a collection rewritten is no generator: the walk still tells
         expand_generators(query, columns_of)
         changed = True

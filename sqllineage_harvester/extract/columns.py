@@ -204,9 +204,8 @@ class _Walker:
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
-        self.scope_of: dict[int, Scope] = {}
-        for scope in root.traverse():
-            self.scope_of[id(scope.expression)] = scope
+        self.scopes = list(root.traverse())
+        self.scope_of: dict[int, Scope] = {id(scope.expression): scope for scope in self.scopes}
         self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
         # _child_selects of every node, from one walk of the tree (the walker does not change it): a
         # subquery belongs to each node from its parent up to the first query above it, in walk order
@@ -766,7 +765,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
         outputs.append((name, trace))
     tables: list[exp.Table] = []
     indirect: set[IndirectRef] = set()
-    for scope in root.traverse():
+    for scope in walker.scopes:
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
                 tables += _function_tables(source.this)  # ML.PREDICT(MODEL m, ...) reads the model

@@ -30,7 +30,7 @@ from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
 from ..redact import redact_message
 from .catalog import Catalog
-from .glot import dialect_of, parser_of
+from .glot import dialect_of, has_meta_comment, parser_of
 from .parameters import tokenize
 from .partitions import lake_insert
 from .reasons import describe
@@ -287,6 +287,7 @@ def extract(
         max_bytes=max_bytes, columns=columns)
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
+    ctx.meta_comments = has_meta_comment(sql)  # every text analysed below is cut from sql
     backticks = (name or "") in BACKTICK_DIALECTS
     results: list[StatementLineage] = []
     todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes))

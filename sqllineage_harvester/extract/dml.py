@@ -8,10 +8,12 @@ is passed on, so the target counts as an input only where it is really read.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlglot import exp
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef
-from .base import Context, Partial, dataset, inputs_of, lineage, name_copy, traced, write_query
+from .base import Context, Partial, dataset, inputs_of, lineage, name_copy, target_table, traced, write_query
 from .columns import per_target
 
 
@@ -342,3 +344,89 @@ def export_data(node: exp.Expr, ctx: Context) -> Partial:
         trace = traced(ctx, query)
         partial.inputs = inputs_of(ctx, trace)
     return partial
+
+
+_MODIFYING = (exp.Insert, exp.Update, exp.Delete)
+
+
+def with_modifying_ctes(node: exp.Expr, ctx: Context, dispatch: Callable[[exp.Expr, Context], Partial]) -> Partial:
+    """PostgreSQL ``WITH d AS (DELETE .. RETURNING ..) INSERT .. SELECT .. FROM d``: each
+    data-modifying CTE is a write of its own, and what the statement reads from it is what
+    RETURNING gives: the rows of the table it wrote (``RETURNING id`` of an INSERT is the id
+    just written, so ``t.id``; of an UPDATE, the new value). The CTE's body becomes that query,
+    so the statement reads the real table, not a dataset named after the CTE; the writes join
+    the statement's. A SELECT whose only writes are in its CTEs is of their kind."""
+    with_ = node.args.get("with_")
+    ctes = with_.expressions if isinstance(with_, exp.With) else []
+    if not any(isinstance(cte.this, _MODIFYING) for cte in ctes):
+        return dispatch(node, ctx)
+    ctx.walk = None  # a walk made of the statement is of the CTE bodies replaced here
+    writes: list[Partial] = []
+    modifying: set[int] = set()
+    for i, cte in enumerate(ctes):
+        body = cte.this
+        if not isinstance(body, _MODIFYING):
+            continue
+        modifying.add(id(cte))
+        returned = _returned_rows(body)
+        statement = body.copy()
+        if i:  # a CTE sees the ones before it, the data-modifying ones as the rows they return
+            statement.set("with_", exp.With(expressions=[c.copy() for c in ctes[:i]]))
+        writes.append(dispatch(statement, ctx))
+        cte.set("this", returned)
+    # RETURNING rows nobody reads are not read: the CTE goes (its write stays)
+    read = {t.name for t in node.find_all(exp.Table) if not t.db}
+    with_.set("expressions", [c for c in ctes if id(c) not in modifying or c.alias_or_name in read])
+    if not with_.expressions:
+        node.set("with_", None)
+    partial = dispatch(node, ctx)
+    if not partial.outputs and writes:  # a SELECT's result columns name no dataset of a write
+        partial.kind = writes[0].kind
+        partial.columns = [c for c in partial.columns if c.target.dataset]
+    for write in writes:
+        partial.outputs += [o for o in write.outputs if o not in partial.outputs]
+        partial.inputs += [i for i in write.inputs if i not in partial.inputs]
+        partial.columns += write.columns
+        partial.indirect |= write.indirect
+        partial.warnings += write.warnings
+    return partial
+
+
+def _returned_rows(statement: exp.Expr) -> exp.Select:
+    """What a data-modifying statement's RETURNING yields, as a query over the table it wrote
+    (and, for DELETE .. USING / UPDATE .. FROM, the tables it joined, under its WHERE): the
+    rows it touched. An UPDATE returns the new values: a column it sets is its SET value."""
+    returning = statement.args.get("returning")
+    items = [e.copy() for e in returning.expressions] if isinstance(returning, exp.Returning) else []
+    table, _ = target_table(statement.this)
+    if table is None:
+        tables = [t for t in statement.args.get("tables") or [] if isinstance(t, exp.Table)]
+        table = tables[0] if tables else exp.Table(this=exp.to_identifier("__unknown__"))
+    head = table.copy()
+    joins = [exp.Join(this=j.copy()) for j in head.args.get("joins") or []]
+    head.set("joins", None)
+    if isinstance(statement, exp.Update):
+        values = {column.name: value for column, value in _assignments(statement) if column.name}
+        items = [_new_value(item, values, head) for item in items]
+    select = exp.Select(expressions=items or [exp.Star()], from_=exp.From(this=head))
+    others = statement.args.get("using") or []
+    from_ = statement.args.get("from_")
+    if isinstance(from_, exp.From):
+        others = [from_.this, *[j.this for j in from_.args.get("joins") or []]]
+    select.set("joins", joins + [exp.Join(this=t.copy()) for t in others])
+    if not isinstance(statement, exp.Insert) and statement.args.get("where") is not None:
+        select.set("where", statement.args["where"].copy())
+    return select
+
+
+def _new_value(item: exp.Expr, values: dict[str, exp.Expr], target: exp.Table) -> exp.Expr:
+    """An UPDATE's RETURNING item with the target's columns it sets replaced by their SET value."""
+    own = {"", target.alias_or_name}
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and node.table in own and node.name in values:
+            return values[node.name].copy()
+        return node
+    named = item.alias_or_name if isinstance(item, (exp.Column, exp.Alias)) else ""
+    value = item.this if isinstance(item, exp.Alias) else item
+    value = value.transform(swap)
+    return exp.alias_(value, named) if named and not isinstance(value, exp.Column) else value

@@ -316,7 +316,7 @@ def analyse(
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
-    partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
+    partial = ml_calls.calls(node, ctx, dml.with_modifying_ctes(node, ctx, _dispatch))
     ctx.walk = None  # a walk handle_select did not take is of this statement only
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)

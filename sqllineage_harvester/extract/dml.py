@@ -137,11 +137,35 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     if node.args.get("where") is not None:
         select.set("where", node.args["where"])
     _with(select, node)
-    out = dataset(ctx, name_copy(head))
+    deleted = _deleted(node, [head] + [j.this for j in own_joins + joined] + using) or [head]
+    outputs = list(dict.fromkeys(dataset(ctx, name_copy(t)) for t in deleted))
     trace = traced(ctx, select)
-    indirect = {r for r in trace.indirect if r.source.dataset != out.name}
-    return Partial("delete", inputs=inputs_of(ctx, trace, exclude=head), outputs=[out], indirect=indirect,
-                   warnings=trace.warnings)
+    written = {out.name for out in outputs}
+    indirect = {r for r in trace.indirect if r.source.dataset not in written}
+    skip = {id(t) for t in deleted}
+    inputs = list(dict.fromkeys(dataset(ctx, t) for t in trace.tables if id(t) not in skip))
+    return Partial("delete", inputs=inputs, outputs=outputs, indirect=indirect, warnings=trace.warnings)
+
+
+def _deleted(node: exp.Expr, tables: list[exp.Expr]) -> list[exp.Table]:
+    """MySQL / T-SQL ``DELETE o, i FROM orders o JOIN items i ..``: the tables named before FROM
+    (by alias, or by name) are the ones rows are deleted from; the others are only read. Empty
+    when the statement names none, or one that is not in its FROM."""
+    named = [t for t in node.args.get("tables") or [] if isinstance(t, exp.Table)]
+    found: list[exp.Table] = []
+    for name in named:
+        match = [t for t in tables if isinstance(t, exp.Table) and _names(name, t)]
+        if not match:
+            return []
+        found.append(match[0])
+    return found
+
+
+def _names(name: exp.Table, table: exp.Table) -> bool:
+    """Whether ``name`` (of a multi-table DELETE's list) is ``table``: its alias, or its name."""
+    if table.alias and not name.db and name.name == table.alias:
+        return True
+    return name.name == table.name and name.db in ("", table.db) and name.catalog in ("", table.catalog)
 
 
 def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Expr, with_: exp.Expr | None,

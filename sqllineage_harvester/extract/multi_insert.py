@@ -23,7 +23,8 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
     partial = Partial("insert")
     branches: list[Partial] = []
     selects = -1  # the branch's SELECT among the statement's outermost ones
-    for item in node.expressions:
+    conditions = _branch_conditions(node)
+    for item, condition in zip(node.expressions, conditions):
         insert = item.this if isinstance(item, exp.ConditionalInsert) else item
         table, names = target_table(insert.this)
         if source is None:
@@ -37,8 +38,8 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
             continue
         if table is None:
             continue
-        if isinstance(item, exp.ConditionalInsert) and item.expression is not None and isinstance(query, exp.Select):
-            query.set("where", exp.Where(this=item.expression.copy()))
+        if condition is not None and isinstance(query, exp.Select):
+            query.set("where", exp.Where(this=condition))
         if not names and isinstance(insert.expression, exp.Select):  # by its own SELECT's text
             name_projections(query, ctx, written=True, nth=selects)
         branches.append(write_into(ctx, kind, table, names, query))
@@ -48,6 +49,26 @@ def handle_multi_insert(node: exp.Expr, ctx: Context) -> Partial:
         partial.warnings += one.warnings
     partial.columns, partial.indirect = _own_influences(branches)
     return partial
+
+
+def _branch_conditions(node: exp.Expr) -> list[exp.Expr | None]:
+    """The condition under which each INTO of a Snowflake ``INSERT ALL / FIRST`` writes a row.
+    sqlglot gives the WHEN only to the first INTO under it: the INTOs after it (``WHEN c THEN
+    INTO t1 INTO t2``) share it. ELSE writes the rows no WHEN took; under FIRST, a WHEN takes
+    only the rows no earlier WHEN took, so both carry the earlier conditions (negated)."""
+    first = str(node.args.get("kind") or "").upper() == "FIRST"
+    earlier: list[exp.Expr] = []
+    current: exp.Expr | None = None
+    conditions: list[exp.Expr | None] = []
+    for item in node.expressions:
+        if isinstance(item, exp.ConditionalInsert) and item.expression is not None:
+            when = item.expression.copy()
+            current = exp.and_(when, *(exp.not_(e.copy()) for e in earlier), copy=False) if first and earlier else when
+            earlier.append(item.expression)
+        elif isinstance(item, exp.ConditionalInsert) and item.args.get("else_"):
+            current = exp.and_(*(exp.not_(e.copy()) for e in earlier), copy=False) if earlier else None
+        conditions.append(current.copy() if current is not None else None)
+    return conditions
 
 
 def _to_directory(ctx: Context, directory: exp.Directory, query: exp.Expr) -> Partial:

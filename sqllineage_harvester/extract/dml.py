@@ -316,30 +316,36 @@ def add_upsert(node: exp.Insert, ctx: Context, partial: Partial) -> Partial:
     out = partial.outputs[0]
     inserted = {c.target.column: c for c in partial.columns}
     by_target = dict(inserted)
+    names = _UpsertNames(node)
     for eq in conflict.expressions or []:
         if not isinstance(eq, exp.EQ) or not isinstance(eq.this, exp.Column):
             continue
         name = eq.this.name
-        sources: set[ColumnRef] = set()
-        for column in eq.expression.find_all(exp.Column, exp.Identifier):
-            if isinstance(column, exp.Identifier) and not isinstance(column.parent, exp.Anonymous):
-                continue
-            col_name = column.name
-            via_values = isinstance(column.parent, exp.Anonymous) and column.parent.name.upper() == "VALUES"
-            if via_values or (isinstance(column, exp.Column) and column.table.upper() == "EXCLUDED"):
-                sources |= set(inserted[col_name].sources) if col_name in inserted else set()
-            elif isinstance(column, exp.Column):
-                sources.add(ColumnRef(out.name, col_name))
-        previous = by_target.get(name)
         value = eq.expression
         bare = isinstance(value, exp.Column) or (isinstance(value, exp.Anonymous) and value.name.upper() == "VALUES")
         transform = "IDENTITY" if bare else ("AGGREGATION" if value.find(exp.AggFunc) else "TRANSFORMATION")
+        sources: set[ColumnRef] = set()
+        from_query: list[exp.Column] = []
+        for column in value.find_all(exp.Column, exp.Identifier):
+            if isinstance(column, exp.Identifier) and not isinstance(column.parent, exp.Anonymous):
+                continue
+            role, col_name = names.role(column)
+            if role == "inserted":
+                used = inserted.get(col_name)
+                if used is not None and used.sources:
+                    sources |= set(used.sources)
+                    transform = _strongest(transform, used.transform)
+            elif role == "target":
+                sources.add(ColumnRef(out.name, col_name))
+            elif isinstance(column, exp.Column):
+                from_query.append(column)
+        for trace in _query_values(ctx, node.expression, from_query):
+            sources |= set(trace.sources)
+            transform = _strongest(transform, trace.transform)
+        previous = by_target.get(name)
         if not sources:  # SET n = 0, SET at = now(): written from no column
             by_target.setdefault(name, ColumnLineage(ColumnRef(out.name, name), (), transform))
             continue
-        for used in (inserted.get(c.name) for c in eq.expression.find_all(exp.Column, exp.Identifier)):
-            if used is not None and used.sources:
-                transform = _strongest(transform, used.transform)
         if previous is not None:
             transform = _strongest(transform, previous.transform)
         merged = set(previous.sources) if previous else set()
@@ -349,6 +355,43 @@ def add_upsert(node: exp.Insert, ctx: Context, partial: Partial) -> Partial:
             partial.inputs.append(out)
     partial.columns = list(by_target.values())
     return partial
+
+
+class _UpsertNames:
+    """What a name in an upsert's update clause stands for: the row the INSERT tried
+    (``EXCLUDED.c``, ``VALUES(c)``, MySQL's row alias ``new.c`` / ``new(a, b)``), the target's
+    row (a bare name, or one qualified by the target's name or alias), or a column of the
+    INSERT's own SELECT (``dt.c``: MySQL lets the update read the query's tables)."""
+
+    def __init__(self, node: exp.Insert) -> None:
+        table, self.columns = target_table(node.this)
+        self.target = {n for n in (table.name, table.alias) if n} if table is not None else set()
+        query = node.expression
+        alias = query.args.get("alias") if isinstance(query, exp.Values) else None
+        self.row = alias.name if isinstance(alias, exp.TableAlias) else ""
+        self.renamed = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+
+    def role(self, column: exp.Expr) -> tuple[str, str]:
+        """("inserted" | "target" | "query", the column's name in the target or the query)."""
+        name = column.name
+        if isinstance(column.parent, exp.Anonymous) and column.parent.name.upper() == "VALUES":
+            return "inserted", name
+        qualifier = column.table if isinstance(column, exp.Column) else ""
+        if qualifier.upper() == "EXCLUDED" or (self.row and qualifier == self.row):
+            if name in self.renamed and len(self.renamed) == len(self.columns):
+                name = self.columns[self.renamed.index(name)]
+            return "inserted", name
+        return ("target" if not qualifier or qualifier in self.target else "query"), name
+
+
+def _query_values(ctx: Context, query: exp.Expr | None, columns: list[exp.Column]) -> list:
+    """The lineage of columns of the INSERT's SELECT that the update clause names (``dt.c``):
+    that SELECT, asked for those columns instead of its own."""
+    if not columns or not isinstance(query, exp.Select) or query.args.get("from_") is None:
+        return []
+    select = query.copy()
+    select.set("expressions", [exp.alias_(c.copy(), f"__u{i}", copy=False) for i, c in enumerate(columns)])
+    return [trace for _, trace in traced(ctx, select).outputs]
 
 
 def _strongest(a: str, b: str) -> str:

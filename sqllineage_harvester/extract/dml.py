@@ -493,7 +493,8 @@ def _new_value(item: exp.Expr, values: dict[str, exp.Expr], target: exp.Table) -
         if isinstance(node, exp.Column) and node.table in own and node.name in values:
             return values[node.name].copy()
         return node
-    named = item.alias_or_name if isinstance(item, (exp.Column, exp.Alias)) else ""
-    value = item.this if isinstance(item, exp.Alias) else item
-    value = value.transform(swap)
-    return exp.alias_(value, named) if named and not isinstance(value, exp.Column) else value
+    if isinstance(item, exp.Alias):
+        return exp.alias_(item.this.transform(swap), item.alias)
+    value = item.transform(swap)  # RETURNING qty: still named qty when it became qty - 1
+    named = isinstance(item, exp.Column) and not isinstance(item.this, exp.Star)
+    return exp.alias_(value, item.name) if named else value

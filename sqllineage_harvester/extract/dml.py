@@ -120,6 +120,10 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     head = target  # moves into the synthetic SELECT
     own_joins = list(head.args.get("joins") or [])  # DELETE o FROM t o JOIN c ON .. (T-SQL, MySQL)
     head.set("joins", None)
+    listed = [t for t in node.args.get("tables") or [] if isinstance(t, exp.Table)]
+    if node.args.get("using") and own_joins and not any(j.args.get("on") or j.args.get("using") for j in own_joins):
+        # MySQL DELETE FROM o, i USING orders o JOIN items i ..: the list names the targets, USING joins
+        listed, own_joins = [head] + [j.this for j in own_joins], []
     select = exp.Select(expressions=[exp.Star()], from_=exp.From(this=head))
     using, joined = [], []
     for table in node.args.get("using") or []:
@@ -128,7 +132,9 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
         table.set("joins", None)
         using.append(table)
     named = _aliases(using + [j.this for j in joined])
-    if not target.db and target.name in named:  # DELETE t FROM big_table AS t JOIN ...
+    if len(listed) > 1 and using and target.db:  # DELETE FROM s.a, s.b USING s.a JOIN s.b ..
+        named.update({target.name: t for t in using + [j.this for j in joined] if _names(target, t)})
+    if target.name in named and (not target.db or len(listed) > 1):  # DELETE t FROM big_table AS t JOIN ...
         head = named[target.name]
         select.set("from_", exp.From(this=head))
         using = [u for u in using if u is not head]
@@ -137,7 +143,7 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     if node.args.get("where") is not None:
         select.set("where", node.args["where"])
     _with(select, node)
-    deleted = _deleted(node, [head] + [j.this for j in own_joins + joined] + using) or [head]
+    deleted = _deleted(listed, [head] + [j.this for j in own_joins + joined] + using) or [head]
     outputs = list(dict.fromkeys(dataset(ctx, name_copy(t)) for t in deleted))
     trace = traced(ctx, select)
     written = {out.name for out in outputs}
@@ -147,13 +153,12 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
     return Partial("delete", inputs=inputs, outputs=outputs, indirect=indirect, warnings=trace.warnings)
 
 
-def _deleted(node: exp.Expr, tables: list[exp.Expr]) -> list[exp.Table]:
-    """MySQL / T-SQL ``DELETE o, i FROM orders o JOIN items i ..``: the tables named before FROM
-    (by alias, or by name) are the ones rows are deleted from; the others are only read. Empty
-    when the statement names none, or one that is not in its FROM."""
-    named = [t for t in node.args.get("tables") or [] if isinstance(t, exp.Table)]
+def _deleted(listed: list[exp.Table], tables: list[exp.Expr]) -> list[exp.Table]:
+    """MySQL / T-SQL ``DELETE o, i FROM orders o JOIN items i ..`` (MySQL also ``DELETE FROM o, i
+    USING ..``): the tables listed (by alias, or by name) are the ones rows are deleted from; the
+    others are only read. Empty when none is listed, or one that is not among ``tables``."""
     found: list[exp.Table] = []
-    for name in named:
+    for name in listed:
         match = [t for t in tables if isinstance(t, exp.Table) and _names(name, t)]
         if not match:
             return []

@@ -488,6 +488,11 @@ def _returned_rows(statement: exp.Expr) -> exp.Select:
     select.set("joins", joins + [exp.Join(this=t.copy()) for t in others])
     if not isinstance(statement, exp.Insert) and statement.args.get("where") is not None:
         select.set("where", statement.args["where"].copy())
+    if not select.args["joins"]:
+        # one table: its bare names are its columns, not the outputs (WHERE qty > 0 RETURNING qty - 1 AS qty)
+        for part in [*select.expressions, select.args.get("where")]:
+            for column in _own_columns(part) if part is not None else []:
+                column.set("table", exp.to_identifier(head.alias_or_name))
     return select
 
 
@@ -500,6 +505,6 @@ def _new_value(item: exp.Expr, values: dict[str, exp.Expr], target: exp.Table) -
         return node
     if isinstance(item, exp.Alias):
         return exp.alias_(item.this.transform(swap), item.alias)
-    value = item.transform(swap)  # RETURNING qty: still named qty when it became qty - 1
-    named = isinstance(item, exp.Column) and not isinstance(item.this, exp.Star)
-    return exp.alias_(value, item.name) if named else value
+    if isinstance(item, exp.Column) and item.table in own and item.name in values:
+        return exp.alias_(values[item.name].copy(), item.name)  # RETURNING qty: still qty, now qty - 1
+    return item.transform(swap)

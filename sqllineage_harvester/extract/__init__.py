@@ -41,6 +41,7 @@ from .commands import PROCEDURAL_WORDS
 from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
+from .variables import Declare, Mark, Marks, Variables
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -288,8 +289,9 @@ def extract(
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
     backticks = (name or "") in BACKTICK_DIALECTS
+    ctx.variables = Variables()  # a script's variables are its own, not the next script's in the session
     results: list[StatementLineage] = []
-    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes))
+    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes, name))
     with _time_limits(timeout) as limit:
         _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, ctx.max_bytes, name)
     if not results:
@@ -328,12 +330,18 @@ def new_session(
     return ctx
 
 
-def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glot: Dialect,
+def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Context, glot: Dialect,
           limit: _Limit | nullcontext, backticks: bool, max_bytes: int, name: str | None) -> None:
     """Analyse the statements in ``todo`` in order, each within ``limit``, into ``results``."""
     while todo:
-        text, tokens, base = todo.popleft()
+        item = todo.popleft()
         index = len(results)
+        if not isinstance(item, tuple):  # a variable's scope opens, grows or closes
+            ctx.variables.apply(item)
+            if isinstance(item, Declare) and item.text:
+                results.append(StatementLineage(index=index, kind="other", sql=item.text))
+            continue
+        text, tokens, base = item
         try:
             with limit:
                 if len(text) > max_bytes:
@@ -384,7 +392,7 @@ def _cut(tokens: list[Token], base: str) -> list[Chunk] | None:
     return [(piece, None, piece) for piece, _ in pieces] if len(pieces) > 1 else None
 
 
-def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
+def _unterminated(todo: deque[Chunk | Mark], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
     """Several statements with no semicolons between them: queue them one at a time. With
     ``strict`` (the text did parse, as sqlglot's catch-all Command) only when every piece
     parses as a statement sqlglot knows."""
@@ -401,14 +409,25 @@ def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Di
     return True
 
 
-def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
+def _statements(sql: str, glot: Dialect, max_bytes: int, dialect: str | None) -> Iterator[Chunk | Mark]:
+    """The statements of a script, routine bodies opened, with the marks of where variables
+    come into scope and leave it (``variables``) between them."""
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
+    marks = Marks(dialect)
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
         if inner is not None:
+            before, after = marks.block(text)
+            yield from before
             for part in inner:
-                yield from _statements(part, glot, max_bytes)
+                yield from _statements(part, glot, max_bytes, dialect)
+            yield from after
             continue
+        mark = marks.statement(text)
+        if mark is not None:
+            yield mark
+            if isinstance(mark, Declare) and mark.text:  # a section's declaration: no statement to parse
+                continue
         cut = _cut(tokens, base) if unterminated and tokens else None
         yield from cut or [(text, tokens, base)]
 

@@ -16,6 +16,7 @@ from ..model import DatasetRef
 from .glot import dialect_of
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
+from .columns import tables_only
 from . import ml
 from .tables import create_stream, rename_table
 
@@ -196,15 +197,21 @@ def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
 
 
 def handle_set(node: exp.Expr, ctx: Context) -> Partial:
+    """A session setting; a script variable set from a query (BigQuery ``SET v = (SELECT ..)``,
+    ``SET (a, b) = (SELECT AS STRUCT ..)``) is a read of its tables, counted as a query's."""
+    read: list[DatasetRef] = []
     for item in node.expressions:
         inner = item.this if isinstance(item, exp.SetItem) else item
         if not isinstance(inner, exp.EQ):
             continue
+        for query in inner.expression.find_all(exp.Select):
+            if query.parent_select is None:  # an outermost query: tables_only reads its subqueries
+                read += inputs_of(ctx, tables_only(query))
         setting = inner.this.sql().lstrip("@").lower()
         if setting in ("search_path", "dataset_id", "schema", "current_schema"):  # BigQuery: SET @@dataset_id
             value = inner.expression
             names = [v.name for v in (value.expressions if isinstance(value, exp.Tuple) else [value])]
             _set_schema(ctx, ",".join(names))
-    return Partial("session")
+    return Partial("select", inputs=list(dict.fromkeys(read))) if read else Partial("session")
 
 

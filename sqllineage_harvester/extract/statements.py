@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Mapping
 
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
@@ -22,6 +23,7 @@ from .base import (
     Handler,
     Partial,
     dataset,
+    name_copy,
     lineage,
     inputs_of,
     name_projections,
@@ -32,6 +34,7 @@ from .base import (
 )
 from .commands import NotUnderstood
 from .glot import dialect_of
+from .variables import known_columns, unbind
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
 
@@ -297,6 +300,15 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
+def _unbind_variables(node: exp.Expr, ctx: Context) -> None:
+    """Bare names that are script or routine variables in scope are values, not columns
+    (``variables.unbind``), unless the catalog gives a table read a column of that name."""
+    def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        return ctx.catalog.columns(ctx.parts(normalize_identifiers(name_copy(table), dialect=dialect_of(ctx.dialect))))
+
+    unbind(node, ctx.variables, known_columns(node, columns_of), ctx.dialect)
+
+
 def analyse(
     node: exp.Expr, ctx: Context, index: int, sql: str, tokens: list | None = None, base: str | None = None
 ) -> StatementLineage:
@@ -309,6 +321,8 @@ def analyse(
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
+    if ctx.variables:
+        _unbind_variables(node, ctx)
     partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)

@@ -291,7 +291,7 @@ def extract(
     backticks = (name or "") in BACKTICK_DIALECTS
     ctx.variables = Variables()  # a script's variables are its own, not the next script's in the session
     results: list[StatementLineage] = []
-    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes, name))
+    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes, Marks(name)))
     with _time_limits(timeout) as limit:
         _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, ctx.max_bytes, name)
     if not results:
@@ -409,18 +409,17 @@ def _unterminated(todo: deque[Chunk | Mark], tokens: list[Token], base: str, str
     return True
 
 
-def _statements(sql: str, glot: Dialect, max_bytes: int, dialect: str | None) -> Iterator[Chunk | Mark]:
+def _statements(sql: str, glot: Dialect, max_bytes: int, marks: Marks) -> Iterator[Chunk | Mark]:
     """The statements of a script, routine bodies opened, with the marks of where variables
     come into scope and leave it (``variables``) between them."""
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
-    marks = Marks(dialect)
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
         if inner is not None:
             before, after = marks.block(text)
             yield from before
             for part in inner:
-                yield from _statements(part, glot, max_bytes, dialect)
+                yield from _statements(part, glot, max_bytes, marks)
             yield from after
             continue
         mark = marks.statement(text)

@@ -16,8 +16,8 @@ statements), so where a scope opens and closes travels with them as marks
 ('p_day', 'n', 'v_x')
 >>> routine_parameters("CREATE FUNCTION f(date, int) RETURNS int AS $$ SELECT $1 $$")
 ()
->>> declared_names("DECLARE a, b INT64 DEFAULT 0")
-('a', 'b')
+>>> declared_names("DECLARE a, b INT64 DEFAULT 0"), declared_names("DECLARE OR REPLACE VARIABLE v INT = 5")
+(('a', 'b'), ('v',))
 >>> declared_names("DECLARE @d DATE = GETDATE()"), declared_names("DECLARE c CURSOR FOR SELECT 1")
 ((), ())
 """
@@ -35,11 +35,13 @@ from .script import _DOLLAR_BODY, _ROUTINE_HEAD, block_head
 _I = re.IGNORECASE | re.DOTALL
 _NAME = r"(?:[A-Za-z_][\w$]*|`[^`]+`|\"[^\"]+\")"
 _DECLARE = re.compile(r"^\s*DECLARE\b", _I)
-_DECLARED = re.compile(rf"^\s*DECLARE\s+({_NAME}(?:\s*,\s*{_NAME})*)(\s+\S+)?", _I)
+# Databricks / Spark: DECLARE [OR REPLACE] [VARIABLE] name ..
+_DECLARED = re.compile(rf"^\s*DECLARE\s+(?:OR\s+REPLACE\s+)?(?:VARIABLE\s+)?({_NAME}(?:\s*,\s*{_NAME})*)(\s+\S+)?", _I)
 _LET = re.compile(rf"^\s*LET\s+({_NAME})", _I)
 # One declaration of a DECLARE section after its first (PL/pgSQL, Snowflake): ``v_x text := ''``.
 _DECLARATION = re.compile(rf"^\s*({_NAME})\s+(?:CONSTANT\s+)?[A-Za-z_][\w.]*", _I)
 _OPENS = re.compile(r"\bBEGIN\s*$", re.IGNORECASE)
+_AS = re.compile(r"\bAS\s*$", re.IGNORECASE)
 _BLOCK_END = re.compile(r"^\s*END(?:\s+(?!(?:IF|LOOP|WHILE|FOR|REPEAT|CASE|TRY|CATCH)\b)\w+)?\s*$"
                         r"|^\s*END\s+(?=ELSE\b)", _I)
 # Not names: what follows DECLARE in a handler or cursor, and a section's statements.
@@ -103,8 +105,9 @@ def _key(name: str) -> str:
 
 
 class Marks:
-    """Reads the chunks of one statement list in order: what each opens, declares or closes.
-    Holds whether a DECLARE section is open (its declarations are chunks of their own)."""
+    """Reads the chunks of one script in order (a block's inside between its head and what follows
+    it): what each opens, declares or closes. Holds whether a DECLARE section is open (its
+    declarations are chunks of their own)."""
 
     def __init__(self, dialect: str | None) -> None:
         self.sections = (dialect or "") in SECTION_DIALECTS
@@ -120,6 +123,9 @@ class Marks:
             names = routine_parameters(text)
             if _DOLLAR_BODY.search(text):
                 return [Enter(names)], [Leave()]
+            if self.sections and _AS.search(head):  # Oracle: AS, its declarations, then BEGIN
+                self.in_section = True
+                return [Enter(names)], []
             return ([Enter(names)] if opens else []), []
         if _BLOCK_END.match(text):
             return [Leave()], []
@@ -245,11 +251,13 @@ def known_columns(node: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str,
 
 
 def _select_into_variable(node: exp.Expr, variables: Variables) -> None:
-    """PL/pgSQL / MySQL ``SELECT count(*) INTO v_n FROM t``: ``v_n`` is a variable, not a new table."""
+    """PL/pgSQL / MySQL ``SELECT count(*) INTO v_n FROM t``, Snowflake ``INTO :v_n``: a variable,
+    not a new table."""
     into = node.args.get("into") if isinstance(node, exp.Select) else None
     if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):
         target = into.this
-        if not target.args.get("db") and isinstance(target.this, exp.Identifier) and target.name in variables:
+        bound = isinstance(target.this, exp.Placeholder)  # Snowflake: INTO :v
+        if bound or not target.args.get("db") and isinstance(target.this, exp.Identifier) and target.name in variables:
             node.set("into", None)
 
 

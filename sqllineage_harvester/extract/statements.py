@@ -288,6 +288,7 @@ HANDLERS: dict[type, Handler] = {
     exp.TruncateTable: tables.handle_truncate,
     exp.Use: handle_use,
     exp.Set: commands.handle_set,
+    exp.Declare: commands.handle_declare,
     exp.Command: _command,
     exp.Execute: commands.handle_execute,
     exp.Alias: commands.handle_fragment,

@@ -37,11 +37,11 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS
+from .commands import PROCEDURAL_WORDS, query_reads
 from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
-from .variables import Declare, Mark, Marks, Variables
+from .variables import Declare, Mark, Marks, Variables, let_value
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -231,10 +231,25 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         read = tuple(dict.fromkeys(evaluated.inputs))
         return StatementLineage(index=index, kind=evaluated.kind, inputs=read, sql=text,
                                 ml=ml.model_facts(evaluated.kind, read, ()))
+    read = _let_reads(text, ctx, glot)
+    if read:
+        return StatementLineage(index=index, kind="select", inputs=read, sql=text)
     word = text.split(None, 1)[0].upper() if text.strip() else ""
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
+
+
+def _let_reads(text: str, ctx: Context, glot: Dialect) -> tuple[DatasetRef, ...]:
+    """The tables a Snowflake ``LET v := (SELECT ..)`` reads (its value read as a select item)."""
+    value = let_value(text)
+    if value is None:
+        return ()
+    try:
+        node = _parse(f"SELECT {value}", None, glot)
+    except SqlglotError:
+        return ()
+    return tuple(query_reads(ctx, normalize_identifiers(node, dialect=glot)))
 
 
 def _failure(index: int, text: str, reason: str) -> StatementLineage:

@@ -206,7 +206,8 @@ def query_reads(ctx: Context, value: exp.Expr | None) -> list[DatasetRef]:
 
 
 def handle_declare(node: exp.Expr, ctx: Context) -> Partial:
-    """``DECLARE v DATE DEFAULT (SELECT max(d) FROM t)`` reads t, as a query would."""
+    """``DECLARE v DATE DEFAULT (SELECT max(d) FROM t)`` reads t, as a query would; so does an
+    assignment ``v := (SELECT ..)`` of PL/pgSQL or Snowflake Scripting."""
     read = query_reads(ctx, node)
     return Partial("select", inputs=read) if read else Partial("other")
 

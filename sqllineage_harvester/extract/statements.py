@@ -289,6 +289,7 @@ HANDLERS: dict[type, Handler] = {
     exp.Use: handle_use,
     exp.Set: commands.handle_set,
     exp.Declare: commands.handle_declare,
+    exp.PropertyEQ: commands.handle_declare,  # v := (SELECT ..)
     exp.Command: _command,
     exp.Execute: commands.handle_execute,
     exp.Alias: commands.handle_fragment,

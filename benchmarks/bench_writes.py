@@ -7,11 +7,12 @@ Once, it writes the synthetic Snowflake history with make_history.py and harvest
 SQLite in this process, timing each ``write_batch`` and keeping the batches it was given
 (pickled next to the log: the record does not depend on the store code). Then, ``--runs``
 times, it replays those batches in order into a fresh store and prints the seconds spent in
-``write_batch`` (each run, and the median). ``--dump`` writes the replayed store's contents
-by natural keys (tests/storedump.py), so two versions of the store code can be compared for
-an identical store. ``--server postgresql`` / ``neo4j`` replay into a throwaway server started
-as the tests start theirs (tests/pgcluster.py, tests/boltserver.py), a new database a run;
-``--batches`` replays only the first N batches. A benchmark, not a test.
+``write_batch`` (each run, and the median). ``--dump`` writes the last replayed store's contents
+by natural keys (tests/storedump.py; a PostgreSQL store is copied into an SQLite file for it),
+so two versions of the store code can be compared for an identical store. ``--server postgresql``
+/ ``neo4j`` replay into a throwaway server started as the tests start theirs (tests/pgcluster.py,
+tests/boltserver.py), a new database a run; ``--batches`` replays only the first N batches. A
+benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_writes",
                         help="where the log, the recorded batches and the stores are kept")
-    parser.add_argument("--dump", type=Path, default=None, help="write the last replayed SQLite store's dump here")
+    parser.add_argument("--dump", type=Path, default=None, help="write the last replayed store's dump here")
     parser.add_argument("--server", choices=("sqlite", "postgresql", "neo4j"), default="sqlite")
     parser.add_argument("--batches", type=int, default=None, help="replay only the first N batches")
     args = parser.parse_args()
@@ -109,19 +110,54 @@ def main() -> None:
     server, stop = start(args.server, args.work)
     try:
         for run in range(args.runs):
-            wall, used = replay(batches, server(run))
+            url = server(run)
+            wall, used = replay(batches, url)
             seconds.append(wall)
             cpu.append(used)
             print(f"run {run + 1}: write_batch {wall:.2f} s ({used:.2f} s CPU)")
+        if args.dump and args.server != "neo4j":
+            write_dump(url, args.work, args.dump)
+            print(f"dump written to {args.dump}")
     finally:
         stop()
     print(f"median write_batch seconds: {statistics.median(seconds):.2f} ({statistics.median(cpu):.2f} s CPU)")
-    if args.dump and args.server == "sqlite":
-        sys.path.insert(0, str(ROOT / "tests"))
-        from storedump import dump
 
-        args.dump.write_text(json.dumps(dump(args.work / "replayed.db"), sort_keys=True, default=str))
-        print(f"dump written to {args.dump}")
+
+def write_dump(url: str, work: Path, out: Path) -> None:
+    """The store at ``url`` by natural keys (tests/storedump.py) into ``out``. storedump reads SQLite:
+    a PostgreSQL store is first copied, table by table, into a new SQLite file of the same schema."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from storedump import dump
+
+    from sqllineage_harvester.stores.sql import sqlite_file
+
+    db = sqlite_file(url)
+    if db is None:
+        db = work / "copied.db"
+        db.unlink(missing_ok=True)
+        copy_sql_store(url, f"sqlite:///{db}")
+    out.write_text(json.dumps(dump(db), sort_keys=True, default=str))
+
+
+def copy_sql_store(source: str, target: str) -> None:
+    """Every row of every table of the store at ``source`` into a new store of the same schema."""
+    from sqlalchemy import create_engine, inspect, select
+
+    from sqllineage_harvester.stores.schema import metadata
+    from sqllineage_harvester.stores.sql import engine_url
+
+    read, write = create_engine(engine_url(source)), create_engine(target)
+    try:
+        metadata.create_all(write)
+        present = set(inspect(read).get_table_names())
+        with read.connect() as src, write.begin() as dst:
+            for table in metadata.sorted_tables:
+                rows = [r._asdict() for r in src.execute(select(table))] if table.name in present else []
+                if rows:
+                    dst.execute(table.insert(), rows)
+    finally:
+        read.dispose()
+        write.dispose()
 
 
 def start(kind: str, work: Path) -> tuple[Callable[[int], str], Callable[[], Any]]:

@@ -35,7 +35,7 @@ from hashlib import blake2b
 from typing import Iterable, Iterator
 
 from .model import Fingerprinted, LogEntry
-from .redact import lexicon, redact, redact_with
+from .redact import Lexicon, lexicon, redact, redact_with
 
 __all__ = ["Normalizer", "NormalizeStats", "fingerprint", "fingerprint_of", "fold", "normalize", "redact"]
 
@@ -116,6 +116,7 @@ class Normalizer:
         # Redacted text -> its fingerprint: texts that differ only in literals (most of a log's
         # texts that are not exact repeats) redact alike, and fold and hash once.
         self._by_redacted: dict[str, str] = {}
+        self._lexicons: dict[str | None, Lexicon] = {}  # dialect -> its rules (a dict: cheaper than lexicon's cache)
 
     def __call__(self, entry: LogEntry) -> Fingerprinted:
         stats = self.stats
@@ -133,7 +134,10 @@ class Normalizer:
                 stats.source_hash_hits += 1
                 return _fingerprinted(entry, known)
         stats.computed += 1
-        redacted = redact_with(sql, lexicon(dialect, self.backslash_escapes))
+        lex = self._lexicons.get(dialect)
+        if lex is None:
+            lex = self._lexicons[dialect] = lexicon(dialect, self.backslash_escapes)
+        redacted = redact_with(sql, lex)
         # Our own fingerprint always: the log's hash only saves work, so one statement
         # keeps one fingerprint whether or not a row (or an earlier run) carried the hash.
         fingerprint = self._by_redacted.get(redacted)

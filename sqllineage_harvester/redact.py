@@ -72,6 +72,9 @@ class Lexicon:
     replacements: Mapping[str, str]  # opener -> what its token becomes ("" keeps it)
     nesting: tuple[str, ...]  # openers of nested comments: a text with two of one takes the loop
     longest: int  # the longest opener
+    # ``marks`` by their first character: looking for one character is a memchr, for a longer
+    # mark a slower search, done only where its first character is in the text.
+    mark_starts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @staticmethod
     def build(rules: Mapping[str, Rule], dollar_quotes: bool, dash_needs_space: bool, line_ends: str) -> "Lexicon":
@@ -98,9 +101,20 @@ class Lexicon:
         if any(r.backslash for r in rules.values()):
             marks.add("\\")
         marks = {m for m in marks if not any(o != m and o in m for o in marks)}  # '"' covers '"""'
-        return Lexicon(rules, dollar_quotes, dash_needs_space, line_ends, plain.doubled, tuple(sorted(marks)),
+        ordered = tuple(sorted(marks))
+        starts = tuple((first, tuple(m for m in ordered if m[0] == first)) for first in sorted({m[0] for m in ordered}))
+        return Lexicon(rules, dollar_quotes, dash_needs_space, line_ends, plain.doubled, ordered,
                        re.compile("|".join(alternatives)), re.compile("|".join(tokens)), replacements, nesting,
-                       max(map(len, rules)))
+                       max(map(len, rules)), starts)
+
+    def marked(self, text: str) -> bool:
+        """Whether any of ``marks`` is in ``text`` (then the fast path does not read it)."""
+        for first, marks in self.mark_starts:
+            if first in text:
+                for mark in marks:
+                    if mark in text:
+                        return True
+        return False
 
     def substitute(self, match: re.Match[str]) -> str:
         """What a token ``whole`` found becomes: told by its opener (the longest that starts it,
@@ -279,7 +293,7 @@ def redact_with(text: str, lex: Lexicon, keep_positions: bool = False, fast: boo
     fast path (to compare the two)."""
     if fast and not keep_positions:
         dollar = lex.dollar_quotes and "$" in text and _DOLLAR.search(text)
-        if not dollar and not any(mark in text for mark in lex.marks):
+        if not dollar and not lex.marked(text):
             return _fast(text, lex)
         if not dollar and not any(text.count(opener) > 1 for opener in lex.nesting):  # no comment in a comment
             return lex.whole.sub(lex.substitute, text)

@@ -1,7 +1,8 @@
 """The MLflow source: a tracking store made by MLflow's own library, harvested into a lineage store.
 
 One tracking database per module (MLflow is slow to import and to log models): runs with params,
-metrics, dataset inputs of several kinds, logged and registered models, a failed run, a running one.
+metrics, dataset inputs of several kinds, logged and registered models, a failed run, a running one,
+and evaluation runs of models logged before (MLflow 3's model inputs).
 """
 
 from __future__ import annotations
@@ -35,25 +36,59 @@ class Model(mlflow.pyfunc.PythonModel):  # the smallest model MLflow logs for re
         return model_input
 
 
-def train(name: str, user: str, params: dict, metrics: list[tuple[str, float]], inputs: list, *,
-          registered: str | None = None, model: str = "model", status: str = "FINISHED") -> str:
-    """One training run as a pipeline records it: params, metrics, dataset inputs, a logged model."""
+def log_datasets(name: str, inputs: list) -> list:
+    """The run's dataset inputs: (source, context) pairs, a source a path or URL or an MLflow dataset source."""
     from mlflow.data.meta_dataset import MetaDataset
+
+    logged = []
+    for n, (source, context) in enumerate(inputs):  # MLflow keeps one dataset per experiment, name and digest
+        label = f"{name}-{n}"
+        dataset = (mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), source=source, name=label)
+                   if isinstance(source, str) else MetaDataset(source, name=label))
+        mlflow.log_input(dataset, context=context)
+        logged.append(dataset)
+    return logged
+
+
+def train(name: str, user: str, params: dict, metrics: list[tuple[str, float]], inputs: list, *,
+          registered: str | None = None, model: str = "model", status: str = "FINISHED",
+          checked: bool = False) -> str:
+    """One training run as a pipeline records it: params, metrics, dataset inputs, a logged model
+    (``checked``: then evaluated in the same run, as ``mlflow.evaluate`` of the new model records it)."""
+    from mlflow.entities import LoggedModelInput
 
     with mlflow.start_run(run_name=name, tags={"mlflow.user": user}) as run:
         mlflow.log_params(params)
         for key, value in metrics:
             mlflow.log_metric(key, value)
-        for n, (source, context) in enumerate(inputs):  # MLflow keeps one dataset per experiment, name and digest
-            label = f"{name}-{n}"
-            dataset = (mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), source=source, name=label)
-                       if isinstance(source, str) else MetaDataset(source, name=label))
-            mlflow.log_input(dataset, context=context)
+        log_datasets(name, inputs)
         if model:
-            mlflow.pyfunc.log_model(name=model, python_model=Model(), registered_model_name=registered,
-                                    pip_requirements=[])  # no requirement inference: a subprocess per model
+            info = mlflow.pyfunc.log_model(name=model, python_model=Model(), registered_model_name=registered,
+                                           pip_requirements=[])  # no requirement inference: a subprocess per model
+            if checked:
+                mlflow.log_input(model=LoggedModelInput(info.model_id))
+                mlflow.log_metric("self_check", 1.0, model_id=info.model_id)
         if status != "FINISHED":
             mlflow.end_run(status=status)
+    return run.info.run_id
+
+
+def evaluate(name: str, user: str, model_id: str, metrics: list[tuple[str, float]], inputs: list, *,
+             scoped: bool = True) -> str:
+    """An evaluation run of a model logged before: its data, and metrics logged for the model
+    (``log_metric(model_id=..., dataset=...)``, which makes the model an input of the run), or
+    (``scoped=False``) the model given as an input (``log_input(model=...)``) and plain run metrics."""
+    from mlflow.entities import LoggedModelInput
+
+    with mlflow.start_run(run_name=name, tags={"mlflow.user": user}) as run:
+        datasets = log_datasets(name, inputs)
+        if not scoped:
+            mlflow.log_input(model=LoggedModelInput(model_id))
+        for key, value in metrics:
+            if scoped:
+                mlflow.log_metric(key, value, model_id=model_id, dataset=datasets[0] if datasets else None)
+            else:
+                mlflow.log_metric(key, value)
     return run.info.run_id
 
 
@@ -78,11 +113,17 @@ def tracking(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "v2": train("v2", "bob", {"learning_rate": "0.05", "aws_secret_access_key": SECRET},
                     [("auc", 0.93)], [("s3://lake/churn/train.parquet", "training"), ("/data/valid.csv", "validation")],
                     registered="churn_model"),
-        "clf": train("clf", "ann", {"C": "1.0"}, [("f1", 0.7)], [("ANALYTICS.RAW.EVENTS", "training")], model="clf"),
+        "clf": train("clf", "ann", {"C": "1.0"}, [("f1", 0.7)], [("ANALYTICS.RAW.EVENTS", "training")], model="clf",
+                     checked=True),
         "no_model": train("no_model", "ann", {"x": "1"}, [("m", 1.0)], [], model=""),
         "failed": train("failed", "ann", {"x": "1"}, [], [], model="broken", status="FAILED"),
     }
     client = mlflow.MlflowClient()
+    runs["eval_clf"] = evaluate("eval_clf", "eve", _logged(client, "clf"), [("eval_accuracy", 0.88)],
+                                [("s3://lake/churn/holdout.parquet", None)])
+    runs["eval_v2"] = evaluate("eval_v2", "eve", _version_model(client, "churn_model", "2"),
+                               [("backtest_auc", 0.89)], [("https://data.example.com/backtest.csv", "test")],
+                               scoped=False)
     running = client.create_run(client.get_experiment_by_name("churn").experiment_id, tags={"mlflow.user": "cy"})
     client.create_registered_model("fraud_model")  # registered from a run still running
     client.create_model_version("fraud_model", f"runs:/{running.info.run_id}/model", run_id=running.info.run_id)
@@ -131,9 +172,19 @@ def operations(store: Path) -> dict[str, dict]:
     return found
 
 
+def evaluations(store: Path) -> list[list[str]]:
+    """The inputs (the model, then its data) of each evaluation operation the store keeps, sorted."""
+    with sqlite3.connect(store) as conn:
+        ops = [op for op, in conn.execute("SELECT id FROM operations WHERE type = 'evaluate'")]
+        return sorted(sorted((f"{t}:" if t == "model" else "") + f"{n}/{name}" for n, name, t in conn.execute(
+            "SELECT d.namespace, d.name, d.type FROM input_to i JOIN datasets d ON d.id = i.dataset_id "
+            "WHERE i.operation_id = ?", (op,))) for op in ops)
+
+
 def test_each_finished_run_that_logged_a_model_is_a_training_entry_with_its_facts(tracking):
     source = open_source(source_url(tracking["db"]), None)
-    found = {(r.ml.model, r.ml.version): (e, r) for e in source.read() for r in decode(e.lineage)}
+    read = [(e, r) for e in source.read() for r in decode(e.lineage)]
+    found = {(r.ml.model, r.ml.version): (e, r) for e, r in read if r.kind == "train"}
     assert sorted(found) == [("churn/clf", None), ("churn_model", "1"), ("churn_model", "2")]
     entry, v1 = found[("churn_model", "1")]
     assert v1.kind == "train" and [(d.name, d.type) for d in v1.outputs] == [("churn_model", "model")]
@@ -153,9 +204,27 @@ def test_each_finished_run_that_logged_a_model_is_a_training_entry_with_its_fact
     assert dict(v2.settings) == {"learning_rate": "0.05"} and dict(v2.ml.splits)["file:///data/valid.csv"] == "validation"
     _, clf = found[("churn/clf", None)]
     assert clf.ml.status == "READY" and [d.name for d in clf.inputs] == ["snowflake://acme/ANALYTICS.RAW.EVENTS"]
+    assert dict(clf.ml.metrics) == {"f1": "0.7", "self_check": "1.0"}  # it evaluated its own model: still training
     assert source.stats.failed == 1  # the FAILED run
     assert source.stats.skipped == {"run_without_model": 1, "run_unfinished": 1}
-    assert SECRET not in "".join(e.lineage for e, _ in found.values())
+    assert SECRET not in "".join(e.lineage for e, _ in read)
+
+
+def test_a_run_that_evaluates_a_model_logged_before_is_an_evaluation_of_it_named_as_its_training_names_it(tracking):
+    source = open_source(source_url(tracking["db"]), None)
+    found = {r.ml.run: (e, r) for e in source.read() for r in decode(e.lineage) if r.kind == "evaluate"}
+    assert sorted(found) == sorted([tracking["runs"]["eval_clf"], tracking["runs"]["eval_v2"]])  # not clf's own check
+    entry, clf = found[tracking["runs"]["eval_clf"]]
+    assert (clf.ml.model, clf.ml.version, clf.outputs) == ("churn/clf", None, ())
+    assert sorted((d.name, d.type) for d in clf.inputs) == [("churn/clf", "model"),
+                                                            ("s3://lake/churn/holdout.parquet", "file")]
+    assert dict(clf.ml.splits) == {"s3://lake/churn/holdout.parquet": "evaluation"}  # no context: an evaluation
+    assert dict(clf.ml.metrics) == {"eval_accuracy": "0.88"}  # the metrics logged for the model
+    assert (entry.user, entry.query_id, entry.system) == ("eve", tracking["runs"]["eval_clf"], "mlflow")
+    _, v2 = found[tracking["runs"]["eval_v2"]]
+    assert (v2.ml.model, v2.ml.version) == ("churn_model", "2")  # the registered version it evaluated
+    assert dict(v2.ml.splits) == {"https://data.example.com/backtest.csv": "test"}  # its context
+    assert dict(v2.ml.metrics) == {"backtest_auc": "0.89"}  # the run's, none being the model's own
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +246,7 @@ def model_json(store_url: str, name: str) -> dict:
 
 def test_harvest_writes_training_operations_into_the_store_and_a_rerun_adds_nothing(tracking, harvested):
     store, first = harvested["store"], harvested["first"]
-    assert (first["entries"], first["operations"], first["failed_executions"]) == (3, 3, 1)
+    assert (first["entries"], first["operations"], first["failed_executions"]) == (5, 5, 1)  # 3 trainings, 2 evaluations
     ops = operations(store)
     assert sorted(ops) == ["SHOP.MART.DAILY", "SHOP.MART.RANKED", "SHOP.RAW.ORDERS", "churn/clf", "churn_model"]
     assert sorted(o["user"] for o in ops["churn_model"]) == ["ann", "bob"]
@@ -196,12 +265,21 @@ def test_harvest_writes_training_operations_into_the_store_and_a_rerun_adds_noth
     assert [v["version"] for v in model["versions"]] == ["1", "2"] and model["metrics"]
     assert {(t["namespace"], t["dataset"], t["split"]) for t in model["training"] if t["depth"] == 1} == {
         ("s3://lake", "churn/train.parquet", "train"), ("snowflake://acme", "SHOP.RAW.ORDERS", "evaluation"),
-        ("https://data.example.com", "holdout.csv", "test"), ("file", "/data/valid.csv", "validation")}
+        ("https://data.example.com", "holdout.csv", "test"), ("file", "/data/valid.csv", "validation"),
+        ("https://data.example.com", "backtest.csv", "test")}  # the last from the evaluation run of v2
+    assert model["metrics"]["backtest_auc"] == "0.89" and model["metrics"]["auc"] == "0.93"
+    clf = model_json(f"sqlite:///{store}", "churn/clf")
+    assert [v["run"] for v in clf["versions"]] == [tracking["runs"]["clf"]]  # its own check made no second one
+    assert ("s3://lake", "churn/holdout.parquet", "evaluation", 1) in {
+        (t["namespace"], t["dataset"], t["split"], t["depth"]) for t in clf["training"]}
+    assert clf["metrics"] == {"f1": "0.7", "self_check": "1.0", "eval_accuracy": "0.88"}
     assert ("s3://bucket", "orders", 2) in {(t["namespace"], t["dataset"], t["depth"]) for t in model["training"]}
     assert SECRET not in everything
     again = harvest(source_url(tracking["db"]), store)
     assert (again["entries"], again["operations"]) == (0, 0)  # runs ended before the cursor are not even read
-    assert operations(store) == ops
+    assert operations(store) == ops and evaluations(store) == [
+        ["https://data.example.com/backtest.csv", "model:mlflow://default/churn_model"],
+        ["model:mlflow://default/churn/clf", "s3://lake/churn/holdout.parquet"]]
 
 
 def test_a_model_trained_on_a_warehouse_table_joins_the_warehouse_graph(harvested):
@@ -230,7 +308,7 @@ def test_incremental_runs_pick_up_new_runs_finished_runs_and_later_registrations
     db = tmp_path / "mlflow.db"
     shutil.copy(tracking["db"], db)
     store = tmp_path / "lineage.db"
-    assert harvest(source_url(db), store)["operations"] == 3
+    assert harvest(source_url(db), store)["operations"] == 5
     mlflow.set_tracking_uri(f"sqlite:///{db}")
     try:
         client = mlflow.MlflowClient()
@@ -239,21 +317,31 @@ def test_incremental_runs_pick_up_new_runs_finished_runs_and_later_registrations
         client.create_model_version("churn_clf", f"models:/{_logged(client, 'clf')}", run_id=tracking["runs"]["clf"])
         train("v3", "dan", {"learning_rate": "0.01"}, [("auc", 0.95)], [("s3://lake/churn/train.parquet", "training")],
               registered="churn_model")
+        evaluate("eval_v3", "eve", _version_model(client, "churn_model", "3"), [("auc", 0.94)],
+                 [("s3://lake/churn/holdout.parquet", "eval")])
     finally:
         mlflow.set_tracking_uri(f"sqlite:///{tracking['db']}")
     second = harvest(source_url(db), store)
-    assert (second["entries"], second["operations"]) == (3, 3)
+    assert (second["entries"], second["operations"]) == (4, 4)
+    evals = evaluations(store)
+    assert len(evals) == 3 and ["model:mlflow://default/churn_model", "s3://lake/churn/holdout.parquet"] in evals
     ops = operations(store)
     assert sorted(o["user"] for o in ops["churn_model"]) == ["ann", "bob", "dan"]
     assert [o["user"] for o in ops["fraud_model"]] == ["cy"]
     assert [o["inputs"] for o in ops["churn_clf"]] == [["snowflake://acme/ANALYTICS.RAW.EVENTS"]]
     assert harvest(source_url(db), store)["operations"] == 0
-    assert operations(store) == ops
+    assert operations(store) == ops and evaluations(store) == evals
 
 
 def _logged(client, name: str) -> str:
     experiment = client.get_experiment_by_name("churn").experiment_id
     return next(m.model_id for m in client.search_logged_models([experiment]) if m.name == name)
+
+
+def _version_model(client, name: str, version: str) -> str:
+    """The logged model a version was registered from (a local store keeps it only in the source)."""
+    found = client.get_model_version(name, version)
+    return found.model_id or found.source.removeprefix("models:/")
 
 
 def test_a_password_in_the_url_is_never_printed_and_the_missing_extra_is_one_line(tmp_path):
@@ -351,7 +439,7 @@ def test_a_tracking_server_gives_what_its_database_gives_and_its_password_is_nev
     from_db, from_server = harvested["store"], tmp_path / "server.db"
     url = f"mlflow+http://ann:{SECRET}@127.0.0.1:{server}?warehouse={WAREHOUSE}"
     done = cli("harvest", "--source", url, "--store", f"sqlite:///{from_server}", "--workers", "1")
-    assert SECRET not in done.stdout + done.stderr and "3 operations written" in done.stderr
+    assert SECRET not in done.stdout + done.stderr and "5 operations written" in done.stderr
     served = operations(from_server)
     assert {o["namespace"] for os_ in served.values() for o in os_} == {f"mlflow://127.0.0.1:{server}"}
     strip = lambda ops: {m: sorted((o["user"], o["inputs"], o["first"], o["last"]) for o in os_)  # noqa: E731
@@ -361,5 +449,8 @@ def test_a_tracking_server_gives_what_its_database_gives_and_its_password_is_nev
         everything = "\n".join(str(row) for table in ("sources", "operations", "statement_cache", "datasets")
                                for row in conn.execute(f"SELECT * FROM {table}"))
     assert SECRET not in everything and "127.0.0.1" in everything
+    served_clf = model_json(f"sqlite:///{from_server}", "churn/clf")
+    assert served_clf["metrics"]["eval_accuracy"] == "0.88" and {
+        (t["dataset"], t["split"]) for t in served_clf["training"]} >= {("churn/holdout.parquet", "evaluation")}
     again = harvest(f"mlflow://127.0.0.1:{server}?warehouse={WAREHOUSE}", from_server)  # mlflow:// is the same server
     assert (again["entries"], again["operations"]) == (0, 0)

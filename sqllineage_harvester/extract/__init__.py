@@ -30,7 +30,7 @@ from ..errors import ConfigError
 from ..model import DatasetRef, StatementLineage
 from ..redact import redact_message
 from .catalog import Catalog
-from .glot import dialect_of, parser_of
+from .glot import dialect_of, has_meta_comment, parser_of
 from .parameters import tokenize
 from .partitions import lake_insert
 from .reasons import describe
@@ -303,6 +303,7 @@ def extract(
         max_bytes=max_bytes, columns=columns)
     if not isinstance(sql, str):
         raise ConfigError("SQL must be text")
+    ctx.meta_comments = has_meta_comment(sql)  # every text analysed below is cut from sql
     backticks = (name or "") in BACKTICK_DIALECTS
     ctx.variables = Variables()  # a script's variables are its own, not the next script's in the session
     results: list[StatementLineage] = []

@@ -15,11 +15,11 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .glot import dialect_of
 from .nested import unnest_collections
-from .generators import expand_generators, is_generator
+from .generators import GENERATOR_TYPES, expand_generators, is_generator
 from .variables import Variables
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
-    QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
+    PREPASS_KINDS, QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
     trace_query, per_target,
 )
 
@@ -41,6 +41,16 @@ class Context:
     select_columns: bool = True  # False: plain SELECTs at table level even when columns is True
     ml_functions: dict[str, str] = field(default_factory=dict)  # a prediction function -> its model (Redshift ML)
     variables: Variables = field(default_factory=Variables)  # script / routine variables in scope (variables.py)
+    # whether the script may hold a /* sqlglot.meta case_sensitive */ comment (glot.normalize_names)
+    meta_comments: bool = True
+    # the nodes (PREPASS_WALK) of the walk that normalized a plain SELECT, which is not changed
+    # until handle_select hands them to ``traced``: (the query, its nodes)
+    walk: tuple[exp.Expr, list[exp.Expr]] | None = None
+
+    def take_walk(self, node: exp.Expr) -> list[exp.Expr] | None:
+        """The nodes of the ``walk`` of ``node``, once; None when the walk was of another node."""
+        walk, self.walk = self.walk, None
+        return walk[1] if walk is not None and walk[0] is node else None
 
     def qualify(self, table: exp.Table) -> str:
         """Display name of a target table, with the session's defaults."""
@@ -153,19 +163,42 @@ def target_table(node: exp.Expr | None) -> tuple[exp.Table | None, list[str]]:
     return None, []
 
 
-def traced(ctx: Context, query: exp.Expr) -> QueryTrace:
+def traced(ctx: Context, query: exp.Expr, walked: list[exp.Expr] | None = None) -> QueryTrace:
+    """Lineage of a query. ``walked``: the ``PREPASS_WALK`` nodes of the unchanged ``query``, in
+    walk order, from a walk made already (``Context.take_walk``)."""
     def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        if not ctx.catalog.may_know(table.name):  # the lookup's answer, without a qualified copy to ask by
+            return None
         return ctx.catalog.columns(ctx.parts(name_copy(table)))
 
-    unnest_collections(query, columns_of)  # Impala's FROM t, t.arr: t's column, not a table
-    expand_generators(query, columns_of)  # explode(m) AS (k, v): two columns
+    walked = _collections_and_generators(query, columns_of, ctx.catalog.may_know, walked)
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []
-    qualified = qualify_query(query, ctx.catalog, ctx.dialect, warnings, ctx.database, ctx.schema)
+    qualified = qualify_query(query, ctx.catalog, ctx.dialect, warnings, ctx.database, ctx.schema, walked)
     trace = trace_query(qualified, ctx.catalog, ctx.dialect)
     trace.warnings[:0] = warnings
     return trace
+
+
+# What the pre-passes of a query look at: one walk finds them all.
+PREPASS_WALK = (*PREPASS_KINDS, *GENERATOR_TYPES)
+
+
+def _collections_and_generators(query: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str, str] | None],
+                                may_know: Callable[[str], bool], walked: list[exp.Expr] | None = None,
+                                ) -> list[exp.Expr] | None:
+    """The pre-passes for Impala's ``FROM t, t.arr`` (t's column, not a table) and select-list
+    generators (``explode(m) AS (k, v)``: two columns), from one walk of the query (``walked``:
+    its ``PREPASS_WALK`` nodes, when a walk found them already). Most queries have no generator:
+    the generator pass, two more walks, runs only when the walk met one. The walk's nodes when
+    neither pass changed the query, for ``qualify_query`` not to walk it again; else None."""
+    found = list(query.find_all(*PREPASS_WALK)) if walked is None else walked
+    changed = unnest_collections(query, columns_of, [n for n in found if isinstance(n, exp.Select)], may_know)
+    if any(is_generator(n) for n in found):  # a collection rewritten is no generator: the walk still tells
+        expand_generators(query, columns_of)
+        changed = True
+    return None if changed else found
 
 
 def write_query(

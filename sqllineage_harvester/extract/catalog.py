@@ -169,6 +169,16 @@ class Catalog:
         del self._by_table[key[-1]][key]
         return True
 
+    def may_know(self, name: str) -> bool:
+        """Whether ``columns`` can answer for a table named ``name`` at all: a known name, or a
+        wildcard one. A cheap test before building the reference a lookup needs.
+
+        >>> c = Catalog(); c.add(("s", "t"), {"a": "int"})
+        >>> c.may_know("t"), c.may_know("u"), c.may_know("u*")
+        (True, False, True)
+        """
+        return bool(self._by_table.get(name)) or name.endswith("*")
+
     def columns(self, ref: Parts) -> dict[str, str] | None:
         candidates = self._by_table.get(ref[2])
         if not candidates:

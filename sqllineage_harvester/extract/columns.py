@@ -204,9 +204,8 @@ class _Walker:
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
-        self.scope_of: dict[int, Scope] = {}
-        for scope in root.traverse():
-            self.scope_of[id(scope.expression)] = scope
+        self.scopes = list(root.traverse())
+        self.scope_of: dict[int, Scope] = {id(scope.expression): scope for scope in self.scopes}
         self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
         # _child_selects of every node, from one walk of the tree (the walker does not change it): a
         # subquery belongs to each node from its parent up to the first query above it, in walk order
@@ -571,11 +570,13 @@ def qualify_query(
     warnings: list[str],
     database: str | None = None,
     schema_name: str | None = None,
+    walked: list[exp.Expr] | None = None,
 ) -> exp.Expr:
-    """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns."""
+    """Qualify tables (defaults, else placeholders, for missing parts) and, where possible, columns.
+    ``walked``: the nodes of a walk of the unchanged query that picked out at least ``_Nodes.KINDS``."""
     glot = dialect_of(dialect)
     no_db, no_schema = _placeholders(dialect)
-    nodes = _Nodes(expression)
+    nodes = _Nodes(expression, walked)
     _default_tables(nodes, database, schema_name, no_schema if database_only_qualifies(dialect) else None)
     schema = MappingSchema(infer_schema(nodes.tables, catalog, dialect), dialect=glot, normalize=False)
     options: dict[str, Any] = dict(
@@ -604,19 +605,25 @@ def qualify_query(
 
 
 class _Nodes:
-    """The nodes the pre-passes look at, gathered in one walk of the query."""
+    """The nodes the pre-passes look at, gathered in one walk of the query (or picked out of
+    ``walked``, the nodes of another walk of it in walk order, which the caller made anyway)."""
 
-    def __init__(self, expression: exp.Expr) -> None:
+    KINDS = (exp.Select, exp.Table, exp.With, exp.CTE)  # none has a subclass: type() tells them apart
+
+    def __init__(self, expression: exp.Expr, walked: list[exp.Expr] | None = None) -> None:
         self.selects: list[exp.Select] = []
         self.tables: list[exp.Table] = []
         self.withs: list[exp.With] = []
         self.ctes: list[exp.CTE] = []
-        kinds: dict[type, list[Any]] = {exp.Select: self.selects, exp.Table: self.tables, exp.With: self.withs,
-                                        exp.CTE: self.ctes}
-        for node in expression.walk():
+        kinds: dict[type, list[Any]] = dict(zip(self.KINDS, (self.selects, self.tables, self.withs, self.ctes)))
+        for node in expression.find_all(*self.KINDS) if walked is None else walked:
             found = kinds.get(type(node))
             if found is not None:
                 found.append(node)
+
+
+# The node types ``qualify_query``'s pre-passes look at (a walk that finds them can be handed over).
+PREPASS_KINDS = _Nodes.KINDS
 
 
 def _pin_single_source_columns(nodes: _Nodes) -> None:
@@ -758,7 +765,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
         outputs.append((name, trace))
     tables: list[exp.Table] = []
     indirect: set[IndirectRef] = set()
-    for scope in root.traverse():
+    for scope in walker.scopes:
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
                 tables += _function_tables(source.this)  # ML.PREDICT(MODEL m, ...) reads the model
@@ -768,4 +775,4 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     return QueryTrace(outputs, tables, indirect, list(dict.fromkeys(warnings)))
 
 
-__all__ = ["QueryTrace", "Trace", "classify", "display_name", "qualify_query", "table_name", "trace_query", "SqlglotError"]
+__all__ = ["PREPASS_KINDS", "QueryTrace", "Trace", "classify", "display_name", "qualify_query", "table_name", "trace_query", "SqlglotError"]

@@ -142,36 +142,118 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
                    warnings=trace.warnings)
 
 
-def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Expr) -> list[tuple[str, exp.Expr]]:
+def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Expr, with_: exp.Expr | None,
+                  warnings: list[str]) -> list[tuple[str, exp.Expr]]:
     """(target column, value) pairs of one WHEN branch."""
     if isinstance(then, exp.Update):
         if any(isinstance(e, exp.Star) for e in then.expressions):
-            return _star_pairs(ctx, target, using)
+            return _star_pairs(ctx, target, using, with_)
         return [(column.name, value) for column, value in _assignments(then)]
     if not isinstance(then, exp.Insert):
         return []
     columns = then.this.expressions if isinstance(then.this, exp.Tuple) else []
     values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
     if isinstance(then.this, exp.Star) or (isinstance(then.this, exp.Var) and then.this.name.upper() == "ROW"):
-        return _star_pairs(ctx, target, using)
+        return _star_pairs(ctx, target, using, with_)
     if len(columns) == 1 and isinstance(columns[0], exp.Anonymous) and columns[0].name.upper() == "VALUES":
         values, columns = columns[0].expressions, []  # BigQuery: INSERT VALUES (...) with no column list
     names = [c.name for c in columns]
-    if not names:
+    if not names and values:
         names = list(ctx.catalog.columns(ctx.parts(name_copy(target))) or {})
         if len(names) != len(values):
-            return []
+            return _unplaced_values(values, len(names), warnings)
     return list(zip(names, values))
 
 
-def _star_pairs(ctx: Context, target: exp.Table, using: exp.Expr) -> list[tuple[str, exp.Expr]]:
+def _unplaced_values(values: list[exp.Expr], known: int, warnings: list[str]) -> list[tuple[str, exp.Expr]]:
+    """INSERT VALUES (..) with no column list whose target columns the catalog cannot give: the
+    values still flow into the table, so they are a wildcard edge (``t.* <- ..``) and a warning,
+    as a COPY without a column list is, rather than columns that vanish. Values read from no
+    column (``1``, ``now()``) carry no lineage to lose."""
+    read = [("*", value) for value in values if value.find(exp.Column) is not None]
+    if read:
+        why = (f"the catalog's target has {known} columns" if known
+               else "the target columns are unknown without a catalog")
+        warnings.append(f"MERGE INSERT VALUES without a column list: {len(values)} values, but {why}")
+    return read
+
+
+def _star_pairs(ctx: Context, target: exp.Table, using: exp.Expr,
+                with_: exp.Expr | None) -> list[tuple[str, exp.Expr]]:
     """UPDATE SET * / INSERT * / INSERT ROW: every source column by name."""
     alias = using.alias_or_name
     known = ctx.catalog.columns(ctx.parts(name_copy(using))) if isinstance(using, exp.Table) else None
-    known = known or ctx.catalog.columns(ctx.parts(name_copy(target)))
-    if known:
-        return [(name, exp.column(name, table=alias)) for name in known]
+    names = list(known or _query_names(using, with_) or ctx.catalog.columns(ctx.parts(name_copy(target))) or [])
+    if names:
+        return [(name, exp.column(name, table=alias)) for name in names]
     return [("*", exp.Column(this=exp.Star(), table=exp.to_identifier(alias)))]
+
+
+def _query_names(using: exp.Expr, with_: exp.Expr | None) -> list[str]:
+    """The columns a MERGE's source subquery, or the CTE it names, yields, where they are all
+    named (no ``*``): ``INSERT *`` writes each to the target column of its name."""
+    source: exp.Expr = using
+    if isinstance(using, exp.Table) and not using.db and isinstance(with_, exp.With):
+        ctes = [c for c in with_.expressions if c.alias_or_name.lower() == using.name.lower()]
+        source = ctes[-1] if ctes else using
+    alias = source.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and alias.columns:  # USING (..) AS s (a, b), WITH c (a, b) AS (..)
+        return [c.name for c in alias.columns]
+    query = source.this if isinstance(source, (exp.Subquery, exp.CTE)) else None
+    if not isinstance(query, exp.Query):
+        return []
+    names = query.named_selects
+    return [] if not names or "*" in names or "" in names else names
+
+
+def _qualifier(table: exp.Expr, other: exp.Expr) -> dict[str, exp.Identifier] | None:
+    """How the synthetic SELECT names ``table``: its alias, else its name (with its schema and
+    database when ``other`` has the same name); None for a subquery without an alias."""
+    alias = table.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and alias.this is not None:
+        return {"table": alias.this}
+    if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier):
+        return None
+    parts = {"table": table.this}
+    if isinstance(other, exp.Table) and not other.alias and other.name == table.name:
+        parts.update({key: table.args[key] for key in ("db", "catalog") if table.args.get(key) is not None})
+    return parts
+
+
+def _own_columns(node: exp.Expr) -> list[exp.Column]:
+    """The unqualified columns of a MERGE branch's expression, not those of a subquery in it."""
+    return [n for n in node.walk(prune=lambda n: isinstance(n, exp.Query))
+            if isinstance(n, exp.Column) and not n.table and not isinstance(n.this, exp.Star)]
+
+
+def _branch_reads(when: exp.Expr) -> list[exp.Expr]:
+    """The parts of a WHEN branch whose names read a row: its condition and written values."""
+    then = when.args.get("then")
+    parts = [when.args["condition"]] if when.args.get("condition") is not None else []
+    if isinstance(then, exp.Update):
+        parts += [eq.expression for eq in then.expressions if isinstance(eq, exp.EQ)]
+    elif isinstance(then, exp.Insert):
+        parts += [then.expression] if isinstance(then.expression, exp.Expr) else []
+        listed = then.this.expressions if isinstance(then.this, exp.Tuple) else []  # not the column list, but
+        parts += [c for c in listed if isinstance(c, exp.Anonymous)]  # BigQuery's INSERT VALUES (..) in it
+    return parts
+
+
+def _qualify_unmatched(when: exp.Expr, target: exp.Table, using: exp.Expr) -> None:
+    """Qualify the bare names of a NOT MATCHED branch with the only row there is: WHEN NOT
+    MATCHED [BY TARGET] has no target row, so ``INSERT (a) VALUES (a)`` (dbt's merges and
+    snapshots) reads the source; WHEN NOT MATCHED BY SOURCE has only the target's. Without
+    this, a name both tables may hold cannot be placed (a warning, no source)."""
+    if when.args.get("matched"):
+        return
+    row, other = (target, using) if when.args.get("source") else (using, target)
+    parts = _qualifier(row, other)
+    if parts is None:
+        return
+    for part in _branch_reads(when):
+        for column in _own_columns(part):
+            for key, identifier in parts.items():
+                column.set(key, identifier.copy())
 
 
 def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
@@ -180,10 +262,12 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
         return Partial("merge")
     pairs: list[tuple[str, exp.Expr]] = []
     conditions: list[exp.Expr] = []
+    warnings: list[str] = []
     for when in node.args["whens"].expressions:
+        _qualify_unmatched(when, target, using)
         if when.args.get("condition") is not None:
             conditions.append(when.args["condition"])
-        pairs += _merge_values(when.args.get("then"), ctx, target, using)
+        pairs += _merge_values(when.args.get("then"), ctx, target, using, node.args.get("with_"), warnings)
     head, target = target, name_copy(target)  # the table moves into the query, its name is the target
     values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Literal.number(1)]
     select = exp.Select(expressions=values, from_=exp.From(this=head))
@@ -192,6 +276,7 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
         select.set("where", exp.Where(this=exp.or_(*conditions, copy=False)))
     _with(select, node)
     partial = write_query(ctx, "merge", target, [n for n, _ in pairs] if pairs else [], select, reads_target=head)
+    partial.warnings += warnings
     if not pairs:
         partial.columns = []
     return partial

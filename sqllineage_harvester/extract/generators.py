@@ -24,6 +24,8 @@ from .nested import element_type
 ColumnsOf = Callable[[exp.Table], "Mapping[str, str] | None"]
 
 GENERATORS = (exp.Explode, exp.Inline, exp.Stack)
+# The node types a generator can be, to look for in a walk (an Anonymous one only when json_tuple).
+GENERATOR_TYPES = (*GENERATORS, exp.Anonymous)
 
 
 def is_generator(item: exp.Expr) -> bool:

@@ -12,7 +12,10 @@ import threading
 from functools import lru_cache
 from typing import Any, Callable
 
-from sqlglot.dialects.dialect import Dialect
+from sqlglot import exp
+from sqlglot.dialects.dialect import ASCII_LOWER, ASCII_UPPER, Dialect, NormalizationStrategy
+from sqlglot.expressions.core import SQLGLOT_META
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, Tokenizer
 
@@ -52,3 +55,51 @@ def tokenize_with(dialect: Dialect, text: str) -> list[Token]:
 def parser_of(dialect: Dialect) -> Parser:
     """``dialect.parser()``: this thread's parser of the dialect."""
     return _kept("parsers", dialect, dialect.parser)
+
+
+def normalize_names(node: exp.Expr, dialect: Dialect, commented: bool = True,
+                    keep: tuple[type, ...] = ()) -> list[exp.Expr]:
+    """``normalize_identifiers(node, dialect=dialect)``, visiting only the identifiers when the
+    text ``node`` was parsed from has no ``sqlglot.meta`` comment (``commented`` False). sqlglot's
+    walks every node through a Python callback that looks for a ``/* sqlglot.meta
+    case_sensitive */`` comment, which leaves a subtree as written: half of the walk's cost.
+    The same walk picks out the nodes of the ``keep`` types (not Identifier), in walk order."""
+    if commented:
+        normalize_identifiers(node, dialect=dialect)
+        return list(node.find_all(*keep)) if keep else []
+    rule = _case_rule(dialect)
+    normalize = dialect.normalize_identifier
+    kept = []
+    for found in node.find_all(exp.Identifier, *keep):
+        if not isinstance(found, exp.Identifier):
+            kept.append(found)
+        elif rule is None:
+            normalize(found)
+        elif rule[1] or not found.quoted:
+            found.set("this", rule[0](found.this))
+    return kept
+
+
+_UPPER = (NormalizationStrategy.UPPERCASE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+_QUOTED_TOO = (NormalizationStrategy.CASE_INSENSITIVE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+
+
+def _case_rule(dialect: Dialect) -> tuple[Callable[[str], str], bool] | None:
+    """What sqlglot's ``Dialect.normalize_identifier`` does to an identifier's text, and whether to a
+    quoted one too, for ``normalize_names`` to do it without a method call per identifier; None for
+    a dialect with a rule of its own (BigQuery) or none (case-sensitive): the method is called.
+    Read from the dialect object each time: one of the same class may be set another way."""
+    if type(dialect).normalize_identifier is not Dialect.normalize_identifier:
+        return None
+    strategy = dialect.normalization_strategy
+    if strategy is NormalizationStrategy.CASE_SENSITIVE:
+        return None
+    table = ASCII_UPPER if strategy in _UPPER else ASCII_LOWER
+    if dialect.ASCII_ONLY_NORMALIZATION:
+        return (lambda text: text.translate(table)), strategy in _QUOTED_TOO
+    return (lambda text: text.upper()) if strategy in _UPPER else (lambda text: text.lower()), strategy in _QUOTED_TOO
+
+
+def has_meta_comment(sql: str) -> bool:
+    """Whether a text may hold a ``sqlglot.meta`` comment (see ``normalize_names``)."""
+    return SQLGLOT_META in sql

@@ -26,9 +26,13 @@ ELEMENT_COLUMNS = {"array": ("item", "pos"), "map": ("key", "value")}
 UNKNOWN_ELEMENT = ("item", "pos", "key", "value")
 
 
-def unnest_collections(query: exp.Expr, columns_of: ColumnsOf) -> None:
-    """Rewrite every collection among the FROM items of ``query``'s SELECTs (in place)."""
-    for select in list(query.find_all(exp.Select)):
+def unnest_collections(query: exp.Expr, columns_of: ColumnsOf, selects: list[exp.Select] | None = None,
+                       may_know: Callable[[str], bool] = lambda name: True) -> bool:
+    """Rewrite every collection among the FROM items of ``query``'s SELECTs (in place); whether
+    one was. ``selects``: those SELECTs in walk order, when the caller's own walk found them already;
+    ``may_know``: False for a table name ``columns_of`` has no columns for, whatever its schema."""
+    rewritten = False
+    for select in list(query.find_all(exp.Select)) if selects is None else selects:
         from_ = select.args.get("from_")
         if from_ is None:
             continue
@@ -36,8 +40,9 @@ def unnest_collections(query: exp.Expr, columns_of: ColumnsOf) -> None:
         items = [from_.this] + [j.this for j in select.args.get("joins") or []]
         for item in items:
             if isinstance(item, exp.Table) and item.args.get("db") is not None and isinstance(item.this, exp.Identifier):
-                _rewrite(select, item, visible, columns_of)
+                rewritten = _rewrite(select, item, visible, columns_of, may_know) or rewritten
             visible.update(_names(item))
+    return rewritten
 
 
 def _names(item: exp.Expr) -> dict[str, exp.Expr]:
@@ -60,24 +65,31 @@ def _outer_names(select: exp.Select) -> dict[str, exp.Expr]:
     return names
 
 
-def _rewrite(select: exp.Select, item: exp.Table, visible: dict[str, exp.Expr], columns_of: ColumnsOf) -> None:
+def _rewrite(select: exp.Select, item: exp.Table, visible: dict[str, exp.Expr], columns_of: ColumnsOf,
+             may_know: Callable[[str], bool]) -> bool:
+    """Rewrite ``item`` when it is a collection; whether it was."""
     parts = [p.name for p in item.parts]
     for cut in range(len(parts) - 1, 0, -1):
         owner = visible.get(".".join(parts[:cut]))
         if owner is not None:
-            if columns_of(item) is None:  # not a table the catalog knows
-                element = _element_columns(owner, parts[cut], columns_of)
-                # unknown elements read as item / key / value are scalars or map entries: no fields
-                open_ = element is UNKNOWN_ELEMENT and not _reads_element(select, item.alias or item.name)
-                item.replace(_unnest(owner.alias_or_name, parts[cut], item, element, open_))
-            return
+            if columns_of(item) is not None:  # a table the catalog knows
+                return False
+            element = _element_columns(owner, parts[cut], columns_of)
+            # unknown elements read as item / key / value are scalars or map entries: no fields
+            open_ = element is UNKNOWN_ELEMENT and not _reads_element(select, item.alias or item.name)
+            item.replace(_unnest(owner.alias_or_name, parts[cut], item, element, open_))
+            return True
     # FROM db.t.arr alone: the catalog knows arr as a column of db.t, and no table db.t.arr
+    if not may_know(parts[-2]):  # most FROM items: no table to build and ask about
+        return False
     table = exp.Table(this=exp.to_identifier(parts[-2]), db=exp.to_identifier(parts[-3]) if len(parts) > 2 else None)
     known = columns_of(table)
     if known and parts[-1] in known and columns_of(item) is None:
         element = element_type(known[parts[-1]])
         item.replace(_unnest(table.name, parts[-1], item, element, element is UNKNOWN_ELEMENT))
         _add_owner(select, table)
+        return True
+    return False
 
 
 def _reads_element(select: exp.Select, alias: str) -> bool:

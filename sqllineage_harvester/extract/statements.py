@@ -21,6 +21,7 @@ from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tabl
 from .base import (
     Context,
     Handler,
+    PREPASS_WALK,
     Partial,
     dataset,
     name_copy,
@@ -33,7 +34,7 @@ from .base import (
     write_query,
 )
 from .commands import NotUnderstood
-from .glot import dialect_of
+from .glot import dialect_of, normalize_names
 from .variables import known_columns, unbind
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
@@ -55,11 +56,11 @@ def handle_select(node: exp.Expr, ctx: Context) -> Partial:
     if not ctx.select_columns and ctx.columns:
         ctx.columns = False  # reads only count as usage: their tables are all that is kept
         try:
-            trace = traced(ctx, node)
+            trace = traced(ctx, node, ctx.take_walk(node))
         finally:
             ctx.columns = True
     else:
-        trace = traced(ctx, node)
+        trace = traced(ctx, node, ctx.take_walk(node))
     partial = Partial("select", inputs=inputs_of(ctx, trace), indirect=trace.indirect, warnings=trace.warnings)
     for name, source in trace.outputs:
         partial.columns.append(lineage(ColumnRef("", name), source))
@@ -235,25 +236,32 @@ def _normalize(node: exp.Expr, ctx: Context) -> exp.Expr:
     target, its column list) is normalized here.
     """
     dialect = dialect_of(ctx.dialect)
+
+    def normalize(part: exp.Expr) -> exp.Expr:
+        normalize_names(part, dialect, ctx.meta_comments)
+        return part
+
+    if isinstance(node, (exp.Select, exp.SetOperation)) and not ctx.select_columns:
+        # a query read at table level: the walk that normalizes it finds what its pre-passes look at
+        ctx.walk = (node, normalize_names(node, dialect, ctx.meta_comments, PREPASS_WALK))
+        return node
     if not ctx.columns:
-        return normalize_identifiers(node, dialect=dialect)
+        return normalize(node)
     if isinstance(node, (exp.Select, exp.SetOperation)):
-        if not ctx.select_columns:
-            return normalize_identifiers(node, dialect=dialect)
         first = node
         while isinstance(first, exp.SetOperation):
             first = first.this
         into = first.args.get("into") if isinstance(first, exp.Select) else None
         if into is not None:
-            normalize_identifiers(into, dialect=dialect)
+            normalize(into)
         return node
     query = node.args.get("expression") if isinstance(node, (exp.Insert, exp.Create)) else None
     if isinstance(query, (exp.Select, exp.SetOperation)):
         node.set("expression", None)
-        normalize_identifiers(node, dialect=dialect)
+        normalize(node)
         node.set("expression", query)
         return node
-    return normalize_identifiers(node, dialect=dialect)
+    return normalize(node)
 
 
 def _command(node: exp.Expr, ctx: Context) -> Partial:
@@ -308,7 +316,8 @@ def _unbind_variables(node: exp.Expr, ctx: Context) -> None:
     def columns_of(table: exp.Table) -> Mapping[str, str] | None:
         return ctx.catalog.columns(ctx.parts(normalize_identifiers(name_copy(table), dialect=dialect_of(ctx.dialect))))
 
-    unbind(node, ctx.variables, known_columns(node, columns_of), ctx.dialect)
+    if unbind(node, ctx.variables, known_columns(node, columns_of), ctx.dialect):
+        ctx.walk = None  # the walk _normalize kept is of the tree before the change
 
 
 def analyse(
@@ -326,6 +335,7 @@ def analyse(
     if ctx.variables:
         _unbind_variables(node, ctx)
     partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
+    ctx.walk = None  # a walk handle_select did not take is of this statement only
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)
     if unnamed:  # tables named by a variable: not a dataset we can name

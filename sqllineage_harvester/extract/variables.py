@@ -236,11 +236,11 @@ def _parameter_list(text: str) -> list[str]:
 VARIABLE_WINS = frozenset({"mysql"})
 
 
-def unbind(node: exp.Expr, variables: Variables, known: set[str], dialect: str | None) -> None:
+def unbind(node: exp.Expr, variables: Variables, known: set[str], dialect: str | None) -> bool:
     """Replace, in ``node``, each bare column name that is a variable in scope by a parameter;
     ``known``: the (casefolded) columns the catalog knows for the tables it reads. A ``SELECT ..
-    INTO v`` into a variable is a plain query."""
-    _select_into_variable(node, variables)
+    INTO v`` into a variable is a plain query. Whether ``node`` changed."""
+    changed = _select_into_variable(node, variables)
     names = _aliases(node) if dialect in VARIABLE_WINS else known | _aliases(node)
     for column in list(node.find_all(exp.Column)):
         if column.table or not isinstance(column.this, exp.Identifier) or column.name not in variables:
@@ -251,6 +251,8 @@ def unbind(node: exp.Expr, variables: Variables, known: set[str], dialect: str |
         if isinstance(column.parent, exp.Select) and column.arg_key == "expressions":
             value = exp.alias_(value, exp.to_identifier(column.name, quoted=column.this.quoted))
         column.replace(value)
+        changed = True
+    return changed
 
 
 def known_columns(node: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str, str] | None]) -> set[str]:
@@ -262,7 +264,7 @@ def known_columns(node: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str,
     return known
 
 
-def _select_into_variable(node: exp.Expr, variables: Variables) -> None:
+def _select_into_variable(node: exp.Expr, variables: Variables) -> bool:
     """PL/pgSQL / MySQL ``SELECT count(*) INTO v_n FROM t``, Snowflake ``INTO :v_n``: a variable,
     not a new table."""
     into = node.args.get("into") if isinstance(node, exp.Select) else None
@@ -271,6 +273,8 @@ def _select_into_variable(node: exp.Expr, variables: Variables) -> None:
         bound = isinstance(target.this, exp.Placeholder)  # Snowflake: INTO :v
         if bound or not target.args.get("db") and isinstance(target.this, exp.Identifier) and target.name in variables:
             node.set("into", None)
+            return True
+    return False
 
 
 def _aliases(node: exp.Expr) -> set[str]:

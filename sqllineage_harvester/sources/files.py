@@ -121,7 +121,10 @@ def _lines(stream: IO[bytes], encoding: str, limit: int, state: _LineState) -> I
 class _Plan:
     """How one file's rows, as lists of strings, become log entry fields."""
 
-    def __init__(self, names: list[str], columns: Mapping[str, str], export: ExportFormat, tz: tzinfo):
+    def __init__(self, names: list[str], columns: Mapping[str, str], export: ExportFormat, tz: tzinfo,
+                 template: Mapping[str, Any] | None = None):
+        """``template``: an entry's fields with their defaults, in order, where entries are made by
+        filling their ``__dict__``; ``whole`` says whether ``fields`` gives all of them."""
         index: dict[str, int] = {}
         for i, name in enumerate(names):
             index.setdefault(name.strip().lstrip("\ufeff").lower(), i)
@@ -145,19 +148,23 @@ class _Plan:
         self.ints = [f for f in ("rows", "executions") if f in by_field]
         self.status = export.status if "status" in by_field else None
         self.formats, self.tz = export.timestamp_formats, tz
-        self._time = TimeReader(self.formats, tz)
+        self._time = TimeReader(self.formats, tz).__call__  # a bound method: cheaper to call than the reader
         self.cursor_field = export.cursor if export.cursor in by_field else None
         self.nulls = export.null_values
         # upper() never shortens a string: a value longer than every null value is not one
         self.null_length = max((len(n) for n in self.nulls), default=0)
         self.bad_times = 0
         self._statuses: dict[str, str] = {}  # status as written -> as read
+        self.whole = False
         if not self.multi and not self.nulls:  # one column a field, no null words: one function does it all
-            self.fields = self._compiled()  # type: ignore[method-assign]
+            self.whole = template is not None and self.fields_set <= template.keys()
+            self.fields = self._compiled(template if self.whole else None)  # type: ignore[method-assign]
 
-    def _compiled(self) -> Callable[[list[str]], dict[str, Any]]:
+    def _compiled(self, template: Mapping[str, Any] | None) -> Callable[[list[str]], dict[str, Any]]:
         """``fields`` for this file's columns as one function: each field's value taken and converted
-        in a line of its own and the entry's fields made as one dict display."""
+        in a line of its own and the entry's fields made as one dict display (with ``template``, all
+        of an entry's fields in its order, the others at their defaults: the entry's ``__dict__``
+        is filled in one update)."""
         body, display = [], []
         for n, (f, i) in enumerate(self.single):
             i = int(i)
@@ -165,20 +172,30 @@ class _Plan:
                 body += [f"    v{n} = row[{i}]", f"    if v{n}:", f"        v{n} = time(v{n})",
                          f"        if v{n} is None:", "            plan.bad_times += 1", "    else:",
                          f"        v{n} = None"]
-            elif f in self.ints:
-                body.append(f"    v{n} = integer(row[{i}]) if row[{i}] else None")
+            elif f in self.ints:  # (what int() reads, read alike by _integer)
+                body.append(f"    v{n} = row[{i}]")
+                body.append(f"    v{n} = int(v{n}) if v{n}.isdecimal() else integer(v{n}) if v{n} else None")
             elif f == "status" and self.status is not None:
                 body.append(f"    v{n} = (statuses.get(row[{i}]) or status(row[{i}])) if row[{i}] else None")
             else:
                 display.append(f"{f!r}: row[{i}] or None")
                 continue
             display.append(f"{f!r}: v{n}")
+        scope: dict[str, Any] = {"__builtins__": {}, "time": self._time, "plan": self, "integer": _integer,
+                                 "statuses": self._statuses, "status": self._status, "int": int}
+        if template is not None:
+            given = dict(item.split(": ", 1) for item in display)
+            display = []
+            for n, (f, default) in enumerate(template.items()):
+                scope[f"d{n}"] = default
+                value = given.get(repr(f), f"d{n}")
+                if f == "executions" and "executions" in self.fields_set:  # no count: the default (one run)
+                    value = f"{value} if {value} is not None else d{n}"
+                display.append(f"{f!r}: {value}")
         body.append(f"    kw = {{{', '.join(display)}}}")
-        if "executions" in self.fields_set:  # no count: the entry's default (one run)
+        if "executions" in self.fields_set and template is None:  # no count: the entry's default (one run)
             body.append("    if kw['executions'] is None:\n        del kw['executions']")
         body.append("    return kw")
-        scope: dict[str, Any] = {"__builtins__": {}, "time": self._time, "plan": self, "integer": _integer,
-                                 "statuses": self._statuses, "status": self._status}
         exec("def fields(row):\n" + "\n".join(body), scope)
         return scope["fields"]
 
@@ -439,13 +456,13 @@ class FileSource:
             stats.before_cursor += done[1]
         for offset, (line, row, problem) in enumerate(rows, first - 1):
             if plan is None:  # the first row names the columns
-                plan = self._plan(row)
+                plan = self._plan(row, None if ENTRY_FIELDS is None else {**ENTRY_FIELDS, "dialect": sqlglot})
                 _check_cursor_kind(after, plan, name)
                 progress.heads[name] = (start.head_len if start else state.pos, _head_key(row) if fmt != "json" else b"")
                 if start is not None:
                     live[name] = (start.offset, start.line, start.prev, start.last)
                 if ENTRY_FIELDS is not None and plan.fields_set <= ENTRY_FIELDS.keys():
-                    template = {**ENTRY_FIELDS, "dialect": sqlglot}
+                    template = {} if plan.whole else {**ENTRY_FIELDS, "dialect": sqlglot}  # (fields gives it all)
                 cursor_field, width, fields = plan.cursor_field, plan.width, plan.fields
                 continue
             if problem is None and len(row) != width:
@@ -494,9 +511,10 @@ class FileSource:
                 continue
             entry = new_entry(LogEntry)
             values = entry.__dict__
-            values.update(template)
+            if template:
+                values.update(template)
+            kw["cursor"] = cursor
             values.update(kw)
-            values["cursor"] = cursor
             yield entry
         if plan is not None:
             if plan.bad_times:
@@ -511,9 +529,9 @@ class FileSource:
                 raise _Skip(f"none of its {read_here} rows has SQL text (looked for {self._sql_columns()})"
                             f"{self._hint()}")
 
-    def _plan(self, names: list[str]) -> _Plan:
+    def _plan(self, names: list[str], template: Mapping[str, Any] | None = None) -> _Plan:
         try:
-            return _Plan(names, self.columns, self.dialect.export, self.tz)
+            return _Plan(names, self.columns, self.dialect.export, self.tz, template)
         except _Skip as e:
             if names and all(n.strip() and n.isprintable() and "\ufffd" not in n and len(n) <= 128 for n in names):
                 more = f", ... ({len(names)} in all)" if len(names) > 12 else ""

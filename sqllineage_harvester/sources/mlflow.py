@@ -1,4 +1,5 @@
-"""MLflow tracking as a source: each finished run that logged a model is a training operation.
+"""MLflow tracking as a source: each finished run that logged a model is a training operation, and
+each that evaluated a model logged before (MLflow 3) an evaluation of that model.
 
 Read through MLflow's own client (``pip install 'sqllineage-harvester[mlflow]'``), from
 
@@ -20,6 +21,13 @@ One entry per (run, model) the run produced, carrying its lineage (nothing is pa
 * hyperparameters from the params (none whose name says credential), the latest metrics, the
   run's user and times, the model's architecture (the logged model's type, autologging's
   ``estimator_class``, else the flavor) and status.
+
+One entry per (run, model) the run evaluated: a model among its model inputs (MLflow 3:
+``log_metric(model_id=...)``, ``log_input(model=...)``, ``mlflow.evaluate``) that it did not log
+itself, named as its training run names it (registered name and version, else ``EXPERIMENT/NAME``)
+so the two meet; an ``evaluate`` operation that writes nothing, reading the model and the run's
+datasets (split from the context, ``evaluation`` where none is said), with the metrics logged
+for the model in the run (else, in a run that trained nothing, the run's).
 
 The cursor is the entry's time (the run's end; a version's registration where later) with the
 run id and model: a run is harvested once, when it has finished (running runs wait for the next
@@ -44,6 +52,7 @@ import logging
 import os
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -316,10 +325,9 @@ class MlflowSource:
             raise
         except Exception as e:
             raise self._failure(e) from e
-        by_run: dict[str, list[Any]] = {}
         for version in versions:
             self._registered_at[(version.name, str(version.version))] = version.creation_timestamp or 0
-            by_run.setdefault(version.run_id, []).append(version)
+        index = _Index.of(experiments, versions, logged)
         for run in runs.values():
             self.stats.rows_read += 1
             where = f"run {run.info.run_id}"
@@ -332,28 +340,57 @@ class MlflowSource:
             if run.info.status != FINISHED:  # running or scheduled: harvested once it has finished
                 self.stats.skip("run_unfinished", where)
                 continue
-            made = list(self._models(run, experiments[run.info.experiment_id], by_run.get(run.info.run_id, []),
-                                     logged.get(run.info.run_id, [])))
-            if not made:
+            own_versions, own_models = index.by_run.get(run.info.run_id, []), index.made_by.get(run.info.run_id, [])
+            made = list(self._models(run, experiments[run.info.experiment_id], own_versions, own_models))
+            evaluated = list(self._evaluated(client, run, bool(made), _produced(run, own_versions, own_models), index))
+            if not made and not evaluated:
                 self.stats.skip("run_without_model", where)
             yield from (self._entry(run, *model) for model in made)
+            yield from (self._evaluation(run, model, name, version, trained=bool(made))
+                        for model, name, version in evaluated)
 
-    def _logged_models(self, client: Any, experiment_ids: list[str]) -> dict[str, list[Any]]:
-        """MLflow 3's logged models by the run that made them ({} from an MLflow 2 client or server)."""
+    def _logged_models(self, client: Any, experiment_ids: list[str]) -> dict[str, Any]:
+        """MLflow 3's logged models by id ({} from an MLflow 2 client or server)."""
         search = getattr(client, "search_logged_models", None)
-        found: dict[str, list[Any]] = {}
+        found: dict[str, Any] = {}
         if search is None or not experiment_ids:
             return found
         try:
             for chunk in _chunks(experiment_ids, 100):
-                for model in _pages(search, experiment_ids=chunk):
-                    if model.source_run_id and str(getattr(model.status, "name", model.status)) == "READY":
-                        found.setdefault(model.source_run_id, []).append(model)
+                found.update((model.model_id, model) for model in _pages(search, experiment_ids=chunk))
         except Exception as e:  # an MLflow 2 server has no logged models
             if "ENDPOINT_NOT_FOUND" in str(e) or "404" in str(e) or "not found" in str(e).lower():
                 return {}
             raise
         return found
+
+    def _model_inputs(self, client: Any, run: Any) -> list[str]:
+        """The ids of the models a run names as its inputs (``log_input(model=...)``, ``mlflow.evaluate``).
+        A search leaves them out of the runs it gives, so the run is read again (one request to a
+        server): only a finished run since the last pass that logged no model and no metric for one."""
+        try:
+            full = client.get_run(run.info.run_id)
+        except Exception as e:
+            raise self._failure(e) from e
+        return [i.model_id for i in getattr(full.inputs, "model_inputs", None) or [] if i.model_id]
+
+    def _evaluated(self, client: Any, run: Any, trained: bool, produced: set[str], index: _Index
+                   ) -> Iterator[tuple[Any, str, str | None]]:
+        """(logged model, name, version) of each model the run evaluated, under each name its training
+        gives it (its registered versions, else ``EXPERIMENT/NAME``): the models it logged metrics
+        for, else (a run that trained nothing, where the store holds MLflow 3 models) those it names
+        as inputs; never one it produced. A model the store no longer holds is counted and left out."""
+        ids = index.measured_in.get(run.info.run_id) or (
+            [] if trained or not index.logged else self._model_inputs(client, run))
+        for model_id in dict.fromkeys(m for m in ids if m not in produced):
+            model = index.logged.get(model_id)
+            if model is None or model.experiment_id not in index.experiments:
+                self.stats.skip("evaluated_model_missing", f"run {run.info.run_id} model {model_id}")
+                continue
+            registered = sorted(index.versions_of.get(model_id, []), key=lambda v: (v.name, int(v.version)))
+            yield from ((model, v.name, str(v.version)) for v in registered)
+            if not registered:
+                yield model, f"{index.experiments[model.experiment_id]}/{model.name}", None
 
     def _models(self, run: Any, experiment: str, versions: list[Any], logged: list[Any]
                 ) -> Iterator[tuple[str, str | None, str | None, str | None]]:
@@ -378,10 +415,41 @@ class MlflowSource:
 
     def _entry(self, run: Any, model: str, version: str | None, architecture: str | None, status: str | None
                ) -> LogEntry:
+        """The training of ``model`` by ``run``; its cursor is the later of the run's end and the
+        version's registration, so a version registered since the run was harvested is read anew."""
+        inputs, splits = self._datasets(run, None)
+        facts = ModelFacts(model=model, version=version, architecture=architecture, status=status,
+                           splits=splits, metrics=_metric_texts(run.data.metrics), run=run.info.run_id)
+        lineage = StatementLineage(index=0, kind="train", inputs=inputs, outputs=(DatasetRef(model, "model"),),
+                                   columns=(), settings=kept_params(run.data.params), ml=facts)
+        key = max(run.info.end_time or 0, self._registered_at.get((model, version), 0)) if version else None
+        return self._log_entry(run, lineage, key)
+
+    def _evaluation(self, run: Any, logged: Any, model: str, version: str | None, trained: bool) -> LogEntry:
+        """The evaluation of ``model`` (the logged model ``logged``) by ``run``: the metrics logged for
+        the model in the run and the datasets they name (all the run's where they name none); a
+        run that trained nothing and logged none for the model gives its own metrics."""
+        own = sorted((m for m in getattr(logged, "metrics", None) or [] if m.run_id == run.info.run_id),
+                     key=lambda m: (m.step or 0, m.timestamp or 0))
+        named = {(m.dataset_name, m.dataset_digest) for m in own if m.dataset_name}
+        inputs, splits = self._datasets(run, named or None, EVALUATION_SPLIT)
+        measured = {m.key: m.value for m in own} if own else ({} if trained else run.data.metrics)
+        facts = ModelFacts(model=model, version=version, splits=splits, metrics=_metric_texts(measured),
+                           run=run.info.run_id)
+        lineage = StatementLineage(index=0, kind="evaluate", inputs=(DatasetRef(model, "model"), *inputs),
+                                   columns=(), ml=facts)
+        return self._log_entry(run, lineage, None)
+
+    def _datasets(self, run: Any, named: set[tuple[str, str]] | None, unsaid: str | None = None
+                  ) -> tuple[tuple[DatasetRef, ...], tuple[tuple[str, str], ...]]:
+        """The run's dataset inputs (those ``named`` by (name, digest), when given) and the split each
+        served in (``unsaid`` where its context says none)."""
         inputs: dict[DatasetRef, None] = {}
         splits: list[tuple[str, str]] = []
         for item in getattr(run.inputs, "dataset_inputs", None) or []:
             d = item.dataset
+            if named is not None and (d.name, d.digest) not in named:
+                continue
             ref, unplaced = dataset_place(d.source_type, d.source, self.warehouse)
             if ref is None:
                 self.stats.skip("dataset_without_location", f"run {run.info.run_id} dataset {d.name}")
@@ -389,19 +457,78 @@ class MlflowSource:
             if unplaced:
                 self._unplaced.add(unplaced)
             inputs.setdefault(ref)
-            split = split_of(next((t.value for t in item.tags if t.key == "mlflow.data.context"), None))
+            split = split_of(next((t.value for t in item.tags if t.key == "mlflow.data.context"), None)) or unsaid
             if split and (ref.name, split) not in splits:
                 splits.append((ref.name, split))
-        metrics = tuple(sorted((k, repr(v) if isinstance(v, float) else str(v)) for k, v in run.data.metrics.items()))
-        facts = ModelFacts(model=model, version=version, architecture=architecture, status=status,
-                           splits=tuple(splits), metrics=metrics, run=run.info.run_id)
-        lineage = StatementLineage(index=0, kind="train", inputs=tuple(inputs), outputs=(DatasetRef(model, "model"),),
-                                   columns=(), settings=kept_params(run.data.params), ml=facts)
+        return tuple(inputs), tuple(splits)
+
+    def _log_entry(self, run: Any, lineage: StatementLineage, key_ms: int | None) -> LogEntry:
+        """The run as the log entry of one model's lineage; its cursor the run's end (``key_ms`` where
+        given), the run id and the model with its version."""
+        assert lineage.ml is not None
         at = moment(run.info.end_time)
-        key = moment(max(run.info.end_time or 0, self._registered_at.get((model, version), 0))) if version else at
+        key = moment(key_ms) if key_ms is not None else at
         return LogEntry(sql="", query_id=run.info.run_id, user=run.info.user_id or run.data.tags.get("mlflow.user"),
                         system="mlflow", start_time=moment(run.info.start_time), end_time=at,
-                        cursor=f"{key} {run.info.run_id} {model}#{version or ''}", lineage=encode([lineage]))
+                        cursor=f"{key} {run.info.run_id} {lineage.ml.model}#{lineage.ml.version or ''}",
+                        lineage=encode([lineage]))
+
+
+def _metric_texts(metrics: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Metrics as the harvest keeps them: (name, value as text), sorted; a float as Python writes it.
+
+    >>> _metric_texts({"auc": 0.91, "n": 3})
+    (('auc', '0.91'), ('n', '3'))
+    """
+    return tuple(sorted((k, repr(v) if isinstance(v, float) else str(v)) for k, v in metrics.items()))
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The store's experiments, versions and MLflow 3 logged models, looked up by run and by model."""
+
+    experiments: dict[str, str]  # id -> name
+    logged: dict[str, Any]  # logged model id -> the model
+    by_run: dict[str, list[Any]]  # run id -> the versions registered from it
+    versions_of: dict[str, list[Any]]  # logged model id -> the versions registered from it
+    made_by: dict[str, list[Any]]  # run id -> the (ready) models it logged
+    measured_in: dict[str, list[str]]  # run id -> the models it logged metrics for (``model_id=``)
+
+    @classmethod
+    def of(cls, experiments: dict[str, str], versions: list[Any], logged: dict[str, Any]) -> _Index:
+        """A metric logged with ``model_id=`` is kept with the model, naming its run: the runs that
+        evaluated a model are found without reading them one by one."""
+        index = cls(experiments, logged, {}, {}, {}, {})
+        for version in versions:
+            index.by_run.setdefault(version.run_id, []).append(version)
+            made_from = _model_of(version)
+            if made_from:
+                index.versions_of.setdefault(made_from, []).append(version)
+        for model in logged.values():
+            if model.source_run_id and str(getattr(model.status, "name", model.status)) == "READY":
+                index.made_by.setdefault(model.source_run_id, []).append(model)
+            for run_id in dict.fromkeys(m.run_id for m in getattr(model, "metrics", None) or [] if m.run_id):
+                index.measured_in.setdefault(run_id, []).append(model.model_id)
+        return index
+
+
+def _produced(run: Any, versions: list[Any], logged: list[Any]) -> set[str]:
+    """The ids of the logged models the run made: an evaluation of one of them in the same run is
+    part of its training, not an evaluation of its own."""
+    outputs = getattr(getattr(run, "outputs", None), "model_outputs", None) or []
+    made = {o.model_id for o in outputs} | {m.model_id for m in logged} | {_model_of(v) for v in versions}
+    made |= {h.get("model_id") for h in _history(run)}
+    return {m for m in made if m}
+
+
+def _model_of(version: Any) -> str | None:
+    """The logged model a version was registered from (MLflow 3: its ``model_id``, which a local
+    store leaves empty, else the ``models:/ID`` of its source); None for MLflow 2's run artifacts."""
+    given = getattr(version, "model_id", None)
+    if given:
+        return str(given)
+    source = version.source or ""
+    return _version_source(source, version.run_id or "") if source.startswith("models:/") else None
 
 
 def _history(run: Any) -> list[dict[str, Any]]:

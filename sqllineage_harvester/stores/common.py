@@ -4,10 +4,13 @@ holds, before writing; names matched, when reading. A new store is one class tha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from ..model import LineageNode, Operation
@@ -16,9 +19,15 @@ from ..naming import place
 CHUNK = 900  # ids per IN (...) or UNWIND: below every driver's bind-parameter limit
 DIRECT = "DIRECT"  # an input read for its values, not only through a JOIN / FILTER / ...
 T = TypeVar("T")
+# ``naming.place`` remembered: a batch names the same few datasets in thousands of column references.
+placed: Callable[[str, str], tuple[str, str]] = lru_cache(maxsize=1 << 16)(place)
 
 
 def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    if isinstance(items, list):  # slices: no append a row
+        for start in range(0, len(items), size):
+            yield items[start:start + size]
+        return
     batch: list[T] = []
     for item in items:
         batch.append(item)
@@ -67,6 +76,20 @@ def wider(a: str | None, b: str | None, pick: Any) -> str | None:
     return pick(filter(None, (a, b)), default=None)
 
 
+def earlier(a: str | None, b: str | None) -> str | None:
+    """``wider(a, b, min)`` without its calls (it runs once a run): the earlier known time, None if neither is."""
+    if not a:
+        return b or None
+    return b if b and b < a else a
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """``wider(a, b, max)`` likewise: the later known time."""
+    if not a:
+        return b or None
+    return b if b and b > a else a
+
+
 class Merged(NamedTuple):
     """The runs of one operation in a batch: its lineage (``op``, the last run given), the
     widest window and the executions summed."""
@@ -80,28 +103,21 @@ class Merged(NamedTuple):
 
 
 def merge_runs(ops: Iterable[Operation]) -> list[Merged]:
-    """One :class:`Merged` per operation id, sorted by id (a stable lock order)."""
-    groups: dict[str, list[Operation]] = {}
-    for op in ops:
-        group = groups.get(op.id)
-        if group is None:
-            groups[op.id] = [op]
-        else:
-            group.append(op)
+    """One :class:`Merged` per operation id, sorted by id (a stable lock order). Grouped by a stable
+    sort, not a list an operation: a batch holds tens of thousands of runs, and every list made
+    is one more object for the garbage collector to walk."""
     out: list[Merged] = []
-    for key in sorted(groups):
-        group = groups[key]
-        last = group[-1]
-        if len(group) == 1:
-            out.append(Merged(last, last.first_seen, last.last_seen, last.executions, last.time_basis, 1))
-            continue
-        basis = group[0].time_basis
-        for op in group:
-            if op.time_basis != basis:
+    for _, runs_of in groupby(sorted(ops, key=attrgetter("id")), key=attrgetter("id")):
+        last = next(runs_of)
+        basis, first, last_seen, executions, count = (last.time_basis, last.first_seen, last.last_seen,
+                                                      last.executions, 1)
+        for last in runs_of:
+            if last.time_basis != basis:
                 basis = "mixed"
-        out.append(Merged(last, min((o.first_seen for o in group if o.first_seen), default=None),
-                          max((o.last_seen for o in group if o.last_seen), default=None),
-                          sum(o.executions for o in group), basis, len(group)))
+            first, last_seen = earlier(first, last.first_seen), later(last_seen, last.last_seen)
+            executions += last.executions
+            count += 1
+        out.append(Merged(last, first, last_seen, executions, basis, count))
     return out
 
 
@@ -131,18 +147,18 @@ class Run:
 
 def run_rows(ops: Iterable[Operation], who: str) -> list[tuple[str, str, str | None, str | None, int]]:
     """:func:`runs` as tuples (operation, name, first_seen, last_seen, executions)."""
-    found: dict[tuple[str, str], list[Any]] = {}
+    found: dict[tuple[str, str], tuple[str, str, str | None, str | None, int]] = {}
     for op in ops:
         name = getattr(op, who)
         if not name:
             continue
-        old = found.get((op.id, name))
-        if old is None:
-            found[(op.id, name)] = [op.id, name, op.first_seen, op.last_seen, op.executions]
-            continue
-        old[2], old[3] = wider(old[2], op.first_seen, min), wider(old[3], op.last_seen, max)
-        old[4] += op.executions
-    return [tuple(found[k]) for k in sorted(found)]  # type: ignore[misc]
+        key = (op.id, name)
+        old = found.get(key)
+        # tuples of strings and numbers, not lists: the garbage collector stops tracking them
+        found[key] = ((op.id, name, op.first_seen, op.last_seen, op.executions) if old is None else
+                      (op.id, name, earlier(old[2], op.first_seen), later(old[3], op.last_seen),
+                       old[4] + op.executions))
+    return [found[k] for k in sorted(found)]
 
 
 def runs(ops: Iterable[Operation], who: str) -> list[Run]:
@@ -151,10 +167,33 @@ def runs(ops: Iterable[Operation], who: str) -> list[Run]:
     return [Run(*row) for row in run_rows(ops, who)]
 
 
-def column_refs(op: Operation) -> Iterator[Any]:
-    """Every column an operation names: each written one (with a source or not) and each edge's ends."""
+EdgeRef = tuple[Any, Any, str]  # (source column, target column, type): a ColumnRef, a ColumnRef, a str
+
+
+def _edge_order(edge: EdgeRef) -> tuple[str, str, str, str, str]:
+    """The order of (ColumnRef, ColumnRef, str) edges as the dataclasses compare them, without their calls."""
+    src, dst, kind = edge
+    return src.dataset, src.column, dst.dataset, dst.column, kind
+
+
+def column_edge_refs(op: Operation) -> list[EdgeRef]:
+    """(source column, target column, type): direct sources, indirect ones, and the
+    statement-wide indirect columns (a WHERE) applied to every written column; sorted."""
+    out: set[EdgeRef] = set()
+    targets = [c.target for c in op.columns if c.target.dataset]
+    for c in op.columns:
+        if c.target.dataset:
+            out |= {(s, c.target, c.transform) for s in c.sources if s.dataset}
+            out |= {(i.source, c.target, i.type) for i in c.indirect if i.source.dataset}
+    out |= {(i.source, t, i.type) for i in op.indirect if i.source.dataset for t in targets}
+    return sorted(out, key=_edge_order)
+
+
+def column_refs(op: Operation, edges: Sequence[EdgeRef] | None = None) -> Iterator[Any]:
+    """Every column an operation names: each written one (with a source or not) and each edge's ends
+    (``edges``: its :func:`column_edge_refs`, when the caller has them already)."""
     yield from (c.target for c in op.columns if c.target.dataset)
-    for src, dst, _ in column_edge_refs(op):
+    for src, dst, _ in column_edge_refs(op) if edges is None else edges:
         yield src
         yield dst
 
@@ -162,33 +201,22 @@ def column_refs(op: Operation) -> Iterator[Any]:
 PLAIN = "table"  # the type a statement gives a dataset it cannot tell more of (a view it reads)
 
 
-def dataset_types(ops: Iterable[Operation]) -> dict[tuple[str, str], str]:
+def dataset_types(ops: Iterable[Operation],
+                  edges: Callable[[Operation], Sequence[EdgeRef]] = column_edge_refs) -> dict[tuple[str, str], str]:
     """(namespace, name) -> type of every dataset the operations name. A type that says more
     (view, file, model, ...) wins over the plain ``table`` a reading statement gives it, so a view
-    is a view whichever operation a batch names it in first (a store updates a plain one)."""
+    is a view whichever operation a batch names it in first (a store updates a plain one).
+    ``edges`` gives an operation's :func:`column_edge_refs` (a caller that keeps them passes its own)."""
     refs: dict[tuple[str, str], str] = {}
     for op in ops:
-        for col in column_refs(op):
-            refs.setdefault(place(op.namespace, col.dataset), PLAIN)
+        for col in column_refs(op, edges(op)):
+            refs.setdefault(placed(op.namespace, col.dataset), PLAIN)
         for ref in (*op.inputs, *op.outputs):
-            key = place(op.namespace, ref.name)
+            key = placed(op.namespace, ref.name)
             known = refs.get(key, PLAIN)
             if known == PLAIN or (ref.type != PLAIN and ref.type < known):
                 refs[key] = ref.type
     return refs
-
-
-def column_edge_refs(op: Operation) -> list[tuple[Any, Any, str]]:
-    """(source column, target column, type): direct sources, indirect ones, and the
-    statement-wide indirect columns (a WHERE) applied to every written column."""
-    out: set[tuple[Any, Any, str]] = set()
-    targets = [c.target for c in op.columns if c.target.dataset]
-    for c in op.columns:
-        if c.target.dataset:
-            out |= {(s, c.target, c.transform) for s in c.sources if s.dataset}
-            out |= {(i.source, c.target, i.type) for i in c.indirect if i.source.dataset}
-    out |= {(i.source, t, i.type) for i in op.indirect if i.source.dataset for t in targets}
-    return sorted(out)
 
 
 def masked_edges(op: Operation) -> set[tuple[Any, Any]]:

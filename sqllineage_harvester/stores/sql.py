@@ -14,11 +14,12 @@ from hashlib import blake2b
 from operator import itemgetter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, create_engine, delete, event, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -28,21 +29,21 @@ from ..model import (
     StoreStats, Usage,
 )
 from ..errors import ConfigError, hide_secrets
-from ..naming import place
 from . import (
     DOWNSTREAM, Batch, CursorMovedError, StoreError, StoreLockedError, StoreReadOnlyError, StoreUnusableError,
     check_version, safe_url,
 )
 from .common import (
-    DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
-    merged_operation, now, run_rows, short_name, spellings, suffix_match, wider,
+    DIRECT, PLAIN, EdgeRef, Known, by_name, chunks, column_edge_refs, dataset_types, earlier, input_types, later,
+    masked_edges, merge_runs, merged_operation, now, placed, run_rows, short_name, spellings, suffix_match,
 )
 from .sql_explore import SQLExplore
 from .sql_ml import SQLModels, v3_to_v4
 from .sql_tags import SQLTags
 from .schema import (
-    ML_TABLES, SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata, operations,
-    parse_failures, performed, produces, schema_version, sessions, settings, sources, statement_cache, systems, usage, users,
+    ML_TABLES, SCHEMA_VERSION, batches, column_edges, columns, counters, datasets, hosted, input_to, metadata,
+    model_versions, operations, parse_failures, performed, produces, schema_version, sessions, settings, sources,
+    statement_cache, systems, usage, users,
 )
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -70,6 +71,7 @@ UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3,
 
 OPERATION_COLUMNS = ("key", "type", "fingerprint", "sql", "namespace", "first_seen", "last_seen", "executions",
                      "time_basis")
+EDGE_COLUMNS = ("src", "dst", "operation_id", "type", "first_seen", "last_seen", "masked")
 
 
 def split_keys(keys: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -179,7 +181,7 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         self._greatest = func.max if self.sqlite else func.greatest
         # Ids of rows, and operations' (id, first_seen, last_seen), this process committed: see ``Known``.
         self.known = Known("datasets", "columns", "users", "systems", "operations")
-        self._statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._statements: dict[tuple[Any, ...], Any] = {}  # shape -> statement (SQLite: its driver text)
         with self._errors():
             self._prepare()
 
@@ -350,26 +352,72 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         """:meth:`_upsert` of rows given as tuples of the columns ``names``."""
         if not rows:
             return
-        # Built once per table, keys, changes and columns (``changes`` is made only of the table's
-        # columns and the excluded row, so its code says what it does).
-        shape = (table.name, tuple(keys), changes.__code__ if changes else None, names)
-        made = self._statements.get(shape)
-        if made is None:
-            stmt = self._insert(table)
-            stmt = (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
+
+        def on_conflict(stmt: Any) -> Any:
+            return (stmt.on_conflict_do_update(index_elements=keys, set_=changes(stmt.excluded))
                     if changes else stmt.on_conflict_do_nothing(index_elements=keys))
-            made = self._statements[shape] = (stmt, self._driver_sql(stmt, names) if self.sqlite else None)
-        stmt, driver = made
-        if driver is not None:  # SQLite: the statement's text, the rows reordered to its parameters if need be
-            sql, order = driver
-            for part in chunks(rows, 5000):
-                conn.exec_driver_sql(sql, part if order is None else [order(row) for row in part])
+
+        def bulk(cols: Mapping[str, Any]) -> Any:
+            return on_conflict(self._insert(table).from_select(list(names), select(*(cols[n] for n in names))))
+
+        # ``changes`` is made only of the table's columns and the excluded row, so its code says what it does
+        self._many(conn, (table.name, tuple(keys), changes.__code__ if changes else None),
+                   lambda: on_conflict(self._insert(table)), names, rows,
+                   Bulk(bulk, tuple(table.c[n].type for n in names), tuple(names.index(k) for k in keys)))
+
+    def _many(self, conn: Connection, shape: tuple[Any, ...], build: Callable[[], Any], names: tuple[str, ...],
+              rows: Sequence[tuple[Any, ...]], bulk: Bulk | None = None) -> None:
+        """Execute a statement once for each row (tuples of the parameters ``names``), in one executemany
+        a chunk. The statement is built and compiled once per store for its ``shape`` and ``names``: for
+        SQLite its text goes straight to the driver, with no compiling or parameter processing a call.
+        PostgreSQL runs ``bulk`` instead, one statement for thousands of rows, when no two rows share a key."""
+        if not rows:
             return
+        if not self.sqlite:
+            self._many_pg(conn, shape, build, names, rows, bulk)
+            return
+        made = self._statements.get((*shape, names))
+        if made is None:
+            made = self._statements[(*shape, names)] = self._driver_sql(build(), names)
+        sql, order = made  # the statement's text, the rows reordered to its parameters if need be
+        for part in chunks(rows, 5000):
+            conn.exec_driver_sql(sql, part if order is None else [order(row) for row in part])
+
+    def _many_pg(self, conn: Connection, shape: tuple[Any, ...], build: Callable[[], Any], names: tuple[str, ...],
+                 rows: Sequence[tuple[Any, ...]], bulk: Bulk | None) -> None:
+        """:meth:`_many` on PostgreSQL: the rows as arrays unnested into one ``bulk`` statement a chunk (a
+        statement the server parses, plans and logs once, not once a row). Rows that share a key (two
+        names the store keys alike) cannot be in one INSERT .. ON CONFLICT DO UPDATE: they go one by one."""
         # PostgreSQL text holds no NUL: one stray byte must not stop a harvest
-        dicts = [{k: v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for k, v in zip(names, row)}
-                 for row in rows]
-        for part in chunks(dicts, 5000):
-            conn.execute(stmt, part)
+        rows = [tuple(v.replace("\x00", NUL) if isinstance(v, str) and "\x00" in v else v for v in row)
+                if any(isinstance(v, str) and "\x00" in v for v in row) else row for row in rows]
+        if bulk is not None and len({tuple(row[i] for i in bulk.key) for row in rows}) == len(rows):
+            stmt = self._statements.get((*shape, names, "bulk"))
+            if stmt is None:
+                params = [bindparam(f"c{i}", type_=ARRAY(t)) for i, t in enumerate(bulk.types)]
+                source = func.unnest(*params).table_valued(*(p.key for p in params)).render_derived()
+                stmt = self._statements[(*shape, names, "bulk")] = bulk.build(
+                    {n: source.c[p.key] for n, p in zip(names, params)})
+            for part in chunks(rows, 10000):
+                conn.execute(stmt, {f"c{i}": list(column) for i, column in enumerate(zip(*part))})
+            return
+        stmt = self._statements.get((*shape, names))
+        if stmt is None:
+            stmt = self._statements[(*shape, names)] = build()
+        for part in chunks(rows, 5000):
+            conn.execute(stmt, [dict(zip(names, row)) for row in part])
+
+    def _widen(self, conn: Connection, table: Table, rows: Sequence[tuple[int, str | None, str | None]]) -> None:
+        """The rows of ``table`` of each operation (id, first seen, last seen) see their window widen to it:
+        one statement, compiled once, many parameter sets (PostgreSQL: one for all)."""
+        def bulk(cols: Mapping[str, Any]) -> Any:
+            seen = _Seen.__new__(_Seen)
+            seen.first_seen, seen.last_seen = cols["first"], cols["last"]
+            return update(table).where(table.c.operation_id == cols["oid"]).values(self._window(table)(seen))
+
+        names = ("oid", "first", "last")
+        self._many(conn, ("widen", table.name), lambda: bulk({n: bindparam(n) for n in names}), names, rows,
+                   Bulk(bulk, (table.c.operation_id.type, table.c.first_seen.type, table.c.last_seen.type), (0,)))
 
     def _driver_sql(self, stmt: Any, names: Sequence[str]) -> tuple[str, Callable[[tuple], tuple] | None]:
         """A statement compiled once for the SQLite driver: its text, and how a row (a tuple of
@@ -479,7 +527,8 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         before, unknown = self.known.split("operations", (m.op.id for m in merged))
         before.update(self._seen(conn, unknown))
         new = [merged_operation(m) for m in merged if m.op.id not in before]
-        refs = dataset_types(new)  # a stored operation's datasets are stored with it
+        edge_refs = {op.id: column_edge_refs(op) for op in new}  # each new operation's edges, made once
+        refs = dataset_types(new, lambda op: edge_refs[op.id])  # a stored operation's datasets are stored with it
         dataset_ids = self._dataset_ids(conn, refs)
         self._upsert_rows(conn, operations, ["key"], OPERATION_COLUMNS, [
             (m.op.id, m.op.type, m.op.fingerprint, m.op.sql, m.op.namespace, m.first_seen, m.last_seen,
@@ -490,7 +539,7 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
                                            else_=literal_column("'mixed'"))})
         op_ids = {key: seen[0] for key, seen in before.items()}
         op_ids.update(self._ids(conn, operations, "key", (op.id for op in new)))
-        self._link_new(conn, new, op_ids, dataset_ids)
+        self._link_new(conn, new, op_ids, dataset_ids, edge_refs)
         self._write_ml(conn, new, op_ids, dataset_ids, ran)
         # A known operation's edges only see their window widen: one statement, many parameter sets.
         # Its edges were seen exactly when it was, so they hold at least the window known for it.
@@ -501,43 +550,41 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
             if old is None:
                 self.known.put("operations", m.op.id, (oid, m.first_seen, m.last_seen))
                 continue
-            first, last = wider(old[1], m.first_seen, min), wider(old[2], m.last_seen, max)
+            first, last = earlier(old[1], m.first_seen), later(old[2], m.last_seen)
             if (first, last) != (old[1], old[2]):
-                widened.append({"oid": oid, "first": m.first_seen, "last": m.last_seen})
+                widened.append((oid, m.first_seen, m.last_seen))
                 self.known.put("operations", m.op.id, (oid, first, last))
-        if widened:
-            seen = _Seen.__new__(_Seen)
-            seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
-            stmt = (update(column_edges).where(column_edges.c.operation_id == bindparam("oid"))
-                    .values(self._window(column_edges)(seen)))
-            conn.execute(stmt, widened)
-            self._widen_ml(conn, widened)
+        for table in (column_edges, model_versions):
+            self._widen(conn, table, widened)
         self._link_people(conn, ran, op_ids)
 
     def _link_new(self, conn: Connection, ops: list[Operation], op_ids: dict[str, int],
-                  dataset_ids: dict[tuple[str, str], int]) -> None:
-        """INPUT_TO, PRODUCES and column edges of operations the store has not seen."""
+                  dataset_ids: dict[tuple[str, str], int], edge_refs: Mapping[str, Sequence[EdgeRef]]) -> None:
+        """INPUT_TO, PRODUCES and column edges of operations the store has not seen (``edge_refs``: each
+        one's :func:`column_edge_refs`, by id)."""
         inputs, outputs, wanted, edges = [], [], set(), []
         for op in ops:
-            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[place(ns, name)])
-            inputs += [{"dataset_id": ds(r.name), "operation_id": oid, "type": t} for r, t in input_types(op)]
-            outputs += [{"operation_id": oid, "dataset_id": ds(r.name)} for r in op.outputs]
+            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[placed(ns, name)])
+            inputs += [(ds(r.name), oid, t) for r, t in input_types(op)]
+            outputs += [(oid, ds(r.name)) for r in op.outputs]
             wanted |= {(ds(c.target.dataset), c.target.column) for c in op.columns if c.target.dataset}  # every written column
             masked = masked_edges(op)
-            for src, dst, kind in column_edge_refs(op):
+            for src, dst, kind in edge_refs[op.id]:
                 s, d = (ds(src.dataset), src.column), (ds(dst.dataset), dst.column)
-                wanted |= {s, d}
+                wanted.add(s)
+                wanted.add(d)
                 hidden = int(kind in DIRECT_TYPES and (src, dst) in masked)
                 edges.append((s, d, oid, kind, op.first_seen, op.last_seen, hidden))
-        self._upsert(conn, input_to, ["dataset_id", "operation_id"], inputs)
-        self._upsert(conn, produces, ["operation_id", "dataset_id"], outputs)
+        self._upsert_rows(conn, input_to, ["dataset_id", "operation_id"], ("dataset_id", "operation_id", "type"),
+                          inputs)
+        self._upsert_rows(conn, produces, ["operation_id", "dataset_id"], ("operation_id", "dataset_id"), outputs)
         column_ids = self._column_ids(conn, wanted)
         # Widened in the upsert itself: another harvest may have written the same operation's
         # edges since this batch looked (READ COMMITTED), and its window must not hide ours.
-        self._upsert(conn, column_edges, ["src", "dst", "operation_id", "type"], sorted(
-            ({"src": column_ids[s], "dst": column_ids[d], "operation_id": o, "type": k,
-              "first_seen": f, "last_seen": la, "masked": m} for s, d, o, k, f, la, m in edges),
-            key=lambda r: (r["src"], r["dst"], r["operation_id"], r["type"])), self._window(column_edges))
+        rows = [(column_ids[s], column_ids[d], o, k, f, la, m) for s, d, o, k, f, la, m in edges]
+        rows.sort(key=itemgetter(0, 1, 2, 3))
+        self._upsert_rows(conn, column_edges, ["src", "dst", "operation_id", "type"], EDGE_COLUMNS, rows,
+                          self._window(column_edges))
 
     def _link_people(self, conn: Connection, ran: Sequence[Operation], op_ids: dict[str, int]) -> None:
         """PERFORMED and HOSTED: every user and system that ran an operation, each with its own runs."""
@@ -552,10 +599,10 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
     def _write_usage(self, conn: Connection, rows: Sequence[Usage]) -> None:
         if not rows:
             return
-        ids = self._dataset_ids(conn, {place(u.namespace, u.dataset): "table" for u in rows})
+        ids = self._dataset_ids(conn, {placed(u.namespace, u.dataset): "table" for u in rows})
         merged: dict[tuple[int, str, str], int] = {}
         for u in rows:
-            k = (ids[place(u.namespace, u.dataset)], u.user or "", u.day)
+            k = (ids[placed(u.namespace, u.dataset)], u.user or "", u.day)
             merged[k] = merged.get(k, 0) + u.count
         self._upsert(conn, usage, ["dataset_id", "user", "day"], [
             {"dataset_id": d, "user": u, "day": day, "count": n} for (d, u, day), n in sorted(merged.items())],
@@ -766,6 +813,16 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
             reasons = tuple(conn.execute(select(parse_failures.c.reason, total).group_by(parse_failures.c.reason)
                                          .order_by(total.desc(), parse_failures.c.reason).limit(10)))
         return StoreStats(counts, kept, tuple((r, int(n)) for r, n in reasons))
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """How PostgreSQL writes many rows in one statement: ``build`` makes it from the rows' columns (name
+    -> column of an unnested array of the type in ``types``); ``key``: the positions of a row's key."""
+
+    build: Callable[[Mapping[str, Any]], Any]
+    types: tuple[Any, ...]
+    key: tuple[int, ...]
 
 
 class _Seen:

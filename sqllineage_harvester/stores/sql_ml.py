@@ -10,12 +10,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, literal, select, update
+from sqlalchemy import and_, delete, literal, select, update
 from sqlalchemy.engine import Connection
 
 from ..model import TRAIN_SPLIT, ModelLinks, ModelVersionRow, Operation, architecture_of
-from ..naming import place
-from .common import chunks
+from .common import chunks, placed
 from .ml_rows import MODEL, ml_rows
 from .schema import (
     datasets, hyperparameters, input_to, metrics, model_versions, operations, performed, predictions, produces,
@@ -47,14 +46,14 @@ class SQLModels:
         found = [(op, rows) for op in ops if (rows := ml_rows(op)).model or rows.predictions]
         if not found:
             return
-        wanted = {place(op.namespace, name): kind for op, rows in found for name, kind in rows.datasets().items()}
+        wanted = {placed(op.namespace, name): kind for op, rows in found for name, kind in rows.datasets().items()}
         missing = {ref: kind for ref, kind in wanted.items() if ref not in dataset_ids}
         if missing:
             dataset_ids.update(self._dataset_ids(conn, missing))
         who = earliest_users(ran)
         versions, settings, measured, used, made = [], [], [], [], []
         for op, rows in found:
-            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[place(ns, name)])
+            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[placed(ns, name)])
             made += [{"dataset_id": ds(d), "model_id": ds(m), "operation_id": oid} for d, m in rows.predictions]
             if rows.model is None:
                 continue
@@ -78,15 +77,6 @@ class SQLModels:
                      sorted(used, key=key("dataset_id", "model_id", "operation_id", "split")))
         self._upsert(conn, predictions, ["dataset_id", "model_id", "operation_id"],
                      sorted(made, key=key("dataset_id", "model_id", "operation_id")))
-
-    def _widen_ml(self, conn: Connection, widened: list[dict[str, Any]]) -> None:
-        """Model versions of operations seen again: their window widens with the operation's."""
-        if not widened:
-            return
-        seen = type("Seen", (), {})()
-        seen.first_seen, seen.last_seen = bindparam("first"), bindparam("last")
-        conn.execute(update(model_versions).where(model_versions.c.operation_id == bindparam("oid"))
-                     .values(self._window(model_versions)(seen)), widened)
 
     def model_links(self, key: str) -> ModelLinks:
         """The versions, hyperparameters, metrics, training data and predictions of the model with

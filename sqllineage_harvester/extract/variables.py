@@ -164,7 +164,8 @@ def let_value(text: str) -> str | None:
 
 
 def _statement_word(word: str) -> bool:
-    from .commands import PROCEDURAL_WORDS
+    """Whether a chunk's first word begins a statement, which ends a DECLARE section."""
+    from .commands import PROCEDURAL_WORDS  # here: commands imports base, which imports this module
 
     return word in PROCEDURAL_WORDS or word in _STATEMENT_WORDS
 

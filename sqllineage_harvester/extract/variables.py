@@ -242,7 +242,7 @@ def unbind(node: exp.Expr, variables: Variables, known: set[str], dialect: str |
     ``known``: the (casefolded) columns the catalog knows for the tables it reads. A ``SELECT ..
     INTO v`` into a variable is a plain query. Whether ``node`` changed."""
     changed = _select_into_variable(node, variables)
-    names = _aliases(node) if dialect in VARIABLE_WINS else known | _aliases(node)
+    names = _aliases(node) if dialect in VARIABLE_WINS else known | _aliases(node) | _updated(node)
     for column in list(node.find_all(exp.Column)):
         if column.table or not isinstance(column.this, exp.Identifier) or column.name not in variables:
             continue
@@ -286,6 +286,13 @@ def _aliases(node: exp.Expr) -> set[str]:
     for alias in node.find_all(exp.TableAlias):
         names |= {c.name.casefold() for c in alias.columns}
     return names
+
+
+def _updated(node: exp.Expr) -> set[str]:
+    """Columns an UPDATE or a MERGE's UPDATE sets: the table they are in is read there, so it has
+    them, whatever the catalog knows."""
+    return {eq.this.name.casefold() for update in node.find_all(exp.Update) for eq in update.expressions
+            if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column)}
 
 
 def _assigned(column: exp.Column) -> bool:

@@ -241,7 +241,8 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
 
 
 def _let_reads(text: str, ctx: Context, glot: Dialect) -> tuple[DatasetRef, ...]:
-    """The tables a Snowflake ``LET v := (SELECT ..)`` reads (its value read as a select item)."""
+    """The tables a Snowflake ``LET v := (SELECT ..)`` or a declaration ``v T DEFAULT (SELECT ..)``
+    reads (its value read as a select item)."""
     value = let_value(text)
     if value is None:
         return ()
@@ -354,8 +355,9 @@ def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Conte
         index = len(results)
         if not isinstance(item, tuple):  # a variable's scope opens, grows or closes
             ctx.variables.apply(item)
-            if isinstance(item, Declare) and item.text:
-                results.append(StatementLineage(index=index, kind="other", sql=item.text))
+            if isinstance(item, Declare) and item.text:  # a declaration: it reads what its value's query reads
+                read = _let_reads(item.text, ctx, glot)
+                results.append(StatementLineage(index=index, kind="select" if read else "other", inputs=read, sql=item.text))
             continue
         text, tokens, base = item
         try:

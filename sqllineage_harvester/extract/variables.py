@@ -38,7 +38,7 @@ _DECLARE = re.compile(r"^\s*DECLARE\b", _I)
 # Databricks / Spark: DECLARE [OR REPLACE] [VARIABLE] name ..
 _DECLARED = re.compile(rf"^\s*DECLARE\s+(?:OR\s+REPLACE\s+)?(?:VARIABLE\s+)?({_NAME}(?:\s*,\s*{_NAME})*)(\s+\S+)?", _I)
 _LET = re.compile(rf"^\s*LET\s+({_NAME})", _I)
-_LET_VALUE = re.compile(rf"^\s*LET\s+{_NAME}(?:\s+[A-Za-z_][\w.]*)?\s*(?::=|\bDEFAULT\b)\s*(\S.*)$", _I)
+_LET_VALUE = re.compile(rf"^\s*(?:LET\s+|DECLARE\s+)?{_NAME}(?:\s+[A-Za-z_][\w.]*)?\s*(?::=|\bDEFAULT\b)\s*(\S.*)$", _I)
 # One declaration of a DECLARE section after its first (PL/pgSQL, Snowflake): ``v_x text := ''``.
 _DECLARATION = re.compile(rf"^\s*({_NAME})\s+(?:CONSTANT\s+)?[A-Za-z_][\w.]*", _I)
 _OPENS = re.compile(r"\bBEGIN\s*$", re.IGNORECASE)
@@ -153,11 +153,12 @@ class Marks:
 
 
 def let_value(text: str) -> str | None:
-    """The value of a Snowflake ``LET v [type] := value`` (or ``DEFAULT value``), which sqlglot
-    cannot read as a statement; None for another text.
+    """The value of a Snowflake ``LET v [type] := value`` (or ``DEFAULT value``) or of a
+    declaration ``[DECLARE] v [type] := value``, which sqlglot cannot read as a statement;
+    None for another text.
 
-    >>> let_value("LET res RESULTSET := (SELECT id FROM t)")
-    '(SELECT id FROM t)'
+    >>> let_value("LET res RESULTSET := (SELECT id FROM t)"), let_value("v int DEFAULT 0")
+    ('(SELECT id FROM t)', '0')
     """
     match = _LET_VALUE.match(text)
     return match.group(1) if match else None

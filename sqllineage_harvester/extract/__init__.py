@@ -37,10 +37,11 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS
+from .commands import PROCEDURAL_WORDS, query_reads
 from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
+from .variables import Declare, Mark, Marks, Variables, let_value
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -230,10 +231,26 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         read = tuple(dict.fromkeys(evaluated.inputs))
         return StatementLineage(index=index, kind=evaluated.kind, inputs=read, sql=text,
                                 ml=ml.model_facts(evaluated.kind, read, ()))
+    read = _let_reads(text, ctx, glot)
+    if read:
+        return StatementLineage(index=index, kind="select", inputs=read, sql=text)
     word = text.split(None, 1)[0].upper() if text.strip() else ""
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
+
+
+def _let_reads(text: str, ctx: Context, glot: Dialect) -> tuple[DatasetRef, ...]:
+    """The tables a Snowflake ``LET v := (SELECT ..)`` or a declaration ``v T DEFAULT (SELECT ..)``
+    reads (its value read as a select item)."""
+    value = let_value(text)
+    if value is None:
+        return ()
+    try:
+        node = _parse(f"SELECT {value}", None, glot)
+    except SqlglotError:
+        return ()
+    return tuple(query_reads(ctx, normalize_identifiers(node, dialect=glot)))
 
 
 def _failure(index: int, text: str, reason: str) -> StatementLineage:
@@ -289,8 +306,9 @@ def extract(
         raise ConfigError("SQL must be text")
     ctx.meta_comments = has_meta_comment(sql)  # every text analysed below is cut from sql
     backticks = (name or "") in BACKTICK_DIALECTS
+    ctx.variables = Variables()  # a script's variables are its own, not the next script's in the session
     results: list[StatementLineage] = []
-    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes))
+    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes, Marks(name)))
     with _time_limits(timeout) as limit:
         _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, ctx.max_bytes, name)
     if not results:
@@ -329,12 +347,19 @@ def new_session(
     return ctx
 
 
-def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glot: Dialect,
+def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Context, glot: Dialect,
           limit: _Limit | nullcontext, backticks: bool, max_bytes: int, name: str | None) -> None:
     """Analyse the statements in ``todo`` in order, each within ``limit``, into ``results``."""
     while todo:
-        text, tokens, base = todo.popleft()
+        item = todo.popleft()
         index = len(results)
+        if not isinstance(item, tuple):  # a variable's scope opens, grows or closes
+            ctx.variables.apply(item)
+            if isinstance(item, Declare) and item.text:  # a declaration: it reads what its value's query reads
+                read = _let_reads(item.text, ctx, glot)
+                results.append(StatementLineage(index=index, kind="select" if read else "other", inputs=read, sql=item.text))
+            continue
+        text, tokens, base = item
         try:
             with limit:
                 if len(text) > max_bytes:
@@ -385,7 +410,7 @@ def _cut(tokens: list[Token], base: str) -> list[Chunk] | None:
     return [(piece, None, piece) for piece, _ in pieces] if len(pieces) > 1 else None
 
 
-def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
+def _unterminated(todo: deque[Chunk | Mark], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
     """Several statements with no semicolons between them: queue them one at a time. With
     ``strict`` (the text did parse, as sqlglot's catch-all Command) only when every piece
     parses as a statement sqlglot knows."""
@@ -402,14 +427,24 @@ def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Di
     return True
 
 
-def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
+def _statements(sql: str, glot: Dialect, max_bytes: int, marks: Marks) -> Iterator[Chunk | Mark]:
+    """The statements of a script, routine bodies opened, with the marks of where variables
+    come into scope and leave it (``variables``) between them."""
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
         if inner is not None:
+            before, after = marks.block(text)
+            yield from before
             for part in inner:
-                yield from _statements(part, glot, max_bytes)
+                yield from _statements(part, glot, max_bytes, marks)
+            yield from after
             continue
+        mark = marks.statement(text)
+        if mark is not None:
+            yield mark
+            if isinstance(mark, Declare) and mark.text:  # a section's declaration: no statement to parse
+                continue
         cut = _cut(tokens, base) if unterminated and tokens else None
         yield from cut or [(text, tokens, base)]
 

@@ -16,6 +16,7 @@ from ..model import DatasetRef
 from .glot import dialect_of
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
+from .columns import tables_only
 from . import ml
 from .tables import create_stream, rename_table
 
@@ -195,16 +196,36 @@ def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
     raise NotUnderstood(f"not a SQL statement (starts with {word!r})")
 
 
+def query_reads(ctx: Context, value: exp.Expr | None) -> list[DatasetRef]:
+    """The tables the queries in a variable's value read (``SET v = (SELECT max(d) FROM t)``)."""
+    read: list[DatasetRef] = []
+    for query in value.find_all(exp.Select) if value is not None else ():
+        if query.parent_select is None:  # an outermost query: tables_only reads its subqueries
+            read += inputs_of(ctx, tables_only(query))
+    return list(dict.fromkeys(read))
+
+
+def handle_declare(node: exp.Expr, ctx: Context) -> Partial:
+    """``DECLARE v DATE DEFAULT (SELECT max(d) FROM t)`` reads t, as a query would; so does an
+    assignment ``v := (SELECT ..)`` of PL/pgSQL or Snowflake Scripting."""
+    read = query_reads(ctx, node)
+    return Partial("select", inputs=read) if read else Partial("other")
+
+
 def handle_set(node: exp.Expr, ctx: Context) -> Partial:
+    """A session setting; a script variable set from a query (BigQuery ``SET v = (SELECT ..)``,
+    ``SET (a, b) = (SELECT AS STRUCT ..)``) is a read of its tables, counted as a query's."""
+    read: list[DatasetRef] = []
     for item in node.expressions:
         inner = item.this if isinstance(item, exp.SetItem) else item
         if not isinstance(inner, exp.EQ):
             continue
+        read += query_reads(ctx, inner.expression)
         setting = inner.this.sql().lstrip("@").lower()
         if setting in ("search_path", "dataset_id", "schema", "current_schema"):  # BigQuery: SET @@dataset_id
             value = inner.expression
             names = [v.name for v in (value.expressions if isinstance(value, exp.Tuple) else [value])]
             _set_schema(ctx, ",".join(names))
-    return Partial("session")
+    return Partial("select", inputs=list(dict.fromkeys(read))) if read else Partial("session")
 
 

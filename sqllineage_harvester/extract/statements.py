@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Mapping
 
 from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tables
@@ -22,6 +24,7 @@ from .base import (
     PREPASS_WALK,
     Partial,
     dataset,
+    name_copy,
     lineage,
     inputs_of,
     name_projections,
@@ -32,6 +35,7 @@ from .base import (
 )
 from .commands import NotUnderstood
 from .glot import dialect_of, normalize_names
+from .variables import known_columns, unbind
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
 
@@ -292,6 +296,8 @@ HANDLERS: dict[type, Handler] = {
     exp.TruncateTable: tables.handle_truncate,
     exp.Use: handle_use,
     exp.Set: commands.handle_set,
+    exp.Declare: commands.handle_declare,
+    exp.PropertyEQ: commands.handle_declare,  # v := (SELECT ..)
     exp.Command: _command,
     exp.Execute: commands.handle_execute,
     exp.Alias: commands.handle_fragment,
@@ -302,6 +308,16 @@ HANDLERS: dict[type, Handler] = {
     exp.Commit: _session,
     exp.Rollback: _session,
 }
+
+
+def _unbind_variables(node: exp.Expr, ctx: Context) -> None:
+    """Bare names that are script or routine variables in scope are values, not columns
+    (``variables.unbind``), unless the catalog gives a table read a column of that name."""
+    def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        return ctx.catalog.columns(ctx.parts(normalize_identifiers(name_copy(table), dialect=dialect_of(ctx.dialect))))
+
+    if unbind(node, ctx.variables, known_columns(node, columns_of), ctx.dialect):
+        ctx.walk = None  # the walk _normalize kept is of the tree before the change
 
 
 def analyse(
@@ -316,6 +332,8 @@ def analyse(
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
+    if ctx.variables:
+        _unbind_variables(node, ctx)
     partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
     ctx.walk = None  # a walk handle_select did not take is of this statement only
     if ctx.dialect in CASELESS_COLUMNS:

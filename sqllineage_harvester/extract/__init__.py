@@ -37,7 +37,8 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS
+from .commands import PROCEDURAL_WORDS, immediate_sql, is_immediate
+from .loads import unparsed_load
 from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
@@ -206,6 +207,9 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
         return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
+    load = unparsed_load(text, ctx.dialect) if text.lstrip()[:4].upper() == "LOAD" else None
+    if load is not None:  # MySQL LOAD DATA INFILE 'file' INTO TABLE t: a load, read as Hive's LOAD DATA
+        return analyse(normalize_identifiers(load, dialect=dialect_of(ctx.dialect)), ctx, index, text)
     bulk = _BULK_INSERT.match(text)
     if bulk:  # T-SQL BULK INSERT t FROM 'file' [WITH (..)]: a load, like COPY
         target = dataset(ctx, normalize_identifiers(exp.to_table(bulk.group(1), dialect=ctx.dialect), dialect=ctx.dialect))
@@ -231,7 +235,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         return StatementLineage(index=index, kind=evaluated.kind, inputs=read, sql=text,
                                 ml=ml.model_facts(evaluated.kind, read, ()))
     word = text.split(None, 1)[0].upper() if text.strip() else ""
-    if word in PROCEDURAL_WORDS:
+    if word in PROCEDURAL_WORDS and not is_immediate(text):  # EXECUTE IMMEDIATE of SQL built at run time fails
         return StatementLineage(index=index, kind="other", sql=text)
     return None
 
@@ -405,6 +409,9 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
+        immediate = immediate_sql(text, glot) if inner is None and text[:20].lstrip()[:4].upper() == "EXEC" else None
+        if immediate is not None:  # EXECUTE IMMEDIATE '<sql>': the statements the string holds
+            inner = [immediate]
         if inner is not None:
             for part in inner:
                 yield from _statements(part, glot, max_bytes)

@@ -9,15 +9,17 @@ import re
 from typing import Callable
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.tokens import TokenType
 
 from ..model import DatasetRef
-from .glot import dialect_of
+from .glot import dialect_of, tokenize_with
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
 from . import ml
-from .tables import create_stream, rename_table
+from .tables import copy_table, create_stream, exchange_rows, move_rows, rename_table
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -37,7 +39,8 @@ def _normalize_name(name: str, dialect: str | None) -> str:
     return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect_of(dialect)).name)
 
 
-_NAME = r'(?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*'
+_PART = r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|[\w$]+)'
+_NAME = rf"{_PART}(?:\.{_PART})*"
 _STREAM = re.compile(
     rf"^\s*(?:OR\s+REPLACE\s+)?STREAM\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s+(?:COPY\s+GRANTS\s+)?"
     rf"ON\s+(?P<kind>(?:(?:EXTERNAL|DYNAMIC|EVENT)\s+)?TABLE|VIEW|STAGE)\s+(?P<source>{_NAME})", re.IGNORECASE)
@@ -50,6 +53,76 @@ def _create_stream(ctx: Context, match: re.Match[str]) -> Partial:
         return Partial("create_view", inputs=[DatasetRef("@" + match.group("source"), "stage")],
                        outputs=[dataset(ctx, stream, "view")])
     return create_stream(ctx, stream, _table_named(match.group("source"), ctx))
+
+
+# Databricks CREATE [OR REPLACE] TABLE t [SHALLOW|DEEP] CLONE s [VERSION|TIMESTAMP AS OF ..] [LOCATION ..]:
+# the forms sqlglot cannot read (it reads a bare SHALLOW CLONE).
+_CLONE = re.compile(rf"^\s*(?:OR\s+REPLACE\s+)?(?:(?:TRANSIENT|TEMP|TEMPORARY|SNAPSHOT)\s+)*TABLE\s+"
+                    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s+(?:(?:SHALLOW|DEEP)\s+)?CLONE\s+(?P<source>{_NAME})",
+                    re.IGNORECASE)
+# Rows moved from one table into another by ALTER TABLE: Redshift APPEND FROM (the source is left
+# empty), Hive / Spark EXCHANGE PARTITION (spec) WITH TABLE (the partition leaves the source).
+_APPEND = re.compile(rf"^\s*TABLE\s+(?P<name>{_NAME})\s+APPEND\s+FROM\s+(?P<source>{_NAME})", re.IGNORECASE)
+_SPEC = r"\((?:[^()']|'(?:[^']|'')*')*\)"
+_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<name>{_NAME})\s+EXCHANGE\s+PARTITION\s*(?P<spec>{_SPEC}|{_NAME})\s*"
+                       rf"WITH\s+TABLE\s+(?P<source>{_NAME})", re.IGNORECASE)
+# A materialized view or dynamic table recomputed from the definition it was created with.
+_REFRESH = re.compile(rf"^\s*(?P<kind>MATERIALIZED\s+VIEW|STREAMING\s+TABLE)\s+(?:CONCURRENTLY\s+)?(?P<name>{_NAME})",
+                      re.IGNORECASE)
+_ALTER_REFRESH = re.compile(rf"^\s*(?P<kind>DYNAMIC\s+TABLE|MATERIALIZED\s+VIEW)\s+(?P<name>{_NAME})\s+REFRESH\b",
+                            re.IGNORECASE)
+
+
+def _moved(ctx: Context, text: str) -> Partial | None:
+    """ALTER TABLE t APPEND FROM s / EXCHANGE PARTITION (..) WITH TABLE s: s's rows land in t,
+    column for column. MySQL's and Oracle's EXCHANGE PARTITION p (a name, no spec) swaps: each
+    table then holds what the other held."""
+    append = _APPEND.match(text)
+    if append:
+        return move_rows(ctx, _table_named(append.group("source"), ctx), _table_named(append.group("name"), ctx))
+    exchange = _EXCHANGE.match(text)
+    if not exchange:
+        return None
+    target, source = _table_named(exchange.group("name"), ctx), _table_named(exchange.group("source"), ctx)
+    if exchange.group("spec").startswith("("):
+        return move_rows(ctx, source, target)
+    return exchange_rows(ctx, target, source)
+
+
+def _refreshed(ctx: Context, match: re.Match[str] | None) -> Partial | None:
+    """REFRESH MATERIALIZED VIEW v / ALTER DYNAMIC TABLE t REFRESH: v is recomputed by the query
+    it was created with, whose lineage its CREATE gave; the statement itself moves no other data.
+    It touches v (a ``ddl``), and is never an ``other`` that says nothing about it."""
+    if match is None:
+        return None
+    table = _table_named(match.group("name"), ctx)
+    kind = "view" if match.group("kind").upper().startswith("MATERIALIZED") else "table"
+    return Partial("ddl", objects=[dataset(ctx, table, kind)])
+
+
+def immediate_sql(text: str, glot: Dialect) -> str | None:
+    """The SQL of ``EXECUTE IMMEDIATE '<sql>' [INTO ..] [USING ..]`` (any string style of the dialect:
+    ``'..'``, ``".."``, ``$$..$$``), to be analysed as the statements it holds; None for any other
+    text, and for SQL built at run time (a variable, a concatenation) which cannot be known."""
+    if not is_immediate(text):
+        return None
+    try:
+        tokens = tokenize_with(glot, _IMMEDIATE.sub("", text, count=1))
+    except SqlglotError:
+        return None
+    if not tokens or tokens[0].token_type not in (TokenType.STRING, TokenType.RAW_STRING, TokenType.NATIONAL_STRING):
+        return None
+    if len(tokens) > 1 and tokens[1].token_type not in (TokenType.INTO, TokenType.USING, TokenType.SEMICOLON):
+        return None
+    return tokens[0].text
+
+
+_IMMEDIATE = re.compile(r"^\s*EXEC(?:UTE)?\s+IMMEDIATE\b", re.IGNORECASE)
+
+
+def is_immediate(text: str) -> bool:
+    """Whether ``text`` is an EXECUTE IMMEDIATE: dynamic SQL, never a procedural line without lineage."""
+    return _IMMEDIATE.match(text) is not None
 
 
 # A table or view made from a query, in a form sqlglot could not read: a write, never "other".
@@ -100,6 +173,20 @@ def handle_command(
     stream = _STREAM.match(text) if word == "CREATE" else None
     if stream:
         return _create_stream(ctx, stream)
+    clone = _CLONE.match(text) if word == "CREATE" else None
+    if clone:
+        return copy_table(ctx, "create_table_as", _table_named(clone.group("source"), ctx),
+                          _table_named(clone.group("name"), ctx))
+    moved = _moved(ctx, text) if word == "ALTER" else None
+    if moved is not None:
+        return moved
+    refreshed = _refreshed(ctx, _REFRESH.match(text) if word == "REFRESH" else
+                           _ALTER_REFRESH.match(text) if word == "ALTER" else None)
+    if refreshed is not None:
+        return refreshed
+    if word in ("EXECUTE", "EXEC") and text.upper().lstrip().startswith("IMMEDIATE"):  # a literal is read upstream
+        raise NotUnderstood("EXECUTE IMMEDIATE of SQL built at run time (a variable or an expression): "
+                            "what it reads and writes cannot be known")
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
         return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":

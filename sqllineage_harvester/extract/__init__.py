@@ -37,7 +37,7 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS, immediate_sql, is_immediate
+from .commands import PROCEDURAL_WORDS, dynamic_reason, executed_sql
 from .loads import unparsed_load
 from .base import dataset
 from .statements import Context, analyse
@@ -235,7 +235,10 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         return StatementLineage(index=index, kind=evaluated.kind, inputs=read, sql=text,
                                 ml=ml.model_facts(evaluated.kind, read, ()))
     word = text.split(None, 1)[0].upper() if text.strip() else ""
-    if word in PROCEDURAL_WORDS and not is_immediate(text):  # EXECUTE IMMEDIATE of SQL built at run time fails
+    dynamic = dynamic_reason(text) if word.startswith("EXEC") else None
+    if dynamic:  # EXEC (@sql + N'..'): SQL built at run time (a literal was read upstream)
+        return _failure(index, text, f"not understood: {dynamic}")
+    if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
 
@@ -409,15 +412,22 @@ def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
-        immediate = immediate_sql(text, glot) if inner is None and text[:20].lstrip()[:4].upper() == "EXEC" else None
-        if immediate is not None:  # EXECUTE IMMEDIATE '<sql>': the statements the string holds
-            inner = [immediate]
         if inner is not None:
             for part in inner:
                 yield from _statements(part, glot, max_bytes)
             continue
         cut = _cut(tokens, base) if unterminated and tokens else None
-        yield from cut or [(text, tokens, base)]
+        for chunk in cut or [(text, tokens, base)]:
+            executed = _executed(chunk[0], glot)
+            if executed is None:
+                yield chunk
+            else:  # EXECUTE IMMEDIATE '<sql>', EXEC sp_executesql N'<sql>': the statements the string holds
+                yield from _statements(executed, glot, max_bytes)
+
+
+def _executed(text: str, glot: Dialect) -> str | None:
+    """The SQL ``text`` runs from a string literal (``commands.executed_sql``); a cheap test first."""
+    return executed_sql(text, glot) if text[:4].upper() == "EXEC" else None
 
 
 @lru_cache(maxsize=1024)

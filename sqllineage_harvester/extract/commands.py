@@ -100,29 +100,46 @@ def _refreshed(ctx: Context, match: re.Match[str] | None) -> Partial | None:
     return Partial("ddl", objects=[dataset(ctx, table, kind)])
 
 
-def immediate_sql(text: str, glot: Dialect) -> str | None:
-    """The SQL of ``EXECUTE IMMEDIATE '<sql>' [INTO ..] [USING ..]`` (any string style of the dialect:
-    ``'..'``, ``".."``, ``$$..$$``), to be analysed as the statements it holds; None for any other
-    text, and for SQL built at run time (a variable, a concatenation) which cannot be known."""
-    if not is_immediate(text):
+def executed_sql(text: str, glot: Dialect) -> str | None:
+    """The SQL a statement runs from a string literal, to be analysed as the statements it holds:
+    ``EXECUTE IMMEDIATE '<sql>' [INTO ..] [USING ..]`` (any string style of the dialect: ``'..'``,
+    ``".."``, ``$$..$$``), T-SQL ``EXEC sp_executesql N'<sql>' [, N'@p int', ..]`` and
+    ``EXEC ('<sql>')``. None for any other text, and for SQL built at run time (a variable, a
+    concatenation), which cannot be known."""
+    head = _EXECUTED.match(text)
+    if head is None:
         return None
     try:
-        tokens = tokenize_with(glot, _IMMEDIATE.sub("", text, count=1))
+        tokens = tokenize_with(glot, text[head.end() :])
     except SqlglotError:
         return None
-    if not tokens or tokens[0].token_type not in (TokenType.STRING, TokenType.RAW_STRING, TokenType.NATIONAL_STRING):
+    if not head.group("how"):  # EXEC ('<sql>')
+        closed = len(tokens) >= 3 and tokens[0].token_type == TokenType.L_PAREN and tokens[2].token_type == TokenType.R_PAREN
+        tokens = [tokens[1], *tokens[3:]] if closed else []
+    if not tokens or tokens[0].token_type not in _STRINGS:
         return None
-    if len(tokens) > 1 and tokens[1].token_type not in (TokenType.INTO, TokenType.USING, TokenType.SEMICOLON):
+    if len(tokens) > 1 and tokens[1].token_type not in _AFTER_SQL:
         return None
     return tokens[0].text
 
 
-_IMMEDIATE = re.compile(r"^\s*EXEC(?:UTE)?\s+IMMEDIATE\b", re.IGNORECASE)
+_EXECUTED = re.compile(r"^\s*EXEC(?:UTE)?\b\s*(?P<how>IMMEDIATE\b|(?:\[?sys\]?\.)?\[?sp_executesql\]?(?:\s+@stmt\s*=)?(?=\s|N?')|"
+                       r"(?=\())", re.IGNORECASE)
+_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.NATIONAL_STRING})
+_AFTER_SQL = frozenset({TokenType.INTO, TokenType.USING, TokenType.SEMICOLON, TokenType.COMMA})
+DYNAMIC_SQL = "SQL built at run time (a variable or an expression): what it reads and writes cannot be known"
 
 
-def is_immediate(text: str) -> bool:
-    """Whether ``text`` is an EXECUTE IMMEDIATE: dynamic SQL, never a procedural line without lineage."""
-    return _IMMEDIATE.match(text) is not None
+def dynamic_reason(text: str) -> str | None:
+    """Why ``text``, which runs SQL from a string (EXECUTE IMMEDIATE, sp_executesql, EXEC (..)) but
+    not from a literal (that one was read upstream), has no lineage; None for any other text. Such
+    a statement is a counted failure, never a procedural line without lineage."""
+    head = _EXECUTED.match(text)
+    if head is None:
+        return None
+    how = head.group("how").upper()
+    name = "EXECUTE IMMEDIATE" if how.startswith("IMMEDIATE") else "EXEC SP_EXECUTESQL" if how else "EXEC (..)"
+    return f"{name} of {DYNAMIC_SQL}"
 
 
 # A table or view made from a query, in a form sqlglot could not read: a write, never "other".
@@ -185,8 +202,7 @@ def handle_command(
     if refreshed is not None:
         return refreshed
     if word in ("EXECUTE", "EXEC") and text.upper().lstrip().startswith("IMMEDIATE"):  # a literal is read upstream
-        raise NotUnderstood("EXECUTE IMMEDIATE of SQL built at run time (a variable or an expression): "
-                            "what it reads and writes cannot be known")
+        raise NotUnderstood(dynamic_reason("EXECUTE " + text) or DYNAMIC_SQL)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
         return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":
@@ -217,6 +233,8 @@ def handle_execute(node: exp.Expr, ctx: Context) -> Partial:
     """T-SQL ``EXEC sp_rename 'schema.old', 'new' [, 'OBJECT']``: a table renamed within its schema.
     A column, index or statistics renamed (``'COLUMN'``, ...) changes its table, not its lineage."""
     procedure = node.this
+    if isinstance(node, exp.ExecuteSql) or isinstance(procedure, exp.Subquery):  # a literal is read upstream
+        raise NotUnderstood(dynamic_reason(node.sql("tsql")) or DYNAMIC_SQL)
     if not isinstance(procedure, exp.Table) or procedure.name.lower() != "sp_rename":
         return Partial("other")
     arguments = _procedure_arguments(node.expressions, _RENAME_ARGUMENTS)

@@ -292,6 +292,7 @@ HANDLERS: dict[type, Handler] = {
     exp.Set: commands.handle_set,
     exp.Command: _command,
     exp.Execute: commands.handle_execute,
+    exp.ExecuteSql: commands.handle_execute,
     exp.Alias: commands.handle_fragment,
     exp.Column: commands.handle_fragment,
     exp.Identifier: commands.handle_fragment,
@@ -310,13 +311,13 @@ def analyse(
     before = (ctx.database, ctx.schemas)
     unnamed = _dynamic_names(node, ctx.dialect) if _named_by_function(sql) or (
         ctx.dialect == "bigquery" and "$" in sql) else False
-    if may_read_streams(sql, ctx.dialect):
-        unwrap_streams(node, ctx.dialect)
+    unread = unwrap_streams(node, ctx.dialect) if may_read_streams(sql, ctx.dialect) else []
     node = _normalize(node, ctx)
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
     partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
+    partial.warnings += unread
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)
     if unnamed:  # tables named by a variable: not a dataset we can name

@@ -25,9 +25,11 @@ def may_read_streams(sql: str, dialect: str | None) -> bool:
     return "stream" in lowered or "live." in lowered or any(f in lowered for f in FILE_FUNCTIONS)
 
 
-def unwrap_streams(node: exp.Expr, dialect: str | None) -> None:
+def unwrap_streams(node: exp.Expr, dialect: str | None) -> list[str]:
     """``STREAM(t) [AS a]`` / ``STREAM t a`` -> ``t a``; ``LIVE.t`` -> ``t``; ``read_files('s3://..')``
-    -> the path, read as a location (a dataset, as COPY's files are)."""
+    -> the path, read as a location (a dataset, as COPY's files are). Returns the warnings: files
+    read at a path built at run time (a parameter, an expression) cannot be named."""
+    warnings: list[str] = []
     for stream in list(node.find_all(exp.Stream)):
         inner = stream.this
         table = inner.this if isinstance(inner, exp.Subquery) else inner
@@ -42,5 +44,8 @@ def unwrap_streams(node: exp.Expr, dialect: str | None) -> None:
             path = function.expressions[0] if function.expressions else None
             if isinstance(path, exp.Literal) and path.is_string:
                 table.set("this", exp.Var(this=path.name))
+            else:
+                warnings.append(f"files read by {str(function.this).lower()}(..) at a path built at run time are left out")
         elif table.db.lower() == LIVE and not table.catalog and dialect in LIVE_DIALECTS:
             table.set("db", None)
+    return warnings

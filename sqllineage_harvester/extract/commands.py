@@ -114,8 +114,8 @@ def executed_sql(text: str, glot: Dialect) -> str | None:
     except SqlglotError:
         return None
     if not head.group("how"):  # EXEC ('<sql>')
-        closed = len(tokens) >= 3 and tokens[0].token_type == TokenType.L_PAREN and tokens[2].token_type == TokenType.R_PAREN
-        tokens = [tokens[1], *tokens[3:]] if closed else []
+        kinds = [t.token_type for t in tokens[:3]]
+        tokens = [tokens[1], *tokens[3:]] if kinds[::2] == [TokenType.L_PAREN, TokenType.R_PAREN] else []
     if not tokens or tokens[0].token_type not in _STRINGS:
         return None
     if len(tokens) > 1 and tokens[1].token_type not in _AFTER_SQL:
@@ -123,8 +123,8 @@ def executed_sql(text: str, glot: Dialect) -> str | None:
     return tokens[0].text
 
 
-_EXECUTED = re.compile(r"^\s*EXEC(?:UTE)?\b\s*(?P<how>IMMEDIATE\b|(?:\[?sys\]?\.)?\[?sp_executesql\]?(?:\s+@stmt\s*=)?(?=\s|N?')|"
-                       r"(?=\())", re.IGNORECASE)
+_EXECUTED = re.compile(r"^\s*EXEC(?:UTE)?\b\s*(?P<how>IMMEDIATE\b|"
+                       r"(?:\[?sys\]?\.)?\[?sp_executesql\]?(?:\s+@stmt\s*=)?(?=\s|N?')|(?=\())", re.IGNORECASE)
 _STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.NATIONAL_STRING})
 _AFTER_SQL = frozenset({TokenType.INTO, TokenType.USING, TokenType.SEMICOLON, TokenType.COMMA})
 DYNAMIC_SQL = "SQL built at run time (a variable or an expression): what it reads and writes cannot be known"

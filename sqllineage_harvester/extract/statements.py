@@ -317,7 +317,6 @@ def analyse(
     if isinstance(node, exp.Subquery):
         node = node.unnest()
     partial = ml_calls.calls(node, ctx, _dispatch(node, ctx))
-    partial.warnings += unread
     if ctx.dialect in CASELESS_COLUMNS:
         _lower_columns(partial)
     if unnamed:  # tables named by a variable: not a dataset we can name
@@ -328,6 +327,7 @@ def analyse(
                            for c in partial.columns if c.target.dataset != UNNAMED]
         partial.indirect = {r for r in partial.indirect if r.source.dataset != UNNAMED}
         partial.warnings.append("a table named by a variable (IDENTIFIER($v)) is left out")
+    partial.warnings += unread  # files read at a path built at run time
     return StatementLineage(
         index=index,
         kind=partial.kind,

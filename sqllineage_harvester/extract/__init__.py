@@ -199,6 +199,21 @@ def _lake(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineag
     return analyse(node, ctx, index, text)
 
 
+_REPLACE_TABLE = re.compile(r"^\s*REPLACE\s+TABLE\s", re.IGNORECASE)
+
+
+def _replace_table(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """Delta's ``REPLACE TABLE t .. AS SELECT`` / ``.. CLONE s``, which sqlglot cannot read, as the
+    ``CREATE OR REPLACE TABLE`` it is; tried before a failed text is cut into pieces (its query
+    would become a SELECT of its own)."""
+    if not _REPLACE_TABLE.match(text):
+        return None
+    try:
+        return analyse(_parse("CREATE OR " + text.lstrip(), None, glot), ctx, index, text)
+    except SqlglotError:  # not understood as a CREATE either: failed as written
+        return None
+
+
 def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
     """Statements sqlglot cannot parse whose meaning is still plain: ``USE warehouse``
     (a keyword as a name), and procedural lines known to carry no lineage."""
@@ -356,7 +371,7 @@ def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glo
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
-            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else None
+            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _replace_table(text, index, ctx, glot)
             if lake is not None:
                 results.append(lake)
                 continue

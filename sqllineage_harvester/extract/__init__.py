@@ -202,15 +202,20 @@ def _lake(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineag
 _REPLACE_TABLE = re.compile(r"^\s*REPLACE\s+TABLE\s", re.IGNORECASE)
 
 
-def _replace_table(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
-    """Delta's ``REPLACE TABLE t .. AS SELECT`` / ``.. CLONE s``, which sqlglot cannot read, as the
-    ``CREATE OR REPLACE TABLE`` it is; tried before a failed text is cut into pieces (its query
-    would become a SELECT of its own)."""
-    if not _REPLACE_TABLE.match(text):
-        return None
+def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """Statements sqlglot cannot read, as the ones it reads that they are: Delta's ``REPLACE TABLE
+    t .. AS SELECT`` / ``.. CLONE s`` (``CREATE OR REPLACE TABLE``), MySQL's ``LOAD DATA INFILE``
+    and BigQuery's LOAD DATA with a column list or options (``loads.unparsed_load``). Tried before
+    a failed text is cut into pieces (a REPLACE's query would become a SELECT of its own)."""
+    head = text.lstrip()[:7].upper()
     try:
-        return analyse(_parse("CREATE OR " + text.lstrip(), None, glot), ctx, index, text)
-    except SqlglotError:  # not understood as a CREATE either: failed as written
+        if head.startswith("LOAD"):
+            load = unparsed_load(text, ctx.dialect)
+            node = normalize_identifiers(load, dialect=dialect_of(ctx.dialect)) if load is not None else None
+        else:
+            node = _parse("CREATE OR " + text.lstrip(), None, glot) if _REPLACE_TABLE.match(text) else None
+        return analyse(node, ctx, index, text) if node is not None else None
+    except SqlglotError:  # not understood in its other form either: failed as written
         return None
 
 
@@ -222,9 +227,6 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         kind = exp.Var(this=match.group(1).upper()) if match.group(1) else None
         node = exp.Use(this=exp.to_table(match.group(2)), kind=kind)
         return analyse(normalize_identifiers(node, dialect=dialect_of(ctx.dialect)), ctx, index, text)
-    load = unparsed_load(text, ctx.dialect) if text.lstrip()[:4].upper() == "LOAD" else None
-    if load is not None:  # MySQL LOAD DATA INFILE 'file' INTO TABLE t: a load, read as Hive's LOAD DATA
-        return analyse(normalize_identifiers(load, dialect=dialect_of(ctx.dialect)), ctx, index, text)
     bulk = _BULK_INSERT.match(text)
     if bulk:  # T-SQL BULK INSERT t FROM 'file' [WITH (..)]: a load, like COPY
         target = dataset(ctx, normalize_identifiers(exp.to_table(bulk.group(1), dialect=ctx.dialect), dialect=ctx.dialect))
@@ -371,7 +373,7 @@ def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glo
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
-            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _replace_table(text, index, ctx, glot)
+            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _rewritten(text, index, ctx, glot)
             if lake is not None:
                 results.append(lake)
                 continue

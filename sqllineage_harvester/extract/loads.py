@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from ..model import DatasetRef
 from .base import Context, Partial, catalog_names, dataset, inputs_of, target_table, traced, write_query
+from .parameters import parse_one
 
 
 def location(node: exp.Expr, ctx: Context) -> DatasetRef | None:
@@ -74,16 +75,27 @@ def _uris(files: exp.Expr | None) -> list[exp.Expr]:
 _INFILE = re.compile(r"^\s*LOAD\s+(?:DATA|XML)\s+(?:(?:LOW_PRIORITY|CONCURRENT)\s+)?(?:LOCAL\s+)?INFILE\s+"
                      r"(?P<q>['\"])(?P<path>(?:\\.|(?!(?P=q)).|(?P=q)(?P=q))*)(?P=q)\s+(?:(?:REPLACE|IGNORE)\s+)?"
                      r"INTO\s+TABLE\s+(?P<name>(?:`[^`]*`|[\w$]+)(?:\.(?:`[^`]*`|[\w$]+))?)", re.IGNORECASE | re.DOTALL)
+# BigQuery LOAD DATA INTO|OVERWRITE [TEMP TABLE] t [(columns)] [PARTITION BY ..] [CLUSTER BY ..] [OPTIONS (..)]
+# FROM FILES (..) [WITH PARTITION COLUMNS ..] [WITH CONNECTION ..]: what sqlglot cannot read around the files.
+_FROM_FILES = re.compile(r"^\s*LOAD\s+DATA\s+(?P<mode>OVERWRITE|INTO)\s+(?:TEMP(?:ORARY)?\s+TABLE\s+)?"
+                         r"(?P<name>`[^`]*`|[\w.-]+)(?=[\s(]).*?\bFROM\s+FILES\s*"
+                         r"(?P<files>\((?:[^()'\"]|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")*\))",
+                         re.IGNORECASE | re.DOTALL)
 
 
 def unparsed_load(text: str, dialect: str | None) -> exp.Expr | None:
-    """MySQL's LOAD DATA INFILE as the LoadData statement sqlglot reads for Hive, or None."""
+    """A LOAD DATA sqlglot cannot parse as the LoadData statement it reads (Hive's, BigQuery's
+    plain FROM FILES), or None: MySQL's INFILE, BigQuery's with a column list or options."""
     match = _INFILE.match(text)
-    if not match:
-        return None
-    quote = match.group("q")
-    path = re.sub(r"\\(.)", r"\1", match.group("path").replace(quote * 2, quote))
-    return exp.LoadData(this=exp.to_table(match.group("name"), dialect=dialect), inpath=exp.Literal.string(path))
+    if match:
+        quote = match.group("q")
+        path = re.sub(r"\\(.)", r"\1", match.group("path").replace(quote * 2, quote))
+        return exp.LoadData(this=exp.to_table(match.group("name"), dialect=dialect), inpath=exp.Literal.string(path))
+    match = _FROM_FILES.match(text)
+    if match:
+        plain = f"LOAD DATA {match.group('mode')} {match.group('name')} FROM FILES {match.group('files')}"
+        return parse_one(plain, dialect)
+    return None
 
 
 def load_query(ctx: Context, target: exp.Table, names: list[str], query: exp.Expr) -> Partial:

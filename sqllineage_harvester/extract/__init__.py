@@ -37,7 +37,8 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS, query_reads
+from .commands import PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
+from .loads import unparsed_load
 from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
@@ -199,6 +200,26 @@ def _lake(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineag
     return analyse(node, ctx, index, text)
 
 
+_REPLACE_TABLE = re.compile(r"^\s*REPLACE\s+TABLE\s", re.IGNORECASE)
+
+
+def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """Statements sqlglot cannot read, as the ones it reads that they are: Delta's ``REPLACE TABLE
+    t .. AS SELECT`` / ``.. CLONE s`` (``CREATE OR REPLACE TABLE``), MySQL's ``LOAD DATA INFILE``
+    and BigQuery's LOAD DATA with a column list or options (``loads.unparsed_load``). Tried before
+    a failed text is cut into pieces (a REPLACE's query would become a SELECT of its own)."""
+    head = text.lstrip()[:7].upper()
+    try:
+        if head.startswith("LOAD"):
+            load = unparsed_load(text, ctx.dialect)
+            node = normalize_identifiers(load, dialect=dialect_of(ctx.dialect)) if load is not None else None
+        else:
+            node = _parse("CREATE OR " + text.lstrip(), None, glot) if _REPLACE_TABLE.match(text) else None
+        return analyse(node, ctx, index, text) if node is not None else None
+    except SqlglotError:  # not understood in its other form either: failed as written
+        return None
+
+
 def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
     """Statements sqlglot cannot parse whose meaning is still plain: ``USE warehouse``
     (a keyword as a name), and procedural lines known to carry no lineage."""
@@ -235,6 +256,9 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     if read:
         return StatementLineage(index=index, kind="select", inputs=read, sql=text)
     word = text.split(None, 1)[0].upper() if text.strip() else ""
+    dynamic = dynamic_reason(text) if word.startswith("EXEC") else None
+    if dynamic:  # EXEC (@sql + N'..'): SQL built at run time (a literal was read upstream)
+        return _failure(index, text, f"not understood: {dynamic}")
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
@@ -375,7 +399,7 @@ def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Conte
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
-            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else None
+            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _rewritten(text, index, ctx, glot)
             if lake is not None:
                 results.append(lake)
                 continue
@@ -446,7 +470,17 @@ def _statements(sql: str, glot: Dialect, max_bytes: int, marks: Marks) -> Iterat
             if isinstance(mark, Declare) and mark.text:  # a section's declaration: no statement to parse
                 continue
         cut = _cut(tokens, base) if unterminated and tokens else None
-        yield from cut or [(text, tokens, base)]
+        for chunk in cut or [(text, tokens, base)]:
+            executed = _executed(chunk[0], glot)
+            if executed is None:
+                yield chunk
+            else:  # EXECUTE IMMEDIATE '<sql>', EXEC sp_executesql N'<sql>': the statements the string holds
+                yield from _statements(executed, glot, max_bytes, marks)
+
+
+def _executed(text: str, glot: Dialect) -> str | None:
+    """The SQL ``text`` runs from a string literal (``commands.executed_sql``); a cheap test first."""
+    return executed_sql(text, glot) if text[:4].upper() == "EXEC" else None
 
 
 @lru_cache(maxsize=1024)

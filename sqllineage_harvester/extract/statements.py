@@ -18,6 +18,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tables
+from .streams import may_read_streams, unwrap_streams
 from .base import (
     Context,
     Handler,
@@ -76,6 +77,9 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
         return Partial("insert_overwrite", partial.inputs, [DatasetRef(path or "directory", "file")])
     kind = "insert_overwrite" if node.args.get("overwrite") else "insert"
     query = node.expression
+    source = node.args.get("source")
+    if query is None and isinstance(source, exp.Table):  # Spark: INSERT INTO t TABLE s, every row of s
+        query = exp.select("*").from_(source)
     with_ = node.args.get("with_")
     if with_ is not None and isinstance(query, (exp.Select, exp.SetOperation)) and query.args.get("with_") is None:
         query.set("with_", with_)
@@ -101,7 +105,7 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
         ctx.temp_tables.add(ctx.qualify(table))
     query = node.expression
     clone = node.args.get("clone")
-    if clone is not None and isinstance(clone.this, exp.Table):
+    if clone is not None and isinstance(clone.this, exp.Table) and kind_word in ("TABLE", ""):  # not a SCHEMA's
         return tables.copy_table(ctx, "create_table_as", clone.this, table)
     if isinstance(query, (exp.Select, exp.SetOperation, exp.Subquery)):
         if isinstance(query, exp.Subquery):
@@ -291,6 +295,7 @@ HANDLERS: dict[type, Handler] = {
     exp.MultitableInserts: multi_insert.handle_multi_insert,
     exp.Export: dml.export_data,
     exp.Copy: loads.handle_copy,
+    exp.LoadData: loads.handle_load,
     exp.Alter: tables.handle_alter,
     exp.Drop: tables.handle_drop,
     exp.TruncateTable: tables.handle_truncate,
@@ -300,6 +305,7 @@ HANDLERS: dict[type, Handler] = {
     exp.PropertyEQ: commands.handle_declare,  # v := (SELECT ..)
     exp.Command: _command,
     exp.Execute: commands.handle_execute,
+    exp.ExecuteSql: commands.handle_execute,
     exp.Alias: commands.handle_fragment,
     exp.Column: commands.handle_fragment,
     exp.Identifier: commands.handle_fragment,
@@ -328,6 +334,7 @@ def analyse(
     before = (ctx.database, ctx.schemas)
     unnamed = _dynamic_names(node, ctx.dialect) if _named_by_function(sql) or (
         ctx.dialect == "bigquery" and "$" in sql) else False
+    unread = unwrap_streams(node, ctx.dialect) if may_read_streams(sql, ctx.dialect) else []
     node = _normalize(node, ctx)
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
@@ -346,6 +353,7 @@ def analyse(
                            for c in partial.columns if c.target.dataset != UNNAMED]
         partial.indirect = {r for r in partial.indirect if r.source.dataset != UNNAMED}
         partial.warnings.append("a table named by a variable (IDENTIFIER($v)) is left out")
+    partial.warnings += unread  # files read at a path built at run time
     return StatementLineage(
         index=index,
         kind=partial.kind,

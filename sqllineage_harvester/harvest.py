@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from .declared import CROSSCHECK, compare, crosscheck_counts, declared
 from .executors import Executor, Handle, Inline, Job, make_executor
+from .errors import ConfigError
 from .extract import Catalog
 from .extract.script import TEMP_TYPES, TempState
 from .graph import SOURCE_ROWS, Harvested, Replay, add_entry, decode, sanitize, scope_temps, statement_key
@@ -243,10 +244,14 @@ class Harvester:
         self.previous = self.cursor = self.store.cursor(self.key)
         if self.cursor is None and self.key != self.source.url:  # kept under its old name (before 0.2)
             self.cursor = self.store.cursor(self.source.url)
+        harvested = None
+        if self.cursor is None and "#window=" not in self.key and getattr(self.source, "since", None) is None:
+            harvested = self.store.harvested_sources()
+            _refuse_after_windows(self.key, harvested)
         adopt = getattr(self.source, "adopt", None)  # files another source of the store has read part of
         if adopt is not None:
-            self.cursor = adopt(self.cursor, [(name, cursor) for name, cursor, _ in self.store.harvested_sources()
-                                              if name != self.key])
+            harvested = self.store.harvested_sources() if harvested is None else harvested
+            self.cursor = adopt(self.cursor, [(name, cursor) for name, cursor, _ in harvested if name != self.key])
         self.known: dict[str, Parsed] = {}
         self._known_bytes = 0  # about: what ``known`` and ``_replays`` take
         # Statement key -> how to add one more run of it: a repeat in the same state costs a few
@@ -586,6 +591,19 @@ class Harvester:
         if verdict.indirect is not None:
             out.count(CROSSCHECK + ("indirect_agree" if verdict.indirect else "indirect_differ"))
         return lineage
+
+
+def _refuse_after_windows(key: str, harvested: list[tuple[str, str | None, str | None]]) -> None:
+    """A run with no window and no cursor of its own, on a source harvested before in --since/--until
+    windows (each keeps its own cursor), would count every row of those windows a second time: it
+    is refused, naming the --since that reads on after them (the schedule that follows a backfill)."""
+    windows = [name[len(key) + len("#window="):] for name, _, _ in harvested if name.startswith(key + "#window=")]
+    if not windows:
+        return
+    last = max(w.partition("..")[2] for w in windows)
+    raise ConfigError(f"{key} was harvested before in {len(windows)} --since/--until window(s), each with its own "
+                      f"cursor; a run without one would count their rows twice: give --since {last} to read on "
+                      f"after them (or --since of your choice)")
 
 
 @contextmanager

@@ -218,3 +218,24 @@ def test_a_parse_worker_that_dies_stops_the_run_with_nothing_of_its_batch_writte
     monkeypatch.undo()
     harvest(history, db, "--workers", "2")  # run again: the whole log, once
     assert dump(db) == one_process, "\n".join(differences(dump(db), one_process))
+
+
+def test_a_run_without_a_window_after_windowed_ones_is_refused_until_told_where_to_start(history, tmp_path):
+    """Windows keep cursors of their own; a plain run (the schedule after a backfill) has none, and
+    would count every row the windows harvested again. It is refused, saying the --since to give;
+    with --since given it runs."""
+    from sqllineage_harvester.sources.files import parse_time
+    from datetime import timezone
+
+    times = sorted(parse_time(t, (), timezone.utc) for t in _times(history))
+    cut = times[len(times) // 2]
+    db = tmp_path / "w.db"
+    harvest(history, db, "--workers", "1", "--since", "2000-01-01", "--until", cut)
+    plain = subprocess.run([sys.executable, "-m", "sqllineage_harvester.cli", "harvest", "--source", str(history),
+                            "--dialect", "snowflake", "--store", f"sqlite:///{db}", "--format", "json"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert plain.returncode == 2 and plain.stdout == "", plain
+    assert "--since " + cut[:19] in plain.stderr and "twice" in plain.stderr and len(plain.stderr.splitlines()) == 1
+    rest = json.loads(harvest(history, db, "--workers", "1", "--since", cut).stdout)
+    before = len([t for t in times if t < cut])
+    assert 0.9 * before <= rest["skipped"]["before_since"] <= before, rest  # the windows' rows left to them

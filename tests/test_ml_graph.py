@@ -98,6 +98,9 @@ def test_the_three_questions_on_every_store(store_url):
         assert MODEL in depths(queries.path(store, RAW, PREDICTIONS))
         with pytest.raises(NotAModelError):
             model(store, RAW)
+        # stats counts the models and the prediction datasets, in every store alike
+        counts = dict(queries.stats(store).counts)
+        assert (counts["models"], counts["predictions"]) == (len(MODELS), len({p for *_, made in MODELS for p in made}))
     finally:
         store.close()
 

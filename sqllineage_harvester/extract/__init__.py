@@ -37,10 +37,12 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS
+from .commands import PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
+from .loads import unparsed_load
 from .base import dataset
 from .statements import Context, analyse
 from .unterminated import split_unterminated
+from .variables import Declare, Mark, Marks, Variables, let_value
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -198,6 +200,26 @@ def _lake(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineag
     return analyse(node, ctx, index, text)
 
 
+_REPLACE_TABLE = re.compile(r"^\s*REPLACE\s+TABLE\s", re.IGNORECASE)
+
+
+def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """Statements sqlglot cannot read, as the ones it reads that they are: Delta's ``REPLACE TABLE
+    t .. AS SELECT`` / ``.. CLONE s`` (``CREATE OR REPLACE TABLE``), MySQL's ``LOAD DATA INFILE``
+    and BigQuery's LOAD DATA with a column list or options (``loads.unparsed_load``). Tried before
+    a failed text is cut into pieces (a REPLACE's query would become a SELECT of its own)."""
+    head = text.lstrip()[:7].upper()
+    try:
+        if head.startswith("LOAD"):
+            load = unparsed_load(text, ctx.dialect)
+            node = normalize_identifiers(load, dialect=dialect_of(ctx.dialect)) if load is not None else None
+        else:
+            node = _parse("CREATE OR " + text.lstrip(), None, glot) if _REPLACE_TABLE.match(text) else None
+        return analyse(node, ctx, index, text) if node is not None else None
+    except SqlglotError:  # not understood in its other form either: failed as written
+        return None
+
+
 def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
     """Statements sqlglot cannot parse whose meaning is still plain: ``USE warehouse``
     (a keyword as a name), and procedural lines known to carry no lineage."""
@@ -230,10 +252,29 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
         read = tuple(dict.fromkeys(evaluated.inputs))
         return StatementLineage(index=index, kind=evaluated.kind, inputs=read, sql=text,
                                 ml=ml.model_facts(evaluated.kind, read, ()))
+    read = _let_reads(text, ctx, glot)
+    if read:
+        return StatementLineage(index=index, kind="select", inputs=read, sql=text)
     word = text.split(None, 1)[0].upper() if text.strip() else ""
+    dynamic = dynamic_reason(text) if word.startswith("EXEC") else None
+    if dynamic:  # EXEC (@sql + N'..'): SQL built at run time (a literal was read upstream)
+        return _failure(index, text, f"not understood: {dynamic}")
     if word in PROCEDURAL_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
+
+
+def _let_reads(text: str, ctx: Context, glot: Dialect) -> tuple[DatasetRef, ...]:
+    """The tables a Snowflake ``LET v := (SELECT ..)`` or a declaration ``v T DEFAULT (SELECT ..)``
+    reads (its value read as a select item)."""
+    value = let_value(text)
+    if value is None:
+        return ()
+    try:
+        node = _parse(f"SELECT {value}", None, glot)
+    except SqlglotError:
+        return ()
+    return tuple(query_reads(ctx, normalize_identifiers(node, dialect=glot)))
 
 
 def _failure(index: int, text: str, reason: str) -> StatementLineage:
@@ -289,8 +330,9 @@ def extract(
         raise ConfigError("SQL must be text")
     ctx.meta_comments = has_meta_comment(sql)  # every text analysed below is cut from sql
     backticks = (name or "") in BACKTICK_DIALECTS
+    ctx.variables = Variables()  # a script's variables are its own, not the next script's in the session
     results: list[StatementLineage] = []
-    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes))
+    todo = deque(_statements(separate_batches(sql), glot, ctx.max_bytes, Marks(name)))
     with _time_limits(timeout) as limit:
         _each(todo, results, ctx, glot, limit or _NO_LIMIT, backticks, ctx.max_bytes, name)
     if not results:
@@ -329,12 +371,19 @@ def new_session(
     return ctx
 
 
-def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glot: Dialect,
+def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Context, glot: Dialect,
           limit: _Limit | nullcontext, backticks: bool, max_bytes: int, name: str | None) -> None:
     """Analyse the statements in ``todo`` in order, each within ``limit``, into ``results``."""
     while todo:
-        text, tokens, base = todo.popleft()
+        item = todo.popleft()
         index = len(results)
+        if not isinstance(item, tuple):  # a variable's scope opens, grows or closes
+            ctx.variables.apply(item)
+            if isinstance(item, Declare) and item.text:  # a declaration: it reads what its value's query reads
+                read = _let_reads(item.text, ctx, glot)
+                results.append(StatementLineage(index=index, kind="select" if read else "other", inputs=read, sql=item.text))
+            continue
+        text, tokens, base = item
         try:
             with limit:
                 if len(text) > max_bytes:
@@ -350,7 +399,7 @@ def _each(todo: deque[Chunk], results: list[StatementLineage], ctx: Context, glo
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
-            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else None
+            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _rewritten(text, index, ctx, glot)
             if lake is not None:
                 results.append(lake)
                 continue
@@ -385,7 +434,7 @@ def _cut(tokens: list[Token], base: str) -> list[Chunk] | None:
     return [(piece, None, piece) for piece, _ in pieces] if len(pieces) > 1 else None
 
 
-def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
+def _unterminated(todo: deque[Chunk | Mark], tokens: list[Token], base: str, strict: Dialect | None = None) -> bool:
     """Several statements with no semicolons between them: queue them one at a time. With
     ``strict`` (the text did parse, as sqlglot's catch-all Command) only when every piece
     parses as a statement sqlglot knows."""
@@ -402,16 +451,36 @@ def _unterminated(todo: deque[Chunk], tokens: list[Token], base: str, strict: Di
     return True
 
 
-def _statements(sql: str, glot: Dialect, max_bytes: int) -> Iterator[Chunk]:
+def _statements(sql: str, glot: Dialect, max_bytes: int, marks: Marks) -> Iterator[Chunk | Mark]:
+    """The statements of a script, routine bodies opened, with the marks of where variables
+    come into scope and leave it (``variables``) between them."""
     unterminated = type(glot).__name__.lower() in NO_SEMICOLONS
     for text, tokens, base in _split(sql, glot, max_bytes):
         inner = body_statements(text) if len(text) <= max_bytes else None
         if inner is not None:
+            before, after = marks.block(text)
+            yield from before
             for part in inner:
-                yield from _statements(part, glot, max_bytes)
+                yield from _statements(part, glot, max_bytes, marks)
+            yield from after
             continue
+        mark = marks.statement(text)
+        if mark is not None:
+            yield mark
+            if isinstance(mark, Declare) and mark.text:  # a section's declaration: no statement to parse
+                continue
         cut = _cut(tokens, base) if unterminated and tokens else None
-        yield from cut or [(text, tokens, base)]
+        for chunk in cut or [(text, tokens, base)]:
+            executed = _executed(chunk[0], glot)
+            if executed is None:
+                yield chunk
+            else:  # EXECUTE IMMEDIATE '<sql>', EXEC sp_executesql N'<sql>': the statements the string holds
+                yield from _statements(executed, glot, max_bytes, marks)
+
+
+def _executed(text: str, glot: Dialect) -> str | None:
+    """The SQL ``text`` runs from a string literal (``commands.executed_sql``); a cheap test first."""
+    return executed_sql(text, glot) if text[:4].upper() == "EXEC" else None
 
 
 @lru_cache(maxsize=1024)

@@ -16,6 +16,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from .glot import dialect_of
 from .nested import unnest_collections
 from .generators import GENERATOR_TYPES, expand_generators, is_generator
+from .variables import Variables
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
     PREPASS_KINDS, QueryTrace, Trace, database_only_qualifies, default_table, file_path, is_location, qualify_query, table_name, tables_only,
@@ -39,6 +40,7 @@ class Context:
     columns: bool = True  # False: table-level only (no qualify, no column walk)
     select_columns: bool = True  # False: plain SELECTs at table level even when columns is True
     ml_functions: dict[str, str] = field(default_factory=dict)  # a prediction function -> its model (Redshift ML)
+    variables: Variables = field(default_factory=Variables)  # script / routine variables in scope (variables.py)
     # whether the script may hold a /* sqlglot.meta case_sensitive */ comment (glot.normalize_names)
     meta_comments: bool = True
     # the nodes (PREPASS_WALK) of the walk that normalized a plain SELECT, which is not changed

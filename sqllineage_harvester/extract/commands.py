@@ -9,15 +9,18 @@ import re
 from typing import Callable
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.tokens import TokenType
 
 from ..model import DatasetRef
-from .glot import dialect_of
+from .glot import dialect_of, tokenize_with
 from .parameters import parse_one
 from .base import Context, Partial, dataset, inputs_of, traced
+from .columns import tables_only
 from . import ml
-from .tables import create_stream, rename_table
+from .tables import copy_table, create_stream, exchange_rows, move_rows, rename_table
 
 _SEARCH_PATH = re.compile(r"search_path\s*(?:TO|=)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _SET_SCHEMA = re.compile(r"^\s*SCHEMA\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -37,7 +40,8 @@ def _normalize_name(name: str, dialect: str | None) -> str:
     return str(normalize_identifiers(exp.to_identifier(name), dialect=dialect_of(dialect)).name)
 
 
-_NAME = r'(?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*'
+_PART = r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|[\w$]+)'
+_NAME = rf"{_PART}(?:\.{_PART})*"
 _STREAM = re.compile(
     rf"^\s*(?:OR\s+REPLACE\s+)?STREAM\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s+(?:COPY\s+GRANTS\s+)?"
     rf"ON\s+(?P<kind>(?:(?:EXTERNAL|DYNAMIC|EVENT)\s+)?TABLE|VIEW|STAGE)\s+(?P<source>{_NAME})", re.IGNORECASE)
@@ -50,6 +54,93 @@ def _create_stream(ctx: Context, match: re.Match[str]) -> Partial:
         return Partial("create_view", inputs=[DatasetRef("@" + match.group("source"), "stage")],
                        outputs=[dataset(ctx, stream, "view")])
     return create_stream(ctx, stream, _table_named(match.group("source"), ctx))
+
+
+# Databricks CREATE [OR REPLACE] TABLE t [SHALLOW|DEEP] CLONE s [VERSION|TIMESTAMP AS OF ..] [LOCATION ..]:
+# the forms sqlglot cannot read (it reads a bare SHALLOW CLONE).
+_CLONE = re.compile(rf"^\s*(?:OR\s+REPLACE\s+)?(?:(?:TRANSIENT|TEMP|TEMPORARY|SNAPSHOT)\s+)*TABLE\s+"
+                    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})\s+(?:(?:SHALLOW|DEEP)\s+)?CLONE\s+(?P<source>{_NAME})",
+                    re.IGNORECASE)
+# Rows moved from one table into another by ALTER TABLE: Redshift APPEND FROM (the source is left
+# empty), Hive / Spark EXCHANGE PARTITION (spec) WITH TABLE (the partition leaves the source).
+_APPEND = re.compile(rf"^\s*TABLE\s+(?P<name>{_NAME})\s+APPEND\s+FROM\s+(?P<source>{_NAME})", re.IGNORECASE)
+_SPEC = r"\((?:[^()']|'(?:[^']|'')*')*\)"
+_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<name>{_NAME})\s+EXCHANGE\s+PARTITION\s*(?P<spec>{_SPEC}|{_NAME})\s*"
+                       rf"WITH\s+TABLE\s+(?P<source>{_NAME})", re.IGNORECASE)
+# A materialized view or dynamic table recomputed from the definition it was created with.
+_REFRESH = re.compile(rf"^\s*(?P<kind>MATERIALIZED\s+VIEW|STREAMING\s+TABLE)\s+(?:CONCURRENTLY\s+)?(?P<name>{_NAME})",
+                      re.IGNORECASE)
+_ALTER_REFRESH = re.compile(rf"^\s*(?P<kind>DYNAMIC\s+TABLE|MATERIALIZED\s+VIEW)\s+(?P<name>{_NAME})\s+REFRESH\b",
+                            re.IGNORECASE)
+
+
+def _moved(ctx: Context, text: str) -> Partial | None:
+    """ALTER TABLE t APPEND FROM s / EXCHANGE PARTITION (..) WITH TABLE s: s's rows land in t,
+    column for column. MySQL's and Oracle's EXCHANGE PARTITION p (a name, no spec) swaps: each
+    table then holds what the other held."""
+    append = _APPEND.match(text)
+    if append:
+        return move_rows(ctx, _table_named(append.group("source"), ctx), _table_named(append.group("name"), ctx))
+    exchange = _EXCHANGE.match(text)
+    if not exchange:
+        return None
+    target, source = _table_named(exchange.group("name"), ctx), _table_named(exchange.group("source"), ctx)
+    if exchange.group("spec").startswith("("):
+        return move_rows(ctx, source, target)
+    return exchange_rows(ctx, target, source)
+
+
+def _refreshed(ctx: Context, match: re.Match[str] | None) -> Partial | None:
+    """REFRESH MATERIALIZED VIEW v / ALTER DYNAMIC TABLE t REFRESH: v is recomputed by the query
+    it was created with, whose lineage its CREATE gave; the statement itself moves no other data.
+    It touches v (a ``ddl``), and is never an ``other`` that says nothing about it."""
+    if match is None:
+        return None
+    table = _table_named(match.group("name"), ctx)
+    kind = "view" if match.group("kind").upper().startswith("MATERIALIZED") else "table"
+    return Partial("ddl", objects=[dataset(ctx, table, kind)])
+
+
+def executed_sql(text: str, glot: Dialect) -> str | None:
+    """The SQL a statement runs from a string literal, to be analysed as the statements it holds:
+    ``EXECUTE IMMEDIATE '<sql>' [INTO ..] [USING ..]`` (any string style of the dialect: ``'..'``,
+    ``".."``, ``$$..$$``), T-SQL ``EXEC sp_executesql N'<sql>' [, N'@p int', ..]`` and
+    ``EXEC ('<sql>')``. None for any other text, and for SQL built at run time (a variable, a
+    concatenation), which cannot be known."""
+    head = _EXECUTED.match(text)
+    if head is None:
+        return None
+    try:
+        tokens = tokenize_with(glot, text[head.end() :])
+    except SqlglotError:
+        return None
+    if not head.group("how"):  # EXEC ('<sql>')
+        kinds = [t.token_type for t in tokens[:3]]
+        tokens = [tokens[1], *tokens[3:]] if kinds[::2] == [TokenType.L_PAREN, TokenType.R_PAREN] else []
+    if not tokens or tokens[0].token_type not in _STRINGS:
+        return None
+    if len(tokens) > 1 and tokens[1].token_type not in _AFTER_SQL:
+        return None
+    return tokens[0].text
+
+
+_EXECUTED = re.compile(r"^\s*EXEC(?:UTE)?\b\s*(?P<how>IMMEDIATE\b|"
+                       r"(?:\[?sys\]?\.)?\[?sp_executesql\]?(?:\s+@stmt\s*=)?(?=\s|N?')|(?=\())", re.IGNORECASE)
+_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.NATIONAL_STRING})
+_AFTER_SQL = frozenset({TokenType.INTO, TokenType.USING, TokenType.SEMICOLON, TokenType.COMMA})
+DYNAMIC_SQL = "SQL built at run time (a variable or an expression): what it reads and writes cannot be known"
+
+
+def dynamic_reason(text: str) -> str | None:
+    """Why ``text``, which runs SQL from a string (EXECUTE IMMEDIATE, sp_executesql, EXEC (..)) but
+    not from a literal (that one was read upstream), has no lineage; None for any other text. Such
+    a statement is a counted failure, never a procedural line without lineage."""
+    head = _EXECUTED.match(text)
+    if head is None:
+        return None
+    how = head.group("how").upper()
+    name = "EXECUTE IMMEDIATE" if how.startswith("IMMEDIATE") else "EXEC SP_EXECUTESQL" if how else "EXEC (..)"
+    return f"{name} of {DYNAMIC_SQL}"
 
 
 # A table or view made from a query, in a form sqlglot could not read: a write, never "other".
@@ -100,6 +191,19 @@ def handle_command(
     stream = _STREAM.match(text) if word == "CREATE" else None
     if stream:
         return _create_stream(ctx, stream)
+    clone = _CLONE.match(text) if word == "CREATE" else None
+    if clone:
+        return copy_table(ctx, "create_table_as", _table_named(clone.group("source"), ctx),
+                          _table_named(clone.group("name"), ctx))
+    moved = _moved(ctx, text) if word == "ALTER" else None
+    if moved is not None:
+        return moved
+    refreshed = _refreshed(ctx, _REFRESH.match(text) if word == "REFRESH" else
+                           _ALTER_REFRESH.match(text) if word == "ALTER" else None)
+    if refreshed is not None:
+        return refreshed
+    if word in ("EXECUTE", "EXEC") and text.upper().lstrip().startswith("IMMEDIATE"):  # a literal is read upstream
+        raise NotUnderstood(dynamic_reason("EXECUTE " + text) or DYNAMIC_SQL)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
         return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
     if word == "RENAME":
@@ -130,6 +234,8 @@ def handle_execute(node: exp.Expr, ctx: Context) -> Partial:
     """T-SQL ``EXEC sp_rename 'schema.old', 'new' [, 'OBJECT']``: a table renamed within its schema.
     A column, index or statistics renamed (``'COLUMN'``, ...) changes its table, not its lineage."""
     procedure = node.this
+    if isinstance(node, exp.ExecuteSql) or isinstance(procedure, exp.Subquery):  # a literal is read upstream
+        raise NotUnderstood(dynamic_reason(node.sql("tsql")) or DYNAMIC_SQL)
     if not isinstance(procedure, exp.Table) or procedure.name.lower() != "sp_rename":
         return Partial("other")
     arguments = _procedure_arguments(node.expressions, _RENAME_ARGUMENTS)
@@ -195,16 +301,36 @@ def handle_fragment(node: exp.Expr, ctx: Context) -> Partial:
     raise NotUnderstood(f"not a SQL statement (starts with {word!r})")
 
 
+def query_reads(ctx: Context, value: exp.Expr | None) -> list[DatasetRef]:
+    """The tables the queries in a variable's value read (``SET v = (SELECT max(d) FROM t)``)."""
+    read: list[DatasetRef] = []
+    for query in value.find_all(exp.Select) if value is not None else ():
+        if query.parent_select is None:  # an outermost query: tables_only reads its subqueries
+            read += inputs_of(ctx, tables_only(query))
+    return list(dict.fromkeys(read))
+
+
+def handle_declare(node: exp.Expr, ctx: Context) -> Partial:
+    """``DECLARE v DATE DEFAULT (SELECT max(d) FROM t)`` reads t, as a query would; so does an
+    assignment ``v := (SELECT ..)`` of PL/pgSQL or Snowflake Scripting."""
+    read = query_reads(ctx, node)
+    return Partial("select", inputs=read) if read else Partial("other")
+
+
 def handle_set(node: exp.Expr, ctx: Context) -> Partial:
+    """A session setting; a script variable set from a query (BigQuery ``SET v = (SELECT ..)``,
+    ``SET (a, b) = (SELECT AS STRUCT ..)``) is a read of its tables, counted as a query's."""
+    read: list[DatasetRef] = []
     for item in node.expressions:
         inner = item.this if isinstance(item, exp.SetItem) else item
         if not isinstance(inner, exp.EQ):
             continue
+        read += query_reads(ctx, inner.expression)
         setting = inner.this.sql().lstrip("@").lower()
         if setting in ("search_path", "dataset_id", "schema", "current_schema"):  # BigQuery: SET @@dataset_id
             value = inner.expression
             names = [v.name for v in (value.expressions if isinstance(value, exp.Tuple) else [value])]
             _set_schema(ctx, ",".join(names))
-    return Partial("session")
+    return Partial("select", inputs=list(dict.fromkeys(read))) if read else Partial("session")
 
 

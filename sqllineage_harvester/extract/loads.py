@@ -1,4 +1,4 @@
-"""COPY: a table loaded from files or a stage, or written out to them."""
+"""COPY and LOAD DATA: a table loaded from files or a stage, or written out to them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from ..model import DatasetRef
 from .base import Context, Partial, catalog_names, dataset, inputs_of, target_table, traced, write_query
+from .parameters import parse_one
 
 
 def location(node: exp.Expr, ctx: Context) -> DatasetRef | None:
@@ -48,6 +49,53 @@ def handle_copy(node: exp.Expr, ctx: Context) -> Partial:
     return partial
 
 
+
+def handle_load(node: exp.Expr, ctx: Context) -> Partial:
+    """Hive / Spark ``LOAD DATA [LOCAL] INPATH 'path' [OVERWRITE] INTO TABLE t [PARTITION (..)]``,
+    BigQuery ``LOAD DATA INTO|OVERWRITE t FROM FILES (uris = [..])``, MySQL ``LOAD DATA INFILE``:
+    a ``copy`` of the files into t, the path a dataset as COPY's is."""
+    table, _ = target_table(node.this)
+    paths = [node.args["inpath"]] if isinstance(node.args.get("inpath"), exp.Literal) else _uris(node.args.get("files"))
+    inputs = [ref for ref in (location(p, ctx) for p in paths) if ref]
+    return Partial("copy", inputs=inputs, outputs=[dataset(ctx, table)] if table is not None else [])
+
+
+def _uris(files: exp.Expr | None) -> list[exp.Expr]:
+    """The ``uris`` (or ``uri``) of BigQuery's FROM FILES (..): the files loaded."""
+    for prop in files.expressions if isinstance(files, exp.Properties) else []:
+        if isinstance(prop, exp.Property) and prop.name.lower() in ("uris", "uri"):
+            value = prop.args.get("value")
+            return [v for v in (value.expressions if isinstance(value, exp.Array) else [value])
+                    if isinstance(v, exp.Literal) and v.is_string]
+    return []
+
+
+# MySQL / MariaDB LOAD DATA | XML [LOW_PRIORITY | CONCURRENT] [LOCAL] INFILE 'file' [REPLACE | IGNORE]
+# INTO TABLE t ..., which sqlglot cannot parse.
+_INFILE = re.compile(r"^\s*LOAD\s+(?:DATA|XML)\s+(?:(?:LOW_PRIORITY|CONCURRENT)\s+)?(?:LOCAL\s+)?INFILE\s+"
+                     r"(?P<q>['\"])(?P<path>(?:\\.|(?!(?P=q)).|(?P=q)(?P=q))*)(?P=q)\s+(?:(?:REPLACE|IGNORE)\s+)?"
+                     r"INTO\s+TABLE\s+(?P<name>(?:`[^`]*`|[\w$]+)(?:\.(?:`[^`]*`|[\w$]+))?)", re.IGNORECASE | re.DOTALL)
+# BigQuery LOAD DATA INTO|OVERWRITE [TEMP TABLE] t [(columns)] [PARTITION BY ..] [CLUSTER BY ..] [OPTIONS (..)]
+# FROM FILES (..) [WITH PARTITION COLUMNS ..] [WITH CONNECTION ..]: what sqlglot cannot read around the files.
+_FROM_FILES = re.compile(r"^\s*LOAD\s+DATA\s+(?P<mode>OVERWRITE|INTO)\s+(?:TEMP(?:ORARY)?\s+TABLE\s+)?"
+                         r"(?P<name>`[^`]*`|[\w.-]+)(?=[\s(]).*?\bFROM\s+FILES\s*"
+                         r"(?P<files>\((?:[^()'\"]|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")*\))",
+                         re.IGNORECASE | re.DOTALL)
+
+
+def unparsed_load(text: str, dialect: str | None) -> exp.Expr | None:
+    """A LOAD DATA sqlglot cannot parse as the LoadData statement it reads (Hive's, BigQuery's
+    plain FROM FILES), or None: MySQL's INFILE, BigQuery's with a column list or options."""
+    match = _INFILE.match(text)
+    if match:
+        quote = match.group("q")
+        path = re.sub(r"\\(.)", r"\1", match.group("path").replace(quote * 2, quote))
+        return exp.LoadData(this=exp.to_table(match.group("name"), dialect=dialect), inpath=exp.Literal.string(path))
+    match = _FROM_FILES.match(text)
+    if match:
+        plain = f"LOAD DATA {match.group('mode')} {match.group('name')} FROM FILES {match.group('files')}"
+        return parse_one(plain, dialect)
+    return None
 
 
 def load_query(ctx: Context, target: exp.Table, names: list[str], query: exp.Expr) -> Partial:

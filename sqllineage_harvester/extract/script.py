@@ -37,11 +37,20 @@ def body_statements(text: str) -> list[str] | None:
         dollar = _DOLLAR_BODY.search(text)
         if dollar:
             return [dollar.group(2)]
+    head = block_head(text)
+    if head is None:
+        return None
+    rest = text[len(head) :].strip()
+    return [rest] if rest else []
+
+
+def block_head(text: str) -> str | None:
+    """The words that open a block's or routine's statements in ``text`` (``CREATE PROCEDURE
+    p(..) BEGIN``, ``DECLARE .. BEGIN``, ``IF .. THEN``, ``END`` before ``ELSE``), or None."""
     for wrapper in _WRAPPERS:
         match = wrapper.match(text)
         if match:
-            rest = text[match.end() :].strip()
-            return [rest] if rest else []
+            return text[: match.end()]
     return None
 
 

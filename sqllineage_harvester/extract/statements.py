@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Mapping
 
 from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef, StatementLineage
 from . import commands, dml, loads, ml, ml_calls, multi_insert, partitions, tables
+from .streams import may_read_streams, unwrap_streams
 from .base import (
     Context,
     Handler,
     PREPASS_WALK,
     Partial,
     dataset,
+    name_copy,
     lineage,
     inputs_of,
     name_projections,
@@ -32,6 +36,7 @@ from .base import (
 )
 from .commands import NotUnderstood
 from .glot import dialect_of, normalize_names
+from .variables import known_columns, unbind
 
 __all__ = ["Context", "NotUnderstood", "analyse"]
 
@@ -72,6 +77,9 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
         return Partial("insert_overwrite", partial.inputs, [DatasetRef(path or "directory", "file")])
     kind = "insert_overwrite" if node.args.get("overwrite") else "insert"
     query = node.expression
+    source = node.args.get("source")
+    if query is None and isinstance(source, exp.Table):  # Spark: INSERT INTO t TABLE s, every row of s
+        query = exp.select("*").from_(source)
     with_ = node.args.get("with_")
     if with_ is not None and isinstance(query, (exp.Select, exp.SetOperation)) and query.args.get("with_") is None:
         query.set("with_", with_)
@@ -97,7 +105,7 @@ def handle_create(node: exp.Expr, ctx: Context) -> Partial:
         ctx.temp_tables.add(ctx.qualify(table))
     query = node.expression
     clone = node.args.get("clone")
-    if clone is not None and isinstance(clone.this, exp.Table):
+    if clone is not None and isinstance(clone.this, exp.Table) and kind_word in ("TABLE", ""):  # not a SCHEMA's
         return tables.copy_table(ctx, "create_table_as", clone.this, table)
     if isinstance(query, (exp.Select, exp.SetOperation, exp.Subquery)):
         if isinstance(query, exp.Subquery):
@@ -287,13 +295,17 @@ HANDLERS: dict[type, Handler] = {
     exp.MultitableInserts: multi_insert.handle_multi_insert,
     exp.Export: dml.export_data,
     exp.Copy: loads.handle_copy,
+    exp.LoadData: loads.handle_load,
     exp.Alter: tables.handle_alter,
     exp.Drop: tables.handle_drop,
     exp.TruncateTable: tables.handle_truncate,
     exp.Use: handle_use,
     exp.Set: commands.handle_set,
+    exp.Declare: commands.handle_declare,
+    exp.PropertyEQ: commands.handle_declare,  # v := (SELECT ..)
     exp.Command: _command,
     exp.Execute: commands.handle_execute,
+    exp.ExecuteSql: commands.handle_execute,
     exp.Alias: commands.handle_fragment,
     exp.Column: commands.handle_fragment,
     exp.Identifier: commands.handle_fragment,
@@ -304,6 +316,16 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
+def _unbind_variables(node: exp.Expr, ctx: Context) -> None:
+    """Bare names that are script or routine variables in scope are values, not columns
+    (``variables.unbind``), unless the catalog gives a table read a column of that name."""
+    def columns_of(table: exp.Table) -> Mapping[str, str] | None:
+        return ctx.catalog.columns(ctx.parts(normalize_identifiers(name_copy(table), dialect=dialect_of(ctx.dialect))))
+
+    if unbind(node, ctx.variables, known_columns(node, columns_of), ctx.dialect):
+        ctx.walk = None  # the walk _normalize kept is of the tree before the change
+
+
 def analyse(
     node: exp.Expr, ctx: Context, index: int, sql: str, tokens: list | None = None, base: str | None = None
 ) -> StatementLineage:
@@ -312,10 +334,13 @@ def analyse(
     before = (ctx.database, ctx.schemas)
     unnamed = _dynamic_names(node, ctx.dialect) if _named_by_function(sql) or (
         ctx.dialect == "bigquery" and "$" in sql) else False
+    unread = unwrap_streams(node, ctx.dialect) if may_read_streams(sql, ctx.dialect) else []
     node = _normalize(node, ctx)
     ctx.find_on_path(node)
     if isinstance(node, exp.Subquery):
         node = node.unnest()
+    if ctx.variables:
+        _unbind_variables(node, ctx)
     partial = ml_calls.calls(node, ctx, dml.with_modifying_ctes(node, ctx, _dispatch))
     ctx.walk = None  # a walk handle_select did not take is of this statement only
     if ctx.dialect in CASELESS_COLUMNS:
@@ -328,6 +353,7 @@ def analyse(
                            for c in partial.columns if c.target.dataset != UNNAMED]
         partial.indirect = {r for r in partial.indirect if r.source.dataset != UNNAMED}
         partial.warnings.append("a table named by a variable (IDENTIFIER($v)) is left out")
+    partial.warnings += unread  # files read at a path built at run time
     return StatementLineage(
         index=index,
         kind=partial.kind,

@@ -49,6 +49,24 @@ def _same_columns(ctx: Context, kind: str, source: exp.Table, target: exp.Table,
     return Partial(kind, inputs=[src], outputs=[out], columns=columns)
 
 
+def move_rows(ctx: Context, source: exp.Table, target: exp.Table) -> Partial:
+    """Rows of ``source`` added to ``target`` as they are (Redshift ALTER TABLE t APPEND FROM s, Hive
+    EXCHANGE PARTITION): an ``insert`` of each column into its namesake. Both tables keep their
+    columns; those both have when the catalog knows both (APPEND's IGNOREEXTRA / FILLTARGET leave
+    the others out), else the known side's, else a wildcard."""
+    had, has = ctx.catalog.columns(ctx.parts(source)), ctx.catalog.columns(ctx.parts(target))
+    shared = {n: t for n, t in has.items() if n in had} if had and has else None
+    return _same_columns(ctx, "insert", source, target, shared or had or has)
+
+
+def exchange_rows(ctx: Context, one: exp.Table, other: exp.Table) -> Partial:
+    """MySQL / Oracle ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b: a's partition and b's rows
+    change places, so each table is written from the other."""
+    there, back = move_rows(ctx, other.copy(), one.copy()), move_rows(ctx, one.copy(), other.copy())
+    return Partial("insert", inputs=there.inputs + back.inputs, outputs=there.outputs + back.outputs,
+                   columns=there.columns + back.columns)
+
+
 def swap_tables(one: exp.Table, other: exp.Table, ctx: Context) -> Partial:
     """Snowflake ALTER TABLE a SWAP WITH b: each holds what the other held, columns included."""
     known = [ctx.catalog.columns(ctx.parts(t)) for t in (one, other)]  # both read before either changes

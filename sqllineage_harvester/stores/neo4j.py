@@ -644,7 +644,8 @@ class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
         nodes = (("datasets", "Dataset"), ("columns", "Column"), ("operations", "Operation"), ("users", "User"),
                  ("systems", "System"))
         edges = (("input_to", "INPUT_TO"), ("produces", "PRODUCES"), ("column_edges", "FEEDS"))
-        more = (("usage", "Usage"), ("parse_failures", "ParseFailure"), ("statement_cache", "StatementCache"))
+        more = (("usage", "Usage"), ("parse_failures", "ParseFailure"), ("statement_cache", "StatementCache"),
+                ("models", "Model"), ("predictions", "Prediction"))
         count = {name: self._read(f"MATCH (n:{label}) RETURN count(n)")[0][0] for name, label in nodes + more}
         count.update({name: self._read(f"MATCH ()-[r:{kind}]->() RETURN count(r)")[0][0] for name, kind in edges})
         order = [name for name, _ in nodes + edges + more]

@@ -807,6 +807,7 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
                   usage, parse_failures, statement_cache)
         with self._read() as conn:
             counts = tuple((t.name, conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables)
+            counts += self.model_counts(conn)
             kept = tuple((name, int(n)) for name, n in conn.execute(
                 select(counters.c.name, counters.c.value).order_by(counters.c.name)))
             total = func.sum(parse_failures.c.executions)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, literal, select, update
+from sqlalchemy import and_, delete, func, literal, select, union, update
 from sqlalchemy.engine import Connection
 
 from ..model import TRAIN_SPLIT, ModelLinks, ModelVersionRow, Operation, architecture_of
@@ -102,6 +102,15 @@ class SQLModels:
                 select(p.c.dataset_id, o.c.key).join(o, o.c.id == p.c.operation_id)
                 .where(p.c.model_id == mid).order_by(p.c.dataset_id, o.c.key)))
         return ModelLinks(versions, found[0], found[1], used, made)
+
+    def model_counts(self, conn: Connection) -> tuple[tuple[str, int], ...]:
+        """For ``stats``: the datasets that are models (trained, configured, measured, trained on or
+        predicted with: the Neo4j store's ``:Model``) and those that are predictions (``:Prediction``)."""
+        ids = union(*(select(t.c.model_id) for t in (model_versions, hyperparameters, metrics, used_in_training,
+                                                      predictions))).subquery()
+        made = select(predictions.c.dataset_id).distinct().subquery()
+        return (("models", conn.scalar(select(func.count()).select_from(ids)) or 0),
+                ("predictions", conn.scalar(select(func.count()).select_from(made)) or 0))
 
 
 def v3_to_v4(conn: Connection) -> None:

@@ -524,12 +524,26 @@ def _role(node: exp.Expr, top: exp.Expr) -> str | None:
         parent = node.parent
         if isinstance(parent, exp.If) and node.arg_key == "this":
             return CONDITIONAL  # CASE WHEN cond / IF(cond, ...)
+        if isinstance(parent, exp.Case) and node.arg_key == "this":
+            return CONDITIONAL  # CASE operand WHEN ...: the operand is tested, as in CASE WHEN operand = ...
+        if isinstance(parent, exp.DecodeCase) and _decode_tested(parent, node):
+            return CONDITIONAL  # DECODE(operand, search, result, ...): operand and searches are tested
         if isinstance(parent, exp.Window) and node.arg_key in ("partition_by", "order"):
             return WINDOW
         if isinstance(parent, exp.Filter) and node.arg_key == "expression":
             return FILTER  # agg(x) FILTER (WHERE cond)
         node = parent
     return None
+
+
+def _decode_tested(decode: exp.DecodeCase, node: exp.Expr) -> bool:
+    """Whether ``node`` is DECODE's operand or one of its search values (not a result or the
+    default): ``DECODE(op, s1, r1, s2, r2, default)`` is ``CASE op WHEN s1 THEN r1 ...``."""
+    if node.arg_key != "expressions":
+        return False
+    index = node.index or 0
+    pairs = (len(decode.expressions) - 1) // 2
+    return index == 0 or (index % 2 == 1 and index <= 2 * pairs - 1)
 
 
 def infer_schema(tables: list[exp.Table], catalog: Catalog, dialect: str | None) -> dict[str, dict[str, dict[str, dict[str, str]]]]:

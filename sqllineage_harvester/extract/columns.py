@@ -454,6 +454,7 @@ class _Walker:
             (select.args.get("qualify"), FILTER),
             (select.args.get("group"), GROUP_BY),
             (select.args.get("order"), SORT),
+            *((item, GROUP_BY) for item in _grouped_by_all(select)),
         ]
         for join in select.args.get("joins") or []:
             clauses.append((join.args.get("on"), JOIN))
@@ -477,6 +478,16 @@ class _Walker:
                     for out in self.output_names(child):
                         found |= {IndirectRef(ref, kind) for ref in _influences(self.projection(child, out))}
         return found
+
+
+def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:
+    """``GROUP BY ALL`` (Snowflake, Databricks, DuckDB, BigQuery): it groups by every select item
+    that aggregates nothing and is no window, as ``GROUP BY 1, 2`` names them one by one."""
+    group = select.args.get("group")
+    if not (isinstance(group, exp.Group) and group.args.get("all")):
+        return []
+    return [item for item in select.expressions if not _is_star(item)
+            and not any(True for _ in find_all_in_scope(item, exp.AggFunc, exp.Window))]
 
 
 def _influences(trace: Trace) -> set[ColumnRef]:

@@ -204,6 +204,7 @@ class _Walker:
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
+        self.pivot_memo: dict[tuple[int, str], dict[str, tuple[str, exp.Pivot]]] = {}
         self.scopes = list(root.traverse())
         self.scope_of: dict[int, Scope] = {id(scope.expression): scope for scope in self.scopes}
         self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
@@ -355,6 +356,9 @@ class _Walker:
         while search is not None:
             if qualifier in search.sources:
                 return self.source_column(search, qualifier, name)
+            pivoted = self.pivots(search).get(qualifier)
+            if pivoted is not None:  # t PIVOT (...) AS p: p.col is a column of the pivot over t
+                return self.source_column(search, pivoted[0], name)
             search = search.parent
         return self.field_path(scope, column)
 
@@ -408,6 +412,83 @@ class _Walker:
         return isinstance(source, exp.Table) and not self.catalog.columns(_parts(source))
 
     def source_column(self, scope: Scope, source_name: str, name: str) -> Trace:
+        pivoted = self.pivots(scope).get(source_name)
+        if pivoted is not None:
+            return self.pivot_column(scope, pivoted[0], pivoted[1], name)
+        return self.unpivoted_column(scope, source_name, name)
+
+    def pivots(self, scope: Scope) -> dict[str, tuple[str, exp.Pivot]]:
+        """The scope's sources read through PIVOT / UNPIVOT, by source name and by the pivot's
+        alias (qualify names the pivot's columns ``p.col``): (source name, pivot)."""
+        key = (id(scope), "#pivots")
+        found = self.pivot_memo.get(key)
+        if found is None:
+            found = self.pivot_memo[key] = {}
+            for source_name, source in scope.sources.items():
+                node = source.expression.parent if isinstance(source, Scope) else source
+                pivots = node.args.get("pivots") if isinstance(node, (exp.Table, exp.Subquery)) else None
+                if pivots:
+                    pivot = pivots[0]
+                    # FROM cte PIVOT (...): qualify files the pivot apart from the CTE it reads
+                    under = node.alias_or_name if isinstance(node, exp.Table) else source_name
+                    under = under if isinstance(scope.sources.get(under), Scope) else source_name
+                    found[source_name] = (under, pivot)
+                    if pivot.alias:
+                        found[pivot.alias] = (under, pivot)
+        return found
+
+    def pivot_column(self, scope: Scope, source_name: str, pivot: exp.Pivot, name: str) -> Trace:
+        """A column of ``source PIVOT (agg(v) FOR k IN (...))`` or ``UNPIVOT (v FOR k IN (a, b))``,
+        traced to the columns of the source under it."""
+        def base(column: str) -> Trace:
+            return self.unpivoted_column(scope, source_name, column)
+
+        if name == "*":
+            kind = "UNPIVOT" if pivot.args.get("unpivot") else "PIVOT"
+            self.warnings.append(f"{kind} over a source whose columns are not known: the columns it passes through are a '*'")
+        if pivot.args.get("unpivot"):
+            return _unpivot_column(pivot, name, base)
+        if name in pivot_output_names(pivot):
+            trace = Trace(transform=AGGREGATION)
+            for aggregate in pivot.expressions:
+                for column in aggregate.find_all(exp.Column):
+                    trace.absorb(base(column.name))
+                trace.transform = max(trace.transform, classify(aggregate), key=_RANK.__getitem__)
+            for key_column in _pivot_keys(pivot):  # FOR month IN ('JAN', ...): which rows each column sums
+                trace.indirect |= {IndirectRef(ref, CONDITIONAL) for ref in _influences(base(key_column))}
+            return trace
+        if name == "*":
+            trace = base("*")
+            for out in pivot_output_names(pivot):
+                trace.absorb(self.pivot_column(scope, source_name, pivot, out))
+            return trace
+        return base(name)  # a column the pivot groups by, passed through
+
+    def pivot_groups(self, scope: Scope) -> set[IndirectRef]:
+        """A PIVOT groups by every column of its source it neither aggregates nor spreads: the
+        source's known columns (catalog, or a subquery's select list), else those the query names."""
+        found: set[IndirectRef] = set()
+        pivots = {source_name: pivot for source_name, pivot in self.pivots(scope).values() if not pivot.args.get("unpivot")}
+        for source_name, pivot in pivots.items():
+            used = {c.name for a in pivot.expressions for c in a.find_all(exp.Column)} | set(_pivot_keys(pivot))
+            made = set(pivot_output_names(pivot))
+            names = set(self.known_columns(scope.sources[source_name]) or ())
+            aliases = {alias for alias, (under, _) in self.pivots(scope).items() if under == source_name}
+            names |= {c.name for c in find_all_in_scope(scope.expression, exp.Column)
+                      if c.table in aliases and not isinstance(c.this, exp.Star)}
+            for name in sorted(names - used - made):
+                found |= {IndirectRef(ref, GROUP_BY) for ref in _influences(self.unpivoted_column(scope, source_name, name))}
+        return found
+
+    def known_columns(self, source: exp.Table | Scope) -> list[str] | None:
+        """A source's columns when known: the catalog's, or a subquery's select list without a star."""
+        if isinstance(source, Scope):
+            names = self.output_names(source)
+            return None if "*" in names else names
+        return list(self.catalog.columns(_parts(source)) or ()) or None
+
+    def unpivoted_column(self, scope: Scope, source_name: str, name: str) -> Trace:
+        """``source_column`` of the source itself (under any PIVOT / UNPIVOT on it)."""
         source = scope.sources.get(source_name)
         if isinstance(source, Scope):
             if name == "*":
@@ -448,6 +529,7 @@ class _Walker:
         found: set[IndirectRef] = set()
         if not isinstance(select, exp.Select):
             return found
+        found |= self.pivot_groups(scope)
         clauses: list[tuple[exp.Expr | None, str]] = [
             (select.args.get("where"), FILTER),
             (select.args.get("having"), FILTER),
@@ -478,6 +560,50 @@ class _Walker:
                     for out in self.output_names(child):
                         found |= {IndirectRef(ref, kind) for ref in _influences(self.projection(child, out))}
         return found
+
+
+def pivot_output_names(pivot: exp.Pivot) -> list[str]:
+    """The columns a PIVOT makes (one per IN value and aggregation), as sqlglot names them."""
+    named = [c.name for c in pivot.args.get("columns") or []]
+    if named:
+        return named
+    return [v.alias_or_name for field in pivot.fields if isinstance(field, exp.In) for v in field.expressions]
+
+
+def _pivot_keys(pivot: exp.Pivot) -> list[str]:
+    """The columns a PIVOT's ``FOR k IN (...)`` / UNPIVOT's name column tests or makes."""
+    keys: list[str] = []
+    for field in pivot.fields:
+        target = field.this if isinstance(field, exp.In) else field
+        parts = target.expressions if isinstance(target, exp.Tuple) else [target]
+        keys += [part.name for part in parts if isinstance(part, (exp.Column, exp.Identifier))]
+    return keys
+
+
+def _unpivot_column(pivot: exp.Pivot, name: str, base: Callable[[str], Trace]) -> Trace:
+    """``UNPIVOT (v FOR k IN (a, b))``: v is computed from a and b (each row one of them), k holds
+    their names (no column's value); ``(v1, v2) FOR k IN ((a1, a2), (b1, b2))`` by position."""
+    values = [e.name for e in pivot.expressions for e in (e.expressions if isinstance(e, exp.Tuple) else [e])]
+    if name in values:
+        position = values.index(name)
+        trace = Trace(transform=TRANSFORMATION)
+        for field in pivot.fields:
+            for entry in field.expressions if isinstance(field, exp.In) else []:
+                entry = entry.this if isinstance(entry, exp.PivotAlias) else entry
+                if isinstance(entry, exp.Tuple) and position < len(entry.expressions):
+                    entry = entry.expressions[position]
+                for column in entry.find_all(exp.Column):
+                    trace.absorb(base(column.name))
+        trace.transform = TRANSFORMATION
+        return trace
+    if name in _pivot_keys(pivot):
+        return Trace()
+    if name == "*":
+        trace = base("*")
+        for out in [*values, *_pivot_keys(pivot)]:
+            trace.absorb(_unpivot_column(pivot, out, base))
+        return trace
+    return base(name)
 
 
 def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:
@@ -665,6 +791,8 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
         source = from_.this
         if not isinstance(source, (exp.Table, exp.Subquery)) or (isinstance(source, exp.Table) and isinstance(source.this, exp.Func)):
             continue
+        if source.args.get("pivots"):  # its columns are the pivot's, which the qualifier names
+            continue
         name = source.alias_or_name
         if not name or isinstance(source, exp.Table) and source.args.get("alias") and source.args["alias"].columns:
             continue
@@ -735,12 +863,22 @@ def tables_only(query: exp.Expr) -> QueryTrace:
     tables: list[exp.Table] = []
     if root is not None:
         for scope in root.traverse():
-            for source in scope.sources.values():
-                if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
-                    tables += _function_tables(source.this)
-                elif isinstance(source, exp.Table) and source.name:
-                    tables.append(source)
+            tables += _scope_tables(scope)
     return QueryTrace([], tables, set(), [])
+
+
+def _scope_tables(scope: Scope) -> list[exp.Table]:
+    """The base tables a scope reads: its table sources and those named in its table functions
+    (ML.PREDICT(MODEL m, ...) reads the model); ``FROM cte PIVOT (...)`` reads the CTE, no table."""
+    tables: list[exp.Table] = []
+    for source in scope.sources.values():
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+            tables += _function_tables(source.this)
+        elif isinstance(source, exp.Table) and source.name:
+            if source.args.get("pivots") and not source.db and source.name in scope.cte_sources:
+                continue
+            tables.append(source)
+    return tables
 
 
 def database_only_qualifies(dialect: str | None) -> bool:
@@ -791,11 +929,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     tables: list[exp.Table] = []
     indirect: set[IndirectRef] = set()
     for scope in walker.scopes:
-        for source in scope.sources.values():
-            if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
-                tables += _function_tables(source.this)  # ML.PREDICT(MODEL m, ...) reads the model
-            elif isinstance(source, exp.Table) and source.name:
-                tables.append(source)
+        tables += _scope_tables(scope)
         indirect |= walker.scope_indirect(scope)
     return QueryTrace(outputs, tables, indirect, list(dict.fromkeys(warnings)))
 

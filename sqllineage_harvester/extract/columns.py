@@ -389,6 +389,8 @@ class _Walker:
                     owners.append(source_name)
             else:
                 columns = self.catalog.columns(_parts(source)) if isinstance(source, exp.Table) else None
+                if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+                    columns = _function_columns(source)
                 if columns and name in columns:
                     owners.append(source_name)
         if len(owners) == 1:
@@ -409,6 +411,8 @@ class _Walker:
     def _columns_unknown(self, source: exp.Table | Scope) -> bool:
         if isinstance(source, Scope):  # a SELECT *, or a collection whose element type is unknown
             return source.expression.meta.get("open") or any(_is_star(s) for s in getattr(source.expression, "selects", []))
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+            return False  # a table function's columns are its alias's
         return isinstance(source, exp.Table) and not self.catalog.columns(_parts(source))
 
     def source_column(self, scope: Scope, source_name: str, name: str) -> Trace:
@@ -499,7 +503,7 @@ class _Walker:
             return self.projection(source, name)
         if isinstance(source, exp.Table):
             if isinstance(source.this, exp.Func):
-                return self.function_column(source.this, name)
+                return self.function_column(source.this, name, scope, source_name)
             if not source.name:
                 return Trace(transform=TRANSFORMATION)
             named = self.names.get(id(source))
@@ -508,12 +512,19 @@ class _Walker:
             return Trace({ColumnRef(named, name)})
         return Trace()
 
-    def function_column(self, func: exp.Func, name: str) -> Trace:
+    def function_column(self, func: exp.Func, name: str, scope: Scope | None = None, own: str = "") -> Trace:
         """A column of a table function over a query (BigQuery ML.PREDICT(MODEL m, (SELECT ...))):
-        a column the query also has passes through; any other is computed from all of it."""
+        a column the query also has passes through; any other is computed from all of it. Over
+        columns (``FROM docs d, jsonb_array_elements(d.body) x``, a set-returning function):
+        every column it yields is computed from the columns it is given."""
         inner = [self.scope_of[id(q)] for q in func.find_all(exp.Select) if id(q) in self.scope_of]
         if not inner:
-            return Trace(transform=TRANSFORMATION)
+            trace = Trace(transform=TRANSFORMATION)
+            for column in _own_columns(func) if scope is not None else []:
+                if column.table != own:  # never its own columns (no cycle)
+                    trace.absorb(self.column(scope, column, through=True))
+            trace.transform = TRANSFORMATION
+            return trace
         scope = inner[0]
         if name in self.output_names(scope):
             return self.projection(scope, name)
@@ -604,6 +615,15 @@ def _unpivot_column(pivot: exp.Pivot, name: str, base: Callable[[str], Trace]) -
             trace.absorb(_unpivot_column(pivot, out, base))
         return trace
     return base(name)
+
+
+def _function_columns(source: exp.Table) -> list[str]:
+    """The columns a table function in FROM yields, by its alias: ``f(..) AS x(a, b)`` a and b;
+    ``json_array_elements(..) AS elem`` one column named as the alias (Postgres)."""
+    alias = source.args.get("alias")
+    if not isinstance(alias, exp.TableAlias):
+        return []
+    return [c.name for c in alias.columns] or ([alias.name] if alias.name else [])
 
 
 def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:

@@ -313,6 +313,13 @@ class _Walker:
         trace = Trace(transform=classify(expression))
         if _is_star(expression):
             return self.star_trace(scope, expression)
+        for star, names in _row_references(expression, scope):  # HASH(*), TO_JSON_STRING(t): whole rows
+            found = self.whole_row(scope, names)
+            role = _role(star, expression)
+            if role is None:
+                trace.absorb(found)
+            else:
+                trace.indirect |= {IndirectRef(ref, role) for ref in found.sources}
         for column in _own_columns(expression):
             role = _role(column, expression)
             if role is None:
@@ -348,6 +355,8 @@ class _Walker:
             return self.star_trace(scope, column)
         name = column.name
         qualifier = column.table
+        if not qualifier and self.is_whole_row(scope, name):
+            return self.whole_row(scope, [name])
         if not qualifier:
             qualifier = self.resolve(scope, name)
             if qualifier is None:
@@ -361,6 +370,33 @@ class _Walker:
                 return self.source_column(search, pivoted[0], name)
             search = search.parent
         return self.field_path(scope, column)
+
+    def is_whole_row(self, scope: Scope, name: str) -> bool:
+        """``TO_JSON_STRING(t)``, ``SELECT t AS rec`` (BigQuery, Postgres): a bare name that is a
+        table or subquery of the FROM clause, and no column of it the catalog knows, is its row."""
+        source = scope.selected_sources.get(name)
+        if source is None:
+            return False
+        node = source[1]
+        if isinstance(node, exp.Table):
+            if not node.name or isinstance(node.this, exp.Func):
+                return False
+            if name == node.name and not self.catalog.columns(_parts(node)):
+                return False  # FROM t without an alias nor known columns: t may be a column of t
+        elif not (isinstance(node, Scope) and isinstance(node.expression, (exp.Select, exp.SetOperation))):
+            return False
+        return not any(name in (self.known_columns(s) or ()) for _, s in scope.selected_sources.values())
+
+    def whole_row(self, scope: Scope, names: list[str]) -> Trace:
+        """A value made of whole rows of the named sources (``HASH(*)``, ``OBJECT_CONSTRUCT(*)``,
+        ``TO_JSON_STRING(t)``): each one's known columns (catalog, subquery), else its ``*``."""
+        trace = Trace(transform=TRANSFORMATION)
+        for source_name in names:
+            known = self.known_columns(scope.sources[source_name]) if source_name in scope.sources else None
+            for name in known or ["*"]:
+                trace.absorb(self.source_column(scope, source_name, name))
+        trace.transform = TRANSFORMATION
+        return trace
 
     def field_path(self, scope: Scope, column: exp.Column) -> Trace:
         """``widget.asset.id`` whose first part is no source: a path into a struct column, read as
@@ -626,6 +662,28 @@ def _function_columns(source: exp.Table) -> list[str]:
     return [c.name for c in alias.columns] or ([alias.name] if alias.name else [])
 
 
+def _row_references(expression: exp.Expr, scope: Scope) -> list[tuple[exp.Expr, list[str]]]:
+    """Whole rows ``expression`` reads, with the sources they are rows of: the bare ``*`` a
+    function is given (``HASH(*)``, ``OBJECT_CONSTRUCT(*)``: every source; not ``COUNT(*)``, which
+    counts rows and reads no column) and a source named as a value (``TO_JSON_STRING(t)``, which
+    the qualifier makes a TableColumn)."""
+    found: list[tuple[exp.Expr, list[str]]] = []
+    for node in find_all_in_scope(expression, exp.Star, exp.TableColumn):
+        if isinstance(node, exp.TableColumn):
+            if node.name in scope.sources:
+                found.append((node, [node.name]))
+            continue
+        parent = node.parent
+        if node is expression or isinstance(parent, (exp.Column, exp.Count)) or not isinstance(parent, exp.Func):
+            continue
+        if isinstance(parent, exp.Anonymous) and parent.name.lower() in ("count", "count_if"):
+            continue
+        if isinstance(node.find_ancestor(exp.ModelAttribute, exp.Select), exp.ModelAttribute):
+            continue  # m!PREDICT(INPUT_DATA => OBJECT_CONSTRUCT(*)): ml_calls picks the model's features
+        found.append((node, list(scope.selected_sources)))
+    return found
+
+
 def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:
     """``GROUP BY ALL`` (Snowflake, Databricks, DuckDB, BigQuery): it groups by every select item
     that aggregates nothing and is no window, as ``GROUP BY 1, 2`` names them one by one."""
@@ -817,6 +875,8 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
         if not name or isinstance(source, exp.Table) and source.args.get("alias") and source.args["alias"].columns:
             continue
         aliases = {e.alias for e in select.expressions if isinstance(e, exp.Alias)}
+        if isinstance(source, exp.Subquery) or (source.alias and source.alias != source.name):
+            aliases.add(name)  # TO_JSON_STRING(t), SELECT t: the row of the source aliased t
         for part in [*select.expressions, select.args.get("where")]:
             if part is None:
                 continue

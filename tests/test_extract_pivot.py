@@ -25,3 +25,9 @@ def test_pivot_star_with_catalog_is_full() -> None:
     assert [c.target.column for c in r.columns] == ["REGION", "JAN", "FEB"]
     jan = next(c for c in r.columns if c.target.column == "JAN")
     assert [str(s) for s in jan.sources] == ["RAW.SALES.AMOUNT"] and jan.transform == "AGGREGATION"
+
+
+def test_pivot_over_values_not_listed_without_catalog_warns() -> None:
+    [r] = extract("CREATE TABLE mart.p AS SELECT region, \"'JAN'\" AS jan FROM raw.sales PIVOT (SUM(amount) FOR month IN (ANY)) p",
+                  "snowflake")
+    assert any("values not listed" in w for w in r.warnings)

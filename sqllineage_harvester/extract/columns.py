@@ -485,24 +485,32 @@ class _Walker:
 
         if name == "*":
             kind = "UNPIVOT" if pivot.args.get("unpivot") else "PIVOT"
-            self.warnings.append(f"{kind} over a source whose columns are not known: the columns it passes through are a '*'")
+            self.warnings.append(f"{kind} whose columns are not known (its source's, or values not listed): left a '*'")
         if pivot.args.get("unpivot"):
             return _unpivot_column(pivot, name, base)
-        if name in pivot_output_names(pivot):
-            trace = Trace(transform=AGGREGATION)
-            for aggregate in pivot.expressions:
-                for column in aggregate.find_all(exp.Column):
-                    trace.absorb(base(column.name))
-                trace.transform = max(trace.transform, classify(aggregate), key=_RANK.__getitem__)
-            for key_column in _pivot_keys(pivot):  # FOR month IN ('JAN', ...): which rows each column sums
-                trace.indirect |= {IndirectRef(ref, CONDITIONAL) for ref in _influences(base(key_column))}
+        if name == "*":  # the columns passed through (known, else a '*') and those the pivot makes
+            used = _pivot_used(pivot)
+            known = self.known_columns(scope.sources[source_name])
+            trace = self.pivot_value(pivot, base)
+            for passed in [c for c in known if c not in used] if known else ["*"]:
+                trace.absorb(base(passed))
             return trace
-        if name == "*":
-            trace = base("*")
-            for out in pivot_output_names(pivot):
-                trace.absorb(self.pivot_column(scope, source_name, pivot, out))
-            return trace
+        if self.pivot_makes(scope, source_name, pivot, name):
+            return self.pivot_value(pivot, base)
         return base(name)  # a column the pivot groups by, passed through
+
+    @staticmethod
+    def pivot_value(pivot: exp.Pivot, base: Callable[[str], Trace]) -> Trace:
+        """A column a PIVOT makes: its aggregations of the source's columns, the FOR key a
+        CONDITIONAL (it picks the rows each column aggregates, as SUM(CASE WHEN k = ..) does)."""
+        trace = Trace(transform=AGGREGATION)
+        for aggregate in pivot.expressions:
+            for column in aggregate.find_all(exp.Column):
+                trace.absorb(base(column.name))
+            trace.transform = max(trace.transform, classify(aggregate), key=_RANK.__getitem__)
+        for key_column in _pivot_keys(pivot):
+            trace.indirect |= {IndirectRef(ref, CONDITIONAL) for ref in _influences(base(key_column))}
+        return trace
 
     def pivot_groups(self, scope: Scope) -> set[IndirectRef]:
         """A PIVOT groups by every column of its source it neither aggregates nor spreads: the
@@ -510,15 +518,29 @@ class _Walker:
         found: set[IndirectRef] = set()
         pivots = {source_name: pivot for source_name, pivot in self.pivots(scope).values() if not pivot.args.get("unpivot")}
         for source_name, pivot in pivots.items():
-            used = {c.name for a in pivot.expressions for c in a.find_all(exp.Column)} | set(_pivot_keys(pivot))
-            made = set(pivot_output_names(pivot))
+            used = _pivot_used(pivot)
             names = set(self.known_columns(scope.sources[source_name]) or ())
             aliases = {alias for alias, (under, _) in self.pivots(scope).items() if under == source_name}
             names |= {c.name for c in find_all_in_scope(scope.expression, exp.Column)
                       if c.table in aliases and not isinstance(c.this, exp.Star)}
-            for name in sorted(names - used - made):
+            for name in sorted(names - used):
+                if self.pivot_makes(scope, source_name, pivot, name):
+                    continue
                 found |= {IndirectRef(ref, GROUP_BY) for ref in _influences(self.unpivoted_column(scope, source_name, name))}
         return found
+
+    def pivot_makes(self, scope: Scope, source_name: str, pivot: exp.Pivot, name: str) -> bool:
+        """Whether ``name`` is a column the PIVOT makes (not one of its source's, passed through).
+        With its values not listed (``IN (ANY)``, ``IN (SELECT ..)``) only the source's known
+        columns tell: a name not among them is made; none known, it is taken for the source's,
+        with a warning."""
+        if not _pivot_dynamic(pivot):
+            return name in pivot_output_names(pivot)
+        known = self.known_columns(scope.sources[source_name])
+        if known is None:
+            self.warnings.append(f"PIVOT over values not listed and columns not known: {name!r} taken for a column of its source")
+            return False
+        return name not in known
 
     def known_columns(self, source: exp.Table | Scope) -> list[str] | None:
         """A source's columns when known: the catalog's, or a subquery's select list without a star."""
@@ -615,6 +637,17 @@ def pivot_output_names(pivot: exp.Pivot) -> list[str]:
     if named:
         return named
     return [v.alias_or_name for field in pivot.fields if isinstance(field, exp.In) for v in field.expressions]
+
+
+def _pivot_used(pivot: exp.Pivot) -> set[str]:
+    """The source columns a PIVOT consumes (aggregates or spreads): all others it groups by."""
+    return {c.name for a in pivot.expressions for c in a.find_all(exp.Column)} | set(_pivot_keys(pivot))
+
+
+def _pivot_dynamic(pivot: exp.Pivot) -> bool:
+    """Whether the PIVOT's values are not listed (Snowflake ``IN (ANY ...)``, ``IN (SELECT ...)``)."""
+    return any(isinstance(v, (exp.PivotAny, exp.Query)) for field in pivot.fields if isinstance(field, exp.In)
+               for v in field.expressions)
 
 
 def _pivot_keys(pivot: exp.Pivot) -> list[str]:

@@ -772,8 +772,8 @@ def _role(node: exp.Expr, top: exp.Expr) -> str | None:
         parent = node.parent
         if isinstance(parent, exp.If) and node.arg_key == "this":
             return CONDITIONAL  # CASE WHEN cond / IF(cond, ...)
-        if isinstance(parent, exp.Case) and node.arg_key == "this":
-            return CONDITIONAL  # CASE operand WHEN ...: the operand is tested, as in CASE WHEN operand = ...
+        if isinstance(parent, (exp.Case, exp.Nvl2)) and node.arg_key == "this":
+            return CONDITIONAL  # CASE operand WHEN ... / NVL2(tested, a, b): tested, as in CASE WHEN operand = ...
         if isinstance(parent, exp.DecodeCase) and _decode_tested(parent, node):
             return CONDITIONAL  # DECODE(operand, search, result, ...): operand and searches are tested
         if isinstance(parent, exp.Window) and node.arg_key in ("partition_by", "order"):

@@ -204,6 +204,7 @@ class _Walker:
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
+        self.pivot_memo: dict[tuple[int, str], dict[str, tuple[str, exp.Pivot]]] = {}
         self.scopes = list(root.traverse())
         self.scope_of: dict[int, Scope] = {id(scope.expression): scope for scope in self.scopes}
         self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
@@ -312,6 +313,13 @@ class _Walker:
         trace = Trace(transform=classify(expression))
         if _is_star(expression):
             return self.star_trace(scope, expression)
+        for star, names in _row_references(expression, scope):  # HASH(*), TO_JSON_STRING(t): whole rows
+            found = self.whole_row(scope, names)
+            role = _role(star, expression)
+            if role is None:
+                trace.absorb(found)
+            else:
+                trace.indirect |= {IndirectRef(ref, role) for ref in found.sources}
         for column in _own_columns(expression):
             role = _role(column, expression)
             if role is None:
@@ -347,6 +355,8 @@ class _Walker:
             return self.star_trace(scope, column)
         name = column.name
         qualifier = column.table
+        if not qualifier and self.is_whole_row(scope, name):
+            return self.whole_row(scope, [name])
         if not qualifier:
             qualifier = self.resolve(scope, name)
             if qualifier is None:
@@ -355,8 +365,38 @@ class _Walker:
         while search is not None:
             if qualifier in search.sources:
                 return self.source_column(search, qualifier, name)
+            pivoted = self.pivots(search).get(qualifier)
+            if pivoted is not None:  # t PIVOT (...) AS p: p.col is a column of the pivot over t
+                return self.source_column(search, pivoted[0], name)
             search = search.parent
         return self.field_path(scope, column)
+
+    def is_whole_row(self, scope: Scope, name: str) -> bool:
+        """``TO_JSON_STRING(t)``, ``SELECT t AS rec`` (BigQuery, Postgres): a bare name that is a
+        table or subquery of the FROM clause, and no column of it the catalog knows, is its row."""
+        source = scope.selected_sources.get(name)
+        if source is None:
+            return False
+        node = source[1]
+        if isinstance(node, exp.Table):
+            if not node.name or isinstance(node.this, exp.Func):
+                return False
+            if name == node.name and not self.catalog.columns(_parts(node)):
+                return False  # FROM t without an alias nor known columns: t may be a column of t
+        elif not (isinstance(node, Scope) and isinstance(node.expression, (exp.Select, exp.SetOperation))):
+            return False
+        return not any(name in (self.known_columns(s) or ()) for _, s in scope.selected_sources.values())
+
+    def whole_row(self, scope: Scope, names: list[str]) -> Trace:
+        """A value made of whole rows of the named sources (``HASH(*)``, ``OBJECT_CONSTRUCT(*)``,
+        ``TO_JSON_STRING(t)``): each one's known columns (catalog, subquery), else its ``*``."""
+        trace = Trace(transform=TRANSFORMATION)
+        for source_name in names:
+            known = self.known_columns(scope.sources[source_name]) if source_name in scope.sources else None
+            for name in known or ["*"]:
+                trace.absorb(self.source_column(scope, source_name, name))
+        trace.transform = TRANSFORMATION
+        return trace
 
     def field_path(self, scope: Scope, column: exp.Column) -> Trace:
         """``widget.asset.id`` whose first part is no source: a path into a struct column, read as
@@ -385,6 +425,8 @@ class _Walker:
                     owners.append(source_name)
             else:
                 columns = self.catalog.columns(_parts(source)) if isinstance(source, exp.Table) else None
+                if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+                    columns = _function_columns(source)
                 if columns and name in columns:
                     owners.append(source_name)
         if len(owners) == 1:
@@ -405,9 +447,110 @@ class _Walker:
     def _columns_unknown(self, source: exp.Table | Scope) -> bool:
         if isinstance(source, Scope):  # a SELECT *, or a collection whose element type is unknown
             return source.expression.meta.get("open") or any(_is_star(s) for s in getattr(source.expression, "selects", []))
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+            return False  # a table function's columns are its alias's
         return isinstance(source, exp.Table) and not self.catalog.columns(_parts(source))
 
     def source_column(self, scope: Scope, source_name: str, name: str) -> Trace:
+        pivoted = self.pivots(scope).get(source_name)
+        if pivoted is not None:
+            return self.pivot_column(scope, pivoted[0], pivoted[1], name)
+        return self.unpivoted_column(scope, source_name, name)
+
+    def pivots(self, scope: Scope) -> dict[str, tuple[str, exp.Pivot]]:
+        """The scope's sources read through PIVOT / UNPIVOT, by source name and by the pivot's
+        alias (qualify names the pivot's columns ``p.col``): (source name, pivot)."""
+        key = (id(scope), "#pivots")
+        found = self.pivot_memo.get(key)
+        if found is None:
+            found = self.pivot_memo[key] = {}
+            for source_name, source in scope.sources.items():
+                node = source.expression.parent if isinstance(source, Scope) else source
+                pivots = node.args.get("pivots") if isinstance(node, (exp.Table, exp.Subquery)) else None
+                if pivots:
+                    pivot = pivots[0]
+                    # FROM cte PIVOT (...): qualify files the pivot apart from the CTE it reads
+                    under = node.alias_or_name if isinstance(node, exp.Table) else source_name
+                    under = under if isinstance(scope.sources.get(under), Scope) else source_name
+                    found[source_name] = (under, pivot)
+                    if pivot.alias:
+                        found[pivot.alias] = (under, pivot)
+        return found
+
+    def pivot_column(self, scope: Scope, source_name: str, pivot: exp.Pivot, name: str) -> Trace:
+        """A column of ``source PIVOT (agg(v) FOR k IN (...))`` or ``UNPIVOT (v FOR k IN (a, b))``,
+        traced to the columns of the source under it."""
+        def base(column: str) -> Trace:
+            return self.unpivoted_column(scope, source_name, column)
+
+        if name == "*":
+            kind = "UNPIVOT" if pivot.args.get("unpivot") else "PIVOT"
+            self.warnings.append(f"{kind} whose columns are not known (its source's, or values not listed): left a '*'")
+        if pivot.args.get("unpivot"):
+            return _unpivot_column(pivot, name, base)
+        if name == "*":  # the columns passed through (known, else a '*') and those the pivot makes
+            used = _pivot_used(pivot)
+            known = self.known_columns(scope.sources[source_name])
+            trace = self.pivot_value(pivot, base)
+            for passed in [c for c in known if c not in used] if known else ["*"]:
+                trace.absorb(base(passed))
+            return trace
+        if self.pivot_makes(scope, source_name, pivot, name):
+            return self.pivot_value(pivot, base)
+        return base(name)  # a column the pivot groups by, passed through
+
+    @staticmethod
+    def pivot_value(pivot: exp.Pivot, base: Callable[[str], Trace]) -> Trace:
+        """A column a PIVOT makes: its aggregations of the source's columns, the FOR key a
+        CONDITIONAL (it picks the rows each column aggregates, as SUM(CASE WHEN k = ..) does)."""
+        trace = Trace(transform=AGGREGATION)
+        for aggregate in pivot.expressions:
+            for column in aggregate.find_all(exp.Column):
+                trace.absorb(base(column.name))
+            trace.transform = max(trace.transform, classify(aggregate), key=_RANK.__getitem__)
+        for key_column in _pivot_keys(pivot):
+            trace.indirect |= {IndirectRef(ref, CONDITIONAL) for ref in _influences(base(key_column))}
+        return trace
+
+    def pivot_groups(self, scope: Scope) -> set[IndirectRef]:
+        """A PIVOT groups by every column of its source it neither aggregates nor spreads: the
+        source's known columns (catalog, or a subquery's select list), else those the query names."""
+        found: set[IndirectRef] = set()
+        pivots = {source_name: pivot for source_name, pivot in self.pivots(scope).values() if not pivot.args.get("unpivot")}
+        for source_name, pivot in pivots.items():
+            used = _pivot_used(pivot)
+            names = set(self.known_columns(scope.sources[source_name]) or ())
+            aliases = {alias for alias, (under, _) in self.pivots(scope).items() if under == source_name}
+            names |= {c.name for c in find_all_in_scope(scope.expression, exp.Column)
+                      if c.table in aliases and not isinstance(c.this, exp.Star)}
+            for name in sorted(names - used):
+                if self.pivot_makes(scope, source_name, pivot, name):
+                    continue
+                found |= {IndirectRef(ref, GROUP_BY) for ref in _influences(self.unpivoted_column(scope, source_name, name))}
+        return found
+
+    def pivot_makes(self, scope: Scope, source_name: str, pivot: exp.Pivot, name: str) -> bool:
+        """Whether ``name`` is a column the PIVOT makes (not one of its source's, passed through).
+        With its values not listed (``IN (ANY)``, ``IN (SELECT ..)``) only the source's known
+        columns tell: a name not among them is made; none known, it is taken for the source's,
+        with a warning."""
+        if not _pivot_dynamic(pivot):
+            return name in pivot_output_names(pivot)
+        known = self.known_columns(scope.sources[source_name])
+        if known is None:
+            self.warnings.append(f"PIVOT over values not listed and columns not known: {name!r} taken for a column of its source")
+            return False
+        return name not in known
+
+    def known_columns(self, source: exp.Table | Scope) -> list[str] | None:
+        """A source's columns when known: the catalog's, or a subquery's select list without a star."""
+        if isinstance(source, Scope):
+            names = self.output_names(source)
+            return None if "*" in names else names
+        return list(self.catalog.columns(_parts(source)) or ()) or None
+
+    def unpivoted_column(self, scope: Scope, source_name: str, name: str) -> Trace:
+        """``source_column`` of the source itself (under any PIVOT / UNPIVOT on it)."""
         source = scope.sources.get(source_name)
         if isinstance(source, Scope):
             if name == "*":
@@ -418,7 +561,7 @@ class _Walker:
             return self.projection(source, name)
         if isinstance(source, exp.Table):
             if isinstance(source.this, exp.Func):
-                return self.function_column(source.this, name)
+                return self.function_column(source.this, name, scope, source_name)
             if not source.name:
                 return Trace(transform=TRANSFORMATION)
             named = self.names.get(id(source))
@@ -427,12 +570,19 @@ class _Walker:
             return Trace({ColumnRef(named, name)})
         return Trace()
 
-    def function_column(self, func: exp.Func, name: str) -> Trace:
+    def function_column(self, func: exp.Func, name: str, scope: Scope | None = None, own: str = "") -> Trace:
         """A column of a table function over a query (BigQuery ML.PREDICT(MODEL m, (SELECT ...))):
-        a column the query also has passes through; any other is computed from all of it."""
+        a column the query also has passes through; any other is computed from all of it. Over
+        columns (``FROM docs d, jsonb_array_elements(d.body) x``, a set-returning function):
+        every column it yields is computed from the columns it is given."""
         inner = [self.scope_of[id(q)] for q in func.find_all(exp.Select) if id(q) in self.scope_of]
         if not inner:
-            return Trace(transform=TRANSFORMATION)
+            trace = Trace(transform=TRANSFORMATION)
+            for column in _own_columns(func) if scope is not None else []:
+                if column.table != own:  # never its own columns (no cycle)
+                    trace.absorb(self.column(scope, column, through=True))
+            trace.transform = TRANSFORMATION
+            return trace
         scope = inner[0]
         if name in self.output_names(scope):
             return self.projection(scope, name)
@@ -448,12 +598,14 @@ class _Walker:
         found: set[IndirectRef] = set()
         if not isinstance(select, exp.Select):
             return found
+        found |= self.pivot_groups(scope)
         clauses: list[tuple[exp.Expr | None, str]] = [
             (select.args.get("where"), FILTER),
             (select.args.get("having"), FILTER),
             (select.args.get("qualify"), FILTER),
             (select.args.get("group"), GROUP_BY),
             (select.args.get("order"), SORT),
+            *((item, GROUP_BY) for item in _grouped_by_all(select)),
         ]
         for join in select.args.get("joins") or []:
             clauses.append((join.args.get("on"), JOIN))
@@ -477,6 +629,102 @@ class _Walker:
                     for out in self.output_names(child):
                         found |= {IndirectRef(ref, kind) for ref in _influences(self.projection(child, out))}
         return found
+
+
+def pivot_output_names(pivot: exp.Pivot) -> list[str]:
+    """The columns a PIVOT makes (one per IN value and aggregation), as sqlglot names them."""
+    named = [c.name for c in pivot.args.get("columns") or []]
+    if named:
+        return named
+    return [v.alias_or_name for field in pivot.fields if isinstance(field, exp.In) for v in field.expressions]
+
+
+def _pivot_used(pivot: exp.Pivot) -> set[str]:
+    """The source columns a PIVOT consumes (aggregates or spreads): all others it groups by."""
+    return {c.name for a in pivot.expressions for c in a.find_all(exp.Column)} | set(_pivot_keys(pivot))
+
+
+def _pivot_dynamic(pivot: exp.Pivot) -> bool:
+    """Whether the PIVOT's values are not listed (Snowflake ``IN (ANY ...)``, ``IN (SELECT ...)``)."""
+    return any(isinstance(v, (exp.PivotAny, exp.Query)) for field in pivot.fields if isinstance(field, exp.In)
+               for v in field.expressions)
+
+
+def _pivot_keys(pivot: exp.Pivot) -> list[str]:
+    """The columns a PIVOT's ``FOR k IN (...)`` / UNPIVOT's name column tests or makes."""
+    keys: list[str] = []
+    for field in pivot.fields:
+        target = field.this if isinstance(field, exp.In) else field
+        parts = target.expressions if isinstance(target, exp.Tuple) else [target]
+        keys += [part.name for part in parts if isinstance(part, (exp.Column, exp.Identifier))]
+    return keys
+
+
+def _unpivot_column(pivot: exp.Pivot, name: str, base: Callable[[str], Trace]) -> Trace:
+    """``UNPIVOT (v FOR k IN (a, b))``: v is computed from a and b (each row one of them), k holds
+    their names (no column's value); ``(v1, v2) FOR k IN ((a1, a2), (b1, b2))`` by position."""
+    values = [e.name for e in pivot.expressions for e in (e.expressions if isinstance(e, exp.Tuple) else [e])]
+    if name in values:
+        position = values.index(name)
+        trace = Trace(transform=TRANSFORMATION)
+        for field in pivot.fields:
+            for entry in field.expressions if isinstance(field, exp.In) else []:
+                entry = entry.this if isinstance(entry, exp.PivotAlias) else entry
+                if isinstance(entry, exp.Tuple) and position < len(entry.expressions):
+                    entry = entry.expressions[position]
+                for column in entry.find_all(exp.Column):
+                    trace.absorb(base(column.name))
+        trace.transform = TRANSFORMATION
+        return trace
+    if name in _pivot_keys(pivot):
+        return Trace()
+    if name == "*":
+        trace = base("*")
+        for out in [*values, *_pivot_keys(pivot)]:
+            trace.absorb(_unpivot_column(pivot, out, base))
+        return trace
+    return base(name)
+
+
+def _function_columns(source: exp.Table) -> list[str]:
+    """The columns a table function in FROM yields, by its alias: ``f(..) AS x(a, b)`` a and b;
+    ``json_array_elements(..) AS elem`` one column named as the alias (Postgres)."""
+    alias = source.args.get("alias")
+    if not isinstance(alias, exp.TableAlias):
+        return []
+    return [c.name for c in alias.columns] or ([alias.name] if alias.name else [])
+
+
+def _row_references(expression: exp.Expr, scope: Scope) -> list[tuple[exp.Expr, list[str]]]:
+    """Whole rows ``expression`` reads, with the sources they are rows of: the bare ``*`` a
+    function is given (``HASH(*)``, ``OBJECT_CONSTRUCT(*)``: every source; not ``COUNT(*)``, which
+    counts rows and reads no column) and a source named as a value (``TO_JSON_STRING(t)``, which
+    the qualifier makes a TableColumn)."""
+    found: list[tuple[exp.Expr, list[str]]] = []
+    for node in find_all_in_scope(expression, exp.Star, exp.TableColumn):
+        if isinstance(node, exp.TableColumn):
+            if node.name in scope.sources:
+                found.append((node, [node.name]))
+            continue
+        parent = node.parent
+        if node is expression or isinstance(parent, (exp.Column, exp.Count)) or not isinstance(parent, exp.Func):
+            continue
+        if isinstance(parent, exp.Anonymous) and parent.name.lower() in ("count", "count_if"):
+            continue
+        if isinstance(node.find_ancestor(exp.ModelAttribute, exp.Select), exp.ModelAttribute):
+            continue  # m!PREDICT(INPUT_DATA => OBJECT_CONSTRUCT(*)): ml_calls picks the model's features
+        found.append((node, list(scope.selected_sources)))
+    return found
+
+
+def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:
+    """``GROUP BY ALL`` (Snowflake, Databricks, DuckDB, BigQuery): it groups by every select item
+    that aggregates nothing and is no window, as ``GROUP BY 1, 2`` names them one by one."""
+    group = select.args.get("group")
+    if not (isinstance(group, exp.Group) and group.args.get("all")):
+        return []
+    return [item for item in select.expressions if not _is_star(item)
+            and not any(True for _ in find_all_in_scope(item, exp.AggFunc, exp.Window))]
 
 
 def _influences(trace: Trace) -> set[ColumnRef]:
@@ -524,12 +772,26 @@ def _role(node: exp.Expr, top: exp.Expr) -> str | None:
         parent = node.parent
         if isinstance(parent, exp.If) and node.arg_key == "this":
             return CONDITIONAL  # CASE WHEN cond / IF(cond, ...)
+        if isinstance(parent, (exp.Case, exp.Nvl2)) and node.arg_key == "this":
+            return CONDITIONAL  # CASE operand WHEN ... / NVL2(tested, a, b): tested, as in CASE WHEN operand = ...
+        if isinstance(parent, exp.DecodeCase) and _decode_tested(parent, node):
+            return CONDITIONAL  # DECODE(operand, search, result, ...): operand and searches are tested
         if isinstance(parent, exp.Window) and node.arg_key in ("partition_by", "order"):
             return WINDOW
         if isinstance(parent, exp.Filter) and node.arg_key == "expression":
             return FILTER  # agg(x) FILTER (WHERE cond)
         node = parent
     return None
+
+
+def _decode_tested(decode: exp.DecodeCase, node: exp.Expr) -> bool:
+    """Whether ``node`` is DECODE's operand or one of its search values (not a result or the
+    default): ``DECODE(op, s1, r1, s2, r2, default)`` is ``CASE op WHEN s1 THEN r1 ...``."""
+    if node.arg_key != "expressions":
+        return False
+    index = node.index or 0
+    pairs = (len(decode.expressions) - 1) // 2
+    return index == 0 or (index % 2 == 1 and index <= 2 * pairs - 1)
 
 
 def infer_schema(tables: list[exp.Table], catalog: Catalog, dialect: str | None) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
@@ -640,10 +902,14 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
         source = from_.this
         if not isinstance(source, (exp.Table, exp.Subquery)) or (isinstance(source, exp.Table) and isinstance(source.this, exp.Func)):
             continue
+        if source.args.get("pivots"):  # its columns are the pivot's, which the qualifier names
+            continue
         name = source.alias_or_name
         if not name or isinstance(source, exp.Table) and source.args.get("alias") and source.args["alias"].columns:
             continue
         aliases = {e.alias for e in select.expressions if isinstance(e, exp.Alias)}
+        if isinstance(source, exp.Subquery) or (source.alias and source.alias != source.name):
+            aliases.add(name)  # TO_JSON_STRING(t), SELECT t: the row of the source aliased t
         for part in [*select.expressions, select.args.get("where")]:
             if part is None:
                 continue
@@ -710,12 +976,22 @@ def tables_only(query: exp.Expr) -> QueryTrace:
     tables: list[exp.Table] = []
     if root is not None:
         for scope in root.traverse():
-            for source in scope.sources.values():
-                if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
-                    tables += _function_tables(source.this)
-                elif isinstance(source, exp.Table) and source.name:
-                    tables.append(source)
+            tables += _scope_tables(scope)
     return QueryTrace([], tables, set(), [])
+
+
+def _scope_tables(scope: Scope) -> list[exp.Table]:
+    """The base tables a scope reads: its table sources and those named in its table functions
+    (ML.PREDICT(MODEL m, ...) reads the model); ``FROM cte PIVOT (...)`` reads the CTE, no table."""
+    tables: list[exp.Table] = []
+    for source in scope.sources.values():
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
+            tables += _function_tables(source.this)
+        elif isinstance(source, exp.Table) and source.name:
+            if source.args.get("pivots") and not source.db and source.name in scope.cte_sources:
+                continue
+            tables.append(source)
+    return tables
 
 
 def database_only_qualifies(dialect: str | None) -> bool:
@@ -766,11 +1042,7 @@ def trace_query(query: exp.Expr, catalog: Catalog, dialect: str | None) -> Query
     tables: list[exp.Table] = []
     indirect: set[IndirectRef] = set()
     for scope in walker.scopes:
-        for source in scope.sources.values():
-            if isinstance(source, exp.Table) and isinstance(source.this, exp.Func):
-                tables += _function_tables(source.this)  # ML.PREDICT(MODEL m, ...) reads the model
-            elif isinstance(source, exp.Table) and source.name:
-                tables.append(source)
+        tables += _scope_tables(scope)
         indirect |= walker.scope_indirect(scope)
     return QueryTrace(outputs, tables, indirect, list(dict.fromkeys(warnings)))
 

@@ -962,6 +962,11 @@ def _expand_alias_refs(nodes: _Nodes, catalog: Catalog) -> None:
                         column.replace(exp.Paren(this=aliases[column.name].copy()))
             if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias):
                 aliases[item.alias] = item.this
+        qualify_clause = select.args.get("qualify")  # QUALIFY rn = 1 filters on the alias's window
+        if aliases and qualify_clause is not None:
+            for column in list(find_all_in_scope(qualify_clause, exp.Column)):
+                if not column.table and column.name in aliases and column.name not in known:
+                    column.replace(exp.Paren(this=aliases[column.name].copy()))
 
 
 def _function_tables(func: exp.Func) -> list[exp.Table]:

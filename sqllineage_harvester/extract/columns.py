@@ -75,6 +75,11 @@ class Trace:
         self.absorb(other)
 
 
+def _passthrough(column: exp.Column, expression: exp.Expr) -> bool:
+    """Whether ``expression`` is ``column`` itself, aliased or not."""
+    return column is expression or (isinstance(expression, exp.Alias) and expression.this is column)
+
+
 def per_target(values: list[tuple[Any, Trace]]) -> dict[Any, Trace]:
     """The values written to each target, merged; one written from no column is kept too."""
     merged: dict[Any, Trace] = {}
@@ -325,6 +330,8 @@ class _Walker:
             if role is None:
                 found = self.column(scope, column)
                 trace.absorb(found.hidden() if masked_by(column, expression, self.masking, self.dialect) else found)
+                if not found.sources and found.transform == AGGREGATION and _passthrough(column, expression):
+                    trace.transform = AGGREGATION  # dt.c of (SELECT COUNT(*) AS c ...) dt: still a count
             else:
                 for ref in self.column(scope, column).sources:
                     trace.indirect.add(IndirectRef(ref, role))

@@ -218,27 +218,43 @@ def operation(store: Store, op_id: str) -> OperationDetail:
 
 
 def pattern_parts(pattern: str) -> list[str]:
-    """A search pattern's literal parts: ``*`` matches anything between them.
+    """A search pattern's literal parts: ``*`` matches anything between them, and alone anything.
 
-    >>> pattern_parts("raw*amount"), pattern_parts("  Orders ")
-    (['raw', 'amount'], ['orders'])
+    >>> pattern_parts("raw*amount"), pattern_parts("  Orders "), pattern_parts("*")
+    (['raw', 'amount'], ['orders'], [])
     """
-    parts = [p for p in pattern.strip().lower().split("*") if p]
-    if not parts:
+    if not pattern.strip():
         raise ConfigError("give some text to search for (a name or part of one; * matches anything)")
-    return parts
+    return [p for p in pattern.strip().lower().split("*") if p]
+
+
+def searched(pattern: str, namespace: str | None = None) -> list[tuple[str | None, list[str]]]:
+    """The (namespace, parts) ``search`` asks the store for: the pattern in ``namespace``, and
+    without one, each ``NS/pattern`` reading (as names are listed) in its namespace."""
+    space = namespace.strip().rstrip("/") if namespace else None
+    out = [(space, pattern_parts(pattern))]
+    if namespace is None and "/" in pattern:
+        out += [(ns, pattern_parts(part)) for ns, part in readings(pattern)[1:] if part.strip()]
+    return out
 
 
 def search(store: Store, pattern: str, namespace: str | None = None, limit: int = SEARCH_LIMIT) -> list[LineageNode]:
     """Datasets, then columns, whose name contains ``pattern`` (case-insensitive, ``*`` a wildcard),
     in ``namespace`` when given; up to ``limit`` of each kind."""
-    found = store.search(pattern_parts(pattern), limit)
-    if namespace is None and "/" in pattern:  # NS/pattern, as names are listed
-        for space, part in readings(pattern)[1:]:
-            found += [n for n in search(store, part, space, limit) if n not in found] if part.strip("*") else []
-    if namespace:
-        found = [n for n in found if n.namespace.lower() == namespace.strip().rstrip("/").lower()]
-    return sorted(found, key=lambda n: (n.kind != "dataset", n.name.lower(), n.namespace))
+    found: dict[str, LineageNode] = {}
+    for space, parts in searched(pattern, namespace):
+        found.update((n.key, n) for n in store.search(parts, limit, space) if n.key not in found)
+    return sorted(found.values(), key=lambda n: (n.kind != "dataset", n.name.lower(), n.namespace))
+
+
+def search_totals(store: Store, pattern: str, namespace: str | None = None) -> dict[str, int]:
+    """How many datasets and columns ``search`` finds without its limit: what "the first N of M"
+    says. A name two readings of ``NS/pattern`` both find counts twice (rare: an estimate)."""
+    totals = {"dataset": 0, "column": 0}
+    for space, parts in searched(pattern, namespace):
+        for kind, n in store.search_count(parts, space).items():
+            totals[kind] += n
+    return totals
 
 
 def fragments(name: str) -> set[str]:
@@ -262,9 +278,8 @@ def suggest(store: Store, name: str, namespace: str | None = None, n: int = 5) -
     want = len(typed.split("."))
     pool: dict[str, LineageNode] = {}
     for part in fragments(typed):
-        for node in store.search([part], 500):
-            if namespace is None or node.namespace.lower() == namespace.strip().rstrip("/").lower():
-                pool[node.key] = node
+        for node in store.search([part], 500, namespace.strip().rstrip("/") if namespace else None):
+            pool[node.key] = node
 
     def score(node: LineageNode) -> float:
         tail = ".".join(node.name.lower().split(".")[-want:])
@@ -277,4 +292,4 @@ def suggest(store: Store, name: str, namespace: str | None = None, n: int = 5) -
 
 
 __all__ = ["AmbiguousNameError", "ColumnDetail", "DatasetDetail", "Detail", "OperationDetail", "OperationSummary",
-           "UnknownNameError", "column", "dataset", "operation", "operation_label", "search", "show", "suggest"]
+           "UnknownNameError", "column", "dataset", "operation", "operation_label", "search", "search_totals", "show", "suggest"]

@@ -48,7 +48,27 @@ def test_search_treats_like_wildcards_as_text(warehouse):
     assert names(explore.search(warehouse, "customer_id")) == ["raw.orders.customer_id", "stg.orders_clean.customer_id"]
     assert explore.search(warehouse, "%") == [] and explore.search(warehouse, "r_w") == []
     with pytest.raises(ConfigError):
-        explore.search(warehouse, "*")
+        explore.search(warehouse, "  ")
+
+
+def test_search_star_alone_lists_everything_up_to_the_limit_and_counts_the_rest(warehouse):
+    every = explore.search(warehouse, "*", limit=1000)
+    assert "mart.revenue" in names(every) and "raw.orders.amount" in names(every)
+    first = explore.search(warehouse, "**", limit=2)
+    assert [n.kind for n in first] == ["dataset", "dataset", "column", "column"]
+    totals = explore.search_totals(warehouse, "*")
+    assert totals == {kind: sum(n.kind == kind for n in every) for kind in ("dataset", "column")}
+
+
+def test_search_filters_its_namespace_before_its_limit(warehouse):
+    import dataclasses
+
+    late = "zz://late"  # its names come last: a limit before the filter finds none of them
+    warehouse.write_batch(Batch(operations=(dataclasses.replace(
+        op("z1", "zz.orders_late", ("zz.orders_src",), {"amount": "zz.orders_src.amount"}), namespace=late),)))
+    found = explore.search(warehouse, "o", namespace=late.upper() + "/", limit=1)
+    assert [(n.name, n.namespace) for n in found] == [("zz.orders_late", late), ("zz.orders_late.amount", late)]
+    assert explore.search_totals(warehouse, "o", late) == {"dataset": 2, "column": 2}
 
 
 def test_show_dataset_lists_columns_writers_readers_and_reads(warehouse):
@@ -149,7 +169,9 @@ def test_search_says_when_it_stopped_at_its_limit(tmp_path):
     finally:
         store.close()
     cut = CliRunner().invoke(main, ["search", "orders", "--limit", "2", "--store", url])
-    assert cut.exit_code == 0 and "showing the first 2 datasets and the first 2 columns" in cut.stderr
+    assert cut.exit_code == 0 and "showing the first 2 of 4 datasets and the first 2 of 9 columns" in cut.stderr
     assert len([line for line in cut.stdout.splitlines() if "orders" in line]) == 4
     whole = CliRunner().invoke(main, ["search", "orders", "--store", url])
     assert whole.exit_code == 0 and "showing the first" not in whole.stderr
+    every = CliRunner().invoke(main, ["search", "*", "--limit", "1", "--store", url])
+    assert every.exit_code == 0 and "showing the first 1 of" in every.stderr, every.output

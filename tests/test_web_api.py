@@ -52,6 +52,28 @@ def test_search_takes_a_wildcard_a_table_dot_column_and_a_namespace(app):
     assert {n["namespace"] for n in inside} == {OTHER} and "other.orders" in {n["name"] for n in inside}
 
 
+def test_search_finds_a_column_by_a_pattern_naming_its_table_and_itself_as_the_cli_does(app):
+    assert {n["name"] for n in get(app, "api/search", q="orders_cl*amo")[1]["results"]} == {"stg.orders_clean.amount"}
+    assert {n["name"] for n in get(app, "api/search", q="raw*amount")[1]["results"]} == {"raw.orders.amount"}
+    # the CLI finds raw.orders.amount by "orders.amount" but never other columns of tables holding "orders"
+    names = {n["name"] for n in get(app, "api/search", q="rs.amount")[1]["results"]}
+    assert names == {"raw.orders.amount", "archive.orders.amount", "other.orders.amount"}
+    assert {n["kind"] for n in get(app, "api/search", q="orders")[1]["results"]} == {"dataset"}
+
+
+def test_search_says_how_many_it_left_out(store):
+    from sqllineage_harvester.web import view
+
+    whole = view.search(fill(store), "*")
+    assert whole["truncated"] == 0 and "raw.orders.amount" in {n["name"] for n in whole["results"]}
+    cut = view.search(store, "*", limit=2)
+    assert [n["kind"] for n in cut["results"]] == ["dataset", "dataset", "column", "column"]
+    assert cut["truncated"] == len(whole["results"]) - 4
+    assert cut["counts"] == {kind: sum(n["kind"] == kind for n in whole["results"]) for kind in ("dataset", "column")}
+    inside = view.search(store, "o", OTHER, limit=1)["results"]
+    assert inside and {n["namespace"] for n in inside} == {OTHER}
+
+
 def test_namespaces_are_listed(app):
     assert get(app, "api/namespaces") == (200, {"namespaces": sorted([NAMESPACE, OTHER])})
 

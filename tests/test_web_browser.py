@@ -204,6 +204,9 @@ def test_the_exported_file_shows_every_table_and_asks_no_network(store_url, page
     assert page.locator("#results li.result .name").all_text_contents() == [
         "archive.orders.amount", "other.orders.amount", "other.src.amount", "raw.orders.amount",
         "stg.orders_clean.amount"]
+    page.fill("#search", "orders_cl*AMO")  # a table's part and its column's: the column, as the server finds it
+    page.wait_for_function("() => document.querySelectorAll('#results li.result').length === 1")
+    assert page.locator("#results li.result .name").all_text_contents() == ["stg.orders_clean.amount"]
 
     column(page, "raw.orders", "amount").click()
     page.wait_for_selector("#details[data-impact]")

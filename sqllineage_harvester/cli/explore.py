@@ -7,6 +7,7 @@ import json
 import click
 
 from ..errors import HarvesterError
+from ..model import LineageNode
 from . import _fail, format_option, main
 from .query import _open_store, store_option
 
@@ -49,8 +50,8 @@ def show(name: str, store_url: str | None, namespace: str | None, fmt: str) -> N
               help="At most this many datasets, and as many columns.")
 @format_option("table", "json")
 def search(pattern: str, store_url: str | None, namespace: str | None, limit: int, fmt: str) -> None:
-    """Datasets and columns whose name contains PATTERN (case-insensitive; * matches anything),
-    with their kind, type and namespace: datasets first.
+    """Datasets and columns whose name contains PATTERN (case-insensitive; * matches anything,
+    alone everything), with their kind, type and namespace: datasets first.
 
     \b
     Example:
@@ -61,12 +62,23 @@ def search(pattern: str, store_url: str | None, namespace: str | None, limit: in
     from ..render_explore import search_dict, search_table
 
     try:
-        found = explore.search(_open_store(store_url, read_only=True), pattern, namespace, limit)
-        full = [kind for kind in ("dataset", "column") if sum(n.kind == kind for n in found) >= limit]
-        if full:
-            shown = " and the first ".join(f"{limit} {kind}s" for kind in full)
-            click.echo(f"note: showing the first {shown}; there may be more (--limit N, or a longer pattern)", err=True)
+        store = _open_store(store_url, read_only=True)
+        found = explore.search(store, pattern, namespace, limit)
+        if any(sum(n.kind == kind for n in found) >= limit for kind in ("dataset", "column")):
+            note = _left_out(found, explore.search_totals(store, pattern, namespace))
+            if note:
+                click.echo(f"note: {note}", err=True)
         click.echo(json.dumps(search_dict(pattern, found), ensure_ascii=False) if fmt == "json"
                    else search_table(pattern, found))
     except HarvesterError as e:
         _fail(e)
+
+
+def _left_out(found: list[LineageNode], totals: dict[str, int]) -> str | None:
+    """What a search cut at its limit left out ("showing the first 2 of 4 datasets ...; 7 more"), if anything."""
+    shown = {kind: sum(n.kind == kind for n in found) for kind in totals}
+    cut = [f"{shown[kind]} of {total} {kind}s" for kind, total in totals.items() if total > shown[kind]]
+    more = sum(totals.values()) - len(found)
+    if not cut:
+        return None
+    return f"showing the first {' and the first '.join(cut)}; {more} more (--limit N, or a longer pattern)"

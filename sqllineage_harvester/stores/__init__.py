@@ -200,9 +200,14 @@ class Store(Protocol):
         ...
 
     # What ``explore`` reads (show, search, suggestions): stores/sql_explore.py, stores/neo4j_explore.py.
-    def search(self, parts: Sequence[str], limit: int = 50) -> list[LineageNode]:
+    def search(self, parts: Sequence[str], limit: int = 50, namespace: str | None = None) -> list[LineageNode]:
         """Datasets and columns (up to ``limit`` of each) whose full name holds ``parts`` in
-        order, case-insensitive."""
+        order, case-insensitive; only those in ``namespace`` (any case) when given, the limit
+        counted among them."""
+        ...
+
+    def search_count(self, parts: Sequence[str], namespace: str | None = None) -> dict[str, int]:
+        """How many datasets and columns ``search`` finds without a limit: {"dataset": n, "column": m}."""
         ...
 
     def dataset_links(self, key: str) -> DatasetLinks:

@@ -29,16 +29,28 @@ class Neo4jExplore:
     def _read(self, query: str, timeout: float | None = None, **params: Any) -> list[list[Any]]: ...
     def describe(self, keys: Any) -> dict[str, LineageNode]: ...
 
-    def search(self, parts: Sequence[str], limit: int = 50) -> list[LineageNode]:
+    def search(self, parts: Sequence[str], limit: int = 50, namespace: str | None = None) -> list[LineageNode]:
+        found_datasets, found_columns = self._searching(parts, namespace)
+        return by_name(self.describe(found_datasets[:limit] + found_columns[:limit]).values())
+
+    def search_count(self, parts: Sequence[str], namespace: str | None = None) -> dict[str, int]:
+        found_datasets, found_columns = self._searching(parts, namespace)
+        return {"dataset": len(found_datasets), "column": len(found_columns)}
+
+    def _searching(self, parts: Sequence[str], namespace: str | None) -> tuple[list[str], list[str]]:
+        """The keys of every dataset and every column ``search`` finds, by name: the namespace is
+        asked of the server with the longest part, the order of the parts checked here."""
         longest = max(parts, key=len).lower() if parts else ""
         wanted = in_order(parts)
-        rows = self._read("MATCH (d:Dataset) WHERE toLower(d.name) CONTAINS $p RETURN d.id, d.name "
-                          "ORDER BY d.name", p=longest)
-        found = [_key("Dataset", i) for i, name in rows if wanted.search(name)][:limit]
+        space = "($ns IS NULL OR toLower(d.namespace) = $ns)"
+        ns = namespace.lower() if namespace is not None else None
+        rows = self._read(f"MATCH (d:Dataset) WHERE toLower(d.name) CONTAINS $p AND {space} RETURN d.id, d.name "
+                          "ORDER BY d.name", p=longest, ns=ns)
+        found_datasets = [_key("Dataset", i) for i, name in rows if wanted.search(name)]
         rows = self._read("MATCH (d:Dataset)-[:HAS_COLUMN]->(c:Column) WHERE toLower(d.name + '.' + c.name) "
-                          "CONTAINS $p RETURN c.id, d.name, c.name ORDER BY d.name, c.name", p=longest)
-        found += [_key("Column", i) for i, ds, col in rows if wanted.search(f"{ds}.{col}")][:limit]
-        return by_name(self.describe(found).values())
+                          f"CONTAINS $p AND {space} RETURN c.id, d.name, c.name ORDER BY d.name, c.name",
+                          p=longest, ns=ns)
+        return found_datasets, [_key("Column", i) for i, ds, col in rows if wanted.search(f"{ds}.{col}")]
 
     def dataset_links(self, key: str) -> DatasetLinks:
         ident = key[1:]

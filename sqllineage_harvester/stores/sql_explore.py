@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from ..model import DatasetLinks, LineageNode, OperationLinks, ReadCount, RunCount
@@ -33,19 +33,36 @@ class SQLExplore:
     def _read(self) -> AbstractContextManager[Connection]: ...  # SQLStore's
     def describe(self, keys: Any) -> dict[str, LineageNode]: ...  # SQLStore's
 
-    def search(self, parts: Sequence[str], limit: int = 50) -> list[LineageNode]:
-        """Datasets and columns whose full name holds ``parts`` in order, case-insensitive."""
-        pattern = like_pattern([p.lower() for p in parts])
+    def search(self, parts: Sequence[str], limit: int = 50, namespace: str | None = None) -> list[LineageNode]:
+        """Datasets and columns whose full name holds ``parts`` in order, case-insensitive, in
+        ``namespace`` (any case) when given: filtered before the limit, so up to ``limit`` of it."""
+        datasets_query, columns_query = self._searching(parts, namespace)
         d, c = datasets, columns
         with self._read() as conn:
             found = [f"d{i}" for (i,) in conn.execute(
-                select(d.c.id).where(func.lower(d.c.name).like(pattern, escape="\\"))
-                .order_by(d.c.name).limit(limit))]
+                datasets_query.add_columns(d.c.id).order_by(d.c.name).limit(limit))]
             found += [f"c{i}" for (i,) in conn.execute(
-                select(c.c.id).join(d, d.c.id == c.c.dataset_id)
-                .where(func.lower(d.c.name + "." + c.c.name).like(pattern, escape="\\"))
-                .order_by(d.c.name, c.c.name).limit(limit))]
+                columns_query.add_columns(c.c.id).order_by(d.c.name, c.c.name).limit(limit))]
         return by_name(self.describe(found).values())
+
+    def search_count(self, parts: Sequence[str], namespace: str | None = None) -> dict[str, int]:
+        datasets_query, columns_query = self._searching(parts, namespace)
+        with self._read() as conn:
+            return {kind: int(conn.execute(query.add_columns(func.count())).scalar_one())
+                    for kind, query in (("dataset", datasets_query), ("column", columns_query))}
+
+    @staticmethod
+    def _searching(parts: Sequence[str], namespace: str | None) -> tuple[Select[Any], Select[Any]]:
+        """The datasets and the columns ``search`` finds, as queries yet to say what they select."""
+        pattern = like_pattern([p.lower() for p in parts])
+        d, c = datasets, columns
+        found_datasets = select().select_from(d).where(func.lower(d.c.name).like(pattern, escape="\\"))
+        found_columns = (select().select_from(c).join(d, d.c.id == c.c.dataset_id)
+                         .where(func.lower(d.c.name + "." + c.c.name).like(pattern, escape="\\")))
+        if namespace is not None:
+            found_datasets = found_datasets.where(func.lower(d.c.namespace) == namespace.lower())
+            found_columns = found_columns.where(func.lower(d.c.namespace) == namespace.lower())
+        return found_datasets, found_columns
 
     def dataset_links(self, key: str) -> DatasetLinks:
         ident = int(key[1:])

@@ -4,8 +4,10 @@ namespaces, the columns of tables, the table of columns, every dataset, in batch
 One reader class a store class (``READERS``), each in the store's own query language. An
 operation's details are the library's (``operation``: ``explore.operation``, as ``show`` reads
 them); the search stays the view's own, for it asks another question than ``explore.search``:
-a column by its own name (``amount``) or as ``table.column``, never every column of a table
-whose name matches, as the page's search of its own data does.
+a column by its own name (``amount``) or as ``table.column`` / ``table*column``, never every
+column of a table whose name matches, as the page's search of its own data does: a column is
+found when its full name matches as the CLI reads it and the match ends in the column's own name
+(``column_rule``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ LIMIT = 50  # search results of each kind
 
 
 class Reader(Protocol):
-    def search(self, pattern: str, namespace: str | None, limit: int) -> list[LineageNode]: ...
+    def search(self, pattern: str, namespace: str | None, limit: int) -> tuple[list[LineageNode], dict[str, int]]:
+        """Up to ``limit`` datasets and as many columns, and how many of each match in all."""
+        ...
 
     def namespaces(self) -> list[str]: ...
 
@@ -62,6 +66,27 @@ def pieces(pattern: str) -> list[str]:
     return [p for p in pattern.strip().lower().split("*") if p]
 
 
+def column_rule(pattern: str) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """When a column matches: its full name ``table.column`` holds the pattern's parts in order
+    (as the CLI's search) with the last part inside the column's own name, or the last part
+    runs across the table's end: each (table ends with ``parts + head``, column starts with
+    tail) of a dot in the last part. The parts, and those splits.
+
+    >>> column_rule("pay*payments.amo")
+    (['pay', 'payments.amo'], [(['pay', 'payments'], 'amo')])
+    """
+    parts = pieces(pattern)
+    if not parts:
+        return parts, []
+    *head, last = parts
+    return parts, [(head + [last[:k]], last[k + 1:]) for k in range(len(last) - 1) if last[k] == "."]
+
+
+def java_in_order(parts: list[str]) -> str:
+    """A Java regular expression (Cypher's ``=~``, a full match) of text ending with ``parts`` in order."""
+    return "(?s).*" + ".*".join(re.escape(p) for p in parts)
+
+
 def operation(store: Store, op_id: str) -> dict[str, Any] | None:
     """One operation as the statement panel shows it (SQL, kind, times, users and systems with
     their runs, what it reads and writes): ``explore.operation``, the answer of ``show OP``."""
@@ -93,25 +118,48 @@ class SQLReader:
 
         self.store, self.t = store, schema
 
-    def search(self, pattern: str, namespace: str | None, limit: int = LIMIT) -> list[LineageNode]:
+    def search(self, pattern: str, namespace: str | None,
+               limit: int = LIMIT) -> tuple[list[LineageNode], dict[str, int]]:
+        from sqlalchemy import func
+
+        keys: list[str] = []
+        counts: dict[str, int] = {}
+        with self.store._read() as conn:
+            for kind, query, order in (("dataset", *self._datasets(pattern, namespace)),
+                                       ("column", *self._columns(pattern, namespace))):
+                ids = [i for (i,) in conn.execute(query.add_columns(order[-1].table.c.id).order_by(*order)
+                                                  .limit(limit + 1))]
+                keys += [f"{kind[0]}{i}" for i in ids[:limit]]
+                counts[kind] = len(ids) if len(ids) <= limit else int(
+                    conn.execute(query.add_columns(func.count())).scalar_one())
+        return ordered(self.store.describe(keys).values(), pattern), counts
+
+    def _datasets(self, pattern: str, namespace: str | None) -> tuple[Any, tuple[Any, ...]]:
+        """The datasets whose name holds the pattern, a query yet to say what it selects, and its order."""
         from sqlalchemy import func, select
 
-        d, c, like = self.t.datasets, self.t.columns, like_pattern(pattern)
-        last = pattern.strip().rsplit(".", 1)
-        with self.store._read() as conn:
-            query = select(d.c.id).where(func.lower(d.c.name).like(like, escape="\\"))
-            if namespace:
-                query = query.where(d.c.namespace == namespace)
-            keys = [f"d{i}" for (i,) in conn.execute(query.order_by(d.c.name).limit(limit))]
-            # a column by its own name, or by table.column when the pattern has a dot
-            cq = select(c.c.id).join(d, d.c.id == c.c.dataset_id).where(
-                func.lower(c.c.name).like(like_pattern(last[-1]), escape="\\"))
-            if len(last) > 1:
-                cq = cq.where(func.lower(d.c.name).like(like_pattern(last[0]), escape="\\"))
-            if namespace:
-                cq = cq.where(d.c.namespace == namespace)
-            keys += [f"c{i}" for (i,) in conn.execute(cq.order_by(d.c.name, c.c.name).limit(limit))]
-        return ordered(self.store.describe(keys).values(), pattern)
+        d = self.t.datasets
+        query = select().select_from(d).where(func.lower(d.c.name).like(like_pattern(pattern), escape="\\"))
+        return (query.where(d.c.namespace == namespace) if namespace else query), (d.c.name,)
+
+    def _columns(self, pattern: str, namespace: str | None) -> tuple[Any, tuple[Any, ...]]:
+        """The columns ``column_rule`` finds, a query yet to say what it selects, and its order."""
+        from sqlalchemy import and_, func, or_, select, true
+
+        from ..stores.sql_explore import like_pattern as in_order
+
+        d, c = self.t.datasets, self.t.columns
+        table, column = func.lower(d.c.name), func.lower(c.c.name)
+        parts, splits = column_rule(pattern)
+        rule: Any = true()
+        if parts:
+            rule = column.like(in_order(parts[-1:]), escape="\\")
+            if len(parts) > 1:
+                rule = and_(rule, func.lower(d.c.name + "." + c.c.name).like(in_order(parts), escape="\\"))
+            rule = or_(rule, *(and_(table.like(in_order(ends)[:-1], escape="\\"),
+                                    column.like(in_order([tail])[1:], escape="\\")) for ends, tail in splits))
+        query = select().select_from(c).join(d, d.c.id == c.c.dataset_id).where(rule)
+        return (query.where(d.c.namespace == namespace) if namespace else query), (d.c.name, c.c.name)
 
     def namespaces(self) -> list[str]:
         from sqlalchemy import select
@@ -159,21 +207,27 @@ class Neo4jReader:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    def search(self, pattern: str, namespace: str | None, limit: int = LIMIT) -> list[LineageNode]:
-        words, last = pieces(pattern), pattern.strip().rsplit(".", 1)
-        where = "all(p IN $words WHERE toLower(d.name) CONTAINS p) AND ($ns IS NULL OR d.namespace = $ns)"
-        found = [f"d{i}" for i, name in self.store._read(
-            f"MATCH (d:Dataset) WHERE {where} RETURN d.id, d.name ORDER BY d.name LIMIT $limit",
-            words=words, ns=namespace, limit=limit * 4) if matches(pattern).search(name)][:limit]
-        rows = self.store._read(
-            "MATCH (c:Column) WHERE all(p IN $words WHERE toLower(c.name) CONTAINS p) "
-            "MATCH (d:Dataset {id: c.dataset}) WHERE ($ns IS NULL OR d.namespace = $ns) "
-            "AND all(p IN $table WHERE toLower(d.name) CONTAINS p) "
-            "RETURN c.id, d.name, c.name ORDER BY d.name, c.name LIMIT $limit",
-            words=pieces(last[-1]), table=pieces(last[0]) if len(last) > 1 else [], ns=namespace, limit=limit * 4)
-        column = matches(last[-1])
-        found += [f"c{i}" for i, _, name in rows if column.search(name)][:limit]
-        return ordered(self.store.describe(found).values(), pattern)
+    def search(self, pattern: str, namespace: str | None,
+               limit: int = LIMIT) -> tuple[list[LineageNode], dict[str, int]]:
+        parts, splits = column_rule(pattern)
+        asked = {"full": java_in_order(parts) + ".*", "last": parts[-1] if parts else "", "ns": namespace,
+                 "splits": [[java_in_order(ends), tail] for ends, tail in splits]}
+        found: dict[str, list[str]] = {}
+        counts: dict[str, int] = {}
+        for kind, match in (("dataset", "MATCH (d:Dataset) WHERE toLower(d.name) =~ $full AND "
+                                        "($ns IS NULL OR d.namespace = $ns)"),
+                            ("column", "MATCH (c:Column) MATCH (d:Dataset {id: c.dataset}) WHERE "
+                                       "($ns IS NULL OR d.namespace = $ns) AND "
+                                       "((toLower(c.name) CONTAINS $last AND toLower(d.name + '.' + c.name) =~ $full)"
+                                       " OR any(s IN $splits WHERE toLower(d.name) =~ s[0] "
+                                       "AND toLower(c.name) STARTS WITH s[1]))")):
+            order = "d.name" if kind == "dataset" else "d.name, c.name"
+            ids = [i for (i,) in self.store._read(f"{match} RETURN {kind[0]}.id ORDER BY {order} LIMIT $limit",
+                                                  limit=limit + 1, **asked)]
+            found[kind] = [f"{kind[0]}{i}" for i in ids[:limit]]
+            counts[kind] = len(ids) if len(ids) <= limit else int(
+                self.store._read(f"{match} RETURN count(*)", **asked)[0][0])
+        return ordered(self.store.describe(found["dataset"] + found["column"]).values(), pattern), counts
 
     def namespaces(self) -> list[str]:
         return [n for (n,) in self.store._read("MATCH (d:Dataset) RETURN DISTINCT d.namespace AS n ORDER BY n")]

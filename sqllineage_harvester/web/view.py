@@ -163,12 +163,14 @@ def impact(store: Store, key: str, depth: int | None = None, direct_only: bool =
                       for n in nodes[:MAX_IMPACT]]}
 
 
-def search(store: Store, pattern: str, namespace: str | None = None) -> dict[str, Any]:
-    """Datasets and columns whose name holds ``pattern``; a shard's name (``events_20260101``) of a
-    date-sharded family the harvest keeps as one dataset finds the family first, with a note
-    saying so, as the queries find it (``queries.shard_family``)."""
-    found = reader_for(store).search(pattern, namespace, LIMIT)
-    out: dict[str, Any] = {"results": [node_dict(n) for n in found]}
+def search(store: Store, pattern: str, namespace: str | None = None, limit: int = LIMIT) -> dict[str, Any]:
+    """Datasets and columns whose name holds ``pattern``, up to ``limit`` of each, with how many
+    match ("counts") and how many of those are left out ("truncated"); a shard's name
+    (``events_20260101``) of a date-sharded family the harvest keeps as one dataset finds the family
+    first, with a note saying so, as the queries find it (``queries.shard_family``)."""
+    found, counts = reader_for(store).search(pattern, namespace, limit)
+    out: dict[str, Any] = {"results": [node_dict(n) for n in found], "counts": counts,
+                           "truncated": sum(counts.values()) - len(found)}
     if "*" in pattern or not pattern.strip():
         return out
     try:

@@ -420,6 +420,7 @@
         li.addEventListener("click", function () { STATIC ? focus(n.table || n.key) : open(n.key); });
         box.appendChild(li);
       });
+      if (res.truncated) box.appendChild(h("li", "none more", res.truncated + " more\u2026 (type more of the name)"));
     }).catch(function (err) { status(err.message); });
   }
   function matcher(text) {  // contains, any case, * a wildcard: as the server searches
@@ -429,19 +430,30 @@
       return parts.every(function (p) { var i = low.indexOf(p, at); if (i < 0) return false; at = i + p.length; return true; });
     };
   }
+  function columnMatcher(text) {  // as the server's column_rule: table.column matches, the match ending in the column
+    var parts = text.trim().toLowerCase().split("*").filter(Boolean);
+    return function (table, column) {
+      var low = (table + "." + column).toLowerCase(), at = 0, last = parts[parts.length - 1];
+      if (!parts.length) return true;
+      for (var i = 0; i < parts.length - 1; i++) {
+        var j = low.indexOf(parts[i], at);
+        if (j < 0) return false;
+        at = j + parts[i].length;
+      }
+      var k = low.lastIndexOf(last);
+      return k >= at && k + last.length > table.length + 1;
+    };
+  }
   function localSearch(text) {
-    var out = [], dot = text.lastIndexOf("."), hit = matcher(text);
-    var table = dot < 0 ? function () { return true; } : matcher(text.slice(0, dot));
-    var col = matcher(dot < 0 ? text : text.slice(dot + 1));  // a column by its name, or table.column
+    var out = [], hit = matcher(text), col = columnMatcher(text);
     S.tables.forEach(function (t) {
       if (S.namespace && t.namespace !== S.namespace) return;
       if (hit(t.name)) out.push({ key: t.key, name: t.name, kind: "dataset", namespace: t.namespace });
-      if (!table(t.name)) return;
       t.columns.forEach(function (c) {
-        if (col(c.name)) out.push({ key: c.key, name: t.name + "." + c.name, kind: "column", namespace: t.namespace, table: t.key });
+        if (col(t.name, c.name)) out.push({ key: c.key, name: t.name + "." + c.name, kind: "column", namespace: t.namespace, table: t.key });
       });
     });
-    return { results: out.slice(0, 100) };
+    return { results: out.slice(0, 100), truncated: Math.max(0, out.length - 100) };
   }
   function open(key) {
     status("loading\u2026");

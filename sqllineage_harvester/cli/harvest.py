@@ -13,7 +13,7 @@ import click
 
 from ..errors import ConfigError, HarvesterError
 from ..stores import check_location
-from . import format_option, load_catalog, main, quiet_stdout, stdout_closed
+from . import _fail, format_option, load_catalog, main, quiet_stdout, stdout_closed
 from .query import _open_store, store_option
 
 
@@ -150,7 +150,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         try:
             retire.window(retire_after)  # a bad age is a usage error before anything is read
         except ConfigError as e:
-            raise click.UsageError(str(e)) from e
+            _fail(e)  # one error: line, as every other bad value
     parse_workers = _workers(workers)
     shard_forms = _shard_forms(date_shards)
     budget = _size(memory)

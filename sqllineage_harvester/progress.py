@@ -56,6 +56,8 @@ def short_cursor(cursor: str | None) -> str:
     'none (nothing harvested yet)'
     >>> short_cursor('files:{"files": {"a.csv": ["2024-03-30T10:18:49Z", 9]}, "mark": "2024-03-30T10:18:49Z"}')
     '2024-03-30T10:18:49Z (1 file)'
+    >>> short_cursor('files:{"files": {"a.csv": ["", 9]}, "mark": ""}')  # rows without times
+    'row positions (1 file)'
     """
     if not cursor:
         return "none (nothing harvested yet)"
@@ -63,7 +65,7 @@ def short_cursor(cursor: str | None) -> str:
         try:
             data = json.loads(cursor[len("files:"):])
             n = len(data.get("files", {}))
-            return f"{data.get('mark') or '-'} ({n:,} file{'s' * (n != 1)})"
+            return f"{data.get('mark') or 'row positions'} ({n:,} file{'s' * (n != 1)})"
         except (ValueError, AttributeError):
             pass
     return cursor if len(cursor) <= 80 else cursor[:79] + "…"

@@ -179,3 +179,22 @@ def test_a_file_that_is_not_utf8_is_named_in_its_warning(tmp_path):
     code, out, err = run("parse", str(folder), "-d", "mysql", "--format", "json")
     assert code == 0 and f"{folder / 'latin1.sql'} is not UTF-8" in err
     assert [r["outputs"] for r in map(json.loads, out.splitlines()) if r["file"].endswith("latin1.sql")] == [["t"]]
+
+
+@pytest.mark.parametrize("name,sql", [
+    ("mariadb", "INSERT INTO shop.b SELECT `x` FROM shop.a"),
+    ("impala", "INSERT OVERWRITE TABLE db.b SELECT x FROM db.a"),
+])
+def test_parse_reads_every_dialect_harvest_does(name, sql):
+    """harvest --dialect NAME takes our dialect files' names; parse reads them through their sqlglot dialect."""
+    code, out, err = run("parse", "-d", name, "--format", "json", stdin=sql)
+    assert code == 0, err
+    assert json.loads(out)["inputs"] and not json.loads(out).get("error")
+
+
+def test_an_unknown_dialect_lists_ours():
+    from sqllineage_harvester.dialects import list_dialects
+
+    code, _, err = run("parse", "-d", "nonsense", stdin="SELECT 1")
+    known = err.split("known: ", 1)[1]
+    assert code == 2 and all(n in known for n in list_dialects()) and "prql" not in known and "tableau" not in known

@@ -217,3 +217,15 @@ def test_the_lock_is_per_user_and_one_it_cannot_take_is_a_note(tmp_path, shared_
     squatted = harvest(command, "squatted.db")
     assert squatted.returncode == 0 and "Traceback" not in squatted.stderr, squatted.stderr
     assert len([x for x in squatted.stderr.splitlines() if "no lock taken" in x]) == 1
+
+
+def test_a_bad_retire_after_is_one_error_line_exit_2(tmp_path):
+    code, out, err = run(tmp_path, SNOWFLAKE_LOG, "--retire-after", "10x")
+    assert code == 2 and out == "" and err.startswith("error: --retire-after '10x'") and len(err.splitlines()) == 1
+    assert "Usage:" not in err and not (tmp_path / "l.db").exists()
+
+
+def test_a_source_path_that_does_not_exist_is_a_usage_error(tmp_path):
+    """Exit 2, as the README's exit codes say (3 is a file given that exists but cannot be read whole)."""
+    code, _, err = run(tmp_path, tmp_path / "nonexistent.csv")
+    assert code == 2 and err.startswith("error: no such file or folder") and len(err.splitlines()) == 1

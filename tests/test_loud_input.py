@@ -213,3 +213,28 @@ def test_a_dangling_link_in_a_folder_is_a_file_not_read(tmp_path):
     code, report, err = harvest(tmp_path, folder, "--dialect", "snowflake")
     assert code == NOT_READ_WHOLE and report is not None and report["rows_read"] == 2520
     assert "harvest: note: b.csv: not read: No such file or directory" in err
+
+
+@pytest.mark.parametrize("log", ["query_history.csv", "pii_query_history.csv"])
+def test_an_optional_column_a_file_lacks_is_no_warning(tmp_path: Path, log: str) -> None:
+    """The dialect file's columns are optional (a file lacking one leaves its field empty): the bundled
+    exports without ACCESS_HISTORY's columns read with no warning, and no warning comes without a note."""
+    code, report, err = harvest(tmp_path, LOGS / "snowflake" / log, "--dialect", "snowflake")
+    assert code == 0 and report is not None
+    assert report["warnings"] == {} and report["notes"] == [] and "note" not in err
+
+
+def test_a_file_without_a_time_or_status_column_warns_with_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("QUERY_TEXT,USER_NAME\nINSERT INTO a SELECT * FROM b,ann\n")
+    code, report, err = harvest(tmp_path, path, "--dialect", "snowflake")
+    assert code == 0 and report is not None
+    assert set(report["warnings"]) == {"files_missing_fields"}
+    assert any("h.csv" in n and "start_time" in n.lower() for n in report["notes"]) and "h.csv" in err
+
+
+def test_the_json_report_carries_the_notes_stderr_shows(tmp_path: Path) -> None:
+    code, report, err = harvest(tmp_path, SNOWFLAKE_LOG, "--dialect", "snowflake", "--retire-after", "90d")
+    assert code == 0 and report is not None
+    assert report["notes"] and all(n in err for n in report["notes"])
+    assert any("retire" in n for n in report["notes"])

@@ -121,7 +121,11 @@ def test_export_gives_the_same_run_ids_each_time_and_keeps_to_since_and_namespac
     later = export(db, "--since", "2024-03-03")
     assert len(later) == 3 and {e["run"]["runId"] for e in later}.isdisjoint(e["run"]["runId"] for e in first)
     assert export(db, "--since", "2024-03-04") == []
-    assert export(db, "--namespace", "postgres://elsewhere:5432") == []
+    assert export(db, "--namespace", "snowflake://acme") == first
+    for fmt in ("openlineage", "html"):  # a namespace the store does not hold: refused alike by every format
+        done = cli("export", "--format", fmt, "--store", f"sqlite:///{db}", "--namespace", "postgres://elsewhere:5432",
+                   check=False)
+        assert (done.returncode, done.stdout) == (2, "") and "no datasets in namespace 'postgres://elsewhere:5432'" in done.stderr
     out = tmp_path / "events.jsonl"
     cli("export", "--format", "openlineage", "--store", f"sqlite:///{db}", "--output", str(out))
     assert [json.loads(line) for line in out.read_text().splitlines()] == first

@@ -158,8 +158,10 @@ def test_a_file_without_the_sql_column_is_noted_and_others_still_read(tmp_path: 
 def test_missing_optional_columns_leave_fields_empty(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "h.csv", [["SELECT 1", "ann"]], header=["query_text", "user_name"])
     (entry,) = list(open_source(path, "snowflake").read())
-    assert (entry.sql, entry.user, entry.end_time, entry.status) == ("SELECT 1", "ann", None, None)
+    assert (entry.sql, entry.user, entry.status) == ("SELECT 1", "ann", None)
     assert entry.cursor == "o:h.csv|1"  # no times: the row's position
+    # ... and the harvest's time, said so (as pg_stat_statements')
+    assert entry.time_basis == "harvest" and entry.end_time == entry.start_time and entry.start_time
 
 
 def test_a_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
@@ -246,3 +248,34 @@ def test_a_time_that_cannot_be_read_is_none_never_an_error(text):
 
     got = parse_time(text, (), _utc_zone.utc)
     assert got is None or (got.endswith("Z") and len(got) == 27)
+
+
+def test_rows_without_times_carry_the_harvests_time(tmp_path: Path) -> None:
+    """A pg_stat_statements export keeps no times: as the live view's entries, its rows carry the
+    harvest's time and say so (README: ``time_basis: harvest``)."""
+    entries = list(open_source(FIXTURES / "postgres" / "pg_stat_statements.csv", "postgres").read())
+    assert {e.time_basis for e in entries} == {"harvest"}
+    assert len({e.start_time for e in entries}) == 1 and all(e.start_time and e.end_time == e.start_time
+                                                             and e.start_time.endswith("Z") for e in entries)
+    header = ["query", "calls"]
+    plain = list(open_source(write_csv(tmp_path / "a.csv", [["SELECT 1", "5"]], header=header), "postgres").read())
+    assert [e.time_basis for e in plain] == ["harvest"] and plain[0].start_time
+
+
+def test_a_harvest_of_an_export_without_times_says_its_times_are_the_harvests(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sqllineage_harvester.cli import main
+
+    store = f"sqlite:///{tmp_path / 'pgq.db'}"
+    runner = CliRunner()
+    done = runner.invoke(main, ["harvest", "--source", str(FIXTURES / "postgres" / "pg_stat_statements.csv"),
+                                "--dialect", "postgres", "--store", store])
+    assert done.exit_code == 0, done.output
+    out = runner.invoke(main, ["impact", "shop.raw.payments.amount", "--store", store, "--format", "json"])
+    data = json.loads(out.output)
+    assert data["operations"] and {o["time_basis"] for o in data["operations"]} == {"harvest"}
+    assert all(o["first_seen"] and o["last_seen"] for o in data["operations"])
+    assert all(n["last_seen"] for n in data["nodes"] if n["operations"])
+    since = runner.invoke(main, ["impact", "shop.raw.payments.amount", "--store", store, "--since", "2020-01-01"])
+    assert "nothing downstream" not in since.output and "(harvest time)" in since.output

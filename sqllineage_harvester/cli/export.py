@@ -41,7 +41,7 @@ def export(store_url: str | None, fmt: str, namespace: str | None, since: str | 
       sqllineage-harvester export --format html --namespace snowflake://demo --output lineage.html
       sqllineage-harvester export --format openlineage --since 2024-04-01 --output events.jsonl
     """
-    from ..export import exporter
+    from ..export import check_namespace, exporter
     from ..queries import moment
 
     try:
@@ -49,7 +49,9 @@ def export(store_url: str | None, fmt: str, namespace: str | None, since: str | 
             raise ConfigError(f"--since is not read by --format {fmt}")
         write = exporter(fmt)
         start = moment(since, False) if since else None
-        pieces = write(_open_store(store_url, read_only=True), namespace, start)
+        store = _open_store(store_url, read_only=True)
+        check_namespace(store, namespace)
+        pieces = write(store, namespace, start)
         if output is None or str(output) == "-":
             for piece in pieces:
                 sys.stdout.write(piece)

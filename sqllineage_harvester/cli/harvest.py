@@ -13,7 +13,7 @@ import click
 
 from ..errors import ConfigError, HarvesterError
 from ..stores import check_location
-from . import format_option, load_catalog, main, quiet_stdout, stdout_closed
+from . import _fail, format_option, load_catalog, main, quiet_stdout, stdout_closed
 from .query import _open_store, store_option
 
 
@@ -150,7 +150,7 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
         try:
             retire.window(retire_after)  # a bad age is a usage error before anything is read
         except ConfigError as e:
-            raise click.UsageError(str(e)) from e
+            _fail(e)  # one error: line, as every other bad value
     parse_workers = _workers(workers)
     shard_forms = _shard_forms(date_shards)
     budget = _size(memory)
@@ -185,7 +185,8 @@ def harvest(source_url: str, dialect: str | None, store_url: str | None, since: 
                 whole = whole and report.complete
                 if retire_after:
                     notes.append(retire.keep(parts[1], retire_after))
-                _tell(say, report, notes, told if follow else None)
+                report.notes[:0] = notes  # the JSON report carries what stderr tells
+                _tell(say, report, told if follow else None)
                 if fmt == "json":
                     _print_report(report)
                 if not follow or stopping.wait(interval):
@@ -291,10 +292,10 @@ class HarvestBusy(HarvesterError):
     exit_code = EXIT_BUSY
 
 
-def _tell(say: "_Say", report: Any, notes: list[str], told: set[str] | None) -> None:
-    """A pass's summary and notes on stderr. With --follow (``told`` given) a pass that read
-    nothing and met nothing new says nothing, and each note is told once."""
-    fresh = [n for n in [*notes, *report.notes] if told is None or n not in told]
+def _tell(say: "_Say", report: Any, told: set[str] | None) -> None:
+    """A pass's summary and notes (``report.notes``) on stderr. With --follow (``told`` given) a pass
+    that read nothing and met nothing new says nothing, and each note is told once."""
+    fresh = [n for n in report.notes if told is None or n not in told]
     if told is not None:
         if not report.rows_read and not fresh:
             return

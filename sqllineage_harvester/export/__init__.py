@@ -28,6 +28,17 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def check_namespace(store: Store, namespace: str | None) -> None:
+    """ConfigError for a namespace the store holds no dataset of: every format refuses it alike,
+    rather than one writing an empty file (a mistyped namespace is not an empty one)."""
+    if namespace is None:
+        return
+    from ..web.reader import reader_for
+
+    if not reader_for(store).datasets(namespace):
+        raise ConfigError(f"no datasets in namespace {namespace!r}")
+
+
 def exporter(fmt: str) -> Exporter:
     spec = FORMATS[fmt]
     module, function = spec.function.split(":")

@@ -65,13 +65,20 @@ def dialect_names() -> list[str]:
 
 
 def resolve_dialect(name: str | None) -> str | None:
-    """Check a dialect name; raise ConfigError listing the known ones."""
+    """The sqlglot dialect ``name`` is read with: a sqlglot dialect's own name, or one of our dialect
+    files' (``harvest --dialect``: mariadb, impala, ...) through its ``sqlglot``; ConfigError listing
+    our dialects for any other."""
     if not name:
         return None
     try:
         dialect_of(name)
     except (ValueError, SqlglotError) as e:
-        raise ConfigError(f"unknown dialect {name!r}; known: {', '.join(dialect_names())}") from e
+        from ..dialects import get_dialect, list_dialects
+
+        try:
+            return get_dialect(name).sqlglot
+        except ConfigError:
+            raise ConfigError(f"unknown dialect {name!r}; known: {', '.join(list_dialects())}") from e
     return name.lower()
 
 

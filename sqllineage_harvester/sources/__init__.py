@@ -29,6 +29,15 @@ from .records import REASONS  # what an event log's skip reasons mean
 HARVESTER_TAG = "/* sqllineage-harvester */"
 
 
+def harvest_time() -> str:
+    """Now, as the sources write times (UTC ISO-8601, microseconds, ``Z``): the time an entry
+    carries, with ``time_basis = "harvest"``, when its log keeps none (pg_stat_statements, an
+    export without a time column), so that its operations still have a first and last seen."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
 def harvester_query(sql: object) -> bool:
     """Whether a statement is one of the harvester's own: its text carries ``HARVESTER_TAG``.
 

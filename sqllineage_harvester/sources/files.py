@@ -45,14 +45,16 @@ from ..dialects import Dialect, ExportFormat
 from ..errors import ConfigError
 from ..model import LogEntry
 from ..progress import Place as ProgressPlace
-from . import HARVESTER_TAG, SourceStats
+from . import HARVESTER_TAG, SourceStats, harvest_time
 from .records import event_rows, member as _member, text as _text
 
 CSV_SUFFIXES = (".csv", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 DEFAULT_MAX_STATEMENT = 64 * 1024 * 1024  # characters
-# Fields whose column a file may lack and still be read, at a cost worth a warning.
-TELLING_FIELDS = {"status": "failed runs cannot be told from good ones", "start_time": "rows have no time"}
+# Fields whose column a file may lack and still be read, at a cost worth a warning (with a note naming
+# the file and the columns looked for). Every other column of the dialect's mapping is optional: a
+# file without it (a history exported without ACCESS_HISTORY's columns) leaves its field empty, quietly.
+TELLING_FIELDS = {"status": "failed runs cannot be told from good ones", "start_time": "rows have no time: they carry the harvest's"}
 WINDOW = 4096  # bytes before a file's offset whose hash says the rows read up to it are still there
 
 
@@ -136,7 +138,6 @@ class _Plan:
             wanted = [c for c, f in columns.items() if f == "sql"]
             raise _Skip(f"no SQL column (looked for {', '.join(wanted)})")
         self.width = len(names)
-        self.missing = sorted(c for c in columns if c not in index)
         self.missing_fields = sorted(f for f in TELLING_FIELDS if f in columns.values() and f not in by_field)
         self.fields_set = set(by_field)
         self.single = [(f, ix[0]) for f, ix in by_field.items() if len(ix) == 1]
@@ -326,6 +327,7 @@ class FileSource:
         than any read before (older ones are named in a note: they may be in files read already)."""
         listing = self.files()
         progress, after = Progress.resume(after_cursor, [name for name, _ in listing])
+        self.now = harvest_time()  # the time of rows that have none (see _untimed)
         self.progress = progress
         self._place = FilePlace(listing)
         for name, path in listing:
@@ -450,6 +452,7 @@ class FileSource:
         new = name in progress.late
         live, read_up_to, export = progress.live, progress.files, self.dialect.export
         cursor_field, width, fields = None, 0, None
+        untimed: dict[str, str] | None = None
         first, behind = 1, True
         if start is not None:  # the rows up to the cursor are not read again: they count as before it
             last_time, first = done[0], done[1] + 1
@@ -464,6 +467,7 @@ class FileSource:
                 if ENTRY_FIELDS is not None and plan.fields_set <= ENTRY_FIELDS.keys():
                     template = {} if plan.whole else {**ENTRY_FIELDS, "dialect": sqlglot}  # (fields gives it all)
                 cursor_field, width, fields = plan.cursor_field, plan.width, plan.fields
+                untimed = self._untimed(plan)
                 continue
             if problem is None and len(row) != width:
                 problem = "field_count"
@@ -506,6 +510,8 @@ class FileSource:
                 continue
             stats.entries += 1
             cursor = f"t:{last_time}|{name}|{offset}" if cursor_field else f"o:{name}|{offset}"
+            if untimed is not None:
+                kw.update(untimed)  # type: ignore[union-attr]
             if template is None:
                 yield LogEntry(dialect=sqlglot, cursor=cursor, **kw)  # type: ignore[arg-type]
                 continue
@@ -519,9 +525,6 @@ class FileSource:
         if plan is not None:
             if plan.bad_times:
                 stats.warnings["bad_timestamp"] += plan.bad_times
-            if plan.missing:
-                stats.warnings["files_missing_columns"] += 1
-                stats.examples.setdefault("missing_columns", f"{name}: {', '.join(plan.missing)}")
             if plan.missing_fields:
                 stats.warnings["files_missing_fields"] += 1
                 stats.examples.setdefault("files_missing_fields", self._missing_fields(name, plan.missing_fields))
@@ -540,6 +543,14 @@ class FileSource:
             else:
                 found = "its first line is not a row of column names"
             raise _Skip(f"{e}; {found}{self._hint()}") from None
+
+    def _untimed(self, plan: _Plan) -> dict[str, str] | None:
+        """The times of a file whose rows have none (no time column: a pg_stat_statements export):
+        the harvest's, said so (``time_basis``), as the live pg_stat_statements reader gives them;
+        None for a file with times. Its cursor stays the row position."""
+        if plan.times:
+            return None
+        return {"start_time": self.now, "end_time": self.now, "time_basis": "harvest"}
 
     def _sql_columns(self) -> str:
         return ", ".join(c for c, f in self.columns.items() if f == "sql")

@@ -48,7 +48,7 @@ from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..harvest import DEFAULT_BATCH
 from ..model import LogEntry
 from ..stores import safe_url
-from . import HARVESTER_TAG, SourceStats
+from . import HARVESTER_TAG, SourceStats, harvest_time
 from .files import export_columns
 
 MARK = HARVESTER_TAG + " "
@@ -221,7 +221,7 @@ class PostgresSource:
 
     def _entries(self, changes: list[tuple[int, int, int, tuple[Any, ...]]], state: State, reset: str,
                  schema: str | None, plan: _Plan) -> Iterator[LogEntry]:
-        now = datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+        now = harvest_time()
         run = blake2b(f"{now}{len(changes)}".encode(), digest_size=4).hexdigest()
         last = len(changes) - 1
         for n, (key, calls, new, row) in enumerate(changes):

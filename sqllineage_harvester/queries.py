@@ -184,16 +184,15 @@ def walk_levels(store: Store, roots: Iterable[str], direction: str, depth: int |
 
 
 def left_out(store: Store, depths: dict[str, int], edges: Iterable[LineageEdge], direction: str,
-             depth: int | None, direct_only: bool, since: str | None, as_of: str | None, live: str | None,
-             stop: str | None = None) -> Hidden | None:
+             depth: int | None, direct_only: bool, since: str | None, as_of: str | None,
+             live: str | None) -> Hidden | None:
     """The edges a walk cut by ``live`` (the retirement cut, or the asked since) and ``as_of`` left
     out from the nodes it stepped from, so that hidden lineage never reads as none: one more step
     from those nodes without a window (not a second walk), less the edges walked. An edge outside
     the asked [since, as_of] counts there, any other was retired. None when nothing was left out."""
     if not (live or as_of):
         return None
-    last = min((d for d in (depth, depths.get(stop) if stop else None) if d is not None), default=None)
-    stepped = [k for k, d in depths.items() if last is None or d < last]
+    stepped = [k for k, d in depths.items() if depth is None or d < depth]  # a walk with no stop met
     if not stepped:
         return None
     walked = {edge_order(e) for e in edges}

@@ -341,6 +341,17 @@ class GraphNode:
 
 
 @dataclass(frozen=True)
+class Hidden:
+    """Edges from the nodes an answer reached that it left out: retired ones (their statements not
+    run within ``harvest --retire-after``, kept as ``retire_after``) and those outside the asked
+    --since / --as-of. Said so that hidden lineage never reads as no lineage."""
+
+    retired: int
+    outside_window: int
+    retire_after: str | None = None
+
+
+@dataclass(frozen=True)
 class LineageGraph:
     """The answer to upstream / downstream / impact / path."""
 
@@ -353,6 +364,7 @@ class LineageGraph:
     note: str | None = None  # what the answer is for, when not for the name asked (a shard's family)
     as_of: str | None = None  # the --as-of asked: times after it are not shown as seen
     windowed: bool = False  # a --since / --as-of was asked: executions are still counted over all time
+    hidden: Hidden | None = None  # edges left out by retirement or the asked window; None when none were
 
 
 @dataclass(frozen=True)

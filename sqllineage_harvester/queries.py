@@ -19,9 +19,9 @@ from datetime import date, timezone
 
 from .errors import ConfigError
 from .model import (
-    GraphNode, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
+    GraphNode, Hidden, KindCoverage, LineageEdge, LineageGraph, LineageNode, LineageStats, OperationInfo,
 )
-from .retire import live_since, retired
+from .retire import SETTING, live_since, retired
 from .shards import is_date_suffix
 from .sources.files import parse_time
 from .stores import DOWNSTREAM, UPSTREAM, Store
@@ -183,6 +183,34 @@ def walk_levels(store: Store, roots: Iterable[str], direction: str, depth: int |
     return depths, sorted(edges, key=edge_order)
 
 
+def left_out(store: Store, depths: dict[str, int], edges: Iterable[LineageEdge], direction: str,
+             depth: int | None, direct_only: bool, since: str | None, as_of: str | None,
+             live: str | None) -> Hidden | None:
+    """The edges a walk cut by ``live`` (the retirement cut, or the asked since) and ``as_of`` left
+    out from the nodes it stepped from, so that hidden lineage never reads as none: one more step
+    from those nodes without a window (not a second walk), less the edges walked. An edge outside
+    the asked [since, as_of] counts there, any other was retired. None when nothing was left out."""
+    if not (live or as_of):
+        return None
+    stepped = [k for k, d in depths.items() if depth is None or d < depth]  # a walk with no stop met
+    if not stepped:
+        return None
+    walked = {edge_order(e) for e in edges}
+    missing = {edge_order(e): e for e in store.neighbors(stepped, direction, direct_only=direct_only)
+               if edge_order(e) not in walked}
+    if not missing:
+        return None
+    outside = sum(1 for e in missing.values() if not within(e, since, as_of))
+    kept = store.setting(SETTING) if len(missing) > outside else None
+    return Hidden(len(missing) - outside, outside, kept)
+
+
+def within(edge: LineageEdge, since: str | None, as_of: str | None) -> bool:
+    """Whether the stores' window (last seen at or after since, first seen by as_of) keeps ``edge``."""
+    return ((not since or bool(edge.last_seen and edge.last_seen >= since))
+            and (not as_of or bool(edge.first_seen and edge.first_seen <= as_of)))
+
+
 def edge_order(edge: LineageEdge) -> tuple[str, str, str, str]:
     return (edge.source, edge.target, edge.operation, edge.type)
 
@@ -271,7 +299,8 @@ def traverse(store: Store, name: str, direction: str, depth: int | None, direct_
     depths, edges = walk(store, [root.key], direction, depth, direct_only, live, as_of)
     # The retirement cut chooses the edges walked; it windows no count: only the asked window does.
     answer = graph(store, root, direction, depths, edges, details, since=since, as_of=as_of)
-    return replace(answer, note=note) if note else answer
+    hidden = left_out(store, depths, edges, direction, depth, direct_only, since, as_of, live)
+    return replace(answer, note=note, hidden=hidden) if note or hidden else answer
 
 
 def find_noted(store: Store, name: str, namespace: str | None = None) -> tuple[LineageNode, str | None]:
@@ -354,8 +383,10 @@ def path(store: Store, a: str, b: str, depth: int | None = None, direct_only: bo
     if start.kind != goal.kind:
         start, goal = dataset_of(store, start), dataset_of(store, goal)
     depths, edges = walk(store, [start.key], DOWNSTREAM, depth, direct_only, live, as_of, stop=goal.key)
-    if goal.key not in depths:
-        return LineageGraph(start, "path", (), (), (), goal, "; ".join(n for n in (first, second) if n) or None)
+    if goal.key not in depths:  # no route: say what the cut or the window left out on the way
+        hidden = left_out(store, depths, edges, DOWNSTREAM, depth, direct_only, since, as_of, live)
+        return LineageGraph(start, "path", (), (), (), goal, "; ".join(n for n in (first, second) if n) or None,
+                            hidden=hidden)
     keep_nodes, keep_edges, todo = {goal.key}, set(), [goal.key]
     while todo:  # back from the goal along edges that go one level closer to the start
         key = todo.pop()

@@ -7,7 +7,11 @@ The JSON shape is a contract::
                 "operations": [...], "users": [...], "last_seen": ...}],
      "edges": [{"source": name, "target": name, "operation": id, "type": ...,
                 "first_seen": ..., "last_seen": ...}],
-     "operations": [{"id": ..., "type": ..., "users": [...], ...}]}
+     "operations": [{"id": ..., "type": ..., "users": [...], ...}],
+     "hidden": {"retired": n, "outside_window": n}}  # only when edges were left out
+
+``hidden`` counts the edges from the nodes reached that the answer left out: retired under
+``harvest --retire-after`` (``--include-retired`` shows them), or outside the asked --since / --as-of.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ def graph_dict(graph: LineageGraph) -> dict[str, Any]:
         for o in graph.operations]
     if graph.windowed:  # the store keeps a count per operation, not one per run
         out["executions_counted"] = "all time"
+    if graph.hidden is not None:  # edges from the nodes reached that retirement or the window left out
+        out["hidden"] = {"retired": graph.hidden.retired, "outside_window": graph.hidden.outside_window}
     return out
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .explore import operation_label
-from .model import DIRECT_TYPES, GraphNode, LineageEdge, LineageGraph, LineageNode, OperationInfo
+from .model import DIRECT_TYPES, GraphNode, Hidden, LineageEdge, LineageGraph, LineageNode, OperationInfo
 from .render_explore import when
 from .stores import UPSTREAM
 from .stores.common import DIRECT
@@ -135,7 +135,7 @@ def lineage_table(graph: LineageGraph, width: int | None = None, wide: bool = Fa
     head = [f"{title or graph.direction} of {graph.root.name} ({graph.root.kind}) in {', '.join(spaces)}"
             + (f"; names below are in {prefix[:-1]}" if prefix else "")]
     if not others:
-        return "\n".join(head + [f"nothing {graph.direction} of it"])
+        return "\n".join(head + [f"nothing {graph.direction} of it"] + left_out(graph.hidden))
     edges = reaching(graph)
     rows = _Rows(edges, labels(graph), {o.id: o.time_basis for o in graph.operations}, prefix, wide, len(spaces))
     direct = direct_keys(graph, edges)
@@ -144,7 +144,29 @@ def lineage_table(graph: LineageGraph, width: int | None = None, wide: bool = Fa
     lines = layout(rows.titles(), firsts + rest, width)
     if rest:
         lines.insert(1 + len(firsts), INDIRECT_NOTE)
-    return "\n".join(head + lines)
+    return "\n".join(head + lines + left_out(graph.hidden))
+
+
+def left_out(hidden: Hidden | None) -> list[str]:
+    """The lines saying which edges an answer left out and how to see them: hidden lineage is not none.
+
+    >>> left_out(Hidden(3, 0, "10d"))
+    ['3 edges retired (not run within --retire-after 10d) are left out; --include-retired shows them']
+    >>> left_out(Hidden(0, 1))
+    ['1 edge outside --since/--as-of left out']
+    """
+    if hidden is None:
+        return []
+    out = []
+    if hidden.retired:
+        one = hidden.retired == 1
+        out.append(f"{hidden.retired} edge{'' if one else 's'} retired (not run within --retire-after "
+                   f"{hidden.retire_after or '?'}) {'is' if one else 'are'} left out; --include-retired shows "
+                   + ("it" if one else "them"))
+    if hidden.outside_window:
+        out.append(f"{hidden.outside_window} edge{'' if hidden.outside_window == 1 else 's'} outside "
+                   "--since/--as-of left out")
+    return out
 
 
 GIVE_WAY = (("VIA", 20), ("NAME", 20))  # the columns cut to fit a terminal, first to last, and their least width

@@ -158,3 +158,57 @@ def test_show_gives_an_edge_its_history_and_says_it_is_retired(tmp_path):
     shown = cli("show", old["sources"][0]["operation"]["id"], "--store", db).stdout
     assert "retired: not run since 2024-09-" in shown
     assert "retired" not in cli("show", op, "--store", db).stdout
+
+
+def test_an_answer_says_how_many_edges_retirement_or_the_window_left_out(store_url, tmp_path):
+    """Hidden lineage is no "no lineage": the answer counts the edges the cut or the asked window
+    left out from the nodes it reached (one more step without them), and says how to see them."""
+    harvest_year(store_url, tmp_path)
+    store = open_store(store_url, read_only=True)
+    try:
+        table = queries.impact(store, "ANALYTICS.RAW.ORDERS")
+        assert (table.hidden.retired, table.hidden.outside_window, table.hidden.retire_after) == (1, 0, "90d")
+        column = queries.impact(store, "ANALYTICS.RAW.ORDERS.AMOUNT")
+        assert (column.hidden.retired, column.hidden.outside_window) == (1, 0)
+        assert queries.impact(store, "ANALYTICS.RAW.ORDERS", include_retired=True).hidden is None
+        windowed = queries.impact(store, "ANALYTICS.RAW.ORDERS", since="2024-12-20", include_retired=True)
+        assert windowed.nodes[1:] == () and (windowed.hidden.retired, windowed.hidden.outside_window) == (0, 2)
+        assert queries.impact(store, "ANALYTICS.MARTS.OLD_REPORT").hidden is None  # nothing downstream at all
+    finally:
+        store.close()
+
+
+def test_the_commands_and_the_web_view_say_what_was_left_out(tmp_path):
+    from webstore import get, serving
+
+    db = f"sqlite:///{tmp_path / 'lineage.db'}"
+    harvest_year(db, tmp_path)
+    shown = cli("impact", "ANALYTICS.RAW.ORDERS.AMOUNT", "--store", db, "--include-retired")
+    assert "retired" not in shown.stdout + shown.stderr
+    only_old = cli("impact", "ANALYTICS.MARTS.OLD_REPORT", "--store", db)
+    assert "nothing downstream" in only_old.stdout and "left out" not in only_old.stdout
+    hidden = cli("impact", "ANALYTICS.RAW.ORDERS.AMOUNT", "--store", db)
+    assert hidden.returncode == 0
+    assert ("1 edge retired (not run within --retire-after 90d) is left out; --include-retired shows it"
+            in hidden.stdout)
+    data = json.loads(cli("impact", "ANALYTICS.RAW.ORDERS.AMOUNT", "--store", db, "--format", "json").stdout)
+    assert data["hidden"] == {"retired": 1, "outside_window": 0}
+    windowed = cli("impact", "ANALYTICS.RAW.ORDERS", "--store", db, "--since", "2024-12-20", "--include-retired")
+    assert "nothing downstream" in windowed.stdout and "2 edges outside --since/--as-of left out" in windowed.stdout
+    route = cli("path", "ANALYTICS.RAW.ORDERS", "ANALYTICS.MARTS.OLD_REPORT", "--store", db)
+    assert route.returncode == 1 and "--include-retired finds it" in route.stderr
+    assert "--with-indirect" not in route.stderr
+    outside = cli("path", "ANALYTICS.RAW.ORDERS", "ANALYTICS.MARTS.CURRENT_REPORT", "--store", db,
+                  "--since", "2024-12-20")
+    assert outside.returncode == 1 and "without --since/--as-of it is found" in outside.stderr
+    store = open_store(db, read_only=True)
+    try:
+        with serving(store) as base:
+            amount = next(n["key"] for n in get(base, "api/search", q="ORDERS.AMOUNT")[1]["results"]
+                          if n["name"] == "ANALYTICS.RAW.ORDERS.AMOUNT")
+            assert get(base, "api/impact", key=amount)[1]["hidden"] == {"retired": 1, "outside_window": 0}
+            assert get(base, "api/impact", key=amount, include_retired=1)[1]["hidden"] == {
+                "retired": 0, "outside_window": 0}
+            assert get(base, "api/graph", key=amount, depth=2)[1]["hidden"] == {"retired": 1, "outside_window": 0}
+    finally:
+        store.close()

@@ -177,7 +177,10 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
         if graph.note:
             click.echo(f"note: {graph.note}", err=True)
         if not graph.nodes and fmt == "table":
-            hint = "" if with_indirect else " along values (--with-indirect for JOIN / FILTER / ... too)"
+            wider = _wider_finds(store, graph, source_name, target_name, depth, not with_indirect, since, as_of,
+                                 namespace, include_retired)
+            hint = (f" ({wider})" if wider else "" if with_indirect
+                    else " along values (--with-indirect for JOIN / FILTER / ... too)")
             back = queries.path(store, target_name, source_name, depth=depth, direct_only=not with_indirect,
                                 since=since, as_of=as_of, namespace=namespace, include_retired=include_retired)
             if back.nodes and back.target is not None:
@@ -192,6 +195,27 @@ def path(source_name: str, target_name: str, store_url: str | None, namespace: s
         _fail(e)
     if not graph.nodes:
         sys.exit(1)
+
+
+def _wider_finds(store: Any, graph: Any, source: str, target: str, depth: int | None, direct_only: bool,
+                 since: str | None, as_of: str | None, namespace: str | None, include_retired: bool) -> str | None:
+    """Which option would find the route a ``path`` found none of, said before --with-indirect: the
+    walk left edges out (``graph.hidden``), so --include-retired, or no --since / --as-of, may reach
+    the target. Asked only then, each a walk of its own."""
+    from .. import queries
+
+    if graph.hidden is None:  # nothing was left out: a wider walk reaches the same nodes
+        return None
+    tries = [] if include_retired else [(since, as_of, True, "--include-retired finds it")]
+    if since or as_of:
+        tries += [(None, None, include_retired, "without --since/--as-of it is found")]
+        tries += [] if include_retired else [(None, None, True, "without --since/--as-of, --include-retired finds it")]
+    for wide_since, wide_as_of, retired_too, said in tries:
+        found = queries.path(store, source, target, depth=depth, direct_only=direct_only, since=wide_since,
+                             as_of=wide_as_of, namespace=namespace, include_retired=retired_too)
+        if found.nodes:
+            return said
+    return None
 
 
 @main.command()

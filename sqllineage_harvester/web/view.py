@@ -13,8 +13,8 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..errors import ConfigError
-from ..model import DIRECT_TYPES, LineageEdge, LineageGraph, LineageNode
-from ..queries import bounds, shard_family, walk
+from ..model import DIRECT_TYPES, Hidden, LineageEdge, LineageGraph, LineageNode
+from ..queries import bounds, left_out, shard_family, walk
 from ..retire import live_since
 from ..stores import DOWNSTREAM, UPSTREAM, Store
 from .reader import LIMIT, Reader, reader_for
@@ -49,6 +49,17 @@ def reading(store: Store, since: str | None, as_of: str | None, include_retired:
     time form, and, under a harvest's ``--retire-after``, no retired lineage unless asked for."""
     since, as_of = bounds(since, as_of)
     return live_since(store, since, as_of, include_retired), as_of
+
+
+def hidden_dict(hidden: Hidden | None) -> dict[str, int]:
+    """An answer's count of the edges it left out (``queries.left_out``), zeros when none were."""
+    return {"retired": hidden.retired if hidden else 0, "outside_window": hidden.outside_window if hidden else 0}
+
+
+def add_hidden(total: dict[str, int], more: Hidden | None) -> dict[str, int]:
+    """Two counts of left-out edges as one (a graph's upstream and downstream walks)."""
+    counted = hidden_dict(more)
+    return {k: v + counted[k] for k, v in total.items()}
 
 
 def describe(store: Store, key: str) -> LineageNode:
@@ -104,11 +115,14 @@ def open_graph(store: Store, key: str, direction: str = "both", depth: int | Non
     if direction not in DIRECTIONS:
         raise ConfigError(f"direction must be one of {', '.join(DIRECTIONS)}")
     root, reader = describe(store, key), reader_for(store)
+    asked = bounds(since, as_of)[0]
     since, as_of = reading(store, since, as_of, include_retired)
     reached: dict[str, int] = {key: 0}
     walked: list[LineageEdge] = []
+    hidden = hidden_dict(None)
     for way in DIRECTIONS[direction]:
         depths, edges = walk(store, [key], way, depth, direct_only, since, as_of)
+        hidden = add_hidden(hidden, left_out(store, depths, edges, way, depth, direct_only, asked, as_of, since))
         sign = -1 if way == UPSTREAM else 1
         reached.update({k: sign * d for k, d in depths.items() if d and k not in reached})
         walked += edges
@@ -126,6 +140,7 @@ def open_graph(store: Store, key: str, direction: str = "both", depth: int | Non
         data = assemble(store, reader, root, dict(tables), (), walked)
         data["reached"] = {c: d for c, d in reached.items() if owner.get(c) in tables}
     data["truncated"] = cut
+    data["hidden"] = hidden  # edges retirement or the window left out: hidden lineage is not none
     return data
 
 
@@ -153,14 +168,16 @@ def impact(store: Store, key: str, depth: int | None = None, direct_only: bool =
            as_of: str | None = None, include_retired: bool = False) -> dict[str, Any]:
     """Every column (or table) downstream of ``key`` with its distance, nearest first."""
     root, reader = describe(store, key), reader_for(store)
+    asked = bounds(since, as_of)[0]
     since, as_of = reading(store, since, as_of, include_retired)
-    depths, _ = walk(store, [key], DOWNSTREAM, depth, direct_only, since, as_of)
+    depths, edges = walk(store, [key], DOWNSTREAM, depth, direct_only, since, as_of)
     names = store.describe(depths)
     owner = reader.tables(depths) if root.kind == "column" else {k: k for k in depths}
     nodes = sorted((n for k, n in names.items() if k != key), key=lambda n: (depths[n.key], n.name, n.namespace))
+    hidden = left_out(store, depths, edges, DOWNSTREAM, depth, direct_only, asked, as_of, since)
     return {"root": node_dict(root), "total": len(nodes),
             "nodes": [{**node_dict(n), "table": owner.get(n.key), "distance": depths[n.key]}
-                      for n in nodes[:MAX_IMPACT]]}
+                      for n in nodes[:MAX_IMPACT]], "hidden": hidden_dict(hidden)}
 
 
 def search(store: Store, pattern: str, namespace: str | None = None, limit: int = LIMIT) -> dict[str, Any]:
@@ -223,6 +240,7 @@ def answer(store: Store, graph: LineageGraph, since: str | None = None, as_of: s
         data["reached"] = reached
     data["answer"] = {"direction": graph.direction, "target": node_dict(graph.target) if graph.target else None,
                       "nodes": len(graph.nodes)}
+    data["hidden"] = hidden_dict(graph.hidden)
     return with_operations(store, data)
 
 

@@ -12,7 +12,8 @@
   var S = {
     tables: new Map(), edges: new Map(), ops: {}, colTable: new Map(), colName: new Map(),
     root: null, collapsed: new Set(), indirect: true, namespace: "", depth: 2, direction: "both",
-    asOf: "", impact: null, truncated: 0, view: { x: 0, y: 0, k: 1 }, layout: null
+    asOf: "", impact: null, truncated: 0, left: { retired: 0, outside_window: 0 },
+    view: { x: 0, y: 0, k: 1 }, layout: null
   };
 
   function $(id) { return document.getElementById(id); }
@@ -52,6 +53,7 @@
   function reset() {
     S.tables.clear(); S.edges.clear(); S.colTable.clear(); S.colName.clear();
     S.ops = {}; S.impact = null; S.collapsed.clear(); S.truncated = 0;
+    S.left = { retired: 0, outside_window: 0 };
   }
   function load(data) {
     (data.tables || []).forEach(function (t) {
@@ -66,6 +68,15 @@
       if (!S.ops[k] || data.operations[k].sql !== undefined) S.ops[k] = data.operations[k];
     });
     S.truncated += data.truncated || 0;
+    if (data.hidden) { S.left.retired += data.hidden.retired; S.left.outside_window += data.hidden.outside_window; }
+  }
+  function leftOut(hidden) {  // edges retirement or the as-of left out: hidden lineage is not no lineage
+    var words = "";
+    if (hidden && hidden.retired) {
+      words += "; " + hidden.retired + " retired edges left out (not run within harvest --retire-after)";
+    }
+    if (hidden && hidden.outside_window) words += "; " + hidden.outside_window + " edges outside the as-of left out";
+    return words;
   }
   var OPEN_UP_TO = 50;  // tables drawn with their columns; past that only the root's are open at first
   function collapseMany() {
@@ -201,6 +212,7 @@
     var words = vis.tables.size + " tables, " + vis.edges.length + " edges shown";
     if (hidden) words += "; " + hidden + " indirect edges hidden";
     if (S.truncated) words += "; " + S.truncated + " tables farther away left out (lower the depth)";
+    words += leftOut(S.left);
     if (S.collapsed.size) words += "; columns hidden in " + S.collapsed.size + " tables (+ shows them)";
     status(words);
   }
@@ -388,7 +400,8 @@
       p.setAttribute("data-impact", key);
       p.appendChild(h("p", null, res.total + " columns downstream, each with its distance"
         + (missing ? "; " + missing + " of them in tables not drawn (expand to see them)" : "")
-        + (res.total > res.nodes.length ? "; the nearest " + res.nodes.length + " listed" : "")));
+        + (res.total > res.nodes.length ? "; the nearest " + res.nodes.length + " listed" : "")
+        + leftOut(res.hidden)));
       var list = h("ol", "impact");
       res.nodes.forEach(function (n) {
         var li = h("li"); li.setAttribute("data-key", n.key);

@@ -44,11 +44,13 @@ def edge_dict(edge: LineageEdge, level: str, kinds: dict[str, str]) -> dict[str,
             "first_seen": edge.first_seen, "last_seen": edge.last_seen}
 
 
-def reading(store: Store, since: str | None, as_of: str | None, include_retired: bool) -> tuple[str | None, str | None]:
-    """The window the view reads edges in, as the commands read theirs: the asked one in the store's
-    time form, and, under a harvest's ``--retire-after``, no retired lineage unless asked for."""
+def reading(store: Store, since: str | None, as_of: str | None,
+            include_retired: bool) -> tuple[str | None, str | None, str | None]:
+    """(asked since, walked since, as_of): the window the view reads edges in, as the commands read
+    theirs: the asked one in the store's time form, and the since a walk takes, which under a
+    harvest's ``--retire-after`` leaves retired lineage out unless asked for."""
     since, as_of = bounds(since, as_of)
-    return live_since(store, since, as_of, include_retired), as_of
+    return since, live_since(store, since, as_of, include_retired), as_of
 
 
 def hidden_dict(hidden: Hidden | None) -> dict[str, int]:
@@ -115,8 +117,7 @@ def open_graph(store: Store, key: str, direction: str = "both", depth: int | Non
     if direction not in DIRECTIONS:
         raise ConfigError(f"direction must be one of {', '.join(DIRECTIONS)}")
     root, reader = describe(store, key), reader_for(store)
-    asked = bounds(since, as_of)[0]
-    since, as_of = reading(store, since, as_of, include_retired)
+    asked, since, as_of = reading(store, since, as_of, include_retired)
     reached: dict[str, int] = {key: 0}
     walked: list[LineageEdge] = []
     hidden = hidden_dict(None)
@@ -152,7 +153,7 @@ def expand(store: Store, key: str, direction: str, direct_only: bool = False, si
     root, reader = describe(store, key), reader_for(store)
     if root.kind != "dataset":
         raise ConfigError(f"{root.name} is a column: expand takes a table")
-    since, as_of = reading(store, since, as_of, include_retired)
+    _, since, as_of = reading(store, since, as_of, include_retired)
     own = [c for c, _ in reader.columns([key])[key]]
     table_step = store.neighbors([key], direction, direct_only=direct_only, since=since, as_of=as_of)
     column_step = store.neighbors(own, direction, direct_only=direct_only, since=since, as_of=as_of)
@@ -168,8 +169,7 @@ def impact(store: Store, key: str, depth: int | None = None, direct_only: bool =
            as_of: str | None = None, include_retired: bool = False) -> dict[str, Any]:
     """Every column (or table) downstream of ``key`` with its distance, nearest first."""
     root, reader = describe(store, key), reader_for(store)
-    asked = bounds(since, as_of)[0]
-    since, as_of = reading(store, since, as_of, include_retired)
+    asked, since, as_of = reading(store, since, as_of, include_retired)
     depths, edges = walk(store, [key], DOWNSTREAM, depth, direct_only, since, as_of)
     names = store.describe(depths)
     owner = reader.tables(depths) if root.kind == "column" else {k: k for k in depths}

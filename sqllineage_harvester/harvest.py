@@ -37,7 +37,7 @@ from .normalize import Normalizer
 from .progress import Tick, short_cursor, tick
 from .sessions import Session, Sessions
 from .shards import NO_RULE, ShardRule, family_key, rule_for
-from .sources import Source, SourceStats, source_identity
+from .sources import WINDOW, Source, SourceStats, source_identity
 from .stores import Batch, CursorMovedError, Store
 from .system_objects import without_system_objects
 
@@ -245,7 +245,7 @@ class Harvester:
         if self.cursor is None and self.key != self.source.url:  # kept under its old name (before 0.2)
             self.cursor = self.store.cursor(self.source.url)
         harvested = None
-        if self.cursor is None and "#window=" not in self.key and getattr(self.source, "since", None) is None:
+        if self.cursor is None and WINDOW not in self.key and getattr(self.source, "since", None) is None:
             harvested = self.store.harvested_sources()
             _refuse_after_windows(self.key, harvested)
         adopt = getattr(self.source, "adopt", None)  # files another source of the store has read part of
@@ -597,7 +597,7 @@ def _refuse_after_windows(key: str, harvested: list[tuple[str, str | None, str |
     """A run with no window and no cursor of its own, on a source harvested before in --since/--until
     windows (each keeps its own cursor), would count every row of those windows a second time: it
     is refused, naming the --since that reads on after them (the schedule that follows a backfill)."""
-    windows = [name[len(key) + len("#window="):] for name, _, _ in harvested if name.startswith(key + "#window=")]
+    windows = [name[len(key + WINDOW):] for name, _, _ in harvested if name.startswith(key + WINDOW)]
     if not windows:
         return
     last = max(w.partition("..")[2] for w in windows)

@@ -29,6 +29,9 @@ from .records import REASONS  # what an event log's skip reasons mean
 HARVESTER_TAG = "/* sqllineage-harvester */"
 
 
+WINDOW = "#window="  # a bounded window's cursor name: the source's, then WINDOW, then SINCE..UNTIL
+
+
 def harvest_time() -> str:
     """Now, as the sources write times (UTC ISO-8601, microseconds, ``Z``): the time an entry
     carries, with ``time_basis = "harvest"``, when its log keeps none (pg_stat_statements, an
@@ -256,7 +259,7 @@ class _Window:
         self.inner, self.since, self.until = inner, _iso(since), _iso(until)
         if self.since and self.until and self.since >= self.until:
             raise ConfigError(f"--since {since} is after --until {until}: that window holds nothing")
-        self.url = f"{inner.url}#window={self.since or ''}..{self.until}" if self.until else inner.url
+        self.url = f"{inner.url}{WINDOW}{self.since or ''}..{self.until}" if self.until else inner.url
         self.stats = inner.stats
 
     # No ``position()``: rows the window leaves out must not count as read, so its cursor is the

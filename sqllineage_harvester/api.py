@@ -179,8 +179,6 @@ class LineageCollector:
 
     def _record(self, result: StatementLineage, context: Mapping[str, Any] | None, run_id: str | None,
                 job: str | None = None) -> str:
-        if self._closed:
-            raise RecordError("this collector is closed")
         context = dict(context or {})
         unknown = sorted(set(context) - set(CONTEXT_KEYS))
         if unknown:

@@ -72,19 +72,16 @@ def suffix_match(full: str, want: str) -> bool:
     return full == want or full.endswith("." + want)
 
 
-def wider(a: str | None, b: str | None, pick: Any) -> str | None:
-    return pick(filter(None, (a, b)), default=None)
-
-
 def earlier(a: str | None, b: str | None) -> str | None:
-    """``wider(a, b, min)`` without its calls (it runs once a run): the earlier known time, None if neither is."""
+    """The earlier of two times, either of which may be unknown (None or empty); None if both are.
+    Written out, not ``min(filter(None, ..))``: it runs once for each run of a batch."""
     if not a:
         return b or None
     return b if b and b < a else a
 
 
 def later(a: str | None, b: str | None) -> str | None:
-    """``wider(a, b, max)`` likewise: the later known time."""
+    """The later of two times, as :func:`earlier`."""
     if not a:
         return b or None
     return b if b and b > a else a

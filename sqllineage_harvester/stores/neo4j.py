@@ -42,7 +42,7 @@ from .neo4j_ml import Neo4jModels, upgrade_models
 from .neo4j_tags import Neo4jTags
 from .common import (
     DIRECT, PLAIN, Known, by_name, chunks, column_edge_refs, masked_edges, column_refs, dataset_types, input_types, merge_runs,
-    merged_operation, now, runs, short_name, spellings, suffix_match, wider,
+    earlier, later, merged_operation, now, runs, short_name, spellings, suffix_match,
 )
 
 # The driver's own warnings (a routing failure) say again what the store's error says, as a bare
@@ -385,7 +385,7 @@ class Neo4jStore(Neo4jExplore, Neo4jTags, Neo4jModels):
             if old is None:
                 self.known.put("operations", m.op.id, (m.first_seen, m.last_seen))
                 continue
-            first, last = wider(old[0], m.first_seen, min), wider(old[1], m.last_seen, max)
+            first, last = earlier(old[0], m.first_seen), later(old[1], m.last_seen)
             if (first, last) != old:
                 widened |= {(column_id(dataset_id(m.op.namespace, dst.dataset), dst.column), m.op.id, m.first_seen,
                              m.last_seen) for dst in edge_targets(m.op)}

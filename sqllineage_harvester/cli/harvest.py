@@ -52,8 +52,9 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
               help='JSON file {"db.schema.table": {"column": "type"}}: expands * and resolves columns.')
 @click.option("--no-sql-text", is_flag=True, help="Store no SQL text at all (it is always redacted).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=20000, show_default=True,
-              help="Log rows per transaction (the cursor advances with each).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Log rows per transaction (the cursor advances with each; a run killed mid-way "
+                   "reads the batch it was in again).")
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",
               help="Processes that parse new statements while the harvest reads and writes: auto is one per core "
                    "but the harvest's own (none on one core); 1 parses in the harvest's own process.")

@@ -564,13 +564,18 @@ class SQLStore(SQLExplore, SQLTags, SQLModels):
         one's :func:`column_edge_refs`, by id)."""
         inputs, outputs, wanted, edges = [], [], set(), []
         for op in ops:
-            oid, ds = op_ids[op.id], (lambda name, ns=op.namespace: dataset_ids[placed(ns, name)])
-            inputs += [(ds(r.name), oid, t) for r, t in input_types(op)]
-            outputs += [(oid, ds(r.name)) for r in op.outputs]
-            wanted |= {(ds(c.target.dataset), c.target.column) for c in op.columns if c.target.dataset}  # every written column
+            oid, refs = op_ids[op.id], edge_refs[op.id]
+            # Each dataset the operation names, by its id: looked up once, not once an edge end.
+            names = {r.name for r in (*op.inputs, *op.outputs)} | {c.target.dataset for c in op.columns}
+            names.update(ref.dataset for src, dst, _ in refs for ref in (src, dst))
+            names.discard(None)
+            ds = {name: dataset_ids[placed(op.namespace, name)] for name in names}
+            inputs += [(ds[r.name], oid, t) for r, t in input_types(op)]
+            outputs += [(oid, ds[r.name]) for r in op.outputs]
+            wanted |= {(ds[c.target.dataset], c.target.column) for c in op.columns if c.target.dataset}  # every written column
             masked = masked_edges(op)
-            for src, dst, kind in edge_refs[op.id]:
-                s, d = (ds(src.dataset), src.column), (ds(dst.dataset), dst.column)
+            for src, dst, kind in refs:
+                s, d = (ds[src.dataset], src.column), (ds[dst.dataset], dst.column)
                 wanted.add(s)
                 wanted.add(d)
                 hidden = int(kind in DIRECT_TYPES and (src, dst) in masked)

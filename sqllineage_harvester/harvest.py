@@ -166,6 +166,19 @@ class _Open:
 
 
 @dataclass(frozen=True)
+class _Front:
+    """A chunk read and fingerprinted, its statement keys planned (see ``Harvester._front``)."""
+
+    chunk: list[LogEntry]
+    items: list[Fingerprinted]
+    planned: list[tuple[Defaults, str]]
+    wanted: dict[str, tuple[Fingerprinted, Defaults]]  # first entry of each key to parse or look up
+    position: str | None
+    stats: SourceStats
+    size: int
+
+
+@dataclass(frozen=True)
 class _Read:
     """A batch read and fingerprinted, its new statements on their way to be parsed."""
 
@@ -314,14 +327,16 @@ class Harvester:
                 held: deque[_Read] = deque()
                 while True:
                     try:
-                        chunk = next(chunks, None)
+                        with _kept_from_the_collector():
+                            chunk = next(chunks, None)
+                            front = self._front(chunk) if chunk is not None else None
                     except BaseException:
                         while held:  # what was read before the source failed is kept
                             self._harvest(held.popleft())
                         self._commit()
                         raise
-                    if chunk is not None:
-                        held.append(self._read(chunk))
+                    if front is not None:
+                        held.append(self._send(front))
                     while held and (chunk is None or len(held) > READ_AHEAD or held[0].ready()
                                     or sum(r.size for r in held) > self.options.memory // 4):
                         read = held.popleft()
@@ -354,15 +369,20 @@ class Harvester:
         self.report.notes = [*stats.notes, *stats.file_errors, *stats.warning_notes(), *self._moved]
         self.report.seconds = time.perf_counter() - started
 
-    def _read(self, chunk: list[LogEntry]) -> _Read:
-        """A batch as read: fingerprinted, the source's position after it, its new statements sent
-        to be parsed."""
+    def _front(self, chunk: list[LogEntry]) -> _Front:
+        """A chunk as read: fingerprinted, each entry's statement key, the source's position after
+        it (before the next chunk is read)."""
         items = [self.normalizer(e) for e in chunk]
-        position = self._position() or chunk[-1].cursor  # before the next batch is read
-        planned, sent = self._prefetch(items)
-        handles = [self._pending[k][0] for k in sent]
+        position = self._position() or chunk[-1].cursor
+        planned, wanted = self._plan(items)
         size = sum(map(len, map(_SQL, chunk))) + 600 * len(chunk)  # the texts, and the objects around them
-        return _Read(chunk, items, planned, position, copy.deepcopy(self.source.stats), sent, handles, size)
+        return _Front(chunk, items, planned, wanted, position, copy.deepcopy(self.source.stats), size)
+
+    def _send(self, front: _Front) -> _Read:
+        """A chunk with its new statements sent to be parsed."""
+        sent = self._prefetch(front.wanted)
+        handles = [self._pending[k][0] for k in sent]
+        return _Read(front.chunk, front.items, front.planned, front.position, front.stats, sent, handles, front.size)
 
     def _harvest(self, read: _Read) -> None:
         """Work a chunk through, in log order, into the open batch."""
@@ -486,16 +506,15 @@ class Harvester:
         return key
 
     # -- lineage: memory, the store's cache, or a parse; never one the catalog has outgrown ------
-    def _prefetch(self, items: list[Fingerprinted]) -> tuple[list[tuple[Defaults, str]], list[str]]:
-        """The batch's statement keys, as the batch is read, and those of them sent to be parsed:
-        the ones neither known nor in the store's cache (``_collect`` takes them in when the batch
-        is worked through). An entry whose state changes before it is reached is looked up again
-        by ``_lineage``."""
+    def _plan(self, items: list[Fingerprinted]) -> tuple[list[tuple[Defaults, str]], dict[str, tuple[Fingerprinted, Defaults]]]:
+        """The chunk's statement keys, as the chunk is read, and the entries whose statements are
+        neither known nor being parsed (the first of each key, whatever the chunk). An entry whose
+        state changes before it is reached is looked up again by ``_lineage``."""
         wanted: dict[str, tuple[Fingerprinted, Defaults]] = {}
         planned = []
         keys, known, pending, dialect = self._keys, self.known, self._pending, self.options.dialect
         defaults_of = self.sessions.defaults
-        for item in items:  # the first text of a key is the one parsed, whatever the batch
+        for item in items:
             defaults = defaults_of(item.entry)
             slot = (item.fingerprint if item.entry.lineage is None else item.entry.lineage, defaults)
             key = keys.get(slot)
@@ -504,8 +523,14 @@ class Harvester:
             planned.append((defaults, key))
             if key not in known and key not in pending and item.entry.lineage is None:
                 wanted.setdefault(key, (item, defaults))
+        return planned, wanted
+
+    def _prefetch(self, wanted: dict[str, tuple[Fingerprinted, Defaults]]) -> list[str]:
+        """Send to be parsed the statements wanted that the store's cache does not have either
+        (``_collect`` takes them in when their chunk is worked through); returns their keys."""
         if not wanted:
-            return planned, []
+            return []
+        wanted = dict(wanted)
         for key, text in self.store.cache_get(list(wanted)).items():
             results, depends = cache_read(text)
             self._know(key, Parsed(results, depends, -1, True), len(text))
@@ -515,7 +540,7 @@ class Harvester:
         for key, (item, defaults) in wanted.items():
             self._pending[key] = (executor.submit(self._job(item, defaults, catalog)), generation, catalog, defaults)
         executor.flush()
-        return planned, list(wanted)
+        return list(wanted)
 
     def _catalog_now(self) -> tuple[int, Catalog]:
         """The catalog learned so far, as a copy that stays as it is: jobs sent ahead are parsed
@@ -648,12 +673,32 @@ def _refuse_after_windows(key: str, harvested: list[tuple[str, str | None, str |
 
 
 @contextmanager
+def _kept_from_the_collector() -> Iterator[None]:
+    """Read a chunk with the cyclic garbage collector off, then freeze what it made: the rows'
+    objects (entries, fingerprints, keys) make no reference cycles and are freed as usual when
+    their chunk is done, but a collector that scans them costs more than reading them did (an
+    eighth of a 1M-row backfill). The garbage of before (parse trees, which are cycles) is
+    collected first, so that none of it is frozen: a full collection, which costs what the young
+    ones do, since everything older was frozen with the chunk before."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
 def _fewer_collections() -> Iterator[None]:
     """A harvest makes millions of short-lived objects and almost no reference cycles: what is
     alive when it starts (modules, sqlglot's tables, the catalog) is frozen out of the garbage
     collector's view, and young collections run 50 times less often (they cost a fifth of a
     backfill's time otherwise). Both are put back afterwards."""
     threshold = gc.get_threshold()
+    gc.collect()  # garbage frozen would be kept until the end
     gc.freeze()
     gc.set_threshold(max(threshold[0], 35_000), max(threshold[1], 20), max(threshold[2], 50))
     try:

@@ -163,7 +163,7 @@ def test_batches_read_ahead_stay_within_a_quarter_of_the_memory_budget(tmp_path,
         f'w{n},"INSERT INTO m.t{n} SELECT {padding} FROM raw.s{n}",DB,PUBLIC,ETL,'
         f"2024-03-01 10:{n // 60:02}:{n % 60:02}.000 +0000,,SUCCESS\n" for n in range(120)))
     held, most = [0], [0]
-    read, work = harvesting.Harvester._read, harvesting.Harvester._harvest
+    read, work = harvesting.Harvester._send, harvesting.Harvester._harvest
 
     def reading(self, chunk):
         held[0] += 1
@@ -174,7 +174,7 @@ def test_batches_read_ahead_stay_within_a_quarter_of_the_memory_budget(tmp_path,
         held[0] -= 1
         return work(self, batch)
 
-    monkeypatch.setattr(harvesting.Harvester, "_read", reading)
+    monkeypatch.setattr(harvesting.Harvester, "_send", reading)
     monkeypatch.setattr(harvesting.Harvester, "_harvest", working)
     results = {}
     for memory in (1 << 20, 1 << 30):

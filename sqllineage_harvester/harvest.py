@@ -180,7 +180,7 @@ class _Front:
 
 @dataclass(frozen=True)
 class _Read:
-    """A batch read and fingerprinted, its new statements on their way to be parsed."""
+    """A chunk read and fingerprinted, its new statements on their way to be parsed."""
 
     chunk: list[LogEntry]
     items: list[Fingerprinted]

@@ -32,7 +32,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from hashlib import blake2b
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .model import Fingerprinted, LogEntry
 from .redact import Lexicon, lexicon, redact, redact_with
@@ -119,20 +119,32 @@ class Normalizer:
         self._lexicons: dict[str | None, Lexicon] = {}  # dialect -> its rules (a dict: cheaper than lexicon's cache)
 
     def __call__(self, entry: LogEntry) -> Fingerprinted:
-        stats = self.stats
-        stats.entries += 1
+        self.stats.entries += 1
         sql = entry.sql
         dialect = entry.dialect or self.dialect
         known = self._by_text.get((dialect, sql))
-        if known is not None:
-            stats.text_cache_hits += 1
-            return _fingerprinted(entry, known)
+        if known is None:
+            known = self._work(entry, sql, dialect)
+        else:
+            self.stats.text_cache_hits += 1
+        if _SETTERS is None:
+            return Fingerprinted(entry, *known)
+        made = _new(Fingerprinted)  # (see _setters)
+        _set_entry(made, entry)
+        _set_fingerprint(made, known[0])
+        _set_redacted(made, known[1])
+        return made
+
+    def _work(self, entry: LogEntry, sql: str, dialect: str | None) -> tuple[str, str]:
+        """(fingerprint, redacted text) of a text not in the text cache: by the log's own hash
+        where it has one seen before, else worked out (and remembered)."""
+        stats = self.stats
         source_hash = entry.source_hash
         if source_hash:
             known = self._by_source_hash.get(source_hash)
             if known is not None:
                 stats.source_hash_hits += 1
-                return _fingerprinted(entry, known)
+                return known
         stats.computed += 1
         lex = self._lexicons.get(dialect)
         if lex is None:
@@ -153,7 +165,7 @@ class Normalizer:
             self._remember(self._by_source_hash, source_hash, known, size + len(source_hash))
         if len(sql) <= self.max_cached_chars:  # last: what is just remembered stays
             self._remember(self._by_text, (dialect, sql), known, size + len(sql))
-        return _fingerprinted(entry, known)
+        return known
 
     def _remember(self, cache: dict, key: object, value: object, size: int) -> None:
         if size > self.max_bytes:
@@ -167,26 +179,22 @@ class Normalizer:
         self.cached_bytes += size
 
 
-def _fast(entry: LogEntry, known: tuple[str, str]) -> Fingerprinted:
-    """``Fingerprinted(entry, *known)`` without the frozen dataclass's ``__init__`` (an attribute
-    set through ``object.__setattr__`` each): one is made for every log row."""
-    made = _new(Fingerprinted)
-    fields = made.__dict__
-    fields["entry"] = entry
-    fields["fingerprint"], fields["redacted_sql"] = known
-    return made
+def _setters() -> tuple[Callable[[Fingerprinted, object], None], ...] | None:
+    """The setters of ``Fingerprinted``'s slots, entry, fingerprint and redacted text, where it is
+    a slotted dataclass of these three fields without ``__post_init__``: one is made for every
+    log row, and setting its slots directly costs less than its frozen ``__init__`` (an
+    ``object.__setattr__`` call a field). Else None: it is made by its ``__init__``."""
+    names = ("entry", "fingerprint", "redacted_sql")
+    if not dataclasses.is_dataclass(Fingerprinted) or hasattr(Fingerprinted, "__post_init__") \
+            or getattr(Fingerprinted, "__slots__", None) != names \
+            or tuple(f.name for f in dataclasses.fields(Fingerprinted)) != names:
+        return None
+    return tuple(vars(Fingerprinted)[name].__set__ for name in names)
 
 
-def _slow(entry: LogEntry, known: tuple[str, str]) -> Fingerprinted:
-    return Fingerprinted(entry, *known)
-
-
+_SETTERS = _setters()
 _new = object.__new__
-# The fast way where it makes the same object: a plain dataclass of these three fields.
-_fingerprinted = _fast if (dataclasses.is_dataclass(Fingerprinted) and not hasattr(Fingerprinted, "__slots__")
-                           and not hasattr(Fingerprinted, "__post_init__")
-                           and [f.name for f in dataclasses.fields(Fingerprinted)] == [
-                               "entry", "fingerprint", "redacted_sql"]) else _slow
+_set_entry, _set_fingerprint, _set_redacted = _SETTERS or (None, None, None)
 
 
 def normalize(entries: Iterable[LogEntry], backslash_escapes: bool | None = None) -> Iterator[Fingerprinted]:

@@ -442,7 +442,8 @@ class FileSource:
         else:
             rows = _csv_rows(lines, fmt, state, start.header if start else None, start.line if start else 0)
         plan: _Plan | None = None
-        last_time, stats, sqlglot, limit = "", self.stats, self.dialect.sqlglot, self.max_statement
+        last_time, stats, sqlglot = "", self.stats, self.dialect.sqlglot
+        skip = skip_reasons(self.max_statement, self.dialect.export)
         template: dict[str, Any] | None = None  # an entry's fields before the row's, where entries are made fast
         new_entry = object.__new__
         rows_before = stats.rows_read
@@ -450,7 +451,7 @@ class FileSource:
         progress = self.progress
         done = tuple(progress.files.get(name, ("", -1)))  # (running latest time, row) read up to, in this file
         new = name in progress.late
-        live, read_up_to, export = progress.live, progress.files, self.dialect.export
+        live, read_up_to = progress.live, progress.files
         cursor_field, width, fields = None, 0, None
         untimed: dict[str, str] | None = None
         first, behind = 1, True
@@ -501,7 +502,7 @@ class FileSource:
                     texts += 1
                     if HARVESTER_TAG in sql and stats.own_query(sql, f"{name}:{line}"):
                         continue
-            reason = problem or skip_reason(kw, limit, export)  # type: ignore[arg-type]
+            reason = problem or skip(kw)  # type: ignore[arg-type]
             if reason is not None:
                 if reason == "failed":
                     stats.failed += 1
@@ -670,6 +671,45 @@ def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | N
         return "truncated"
     user = kw.get("user")
     return "system_user" if user and user.upper() in export.system_users else None
+
+
+def skip_reasons(limit: int, export: ExportFormat) -> Callable[[dict[str, Any]], str | None]:
+    """``skip_reason`` for one file's rows, as one function with the export's settings taken once:
+    the text limit's check and the system users' only where the export has them, each user's
+    answer remembered (a log has few users), since it is asked of every row."""
+    cut, system, users = export.text_limit, export.system_users, {}
+
+    def reason(kw: dict[str, Any]) -> str | None:
+        sql = kw["sql"]
+        if not sql or sql.isspace():
+            return "empty_sql"
+        if len(sql) > limit:
+            return "too_long"
+        status = kw.get("status")
+        if status is not None:
+            if status in ("failed", "unfinished"):
+                return status
+            if status == "ignored":
+                return "not_a_statement"
+        if kw.get("parent_id"):
+            return "child_statement"
+        if cut:
+            length = len(sql)
+            if cut == length or (length < cut <= 4 * length and len(sql.encode("utf-8")) == cut):
+                return "truncated"
+        if system:
+            user = kw.get("user")
+            if user:
+                found = users.get(user)
+                if found is None:
+                    found = user.upper() in system
+                    if len(users) < 1000:
+                        users[user] = found
+                if found:
+                    return "system_user"
+        return None
+
+    return reason
 
 
 def _check_cursor_kind(after: tuple[Any, ...] | None, plan: _Plan, name: str) -> None:

@@ -513,15 +513,18 @@ class Harvester:
         wanted: dict[str, tuple[Fingerprinted, Defaults]] = {}
         planned = []
         keys, known, pending, dialect = self._keys, self.known, self._pending, self.options.dialect
-        defaults_of = self.sessions.defaults
+        defaults_of, opened = self.sessions.defaults, self.sessions.open
         for item in items:
-            defaults = defaults_of(item.entry)
-            slot = (item.fingerprint if item.entry.lineage is None else item.entry.lineage, defaults)
+            entry = item.entry
+            sid = entry.session_id  # most entries are in no open session: their own defaults
+            defaults = defaults_of(entry) if sid and sid in opened else (entry.database, entry.schema)
+            lineage = entry.lineage
+            slot = (item.fingerprint if lineage is None else lineage, defaults)
             key = keys.get(slot)
             if key is None:
                 key = keys[slot] = statement_key(item, dialect, defaults)
             planned.append((defaults, key))
-            if key not in known and key not in pending and item.entry.lineage is None:
+            if lineage is None and key not in known and key not in pending:
                 wanted.setdefault(key, (item, defaults))
         return planned, wanted
 

@@ -651,26 +651,9 @@ def not_read(name: str, error: BaseException, rows: int) -> str:
 
 
 def skip_reason(kw: dict[str, Any], limit: int, export: ExportFormat) -> str | None:
-    """Why a row with these fields is not harvested, or None."""
-    sql = kw["sql"]
-    if not sql or sql.isspace():
-        return "empty_sql"
-    if len(sql) > limit:
-        return "too_long"
-    status = kw.get("status")
-    if status in ("failed", "unfinished"):
-        return status
-    if status == "ignored":
-        return "not_a_statement"
-    if kw.get("parent_id"):
-        return "child_statement"  # its script's own entry has the whole text (temp tables, variables)
-    cut, length = export.text_limit, len(sql)
-    # cut at the limit (in characters, or bytes as MySQL counts); longer is whole. A character is 1 to 4
-    # bytes in UTF-8: the bytes are counted only where they could be the limit.
-    if cut and (cut == length or (length < cut <= 4 * length and len(sql.encode("utf-8")) == cut)):
-        return "truncated"
-    user = kw.get("user")
-    return "system_user" if user and user.upper() in export.system_users else None
+    """Why a row with these fields is not harvested, or None (a reader of many rows makes its
+    function once: ``skip_reasons``)."""
+    return skip_reasons(limit, export)(kw)
 
 
 def skip_reasons(limit: int, export: ExportFormat) -> Callable[[dict[str, Any]], str | None]:
@@ -692,8 +675,9 @@ def skip_reasons(limit: int, export: ExportFormat) -> Callable[[dict[str, Any]],
             if status == "ignored":
                 return "not_a_statement"
         if kw.get("parent_id"):
-            return "child_statement"
-        if cut:
+            return "child_statement"  # its script's own entry has the whole text (temp tables, variables)
+        if cut:  # cut at the limit (in characters, or bytes as MySQL counts); longer is whole. A
+            # character is 1 to 4 bytes in UTF-8: the bytes are counted only where they could be the limit.
             length = len(sql)
             if cut == length or (length < cut <= 4 * length and len(sql.encode("utf-8")) == cut):
                 return "truncated"

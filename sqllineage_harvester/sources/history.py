@@ -30,7 +30,7 @@ from ..dialects import Dialect, HistoryTable
 from ..errors import ConfigError, HarvesterError, hide_secrets
 from ..model import LogEntry
 from . import HARVESTER_TAG, SourceStats
-from .files import DEFAULT_MAX_STATEMENT, export_columns, _Plan, _Skip, skip_reason, zone
+from .files import DEFAULT_MAX_STATEMENT, export_columns, _Plan, _Skip, skip_reasons, zone
 
 START = {"timestamp": "1970-01-01 00:00:00+00:00", "integer": 0}
 DENIED = ("denied", "not authorized", "insufficient privilege", "permission", "unauthorized", "403")
@@ -66,6 +66,7 @@ class HistorySource:
         self.settings = {**self.history.settings, **{k: v for k, v in chosen.items() if k != "log"},
                          **(settings or {})}
         self.fetch_size, self.max_statement = fetch_size, max_statement
+        self._skip_reason = skip_reasons(max_statement, self.export)
         self.stats = SourceStats()
 
     def query(self, fallback: bool = False) -> str:
@@ -160,7 +161,7 @@ class HistorySource:
         kw = plan.fields(texts)
         if self.stats.own_query(kw["sql"], json.dumps(position, default=str)):
             return None
-        reason = "encoding" if bad_bytes else skip_reason(kw, self.max_statement, self.export)
+        reason = "encoding" if bad_bytes else self._skip_reason(kw)
         if reason == "failed":
             self.stats.failed += 1
             return None

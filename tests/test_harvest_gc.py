@@ -5,7 +5,6 @@ memory until the run ends."""
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
 import pytest
 
@@ -14,13 +13,7 @@ from sqllineage_harvester.harvest import Options, harvest
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
-LOGS = {
-    "snowflake": ROOT / "fixtures" / "logs" / "snowflake" / "query_history.csv",
-    "bigquery": ROOT / "fixtures" / "logs" / "bigquery" / "jobs.jsonl",
-    "postgres": ROOT / "fixtures" / "logs" / "postgres" / "pg_stat_statements.csv",
-    "databricks": ROOT / "fixtures" / "logs" / "databricks" / "query_history.csv",
-}
+from test_store_identity import LOGS  # every dialect's fixture log
 
 
 class Watched:
@@ -48,8 +41,6 @@ class Watched:
 
 @pytest.mark.parametrize("dialect", sorted(LOGS))
 def test_no_garbage_is_frozen_with_a_chunk(tmp_path, monkeypatch, dialect):
-    if not LOGS[dialect].exists():
-        pytest.fail(f"fixture missing: {LOGS[dialect]}")
     monkeypatch.setattr(harvesting, "READ_CHUNK", 4)
     watched = Watched()
     for run in ("warm", "watched"):  # the first imports what the dialect needs (a class made once)

@@ -162,6 +162,7 @@ class _Open:
     out: Harvested = field(default_factory=Harvested)
     cache: dict[str, str] = field(default_factory=dict)  # statement cache texts to write with it
     rows: int = 0
+    held: int = 0  # bytes of cache texts it holds
     last: str | None = None  # the source's cursor after its last chunk
 
 
@@ -415,13 +416,14 @@ class Harvester:
                 key = self._entry(out, item, plan)
                 state = learning.lineage_state
             if key in unwritten:
-                cache[key] = unwritten.pop(key)
+                text = cache[key] = unwritten.pop(key)
+                batch.held += len(text)
         self._collect([k for k in read.sent if k in self._pending])  # keys no entry reached (state changed)
         out.count(SOURCE_ROWS + self.key, len(read.chunk))  # the log entries each source gave, for validate
         batch.rows += len(read.chunk)
         batch.last = read.position
-        if batch.rows >= self.options.batch_size:
-            self._commit()
+        if batch.rows >= self.options.batch_size or batch.held > self.options.memory // 8:
+            self._commit()  # also early, where new statements' lineage would hold too much until then
 
     def _commit(self) -> None:
         """Write the open batch in one transaction with the cursor it reaches, under a key naming

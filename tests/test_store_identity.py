@@ -86,3 +86,20 @@ def test_a_batch_read_in_several_chunks_is_the_batch_read_at_once(tmp_path, dial
     assert first.batches == 2 and first.entries == 13, (first.batches, first.entries)
     assert first.entries + rest.entries == report.entries
     assert dump(cut) == whole, "\n".join(differences(dump(cut), whole))
+
+
+def test_a_batch_whose_new_lineage_outgrows_its_share_of_memory_commits_early(tmp_path, monkeypatch):
+    """The lineage of a batch's new statements waits in memory until the batch commits: past an
+    eighth of --memory the batch commits where it stands, and the store is the same."""
+    from sqllineage_harvester import harvest as harvesting
+
+    whole = build(tmp_path / "whole.db", "snowflake", 20_000)
+    monkeypatch.setattr(harvesting, "READ_CHUNK", 5)
+    store = open_store(f"sqlite:///{tmp_path / 'early.db'}")
+    try:
+        report = harvest(open_source(LOGS["snowflake"], "snowflake"), store,
+                         Options(dialect="snowflake", namespace="snowflake://test", batch_size=20_000, memory=8 * 4000))
+    finally:
+        store.close()
+    assert report.batches > 2, report.batches
+    assert dump(tmp_path / "early.db") == whole, "\n".join(differences(dump(tmp_path / "early.db"), whole))

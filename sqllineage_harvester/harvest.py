@@ -422,8 +422,11 @@ class Harvester:
         out.count(SOURCE_ROWS + self.key, len(read.chunk))  # the log entries each source gave, for validate
         batch.rows += len(read.chunk)
         batch.last = read.position
-        if batch.rows >= self.options.batch_size or batch.held > self.options.memory // 8:
-            self._commit()  # also early, where new statements' lineage would hold too much until then
+        memory = self.options.memory
+        if batch.rows >= self.options.batch_size or batch.held > memory // 8 or self._known_bytes > memory // 2:
+            # also early, where what new statements left in memory is more than the budget allows until
+            # then: the commit writes their lineage, and what is known of statements is forgotten after it
+            self._commit()
 
     def _commit(self) -> None:
         """Write the open batch in one transaction with the cursor it reaches, under a key naming

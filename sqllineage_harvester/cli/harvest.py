@@ -52,7 +52,7 @@ NAMESPACE_HELP = ("Where the datasets live, OpenLineage style. Default: the serv
 @click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), default=None,
               help='JSON file {"db.schema.table": {"column": "type"}}: expands * and resolves columns.')
 @click.option("--no-sql-text", is_flag=True, help="Store no SQL text at all (it is always redacted).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=100_000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=250_000, show_default=True,
               help="Log rows per transaction (the cursor advances with each; a run killed mid-way "
                    "reads the batch it was in again).")
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",

@@ -35,6 +35,7 @@ from ..model import (
     IndirectRef,
 )
 from .glot import dialect_of
+from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
 from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
@@ -206,6 +207,7 @@ class _Walker:
                  masking: frozenset[str] = frozenset(), dialect: str | None = None) -> None:
         self.root = root
         self.masking, self.dialect = masking, dialect
+        self.pseudo = pseudo_columns(dialect)
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
@@ -360,6 +362,8 @@ class _Walker:
     def column(self, scope: Scope, column: exp.Column, through: bool = False) -> Trace:
         if isinstance(column.this, exp.Star):
             return self.star_trace(scope, column)
+        if is_pseudo(column, self.pseudo):
+            return Trace()
         name = column.name
         qualifier = column.table
         if not qualifier and self.is_whole_row(scope, name):
@@ -376,6 +380,8 @@ class _Walker:
             if pivoted is not None:  # t PIVOT (...) AS p: p.col is a column of the pivot over t
                 return self.source_column(search, pivoted[0], name)
             search = search.parent
+        if is_sequence_value(column):
+            return Trace()
         return self.field_path(scope, column)
 
     def is_whole_row(self, scope: Scope, name: str) -> bool:
@@ -614,6 +620,9 @@ class _Walker:
             (select.args.get("order"), SORT),
             *((item, GROUP_BY) for item in _grouped_by_all(select)),
         ]
+        connect = select.args.get("connect")
+        if connect is not None:  # Oracle's START WITH picks the roots, CONNECT BY joins each row to its parent
+            clauses += [(connect.args.get("start"), FILTER), (connect.args.get("connect"), JOIN)]
         for join in select.args.get("joins") or []:
             clauses.append((join.args.get("on"), JOIN))
             for ident in join.args.get("using") or []:

@@ -36,6 +36,7 @@ from ..model import (
 )
 from .glot import dialect_of
 from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
+from .windows import named_window_columns
 from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
@@ -337,6 +338,9 @@ class _Walker:
             else:
                 for ref in self.column(scope, column).sources:
                     trace.indirect.add(IndirectRef(ref, role))
+        if isinstance(scope.expression, exp.Select) and scope.expression.args.get("windows"):
+            for column in named_window_columns(scope.expression, expression):  # OVER w
+                trace.indirect |= {IndirectRef(ref, WINDOW) for ref in self.column(scope, column).sources}
         for sub in self.child_selects(expression):
             child = self.scope_of.get(id(sub))
             if child is None:

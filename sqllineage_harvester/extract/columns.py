@@ -34,6 +34,7 @@ from ..model import (
     ColumnRef,
     IndirectRef,
 )
+from .aggregates import aggregate_names, is_unknown_aggregate
 from .glot import dialect_of
 from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
 from .windows import named_window_columns
@@ -190,17 +191,27 @@ def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str], dialect:
     return False
 
 
-def classify(expression: exp.Expr) -> str:
+def classify(expression: exp.Expr, dialect: str | None = None) -> str:
     """IDENTITY for a bare column, AGGREGATION when aggregated, else TRANSFORMATION."""
     node = expression.unalias() if isinstance(expression, exp.Alias) else expression
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, (exp.Column, exp.Subquery)):
         return IDENTITY  # a scalar subquery is as strong as what it projects
-    for found in find_all_in_scope(node, exp.AggFunc):
-        if not isinstance(found, _ROW_FUNCTIONS):
-            return AGGREGATION
-    return TRANSFORMATION
+    return AGGREGATION if aggregates(node, dialect) else TRANSFORMATION
+
+
+def aggregates(node: exp.Expr, dialect: str | None) -> bool:
+    """Whether ``node`` aggregates rows in its own scope: an aggregate sqlglot knows (not one of
+    the window functions it files with them) or one of the dialect's it parses as a plain call."""
+    names = aggregate_names(dialect)
+    for found in find_all_in_scope(node, exp.AggFunc, exp.Anonymous):
+        if isinstance(found, exp.Anonymous):
+            if is_unknown_aggregate(found, names):
+                return True
+        elif not isinstance(found, _ROW_FUNCTIONS):
+            return True
+    return False
 
 
 class _Walker:
@@ -318,7 +329,7 @@ class _Walker:
     # -- expressions ------------------------------------------------------
     def value(self, scope: Scope, expression: exp.Expr) -> Trace:
         """Direct sources of one projected expression, plus its own conditions."""
-        trace = Trace(transform=classify(expression))
+        trace = Trace(transform=classify(expression, self.dialect))
         if _is_star(expression):
             return self.star_trace(scope, expression)
         for star, names in _row_references(expression, scope):  # HASH(*), TO_JSON_STRING(t): whole rows
@@ -516,15 +527,14 @@ class _Walker:
             return self.pivot_value(pivot, base)
         return base(name)  # a column the pivot groups by, passed through
 
-    @staticmethod
-    def pivot_value(pivot: exp.Pivot, base: Callable[[str], Trace]) -> Trace:
+    def pivot_value(self, pivot: exp.Pivot, base: Callable[[str], Trace]) -> Trace:
         """A column a PIVOT makes: its aggregations of the source's columns, the FOR key a
         CONDITIONAL (it picks the rows each column aggregates, as SUM(CASE WHEN k = ..) does)."""
         trace = Trace(transform=AGGREGATION)
         for aggregate in pivot.expressions:
             for column in aggregate.find_all(exp.Column):
                 trace.absorb(base(column.name))
-            trace.transform = max(trace.transform, classify(aggregate), key=_RANK.__getitem__)
+            trace.transform = max(trace.transform, classify(aggregate, self.dialect), key=_RANK.__getitem__)
         for key_column in _pivot_keys(pivot):
             trace.indirect |= {IndirectRef(ref, CONDITIONAL) for ref in _influences(base(key_column))}
         return trace
@@ -622,7 +632,7 @@ class _Walker:
             (select.args.get("qualify"), FILTER),
             (select.args.get("group"), GROUP_BY),
             (select.args.get("order"), SORT),
-            *((item, GROUP_BY) for item in _grouped_by_all(select)),
+            *((item, GROUP_BY) for item in _grouped_by_all(select, self.dialect)),
         ]
         connect = select.args.get("connect")
         if connect is not None:  # Oracle's START WITH picks the roots, CONNECT BY joins each row to its parent
@@ -737,14 +747,14 @@ def _row_references(expression: exp.Expr, scope: Scope) -> list[tuple[exp.Expr, 
     return found
 
 
-def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:
+def _grouped_by_all(select: exp.Select, dialect: str | None) -> list[exp.Expr]:
     """``GROUP BY ALL`` (Snowflake, Databricks, DuckDB, BigQuery): it groups by every select item
     that aggregates nothing and is no window, as ``GROUP BY 1, 2`` names them one by one."""
     group = select.args.get("group")
     if not (isinstance(group, exp.Group) and group.args.get("all")):
         return []
     return [item for item in select.expressions if not _is_star(item)
-            and not any(True for _ in find_all_in_scope(item, exp.AggFunc, exp.Window))]
+            and not any(True for _ in find_all_in_scope(item, exp.Window)) and not aggregates(item, dialect)]
 
 
 def _influences(trace: Trace) -> set[ColumnRef]:

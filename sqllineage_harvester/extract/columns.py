@@ -36,6 +36,7 @@ from ..model import (
 )
 from .aggregates import aggregate_names, is_unknown_aggregate
 from .glot import dialect_of
+from .stars import changed_names, star_of, through_changes
 from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
 from .windows import named_window_columns
 from .reasons import plain
@@ -248,7 +249,11 @@ class _Walker:
         if isinstance(expression, exp.SetOperation):
             return self.output_names(scope.set_operation_scopes[0])
         if isinstance(expression, exp.Select):
-            return [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
+            names = [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
+            if "*" in names:  # * REPLACE (.. AS c), * RENAME (.. AS c) name c themselves
+                for star in [s for s in expression.selects if _is_star(s)]:
+                    names += [n for n in changed_names(star) if n not in names]
+            return names
         inner = [s for s in scope.sources.values() if isinstance(s, Scope) and isinstance(s.expression, exp.Select)]
         if len(inner) == 1:
             return self.output_names(inner[0])
@@ -306,11 +311,21 @@ class _Walker:
         return self.projection(scope, name)
 
     def through_star(self, scope: Scope, star: exp.Expr, name: str) -> Trace:
+        changed = through_changes(star, name)
+        if changed is not None:
+            how, node = changed
+            if how == "value":
+                return self.value(scope, node)
+            if how == "none" or not isinstance(node, exp.Column):
+                return Trace()
+            name = node.name  # RENAME (old AS name)
         qualifier = star.table if isinstance(star, exp.Column) else ""
         names = [qualifier] if qualifier else list(scope.selected_sources)
         trace = Trace()
         for source_name in names:
             trace.absorb(self.source_column(scope, source_name, name))
+        if name == "*":
+            self.warn_changed_wildcard(star, trace)
         return trace
 
     def _udtf_column(self, scope: Scope, name: str) -> Trace:
@@ -372,7 +387,14 @@ class _Walker:
         trace = Trace()
         for source_name in names:
             trace.absorb(self.source_column(scope, source_name, "*"))
+        self.warn_changed_wildcard(star, trace)
         return trace
+
+    def warn_changed_wildcard(self, star: exp.Expr, trace: Trace) -> None:
+        """A wildcard edge of ``* EXCEPT (..)`` claims the columns it leaves out: say so."""
+        if star_of(star) is not None and any(ref.column == "*" for ref in trace.sources):
+            self.warnings.append("* EXCEPT / EXCLUDE / REPLACE / RENAME over columns not known: its wildcard edge "
+                                 "stands for every column, those it leaves out or changes too")
 
     def column(self, scope: Scope, column: exp.Column, through: bool = False) -> Trace:
         if isinstance(column.this, exp.Star):

@@ -79,6 +79,14 @@ class Trace:
         self.absorb(other)
 
 
+def _bare(expression: exp.Expr) -> exp.Expr:
+    """``expression`` without its alias and parentheses."""
+    node = expression.unalias() if isinstance(expression, exp.Alias) else expression
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
 def _passthrough(column: exp.Column, expression: exp.Expr) -> bool:
     """Whether ``expression`` is ``column`` itself, aliased or not."""
     return column is expression or (isinstance(expression, exp.Alias) and expression.this is column)
@@ -194,9 +202,7 @@ def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str], dialect:
 
 def classify(expression: exp.Expr, dialect: str | None = None) -> str:
     """IDENTITY for a bare column, AGGREGATION when aggregated, else TRANSFORMATION."""
-    node = expression.unalias() if isinstance(expression, exp.Alias) else expression
-    while isinstance(node, exp.Paren):
-        node = node.this
+    node = _bare(expression)
     if isinstance(node, (exp.Column, exp.Subquery)):
         return IDENTITY  # a scalar subquery is as strong as what it projects
     return AGGREGATION if aggregates(node, dialect) else TRANSFORMATION
@@ -337,9 +343,22 @@ class _Walker:
         # yields is computed from the columns it is given.
         trace = Trace(transform=TRANSFORMATION)
         for column in _own_columns(scope.expression):
-            trace.absorb(self.column(scope.parent or scope, column, through=True))
+            trace.absorb(self.column(self.argument_scope(scope, column), column, through=True))
         trace.transform = TRANSFORMATION
         return trace
+
+    @staticmethod
+    def argument_scope(scope: Scope, column: exp.Column) -> Scope:
+        """Where a column given to UNNEST / FLATTEN / explode is looked up: the query it is in,
+        or, when the call is that query's one source and the column unqualified, the query around
+        it (``(SELECT value FROM UNNEST(event_params) WHERE key = 'k')``: the outer row's array,
+        not a column of the UNNEST itself)."""
+        outer = scope.parent or scope
+        if column.table or outer.parent is None:
+            return outer
+        if all(source is scope for _, source in outer.selected_sources.values()):
+            return outer.parent
+        return outer
 
     # -- expressions ------------------------------------------------------
     def value(self, scope: Scope, expression: exp.Expr) -> Trace:

@@ -395,6 +395,8 @@ class _Walker:
                 found = self.projection(child, out)
                 if role is None:
                     trace.absorb(found)
+                    if not found.sources and found.transform == AGGREGATION and _bare(expression) is sub.parent:
+                        trace.transform = AGGREGATION  # (SELECT COUNT(*) FROM ..): a count, of no column
                 else:
                     trace.indirect |= {IndirectRef(ref, role) for ref in found.sources}
             trace.indirect |= self.scope_indirect(child)

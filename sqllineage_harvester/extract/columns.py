@@ -689,6 +689,9 @@ class _Walker:
         # ORDER BY n / GROUP BY n / HAVING total: a name of the select list, not of a table
         aliases = {item.alias for item in select.expressions
                    if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias)}
+        # GROUP BY user_id over a join the qualifier could not resolve: the item orders.user_id (Looker)
+        aliases |= {item.alias_or_name for item in select.expressions
+                    if isinstance(_bare(item), exp.Column) and _bare(item).table and not _is_star(item)}
         for clause, kind in clauses:
             for column in _own_columns(clause):
                 if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not select.args.get("where"):

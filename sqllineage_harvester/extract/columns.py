@@ -856,8 +856,24 @@ def _role(node: exp.Expr, top: exp.Expr) -> str | None:
             return WINDOW
         if isinstance(parent, exp.Filter) and node.arg_key == "expression":
             return FILTER  # agg(x) FILTER (WHERE cond)
+        if isinstance(parent, exp.Order) and node.arg_key == "expressions" and parent.this is not None:
+            return SORT  # string_agg(x ORDER BY k), LISTAGG(x) WITHIN GROUP (ORDER BY k): k orders the list
+        if isinstance(parent, exp.WithinGroup) and node.arg_key == "expression" and _lists(parent.this):
+            return SORT  # Redshift's and Oracle's LISTAGG(x) WITHIN GROUP (ORDER BY k); not PERCENTILE_CONT's value
         node = parent
     return None
+
+
+_LIST_AGGREGATES = (exp.GroupConcat, exp.ArrayAgg, exp.ArrayUniqueAgg, exp.ArrayConcatAgg, exp.JSONArrayAgg)
+_LIST_NAMES = frozenset({"listagg", "string_agg", "array_agg", "group_concat", "json_arrayagg", "xmlagg", "collect"})
+
+
+def _lists(aggregate: exp.Expr) -> bool:
+    """Whether an aggregate given WITHIN GROUP (ORDER BY ..) builds a list in that order (the
+    order is no value of it), unlike PERCENTILE_CONT / MODE, whose ordered column is the value."""
+    if isinstance(aggregate, exp.Anonymous):
+        return aggregate.name.lower() in _LIST_NAMES
+    return isinstance(aggregate, _LIST_AGGREGATES)
 
 
 def _decode_tested(decode: exp.DecodeCase, node: exp.Expr) -> bool:

@@ -260,7 +260,7 @@ def _own_columns(node: exp.Expr) -> list[exp.Column]:
 def _branch_reads(when: exp.Expr) -> list[exp.Expr]:
     """The parts of a WHEN branch whose names read a row: its condition and written values."""
     then = when.args.get("then")
-    parts = [when.args["condition"]] if when.args.get("condition") is not None else []
+    parts = [c for c in (when.args.get("condition"), _branch_where(when)) if c is not None]
     if isinstance(then, exp.Update):
         parts += [eq.expression for eq in then.expressions if isinstance(eq, exp.EQ)]
     elif isinstance(then, exp.Insert):
@@ -268,6 +268,14 @@ def _branch_reads(when: exp.Expr) -> list[exp.Expr]:
         listed = then.this.expressions if isinstance(then.this, exp.Tuple) else []  # not the column list, but
         parts += [c for c in listed if isinstance(c, exp.Anonymous)]  # BigQuery's INSERT VALUES (..) in it
     return parts
+
+
+def _branch_where(when: exp.Expr) -> exp.Expr | None:
+    """Oracle's ``WHEN MATCHED THEN UPDATE SET .. WHERE cond`` / ``INSERT .. VALUES (..) WHERE
+    cond``: the branch's own filter, as ``WHEN MATCHED AND cond`` is elsewhere."""
+    then = when.args.get("then")
+    where = then.args.get("where") if isinstance(then, (exp.Update, exp.Insert)) else None
+    return where.this if isinstance(where, exp.Where) else None
 
 
 def _qualify_unmatched(when: exp.Expr, target: exp.Table, using: exp.Expr) -> None:
@@ -296,8 +304,7 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
     warnings: list[str] = []
     for when in node.args["whens"].expressions:
         _qualify_unmatched(when, target, using)
-        if when.args.get("condition") is not None:
-            conditions.append(when.args["condition"])
+        conditions += [c for c in (when.args.get("condition"), _branch_where(when)) if c is not None]
         pairs += _merge_values(when.args.get("then"), ctx, target, using, node.args.get("with_"), warnings)
     head, target = target, name_copy(target)  # the table moves into the query, its name is the target
     values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Literal.number(1)]

@@ -681,7 +681,7 @@ class _Walker:
         if connect is not None:  # Oracle's START WITH picks the roots, CONNECT BY joins each row to its parent
             clauses += [(connect.args.get("start"), FILTER), (connect.args.get("connect"), JOIN)]
         for join in select.args.get("joins") or []:
-            clauses.append((join.args.get("on"), JOIN))
+            clauses += [(join.args.get("on"), JOIN), (join.args.get("match_condition"), JOIN)]  # ASOF JOIN
             for ident in join.args.get("using") or []:
                 for source_name in scope.selected_sources:
                     for ref in _influences(self.source_column(scope, source_name, ident.name)):

@@ -341,6 +341,9 @@ class _Walker:
             return self.projection(inner[0], name)
         # LATERAL VIEW explode(x), UNNEST(x), FLATTEN(input => x): every column it
         # yields is computed from the columns it is given.
+        call = scope.expression.this if isinstance(scope.expression, exp.TableFromRows) else None
+        if isinstance(call, exp.Anonymous) and call.name.lower() == "result_scan":
+            self.warnings.append("RESULT_SCAN reads an earlier query's result: where its columns come from is not known")
         trace = Trace(transform=TRANSFORMATION)
         for column in _own_columns(scope.expression):
             trace.absorb(self.column(self.argument_scope(scope, column), column, through=True))

@@ -37,6 +37,7 @@ from ..model import (
 from .aggregates import aggregate_names, is_unknown_aggregate
 from .glot import dialect_of
 from .stars import changed_names, star_of, through_changes
+from . import match as row_pattern
 from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
 from .windows import named_window_columns
 from .reasons import plain
@@ -259,6 +260,9 @@ class _Walker:
             if "*" in names:  # * REPLACE (.. AS c), * RENAME (.. AS c) name c themselves
                 for star in [s for s in expression.selects if _is_star(s)]:
                     names += [n for n in changed_names(star) if n not in names]
+                pattern = row_pattern.match_of(expression)
+                if pattern is not None:  # * over MATCH_RECOGNIZE: its partition and measures
+                    names = _match_star_names(names, pattern)
             return names
         inner = [s for s in scope.sources.values() if isinstance(s, Scope) and isinstance(s.expression, exp.Select)]
         if len(inner) == 1:
@@ -317,6 +321,9 @@ class _Walker:
         return self.projection(scope, name)
 
     def through_star(self, scope: Scope, star: exp.Expr, name: str) -> Trace:
+        pattern = row_pattern.match_of(scope.expression)
+        if pattern is not None and name in row_pattern.measures(pattern):
+            return self.value(scope, row_pattern.measures(pattern)[name])
         changed = through_changes(star, name)
         if changed is not None:
             how, node = changed
@@ -425,6 +432,11 @@ class _Walker:
             return self.star_trace(scope, column)
         if is_pseudo(column, self.pseudo):
             return Trace()
+        pattern = row_pattern.match_of(scope.expression)
+        if pattern is not None:
+            found = self.match_column(scope, pattern, column)
+            if found is not None:
+                return found
         name = column.name
         qualifier = column.table
         if not qualifier and self.is_whole_row(scope, name):
@@ -444,6 +456,16 @@ class _Walker:
         if is_sequence_value(column):
             return Trace()
         return self.field_path(scope, column)
+
+    def match_column(self, scope: Scope, pattern: exp.MatchRecognize, column: exp.Column) -> Trace | None:
+        """Over MATCH_RECOGNIZE: a measure's value, or the input column a pattern variable
+        qualifies (``down.price``); None for a plain input column."""
+        if column.table and column.table.lower() in row_pattern.pattern_variables(pattern):
+            return self.column(scope, exp.column(column.name))
+        measure = row_pattern.measures(pattern).get(column.name)
+        if measure is not None and column.find_ancestor(exp.MatchRecognize) is None:
+            return self.value(scope, measure)
+        return None
 
     def is_whole_row(self, scope: Scope, name: str) -> bool:
         """``TO_JSON_STRING(t)``, ``SELECT t AS rec`` (BigQuery, Postgres): a bare name that is a
@@ -680,6 +702,9 @@ class _Walker:
             (select.args.get("order"), SORT),
             *((item, GROUP_BY) for item in _grouped_by_all(select, self.dialect)),
         ]
+        pattern = row_pattern.match_of(select)
+        if pattern is not None:
+            clauses += row_pattern.clauses(pattern, GROUP_BY, SORT, FILTER)
         connect = select.args.get("connect")
         if connect is not None:  # Oracle's START WITH picks the roots, CONNECT BY joins each row to its parent
             clauses += [(connect.args.get("start"), FILTER), (connect.args.get("connect"), JOIN)]
@@ -804,6 +829,15 @@ def _grouped_by_all(select: exp.Select, dialect: str | None) -> list[exp.Expr]:
         return []
     return [item for item in select.expressions if not _is_star(item)
             and not any(True for _ in find_all_in_scope(item, exp.Window)) and not aggregates(item, dialect)]
+
+
+def _match_star_names(names: list[str], pattern: exp.MatchRecognize) -> list[str]:
+    """The output names with ``*`` over MATCH_RECOGNIZE: ONE ROW PER MATCH gives the partition
+    columns and the measures; ALL ROWS PER MATCH every input column (``*``) and the measures."""
+    if row_pattern.one_row_per_match(pattern):
+        made = row_pattern.output_names(pattern)
+        return [m for n in names for m in (made if n == "*" else [n])]
+    return names + [m for m in row_pattern.measures(pattern) if m not in names]
 
 
 def _influences(trace: Trace) -> set[ColumnRef]:

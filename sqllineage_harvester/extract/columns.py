@@ -674,8 +674,9 @@ class _Walker:
         if not inner:
             trace = Trace(transform=TRANSFORMATION)
             for column in _own_columns(func) if scope is not None else []:
-                if column.table != own:  # never its own columns (no cycle)
-                    trace.absorb(self.column(scope, column, through=True))
+                lookup = self.function_argument_scope(scope, own, column)
+                if lookup is not None:
+                    trace.absorb(self.column(lookup, column, through=True))
             trace.transform = TRANSFORMATION
             return trace
         scope = inner[0]
@@ -686,6 +687,18 @@ class _Walker:
             trace.absorb(self.projection(scope, out))
         trace.transform = TRANSFORMATION
         return trace
+
+    @staticmethod
+    def function_argument_scope(scope: Scope, own: str, column: exp.Column) -> Scope | None:
+        """Where a column given to a table function of ``scope`` (named ``own`` there) is looked
+        up: never among its own columns (a cycle); an unqualified one, when the function is the
+        query's only source, in the query around it (``(SELECT sum(value) FROM
+        jsonb_array_elements(items))``: the outer row's items); None when there is none."""
+        if column.table:
+            return None if column.table == own else scope
+        if all(name == own for name in scope.selected_sources):
+            return scope.parent
+        return scope
 
     # -- indirect dependencies -------------------------------------------
     def scope_indirect(self, scope: Scope) -> set[IndirectRef]:

@@ -149,6 +149,7 @@ _QUERY_WRITE = re.compile(
     r"MATERIALIZED|UNLOGGED|MULTISET|SET|DYNAMIC|ICEBERG|HYBRID|EVENT|STREAMING|LIVE)\s+)*(?:TABLE|VIEW)\b"
     r".*?\bAS\s*\(?\s*(?:SELECT|WITH|FROM|VALUES)\b", re.IGNORECASE | re.DOTALL)
 _ON_COMMIT = re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)\b", re.IGNORECASE)
+_CHECK_OPTION = re.compile(r"\bWITH\s+(?:CASCADED\s+|LOCAL\s+)?CHECK\s+OPTION\s*;?\s*$", re.IGNORECASE)
 _RENAME_TABLE = re.compile(r"^\s*TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -206,6 +207,8 @@ def handle_command(
         raise NotUnderstood(dynamic_reason("EXECUTE " + text) or DYNAMIC_SQL)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
         return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
+    if word in ("CREATE", "ALTER") and _CHECK_OPTION.search(text):  # a view's WITH CHECK OPTION: no lineage
+        return dispatch(parse_one(f"{word} " + _CHECK_OPTION.sub("", text), ctx.dialect), ctx)
     if word == "RENAME":
         partial = _rename_tables(ctx, text)
         if partial.outputs:

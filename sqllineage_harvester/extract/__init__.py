@@ -37,7 +37,7 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
+from .commands import METADATA_WORDS, PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
 from .loads import unparsed_load
 from .base import dataset
 from .statements import Context, analyse
@@ -266,7 +266,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     dynamic = dynamic_reason(text) if word.startswith("EXEC") else None
     if dynamic:  # EXEC (@sql + N'..'): SQL built at run time (a literal was read upstream)
         return _failure(index, text, f"not understood: {dynamic}")
-    if word in PROCEDURAL_WORDS:
+    if word in PROCEDURAL_WORDS or word in METADATA_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
 

@@ -289,6 +289,10 @@ OTHER_WORDS = frozenset({"VACUUM", "CALL", "SHOW", "EXPLAIN", "REFRESH", "EXECUT
                          "UPDATE STATISTICS", "DBCC", "BULK"})
 
 
+# Impala's statistics and metadata commands (COMPUTE [INCREMENTAL] STATS t, INVALIDATE METADATA t),
+# which sqlglot cannot read: they move no data.
+METADATA_WORDS = frozenset({"COMPUTE", "INVALIDATE"})
+
 # Procedural statements inside routine bodies: no lineage, and no parse error either.
 PROCEDURAL_WORDS = frozenset({"RETURN", "LET", "DECLARE", "GET", "PERFORM", "RAISE", "IF", "ELSIF", "ELSEIF", "ELSE",
                               "WHILE", "LOOP", "FOR", "FOREACH", "EXIT", "CONTINUE", "BREAK", "LEAVE", "ITERATE",

@@ -52,6 +52,19 @@ def _aliases(items: list[exp.Expr]) -> dict[str, exp.Table]:
     return {t.alias_or_name: t for t in items if isinstance(t, exp.Table)}
 
 
+def _set_column(column: exp.Column, named: dict[str, exp.Table], main: exp.Table) -> tuple[exp.Table, str]:
+    """The table and column a SET item writes: ``t.col`` col of the table named or aliased t;
+    ``info.status`` / ``t.info.status`` (BigQuery, a field of a struct) the struct column info."""
+    parts = [p.name for p in column.parts]
+    if len(parts) == 1:
+        return main, parts[0]
+    if column.table in named:
+        return named[column.table], column.name
+    if parts[0] in named:
+        return named[parts[0]], parts[1]
+    return main, parts[0]
+
+
 def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     target = node.this
     if not isinstance(target, exp.Table):
@@ -76,9 +89,11 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
         main = same[0]
     pairs = _assignments(node)
     owners: list[exp.Table] = []
+    written_names: list[str] = []
     for column, _ in pairs:
-        owner = named.get(column.table) if column.table else None
-        owners.append(owner if owner is not None else main)
+        owner, name = _set_column(column, named, main)
+        owners.append(owner)
+        written_names.append(name)
     names_out = {id(t): dataset(ctx, name_copy(t)) for t in set(owners) | {main}}
     head = target  # main, or a stand-in for the table aliased (left out of the query)
     head.set("joins", None)
@@ -98,8 +113,8 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     partial = Partial("update", inputs=inputs_of(ctx, trace, exclude=exclude), indirect=trace.indirect,
                       warnings=trace.warnings)
     written = {ref.name for ref in names_out.values()}
-    merged = per_target([(ColumnRef(names_out[id(owner)].name, column.name), source)
-                      for (column, _), owner, (_, source) in zip(pairs, owners, trace.outputs)])
+    merged = per_target([(ColumnRef(names_out[id(owner)].name, name), source)
+                         for name, owner, (_, source) in zip(written_names, owners, trace.outputs)])
     partial.columns = [lineage(ref, t) for ref, t in merged.items()]
     partial.outputs = list(dict.fromkeys(names_out[id(o)] for o in owners)) or [names_out[id(main)]]
     read = {s.dataset for c in partial.columns for s in c.sources}

@@ -194,7 +194,8 @@ def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Ex
     if isinstance(then, exp.Update):
         if any(isinstance(e, exp.Star) for e in then.expressions):
             return _star_pairs(ctx, target, using, with_)
-        return [(column.name, value) for column, value in _assignments(then)]
+        named = {target.alias_or_name: target}
+        return [(_set_column(column, named, target)[1], value) for column, value in _assignments(then)]
     if not isinstance(then, exp.Insert):
         return []
     columns = then.this.expressions if isinstance(then.this, exp.Tuple) else []

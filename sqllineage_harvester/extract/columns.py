@@ -287,10 +287,7 @@ class _Walker:
         if isinstance(expression, exp.SetOperation):
             names = self.output_names(scope)
             index = names.index(name) if name in names else -1
-            trace = Trace()
-            for branch in scope.set_operation_scopes:
-                trace.absorb(self.by_position(branch, index, name))
-            return trace
+            return self.branches(scope, index, name)
         if not isinstance(expression, exp.Select):
             return self._udtf_column(scope, name)
         for select in expression.selects:
@@ -305,10 +302,7 @@ class _Walker:
     def by_position(self, scope: Scope, index: int, name: str) -> Trace:
         expression = scope.expression
         if isinstance(expression, exp.SetOperation):
-            trace = Trace()
-            for branch in scope.set_operation_scopes:
-                trace.absorb(self.by_position(branch, index, name))
-            return trace
+            return self.branches(scope, index, name)
         if isinstance(expression, exp.Select) and 0 <= index < len(expression.selects):
             select = expression.selects[index]
             if _is_star(select):
@@ -319,6 +313,15 @@ class _Walker:
                 self.memo[key] = self.value(scope, select)
             return self.memo[key]
         return self.projection(scope, name)
+
+    def branches(self, scope: Scope, index: int, name: str) -> Trace:
+        """A set operation's column: each branch's at its place, or of its name under UNION [ALL]
+        BY NAME / CORRESPONDING (Snowflake, Databricks, DuckDB), whatever the branch's order."""
+        by_name = scope.expression.args.get("by_name")
+        trace = Trace()
+        for branch in scope.set_operation_scopes:
+            trace.absorb(self.projection(branch, name) if by_name else self.by_position(branch, index, name))
+        return trace
 
     def through_star(self, scope: Scope, star: exp.Expr, name: str) -> Trace:
         pattern = row_pattern.match_of(scope.expression)

@@ -44,6 +44,8 @@ from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+# Dialects whose WHERE may name a select item's alias (SELECT a * 2 AS dbl .. WHERE dbl > 10).
+_WHERE_READS_ALIASES = frozenset({"snowflake", "duckdb"})
 
 TableNamer = Callable[[exp.Table], str]
 
@@ -736,9 +738,10 @@ class _Walker:
         # GROUP BY user_id over a join the qualifier could not resolve: the item orders.user_id (Looker)
         aliases |= {item.alias_or_name for item in select.expressions
                     if isinstance(_bare(item), exp.Column) and _bare(item).table and not _is_star(item)}
+        where = None if self.dialect in _WHERE_READS_ALIASES else select.args.get("where")
         for clause, kind in clauses:
             for column in _own_columns(clause):
-                if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not select.args.get("where"):
+                if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not where:
                     trace = self.projection(scope, column.name)
                 else:
                     trace = self.column(scope, column)

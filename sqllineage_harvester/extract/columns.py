@@ -653,6 +653,7 @@ class _Walker:
         """``source_column`` of the source itself (under any PIVOT / UNPIVOT on it)."""
         source = scope.sources.get(source_name)
         if isinstance(source, Scope):
+            source = self.walked_scope(source)
             if name == "*":
                 trace = Trace()
                 for out in self.output_names(source):
@@ -669,6 +670,17 @@ class _Walker:
                 named = self.names[id(source)] = table_name(source)
             return Trace({ColumnRef(named, name)})
         return Trace()
+
+    def walked_scope(self, source: Scope) -> Scope:
+        """The walker's scope for ``source``. In a recursive CTE, sqlglot's scope for the CTE's
+        reference to itself is a bare one over the anchor, with no sources (every column of it
+        would come from nothing): the scope of the whole CTE answers for it."""
+        walked = self.scope_of.get(id(source.expression))
+        if walked is source or source.sources:
+            return source
+        parent = source.expression.parent
+        whole = self.scope_of.get(id(parent)) if isinstance(parent, exp.SetOperation) else None
+        return whole or walked or source
 
     def function_column(self, func: exp.Func, name: str, scope: Scope | None = None, own: str = "") -> Trace:
         """A column of a table function over a query (BigQuery ML.PREDICT(MODEL m, (SELECT ...))):

@@ -48,6 +48,23 @@ def _assignments(node: exp.Expr) -> list[tuple[exp.Column, exp.Expr]]:
     return pairs
 
 
+def _cte_table(table: exp.Table, node: exp.Expr) -> exp.Table:
+    """What a write to ``table`` writes: T-SQL's ``WITH d AS (SELECT .. FROM t ..) DELETE FROM d``
+    / ``UPDATE d SET ..`` writes the one table the CTE selects from (through CTEs over CTEs);
+    any other table is itself."""
+    with_ = node.args.get("with_")
+    seen: set[str] = set()
+    while with_ is not None and not table.db and table.name not in seen:
+        seen.add(table.name)
+        cte = next((c for c in with_.expressions if c.alias_or_name == table.name), None)
+        body = cte.this if cte is not None else None
+        from_ = body.args.get("from_") if isinstance(body, exp.Select) else None
+        if from_ is None or body.args.get("joins") or not isinstance(from_.this, exp.Table) or not from_.this.name:
+            break
+        table = from_.this
+    return table
+
+
 def _aliases(items: list[exp.Expr]) -> dict[str, exp.Table]:
     return {t.alias_or_name: t for t in items if isinstance(t, exp.Table)}
 
@@ -94,7 +111,7 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
         owner, name = _set_column(column, named, main)
         owners.append(owner)
         written_names.append(name)
-    names_out = {id(t): dataset(ctx, name_copy(t)) for t in set(owners) | {main}}
+    names_out = {id(t): dataset(ctx, name_copy(_cte_table(t, node))) for t in set(owners) | {main}}
     head = target  # main, or a stand-in for the table aliased (left out of the query)
     head.set("joins", None)
     select = exp.Select(expressions=[exp.alias_(value, f"__c{i}", copy=False) for i, (_, value) in enumerate(pairs)])
@@ -159,7 +176,7 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
         select.set("where", node.args["where"])
     _with(select, node)
     deleted = _deleted(listed, [head] + [j.this for j in own_joins + joined] + using) or [head]
-    outputs = list(dict.fromkeys(dataset(ctx, name_copy(t)) for t in deleted))
+    outputs = list(dict.fromkeys(dataset(ctx, name_copy(_cte_table(t, node))) for t in deleted))
     trace = traced(ctx, select)
     written = {out.name for out in outputs}
     indirect = {r for r in trace.indirect if r.source.dataset not in written}

@@ -121,8 +121,8 @@ def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     if type_ == "table" and table.arg_key == "this" and type(table.parent).__name__ in MODEL_FUNCTIONS:
         type_ = "model"
     name = ctx.qualify(table)
-    if name in ctx.temp_tables and type_ in ("table", "view"):
-        type_ = "temp_" + type_
+    if (name in ctx.temp_tables or isinstance(table.this, exp.Parameter)) and type_ in ("table", "view"):
+        type_ = "temp_" + type_  # a temp table, or T-SQL's table variable @t
     return DatasetRef(name, type_)
 
 

@@ -136,7 +136,7 @@ def session_local(table: exp.Table) -> bool:
     """A T-SQL #temp / ##global temp table or @table variable: it lives in no database or schema."""
     ident = table.this
     marked = isinstance(ident, exp.Identifier) and (ident.args.get("temporary") or ident.args.get("global_"))
-    return bool(marked) or table.name.startswith(("#", "@"))
+    return bool(marked) or isinstance(ident, exp.Parameter) or table.name.startswith(("#", "@"))
 
 
 def table_name(table: exp.Table) -> str:
@@ -145,6 +145,8 @@ def table_name(table: exp.Table) -> str:
         return table.name
     parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
     ident = table.this
+    if isinstance(ident, exp.Parameter) and parts:  # T-SQL's table variable @t
+        parts[-1] = "@" + parts[-1]
     if isinstance(ident, exp.Identifier) and parts:
         if ident.args.get("global_"):
             parts[-1] = "##" + parts[-1]

@@ -236,6 +236,7 @@ class _Walker:
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
         self.pivot_memo: dict[tuple[int, str], dict[str, tuple[str, exp.Pivot]]] = {}
+        self.position_memo: dict[int, list[tuple[str, exp.Expr]]] = {}
         self.scopes = list(root.traverse())
         self.scope_of: dict[int, Scope] = {id(scope.expression): scope for scope in self.scopes}
         self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
@@ -262,6 +263,7 @@ class _Walker:
         if isinstance(expression, exp.Select):
             names = [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
             if "*" in names:  # * REPLACE (.. AS c), * RENAME (.. AS c) name c themselves
+                names = [n for n, _ in self.positions(scope)]
                 for star in [s for s in expression.selects if _is_star(s)]:
                     names += [n for n in changed_names(star) if n not in names]
                 pattern = row_pattern.match_of(expression)
@@ -295,22 +297,58 @@ class _Walker:
         if not isinstance(expression, exp.Select):
             return self._udtf_column(scope, name)
         for select in expression.selects:
-            if select.alias_or_name == name and not isinstance(select, exp.Star):
+            if select.alias_or_name == name and not _is_star(select):
                 return self.value(scope, select)
-        # Not projected by name: pass through an unexpanded star.
-        star = next((s for s in expression.selects if _is_star(s)), None)
-        if star is not None:
-            return self.through_star(scope, star, name)
+        # Not projected by name: pass through a star (each column of a subquery it stands for).
+        stars = [s for s in expression.selects if _is_star(s)]
+        for star in stars:
+            inner = self.star_scope(scope, star)
+            if inner is not None and name in self.output_names(inner):
+                return self.projection(inner, name)
+        if stars:
+            return self.through_star(scope, stars[0], name)
         return Trace()
+
+    def positions(self, scope: Scope) -> list[tuple[str, exp.Expr]]:
+        """A SELECT's output columns in order, each with the item that makes it: a star over a
+        subquery or CTE with columns of its own (``SELECT * FROM final``, final being ``SELECT *,
+        amount * 2 AS dbl FROM src``) is each of the subquery's columns, its own ``*`` one of them."""
+        found = self.position_memo.get(id(scope))
+        if found is None:
+            found = []
+            for item in scope.expression.selects:
+                inner = self.star_scope(scope, item) if _is_star(item) else None
+                if inner is not None:
+                    found += [(n, item) for n in self.output_names(inner)]
+                else:
+                    found.append(("*" if isinstance(item, exp.Star) else item.alias_or_name, item))
+            self.position_memo[id(scope)] = found
+        return found
+
+    def star_scope(self, scope: Scope, star: exp.Expr) -> Scope | None:
+        """The one subquery or CTE a plain ``*`` / ``s.*`` item is the columns of, when they are
+        known in part at least; None for a star over tables, several sources, or one that changes
+        columns (EXCEPT, REPLACE, ..: see ``through_star``)."""
+        qualifier = star.table if isinstance(star, exp.Column) else ""
+        names = [qualifier] if qualifier else list(scope.selected_sources)
+        if len(names) != 1 or star_of(star) is not None or self.pivots(scope) or row_pattern.match_of(scope.expression):
+            return None
+        source = scope.sources.get(names[0])
+        if not isinstance(source, Scope) or not isinstance(source.expression, (exp.Select, exp.SetOperation)):
+            return None
+        source = self.walked_scope(source)
+        return source if source is not scope and any(n != "*" for n in self.output_names(source)) else None
 
     def by_position(self, scope: Scope, index: int, name: str) -> Trace:
         expression = scope.expression
         if isinstance(expression, exp.SetOperation):
             return self.branches(scope, index, name)
-        if isinstance(expression, exp.Select) and 0 <= index < len(expression.selects):
-            select = expression.selects[index]
+        positions = self.positions(scope) if isinstance(expression, exp.Select) else []
+        if 0 <= index < len(positions):
+            own, select = positions[index]
             if _is_star(select):
-                return self.through_star(scope, select, name)
+                inner = self.star_scope(scope, select)
+                return self.projection(inner, own) if inner is not None else self.through_star(scope, select, name)
             key = (id(scope), f"#{index}")  # by position: two items may share a name
             if key not in self.memo:
                 self.memo[key] = Trace()

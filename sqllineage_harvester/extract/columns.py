@@ -38,6 +38,7 @@ from .aggregates import aggregate_names, is_unknown_aggregate
 from .glot import dialect_of
 from .stars import changed_names, star_of, through_changes
 from . import match as row_pattern
+from .table_functions import fed_column, names_table
 from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
 from .windows import named_window_columns
 from .reasons import plain
@@ -727,6 +728,10 @@ class _Walker:
         a column the query also has passes through; any other is computed from all of it. Over
         columns (``FROM docs d, jsonb_array_elements(d.body) x``, a set-returning function):
         every column it yields is computed from the columns it is given."""
+        named = _function_tables(func) if names_table(func) else []
+        if named:  # table_changes('db.t', 2): the table's columns, but the change feed's own
+            column = fed_column(func, name)
+            return Trace({ColumnRef(table_name(named[0]), column)}) if column else Trace()
         inner = [self.scope_of[id(q)] for q in func.find_all(exp.Select) if id(q) in self.scope_of]
         if not inner:
             trace = Trace(transform=TRANSFORMATION)

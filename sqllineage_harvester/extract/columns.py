@@ -144,7 +144,8 @@ def table_name(table: exp.Table) -> str:
     """The display name of a (qualified) table node; T-SQL temp tables keep their #, files are their path."""
     if file_path(table):
         return table.name
-    parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
+    names = _dotted(table.this) if isinstance(table.this, exp.Dot) else [table.name]  # T-SQL server.db.schema.table
+    parts = [p for p in (table.catalog, table.db, *names) if p and not is_placeholder(p)]
     ident = table.this
     if isinstance(ident, exp.Parameter) and parts:  # T-SQL's table variable @t
         parts[-1] = "@" + parts[-1]
@@ -154,6 +155,14 @@ def table_name(table: exp.Table) -> str:
         elif ident.args.get("temporary"):
             parts[-1] = "#" + parts[-1]
     return ".".join(parts)
+
+
+def _dotted(node: exp.Expr) -> list[str]:
+    """The names of a dotted path, in order: a four-part name's last two parts (sqlglot keeps
+    ``server.db.schema.table``'s ``schema.table`` as one Dot)."""
+    if isinstance(node, exp.Dot):
+        return _dotted(node.this) + _dotted(node.expression)
+    return [node.name]
 
 
 def _own_columns(node: exp.Expr | None) -> list[exp.Column]:

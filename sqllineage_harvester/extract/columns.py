@@ -38,7 +38,7 @@ from .aggregates import aggregate_names, is_unknown_aggregate
 from .glot import dialect_of
 from .stars import changed_names, star_of, through_changes
 from . import match as row_pattern
-from .table_functions import fed_column, names_table
+from .table_functions import fed_column, names_table, runs_elsewhere
 from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
 from .windows import named_window_columns
 from .reasons import plain
@@ -737,6 +737,8 @@ class _Walker:
         a column the query also has passes through; any other is computed from all of it. Over
         columns (``FROM docs d, jsonb_array_elements(d.body) x``, a set-returning function):
         every column it yields is computed from the columns it is given."""
+        if runs_elsewhere(func):
+            self.warnings.append(f"{func.name} reads a query another server runs: where its columns come from is not known")
         named = _function_tables(func) if names_table(func) else []
         if named:  # table_changes('db.t', 2): the table's columns, but the change feed's own
             column = fed_column(func, name)

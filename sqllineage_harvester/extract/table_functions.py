@@ -1,5 +1,6 @@
-"""Table functions that name the table they read in a string: Databricks' ``table_changes(
-'silver.orders', 2)`` (a Delta table's change feed).
+"""Table functions whose reads are in strings: Databricks' ``table_changes('silver.orders', 2)``
+(a Delta table's change feed) names a table; EXTERNAL_QUERY / OPENQUERY / dblink run a query on
+another server (``runs_elsewhere``: a warning, its columns' origin not known).
 
 Read as any table function, the string is no table: the statement read nothing and its columns
 came from nothing. The string becomes the table it names (``named_tables``, before the query is
@@ -16,6 +17,8 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 _NAMING = frozenset({"table_changes"})
+# Table functions whose rows come from a query run on another server (its text a string).
+_REMOTE = frozenset({"external_query", "openquery", "opendatasource", "dblink"})
 _FEED_COLUMNS = frozenset({"_change_type", "_commit_version", "_commit_timestamp"})
 
 
@@ -45,3 +48,9 @@ def fed_column(func: exp.Expr, name: str) -> str | None:
     """The column of the named table that the call's column ``name`` is; None for the change
     feed's own columns."""
     return None if name.lower() in _FEED_COLUMNS else name
+
+
+def runs_elsewhere(func: exp.Expr) -> bool:
+    """BigQuery's EXTERNAL_QUERY, T-SQL's OPENQUERY, Postgres' dblink: rows of a query another
+    server runs, whose columns come from tables the statement does not name."""
+    return isinstance(func, exp.Anonymous) and func.name.lower() in _REMOTE

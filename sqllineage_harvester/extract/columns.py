@@ -1126,12 +1126,16 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
         aliases = {e.alias for e in select.expressions if isinstance(e, exp.Alias)}
         if isinstance(source, exp.Subquery) or (source.alias and source.alias != source.name):
             aliases.add(name)  # TO_JSON_STRING(t), SELECT t: the row of the source aliased t
+        # to_identifier quotes an unquoted name with other characters (Oracle's orders@remote_db),
+        # which then no longer names its source: such a name stays unquoted
+        owner = source.args["alias"].this if source.args.get("alias") else source.this
+        plain = isinstance(owner, exp.Identifier) and not owner.quoted
         for part in [*select.expressions, select.args.get("where")]:
             if part is None:
                 continue
             for column in find_all_in_scope(part, exp.Column):
                 if not column.table and column.name not in aliases and not isinstance(column.this, exp.Star):
-                    column.set("table", exp.to_identifier(name))
+                    column.set("table", exp.Identifier(this=name, quoted=False) if plain else exp.to_identifier(name))
 
 
 def _positional_columns(nodes: _Nodes) -> None:

@@ -487,7 +487,7 @@ class _Walker:
             return self.star_trace(scope, column)
         if is_pseudo(column, self.pseudo):
             return Trace()
-        pattern = row_pattern.match_of(scope.expression)
+        pattern = scope.expression.args.get("match")  # MATCH_RECOGNIZE
         if pattern is not None:
             found = self.match_column(scope, pattern, column)
             if found is not None:
@@ -801,11 +801,16 @@ class _Walker:
                     for ref in _influences(self.source_column(scope, source_name, ident.name)):
                         found.add(IndirectRef(ref, JOIN))
         # ORDER BY n / GROUP BY n / HAVING total: a name of the select list, not of a table
-        aliases = {item.alias for item in select.expressions
-                   if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias)}
-        # GROUP BY user_id over a join the qualifier could not resolve: the item orders.user_id (Looker)
-        aliases |= {item.alias_or_name for item in select.expressions
-                    if isinstance(_bare(item), exp.Column) and _bare(item).table and not _is_star(item)}
+        aliases: set[str] = set()
+        for item in select.expressions:
+            value = item.this if isinstance(item, exp.Alias) else item
+            if isinstance(value, exp.Column):
+                if value.table and not isinstance(value.this, exp.Star):
+                    aliases.add(item.alias_or_name)  # GROUP BY user_id over a join: the item orders.user_id (Looker)
+                elif value is not item and value.name != item.alias:
+                    aliases.add(item.alias)
+            elif value is not item:
+                aliases.add(item.alias)
         where = None if self.dialect in _WHERE_READS_ALIASES else select.args.get("where")
         for clause, kind in clauses:
             for column in _own_columns(clause):

@@ -485,7 +485,7 @@ class _Walker:
     def column(self, scope: Scope, column: exp.Column, through: bool = False) -> Trace:
         if isinstance(column.this, exp.Star):
             return self.star_trace(scope, column)
-        if is_pseudo(column, self.pseudo):
+        if (self.pseudo or type(column.parent) is exp.NextValueFor) and is_pseudo(column, self.pseudo):
             return Trace()
         pattern = scope.expression.args.get("match")  # MATCH_RECOGNIZE
         if pattern is not None:
@@ -725,8 +725,10 @@ class _Walker:
         """The walker's scope for ``source``. In a recursive CTE, sqlglot's scope for the CTE's
         reference to itself is a bare one over the anchor, with no sources (every column of it
         would come from nothing): the scope of the whole CTE answers for it."""
+        if source.sources:
+            return source
         walked = self.scope_of.get(id(source.expression))
-        if walked is source or source.sources:
+        if walked is source:
             return source
         parent = source.expression.parent
         whole = self.scope_of.get(id(parent)) if isinstance(parent, exp.SetOperation) else None

@@ -99,3 +99,14 @@ def test_a_create_with_a_query_sqlglot_cannot_read_is_a_failure_not_other(dialec
 def test_a_create_without_a_query_stays_quiet(dialect, sql):
     result = only(sql, dialect)
     assert not result.error
+
+
+@pytest.mark.parametrize("sql", [
+    "COMPUTE STATS raw.t", "COMPUTE INCREMENTAL STATS raw.t PARTITION (dt='2024-01-01')",
+    "INVALIDATE METADATA raw.t", "INVALIDATE METADATA",
+])
+def test_impala_metadata_statements_sqlglot_cannot_read_are_other_not_failures(sql):
+    """Impala's statistics and metadata commands move no data: counted as failures they would
+    make every Impala log look broken."""
+    result = only(sql, "impala")
+    assert result.kind == "other" and not result.error and not result.outputs

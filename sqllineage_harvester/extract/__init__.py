@@ -37,7 +37,8 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .commands import PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
+from .output_into import add_output, split_output
+from .commands import METADATA_WORDS, PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
 from .loads import unparsed_load
 from .base import dataset
 from .statements import Context, analyse
@@ -210,6 +211,20 @@ def _lake(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineag
 _REPLACE_TABLE = re.compile(r"^\s*REPLACE\s+TABLE\s", re.IGNORECASE)
 
 
+def _output_into(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
+    """T-SQL's ``OUTPUT .. INTO target``, which sqlglot cannot read: the statement without it,
+    and the rows the clause writes (``output_into``). None for any other text, or several
+    statements (cut into pieces next, each tried again)."""
+    output = split_output(text)
+    if output is None:
+        return None
+    try:
+        node = _parse(output[0], None, glot)
+    except SqlglotError:
+        return None
+    return add_output(analyse(node, ctx, index, text), output[1], ctx, glot)
+
+
 def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
     """Statements sqlglot cannot read, as the ones it reads that they are: Delta's ``REPLACE TABLE
     t .. AS SELECT`` / ``.. CLONE s`` (``CREATE OR REPLACE TABLE``), MySQL's ``LOAD DATA INFILE``
@@ -266,7 +281,7 @@ def _fallback(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLi
     dynamic = dynamic_reason(text) if word.startswith("EXEC") else None
     if dynamic:  # EXEC (@sql + N'..'): SQL built at run time (a literal was read upstream)
         return _failure(index, text, f"not understood: {dynamic}")
-    if word in PROCEDURAL_WORDS:
+    if word in PROCEDURAL_WORDS or word in METADATA_WORDS:
         return StatementLineage(index=index, kind="other", sql=text)
     return None
 
@@ -406,7 +421,9 @@ def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Conte
                     continue  # sqlglot's catch-all swallowed several statements
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
-            lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _rewritten(text, index, ctx, glot)
+            lake = _output_into(text, index, ctx, glot) if ctx.dialect == "tsql" else None
+            if lake is None:
+                lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _rewritten(text, index, ctx, glot)
             if lake is not None:
                 results.append(lake)
                 continue

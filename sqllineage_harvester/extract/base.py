@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from ..model import ColumnLineage, ColumnRef, DatasetRef, IndirectRef
@@ -16,6 +17,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from .glot import dialect_of
 from .nested import unnest_collections
 from .generators import GENERATOR_TYPES, expand_generators, is_generator
+from .table_functions import named_tables, names_table
 from .variables import Variables
 from .catalog import NO_DB, NO_SCHEMA, Catalog, table_parts
 from .columns import (
@@ -121,8 +123,8 @@ def dataset(ctx: Context, table: exp.Table, type_: str = "table") -> DatasetRef:
     if type_ == "table" and table.arg_key == "this" and type(table.parent).__name__ in MODEL_FUNCTIONS:
         type_ = "model"
     name = ctx.qualify(table)
-    if name in ctx.temp_tables and type_ in ("table", "view"):
-        type_ = "temp_" + type_
+    if (name in ctx.temp_tables or isinstance(table.this, exp.Parameter)) and type_ in ("table", "view"):
+        type_ = "temp_" + type_  # a temp table, or T-SQL's table variable @t
     return DatasetRef(name, type_)
 
 
@@ -171,7 +173,7 @@ def traced(ctx: Context, query: exp.Expr, walked: list[exp.Expr] | None = None) 
             return None
         return ctx.catalog.columns(ctx.parts(name_copy(table)))
 
-    walked = _collections_and_generators(query, columns_of, ctx.catalog.may_know, walked)
+    walked = _collections_and_generators(query, columns_of, ctx.catalog.may_know, walked, dialect_of(ctx.dialect))
     if not ctx.columns:
         return tables_only(query)
     warnings: list[str] = []
@@ -187,7 +189,7 @@ PREPASS_WALK = (*PREPASS_KINDS, *GENERATOR_TYPES)
 
 def _collections_and_generators(query: exp.Expr, columns_of: Callable[[exp.Table], Mapping[str, str] | None],
                                 may_know: Callable[[str], bool], walked: list[exp.Expr] | None = None,
-                                ) -> list[exp.Expr] | None:
+                                glot: Dialect | None = None) -> list[exp.Expr] | None:
     """The pre-passes for Impala's ``FROM t, t.arr`` (t's column, not a table) and select-list
     generators (``explode(m) AS (k, v)``: two columns), from one walk of the query (``walked``:
     its ``PREPASS_WALK`` nodes, when a walk found them already). Most queries have no generator:
@@ -195,6 +197,8 @@ def _collections_and_generators(query: exp.Expr, columns_of: Callable[[exp.Table
     neither pass changed the query, for ``qualify_query`` not to walk it again; else None."""
     found = list(query.find_all(*PREPASS_WALK)) if walked is None else walked
     changed = unnest_collections(query, columns_of, [n for n in found if isinstance(n, exp.Select)], may_know)
+    if any(names_table(n) for n in found):  # table_changes('db.t', 2): the table it names
+        changed = named_tables(found, glot) or changed
     if any(is_generator(n) for n in found):  # a collection rewritten is no generator: the walk still tells
         expand_generators(query, columns_of)
         changed = True

@@ -34,11 +34,19 @@ from ..model import (
     ColumnRef,
     IndirectRef,
 )
+from .aggregates import aggregate_names, is_unknown_aggregate
 from .glot import dialect_of
+from .stars import changed_names, star_of, through_changes
+from . import match as row_pattern
+from .table_functions import fed_column, names_table, runs_elsewhere
+from .pseudo import is_pseudo, is_sequence_value, pseudo_columns
+from .windows import named_window_columns
 from .reasons import plain
 from .catalog import NO_DB, NO_SCHEMA, Catalog, display_name, is_placeholder, table_parts
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+# Dialects whose WHERE may name a select item's alias (SELECT a * 2 AS dbl .. WHERE dbl > 10).
+_WHERE_READS_ALIASES = frozenset({"snowflake", "duckdb"})
 
 TableNamer = Callable[[exp.Table], str]
 
@@ -73,6 +81,14 @@ class Trace:
         if not self.sources and other.sources:
             self.transform = other.transform
         self.absorb(other)
+
+
+def _bare(expression: exp.Expr) -> exp.Expr:
+    """``expression`` without its alias and parentheses."""
+    node = expression.unalias() if isinstance(expression, exp.Alias) else expression
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
 
 
 def _passthrough(column: exp.Column, expression: exp.Expr) -> bool:
@@ -121,21 +137,32 @@ def session_local(table: exp.Table) -> bool:
     """A T-SQL #temp / ##global temp table or @table variable: it lives in no database or schema."""
     ident = table.this
     marked = isinstance(ident, exp.Identifier) and (ident.args.get("temporary") or ident.args.get("global_"))
-    return bool(marked) or table.name.startswith(("#", "@"))
+    return bool(marked) or isinstance(ident, exp.Parameter) or table.name.startswith(("#", "@"))
 
 
 def table_name(table: exp.Table) -> str:
     """The display name of a (qualified) table node; T-SQL temp tables keep their #, files are their path."""
     if file_path(table):
         return table.name
-    parts = [p for p in (table.catalog, table.db, table.name) if p and not is_placeholder(p)]
+    names = _dotted(table.this) if isinstance(table.this, exp.Dot) else [table.name]  # T-SQL server.db.schema.table
+    parts = [p for p in (table.catalog, table.db, *names) if p and not is_placeholder(p)]
     ident = table.this
+    if isinstance(ident, exp.Parameter) and parts:  # T-SQL's table variable @t
+        parts[-1] = "@" + parts[-1]
     if isinstance(ident, exp.Identifier) and parts:
         if ident.args.get("global_"):
             parts[-1] = "##" + parts[-1]
         elif ident.args.get("temporary"):
             parts[-1] = "#" + parts[-1]
     return ".".join(parts)
+
+
+def _dotted(node: exp.Expr) -> list[str]:
+    """The names of a dotted path, in order: a four-part name's last two parts (sqlglot keeps
+    ``server.db.schema.table``'s ``schema.table`` as one Dot)."""
+    if isinstance(node, exp.Dot):
+        return _dotted(node.this) + _dotted(node.expression)
+    return [node.name]
 
 
 def _own_columns(node: exp.Expr | None) -> list[exp.Column]:
@@ -188,17 +215,25 @@ def masked_by(column: exp.Expr, top: exp.Expr, masking: frozenset[str], dialect:
     return False
 
 
-def classify(expression: exp.Expr) -> str:
+def classify(expression: exp.Expr, dialect: str | None = None) -> str:
     """IDENTITY for a bare column, AGGREGATION when aggregated, else TRANSFORMATION."""
-    node = expression.unalias() if isinstance(expression, exp.Alias) else expression
-    while isinstance(node, exp.Paren):
-        node = node.this
+    node = _bare(expression)
     if isinstance(node, (exp.Column, exp.Subquery)):
         return IDENTITY  # a scalar subquery is as strong as what it projects
-    for found in find_all_in_scope(node, exp.AggFunc):
-        if not isinstance(found, _ROW_FUNCTIONS):
-            return AGGREGATION
-    return TRANSFORMATION
+    return AGGREGATION if aggregates(node, dialect) else TRANSFORMATION
+
+
+def aggregates(node: exp.Expr, dialect: str | None) -> bool:
+    """Whether ``node`` aggregates rows in its own scope: an aggregate sqlglot knows (not one of
+    the window functions it files with them) or one of the dialect's it parses as a plain call."""
+    names = aggregate_names(dialect)
+    for found in find_all_in_scope(node, exp.AggFunc, exp.Anonymous):
+        if isinstance(found, exp.Anonymous):
+            if is_unknown_aggregate(found, names):
+                return True
+        elif not isinstance(found, _ROW_FUNCTIONS):
+            return True
+    return False
 
 
 class _Walker:
@@ -206,10 +241,12 @@ class _Walker:
                  masking: frozenset[str] = frozenset(), dialect: str | None = None) -> None:
         self.root = root
         self.masking, self.dialect = masking, dialect
+        self.pseudo = pseudo_columns(dialect)
         self.catalog = catalog
         self.warnings = warnings
         self.memo: dict[tuple[int, str], Trace] = {}
         self.pivot_memo: dict[tuple[int, str], dict[str, tuple[str, exp.Pivot]]] = {}
+        self.position_memo: dict[int, list[tuple[str, exp.Expr]]] = {}
         self.scopes = list(root.traverse())
         self.scope_of: dict[int, Scope] = {id(scope.expression): scope for scope in self.scopes}
         self.names: dict[int, str] = {}  # table_name of each table node (the tree is not changed)
@@ -234,7 +271,15 @@ class _Walker:
         if isinstance(expression, exp.SetOperation):
             return self.output_names(scope.set_operation_scopes[0])
         if isinstance(expression, exp.Select):
-            return [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
+            names = [s.alias_or_name if not isinstance(s, exp.Star) else "*" for s in expression.selects]
+            if "*" in names:  # * REPLACE (.. AS c), * RENAME (.. AS c) name c themselves
+                names = [n for n, _ in self.positions(scope)]
+                for star in [s for s in expression.selects if _is_star(s)]:
+                    names += [n for n in changed_names(star) if n not in names]
+                pattern = row_pattern.match_of(expression)
+                if pattern is not None:  # * over MATCH_RECOGNIZE: its partition and measures
+                    names = _match_star_names(names, pattern)
+            return names
         inner = [s for s in scope.sources.values() if isinstance(s, Scope) and isinstance(s.expression, exp.Select)]
         if len(inner) == 1:
             return self.output_names(inner[0])
@@ -258,32 +303,62 @@ class _Walker:
         if isinstance(expression, exp.SetOperation):
             names = self.output_names(scope)
             index = names.index(name) if name in names else -1
-            trace = Trace()
-            for branch in scope.set_operation_scopes:
-                trace.absorb(self.by_position(branch, index, name))
-            return trace
+            return self.branches(scope, index, name)
         if not isinstance(expression, exp.Select):
             return self._udtf_column(scope, name)
         for select in expression.selects:
-            if select.alias_or_name == name and not isinstance(select, exp.Star):
+            if select.alias_or_name == name and not _is_star(select):
                 return self.value(scope, select)
-        # Not projected by name: pass through an unexpanded star.
-        star = next((s for s in expression.selects if _is_star(s)), None)
-        if star is not None:
-            return self.through_star(scope, star, name)
+        # Not projected by name: pass through a star (each column of a subquery it stands for).
+        stars = [s for s in expression.selects if _is_star(s)]
+        for star in stars:
+            inner = self.star_scope(scope, star)
+            if inner is not None and name in self.output_names(inner):
+                return self.projection(inner, name)
+        if stars:
+            return self.through_star(scope, stars[0], name)
         return Trace()
+
+    def positions(self, scope: Scope) -> list[tuple[str, exp.Expr]]:
+        """A SELECT's output columns in order, each with the item that makes it: a star over a
+        subquery or CTE with columns of its own (``SELECT * FROM final``, final being ``SELECT *,
+        amount * 2 AS dbl FROM src``) is each of the subquery's columns, its own ``*`` one of them."""
+        found = self.position_memo.get(id(scope))
+        if found is None:
+            found = []
+            for item in scope.expression.selects:
+                inner = self.star_scope(scope, item) if _is_star(item) else None
+                if inner is not None:
+                    found += [(n, item) for n in self.output_names(inner)]
+                else:
+                    found.append(("*" if isinstance(item, exp.Star) else item.alias_or_name, item))
+            self.position_memo[id(scope)] = found
+        return found
+
+    def star_scope(self, scope: Scope, star: exp.Expr) -> Scope | None:
+        """The one subquery or CTE a plain ``*`` / ``s.*`` item is the columns of, when they are
+        known in part at least; None for a star over tables, several sources, or one that changes
+        columns (EXCEPT, REPLACE, ..: see ``through_star``)."""
+        qualifier = star.table if isinstance(star, exp.Column) else ""
+        names = [qualifier] if qualifier else list(scope.selected_sources)
+        if len(names) != 1 or star_of(star) is not None or self.pivots(scope) or row_pattern.match_of(scope.expression):
+            return None
+        source = scope.sources.get(names[0])
+        if not isinstance(source, Scope) or not isinstance(source.expression, (exp.Select, exp.SetOperation)):
+            return None
+        source = self.walked_scope(source)
+        return source if source is not scope and any(n != "*" for n in self.output_names(source)) else None
 
     def by_position(self, scope: Scope, index: int, name: str) -> Trace:
         expression = scope.expression
         if isinstance(expression, exp.SetOperation):
-            trace = Trace()
-            for branch in scope.set_operation_scopes:
-                trace.absorb(self.by_position(branch, index, name))
-            return trace
-        if isinstance(expression, exp.Select) and 0 <= index < len(expression.selects):
-            select = expression.selects[index]
+            return self.branches(scope, index, name)
+        positions = self.positions(scope) if isinstance(expression, exp.Select) else []
+        if 0 <= index < len(positions):
+            own, select = positions[index]
             if _is_star(select):
-                return self.through_star(scope, select, name)
+                inner = self.star_scope(scope, select)
+                return self.projection(inner, own) if inner is not None else self.through_star(scope, select, name)
             key = (id(scope), f"#{index}")  # by position: two items may share a name
             if key not in self.memo:
                 self.memo[key] = Trace()
@@ -291,12 +366,34 @@ class _Walker:
             return self.memo[key]
         return self.projection(scope, name)
 
+    def branches(self, scope: Scope, index: int, name: str) -> Trace:
+        """A set operation's column: each branch's at its place, or of its name under UNION [ALL]
+        BY NAME / CORRESPONDING (Snowflake, Databricks, DuckDB), whatever the branch's order."""
+        by_name = scope.expression.args.get("by_name")
+        trace = Trace()
+        for branch in scope.set_operation_scopes:
+            trace.absorb(self.projection(branch, name) if by_name else self.by_position(branch, index, name))
+        return trace
+
     def through_star(self, scope: Scope, star: exp.Expr, name: str) -> Trace:
+        pattern = row_pattern.match_of(scope.expression)
+        if pattern is not None and name in row_pattern.measures(pattern):
+            return self.value(scope, row_pattern.measures(pattern)[name])
+        changed = through_changes(star, name)
+        if changed is not None:
+            how, node = changed
+            if how == "value":
+                return self.value(scope, node)
+            if how == "none" or not isinstance(node, exp.Column):
+                return Trace()
+            name = node.name  # RENAME (old AS name)
         qualifier = star.table if isinstance(star, exp.Column) else ""
         names = [qualifier] if qualifier else list(scope.selected_sources)
         trace = Trace()
         for source_name in names:
             trace.absorb(self.source_column(scope, source_name, name))
+        if name == "*":
+            self.warn_changed_wildcard(star, trace)
         return trace
 
     def _udtf_column(self, scope: Scope, name: str) -> Trace:
@@ -306,16 +403,32 @@ class _Walker:
             return self.projection(inner[0], name)
         # LATERAL VIEW explode(x), UNNEST(x), FLATTEN(input => x): every column it
         # yields is computed from the columns it is given.
+        call = scope.expression.this if isinstance(scope.expression, exp.TableFromRows) else None
+        if isinstance(call, exp.Anonymous) and call.name.lower() == "result_scan":
+            self.warnings.append("RESULT_SCAN reads an earlier query's result: where its columns come from is not known")
         trace = Trace(transform=TRANSFORMATION)
         for column in _own_columns(scope.expression):
-            trace.absorb(self.column(scope.parent or scope, column, through=True))
+            trace.absorb(self.column(self.argument_scope(scope, column), column, through=True))
         trace.transform = TRANSFORMATION
         return trace
+
+    @staticmethod
+    def argument_scope(scope: Scope, column: exp.Column) -> Scope:
+        """Where a column given to UNNEST / FLATTEN / explode is looked up: the query it is in,
+        or, when the call is that query's one source and the column unqualified, the query around
+        it (``(SELECT value FROM UNNEST(event_params) WHERE key = 'k')``: the outer row's array,
+        not a column of the UNNEST itself)."""
+        outer = scope.parent or scope
+        if column.table or outer.parent is None:
+            return outer
+        if all(source is scope for _, source in outer.selected_sources.values()):
+            return outer.parent
+        return outer
 
     # -- expressions ------------------------------------------------------
     def value(self, scope: Scope, expression: exp.Expr) -> Trace:
         """Direct sources of one projected expression, plus its own conditions."""
-        trace = Trace(transform=classify(expression))
+        trace = Trace(transform=classify(expression, self.dialect))
         if _is_star(expression):
             return self.star_trace(scope, expression)
         for star, names in _row_references(expression, scope):  # HASH(*), TO_JSON_STRING(t): whole rows
@@ -335,6 +448,9 @@ class _Walker:
             else:
                 for ref in self.column(scope, column).sources:
                     trace.indirect.add(IndirectRef(ref, role))
+        if isinstance(scope.expression, exp.Select) and scope.expression.args.get("windows"):
+            for column in named_window_columns(scope.expression, expression):  # OVER w
+                trace.indirect |= {IndirectRef(ref, WINDOW) for ref in self.column(scope, column).sources}
         for sub in self.child_selects(expression):
             child = self.scope_of.get(id(sub))
             if child is None:
@@ -344,6 +460,8 @@ class _Walker:
                 found = self.projection(child, out)
                 if role is None:
                     trace.absorb(found)
+                    if not found.sources and found.transform == AGGREGATION and _bare(expression) is sub.parent:
+                        trace.transform = AGGREGATION  # (SELECT COUNT(*) FROM ..): a count, of no column
                 else:
                     trace.indirect |= {IndirectRef(ref, role) for ref in found.sources}
             trace.indirect |= self.scope_indirect(child)
@@ -355,11 +473,25 @@ class _Walker:
         trace = Trace()
         for source_name in names:
             trace.absorb(self.source_column(scope, source_name, "*"))
+        self.warn_changed_wildcard(star, trace)
         return trace
+
+    def warn_changed_wildcard(self, star: exp.Expr, trace: Trace) -> None:
+        """A wildcard edge of ``* EXCEPT (..)`` claims the columns it leaves out: say so."""
+        if star_of(star) is not None and any(ref.column == "*" for ref in trace.sources):
+            self.warnings.append("* EXCEPT / EXCLUDE / REPLACE / RENAME over columns not known: its wildcard edge "
+                                 "stands for every column, those it leaves out or changes too")
 
     def column(self, scope: Scope, column: exp.Column, through: bool = False) -> Trace:
         if isinstance(column.this, exp.Star):
             return self.star_trace(scope, column)
+        if (self.pseudo or type(column.parent) is exp.NextValueFor) and is_pseudo(column, self.pseudo):
+            return Trace()
+        pattern = scope.expression.args.get("match")  # MATCH_RECOGNIZE
+        if pattern is not None:
+            found = self.match_column(scope, pattern, column)
+            if found is not None:
+                return found
         name = column.name
         qualifier = column.table
         if not qualifier and self.is_whole_row(scope, name):
@@ -376,7 +508,19 @@ class _Walker:
             if pivoted is not None:  # t PIVOT (...) AS p: p.col is a column of the pivot over t
                 return self.source_column(search, pivoted[0], name)
             search = search.parent
+        if is_sequence_value(column):
+            return Trace()
         return self.field_path(scope, column)
+
+    def match_column(self, scope: Scope, pattern: exp.MatchRecognize, column: exp.Column) -> Trace | None:
+        """Over MATCH_RECOGNIZE: a measure's value, or the input column a pattern variable
+        qualifies (``down.price``); None for a plain input column."""
+        if column.table and column.table.lower() in row_pattern.pattern_variables(pattern):
+            return self.column(scope, exp.column(column.name))
+        measure = row_pattern.measures(pattern).get(column.name)
+        if measure is not None and column.find_ancestor(exp.MatchRecognize) is None:
+            return self.value(scope, measure)
+        return None
 
     def is_whole_row(self, scope: Scope, name: str) -> bool:
         """``TO_JSON_STRING(t)``, ``SELECT t AS rec`` (BigQuery, Postgres): a bare name that is a
@@ -506,15 +650,14 @@ class _Walker:
             return self.pivot_value(pivot, base)
         return base(name)  # a column the pivot groups by, passed through
 
-    @staticmethod
-    def pivot_value(pivot: exp.Pivot, base: Callable[[str], Trace]) -> Trace:
+    def pivot_value(self, pivot: exp.Pivot, base: Callable[[str], Trace]) -> Trace:
         """A column a PIVOT makes: its aggregations of the source's columns, the FOR key a
         CONDITIONAL (it picks the rows each column aggregates, as SUM(CASE WHEN k = ..) does)."""
         trace = Trace(transform=AGGREGATION)
         for aggregate in pivot.expressions:
             for column in aggregate.find_all(exp.Column):
                 trace.absorb(base(column.name))
-            trace.transform = max(trace.transform, classify(aggregate), key=_RANK.__getitem__)
+            trace.transform = max(trace.transform, classify(aggregate, self.dialect), key=_RANK.__getitem__)
         for key_column in _pivot_keys(pivot):
             trace.indirect |= {IndirectRef(ref, CONDITIONAL) for ref in _influences(base(key_column))}
         return trace
@@ -560,6 +703,7 @@ class _Walker:
         """``source_column`` of the source itself (under any PIVOT / UNPIVOT on it)."""
         source = scope.sources.get(source_name)
         if isinstance(source, Scope):
+            source = self.walked_scope(source)
             if name == "*":
                 trace = Trace()
                 for out in self.output_names(source):
@@ -577,17 +721,37 @@ class _Walker:
             return Trace({ColumnRef(named, name)})
         return Trace()
 
+    def walked_scope(self, source: Scope) -> Scope:
+        """The walker's scope for ``source``. In a recursive CTE, sqlglot's scope for the CTE's
+        reference to itself is a bare one over the anchor, with no sources (every column of it
+        would come from nothing): the scope of the whole CTE answers for it."""
+        if source.sources:
+            return source
+        walked = self.scope_of.get(id(source.expression))
+        if walked is source:
+            return source
+        parent = source.expression.parent
+        whole = self.scope_of.get(id(parent)) if isinstance(parent, exp.SetOperation) else None
+        return whole or walked or source
+
     def function_column(self, func: exp.Func, name: str, scope: Scope | None = None, own: str = "") -> Trace:
         """A column of a table function over a query (BigQuery ML.PREDICT(MODEL m, (SELECT ...))):
         a column the query also has passes through; any other is computed from all of it. Over
         columns (``FROM docs d, jsonb_array_elements(d.body) x``, a set-returning function):
         every column it yields is computed from the columns it is given."""
+        if runs_elsewhere(func):
+            self.warnings.append(f"{func.name} reads a query another server runs: where its columns come from is not known")
+        named = _function_tables(func) if names_table(func) else []
+        if named:  # table_changes('db.t', 2): the table's columns, but the change feed's own
+            column = fed_column(func, name)
+            return Trace({ColumnRef(table_name(named[0]), column)}) if column else Trace()
         inner = [self.scope_of[id(q)] for q in func.find_all(exp.Select) if id(q) in self.scope_of]
         if not inner:
             trace = Trace(transform=TRANSFORMATION)
             for column in _own_columns(func) if scope is not None else []:
-                if column.table != own:  # never its own columns (no cycle)
-                    trace.absorb(self.column(scope, column, through=True))
+                lookup = self.function_argument_scope(scope, own, column)
+                if lookup is not None:
+                    trace.absorb(self.column(lookup, column, through=True))
             trace.transform = TRANSFORMATION
             return trace
         scope = inner[0]
@@ -598,6 +762,18 @@ class _Walker:
             trace.absorb(self.projection(scope, out))
         trace.transform = TRANSFORMATION
         return trace
+
+    @staticmethod
+    def function_argument_scope(scope: Scope, own: str, column: exp.Column) -> Scope | None:
+        """Where a column given to a table function of ``scope`` (named ``own`` there) is looked
+        up: never among its own columns (a cycle); an unqualified one, when the function is the
+        query's only source, in the query around it (``(SELECT sum(value) FROM
+        jsonb_array_elements(items))``: the outer row's items); None when there is none."""
+        if column.table:
+            return None if column.table == own else scope
+        if all(name == own for name in scope.selected_sources):
+            return scope.parent
+        return scope
 
     # -- indirect dependencies -------------------------------------------
     def scope_indirect(self, scope: Scope) -> set[IndirectRef]:
@@ -612,20 +788,35 @@ class _Walker:
             (select.args.get("qualify"), FILTER),
             (select.args.get("group"), GROUP_BY),
             (select.args.get("order"), SORT),
-            *((item, GROUP_BY) for item in _grouped_by_all(select)),
+            *((item, GROUP_BY) for item in _grouped_by_all(select, self.dialect)),
         ]
+        pattern = row_pattern.match_of(select)
+        if pattern is not None:
+            clauses += row_pattern.clauses(pattern, GROUP_BY, SORT, FILTER)
+        connect = select.args.get("connect")
+        if connect is not None:  # Oracle's START WITH picks the roots, CONNECT BY joins each row to its parent
+            clauses += [(connect.args.get("start"), FILTER), (connect.args.get("connect"), JOIN)]
         for join in select.args.get("joins") or []:
-            clauses.append((join.args.get("on"), JOIN))
+            clauses += [(join.args.get("on"), JOIN), (join.args.get("match_condition"), JOIN)]  # ASOF JOIN
             for ident in join.args.get("using") or []:
                 for source_name in scope.selected_sources:
                     for ref in _influences(self.source_column(scope, source_name, ident.name)):
                         found.add(IndirectRef(ref, JOIN))
         # ORDER BY n / GROUP BY n / HAVING total: a name of the select list, not of a table
-        aliases = {item.alias for item in select.expressions
-                   if isinstance(item, exp.Alias) and not (isinstance(item.this, exp.Column) and item.this.name == item.alias)}
+        aliases: set[str] = set()
+        for item in select.expressions:
+            value = item.this if isinstance(item, exp.Alias) else item
+            if isinstance(value, exp.Column):
+                if value.table and not isinstance(value.this, exp.Star):
+                    aliases.add(item.alias_or_name)  # GROUP BY user_id over a join: the item orders.user_id (Looker)
+                elif value is not item and value.name != item.alias:
+                    aliases.add(item.alias)
+            elif value is not item:
+                aliases.add(item.alias)
+        where = None if self.dialect in _WHERE_READS_ALIASES else select.args.get("where")
         for clause, kind in clauses:
             for column in _own_columns(clause):
-                if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not select.args.get("where"):
+                if aliases and not column.table and column.name in aliases and kind != JOIN and clause is not where:
                     trace = self.projection(scope, column.name)
                 else:
                     trace = self.column(scope, column)
@@ -724,14 +915,23 @@ def _row_references(expression: exp.Expr, scope: Scope) -> list[tuple[exp.Expr, 
     return found
 
 
-def _grouped_by_all(select: exp.Select) -> list[exp.Expr]:
+def _grouped_by_all(select: exp.Select, dialect: str | None) -> list[exp.Expr]:
     """``GROUP BY ALL`` (Snowflake, Databricks, DuckDB, BigQuery): it groups by every select item
     that aggregates nothing and is no window, as ``GROUP BY 1, 2`` names them one by one."""
     group = select.args.get("group")
     if not (isinstance(group, exp.Group) and group.args.get("all")):
         return []
     return [item for item in select.expressions if not _is_star(item)
-            and not any(True for _ in find_all_in_scope(item, exp.AggFunc, exp.Window))]
+            and not any(True for _ in find_all_in_scope(item, exp.Window)) and not aggregates(item, dialect)]
+
+
+def _match_star_names(names: list[str], pattern: exp.MatchRecognize) -> list[str]:
+    """The output names with ``*`` over MATCH_RECOGNIZE: ONE ROW PER MATCH gives the partition
+    columns and the measures; ALL ROWS PER MATCH every input column (``*``) and the measures."""
+    if row_pattern.one_row_per_match(pattern):
+        made = row_pattern.output_names(pattern)
+        return [m for n in names for m in (made if n == "*" else [n])]
+    return names + [m for m in row_pattern.measures(pattern) if m not in names]
 
 
 def _influences(trace: Trace) -> set[ColumnRef]:
@@ -787,8 +987,24 @@ def _role(node: exp.Expr, top: exp.Expr) -> str | None:
             return WINDOW
         if isinstance(parent, exp.Filter) and node.arg_key == "expression":
             return FILTER  # agg(x) FILTER (WHERE cond)
+        if isinstance(parent, exp.Order) and node.arg_key == "expressions" and parent.this is not None:
+            return SORT  # string_agg(x ORDER BY k), LISTAGG(x) WITHIN GROUP (ORDER BY k): k orders the list
+        if isinstance(parent, exp.WithinGroup) and node.arg_key == "expression" and _lists(parent.this):
+            return SORT  # Redshift's and Oracle's LISTAGG(x) WITHIN GROUP (ORDER BY k); not PERCENTILE_CONT's value
         node = parent
     return None
+
+
+_LIST_AGGREGATES = (exp.GroupConcat, exp.ArrayAgg, exp.ArrayUniqueAgg, exp.ArrayConcatAgg, exp.JSONArrayAgg)
+_LIST_NAMES = frozenset({"listagg", "string_agg", "array_agg", "group_concat", "json_arrayagg", "xmlagg", "collect"})
+
+
+def _lists(aggregate: exp.Expr) -> bool:
+    """Whether an aggregate given WITHIN GROUP (ORDER BY ..) builds a list in that order (the
+    order is no value of it), unlike PERCENTILE_CONT / MODE, whose ordered column is the value."""
+    if isinstance(aggregate, exp.Anonymous):
+        return aggregate.name.lower() in _LIST_NAMES
+    return isinstance(aggregate, _LIST_AGGREGATES)
 
 
 def _decode_tested(decode: exp.DecodeCase, node: exp.Expr) -> bool:
@@ -917,12 +1133,16 @@ def _pin_single_source_columns(nodes: _Nodes) -> None:
         aliases = {e.alias for e in select.expressions if isinstance(e, exp.Alias)}
         if isinstance(source, exp.Subquery) or (source.alias and source.alias != source.name):
             aliases.add(name)  # TO_JSON_STRING(t), SELECT t: the row of the source aliased t
+        # to_identifier quotes an unquoted name with other characters (Oracle's orders@remote_db),
+        # which then no longer names its source: such a name stays unquoted
+        owner = source.args["alias"].this if source.args.get("alias") else source.this
+        plain = isinstance(owner, exp.Identifier) and not owner.quoted
         for part in [*select.expressions, select.args.get("where")]:
             if part is None:
                 continue
             for column in find_all_in_scope(part, exp.Column):
                 if not column.table and column.name not in aliases and not isinstance(column.this, exp.Star):
-                    column.set("table", exp.to_identifier(name))
+                    column.set("table", exp.Identifier(this=name, quoted=False) if plain else exp.to_identifier(name))
 
 
 def _positional_columns(nodes: _Nodes) -> None:

@@ -149,6 +149,11 @@ _QUERY_WRITE = re.compile(
     r"MATERIALIZED|UNLOGGED|MULTISET|SET|DYNAMIC|ICEBERG|HYBRID|EVENT|STREAMING|LIVE)\s+)*(?:TABLE|VIEW)\b"
     r".*?\bAS\s*\(?\s*(?:SELECT|WITH|FROM|VALUES)\b", re.IGNORECASE | re.DOTALL)
 _ON_COMMIT = re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)\b", re.IGNORECASE)
+_CHECK_OPTION = re.compile(r"\bWITH\s+(?:CASCADED\s+|LOCAL\s+)?CHECK\s+OPTION\s*;?\s*$", re.IGNORECASE)
+# Oracle's storage clauses before a CTAS's AS that sqlglot cannot read: PARALLEL 8, COMPRESS FOR QUERY HIGH
+_ORACLE_STORAGE = re.compile(r"\b(?:NO)?PARALLEL(?:\s+\d+)?\b|\bCOMPRESS\s+FOR\s+(?:QUERY|ARCHIVE|OLTP|ALL\s+OPERATIONS|"
+                             r"DIRECT_LOAD\s+OPERATIONS)(?:\s+(?:HIGH|LOW))?\b", re.IGNORECASE)
+_AS_QUERY = re.compile(r"\bAS\s*\(?\s*(?:SELECT|WITH)\b", re.IGNORECASE)
 _RENAME_TABLE = re.compile(r"^\s*TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -164,6 +169,22 @@ def _rename_tables(ctx: Context, text: str) -> Partial:
             partial.outputs += one.outputs
             partial.columns += one.columns
     return partial
+
+
+def _reparsed(text: str, ctx: Context) -> exp.Expr:
+    """A command's text rewritten into a statement sqlglot reads, its names normalized by the
+    dialect's rules as every parsed statement's are (Oracle upper-cases unquoted names)."""
+    return normalize_identifiers(parse_one(text, ctx.dialect), dialect=dialect_of(ctx.dialect))
+
+
+def _without_storage(text: str) -> str | None:
+    """An Oracle CTAS without the storage clauses before its AS (they say nothing of lineage);
+    None when there are none."""
+    query = _AS_QUERY.search(text)
+    head = text[: query.start()] if query else ""
+    if not query or not _ORACLE_STORAGE.search(head):
+        return None
+    return _ORACLE_STORAGE.sub(" ", head) + text[query.start():]
 
 
 def handle_command(
@@ -205,7 +226,12 @@ def handle_command(
     if word in ("EXECUTE", "EXEC") and text.upper().lstrip().startswith("IMMEDIATE"):  # a literal is read upstream
         raise NotUnderstood(dynamic_reason("EXECUTE " + text) or DYNAMIC_SQL)
     if word == "CREATE" and _ON_COMMIT.search(text):  # CREATE TEMP TABLE t ON COMMIT DROP AS ...
-        return dispatch(parse_one("CREATE " + _ON_COMMIT.sub(" ", text), ctx.dialect), ctx)
+        return dispatch(_reparsed("CREATE " + _ON_COMMIT.sub(" ", text), ctx), ctx)
+    storage = _without_storage(text) if word == "CREATE" and ctx.dialect == "oracle" else None
+    if storage is not None:
+        return dispatch(_reparsed("CREATE " + storage, ctx), ctx)
+    if word in ("CREATE", "ALTER") and _CHECK_OPTION.search(text):  # a view's WITH CHECK OPTION: no lineage
+        return dispatch(_reparsed(f"{word} " + _CHECK_OPTION.sub("", text), ctx), ctx)
     if word == "RENAME":
         partial = _rename_tables(ctx, text)
         if partial.outputs:
@@ -285,6 +311,10 @@ OTHER_WORDS = frozenset({"VACUUM", "CALL", "SHOW", "EXPLAIN", "REFRESH", "EXECUT
                          "RENAME", "CHECK", "CHECKSUM", "REPAIR", "SIGNAL", "RESIGNAL", "GET DIAGNOSTICS", "SETUSER",
                          "UPDATE STATISTICS", "DBCC", "BULK"})
 
+
+# Impala's statistics and metadata commands (COMPUTE [INCREMENTAL] STATS t, INVALIDATE METADATA t),
+# which sqlglot cannot read: they move no data.
+METADATA_WORDS = frozenset({"COMPUTE", "INVALIDATE"})
 
 # Procedural statements inside routine bodies: no lineage, and no parse error either.
 PROCEDURAL_WORDS = frozenset({"RETURN", "LET", "DECLARE", "GET", "PERFORM", "RAISE", "IF", "ELSIF", "ELSEIF", "ELSE",

@@ -48,8 +48,38 @@ def _assignments(node: exp.Expr) -> list[tuple[exp.Column, exp.Expr]]:
     return pairs
 
 
+def _cte_table(table: exp.Table, node: exp.Expr) -> exp.Table:
+    """What a write to ``table`` writes: T-SQL's ``WITH d AS (SELECT .. FROM t ..) DELETE FROM d``
+    / ``UPDATE d SET ..`` writes the one table the CTE selects from (through CTEs over CTEs);
+    any other table is itself."""
+    with_ = node.args.get("with_")
+    seen: set[str] = set()
+    while with_ is not None and not table.db and table.name not in seen:
+        seen.add(table.name)
+        cte = next((c for c in with_.expressions if c.alias_or_name == table.name), None)
+        body = cte.this if cte is not None else None
+        from_ = body.args.get("from_") if isinstance(body, exp.Select) else None
+        if from_ is None or body.args.get("joins") or not isinstance(from_.this, exp.Table) or not from_.this.name:
+            break
+        table = from_.this
+    return table
+
+
 def _aliases(items: list[exp.Expr]) -> dict[str, exp.Table]:
     return {t.alias_or_name: t for t in items if isinstance(t, exp.Table)}
+
+
+def _set_column(column: exp.Column, named: dict[str, exp.Table], main: exp.Table) -> tuple[exp.Table, str]:
+    """The table and column a SET item writes: ``t.col`` col of the table named or aliased t;
+    ``info.status`` / ``t.info.status`` (BigQuery, a field of a struct) the struct column info."""
+    parts = [p.name for p in column.parts]
+    if len(parts) == 1:
+        return main, parts[0]
+    if column.table in named:
+        return named[column.table], column.name
+    if parts[0] in named:
+        return named[parts[0]], parts[1]
+    return main, parts[0]
 
 
 def handle_update(node: exp.Expr, ctx: Context) -> Partial:
@@ -76,10 +106,12 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
         main = same[0]
     pairs = _assignments(node)
     owners: list[exp.Table] = []
+    written_names: list[str] = []
     for column, _ in pairs:
-        owner = named.get(column.table) if column.table else None
-        owners.append(owner if owner is not None else main)
-    names_out = {id(t): dataset(ctx, name_copy(t)) for t in set(owners) | {main}}
+        owner, name = _set_column(column, named, main)
+        owners.append(owner)
+        written_names.append(name)
+    names_out = {id(t): dataset(ctx, name_copy(_cte_table(t, node))) for t in set(owners) | {main}}
     head = target  # main, or a stand-in for the table aliased (left out of the query)
     head.set("joins", None)
     select = exp.Select(expressions=[exp.alias_(value, f"__c{i}", copy=False) for i, (_, value) in enumerate(pairs)])
@@ -98,8 +130,8 @@ def handle_update(node: exp.Expr, ctx: Context) -> Partial:
     partial = Partial("update", inputs=inputs_of(ctx, trace, exclude=exclude), indirect=trace.indirect,
                       warnings=trace.warnings)
     written = {ref.name for ref in names_out.values()}
-    merged = per_target([(ColumnRef(names_out[id(owner)].name, column.name), source)
-                      for (column, _), owner, (_, source) in zip(pairs, owners, trace.outputs)])
+    merged = per_target([(ColumnRef(names_out[id(owner)].name, name), source)
+                         for name, owner, (_, source) in zip(written_names, owners, trace.outputs)])
     partial.columns = [lineage(ref, t) for ref, t in merged.items()]
     partial.outputs = list(dict.fromkeys(names_out[id(o)] for o in owners)) or [names_out[id(main)]]
     read = {s.dataset for c in partial.columns for s in c.sources}
@@ -144,7 +176,7 @@ def handle_delete(node: exp.Expr, ctx: Context) -> Partial:
         select.set("where", node.args["where"])
     _with(select, node)
     deleted = _deleted(listed, [head] + [j.this for j in own_joins + joined] + using) or [head]
-    outputs = list(dict.fromkeys(dataset(ctx, name_copy(t)) for t in deleted))
+    outputs = list(dict.fromkeys(dataset(ctx, name_copy(_cte_table(t, node))) for t in deleted))
     trace = traced(ctx, select)
     written = {out.name for out in outputs}
     indirect = {r for r in trace.indirect if r.source.dataset not in written}
@@ -179,7 +211,8 @@ def _merge_values(then: exp.Expr, ctx: Context, target: exp.Table, using: exp.Ex
     if isinstance(then, exp.Update):
         if any(isinstance(e, exp.Star) for e in then.expressions):
             return _star_pairs(ctx, target, using, with_)
-        return [(column.name, value) for column, value in _assignments(then)]
+        named = {target.alias_or_name: target}
+        return [(_set_column(column, named, target)[1], value) for column, value in _assignments(then)]
     if not isinstance(then, exp.Insert):
         return []
     columns = then.this.expressions if isinstance(then.this, exp.Tuple) else []
@@ -260,7 +293,7 @@ def _own_columns(node: exp.Expr) -> list[exp.Column]:
 def _branch_reads(when: exp.Expr) -> list[exp.Expr]:
     """The parts of a WHEN branch whose names read a row: its condition and written values."""
     then = when.args.get("then")
-    parts = [when.args["condition"]] if when.args.get("condition") is not None else []
+    parts = [c for c in (when.args.get("condition"), _branch_where(when)) if c is not None]
     if isinstance(then, exp.Update):
         parts += [eq.expression for eq in then.expressions if isinstance(eq, exp.EQ)]
     elif isinstance(then, exp.Insert):
@@ -268,6 +301,14 @@ def _branch_reads(when: exp.Expr) -> list[exp.Expr]:
         listed = then.this.expressions if isinstance(then.this, exp.Tuple) else []  # not the column list, but
         parts += [c for c in listed if isinstance(c, exp.Anonymous)]  # BigQuery's INSERT VALUES (..) in it
     return parts
+
+
+def _branch_where(when: exp.Expr) -> exp.Expr | None:
+    """Oracle's ``WHEN MATCHED THEN UPDATE SET .. WHERE cond`` / ``INSERT .. VALUES (..) WHERE
+    cond``: the branch's own filter, as ``WHEN MATCHED AND cond`` is elsewhere."""
+    then = when.args.get("then")
+    where = then.args.get("where") if isinstance(then, (exp.Update, exp.Insert)) else None
+    return where.this if isinstance(where, exp.Where) else None
 
 
 def _qualify_unmatched(when: exp.Expr, target: exp.Table, using: exp.Expr) -> None:
@@ -296,8 +337,7 @@ def handle_merge(node: exp.Expr, ctx: Context) -> Partial:
     warnings: list[str] = []
     for when in node.args["whens"].expressions:
         _qualify_unmatched(when, target, using)
-        if when.args.get("condition") is not None:
-            conditions.append(when.args["condition"])
+        conditions += [c for c in (when.args.get("condition"), _branch_where(when)) if c is not None]
         pairs += _merge_values(when.args.get("then"), ctx, target, using, node.args.get("with_"), warnings)
     head, target = target, name_copy(target)  # the table moves into the query, its name is the target
     values = [exp.alias_(v, f"__c{i}", copy=False) for i, (_, v) in enumerate(pairs)] or [exp.Literal.number(1)]

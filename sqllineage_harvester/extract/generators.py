@@ -3,7 +3,8 @@
 ``SELECT explode(m) AS (k, v)`` yields k and v (``LATERAL VIEW stack(..) s AS x, y``: each column
 its own arguments); an unaliased ``explode(arr)`` yields ``col`` (a map:
 ``key``, ``value``), ``posexplode`` ``pos`` first, ``inline`` its structs' fields, ``stack(n, ..)``
-``col0``, ``col1`` .., ``json_tuple(js, ..)`` ``c0``, ``c1`` ... Each becomes an item of its own,
+``col0``, ``col1`` .., ``json_tuple(js, ..)`` ``c0``, ``c1`` ..., ``TRANSFORM (..) USING 'script'
+AS (a, b)`` a and b (unnamed ``key`` and ``value``), each from every column the script is given. Each becomes an item of its own,
 computed from the generator's arguments. A collection's type comes from the catalog; unknown, it
 is taken for an array (a map's columns then go by ``col``), and ``inline``'s fields are a ``*``.
 
@@ -23,7 +24,7 @@ from .nested import element_type
 
 ColumnsOf = Callable[[exp.Table], "Mapping[str, str] | None"]
 
-GENERATORS = (exp.Explode, exp.Inline, exp.Stack)
+GENERATORS = (exp.Explode, exp.Inline, exp.Stack, exp.QueryTransform)
 # The node types a generator can be, to look for in a walk (an Anonymous one only when json_tuple).
 GENERATOR_TYPES = (*GENERATORS, exp.Anonymous)
 
@@ -82,6 +83,9 @@ def _names(generator: exp.Expr, select: exp.Select, columns_of: ColumnsOf) -> li
         count = generator.this.to_py() if isinstance(generator.this, exp.Literal) and generator.this.is_int else 0
         width = -(-len(generator.expressions) // count) if count else 0
         return [f"col{i}" for i in range(width)]
+    if isinstance(generator, exp.QueryTransform):  # TRANSFORM (..) USING 'script' [AS (a, b)]: key, value unnamed
+        schema = generator.args.get("schema")
+        return [c.name for c in schema.expressions] if isinstance(schema, exp.Schema) else ["key", "value"]
     if isinstance(generator, exp.Anonymous):  # json_tuple(js, 'a', 'b'): c0, c1
         return [f"c{i}" for i in range(len(generator.expressions) - 1)]
     element = element_type(_type_of(generator.this, select, columns_of))

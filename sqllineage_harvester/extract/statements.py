@@ -92,6 +92,9 @@ def handle_insert(node: exp.Expr, ctx: Context) -> Partial:
             for row in rows[1:]:
                 query = exp.union(query, row, distinct=False, copy=False)
     partial = partitions.write_into(ctx, kind, table, names, query, bool(node.args.get("by_name")))
+    if query is None and not node.args.get("default"):  # T-SQL INSERT INTO t EXEC proc: a procedure's rows
+        partial.warnings.append("the rows it inserts are not in the statement (INSERT .. EXEC of a procedure?): "
+                                "what they are made from is not known")
     return dml.add_upsert(node, ctx, partial) if node.args.get("conflict") is not None else partial
 
 

@@ -49,7 +49,7 @@ _SQL = attrgetter("sql")
 # would hold more memory than --memory allows (``_harvest``).
 DEFAULT_BATCH = 250_000
 READ_CHUNK = 20_000  # rows read, fingerprinted and sent to be parsed at a time, within a batch
-READ_AHEAD = 3  # chunks read beyond the one worked through while their parses are not done
+READ_AHEAD = 8  # chunks read beyond the one worked through while their parses are not done (and --memory allows)
 DEFAULT_MEMORY = 1 << 30  # the caches' budget: the process takes about 150 MB beside it
 Defaults = tuple[str | None, str | None]  # the database and schema(s) a statement is qualified with
 

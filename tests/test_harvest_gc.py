@@ -9,11 +9,9 @@ import gc
 import pytest
 
 from sqllineage_harvester import harvest as harvesting
-from sqllineage_harvester.harvest import Options, harvest
-from sqllineage_harvester.sources import open_source
-from sqllineage_harvester.stores import open_store
 
 from test_store_identity import LOGS  # every dialect's fixture log
+from test_store_identity import run as harvest_log
 
 
 class Watched:
@@ -46,11 +44,6 @@ def test_no_garbage_is_frozen_with_a_chunk(tmp_path, monkeypatch, dialect):
     for run in ("warm", "watched"):  # the first imports what the dialect needs (a class made once)
         if run == "watched":
             monkeypatch.setattr(harvesting, "gc", watched)
-        store = open_store(f"sqlite:///{tmp_path / f'{run}.db'}")
-        try:
-            report = harvest(open_source(LOGS[dialect], dialect), store,
-                             Options(dialect=dialect, namespace=f"{dialect}://t", batch_size=10))
-        finally:
-            store.close()
+        report = harvest_log(tmp_path / f"{run}.db", dialect, batch_size=10)
     assert report.parsed > 3 and watched.freezes > report.entries // 4, (report.parsed, watched.freezes)
     assert not watched.unreachable, watched.unreachable

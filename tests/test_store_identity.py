@@ -4,10 +4,11 @@ batches or runs. Compared table by table, by natural keys (tests/storedump.py)."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
-from sqllineage_harvester.harvest import Options, harvest
+from sqllineage_harvester.harvest import Harvester, HarvestReport, Options
 from sqllineage_harvester.sources import open_source
 from sqllineage_harvester.stores import open_store
 
@@ -25,13 +26,18 @@ LOGS = {
 }
 
 
-def build(db: Path, dialect: str, batch_size: int) -> dict:
+def run(db: Path, dialect: str, stop: Callable[[], bool] | None = None, **options: Any) -> HarvestReport:
+    """One harvest of the dialect's fixture log into the SQLite store ``db`` (``options``: Options')."""
     store = open_store(f"sqlite:///{db}")
     try:
-        harvest(open_source(LOGS[dialect], dialect), store,
-                Options(dialect=dialect, namespace=f"{dialect}://test", batch_size=batch_size))
+        return Harvester(open_source(LOGS[dialect], dialect), store,
+                         Options(dialect=dialect, namespace=f"{dialect}://test", **options)).run(stop=stop)
     finally:
         store.close()
+
+
+def build(db: Path, dialect: str, batch_size: int) -> dict:
+    run(db, dialect, batch_size=batch_size)
     return dump(db)
 
 
@@ -60,12 +66,7 @@ def test_a_batch_read_in_several_chunks_is_the_batch_read_at_once(tmp_path, dial
 
     whole = build(tmp_path / "whole.db", dialect, 20_000)
     monkeypatch.setattr(harvesting, "READ_CHUNK", 3)
-    store = open_store(f"sqlite:///{tmp_path / 'chunked.db'}")
-    try:
-        report = harvest(open_source(LOGS[dialect], dialect), store,
-                         Options(dialect=dialect, namespace=f"{dialect}://test", batch_size=10))
-    finally:
-        store.close()
+    report = run(tmp_path / "chunked.db", dialect, batch_size=10)
     assert report.batches == -(-report.entries // 10), (report.batches, report.entries)
     assert dump(tmp_path / "chunked.db") == whole, "\n".join(differences(dump(tmp_path / "chunked.db"), whole))
     chunks = [0]
@@ -75,13 +76,8 @@ def test_a_batch_read_in_several_chunks_is_the_batch_read_at_once(tmp_path, dial
         return chunks[0] == 5  # 3 + 3 + 3 + 1 rows, then 3 of the second batch
 
     cut = tmp_path / "cut.db"
-    store = open_store(f"sqlite:///{cut}")
-    try:
-        options = Options(dialect=dialect, namespace=f"{dialect}://test", batch_size=10)
-        first = harvesting.Harvester(open_source(LOGS[dialect], dialect), store, options).run(stop=stop)
-        rest = harvest(open_source(LOGS[dialect], dialect), store, options)
-    finally:
-        store.close()
+    first = run(cut, dialect, stop, batch_size=10)
+    rest = run(cut, dialect, batch_size=10)
     assert report.entries > 13  # the log is long enough to be cut inside its second batch
     assert first.batches == 2 and first.entries == 13, (first.batches, first.entries)
     assert first.entries + rest.entries == report.entries
@@ -94,20 +90,10 @@ def test_a_batch_whose_new_lineage_outgrows_its_share_of_memory_commits_early(tm
     stands; the store and the counts are the same."""
     from sqllineage_harvester import harvest as harvesting
 
-    whole = build(tmp_path / "whole.db", "snowflake", 20_000)
+    plain = run(tmp_path / "whole.db", "snowflake", batch_size=20_000)
+    whole = dump(tmp_path / "whole.db")
     monkeypatch.setattr(harvesting, "READ_CHUNK", 5)
-    store = open_store(f"sqlite:///{tmp_path / 'early.db'}")
-    try:
-        report = harvest(open_source(LOGS["snowflake"], "snowflake"), store,
-                         Options(dialect="snowflake", namespace="snowflake://test", batch_size=20_000, memory=8 * 4000))
-    finally:
-        store.close()
+    report = run(tmp_path / "early.db", "snowflake", batch_size=20_000, memory=8 * 4000)
     assert report.batches > 2, report.batches
-    store = open_store(f"sqlite:///{tmp_path / 'plain.db'}")
-    try:
-        plain = harvest(open_source(LOGS["snowflake"], "snowflake"), store,
-                        Options(dialect="snowflake", namespace="snowflake://test", batch_size=20_000))
-    finally:
-        store.close()
     assert (report.distinct, report.parsed, report.cached) == (plain.distinct, plain.parsed, plain.cached)
     assert dump(tmp_path / "early.db") == whole, "\n".join(differences(dump(tmp_path / "early.db"), whole))

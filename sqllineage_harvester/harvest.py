@@ -181,9 +181,10 @@ class _Front:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Read:
-    """A chunk read and fingerprinted, its new statements on their way to be parsed."""
+    """A chunk read and fingerprinted, its new statements on their way to be parsed; ``at``: its
+    entries worked through so far."""
 
     chunk: list[LogEntry]
     items: list[Fingerprinted]
@@ -191,12 +192,8 @@ class _Read:
     position: str | None  # the source's cursor after the batch
     stats: SourceStats  # what the source had met up to the batch's end
     sent: list[str]  # statement keys sent to be parsed with it
-    handles: list[Handle]  # their parses
     size: int  # bytes it holds, about
-
-    def ready(self) -> bool:
-        """Whether every parse sent with it is done."""
-        return all(h.done() for h in self.handles)
+    at: int = 0
 
 
 @dataclass(frozen=True)
@@ -318,8 +315,8 @@ class Harvester:
 
     def _run(self, progress: Callable[[Tick], None] | None, stop: Callable[[], bool] | None) -> None:
         """Chunks are read, and their new statements sent to be parsed, ahead of the chunk being
-        worked through (up to ``READ_AHEAD`` of them and a quarter of ``--memory``, while its parses
-        are not all done): parsing overlaps reading and writing. A batch is committed once its
+        worked through (up to ``READ_AHEAD`` of them and a quarter of ``--memory``), which is worked
+        through as far as its parses are done between reads: parsing overlaps reading and writing. A batch is committed once its
         chunks are worked through; a run stopped after a chunk commits what it has worked through
         and reports what the source had read up to there."""
         while True:
@@ -340,10 +337,12 @@ class Harvester:
                         raise
                     if front is not None:
                         held.append(self._send(front))
-                    while held and (chunk is None or len(held) > READ_AHEAD or held[0].ready()
-                                    or sum(r.size for r in held) > self.options.memory // 4):
+                    while held:  # the oldest chunk, as far as its parses are done (all of it where it must)
+                        must = (chunk is None or len(held) > READ_AHEAD
+                                or sum(r.size for r in held) > self.options.memory // 4)
+                        if not self._harvest(held[0], wait=must):
+                            break
                         read = held.popleft()
-                        self._harvest(read)
                         if progress:
                             progress(tick(self.report, self.source, len(read.chunk), read.stats))
                         if stop is not None and stop():
@@ -383,13 +382,15 @@ class Harvester:
 
     def _send(self, front: _Front) -> _Read:
         """A chunk with its new statements sent to be parsed."""
-        sent = self._prefetch(front.wanted)
-        handles = [self._pending[k][0] for k in sent]
-        return _Read(front.chunk, front.items, front.planned, front.position, front.stats, sent, handles, front.size)
+        return _Read(front.chunk, front.items, front.planned, front.position, front.stats,
+                     self._prefetch(front.wanted), front.size)
 
-    def _harvest(self, read: _Read) -> None:
-        """Work a chunk through, in log order, into the open batch."""
-        items, planned = read.items, read.planned
+    def _harvest(self, read: _Read, wait: bool = True) -> bool:
+        """Work a chunk through, in log order, into the open batch; returns whether it is all done.
+        A parse sent ahead is waited for when its entry is reached, or (``wait`` false) the chunk
+        is left there, to be taken up again after the next chunk is read: the first chunks of a
+        backfill hold most of its new statements, and their entries are worked through while the
+        workers parse the rest instead of all at once after."""
         if self._open is None:
             self._open = _Open(read.chunk[0].cursor)
         batch = self._open
@@ -397,7 +398,18 @@ class Harvester:
         replays, unwritten, learning, sessions = self._replays, self._unwritten, self.learning, self.sessions.open
         dialect, namespace, store_sql = self.options.dialect, self.options.namespace, self.options.store_sql
         state = learning.lineage_state  # taken again after anything that may learn
-        for item, plan in zip(items, planned):  # a parse sent ahead is waited for when its entry is reached
+        pending = None if wait else self._pending
+        entries = zip(read.items, read.planned)
+        if read.at:
+            entries = islice(entries, read.at, None)
+        at = read.at
+        for item, plan in entries:
+            if pending is not None:
+                sent = pending.get(plan[1])
+                if sent is not None and not sent[0].done():
+                    read.at = at
+                    return False
+                at += 1
             # A repeat of a statement worked out before, with the catalog and temp names as they were
             # then, outside any open session and with no lineage of the log's own to check, adds what
             # the first one added (its Replay): no lookup, no temp tables to read through, learning
@@ -420,6 +432,7 @@ class Harvester:
             if key in unwritten:
                 text = cache[key] = unwritten.pop(key)
                 batch.held += len(text)
+        read.at = len(read.items)
         self._collect([k for k in read.sent if k in self._pending])  # keys no entry reached (state changed)
         out.count(SOURCE_ROWS + self.key, len(read.chunk))  # the log entries each source gave, for validate
         batch.rows += len(read.chunk)
@@ -429,6 +442,7 @@ class Harvester:
             # also early, where what new statements left in memory is more than the budget allows until
             # then: the commit writes their lineage, and what is known of statements is forgotten after it
             self._commit()
+        return True
 
     def _commit(self) -> None:
         """Write the open batch in one transaction with the cursor it reaches, under a key naming

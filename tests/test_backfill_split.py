@@ -192,6 +192,24 @@ def test_batches_read_ahead_stay_within_a_quarter_of_the_memory_budget(tmp_path,
     assert results[1 << 20] == 2 and results[1 << 30] == harvesting.READ_AHEAD + 1, results
 
 
+def test_parse_workers_yield_the_cpu_to_the_harvest():
+    """Workers run at a lower priority than the harvest's own process, which everything waits for."""
+    import os
+
+    from sqllineage_harvester.executors import WORKER_NICENESS, Processes, extract_job
+
+    executor = Processes(1)
+    job = ("INSERT INTO a SELECT x FROM b", "postgres", None, None, None, 5.0)
+    try:
+        handle = executor.submit(job)
+        executor.flush()
+        assert handle.result() == extract_job(job)
+        assert executor._pool is not None
+        assert executor._pool.submit(os.nice, 0).result() == min(19, os.nice(0) + WORKER_NICENESS)
+    finally:
+        executor.close()
+
+
 def _die(jobs: list) -> list:
     import os
 

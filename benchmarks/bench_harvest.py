@@ -6,7 +6,9 @@
 Writes the log with make_history.py (3.3 % distinct statements after literal
 normalization), then runs `sqllineage-harvester harvest` into a fresh SQLite
 store once per worker count, and a second, incremental run that finds nothing
-new. Prints rows/s (each run's and the median), the machine's load while it ran, and peak
+new; ``--runs`` rounds, each running every worker count once. Prints rows/s (each
+run's and the median), each worker count's speed against the first's within a round
+(the median of those ratios), the machine's load while it ran, and peak
 memory (a benchmark, not a test). ``--profile`` runs one harvest in this process under a
 sampling profiler (profile_buckets.py) and prints the share of each stage.
 """
@@ -76,18 +78,26 @@ def main() -> None:
         if args.profile:
             profile(log, Path(tmp) / "profile.db")
             return
-        for workers in args.workers:
-            speeds, again = [], []
-            for run in range(args.runs):
+        # Rounds, each running every worker count once: this machine's speed drifts from minute to
+        # minute, so worker counts are compared within a round (the ratio's median), not across them.
+        speeds: dict[str, list[float]] = {w: [] for w in args.workers}
+        again: dict[str, list[float]] = {w: [] for w in args.workers}
+        for run in range(args.runs):
+            for workers in args.workers:
                 db = Path(tmp) / f"lineage-{workers}-{run}.db"
                 first = harvest(log, db, workers)
-                speeds.append(first["rows_per_second"])
-                again.append(harvest(log, db, workers)["wall_seconds"])
+                speeds[workers].append(first["rows_per_second"])
+                again[workers].append(harvest(log, db, workers)["wall_seconds"])
                 print(f"  workers={workers} run {run + 1}: {first['rows_per_second']:>9,.0f} rows/s "
                       f"({first['distinct']} distinct parsed, {first['operations']} operations, {first['seconds']} s); "
-                      f"re-run with nothing new {again[-1]} s; load {os.getloadavg()[0]:.2f}", flush=True)
-            print(f"workers={workers}: median {statistics.median(speeds):,.0f} rows/s, re-run with nothing new "
-                  f"median {statistics.median(again)} s")
+                      f"re-run with nothing new {again[workers][-1]} s; load {os.getloadavg()[0]:.2f}", flush=True)
+        base = args.workers[0]
+        for workers in args.workers:
+            ratios = [s / b for s, b in zip(speeds[workers], speeds[base])]
+            against = (f"; {statistics.median(ratios):.2f}x workers={base} in the same round "
+                       f"({', '.join(f'{r:.2f}' for r in ratios)})" if workers != base else "")
+            print(f"workers={workers}: median {statistics.median(speeds[workers]):,.0f} rows/s, re-run with nothing new "
+                  f"median {statistics.median(again[workers])} s{against}")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory of a harvest process: {peak:.0f} MB; load after: {os.getloadavg()[0]:.2f}")
 

@@ -154,6 +154,27 @@ def get_dialect(name: str) -> Dialect:
     return load_dialect(path)
 
 
+def fitting_exports(names: list[str], given: str) -> tuple[list[str], int]:
+    """The dialects whose exports have more of a file's column ``names`` than dialect ``given``'s
+    (the most, with their SQL column among them), and how many: a file exported from another
+    database, whose rows would be read with the wrong columns, times and statuses, and parsed as
+    the wrong SQL. ``([], 0)`` where none fits it better."""
+    header = {n.strip().lstrip("\ufeff").lower() for n in names}
+
+    def fit(name: str) -> int:
+        export = get_dialect(name).export
+        columns = {c.lower(): f for c, f in export.columns.items()}
+        if export.records is not None or not any(columns[c] == "sql" for c in header & columns.keys()):
+            return 0
+        return len(header & columns.keys())
+
+    scores = {name: fit(name) for name in list_dialects()}
+    best = max(scores.values(), default=0)
+    if best == 0 or best <= scores.get(given.lower(), 0):
+        return [], 0
+    return [name for name, score in scores.items() if score == best], best
+
+
 # Hashes every SQL engine sqlglot reads knows by these names: the list when no dialect is known.
 COMMON_MASKING = ("md5", "sha", "sha1", "sha2", "sha256", "sha512")
 

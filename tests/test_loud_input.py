@@ -62,7 +62,10 @@ CASES = [  # (what, file maker, file name, --dialect, words the note must have)
     ("a CSV without the SQL column", no_sql_column, "export.csv", "snowflake",
      ["export.csv", "no SQL column", "query_text", "QUERY_ID, SOMETHING", "--mapping"]),
     ("a Snowflake export read as PostgreSQL", snowflake_export, "history.csv", "postgres",
-     ["history.csv", "no SQL column", "--dialect postgres"]),
+     ["history.csv", "no SQL column", "is it --dialect snowflake, not --dialect postgres?"]),
+    ("a MySQL export read as Snowflake", lambda p: shutil.copy(LOGS / "mysql" / "events_statements_history_long.csv", p)
+     and p, "events.csv", "snowflake",
+     ["events.csv", "no SQL column", "a mariadb or a mysql export's", "--dialect mariadb or --dialect mysql"]),
     ("a BigQuery JSON export read as Snowflake", bigquery_export, "jobs.jsonl", "snowflake",
      ["jobs.jsonl", "query_text", "--dialect snowflake"]),
 ]
@@ -139,8 +142,25 @@ def test_an_export_missing_the_status_column_is_harvested_with_a_note(tmp_path):
     code, report, err = harvest(tmp_path, SNOWFLAKE_LOG, "--dialect", "redshift")
     assert code == 0 and report is not None and report["rows_read"] == 2520
     note = next(line for line in err.splitlines() if "status" in line and "note:" in line)
-    assert "query_history.csv" in note and "--dialect redshift" in note
+    assert "query_history.csv" in note and "is it --dialect snowflake, not --dialect redshift?" in note
     assert report["warnings"]["files_missing_fields"] == 1
+
+
+@pytest.mark.parametrize("path", sorted(LOGS.glob("*/*.csv")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_files_columns_name_the_database_it_was_exported_from(path):
+    """Each CSV fixture's header fits its own dialect's export best: read as another dialect, the
+    one named is its own (among those that fit alike), and read as its own, none is."""
+    import csv
+
+    from sqllineage_harvester.dialects import fitting_exports, list_dialects
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        names = next(csv.reader(f))
+    own = path.parent.name
+    assert fitting_exports(names, own) == ([], 0)
+    named = {other: fitting_exports(names, other)[0] for other in list_dialects() if other != own}
+    assert all(own in fits for fits in named.values() if fits), named
+    assert any(named.values()), named  # some other dialect reads it wrongly, and is told
 
 
 def test_damaged_rows_are_counted_by_reason_in_a_note(tmp_path):

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import unquote, urlparse
 
-from ..dialects import Dialect, ExportFormat
+from ..dialects import Dialect, ExportFormat, fitting_exports
 from ..errors import ConfigError
 from ..model import LogEntry
 from ..progress import Place as ProgressPlace
@@ -137,7 +137,7 @@ class _Plan:
         if "sql" not in by_field:
             wanted = [c for c, f in columns.items() if f == "sql"]
             raise _Skip(f"no SQL column (looked for {', '.join(wanted)})")
-        self.width = len(names)
+        self.names, self.width = names, len(names)
         self.missing_fields = sorted(f for f in TELLING_FIELDS if f in columns.values() and f not in by_field)
         self.fields_set = set(by_field)
         self.single = [(f, ix[0]) for f, ix in by_field.items() if len(ix) == 1]
@@ -528,10 +528,11 @@ class FileSource:
                 stats.warnings["bad_timestamp"] += plan.bad_times
             if plan.missing_fields:
                 stats.warnings["files_missing_fields"] += 1
-                stats.examples.setdefault("files_missing_fields", self._missing_fields(name, plan.missing_fields))
+                stats.examples.setdefault("files_missing_fields",
+                                         self._missing_fields(name, plan.missing_fields, plan.names))
             if (read_here := stats.rows_read - rows_before) and not texts:
                 raise _Skip(f"none of its {read_here} rows has SQL text (looked for {self._sql_columns()})"
-                            f"{self._hint()}")
+                            f"{self._hint(plan.names)}")
 
     def _plan(self, names: list[str], template: Mapping[str, Any] | None = None) -> _Plan:
         try:
@@ -543,7 +544,7 @@ class FileSource:
                 found = f"its columns are {shown}"
             else:
                 found = "its first line is not a row of column names"
-            raise _Skip(f"{e}; {found}{self._hint()}") from None
+            raise _Skip(f"{e}; {found}{self._hint(names)}") from None
 
     def _untimed(self, plan: _Plan) -> dict[str, str] | None:
         """The times of a file whose rows have none (no time column: a pg_stat_statements export):
@@ -556,13 +557,25 @@ class FileSource:
     def _sql_columns(self) -> str:
         return ", ".join(c for c, f in self.columns.items() if f == "sql")
 
-    def _hint(self) -> str:
-        return f"; is --dialect {self.dialect.name} right, or does it need --mapping sql=COLUMN?"
+    def _hint(self, names: list[str] | None = None) -> str:
+        """The question a file that cannot be read ends with: its dialect, or the dialect its columns say."""
+        return self._other_export(names) or f"; is --dialect {self.dialect.name} right, or does it need --mapping sql=COLUMN?"
 
-    def _missing_fields(self, name: str, fields: list[str]) -> str:
+    def _missing_fields(self, name: str, fields: list[str], names: list[str]) -> str:
         wanted = "; ".join(f"no {f} column (looked for {', '.join(c for c, g in self.columns.items() if g == f)}): "
                            f"{TELLING_FIELDS[f]}" for f in fields)
-        return f"{name}: {wanted}; is --dialect {self.dialect.name} right?"
+        return f"{name}: {wanted}{self._other_export(names) or f'; is --dialect {self.dialect.name} right?'}"
+
+    def _other_export(self, names: list[str] | None) -> str:
+        """Where a CSV file's columns are more another database's export than this dialect's: which
+        ('' where none is)."""
+        if not names or self.dialect.export.records is not None:  # (a JSON file's names are this dialect's own)
+            return ""
+        fits, count = fitting_exports(names, self.dialect.name)
+        if not fits:
+            return ""
+        return (f"; {count} of its columns are {' or '.join(f'a {d}' for d in fits)} export's: is it "
+                f"{' or '.join(f'--dialect {d}' for d in fits)}, not --dialect {self.dialect.name}?")
 
 
 class _Start:

@@ -37,7 +37,9 @@ from .reasons import describe
 from .heads import head_kind
 from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
-from .output_into import add_output, split_output
+from .outfiles import split_outfile, to_file
+from .output_into import add_output, split_output, without_output
+from .table_functions import table_argument
 from .commands import METADATA_WORDS, PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
 from .loads import unparsed_load
 from .base import dataset
@@ -217,7 +219,11 @@ def _output_into(text: str, index: int, ctx: Context, glot: Dialect) -> Statemen
     statements (cut into pieces next, each tried again)."""
     output = split_output(text)
     if output is None:
-        return None
+        bare = without_output(text)  # OUTPUT with no INTO: its rows go to the client
+        try:
+            return analyse(_parse(bare, None, glot), ctx, index, text) if bare is not None else None
+        except SqlglotError:
+            return None
     try:
         node = _parse(output[0], None, glot)
     except SqlglotError:
@@ -228,15 +234,21 @@ def _output_into(text: str, index: int, ctx: Context, glot: Dialect) -> Statemen
 def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
     """Statements sqlglot cannot read, as the ones it reads that they are: Delta's ``REPLACE TABLE
     t .. AS SELECT`` / ``.. CLONE s`` (``CREATE OR REPLACE TABLE``), MySQL's ``LOAD DATA INFILE``
-    and BigQuery's LOAD DATA with a column list or options (``loads.unparsed_load``). Tried before
+    and BigQuery's LOAD DATA with a column list or options (``loads.unparsed_load``), MySQL's
+    ``SELECT .. INTO OUTFILE`` (``outfiles``), BigQuery's ``APPENDS(TABLE t, ..)`` (``table_functions``). Tried before
     a failed text is cut into pieces (a REPLACE's query would become a SELECT of its own)."""
     head = text.lstrip()[:7].upper()
     try:
         if head.startswith("LOAD"):
             load = unparsed_load(text, ctx.dialect)
             node = normalize_identifiers(load, dialect=dialect_of(ctx.dialect)) if load is not None else None
-        else:
-            node = _parse("CREATE OR " + text.lstrip(), None, glot) if _REPLACE_TABLE.match(text) else None
+        elif _REPLACE_TABLE.match(text):
+            node = _parse("CREATE OR " + text.lstrip(), None, glot)
+        elif (outfile := split_outfile(text)) is not None:  # SELECT .. INTO OUTFILE 'path'
+            return to_file(analyse(_parse(outfile[0], None, glot), ctx, index, text), outfile[1])
+        else:  # BigQuery's APPENDS(TABLE t, ..) / CHANGES(TABLE t, ..)
+            named = table_argument(text)
+            node = _parse(named, None, glot) if named is not None else None
         return analyse(node, ctx, index, text) if node is not None else None
     except SqlglotError:  # not understood in its other form either: failed as written
         return None
@@ -422,8 +434,10 @@ def _each(todo: deque[Chunk | Mark], results: list[StatementLineage], ctx: Conte
                 results.append(analyse(node, ctx, index, text, tokens, base))
         except SqlglotError as e:
             lake = _output_into(text, index, ctx, glot) if ctx.dialect == "tsql" else None
+            if lake is None and "SERT" in text.upper():
+                lake = _lake(text, index, ctx, glot)
             if lake is None:
-                lake = _lake(text, index, ctx, glot) if "SERT" in text.upper() else _rewritten(text, index, ctx, glot)
+                lake = _rewritten(text, index, ctx, glot)
             if lake is not None:
                 results.append(lake)
                 continue

@@ -37,6 +37,25 @@ def split_output(text: str) -> tuple[str, re.Match[str]] | None:
     return text[: match.start()] + " " + text[match.end():], match
 
 
+# OUTPUT without INTO: the rows go back to the client. Its items name inserted. / deleted. / $action
+# (so that a column called output is never taken for it) and end where the statement goes on.
+_OUTPUT = re.compile(
+    r"\bOUTPUT\s+(?=[^;]*?(?:\binserted\.|\bdeleted\.|\$action))(?P<items>.+?)"
+    r"(?=\s+(?:FROM|WHERE|VALUES|SELECT|DEFAULT\s+VALUES|EXEC|EXECUTE|OPTION|WHEN)\b|\s*;?\s*$)",
+    re.IGNORECASE | re.DOTALL)
+
+
+def without_output(text: str) -> str | None:
+    """An INSERT, UPDATE, DELETE or MERGE without its ``OUTPUT ..`` clause that has no INTO (the
+    rows go to the client: no lineage); None when it has none."""
+    if "OUTPUT" not in text.upper():
+        return None
+    match = _OUTPUT.search(text)
+    if match is None:
+        return None
+    return text[: match.start()] + " " + text[match.end():]
+
+
 def _parse(sql: str, glot: Dialect) -> exp.Expr:
     parsed = parser_of(glot).parse(tokenize_with(glot, sql), sql)
     if not parsed or parsed[0] is None:

@@ -1,5 +1,7 @@
 """Table functions whose reads are in strings: Databricks' ``table_changes('silver.orders', 2)``
-(a Delta table's change feed) names a table; EXTERNAL_QUERY / OPENQUERY / dblink run a query on
+(a Delta table's change feed) names a table, and so do BigQuery's ``APPENDS(TABLE ds.t, ..)`` and
+``CHANGES(TABLE ds.t, ..)`` once ``table_argument`` has written their TABLE argument as a string
+(sqlglot cannot read it); EXTERNAL_QUERY / OPENQUERY / dblink run a query on
 another server (``runs_elsewhere``: a warning, its columns' origin not known).
 
 Read as any table function, the string is no table: the statement read nothing and its columns
@@ -11,15 +13,30 @@ yields is that table's column of its name, but the change feed's own ``_change_t
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-_NAMING = frozenset({"table_changes"})
+_NAMING = frozenset({"table_changes", "appends", "changes"})
 # Table functions whose rows come from a query run on another server (its text a string).
 _REMOTE = frozenset({"external_query", "openquery", "opendatasource", "dblink"})
-_FEED_COLUMNS = frozenset({"_change_type", "_commit_version", "_commit_timestamp"})
+_FEED_COLUMNS = frozenset({"_change_type", "_commit_version", "_commit_timestamp", "_change_timestamp"})
+# BigQuery's change-history functions with their table as a TABLE argument.
+_TABLE_ARGUMENT = re.compile(r"\b(APPENDS|CHANGES)\s*\(\s*TABLE\s+((?:`[^`]+`|[\w-]+)(?:\s*\.\s*(?:`[^`]+`|[\w-]+))*)",
+                             re.IGNORECASE)
+_UNQUOTED = re.compile(r"[`\s]")
+
+
+def table_argument(text: str) -> str | None:
+    """``text`` with each ``APPENDS(TABLE ds.t`` / ``CHANGES(TABLE ds.t`` written as
+    ``APPENDS('ds.t'``, the form ``named_tables`` reads; None when it has none."""
+    if "TABLE" not in text.upper():
+        return None
+    rewritten = _TABLE_ARGUMENT.sub(lambda m: f"{m.group(1)}('{_UNQUOTED.sub('', m.group(2))}'", text)
+    return rewritten if rewritten != text else None
 
 
 def names_table(func: exp.Expr) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Mapping
 
 from .explore import ColumnDetail, ColumnLink, DatasetDetail, Detail, OperationDetail, OperationSummary
 from .model import LineageNode, RunCount
@@ -122,9 +122,14 @@ def detail_table(detail: Detail) -> str:
     return "\n".join(lines)
 
 
-def search_dict(pattern: str, found: list[LineageNode]) -> dict[str, Any]:
-    return {"pattern": pattern, "results": [{"name": n.name, "kind": n.kind, "namespace": n.namespace,
-                                             "type": n.type} for n in found]}
+def search_dict(pattern: str, found: list[LineageNode], totals: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """``totals``: how many datasets and columns match in all (``truncated``: more than ``results``)."""
+    out: dict[str, Any] = {"pattern": pattern, "results": [{"name": n.name, "kind": n.kind, "namespace": n.namespace,
+                                                            "type": n.type} for n in found]}
+    if totals is not None:
+        out["totals"] = dict(totals)
+        out["truncated"] = sum(totals.values()) > len(found)
+    return out
 
 
 def search_table(pattern: str, found: list[LineageNode]) -> str:

@@ -173,5 +173,14 @@ def test_search_says_when_it_stopped_at_its_limit(tmp_path):
     assert len([line for line in cut.stdout.splitlines() if "orders" in line]) == 4
     whole = CliRunner().invoke(main, ["search", "orders", "--store", url])
     assert whole.exit_code == 0 and "showing the first" not in whole.stderr
+    import json  # a script sees the same in the JSON document: how many match, and whether it was cut
+
+    cut_json = json.loads(CliRunner().invoke(main, ["search", "orders", "--limit", "2", "--store", url,
+                                                    "--format", "json"]).stdout)
+    assert cut_json["totals"] == {"dataset": 4, "column": 9} and cut_json["truncated"] is True
+    assert len(cut_json["results"]) == 4
+    whole_json = json.loads(CliRunner().invoke(main, ["search", "orders", "--store", url, "--format", "json"]).stdout)
+    assert whole_json["totals"] == {"dataset": 4, "column": 9} and whole_json["truncated"] is False
+    assert len(whole_json["results"]) == 13
     every = CliRunner().invoke(main, ["search", "*", "--limit", "1", "--store", url])
     assert every.exit_code == 0 and "showing the first 1 of" in every.stderr, every.output

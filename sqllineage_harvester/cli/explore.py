@@ -64,11 +64,13 @@ def search(pattern: str, store_url: str | None, namespace: str | None, limit: in
     try:
         store = _open_store(store_url, read_only=True)
         found = explore.search(store, pattern, namespace, limit)
-        if any(sum(n.kind == kind for n in found) >= limit for kind in ("dataset", "column")):
-            note = _left_out(found, explore.search_totals(store, pattern, namespace))
+        totals = {kind: sum(n.kind == kind for n in found) for kind in ("dataset", "column")}
+        if any(shown >= limit for shown in totals.values()):  # cut at the limit: how many match in all
+            totals = explore.search_totals(store, pattern, namespace)
+            note = _left_out(found, totals)
             if note:
                 click.echo(f"note: {note}", err=True)
-        click.echo(json.dumps(search_dict(pattern, found), ensure_ascii=False) if fmt == "json"
+        click.echo(json.dumps(search_dict(pattern, found, totals), ensure_ascii=False) if fmt == "json"
                    else search_table(pattern, found))
     except HarvesterError as e:
         _fail(e)

@@ -154,21 +154,24 @@ def get_dialect(name: str) -> Dialect:
     return load_dialect(path)
 
 
-def fitting_exports(names: list[str], given: str) -> tuple[list[str], int]:
+def fitting_exports(names: list[str], given: str, columns: Mapping[str, str] | None = None) -> tuple[list[str], int]:
     """The dialects whose exports have more of a file's column ``names`` than dialect ``given``'s
     (the most, with their SQL column among them), and how many: a file exported from another
     database, whose rows would be read with the wrong columns, times and statuses, and parsed as
-    the wrong SQL. ``([], 0)`` where none fits it better."""
+    the wrong SQL. ``columns``: the given dialect's columns as the run maps them (``--mapping``).
+    ``([], 0)`` where none fits it better."""
     header = {n.strip().lstrip("\ufeff").lower() for n in names}
 
-    def fit(name: str) -> int:
+    def fit(name: str, mapped: Mapping[str, str] | None = None) -> int:
         export = get_dialect(name).export
-        columns = {c.lower(): f for c, f in export.columns.items()}
-        if export.records is not None or not any(columns[c] == "sql" for c in header & columns.keys()):
+        known = {c.lower(): f for c, f in (export.columns if mapped is None else mapped).items()}
+        if export.records is not None or not any(known[c] == "sql" for c in header & known.keys()):
             return 0
-        return len(header & columns.keys())
+        return len(header & known.keys())
 
     scores = {name: fit(name) for name in list_dialects()}
+    if given.lower() in scores:
+        scores[given.lower()] = fit(given.lower(), columns)
     best = max(scores.values(), default=0)
     if best == 0 or best <= scores.get(given.lower(), 0):
         return [], 0

@@ -63,6 +63,9 @@ CASES = [  # (what, file maker, file name, --dialect, words the note must have)
      ["export.csv", "no SQL column", "query_text", "QUERY_ID, SOMETHING", "--mapping"]),
     ("a Snowflake export read as PostgreSQL", snowflake_export, "history.csv", "postgres",
      ["history.csv", "no SQL column", "is it --dialect snowflake, not --dialect postgres?"]),
+    ("a Snowflake export with a byte order mark read as PostgreSQL",
+     lambda p: p.write_bytes(b"\xef\xbb\xbf" + SNOWFLAKE_LOG.read_bytes()) and p, "history.csv", "postgres",
+     ["history.csv", "no SQL column", "its columns are QUERY_ID", "is it --dialect snowflake, not --dialect postgres?"]),
     ("a MySQL export read as Snowflake", lambda p: shutil.copy(LOGS / "mysql" / "events_statements_history_long.csv", p)
      and p, "events.csv", "snowflake",
      ["events.csv", "no SQL column", "a mariadb or a mysql export's", "--dialect mariadb or --dialect mysql"]),

@@ -39,7 +39,7 @@ from .script import body_statements, collapse_temp_tables, separate_batches
 from . import ml
 from .outfiles import split_outfile, to_file
 from .output_into import add_output, split_output, without_output
-from .table_functions import table_argument
+from .table_functions import argument_tables, table_argument
 from .commands import METADATA_WORDS, PROCEDURAL_WORDS, dynamic_reason, executed_sql, query_reads
 from .loads import unparsed_load
 from .base import dataset
@@ -218,17 +218,16 @@ def _output_into(text: str, index: int, ctx: Context, glot: Dialect) -> Statemen
     and the rows the clause writes (``output_into``). None for any other text, or several
     statements (cut into pieces next, each tried again)."""
     output = split_output(text)
-    if output is None:
-        bare = without_output(text)  # OUTPUT with no INTO: its rows go to the client
+    if output is not None:
         try:
-            return analyse(_parse(bare, None, glot), ctx, index, text) if bare is not None else None
+            return add_output(analyse(_parse(output[0], None, glot), ctx, index, text), output[1], ctx, glot)
         except SqlglotError:
-            return None
+            pass
+    bare = without_output(text)  # OUTPUT with no INTO: its rows go to the client
     try:
-        node = _parse(output[0], None, glot)
+        return analyse(_parse(bare, None, glot), ctx, index, text) if bare is not None else None
     except SqlglotError:
         return None
-    return add_output(analyse(node, ctx, index, text), output[1], ctx, glot)
 
 
 def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementLineage | None:
@@ -246,9 +245,10 @@ def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementL
             node = _parse("CREATE OR " + text.lstrip(), None, glot)
         elif (outfile := split_outfile(text)) is not None:  # SELECT .. INTO OUTFILE 'path'
             return to_file(analyse(_parse(outfile[0], None, glot), ctx, index, text), outfile[1])
-        else:  # BigQuery's APPENDS(TABLE t, ..) / CHANGES(TABLE t, ..)
-            named = table_argument(text)
-            node = _parse(named, None, glot) if named is not None else None
+        elif ctx.dialect == "bigquery" and (named := table_argument(text)) is not None:  # APPENDS(TABLE t, ..)
+            node = argument_tables(_parse(named[0], None, glot), named[1], glot)
+        else:
+            node = None
         return analyse(node, ctx, index, text) if node is not None else None
     except SqlglotError:  # not understood in its other form either: failed as written
         return None

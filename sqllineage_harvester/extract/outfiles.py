@@ -11,9 +11,11 @@ from dataclasses import replace
 from ..model import DatasetRef, StatementLineage
 
 _STRING = r"'(?:[^'\\]|\\.|'')*'"
+# The clause, outside string literals and quoted names (matched whole first, and passed over).
 _OUTFILE = re.compile(
-    rf"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+(?P<path>{_STRING})"
-    rf"(?:\s+(?:CHARACTER\s+SET\s+\w+|FIELDS|COLUMNS|LINES|OPTIONALLY|(?:TERMINATED|ENCLOSED|ESCAPED|STARTING)\s+BY\s+{_STRING}))*",
+    rf"""{_STRING}|"(?:[^"\\]|\\.|"")*"|`[^`]*`|"""
+    rf"(?P<clause>\bINTO\s+(?:OUTFILE|DUMPFILE)\s+(?P<path>{_STRING})"
+    rf"(?:\s+(?:CHARACTER\s+SET\s+\w+|FIELDS|COLUMNS|LINES|OPTIONALLY|(?:TERMINATED|ENCLOSED|ESCAPED|STARTING)\s+BY\s+{_STRING}))*)",
     re.IGNORECASE)
 
 
@@ -21,7 +23,7 @@ def split_outfile(text: str) -> tuple[str, str] | None:
     """The statement without its INTO OUTFILE clause, and the file's path; None when it has none."""
     if "FILE" not in text.upper():
         return None
-    match = _OUTFILE.search(text)
+    match = next((m for m in _OUTFILE.finditer(text) if m.group("clause")), None)
     if match is None:
         return None
     path = match.group("path")[1:-1].replace("''", "'")

@@ -22,35 +22,43 @@ from .base import Context, dataset
 from .glot import parser_of, tokenize_with
 
 _NAME = r"(?:\[[^\]]+\]|[\w#@$]+)"
+# T-SQL string literals, matched whole first and passed over: a clause is only read outside them.
+_LITERAL = r"N?'(?:[^']|'')*'"
+# The clause's items start with inserted. / deleted. / $action: each OUTPUT word of a long text is
+# tried only there (scanning on from every "output" in a text is quadratic), and a column called
+# output is never taken for the clause.
+_ITEMS = rf"(?P<items>(?:inserted\s*\.|deleted\s*\.|\$action)(?:[^']|{_LITERAL})*?)"  # a literal in them whole
 _OUTPUT_INTO = re.compile(
-    rf"\bOUTPUT\s+(?P<items>.+?)\s+INTO\s+(?P<target>{_NAME}(?:\s*\.\s*{_NAME}){{0,2}})"
-    r"\s*(?P<columns>\((?:[^()]|\([^()]*\))*\))?", re.IGNORECASE | re.DOTALL)
+    rf"{_LITERAL}|(?P<clause>\bOUTPUT\s+{_ITEMS}\s+INTO\s+(?P<target>{_NAME}(?:\s*\.\s*{_NAME}){{0,2}})"
+    r"\s*(?P<columns>\((?:[^()]|\([^()]*\))*\))?)", re.IGNORECASE | re.DOTALL)
+# OUTPUT without INTO: the rows go back to the client; the items end where the statement goes on.
+_OUTPUT = re.compile(
+    rf"{_LITERAL}|(?P<clause>\bOUTPUT\s+{_ITEMS}"
+    r"(?=\s+(?:FROM|WHERE|VALUES|SELECT|DEFAULT\s+VALUES|EXEC|EXECUTE|OPTION|WHEN)\b|\s*;?\s*$))",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _clause(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of ``pattern``'s clause outside string literals (there only where the text
+    names inserted. / deleted. / $action at all)."""
+    upper = text.upper()
+    if "OUTPUT" not in upper or not ("INSERTED" in upper or "DELETED" in upper or "$ACTION" in upper):
+        return None
+    return next((m for m in pattern.finditer(text) if m.group("clause")), None)
 
 
 def split_output(text: str) -> tuple[str, re.Match[str]] | None:
     """The statement without its OUTPUT .. INTO clause, and the clause; None when it has none."""
-    if "OUTPUT" not in text.upper():
-        return None
-    match = _OUTPUT_INTO.search(text)
+    match = _clause(_OUTPUT_INTO, text)
     if match is None:
         return None
     return text[: match.start()] + " " + text[match.end():], match
 
 
-# OUTPUT without INTO: the rows go back to the client. Its items name inserted. / deleted. / $action
-# (so that a column called output is never taken for it) and end where the statement goes on.
-_OUTPUT = re.compile(
-    r"\bOUTPUT\s+(?=[^;]*?(?:\binserted\.|\bdeleted\.|\$action))(?P<items>.+?)"
-    r"(?=\s+(?:FROM|WHERE|VALUES|SELECT|DEFAULT\s+VALUES|EXEC|EXECUTE|OPTION|WHEN)\b|\s*;?\s*$)",
-    re.IGNORECASE | re.DOTALL)
-
-
 def without_output(text: str) -> str | None:
     """An INSERT, UPDATE, DELETE or MERGE without its ``OUTPUT ..`` clause that has no INTO (the
     rows go to the client: no lineage); None when it has none."""
-    if "OUTPUT" not in text.upper():
-        return None
-    match = _OUTPUT.search(text)
+    match = _clause(_OUTPUT, text)
     if match is None:
         return None
     return text[: match.start()] + " " + text[match.end():]

@@ -1,7 +1,7 @@
 """Table functions whose reads are in strings: Databricks' ``table_changes('silver.orders', 2)``
-(a Delta table's change feed) names a table, and so do BigQuery's ``APPENDS(TABLE ds.t, ..)`` and
-``CHANGES(TABLE ds.t, ..)`` once ``table_argument`` has written their TABLE argument as a string
-(sqlglot cannot read it); EXTERNAL_QUERY / OPENQUERY / dblink run a query on
+(a Delta table's change feed) names a table, and BigQuery's ``APPENDS(TABLE ds.t, ..)`` and
+``CHANGES(TABLE ds.t, ..)`` read one (sqlglot cannot read a TABLE argument: ``table_argument``
+writes it as a string for the parse, and ``argument_tables`` makes it the table again); EXTERNAL_QUERY / OPENQUERY / dblink run a query on
 another server (``runs_elsewhere``: a warning, its columns' origin not known).
 
 Read as any table function, the string is no table: the statement read nothing and its columns
@@ -21,22 +21,46 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 _NAMING = frozenset({"table_changes", "appends", "changes"})
+_BY_STRING = frozenset({"table_changes"})  # those whose table a string names (the others: table_argument)
 # Table functions whose rows come from a query run on another server (its text a string).
 _REMOTE = frozenset({"external_query", "openquery", "opendatasource", "dblink"})
 _FEED_COLUMNS = frozenset({"_change_type", "_commit_version", "_commit_timestamp", "_change_timestamp"})
-# BigQuery's change-history functions with their table as a TABLE argument.
-_TABLE_ARGUMENT = re.compile(r"\b(APPENDS|CHANGES)\s*\(\s*TABLE\s+((?:`[^`]+`|[\w-]+)(?:\s*\.\s*(?:`[^`]+`|[\w-]+))*)",
-                             re.IGNORECASE)
+# BigQuery's change-history functions with their table as a TABLE argument, outside string literals
+# (a literal is matched whole first, and left as it is).
+_TABLE_ARGUMENT = re.compile(
+    r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|"""
+    r"\b(?P<function>APPENDS|CHANGES)\s*\(\s*TABLE\s+(?P<name>(?:`[^`']+`|[\w-]+)(?:\s*\.\s*(?:`[^`']+`|[\w-]+))*)",
+    re.IGNORECASE)
 _UNQUOTED = re.compile(r"[`\s]")
 
 
-def table_argument(text: str) -> str | None:
-    """``text`` with each ``APPENDS(TABLE ds.t`` / ``CHANGES(TABLE ds.t`` written as
-    ``APPENDS('ds.t'``, the form ``named_tables`` reads; None when it has none."""
+def table_argument(text: str) -> tuple[str, set[str]] | None:
+    """BigQuery's ``APPENDS(TABLE ds.t, ..)`` / ``CHANGES(TABLE ds.t, ..)``, which sqlglot cannot
+    read, as ``APPENDS('ds.t', ..)``, and the names so written (``argument_tables`` makes them
+    tables once parsed); None when the text has none."""
     if "TABLE" not in text.upper():
         return None
-    rewritten = _TABLE_ARGUMENT.sub(lambda m: f"{m.group(1)}('{_UNQUOTED.sub('', m.group(2))}'", text)
-    return rewritten if rewritten != text else None
+    names: set[str] = set()
+
+    def written(match: re.Match[str]) -> str:
+        if match.group("function") is None:
+            return match.group(0)  # a string literal
+        name = _UNQUOTED.sub("", match.group("name"))
+        names.add(name)
+        return f"{match.group('function')}('{name}'"
+
+    rewritten = _TABLE_ARGUMENT.sub(written, text)
+    return (rewritten, names) if names else None
+
+
+def argument_tables(node: exp.Expr, names: set[str], glot: Dialect) -> exp.Expr:
+    """The strings ``table_argument`` wrote in place of TABLE arguments, as the tables they name."""
+    for func in list(node.find_all(exp.Anonymous)):
+        if func.name.lower() in _NAMING and func.expressions:
+            first = func.expressions[0]
+            if isinstance(first, exp.Literal) and first.is_string and first.name in names:
+                first.replace(normalize_identifiers(exp.to_table(first.name, dialect=glot), dialect=glot))
+    return node
 
 
 def names_table(func: exp.Expr) -> bool:
@@ -47,7 +71,7 @@ def named_tables(nodes: list[exp.Expr], glot: Dialect) -> bool:
     """Put the table each such call names in place of its string (in place); whether any was."""
     changed = False
     for func in nodes:
-        if not names_table(func) or not func.expressions:
+        if not names_table(func) or func.name.lower() not in _BY_STRING or not func.expressions:
             continue
         name = func.expressions[0]
         if not (isinstance(name, exp.Literal) and name.is_string and name.name):

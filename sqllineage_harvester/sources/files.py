@@ -538,9 +538,10 @@ class FileSource:
         try:
             return _Plan(names, self.columns, self.dialect.export, self.tz, template)
         except _Skip as e:
-            if names and all(n.strip() and n.isprintable() and "\ufffd" not in n and len(n) <= 128 for n in names):
+            if names and all((name := n.strip().lstrip("\ufeff")) and name.isprintable() and "\ufffd" not in name
+                             and len(name) <= 128 for n in names):
                 more = f", ... ({len(names)} in all)" if len(names) > 12 else ""
-                shown = ", ".join(n.strip() for n in names[:12]) + more
+                shown = ", ".join(n.strip().lstrip("\ufeff") for n in names[:12]) + more
                 found = f"its columns are {shown}"
             else:
                 found = "its first line is not a row of column names"
@@ -571,10 +572,11 @@ class FileSource:
         ('' where none is)."""
         if not names or self.dialect.export.records is not None:  # (a JSON file's names are this dialect's own)
             return ""
-        fits, count = fitting_exports(names, self.dialect.name)
+        fits, count = fitting_exports(names, self.dialect.name, self.columns)
         if not fits:
             return ""
-        return (f"; {count} of its columns are {' or '.join(f'a {d}' for d in fits)} export's: is it "
+        return (f"; {count} of its columns are {' or '.join(('an ' if d[0] in 'aeiou' else 'a ') + d for d in fits)}"
+                f" export's: is it "
                 f"{' or '.join(f'--dialect {d}' for d in fits)}, not --dialect {self.dialect.name}?")
 
 

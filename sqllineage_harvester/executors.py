@@ -173,19 +173,24 @@ class _Chunked:
 WORKER_NICENESS = 5
 
 
+def _harvest_worker_start(parent: int | None) -> None:
+    """A harvest's parse worker: yields the CPU to the harvest (``WORKER_NICENESS``), whose own
+    process (reading, the entry loop, writing) is the one a run waits for; then as any worker."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
+    _worker_start(parent)
+
+
 def _worker_start(parent: int | None) -> None:
-    """A parse worker's first act: yield the CPU to the harvest (``WORKER_NICENESS``), die with the
-    harvest that started it (Linux ``PR_SET_PDEATHSIG``: a ``kill -9`` of the harvest leaves no
-    worker behind), and leave Ctrl-C / SIGTERM sent to the whole job to the harvest, which stops
-    after the batch in hand and then ends its workers."""
+    """A parse worker's first act: die with the harvest that started it (Linux ``PR_SET_PDEATHSIG``:
+    a ``kill -9`` of the harvest leaves no worker behind), and leave Ctrl-C / SIGTERM sent to the
+    whole job to the harvest, which stops after the batch in hand and then ends its workers."""
     import ctypes
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:  # the harvest's own process (reading, the entry loop, writing) is the one a run waits for
-        os.nice(WORKER_NICENESS)
-    except OSError:
-        pass
     try:
         bound = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0  # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: SIGTERM keeps ending a worker
@@ -215,7 +220,8 @@ class Processes(_Chunked):
     def _send(self, jobs: list[Job]) -> Future[list[str]]:
         if self._pool is None:  # each worker dies with this process and leaves its signals to it
             parent = os.getpid() if multiprocessing.get_start_method() == "fork" else None
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start, initargs=(parent,))
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_harvest_worker_start,
+                                             initargs=(parent,))
         try:
             return self._pool.submit(parse_many, jobs)
         except BrokenProcessPool as e:

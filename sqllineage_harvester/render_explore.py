@@ -122,13 +122,15 @@ def detail_table(detail: Detail) -> str:
     return "\n".join(lines)
 
 
-def search_dict(pattern: str, found: list[LineageNode], totals: Mapping[str, int] | None = None) -> dict[str, Any]:
-    """``totals``: how many datasets and columns match in all (``truncated``: more than ``results``)."""
+def search_dict(pattern: str, found: list[LineageNode], totals: Mapping[str, int] | None = None,
+                truncated: bool = False) -> dict[str, Any]:
+    """``totals``: how many datasets and columns match in all; ``truncated``: whether ``results``
+    were cut at the limit."""
     out: dict[str, Any] = {"pattern": pattern, "results": [{"name": n.name, "kind": n.kind, "namespace": n.namespace,
                                                             "type": n.type} for n in found]}
     if totals is not None:
         out["totals"] = dict(totals)
-        out["truncated"] = sum(totals.values()) > len(found)
+        out["truncated"] = truncated
     return out
 
 

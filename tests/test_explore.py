@@ -182,5 +182,9 @@ def test_search_says_when_it_stopped_at_its_limit(tmp_path):
     whole_json = json.loads(CliRunner().invoke(main, ["search", "orders", "--store", url, "--format", "json"]).stdout)
     assert whole_json["totals"] == {"dataset": 4, "column": 9} and whole_json["truncated"] is False
     assert len(whole_json["results"]) == 13
+    exact = CliRunner().invoke(main, ["search", "orders", "--limit", "9", "--store", url, "--format", "json"])
+    assert json.loads(exact.stdout)["truncated"] is False and "showing the first" not in exact.stderr  # 9 of 9
+    columns_cut = CliRunner().invoke(main, ["search", "orders", "--limit", "4", "--store", url])
+    assert "showing the first 4 of 9 columns; 5 more" in columns_cut.stderr  # all 4 datasets shown, not "cut"
     every = CliRunner().invoke(main, ["search", "*", "--limit", "1", "--store", url])
     assert every.exit_code == 0 and "showing the first 1 of" in every.stderr, every.output

@@ -63,17 +63,33 @@ def search(pattern: str, store_url: str | None, namespace: str | None, limit: in
 
     try:
         store = _open_store(store_url, read_only=True)
-        found = explore.search(store, pattern, namespace, limit)
+        # One more than the limit of each kind: whether a kind was cut is then known, not estimated
+        found, cut = _first(explore.search(store, pattern, namespace, limit + 1), limit)
         totals = {kind: sum(n.kind == kind for n in found) for kind in ("dataset", "column")}
-        if any(shown >= limit for shown in totals.values()):  # cut at the limit: how many match in all
-            totals = explore.search_totals(store, pattern, namespace)
+        if cut:  # how many match in all (an estimate that may count a name twice: never below what was seen)
+            counted = explore.search_totals(store, pattern, namespace)
+            totals = {kind: max(counted.get(kind, 0), shown + (kind in cut)) for kind, shown in totals.items()}
             note = _left_out(found, totals)
             if note:
                 click.echo(f"note: {note}", err=True)
-        click.echo(json.dumps(search_dict(pattern, found, totals), ensure_ascii=False) if fmt == "json"
+        click.echo(json.dumps(search_dict(pattern, found, totals, bool(cut)), ensure_ascii=False) if fmt == "json"
                    else search_table(pattern, found))
     except HarvesterError as e:
         _fail(e)
+
+
+def _first(found: list[LineageNode], limit: int) -> tuple[list[LineageNode], set[str]]:
+    """The first ``limit`` of each kind, in order, and the kinds that had more."""
+    kept: list[LineageNode] = []
+    seen: dict[str, int] = {}
+    cut: set[str] = set()
+    for node in found:
+        seen[node.kind] = seen.get(node.kind, 0) + 1
+        if seen[node.kind] > limit:
+            cut.add(node.kind)
+        else:
+            kept.append(node)
+    return kept, cut
 
 
 def _left_out(found: list[LineageNode], totals: dict[str, int]) -> str | None:

@@ -316,9 +316,9 @@ class Harvester:
     def _run(self, progress: Callable[[Tick], None] | None, stop: Callable[[], bool] | None) -> None:
         """Chunks are read, and their new statements sent to be parsed, ahead of the chunk being
         worked through (up to ``READ_AHEAD`` of them and a quarter of ``--memory``), which is worked
-        through as far as its parses are done between reads: parsing overlaps reading and writing. A batch is committed once its
-        chunks are worked through; a run stopped after a chunk commits what it has worked through
-        and reports what the source had read up to there."""
+        through between reads as far as its parses are done: parsing overlaps reading and writing.
+        A batch is committed once its chunks are worked through; a run stopped after a chunk commits
+        what it has worked through and reports what the source had read up to there."""
         while True:
             try:
                 size = self.options.batch_size

@@ -234,8 +234,9 @@ def _rewritten(text: str, index: int, ctx: Context, glot: Dialect) -> StatementL
     """Statements sqlglot cannot read, as the ones it reads that they are: Delta's ``REPLACE TABLE
     t .. AS SELECT`` / ``.. CLONE s`` (``CREATE OR REPLACE TABLE``), MySQL's ``LOAD DATA INFILE``
     and BigQuery's LOAD DATA with a column list or options (``loads.unparsed_load``), MySQL's
-    ``SELECT .. INTO OUTFILE`` (``outfiles``), BigQuery's ``APPENDS(TABLE t, ..)`` (``table_functions``). Tried before
-    a failed text is cut into pieces (a REPLACE's query would become a SELECT of its own)."""
+    ``SELECT .. INTO OUTFILE`` (``outfiles``), BigQuery's ``APPENDS(TABLE t, ..)``
+    (``table_functions``). Tried before a failed text is cut into pieces (a REPLACE's query would
+    become a SELECT of its own)."""
     head = text.lstrip()[:7].upper()
     try:
         if head.startswith("LOAD"):

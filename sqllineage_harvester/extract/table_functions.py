@@ -1,7 +1,8 @@
 """Table functions whose reads are in strings: Databricks' ``table_changes('silver.orders', 2)``
 (a Delta table's change feed) names a table, and BigQuery's ``APPENDS(TABLE ds.t, ..)`` and
 ``CHANGES(TABLE ds.t, ..)`` read one (sqlglot cannot read a TABLE argument: ``table_argument``
-writes it as a string for the parse, and ``argument_tables`` makes it the table again); EXTERNAL_QUERY / OPENQUERY / dblink run a query on
+writes it as a string for the parse, and ``argument_tables`` makes it the table again);
+EXTERNAL_QUERY / OPENQUERY / dblink run a query on
 another server (``runs_elsewhere``: a warning, its columns' origin not known).
 
 Read as any table function, the string is no table: the statement read nothing and its columns

@@ -538,10 +538,10 @@ class FileSource:
         try:
             return _Plan(names, self.columns, self.dialect.export, self.tz, template)
         except _Skip as e:
-            if names and all((name := n.strip().lstrip("\ufeff")) and name.isprintable() and "\ufffd" not in name
-                             and len(name) <= 128 for n in names):
+            plain = [n.strip().lstrip("\ufeff") for n in names]  # a header's byte order mark is no name's
+            if plain and all(n and n.isprintable() and "\ufffd" not in n and len(n) <= 128 for n in plain):
                 more = f", ... ({len(names)} in all)" if len(names) > 12 else ""
-                shown = ", ".join(n.strip().lstrip("\ufeff") for n in names[:12]) + more
+                shown = ", ".join(plain[:12]) + more
                 found = f"its columns are {shown}"
             else:
                 found = "its first line is not a row of column names"
